@@ -1,0 +1,233 @@
+//! The training text as a sequence of word ids, split into words on every
+//! available core.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustc_hash::FxHashMap;
+
+use crate::error::ChainError;
+use crate::tokenize::{is_ascii_separator, Words};
+use crate::vocabulary::Vocabulary;
+
+/// Texts shorter than this are split on the calling thread: below it,
+/// starting threads costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// How many words are split between two looks at the cancel flag.
+const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
+
+/// The largest number of words a corpus may hold: ids and offsets are `u32`.
+pub const MAX_WORDS: usize = u32::MAX as usize - 1;
+
+/// A flag that another thread may raise to stop a long build.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cancel<'flag>(Option<&'flag AtomicBool>);
+
+impl<'flag> Cancel<'flag> {
+    /// A build that can be stopped by setting `flag`.
+    pub fn on(flag: &'flag AtomicBool) -> Self {
+        Cancel(Some(flag))
+    }
+
+    /// A build that always runs to the end.
+    pub fn never() -> Self {
+        Cancel(None)
+    }
+
+    /// Fails with [`ChainError::Cancelled`] once the flag is raised.
+    pub fn check(self) -> Result<(), ChainError> {
+        match self.0 {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(ChainError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The words of a text, interned: each distinct word once in the
+/// vocabulary, the text itself as ids in order.
+#[derive(Debug)]
+pub struct Corpus {
+    /// The distinct words, numbered in order of first appearance.
+    pub vocabulary: Vocabulary,
+    /// The text as word ids, in consecutive pieces (one per thread that split
+    /// it), so that no piece is copied to join them.
+    pub segments: Vec<Vec<u32>>,
+}
+
+impl Corpus {
+    /// Splits `text` into words and interns them, on up to `threads` threads.
+    pub fn from_text(text: &[u8], threads: usize, cancel: Cancel) -> Result<Corpus, ChainError> {
+        let parts = split_into_parts(text, threads);
+        let mut pieces = if parts.len() == 1 {
+            vec![intern_part(parts[0], cancel)?]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .iter()
+                    .map(|part| scope.spawn(move || intern_part(part, cancel)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| handle.join().unwrap_or(Err(ChainError::Cancelled)))
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+        };
+        let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
+        if word_count > MAX_WORDS {
+            return Err(ChainError::TooManyWords);
+        }
+        let first = pieces.remove(0);
+        let mut index = first.index;
+        let mut vocabulary = Vocabulary::default();
+        for word in &first.words {
+            vocabulary.push(word);
+        }
+        let mut segments = vec![first.ids];
+        for mut piece in pieces {
+            cancel.check()?;
+            let global_ids: Vec<u32> = piece
+                .words
+                .iter()
+                .map(|&word| *index.entry(word).or_insert_with(|| vocabulary.push(word)))
+                .collect();
+            for id in &mut piece.ids {
+                *id = global_ids[*id as usize];
+            }
+            segments.push(piece.ids);
+        }
+        vocabulary.shrink_to_fit();
+        Ok(Corpus {
+            vocabulary,
+            segments,
+        })
+    }
+
+    /// How many words the text has.
+    pub fn word_count(&self) -> usize {
+        self.segments.iter().map(Vec::len).sum()
+    }
+
+    /// The word ids of the text, in order.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + Clone + '_ {
+        self.segments.iter().flatten().copied()
+    }
+
+    /// The vocabulary, and the word ids of the text in one vector.
+    pub fn into_parts(mut self) -> (Vocabulary, Vec<u32>) {
+        let ids = if self.segments.len() == 1 {
+            self.segments.pop().unwrap_or_default()
+        } else {
+            let mut ids = Vec::with_capacity(self.word_count());
+            for segment in self.segments {
+                ids.extend_from_slice(&segment);
+            }
+            ids
+        };
+        (self.vocabulary, ids)
+    }
+}
+
+/// One part of the text, interned on its own.
+struct InternedPart<'text> {
+    /// Distinct words of the part, in order of first appearance.
+    words: Vec<&'text [u8]>,
+    /// Each distinct word's index in `words`.
+    index: FxHashMap<&'text [u8], u32>,
+    /// The part as indexes into `words`.
+    ids: Vec<u32>,
+}
+
+fn intern_part<'text>(
+    part: &'text [u8],
+    cancel: Cancel,
+) -> Result<InternedPart<'text>, ChainError> {
+    let mut interned = InternedPart {
+        words: Vec::new(),
+        index: FxHashMap::default(),
+        // About six bytes a word in English prose: a guess that saves most
+        // of the regrowth without reserving much too much.
+        ids: Vec::with_capacity(part.len() / 6),
+    };
+    for (position, word) in Words::new(part).enumerate() {
+        if position % WORDS_BETWEEN_CANCEL_CHECKS == 0 {
+            cancel.check()?;
+            if position > MAX_WORDS {
+                return Err(ChainError::TooManyWords);
+            }
+        }
+        let words = &mut interned.words;
+        let id = *interned.index.entry(word).or_insert_with(|| {
+            words.push(word);
+            (words.len() - 1) as u32
+        });
+        interned.ids.push(id);
+    }
+    interned.ids.shrink_to_fit();
+    Ok(interned)
+}
+
+/// Cuts `text` into at most `threads` parts of similar size, each cut at a
+/// one-byte whitespace character so that no word is cut in two. Text with no
+/// such character near a cut stays in fewer, larger parts.
+fn split_into_parts(text: &[u8], threads: usize) -> Vec<&[u8]> {
+    let threads = threads.max(1);
+    if threads == 1 || text.len() < PARALLEL_MIN_BYTES {
+        return vec![text];
+    }
+    let target = text.len() / threads;
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = text;
+    while parts.len() + 1 < threads && rest.len() > target {
+        match rest[target..].iter().position(|&byte| is_ascii_separator(byte)) {
+            Some(offset) => {
+                let (part, tail) = rest.split_at(target + offset);
+                parts.push(part);
+                rest = tail;
+            }
+            None => break,
+        }
+    }
+    parts.push(rest);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words_of(corpus: &Corpus) -> Vec<&[u8]> {
+        corpus.ids().map(|id| corpus.vocabulary.word(id)).collect()
+    }
+
+    #[test]
+    fn ids_are_numbered_by_first_appearance() {
+        let corpus = Corpus::from_text(b"b a b c a", 1, Cancel::never()).unwrap();
+        assert_eq!(corpus.ids().collect::<Vec<_>>(), [0, 1, 0, 2, 1]);
+        assert_eq!(corpus.vocabulary.word(2), b"c");
+    }
+
+    #[test]
+    fn threads_split_the_same_words_as_one() {
+        let sentence = "the cat sat on the mat\u{3000}and the dog\u{a0}ate the cat\n";
+        let text = sentence.repeat(PARALLEL_MIN_BYTES / sentence.len() * 3);
+        let serial = Corpus::from_text(text.as_bytes(), 1, Cancel::never()).unwrap();
+        let parallel = Corpus::from_text(text.as_bytes(), 3, Cancel::never()).unwrap();
+        assert_eq!(parallel.segments.len(), 3);
+        assert_eq!(serial.ids().collect::<Vec<_>>(), parallel.ids().collect::<Vec<_>>());
+        assert_eq!(words_of(&serial), words_of(&parallel));
+    }
+
+    #[test]
+    fn text_without_ascii_spaces_stays_whole() {
+        let text = "word\u{3000}".repeat(PARALLEL_MIN_BYTES);
+        let parts = split_into_parts(text.as_bytes(), 4);
+        assert_eq!(parts.len(), 1);
+    }
+
+    #[test]
+    fn a_raised_flag_cancels() {
+        let flag = AtomicBool::new(true);
+        let error = Corpus::from_text(b"some words", 1, Cancel::on(&flag)).unwrap_err();
+        assert_eq!(error, ChainError::Cancelled);
+    }
+}

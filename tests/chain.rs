@@ -1,0 +1,198 @@
+//! The public Rust API of the chain, against a naive reference built here.
+
+use std::collections::HashMap;
+
+use llm_markov::{BuildOptions, Cancel, Chain, ChainError, MAX_ORDER};
+use proptest::prelude::*;
+
+/// Words as Python's `str.split()` gives them, the slow obvious way.
+fn reference_words(text: &str) -> Vec<String> {
+    text.split(llm_markov::is_python_whitespace)
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every window of `order` words mapped to the words that follow it, in order.
+fn reference_table(words: &[String], order: usize) -> HashMap<Vec<String>, Vec<String>> {
+    let mut table: HashMap<Vec<String>, Vec<String>> = HashMap::new();
+    for window in words.windows(order + 1) {
+        table
+            .entry(window[..order].to_vec())
+            .or_default()
+            .push(window[order].clone());
+    }
+    table
+}
+
+fn text_of(chain: &Chain, id: u32) -> String {
+    String::from_utf8(chain.vocabulary().word(id).to_vec()).expect("UTF-8 in, UTF-8 out")
+}
+
+/// The chain's table in the reference's form.
+fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<String>> {
+    (0..chain.state_count())
+        .filter(|&state| !chain.followers(state).is_empty())
+        .map(|state| {
+            let key = chain.state_words(state).map(|id| text_of(chain, id)).collect();
+            let followers = chain
+                .followers(state)
+                .iter()
+                .map(|&next| text_of(chain, chain.last_word(next)))
+                .collect();
+            (key, followers)
+        })
+        .collect()
+}
+
+/// Checks that `output` is a walk through the text's chain: it starts with a
+/// window of the text, and every later word follows the `order` words before
+/// it somewhere in the text, unless a new window of the text starts there
+/// after a dead end.
+fn assert_follows_chain(output: &[String], words: &[String], order: usize) {
+    let table = reference_table(words, order);
+    let windows: Vec<&[String]> = words.windows(order).collect();
+    let is_window = |slice: &[String]| windows.iter().any(|window| *window == slice);
+    assert!(is_window(&output[..order.min(output.len())]) || output.len() < order);
+    let mut position = order;
+    while position < output.len() {
+        let context = output[position - order..position].to_vec();
+        match table.get(&context) {
+            Some(followers) => {
+                assert!(followers.contains(&output[position]), "{output:?} at {position}");
+                position += 1;
+            }
+            None => {
+                let end = (position + order).min(output.len());
+                let restart = &output[position..end];
+                assert!(
+                    windows.iter().any(|window| window.starts_with(restart)),
+                    "restart {restart:?} is no window of the text"
+                );
+                position = end;
+            }
+        }
+    }
+}
+
+fn generate(chain: &Chain, seed: u64, count: usize) -> Vec<String> {
+    chain
+        .walk(seed)
+        .take(count)
+        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_follower_seen_twice_is_listed_twice() {
+    let chain = Chain::build(b"the cat the cat the dog", 1).unwrap();
+    let table = chain_table(&chain);
+    assert_eq!(table[&vec!["the".to_owned()]], ["cat", "cat", "dog"]);
+    assert_eq!(chain.transition_count(), 5);
+}
+
+#[test]
+fn a_one_word_text_repeats_its_word() {
+    let chain = Chain::build("  solo\u{3000}".as_bytes(), 1).unwrap();
+    assert_eq!(generate(&chain, 3, 5), ["solo"; 5]);
+}
+
+#[test]
+fn a_text_as_long_as_the_order_repeats_itself() {
+    let chain = Chain::build(b"a b c", 3).unwrap();
+    assert_eq!(generate(&chain, 9, 7), ["a", "b", "c", "a", "b", "c", "a"]);
+}
+
+#[test]
+fn a_dead_end_restarts_at_a_state_with_followers() {
+    // "end" only closes the text; after it the walk must go on from "x" or
+    // "y" (the states that have followers), never from "end" again.
+    let chain = Chain::build(b"x y end", 1).unwrap();
+    for seed in 0..50 {
+        let output = generate(&chain, seed, 30);
+        for pair in output.windows(2) {
+            assert_ne!(pair, ["end", "end"], "seed {seed}: {output:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_orders_and_short_texts_are_errors() {
+    assert_eq!(Chain::build(b" \n ", 1).unwrap_err(), ChainError::NoWords);
+    assert_eq!(Chain::build(b"a b", 0).unwrap_err(), ChainError::OrderTooLow);
+    assert_eq!(
+        Chain::build(b"a b", MAX_ORDER + 1).unwrap_err(),
+        ChainError::OrderTooHigh { order: MAX_ORDER + 1 }
+    );
+    let error = Chain::build(b"a b", 3).unwrap_err();
+    assert_eq!(error, ChainError::TooFewWords { order: 3, words: 2 });
+    assert!(error.to_string().contains("lower order"));
+}
+
+#[test]
+fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
+    let text = std::fs::read("../shared/corpus/sherlock.txt")
+        .unwrap_or_else(|_| b"some words to walk through for a while".repeat(1000));
+    let text = text.repeat(8);
+    for order in [1, 2, 3] {
+        let serial = Chain::build_with(
+            &text,
+            order,
+            BuildOptions {
+                threads: 1,
+                cancel: Cancel::never(),
+            },
+        )
+        .unwrap();
+        let parallel = Chain::build_with(
+            &text,
+            order,
+            BuildOptions {
+                threads: 4,
+                cancel: Cancel::never(),
+            },
+        )
+        .unwrap();
+        assert_eq!(generate(&serial, 11, 500), generate(&parallel, 11, 500));
+        assert_ne!(generate(&serial, 11, 500), generate(&serial, 12, 500));
+    }
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    // Words from a small alphabet, so that they repeat, separated by every
+    // kind of whitespace Python knows, plus characters that only look like it.
+    let word = prop::sample::select(vec!["a", "b", "cc", "é", "\u{200b}", "\u{feff}x", "\0"]);
+    let space = prop::sample::select(vec![" ", "\n", "\t", "\u{a0}", "\u{3000}", "\u{1f}", "\u{85}", "  "]);
+    prop::collection::vec((word, space), 0..60)
+        .prop_map(|pairs| pairs.into_iter().flat_map(|(w, s)| [w, s]).collect())
+}
+
+proptest! {
+    #[test]
+    fn the_chain_agrees_with_the_reference(text in any_text(), order in 1usize..4) {
+        let words = reference_words(&text);
+        match Chain::build(text.as_bytes(), order) {
+            Ok(chain) => {
+                prop_assert_eq!(chain.word_count(), words.len());
+                prop_assert_eq!(chain_table(&chain), reference_table(&words, order));
+                prop_assert_eq!(chain.transition_count(), words.len() - order);
+            }
+            Err(ChainError::NoWords) => prop_assert!(words.is_empty()),
+            Err(ChainError::TooFewWords { words: count, .. }) => {
+                prop_assert!(count < order);
+                prop_assert_eq!(count, words.len());
+            }
+            Err(other) => prop_assert!(false, "unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn every_walk_follows_the_chain(text in any_text(), order in 1usize..4, seed: u64) {
+        let words = reference_words(&text);
+        prop_assume!(words.len() >= order);
+        let chain = Chain::build(text.as_bytes(), order).unwrap();
+        let output = generate(&chain, seed, 80);
+        prop_assert_eq!(&output, &generate(&chain, seed, 80));
+        assert_follows_chain(&output, &words, order);
+    }
+}
