@@ -57,15 +57,11 @@ impl Sampler {
         chain.order()
     }
 
-    /// Appends the next `count` words to `out`, each after a single space
-    /// unless `out` is empty.
+    /// Appends the next `count` words to `out`, each after a single space.
     pub fn write_words(&mut self, chain: &Chain, count: usize, out: &mut Vec<u8>) {
         for _ in 0..count {
-            let word = chain.vocabulary().word(self.next_word(chain));
-            if !out.is_empty() {
-                out.push(b' ');
-            }
-            out.extend_from_slice(word);
+            out.push(b' ');
+            out.extend_from_slice(chain.vocabulary().word(self.next_word(chain)));
         }
     }
 }

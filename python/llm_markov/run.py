@@ -1,0 +1,111 @@
+"""One response of the model: build the chain, walk it, record what it did.
+
+The sync and async models share all of it; they differ only in how they
+wait between words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from llm_markov.native import load_native
+from llm_markov.training import training_text
+
+if TYPE_CHECKING:
+    import llm
+
+    from llm_markov._markov import Chain, Walk
+    from llm_markov.options import MarkovOptions
+
+#: Without a delay, words go out in chunks that start small (so the first
+#: words show at once) and double up to this size, so that llm's per-chunk
+#: work does not dominate long outputs.
+FIRST_CHUNK_WORDS = 16
+MAX_CHUNK_WORDS = 1 << 16
+
+#: The transitions table goes into ``response_json`` only while it has at most
+#: this many transitions and its JSON at most TRANSITIONS_LOG_MAX_CHARS
+#: characters; beyond that only its counts are logged, so a piped book does
+#: not write megabytes into logs.db.
+TRANSITIONS_LOG_LIMIT = 2000
+TRANSITIONS_LOG_MAX_CHARS = 64 * 1024
+
+
+def random_seed() -> int:
+    """A fresh 64-bit seed from the operating system."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+@dataclass
+class Run:
+    """The chain and walk behind one response, and how it was made."""
+
+    chain: Chain
+    walk: Walk
+    seed: int
+    length: int
+    delay: float
+    ignored_system_prompt: bool
+
+    @classmethod
+    def start(cls, prompt: llm.Prompt) -> Run:
+        """Build the chain for ``prompt``; this is the slow part."""
+        options: MarkovOptions = prompt.options
+        native = load_native()
+        seed = random_seed() if options.seed is None else options.seed
+        chain = native.Chain(training_text(prompt), options.order)
+        return cls(
+            chain=chain,
+            walk=chain.walk(options.length, seed),
+            seed=seed,
+            length=options.length,
+            delay=options.delay,
+            ignored_system_prompt=bool(prompt.system),
+        )
+
+    def pieces(self) -> Iterator[tuple[float, str]]:
+        """The output as ``(seconds to wait first, text)`` pairs.
+
+        With a delay, one word a piece, the delay before every word but the
+        first; without one, chunks of growing size and no waiting.
+        """
+        if self.delay > 0:
+            for index, word in enumerate(self.walk):
+                yield (self.delay, " " + word) if index else (0.0, word)
+            return
+        size = FIRST_CHUNK_WORDS
+        while chunk := self.walk.next_text(size):
+            yield 0.0, chunk
+            size = min(size * 2, MAX_CHUNK_WORDS)
+
+    def record(self, response: llm.Response | llm.AsyncResponse) -> None:
+        """Log what the model learned and did, and its usage in words."""
+        chain = self.chain
+        log: dict[str, Any] = {
+            "seed": self.seed,
+            "order": chain.order,
+            "training_words": chain.word_count,
+            "distinct_words": chain.vocabulary_size,
+            "states": chain.state_count,
+            "transition_count": chain.transition_count,
+            "transitions_limit": TRANSITIONS_LOG_LIMIT,
+            "transitions": self._loggable_transitions(),
+        }
+        if self.ignored_system_prompt:
+            log["system_prompt"] = "ignored: a Markov chain follows no instructions"
+        response.response_json = log
+        response.set_usage(
+            input=chain.word_count, output=self.length - self.walk.remaining
+        )
+
+    def _loggable_transitions(self) -> dict[str, list[str]] | None:
+        if self.chain.transition_count > TRANSITIONS_LOG_LIMIT:
+            return None
+        table = self.chain.transitions()
+        if len(json.dumps(table)) > TRANSITIONS_LOG_MAX_CHARS:
+            return None
+        return table

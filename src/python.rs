@@ -1,0 +1,244 @@
+//! The `llm_markov._markov` extension module: thin PyO3 bindings over the
+//! core. Every failure becomes a Python exception; the long build runs with
+//! the GIL released and stops on Ctrl-C.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use crate::{BuildOptions, Cancel, Chain, ChainError, Sampler, MAX_ORDER};
+
+create_exception!(
+    _markov,
+    TrainingTextError,
+    PyValueError,
+    "The training text cannot make a chain of the order asked for."
+);
+
+/// Texts shorter than this are built on the calling thread: they take a few
+/// milliseconds, too short for Ctrl-C to need a watcher.
+const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
+
+/// How often a watched build looks for Ctrl-C.
+const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+fn to_py_error(error: ChainError) -> PyErr {
+    TrainingTextError::new_err(error.to_string())
+}
+
+/// The bytes of `text` as UTF-8: borrowed from Python where the string is
+/// valid UTF-8, and otherwise (lone surrogates) encoded as `"surrogatepass"`
+/// does, so that no character is lost or replaced.
+fn utf8_of<'a>(text: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(valid) = text.to_str() {
+        return Ok(Cow::Borrowed(valid.as_bytes()));
+    }
+    let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+    Ok(Cow::Owned(encoded.cast_into::<PyBytes>()?.as_bytes().to_vec()))
+}
+
+/// A Python string for `bytes`, which are UTF-8 or hold surrogates encoded
+/// as `"surrogatepass"` does.
+fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(PyString::new(py, text)),
+        Err(_) => PyBytes::new(py, bytes)
+            .call_method1("decode", ("utf-8", "surrogatepass"))?
+            .cast_into::<PyString>()
+            .map_err(Into::into),
+    }
+}
+
+/// Builds the chain with the GIL released. A long build runs on a worker
+/// thread while this thread wakes up every 50 ms to let Python handle
+/// signals, so Ctrl-C cancels it promptly.
+fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
+    if text.len() < WATCHED_BUILD_MIN_BYTES {
+        return py
+            .detach(|| Chain::build(text, order))
+            .map_err(to_py_error);
+    }
+    let cancel = AtomicBool::new(false);
+    let options = BuildOptions {
+        cancel: Cancel::on(&cancel),
+        ..BuildOptions::default()
+    };
+    let (sender, mut receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let outcome = std::panic::catch_unwind(|| Chain::build_with(text, order, options));
+            // The receiver only goes away once we have stopped listening.
+            let _ = sender.send(outcome);
+        });
+        loop {
+            let receiver = &mut receiver;
+            match py.detach(move || receiver.recv_timeout(SIGNAL_POLL_INTERVAL)) {
+                Ok(Ok(built)) => return built.map_err(to_py_error),
+                Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PyRuntimeError::new_err(
+                        "internal error in llm-markov while building the chain; please report it",
+                    ))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(interrupt) = py.check_signals() {
+                        cancel.store(true, Ordering::Relaxed);
+                        return Err(interrupt);
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// A word-level Markov chain built from a text. Immutable, so one chain can
+/// serve any number of walks and threads at once.
+#[pyclass(frozen, module = "llm_markov._markov", name = "Chain")]
+struct PyChain {
+    chain: Chain,
+}
+
+#[pymethods]
+impl PyChain {
+    #[new]
+    #[pyo3(signature = (text, order = 1))]
+    fn new(py: Python<'_>, text: &Bound<'_, PyString>, order: usize) -> PyResult<Self> {
+        let bytes = utf8_of(text)?;
+        let chain = build_chain(py, &bytes, order)?;
+        Ok(PyChain { chain })
+    }
+
+    #[getter]
+    fn order(&self) -> usize {
+        self.chain.order()
+    }
+
+    #[getter]
+    fn word_count(&self) -> usize {
+        self.chain.word_count()
+    }
+
+    #[getter]
+    fn vocabulary_size(&self) -> usize {
+        self.chain.vocabulary().len()
+    }
+
+    #[getter]
+    fn state_count(&self) -> u32 {
+        self.chain.state_count()
+    }
+
+    #[getter]
+    fn transition_count(&self) -> usize {
+        self.chain.transition_count()
+    }
+
+    fn transitions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let chain = &self.chain;
+        let table = PyDict::new(py);
+        let mut key = Vec::new();
+        for state in 0..chain.state_count() {
+            let followers = chain.followers(state);
+            if followers.is_empty() {
+                continue;
+            }
+            key.clear();
+            for id in chain.state_words(state) {
+                if !key.is_empty() {
+                    key.push(b' ');
+                }
+                key.extend_from_slice(chain.vocabulary().word(id));
+            }
+            let words = PyList::empty(py);
+            for &next in followers {
+                words.append(text_from_utf8(py, chain.vocabulary().word(chain.last_word(next)))?)?;
+            }
+            table.set_item(text_from_utf8(py, &key)?, words)?;
+        }
+        Ok(table)
+    }
+
+    fn walk(slf: Py<Self>, length: u64, seed: u64) -> PyWalk {
+        PyWalk {
+            chain: slf,
+            sampler: Sampler::new(seed),
+            remaining: length,
+            started: false,
+            buffer: Vec::new(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Chain(order={}, word_count={}, vocabulary_size={}, transition_count={})",
+            self.chain.order(),
+            self.chain.word_count(),
+            self.chain.vocabulary().len(),
+            self.chain.transition_count()
+        )
+    }
+}
+
+/// The words of one walk through a chain, produced lazily.
+#[pyclass(module = "llm_markov._markov", name = "Walk")]
+struct PyWalk {
+    chain: Py<PyChain>,
+    sampler: Sampler,
+    remaining: u64,
+    started: bool,
+    buffer: Vec<u8>,
+}
+
+#[pymethods]
+impl PyWalk {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        let chain = &self.chain.get().chain;
+        let word = chain.vocabulary().word(self.sampler.next_word(chain));
+        text_from_utf8(py, word).map(Some)
+    }
+
+    fn next_text<'py>(&mut self, py: Python<'py>, max_words: u64) -> PyResult<Bound<'py, PyString>> {
+        let count = max_words.min(self.remaining);
+        self.remaining -= count;
+        let chain = &self.chain.get().chain;
+        self.buffer.clear();
+        self.sampler.write_words(chain, count as usize, &mut self.buffer);
+        // Every word comes after a space; the walk's very first one must not.
+        let text = if self.started {
+            &self.buffer[..]
+        } else {
+            self.buffer.get(1..).unwrap_or_default()
+        };
+        self.started |= count > 0;
+        text_from_utf8(py, text)
+    }
+
+    #[getter]
+    fn remaining(&self) -> u64 {
+        self.remaining
+    }
+}
+
+/// The native core of llm-markov.
+#[pymodule(name = "_markov")]
+fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add("MAX_ORDER", MAX_ORDER)?;
+    module.add("TrainingTextError", module.py().get_type::<TrainingTextError>())?;
+    module.add_class::<PyChain>()?;
+    module.add_class::<PyWalk>()?;
+    Ok(())
+}
