@@ -178,7 +178,10 @@ fn split_into_parts(text: &[u8], threads: usize) -> Vec<&[u8]> {
     let mut parts = Vec::with_capacity(threads);
     let mut rest = text;
     while parts.len() + 1 < threads && rest.len() > target {
-        match rest[target..].iter().position(|&byte| is_ascii_separator(byte)) {
+        match rest[target..]
+            .iter()
+            .position(|&byte| is_ascii_separator(byte))
+        {
             Some(offset) => {
                 let (part, tail) = rest.split_at(target + offset);
                 parts.push(part);
@@ -213,7 +216,10 @@ mod tests {
         let serial = Corpus::from_text(text.as_bytes(), 1, Cancel::never()).unwrap();
         let parallel = Corpus::from_text(text.as_bytes(), 3, Cancel::never()).unwrap();
         assert_eq!(parallel.segments.len(), 3);
-        assert_eq!(serial.ids().collect::<Vec<_>>(), parallel.ids().collect::<Vec<_>>());
+        assert_eq!(
+            serial.ids().collect::<Vec<_>>(),
+            parallel.ids().collect::<Vec<_>>()
+        );
         assert_eq!(words_of(&serial), words_of(&parallel));
     }
 

@@ -40,7 +40,9 @@ fn utf8_of<'a>(text: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, [u8]>> {
         return Ok(Cow::Borrowed(valid.as_bytes()));
     }
     let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
-    Ok(Cow::Owned(encoded.cast_into::<PyBytes>()?.as_bytes().to_vec()))
+    Ok(Cow::Owned(
+        encoded.cast_into::<PyBytes>()?.as_bytes().to_vec(),
+    ))
 }
 
 /// A Python string for `bytes`, which are UTF-8 or hold surrogates encoded
@@ -60,9 +62,7 @@ fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyS
 /// signals, so Ctrl-C cancels it promptly.
 fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
     if text.len() < WATCHED_BUILD_MIN_BYTES {
-        return py
-            .detach(|| Chain::build(text, order))
-            .map_err(to_py_error);
+        return py.detach(|| Chain::build(text, order)).map_err(to_py_error);
     }
     let cancel = AtomicBool::new(false);
     let options = BuildOptions {
@@ -156,7 +156,10 @@ impl PyChain {
             }
             let words = PyList::empty(py);
             for &next in followers {
-                words.append(text_from_utf8(py, chain.vocabulary().word(chain.last_word(next)))?)?;
+                words.append(text_from_utf8(
+                    py,
+                    chain.vocabulary().word(chain.last_word(next)),
+                )?)?;
             }
             table.set_item(text_from_utf8(py, &key)?, words)?;
         }
@@ -210,12 +213,17 @@ impl PyWalk {
         text_from_utf8(py, word).map(Some)
     }
 
-    fn next_text<'py>(&mut self, py: Python<'py>, max_words: u64) -> PyResult<Bound<'py, PyString>> {
+    fn next_text<'py>(
+        &mut self,
+        py: Python<'py>,
+        max_words: u64,
+    ) -> PyResult<Bound<'py, PyString>> {
         let count = max_words.min(self.remaining);
         self.remaining -= count;
         let chain = &self.chain.get().chain;
         self.buffer.clear();
-        self.sampler.write_words(chain, count as usize, &mut self.buffer);
+        self.sampler
+            .write_words(chain, count as usize, &mut self.buffer);
         // Every word comes after a space; the walk's very first one must not.
         let text = if self.started {
             &self.buffer[..]
@@ -237,7 +245,10 @@ impl PyWalk {
 fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add("MAX_ORDER", MAX_ORDER)?;
-    module.add("TrainingTextError", module.py().get_type::<TrainingTextError>())?;
+    module.add(
+        "TrainingTextError",
+        module.py().get_type::<TrainingTextError>(),
+    )?;
     module.add_class::<PyChain>()?;
     module.add_class::<PyWalk>()?;
     Ok(())

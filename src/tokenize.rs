@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn splits_on_runs_of_ascii_whitespace() {
-        assert_eq!(split("  the cat\t\tsat\n\r\x0b\x0con "), ["the", "cat", "sat", "on"]);
+        assert_eq!(
+            split("  the cat\t\tsat\n\r\x0b\x0con "),
+            ["the", "cat", "sat", "on"]
+        );
     }
 
     #[test]
@@ -150,7 +153,8 @@ mod tests {
 
     #[test]
     fn splits_on_unicode_whitespace_like_python() {
-        let text = "a\u{a0}b\u{3000}c\u{1c}d\u{1f}e\u{85}f\u{2028}g\u{205f}h\u{1680}i\u{200a}j\u{202f}k";
+        let text =
+            "a\u{a0}b\u{3000}c\u{1c}d\u{1f}e\u{85}f\u{2028}g\u{205f}h\u{1680}i\u{200a}j\u{202f}k";
         assert_eq!(
             split(text),
             ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]
@@ -162,7 +166,15 @@ mod tests {
         // U+200B, U+FEFF and U+2060 are not whitespace for Python; U+00C2 and
         // U+E280 share lead bytes with whitespace characters.
         let text = "a\u{200b}b \u{feff}c d\u{2060}e \u{c2}\u{e2}\u{2010}";
-        assert_eq!(split(text), ["a\u{200b}b", "\u{feff}c", "d\u{2060}e", "\u{c2}\u{e2}\u{2010}"]);
+        assert_eq!(
+            split(text),
+            [
+                "a\u{200b}b",
+                "\u{feff}c",
+                "d\u{2060}e",
+                "\u{c2}\u{e2}\u{2010}"
+            ]
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<String>> {
     (0..chain.state_count())
         .filter(|&state| !chain.followers(state).is_empty())
         .map(|state| {
-            let key = chain.state_words(state).map(|id| text_of(chain, id)).collect();
+            let key = chain
+                .state_words(state)
+                .map(|id| text_of(chain, id))
+                .collect();
             let followers = chain
                 .followers(state)
                 .iter()
@@ -52,14 +55,17 @@ fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<String>> {
 fn assert_follows_chain(output: &[String], words: &[String], order: usize) {
     let table = reference_table(words, order);
     let windows: Vec<&[String]> = words.windows(order).collect();
-    let is_window = |slice: &[String]| windows.iter().any(|window| *window == slice);
+    let is_window = |slice: &[String]| windows.contains(&slice);
     assert!(is_window(&output[..order.min(output.len())]) || output.len() < order);
     let mut position = order;
     while position < output.len() {
         let context = output[position - order..position].to_vec();
         match table.get(&context) {
             Some(followers) => {
-                assert!(followers.contains(&output[position]), "{output:?} at {position}");
+                assert!(
+                    followers.contains(&output[position]),
+                    "{output:?} at {position}"
+                );
                 position += 1;
             }
             None => {
@@ -119,10 +125,15 @@ fn a_dead_end_restarts_at_a_state_with_followers() {
 #[test]
 fn bad_orders_and_short_texts_are_errors() {
     assert_eq!(Chain::build(b" \n ", 1).unwrap_err(), ChainError::NoWords);
-    assert_eq!(Chain::build(b"a b", 0).unwrap_err(), ChainError::OrderTooLow);
+    assert_eq!(
+        Chain::build(b"a b", 0).unwrap_err(),
+        ChainError::OrderTooLow
+    );
     assert_eq!(
         Chain::build(b"a b", MAX_ORDER + 1).unwrap_err(),
-        ChainError::OrderTooHigh { order: MAX_ORDER + 1 }
+        ChainError::OrderTooHigh {
+            order: MAX_ORDER + 1
+        }
     );
     let error = Chain::build(b"a b", 3).unwrap_err();
     assert_eq!(error, ChainError::TooFewWords { order: 3, words: 2 });
@@ -162,7 +173,9 @@ fn any_text() -> impl Strategy<Value = String> {
     // Words from a small alphabet, so that they repeat, separated by every
     // kind of whitespace Python knows, plus characters that only look like it.
     let word = prop::sample::select(vec!["a", "b", "cc", "é", "\u{200b}", "\u{feff}x", "\0"]);
-    let space = prop::sample::select(vec![" ", "\n", "\t", "\u{a0}", "\u{3000}", "\u{1f}", "\u{85}", "  "]);
+    let space = prop::sample::select(vec![
+        " ", "\n", "\t", "\u{a0}", "\u{3000}", "\u{1f}", "\u{85}", "  ",
+    ]);
     prop::collection::vec((word, space), 0..60)
         .prop_map(|pairs| pairs.into_iter().flat_map(|(w, s)| [w, s]).collect())
 }

@@ -8,6 +8,8 @@ exactly as they were.
 from collections.abc import Iterator
 from typing import final
 
+__all__ = ["MAX_ORDER", "Chain", "TrainingTextError", "Walk", "__version__"]
+
 __version__: str
 #: The highest order a chain may have.
 MAX_ORDER: int

@@ -16,7 +16,9 @@ MAX_ORDER = 100
 MAX_DELAY = 10.0
 
 
-class MarkovOptions(llm.Options):
+# Derived from the models' own Options base (not llm.Options) so that type
+# checkers accept it as the model's Options.
+class MarkovOptions(llm.Model.Options):
     """Options of the markov model, validated before anything runs."""
 
     length: int = Field(

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from llm_markov.native import load_native
 from llm_markov.training import training_text
@@ -54,7 +54,7 @@ class Run:
     @classmethod
     def start(cls, prompt: llm.Prompt) -> Run:
         """Build the chain for ``prompt``; this is the slow part."""
-        options: MarkovOptions = prompt.options
+        options = cast("MarkovOptions", prompt.options)
         native = load_native()
         seed = random_seed() if options.seed is None else options.seed
         chain = native.Chain(training_text(prompt), options.order)

@@ -1,0 +1,43 @@
+"""Checks shared by the tests: what makes an output a walk through a text's
+chain, built here the slow obvious way from ``str.split()``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+
+def reference_table(words: list[str], order: int) -> dict[tuple[str, ...], list[str]]:
+    """Each run of ``order`` words mapped to the words that follow it."""
+    table: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for index in range(len(words) - order):
+        table[tuple(words[index : index + order])].append(words[index + order])
+    return dict(table)
+
+
+def assert_walk(output: list[str], text: str, order: int = 1) -> None:
+    """Assert that ``output`` is a walk through the chain of ``text``.
+
+    Every word is a word of the text. The walk opens with ``order``
+    consecutive words of the text; each later word follows the ``order``
+    words before it somewhere in the text, except after a dead end (a run
+    with no follower), where a new run of the text starts.
+    """
+    words = text.split()
+    vocabulary = set(words)
+    assert set(output) <= vocabulary, set(output) - vocabulary
+    table = reference_table(words, order)
+    runs = {tuple(words[i : i + order]) for i in range(len(words) - order + 1)}
+
+    def is_run_start(piece: list[str]) -> bool:
+        return any(run[: len(piece)] == tuple(piece) for run in runs)
+
+    assert is_run_start(output[:order])
+    position = order
+    while position < len(output):
+        context = tuple(output[position - order : position])
+        if context in table:
+            assert output[position] in table[context], (context, output[position])
+            position += 1
+        else:
+            assert is_run_start(output[position : position + order]), position
+            position += order

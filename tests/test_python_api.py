@@ -1,0 +1,256 @@
+"""The markov model through llm's Python API, sync and async."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import llm
+import pytest
+from llm_markov import MarkovError
+
+from helpers import assert_walk
+
+PROMPT = "the cat sat on the mat and the dog sat on the cat"
+
+
+def generate(text: str, **options) -> str:
+    return llm.get_model("markov").prompt(text, **options).text()
+
+
+def test_prompt_text_is_a_walk(sherlock):
+    output = generate(sherlock, length=50)
+    assert len(output.split(" ")) == 50
+    assert_walk(output.split(), sherlock)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_every_step_follows_the_chain(sherlock, order):
+    for seed in range(5):
+        output = generate(sherlock, length=400, order=order, seed=seed)
+        assert_walk(output.split(), sherlock, order=order)
+
+
+def test_a_follower_seen_more_often_is_chosen_more_often():
+    text = "x a x a x a x b"
+    after_x = []
+    for seed in range(2000):
+        words = generate(text, length=2, seed=seed).split()
+        if words[0] == "x":
+            after_x.append(words[1])
+    # a follows x three times as often as b does: expect 3/4 of about 1000
+    # draws, whose standard deviation is under 0.014.
+    assert 0.70 < after_x.count("a") / len(after_x) < 0.80
+
+
+def test_a_seed_gives_the_same_words_every_way(sherlock):
+    model = llm.get_model("markov")
+    streamed = "".join(model.prompt(sherlock, length=300, seed=99, order=2))
+    not_streamed = model.prompt(sherlock, length=300, seed=99, order=2, stream=False)
+    assert streamed == not_streamed.text()
+
+    async def in_async() -> str:
+        response = llm.get_async_model("markov").prompt(
+            sherlock, length=300, seed=99, order=2
+        )
+        return await response.text()
+
+    assert asyncio.run(in_async()) == streamed
+    assert generate(sherlock, length=300, seed=100, order=2) != streamed
+
+
+def test_streaming_with_a_delay_yields_word_by_word():
+    response = llm.get_model("markov").prompt(PROMPT, length=5, delay=0.01, seed=1)
+    chunks = list(response)
+    assert len(chunks) == 5
+    assert "".join(chunks) == response.text()
+    assert all(chunk.startswith(" ") for chunk in chunks[1:])
+
+
+def test_without_a_delay_long_outputs_come_in_large_chunks():
+    response = llm.get_model("markov").prompt(PROMPT, length=100_000, seed=1)
+    chunks = list(response)
+    assert len(chunks) < 20
+    assert len(chunks[0].split()) < 100  # the first words show at once
+    assert len("".join(chunks).split(" ")) == 100_000
+
+
+def test_reading_the_start_of_a_huge_length_is_lazy():
+    response = llm.get_model("markov").prompt(PROMPT, length=10**12, seed=5)
+    words: list[str] = []
+    for chunk in response:
+        words.extend(chunk.split())
+        if len(words) >= 1000:
+            break
+    assert_walk(words, PROMPT)
+
+
+def test_usage_counts_words(sherlock):
+    response = llm.get_model("markov").prompt(sherlock, length=33)
+    response.text()
+    usage = response.usage()
+    assert usage.input == len(sherlock.split())
+    assert usage.output == 33
+
+
+def test_response_json_records_seed_and_order():
+    response = llm.get_model("markov").prompt(PROMPT, order=2)
+    first = response.text()
+    logged = response.response_json
+    assert logged["order"] == 2
+    assert 0 <= logged["seed"] < 2**64
+    replay = generate(PROMPT, order=2, seed=logged["seed"])
+    assert replay == first
+
+
+def test_surrogates_and_nul_survive():
+    text = "a\udcff b\x00c a\ud800 b\x00c \U0001f600 a\udcff"
+    output = generate(text, length=200, seed=4)
+    assert_walk(output.split(), text)
+    assert "\udcff" in output or "\ud800" in output
+
+
+def test_unicode_whitespace_splits_like_python():
+    text = "un\u00a0deux\u3000trois\u001cquatre\u200bcinq\u2028six"
+    output = generate(text, length=300, seed=8)
+    assert set(output.split(" ")) <= set(text.split())
+    assert "quatre\u200bcinq" in output.split(" ")
+
+
+def test_many_megabytes_of_text(sherlock):
+    text = sherlock * 40  # about 5 MB: big enough to build on several threads
+    output = generate(text, length=500, seed=12)
+    assert_walk(output.split(), sherlock)
+
+
+def test_empty_text_raises_a_clear_error():
+    with pytest.raises(ValueError, match="needs some words to learn from"):
+        generate(" \n ")
+
+
+def test_bad_options_raise_validation_errors():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="length must be >= 2"):
+        llm.get_model("markov").prompt(PROMPT, length=1)
+    with pytest.raises(ValidationError, match="delay must be between 0 and 10"):
+        llm.get_model("markov").prompt(PROMPT, delay=float("nan"))
+
+
+def test_conversation_learns_from_every_user_turn():
+    conversation = llm.get_model("markov").conversation()
+    first = conversation.prompt("alpha beta alpha", length=200).text()
+    assert set(first.split()) <= {"alpha", "beta"}
+    second = conversation.prompt("gamma delta gamma", length=500)
+    output = second.text()
+    learned = second.response_json["transitions"]
+    # The turns are joined by a newline, so "alpha" leads on to "gamma"; the
+    # model's reply in between is not training text.
+    assert learned == {
+        "alpha": ["beta", "gamma"],
+        "beta": ["alpha"],
+        "gamma": ["delta"],
+        "delta": ["gamma"],
+    }
+    assert_walk(output.split(), "alpha beta alpha\ngamma delta gamma")
+    assert second.usage().input == 6
+
+
+def test_async_conversation_learns_from_every_user_turn():
+    async def chat() -> tuple[str, dict]:
+        conversation = llm.get_async_model("markov").conversation()
+        await conversation.prompt("alpha beta alpha").text()
+        response = conversation.prompt("gamma delta gamma", length=500)
+        return await response.text(), response.response_json
+
+    output, logged = asyncio.run(chat())
+    assert set(logged["transitions"]) == {"alpha", "beta", "gamma", "delta"}
+    assert_walk(output.split(), "alpha beta alpha\ngamma delta gamma")
+
+
+def test_async_delays_overlap():
+    model = llm.get_async_model("markov")
+
+    async def three_at_once() -> list[str]:
+        responses = [
+            model.prompt(PROMPT, length=5, delay=0.2, seed=seed) for seed in range(3)
+        ]
+        return await asyncio.gather(*(response.text() for response in responses))
+
+    started = time.monotonic()
+    outputs = asyncio.run(three_at_once())
+    elapsed = time.monotonic() - started
+    assert [len(output.split()) for output in outputs] == [5, 5, 5]
+    # Each takes 0.8 s of delay; in sequence they would take 2.4 s.
+    assert 0.8 <= elapsed < 2.0
+
+
+def test_async_build_leaves_the_event_loop_free(sherlock):
+    text = sherlock * 150  # about 18 MB: a build that takes a while
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    async def main() -> str:
+        ticker = asyncio.create_task(tick())
+        response = llm.get_async_model("markov").prompt(text, length=10)
+        output = await response.text()
+        ticker.cancel()
+        return output
+
+    output = asyncio.run(main())
+    assert len(output.split()) == 10
+    assert ticks > 5
+
+
+def test_threads_share_a_model_and_match_a_serial_run(sherlock):
+    model = llm.get_model("markov")
+    seeds = range(8)
+    serial = {
+        seed: model.prompt(sherlock, length=200, seed=seed).text() for seed in seeds
+    }
+    parallel: dict[int, str] = {}
+
+    def worker(seed: int) -> None:
+        parallel[seed] = model.prompt(sherlock, length=200, seed=seed).text()
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in seeds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert parallel == serial
+
+
+def test_other_threads_run_while_a_chain_is_built(sherlock):
+    from llm_markov._markov import Chain
+
+    text = sherlock * 150
+    counter = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal counter
+        while not stop.is_set():
+            counter += 1
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    time.sleep(0.05)
+    before = counter
+    Chain(text)
+    during = counter - before
+    stop.set()
+    thread.join()
+    # With the GIL held for the whole build the counter would barely move.
+    assert during > 10_000
+
+
+def test_model_error_is_a_value_error():
+    assert issubclass(MarkovError, ValueError)
+    assert issubclass(MarkovError, llm.ModelError)
