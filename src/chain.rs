@@ -113,7 +113,8 @@ impl Chain {
     fn link_words(corpus: Corpus, cancel: Cancel) -> Result<Chain, ChainError> {
         let word_count = corpus.word_count();
         let state_count = corpus.vocabulary.len() as u32;
-        let transitions = link(state_count, corpus.ids(), cancel)?;
+        let segments: Vec<&[u32]> = corpus.segments.iter().map(Vec::as_slice).collect();
+        let transitions = link(state_count, &segments, cancel)?;
         let last_state = corpus.ids().last().unwrap_or(0);
         drop(corpus.segments);
         Ok(Chain::assemble(
@@ -150,7 +151,7 @@ impl Chain {
         }
         drop(state_ids);
         let state_count = first_position.len() as u32;
-        let transitions = link(state_count, state_sequence.iter().copied(), cancel)?;
+        let transitions = link(state_count, &[&state_sequence], cancel)?;
         let last_state = state_sequence.last().copied().unwrap_or(0);
         drop(state_sequence);
         first_position.shrink_to_fit();
@@ -285,35 +286,55 @@ impl Chain {
     }
 }
 
+/// Calls `visit` with each consecutive pair of a sequence given in pieces,
+/// in order, looking at the cancel flag every so often.
+fn for_each_pair(
+    pieces: &[&[u32]],
+    cancel: Cancel,
+    mut visit: impl FnMut(u32, u32),
+) -> Result<(), ChainError> {
+    let mut previous: Option<u32> = None;
+    for piece in pieces {
+        let Some((&first, _)) = piece.split_first() else {
+            continue;
+        };
+        if let Some(last) = previous {
+            visit(last, first);
+        }
+        for (index, pair) in piece.windows(2).enumerate() {
+            if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 {
+                cancel.check()?;
+            }
+            visit(pair[0], pair[1]);
+        }
+        previous = piece.last().copied();
+    }
+    Ok(())
+}
+
 /// Builds the transition table from the sequence of states the text passes
-/// through: for each consecutive pair, the second follows the first. Two
-/// passes (count, then fill) put every state's followers side by side in one
-/// flat vector, in the order they appear in the text.
+/// through (given in pieces): for each consecutive pair, the second follows
+/// the first. Two passes (count, then fill) put every state's followers side
+/// by side in one flat vector, in the order they appear in the text.
 fn link(
     state_count: u32,
-    sequence: impl Iterator<Item = u32> + Clone,
+    sequence: &[&[u32]],
     cancel: Cancel,
 ) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
-    let mut offsets = vec![0u32; state_count as usize + 1];
-    let pairs = || sequence.clone().zip(sequence.clone().skip(1));
-    for (index, (state, _)) in pairs().enumerate() {
-        if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 {
-            cancel.check()?;
-        }
-        offsets[state as usize + 1] += 1;
-    }
-    for state in 0..state_count as usize {
+    let states = state_count as usize;
+    let mut offsets = vec![0u32; states + 1];
+    for_each_pair(sequence, cancel, |state, _| {
+        offsets[state as usize + 1] += 1
+    })?;
+    for state in 0..states {
         offsets[state + 1] += offsets[state];
     }
-    let mut next_slot: Vec<u32> = offsets[..state_count as usize].to_vec();
-    let mut followers = vec![0u32; offsets[state_count as usize] as usize];
-    for (index, (state, next)) in pairs().enumerate() {
-        if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 {
-            cancel.check()?;
-        }
+    let mut next_slot: Vec<u32> = offsets[..states].to_vec();
+    let mut followers = vec![0u32; offsets[states] as usize];
+    for_each_pair(sequence, cancel, |state, next| {
         let slot = &mut next_slot[state as usize];
         followers[*slot as usize] = next;
         *slot += 1;
-    }
+    })?;
     Ok((offsets, followers))
 }

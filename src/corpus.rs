@@ -77,23 +77,24 @@ impl Corpus {
             return Err(ChainError::TooManyWords);
         }
         let first = pieces.remove(0);
-        let mut index = first.index;
-        let mut vocabulary = Vocabulary::default();
-        for word in &first.words {
-            vocabulary.push(word);
-        }
+        let mut interner = first.interner;
         let mut segments = vec![first.ids];
         for mut piece in pieces {
             cancel.check()?;
             let global_ids: Vec<u32> = piece
+                .interner
                 .words
                 .iter()
-                .map(|&word| *index.entry(word).or_insert_with(|| vocabulary.push(word)))
+                .map(|&word| interner.intern(word))
                 .collect();
             for id in &mut piece.ids {
                 *id = global_ids[*id as usize];
             }
             segments.push(piece.ids);
+        }
+        let mut vocabulary = Vocabulary::default();
+        for word in &interner.words {
+            vocabulary.push(word);
         }
         vocabulary.shrink_to_fit();
         Ok(Corpus {
@@ -127,13 +128,43 @@ impl Corpus {
     }
 }
 
+/// Gives each distinct word an id, in order of first appearance.
+#[derive(Default)]
+struct Interner<'text> {
+    /// Words of up to seven bytes, packed with their length into a `u64`:
+    /// most words of prose, hashed and compared in one instruction each.
+    short: FxHashMap<u64, u32>,
+    /// Longer words, as slices of the text.
+    long: FxHashMap<&'text [u8], u32>,
+    /// The distinct words, indexed by id.
+    words: Vec<&'text [u8]>,
+}
+
+impl<'text> Interner<'text> {
+    fn intern(&mut self, word: &'text [u8]) -> u32 {
+        let words = &mut self.words;
+        let add = || {
+            words.push(word);
+            (words.len() - 1) as u32
+        };
+        if word.len() < 8 {
+            let mut packed = [0u8; 8];
+            packed[..word.len()].copy_from_slice(word);
+            packed[7] = word.len() as u8;
+            *self
+                .short
+                .entry(u64::from_le_bytes(packed))
+                .or_insert_with(add)
+        } else {
+            *self.long.entry(word).or_insert_with(add)
+        }
+    }
+}
+
 /// One part of the text, interned on its own.
 struct InternedPart<'text> {
-    /// Distinct words of the part, in order of first appearance.
-    words: Vec<&'text [u8]>,
-    /// Each distinct word's index in `words`.
-    index: FxHashMap<&'text [u8], u32>,
-    /// The part as indexes into `words`.
+    interner: Interner<'text>,
+    /// The part as ids of its own interner.
     ids: Vec<u32>,
 }
 
@@ -142,8 +173,7 @@ fn intern_part<'text>(
     cancel: Cancel,
 ) -> Result<InternedPart<'text>, ChainError> {
     let mut interned = InternedPart {
-        words: Vec::new(),
-        index: FxHashMap::default(),
+        interner: Interner::default(),
         // About six bytes a word in English prose: a guess that saves most
         // of the regrowth without reserving much too much.
         ids: Vec::with_capacity(part.len() / 6),
@@ -155,11 +185,7 @@ fn intern_part<'text>(
                 return Err(ChainError::TooManyWords);
             }
         }
-        let words = &mut interned.words;
-        let id = *interned.index.entry(word).or_insert_with(|| {
-            words.push(word);
-            (words.len() - 1) as u32
-        });
+        let id = interned.interner.intern(word);
         interned.ids.push(id);
     }
     interned.ids.shrink_to_fit();

@@ -84,13 +84,14 @@ fn whitespace_len(bytes: &[u8]) -> usize {
 /// as the text is.
 #[derive(Clone, Debug)]
 pub struct Words<'text> {
-    rest: &'text [u8],
+    text: &'text [u8],
+    position: usize,
 }
 
 impl<'text> Words<'text> {
     /// Starts splitting `text`.
     pub fn new(text: &'text [u8]) -> Self {
-        Words { rest: text }
+        Words { text, position: 0 }
     }
 }
 
@@ -98,32 +99,38 @@ impl<'text> Iterator for Words<'text> {
     type Item = &'text [u8];
 
     fn next(&mut self) -> Option<&'text [u8]> {
-        loop {
-            let skip = whitespace_len(self.rest);
-            if skip == 0 {
-                break;
+        // Locals rather than fields keep the hot loops in registers.
+        let text = self.text;
+        let mut position = self.position;
+        while position < text.len() {
+            match BYTE_CLASSES[text[position] as usize] {
+                ByteClass::Word => break,
+                ByteClass::Space => position += 1,
+                ByteClass::MaybeSpace => match whitespace_len(&text[position..]) {
+                    0 => break,
+                    skip => position += skip,
+                },
             }
-            self.rest = &self.rest[skip..];
         }
-        if self.rest.is_empty() {
+        if position == text.len() {
+            self.position = position;
             return None;
         }
-        let mut end = 0;
-        while end < self.rest.len() {
-            match BYTE_CLASSES[self.rest[end] as usize] {
-                ByteClass::Word => end += 1,
+        let start = position;
+        while position < text.len() {
+            match BYTE_CLASSES[text[position] as usize] {
+                ByteClass::Word => position += 1,
                 ByteClass::Space => break,
                 ByteClass::MaybeSpace => {
-                    if whitespace_len(&self.rest[end..]) > 0 {
+                    if whitespace_len(&text[position..]) > 0 {
                         break;
                     }
-                    end += 1;
+                    position += 1;
                 }
             }
         }
-        let (word, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        Some(word)
+        self.position = position;
+        Some(&text[start..position])
     }
 }
 
