@@ -115,7 +115,12 @@ impl Chain {
         let state_count = corpus.vocabulary.len() as u32;
         let segments: Vec<&[u32]> = corpus.segments.iter().map(Vec::as_slice).collect();
         let transitions = link(state_count, &segments, cancel)?;
-        let last_state = corpus.ids().last().unwrap_or(0);
+        let last_state = corpus
+            .segments
+            .iter()
+            .rev()
+            .find_map(|segment| segment.last().copied())
+            .unwrap_or(0);
         drop(corpus.segments);
         Ok(Chain::assemble(
             1,

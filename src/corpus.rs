@@ -108,11 +108,6 @@ impl Corpus {
         self.segments.iter().map(Vec::len).sum()
     }
 
-    /// The word ids of the text, in order.
-    pub fn ids(&self) -> impl Iterator<Item = u32> + Clone + '_ {
-        self.segments.iter().flatten().copied()
-    }
-
     /// The vocabulary, and the word ids of the text in one vector.
     pub fn into_parts(mut self) -> (Vocabulary, Vec<u32>) {
         let ids = if self.segments.len() == 1 {
@@ -224,14 +219,21 @@ fn split_into_parts(text: &[u8], threads: usize) -> Vec<&[u8]> {
 mod tests {
     use super::*;
 
+    fn ids(corpus: &Corpus) -> Vec<u32> {
+        corpus.segments.iter().flatten().copied().collect()
+    }
+
     fn words_of(corpus: &Corpus) -> Vec<&[u8]> {
-        corpus.ids().map(|id| corpus.vocabulary.word(id)).collect()
+        ids(corpus)
+            .into_iter()
+            .map(|id| corpus.vocabulary.word(id))
+            .collect()
     }
 
     #[test]
     fn ids_are_numbered_by_first_appearance() {
         let corpus = Corpus::from_text(b"b a b c a", 1, Cancel::never()).unwrap();
-        assert_eq!(corpus.ids().collect::<Vec<_>>(), [0, 1, 0, 2, 1]);
+        assert_eq!(ids(&corpus), [0, 1, 0, 2, 1]);
         assert_eq!(corpus.vocabulary.word(2), b"c");
     }
 
@@ -242,10 +244,7 @@ mod tests {
         let serial = Corpus::from_text(text.as_bytes(), 1, Cancel::never()).unwrap();
         let parallel = Corpus::from_text(text.as_bytes(), 3, Cancel::never()).unwrap();
         assert_eq!(parallel.segments.len(), 3);
-        assert_eq!(
-            serial.ids().collect::<Vec<_>>(),
-            parallel.ids().collect::<Vec<_>>()
-        );
+        assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
     }
 
