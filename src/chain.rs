@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::corpus::{Cancel, Corpus};
+use crate::corpus::{Cancel, Corpus, PARALLEL_MIN_BYTES};
 use crate::error::ChainError;
 use crate::rng::Rng;
 use crate::vocabulary::Vocabulary;
@@ -15,12 +15,16 @@ pub const MAX_ORDER: usize = 100;
 /// How many transitions are linked between two looks at the cancel flag.
 const TRANSITIONS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
 
-/// How a chain is built: how many threads split the text, and a flag that
-/// stops the build early.
+/// How a chain is built: how many threads split the text, from what size,
+/// and a flag that stops the build early.
 #[derive(Clone, Copy, Debug)]
 pub struct BuildOptions<'flag> {
     /// Threads used to split the text into words.
     pub threads: usize,
+    /// Texts shorter than this many bytes are split on the calling thread
+    /// alone. The default suits real use; tests and fuzzing set it to 0 to
+    /// put small texts through the parallel path.
+    pub parallel_min_bytes: usize,
     /// Stops the build with [`ChainError::Cancelled`] when raised.
     pub cancel: Cancel<'flag>,
 }
@@ -29,6 +33,7 @@ impl Default for BuildOptions<'_> {
     fn default() -> Self {
         BuildOptions {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            parallel_min_bytes: PARALLEL_MIN_BYTES,
             cancel: Cancel::never(),
         }
     }
@@ -90,7 +95,7 @@ impl Chain {
         if order > MAX_ORDER {
             return Err(ChainError::OrderTooHigh { order });
         }
-        let corpus = Corpus::from_text(text, options.threads, options.cancel)?;
+        let corpus = Corpus::from_text(text, options)?;
         let word_count = corpus.word_count();
         if word_count == 0 {
             return Err(ChainError::NoWords);

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustc_hash::FxHashMap;
 
+use crate::chain::BuildOptions;
 use crate::error::ChainError;
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
 
-/// Texts shorter than this are split on the calling thread: below it,
-/// starting threads costs more than it saves.
-const PARALLEL_MIN_BYTES: usize = 4 << 20;
+/// Texts shorter than this are split on the calling thread by default: below
+/// it, starting threads costs more than it saves.
+pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
 /// How many words are split between two looks at the cancel flag.
 const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
@@ -55,9 +56,11 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Splits `text` into words and interns them, on up to `threads` threads.
-    pub fn from_text(text: &[u8], threads: usize, cancel: Cancel) -> Result<Corpus, ChainError> {
-        let parts = split_into_parts(text, threads);
+    /// Splits `text` into words and interns them, on as many threads as
+    /// `options` allow.
+    pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
+        let cancel = options.cancel;
+        let parts = split_into_parts(text, options.threads, options.parallel_min_bytes);
         let mut pieces = if parts.len() == 1 {
             vec![intern_part(parts[0], cancel)?]
         } else {
@@ -190,9 +193,9 @@ fn intern_part<'text>(
 /// Cuts `text` into at most `threads` parts of similar size, each cut at a
 /// one-byte whitespace character so that no word is cut in two. Text with no
 /// such character near a cut stays in fewer, larger parts.
-fn split_into_parts(text: &[u8], threads: usize) -> Vec<&[u8]> {
+fn split_into_parts(text: &[u8], threads: usize, min_bytes: usize) -> Vec<&[u8]> {
     let threads = threads.max(1);
-    if threads == 1 || text.len() < PARALLEL_MIN_BYTES {
+    if threads == 1 || text.len() < min_bytes {
         return vec![text];
     }
     let target = text.len() / threads;
@@ -219,6 +222,14 @@ fn split_into_parts(text: &[u8], threads: usize) -> Vec<&[u8]> {
 mod tests {
     use super::*;
 
+    fn options(threads: usize, cancel: Cancel) -> BuildOptions {
+        BuildOptions {
+            threads,
+            cancel,
+            ..BuildOptions::default()
+        }
+    }
+
     fn ids(corpus: &Corpus) -> Vec<u32> {
         corpus.segments.iter().flatten().copied().collect()
     }
@@ -232,7 +243,7 @@ mod tests {
 
     #[test]
     fn ids_are_numbered_by_first_appearance() {
-        let corpus = Corpus::from_text(b"b a b c a", 1, Cancel::never()).unwrap();
+        let corpus = Corpus::from_text(b"b a b c a", options(1, Cancel::never())).unwrap();
         assert_eq!(ids(&corpus), [0, 1, 0, 2, 1]);
         assert_eq!(corpus.vocabulary.word(2), b"c");
     }
@@ -241,8 +252,8 @@ mod tests {
     fn threads_split_the_same_words_as_one() {
         let sentence = "the cat sat on the mat\u{3000}and the dog\u{a0}ate the cat\n";
         let text = sentence.repeat(PARALLEL_MIN_BYTES / sentence.len() * 3);
-        let serial = Corpus::from_text(text.as_bytes(), 1, Cancel::never()).unwrap();
-        let parallel = Corpus::from_text(text.as_bytes(), 3, Cancel::never()).unwrap();
+        let serial = Corpus::from_text(text.as_bytes(), options(1, Cancel::never())).unwrap();
+        let parallel = Corpus::from_text(text.as_bytes(), options(3, Cancel::never())).unwrap();
         assert_eq!(parallel.segments.len(), 3);
         assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
@@ -251,14 +262,14 @@ mod tests {
     #[test]
     fn text_without_ascii_spaces_stays_whole() {
         let text = "word\u{3000}".repeat(PARALLEL_MIN_BYTES);
-        let parts = split_into_parts(text.as_bytes(), 4);
+        let parts = split_into_parts(text.as_bytes(), 4, PARALLEL_MIN_BYTES);
         assert_eq!(parts.len(), 1);
     }
 
     #[test]
     fn a_raised_flag_cancels() {
         let flag = AtomicBool::new(true);
-        let error = Corpus::from_text(b"some words", 1, Cancel::on(&flag)).unwrap_err();
+        let error = Corpus::from_text(b"some words", options(1, Cancel::on(&flag))).unwrap_err();
         assert_eq!(error, ChainError::Cancelled);
     }
 }

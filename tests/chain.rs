@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use llm_markov::{BuildOptions, Cancel, Chain, ChainError, MAX_ORDER};
+use llm_markov::{BuildOptions, Chain, ChainError, MAX_ORDER};
 use proptest::prelude::*;
 
 /// Words as Python's `str.split()` gives them, the slow obvious way.
@@ -151,7 +151,7 @@ fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
             order,
             BuildOptions {
                 threads: 1,
-                cancel: Cancel::never(),
+                ..BuildOptions::default()
             },
         )
         .unwrap();
@@ -160,7 +160,8 @@ fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
             order,
             BuildOptions {
                 threads: 4,
-                cancel: Cancel::never(),
+                parallel_min_bytes: 0,
+                ..BuildOptions::default()
             },
         )
         .unwrap();
@@ -182,9 +183,19 @@ fn any_text() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn the_chain_agrees_with_the_reference(text in any_text(), order in 1usize..4) {
+    fn the_chain_agrees_with_the_reference(
+        text in any_text(),
+        order in 1usize..4,
+        threads in 1usize..5,
+    ) {
         let words = reference_words(&text);
-        match Chain::build(text.as_bytes(), order) {
+        // Small texts normally skip the parallel split; force it here.
+        let options = BuildOptions {
+            threads,
+            parallel_min_bytes: 0,
+            ..BuildOptions::default()
+        };
+        match Chain::build_with(text.as_bytes(), order, options) {
             Ok(chain) => {
                 prop_assert_eq!(chain.word_count(), words.len());
                 prop_assert_eq!(chain_table(&chain), reference_table(&words, order));
