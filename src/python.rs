@@ -24,6 +24,10 @@ create_exception!(
 /// milliseconds, too short for Ctrl-C to need a watcher.
 const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
 
+/// The most words one `Walk.next_text` call returns: a bound on the memory
+/// one call can ask for, far above the plugin's largest chunk.
+const MAX_WORDS_PER_TEXT: u64 = 1 << 20;
+
 /// How often a watched build looks for Ctrl-C.
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -71,12 +75,32 @@ fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyS
     }
 }
 
+fn internal_error() -> PyErr {
+    PyRuntimeError::new_err(
+        "internal error in llm-markov while building the chain; please report it at \
+         https://github.com/llm-markov/llm-markov/issues",
+    )
+}
+
+/// Builds the chain, turning a panic (a bug) into an error rather than
+/// letting it unwind towards Python.
+fn build_catching_panics(
+    text: &[u8],
+    order: usize,
+    options: BuildOptions,
+) -> Option<Result<Chain, ChainError>> {
+    std::panic::catch_unwind(|| Chain::build_with(text, order, options)).ok()
+}
+
 /// Builds the chain with the GIL released. A long build runs on a worker
 /// thread while this thread wakes up every 50 ms to let Python handle
 /// signals, so Ctrl-C cancels it promptly.
 fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
     if text.len() < WATCHED_BUILD_MIN_BYTES {
-        return py.detach(|| Chain::build(text, order)).map_err(to_py_error);
+        return match py.detach(|| build_catching_panics(text, order, BuildOptions::default())) {
+            Some(built) => built.map_err(to_py_error),
+            None => Err(internal_error()),
+        };
     }
     let cancel = AtomicBool::new(false);
     let options = BuildOptions {
@@ -86,18 +110,15 @@ fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
     let (sender, mut receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let outcome = std::panic::catch_unwind(|| Chain::build_with(text, order, options));
             // The receiver only goes away once we have stopped listening.
-            let _ = sender.send(outcome);
+            let _ = sender.send(build_catching_panics(text, order, options));
         });
         loop {
             let receiver = &mut receiver;
             match py.detach(move || receiver.recv_timeout(SIGNAL_POLL_INTERVAL)) {
-                Ok(Ok(built)) => return built.map_err(to_py_error),
-                Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(PyRuntimeError::new_err(
-                        "internal error in llm-markov while building the chain; please report it",
-                    ))
+                Ok(Some(built)) => return built.map_err(to_py_error),
+                Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(internal_error())
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(interrupt) = py.check_signals() {
@@ -232,6 +253,11 @@ impl PyWalk {
         py: Python<'py>,
         max_words: u64,
     ) -> PyResult<Bound<'py, PyString>> {
+        if max_words > MAX_WORDS_PER_TEXT {
+            return Err(PyValueError::new_err(format!(
+                "max_words must be at most {MAX_WORDS_PER_TEXT}; ask for long walks in chunks"
+            )));
+        }
         let count = max_words.min(self.remaining);
         self.remaining -= count;
         let chain = &self.chain.get().chain;

@@ -73,7 +73,11 @@ class Walk:
     def next_text(self, max_words: int) -> str:
         """Up to ``max_words`` next words as text, each preceded by one
         space except the walk's very first word; ``""`` once the walk is
-        done. Concatenated, these chunks are the words joined by spaces."""
+        done. Concatenated, these chunks are the words joined by spaces.
+
+        Raises:
+            ValueError: ``max_words`` is above 2**20.
+        """
     @property
     def remaining(self) -> int:
         """How many words the walk has still to produce."""
