@@ -1,0 +1,115 @@
+//! Builds a chain from arbitrary bytes with arbitrary options, on one thread
+//! and on several, and walks it. Checks the results against a naive
+//! reference instead of only looking for panics.
+
+#![no_main]
+
+use std::collections::HashMap;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use llm_markov::{is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER};
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    /// Mostly small orders, where chains are interesting; now and then one
+    /// past the limits.
+    order: u8,
+    threads: u8,
+    seed: u64,
+    walk_length: u16,
+    text: &'a [u8],
+}
+
+fn order_of(byte: u8) -> usize {
+    match byte {
+        0 => 0,
+        250.. => MAX_ORDER + usize::from(byte) - 250,
+        _ => 1 + usize::from(byte) % 6,
+    }
+}
+
+/// Every window of `order` words mapped to the words that follow it.
+fn reference_table<'w, 't>(
+    words: &'w [&'t [u8]],
+    order: usize,
+) -> HashMap<&'w [&'t [u8]], Vec<&'t [u8]>> {
+    let mut table: HashMap<&[&[u8]], Vec<&[u8]>> = HashMap::new();
+    for window in words.windows(order + 1) {
+        table
+            .entry(&window[..order])
+            .or_default()
+            .push(window[order]);
+    }
+    table
+}
+
+fuzz_target!(|input: Input| {
+    let order = order_of(input.order);
+    let options = BuildOptions {
+        threads: 1 + usize::from(input.threads % 4),
+        parallel_min_bytes: 0,
+        ..BuildOptions::default()
+    };
+    let words: Vec<&[u8]> = Words::new(input.text).collect();
+    // On valid UTF-8 the words must be exactly those of Python's str.split().
+    if let Ok(text) = std::str::from_utf8(input.text) {
+        let expected: Vec<&[u8]> = text
+            .split(is_python_whitespace)
+            .filter(|word| !word.is_empty())
+            .map(str::as_bytes)
+            .collect();
+        assert_eq!(words, expected);
+    }
+
+    let built = Chain::build_with(input.text, order, options);
+    let chain = match built {
+        Err(ChainError::OrderTooLow) => return assert_eq!(order, 0),
+        Err(ChainError::OrderTooHigh { .. }) => return assert!(order > MAX_ORDER),
+        Err(ChainError::NoWords) => return assert!(words.is_empty()),
+        Err(ChainError::TooFewWords { words: count, .. }) => {
+            assert_eq!(count, words.len());
+            return assert!(count < order);
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(chain) => chain,
+    };
+    assert_eq!(chain.word_count(), words.len());
+    assert_eq!(chain.transition_count(), words.len() - order);
+
+    // The parallel build must be the serial build, walk for walk.
+    let serial = Chain::build_with(
+        input.text,
+        order,
+        BuildOptions {
+            threads: 1,
+            ..BuildOptions::default()
+        },
+    )
+    .expect("the serial build succeeds where the parallel one did");
+    let length = usize::from(input.walk_length % 512);
+    let walked: Vec<&[u8]> = chain.walk(input.seed).take(length).collect();
+    let serial_walked: Vec<&[u8]> = serial.walk(input.seed).take(length).collect();
+    assert_eq!(walked, serial_walked);
+
+    // Every step follows the chain, or restarts at a window of the text
+    // after a dead end.
+    let table = reference_table(&words, order);
+    let is_window_start =
+        |piece: &[&[u8]]| words.windows(order).any(|window| window.starts_with(piece));
+    assert!(is_window_start(&walked[..order.min(walked.len())]));
+    let mut position = order;
+    while position < walked.len() {
+        match table.get(&walked[position - order..position]) {
+            Some(followers) => {
+                assert!(followers.contains(&walked[position]));
+                position += 1;
+            }
+            None => {
+                let end = (position + order).min(walked.len());
+                assert!(is_window_start(&walked[position..end]));
+                position = end;
+            }
+        }
+    }
+});
