@@ -1,0 +1,158 @@
+"""Ctrl-C and threads: the real ``llm`` command interrupted mid-response, and
+the native objects shared between threads."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import llm
+import pytest
+
+from helpers import assert_walk
+
+# SIGINT is how POSIX shells deliver Ctrl-C; Windows consoles use their own
+# event, which a test cannot send to one child alone.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
+
+
+def start_llm(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "llm", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def interrupt(process: subprocess.Popen) -> tuple[float, bytes, bytes]:
+    """Send Ctrl-C; return how long the command took to stop, and its output."""
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    stdout, stderr = process.communicate(timeout=30)
+    return time.monotonic() - sent, stdout, stderr
+
+
+@posix_only
+def test_ctrl_c_stops_a_slow_stream_at_once(user_path):
+    process = start_llm("-m", "markov", "-o", "delay", "0.4", "-o", "length", "500")
+    process.stdin.write(b"one two three four five six")
+    process.stdin.close()
+    process.stdin = None  # communicate() must not flush it again
+    # Wait for the stream to have started: the first word arrives at once.
+    first = process.stdout.read1(100)
+    assert first.strip()
+    time.sleep(0.5)
+    stopped_after, stdout, stderr = interrupt(process)
+    assert stopped_after < 1.0
+    assert process.returncode == 1
+    assert b"Aborted!" in stderr
+    assert b"Traceback" not in stderr
+    # It stopped early: far fewer than the 500 words asked for.
+    assert len((first + stdout).split()) < 20
+
+
+@posix_only
+def test_ctrl_c_stops_a_large_build(user_path, sherlock):
+    # About 50 MB at order 50: the build alone takes over a second here.
+    text = (sherlock * 400).encode()
+    process = start_llm("-m", "markov", "-o", "order", "50", "-o", "length", "5")
+    # Once the last byte is written, llm has read all but a pipe buffer of it
+    # and is about to build.
+    process.stdin.write(text)
+    process.stdin.close()
+    process.stdin = None
+    time.sleep(0.3)
+    stopped_after, stdout, stderr = interrupt(process)
+    assert stopped_after < 1.0
+    assert process.returncode == 1
+    assert stdout == b""  # no words: the build did not finish
+    assert b"Aborted!" in stderr
+    assert b"Traceback" not in stderr
+
+
+def test_one_walk_shared_by_threads_hands_out_each_word_once(sherlock):
+    from llm_markov._markov import Chain
+
+    chain = Chain(sherlock, 2)
+    shared = chain.walk(40_000, 7)
+    serial = chain.walk(40_000, 7)
+    pieces: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+
+    def take() -> None:
+        while True:
+            with lock:
+                index = next(counter)
+                chunk = shared.next_text(97)
+            if not chunk:
+                return
+            pieces.append((index, chunk))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    text = "".join(chunk for _, chunk in sorted(pieces))
+    assert text == serial.next_text(40_000)
+    assert shared.remaining == 0
+
+
+def test_a_walk_raced_by_threads_neither_crashes_nor_loses_words(sherlock):
+    # No lock this time: the GIL and pyo3's borrow checking must keep the
+    # walk consistent, each word handed to exactly one thread.
+    from llm_markov._markov import Chain
+
+    walk = Chain(sherlock).walk(50_000, 3)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        taken = 0
+        try:
+            for word in walk:
+                assert word
+                taken += 1
+        except BaseException as error:  # anything at all is a failure here
+            errors.append(error)
+        counts.append(taken)
+
+    threads = [threading.Thread(target=drain) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(counts) == 50_000
+
+
+def test_async_and_threads_mix(sherlock):
+    # Threads each running their own event loop over one async model.
+    import asyncio
+
+    model = llm.get_async_model("markov")
+    results: dict[int, str] = {}
+
+    def run(seed: int) -> None:
+        async def go() -> str:
+            return await model.prompt(sherlock, length=200, seed=seed).text()
+
+        results[seed] = asyncio.run(go())
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed, output in results.items():
+        assert (
+            output
+            == llm.get_model("markov").prompt(sherlock, length=200, seed=seed).text()
+        )
+        assert_walk(output.split(), sherlock)
