@@ -1,0 +1,206 @@
+"""Checks what ships: builds the release wheel and the sdist, inspects them,
+then installs each (and the source tree with ``llm install -e .``) into its
+own fresh virtual environment next to a fresh llm, runs a prompt there, and
+uninstalls. Run by ``scripts/check``; runs alone as ``python
+scripts/check_dist.py`` from the development environment."""
+
+from __future__ import annotations
+
+import configparser
+import email.message
+import email.parser
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "target" / "dist-check"
+MAX_WHEEL_BYTES = 1_500_000
+PROMPT = "the cat sat on the mat and the dog sat on the cat"
+
+#: Everything an sdist may hold: what a build needs, and nothing else.
+SDIST_ALLOWED = (
+    "PKG-INFO",
+    "pyproject.toml",
+    "Cargo.toml",
+    "Cargo.lock",
+    "README.md",
+    "LICENSE",
+    "src/",
+    "python/llm_markov/",
+)
+
+
+def run(
+    *command: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run a command, echo it, fail loudly, and return its stdout."""
+    print("+", " ".join(str(part) for part in command), flush=True)
+    result = subprocess.run(
+        [str(part) for part in command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+    )
+    if result.returncode != 0:
+        sys.exit(f"failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def crate_version() -> str:
+    """The one version: the crate's, which maturin gives the Python package."""
+    manifest = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    match = re.search(r'^version = "([^"]+)"', manifest, re.MULTILINE)
+    assert match, "no version in Cargo.toml"
+    return match.group(1)
+
+
+def build() -> tuple[Path, Path]:
+    shutil.rmtree(DIST, ignore_errors=True)
+    run("maturin", "build", "--release", "--locked", "--out", DIST, cwd=ROOT)
+    run("maturin", "sdist", "--out", DIST, cwd=ROOT)
+    (wheel,) = DIST.glob("*.whl")
+    (sdist,) = DIST.glob("*.tar.gz")
+    return wheel, sdist
+
+
+def check_wheel(wheel: Path, version: str) -> None:
+    size = wheel.stat().st_size
+    print(f"wheel: {wheel.name}, {size:,} bytes")
+    assert size < MAX_WHEEL_BYTES, f"the wheel is {size:,} bytes"
+    assert "-cp310-abi3-" in wheel.name, "one abi3 wheel for CPython 3.10+"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = email.parser.Parser().parsestr(archive.read(metadata_name).decode())
+        entry_points = configparser.ConfigParser()
+        entry_points.read_string(
+            archive.read(
+                next(n for n in names if n.endswith("entry_points.txt"))
+            ).decode()
+        )
+        assert entry_points["llm"]["markov"] == "llm_markov", "llm's entry point"
+    assert any(name.startswith("llm_markov/_markov") for name in names)
+    assert "llm_markov/_markov.pyi" in names
+    assert "llm_markov/py.typed" in names
+    check_metadata(metadata, version)
+    if platform.system() == "Linux":
+        report = run("auditwheel", "show", wheel)
+        print(report)
+        assert "manylinux" in report, "auditwheel finds no manylinux policy"
+
+
+def check_metadata(metadata: email.message.Message, version: str) -> None:
+    assert metadata["Name"] == "llm-markov"
+    assert metadata["Version"] == version, (metadata["Version"], version)
+    assert metadata["Summary"]
+    assert metadata["Requires-Python"] == ">=3.10"
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["Author"] or metadata["Author-email"]
+    assert metadata["Description-Content-Type"].startswith("text/markdown")
+    assert "llm-markov" in metadata.get_payload()  # the README
+    requirements = metadata.get_all("Requires-Dist") or []
+    assert any(req.startswith("llm") for req in requirements), requirements
+    classifiers = metadata.get_all("Classifier") or []
+    for wanted in (
+        "Programming Language :: Rust",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.14",
+    ):
+        assert wanted in classifiers, wanted
+    urls = metadata.get_all("Project-URL") or []
+    assert any(url.startswith("Repository") for url in urls), urls
+
+
+def check_sdist(sdist: Path, version: str) -> None:
+    with tarfile.open(sdist) as archive:
+        top = f"llm_markov-{version}/"
+        names = [member.name for member in archive.getmembers() if member.isfile()]
+        extra = [
+            name
+            for name in names
+            if not name.removeprefix(top).startswith(SDIST_ALLOWED)
+        ]
+        assert not extra, f"the sdist holds files no build needs: {extra}"
+        member = archive.extractfile(top + "PKG-INFO")
+        assert member is not None
+        check_metadata(email.parser.Parser().parsestr(member.read().decode()), version)
+    print(f"sdist: {sdist.name}, {len(names)} files, {sdist.stat().st_size:,} bytes")
+
+
+def scripts_dir(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def check_install(what: str, target: str, version: str) -> None:
+    """``llm install`` ``target`` into a fresh environment, use it, remove it."""
+    print(f"--- llm install {what}", flush=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        venv = Path(scratch) / "venv"
+        base_python = getattr(sys, "_base_executable", sys.executable)
+        run(base_python, "-m", "venv", venv)
+        bin_dir = scripts_dir(venv)
+        python = bin_dir / "python"
+        run(python, "-m", "pip", "install", "--quiet", "llm")
+        llm = bin_dir / "llm"
+        env = {**os.environ, "LLM_USER_PATH": str(Path(scratch) / "user")}
+        env.pop("VIRTUAL_ENV", None)
+        # Reuse the compiled dependencies when pip builds the sdist.
+        env["CARGO_TARGET_DIR"] = str(ROOT / "target" / "dist-check-build")
+        run(llm, "install", *target.split(), env=env, cwd=ROOT)
+        plugins = json.loads(run(llm, "plugins", env=env))
+        assert {"name": "llm-markov", "version": version} in [
+            {key: plugin.get(key) for key in ("name", "version")} for plugin in plugins
+        ], plugins
+        output = run(llm, "-m", "markov", "-o", "length", "30", PROMPT, env=env)
+        words = output.split()
+        assert len(words) == 30, output
+        assert set(words) <= set(PROMPT.split()), output
+        run(llm, "uninstall", "llm-markov", "-y", env=env)
+        # llm still starts, and the model has gone with the plugin.
+        assert "markov" not in run(llm, "models", "list", env=env).split()
+    print(f"--- llm install {what}: passed in {time.monotonic() - started:.0f} s")
+
+
+def source_tree_copy(destination: Path) -> Path:
+    """The project's files as a fresh clone would have them (with any
+    uncommitted edits), so that an editable install builds into the copy and
+    leaves this tree's development build alone."""
+    listed = run("git", "ls-files", "-co", "--exclude-standard", cwd=ROOT)
+    for name in listed.splitlines():
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def main() -> None:
+    version = crate_version()
+    wheel, sdist = build()
+    check_wheel(wheel, version)
+    check_sdist(sdist, version)
+    check_install("the wheel", str(wheel), version)
+    check_install("the sdist", str(sdist), version)
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = source_tree_copy(Path(scratch) / "llm-markov")
+        check_install("-e . (development)", f"-e {tree}", version)
+    print("dist check passed")
+
+
+if __name__ == "__main__":
+    main()
