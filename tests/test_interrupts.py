@@ -20,12 +20,21 @@ from helpers import assert_walk
 posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
 
 
+def listen_to_ctrl_c() -> None:
+    # A shell without job control starts background commands with SIGINT
+    # ignored, and children inherit that (a CI runner may do the same).
+    # Restore the default, as an interactive terminal has it, so that
+    # Python installs its KeyboardInterrupt handler in the child.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_llm(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "llm", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=listen_to_ctrl_c,
     )
 
 
