@@ -1,5 +1,8 @@
 //! The Markov chain: which states follow which, as flat arrays of ids.
 
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::{Mutex, PoisonError};
+
 use rustc_hash::FxHashMap;
 
 use crate::corpus::{Cancel, Corpus, PARALLEL_MIN_BYTES};
@@ -89,13 +92,32 @@ impl Chain {
         order: usize,
         options: BuildOptions,
     ) -> Result<Chain, ChainError> {
-        if order == 0 {
-            return Err(ChainError::OrderTooLow);
-        }
-        if order > MAX_ORDER {
-            return Err(ChainError::OrderTooHigh { order });
-        }
+        Chain::check_order(order)?;
         let corpus = Corpus::from_text(text, options)?;
+        Chain::from_corpus(corpus, order, options)
+    }
+
+    /// Fails unless `order` is from 1 to [`MAX_ORDER`]: worth asking before
+    /// splitting a large text only to find the order was wrong.
+    pub fn check_order(order: usize) -> Result<(), ChainError> {
+        match order {
+            0 => Err(ChainError::OrderTooLow),
+            _ if order > MAX_ORDER => Err(ChainError::OrderTooHigh { order }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the chain of `order` from a text already split into words.
+    ///
+    /// The corpus owns its words, so the text may be freed before this
+    /// second step; the Python bindings do so to drop their temporary UTF-8
+    /// copy before the transition table takes its memory.
+    pub fn from_corpus(
+        corpus: Corpus,
+        order: usize,
+        options: BuildOptions,
+    ) -> Result<Chain, ChainError> {
+        Chain::check_order(order)?;
         let word_count = corpus.word_count();
         if word_count == 0 {
             return Err(ChainError::NoWords);
@@ -107,19 +129,19 @@ impl Chain {
             });
         }
         if order == 1 {
-            Chain::link_words(corpus, options.cancel)
+            Chain::link_words(corpus, options)
         } else {
             let (vocabulary, tokens) = corpus.into_parts();
-            Chain::link_windows(vocabulary, tokens, order, options.cancel)
+            Chain::link_windows(vocabulary, tokens, order, options)
         }
     }
 
     /// Order 1: states are words, so the text's ids are the state sequence.
-    fn link_words(corpus: Corpus, cancel: Cancel) -> Result<Chain, ChainError> {
+    fn link_words(corpus: Corpus, options: BuildOptions) -> Result<Chain, ChainError> {
         let word_count = corpus.word_count();
         let state_count = corpus.vocabulary.len() as u32;
         let segments: Vec<&[u32]> = corpus.segments.iter().map(Vec::as_slice).collect();
-        let transitions = link(state_count, &segments, cancel)?;
+        let transitions = link(state_count, &segments, options)?;
         let last_state = corpus
             .segments
             .iter()
@@ -143,8 +165,9 @@ impl Chain {
         vocabulary: Vocabulary,
         tokens: Vec<u32>,
         order: usize,
-        cancel: Cancel,
+        options: BuildOptions,
     ) -> Result<Chain, ChainError> {
+        let cancel = options.cancel;
         let word_count = tokens.len();
         let mut state_ids: FxHashMap<&[u32], u32> = FxHashMap::default();
         let mut first_position = Vec::new();
@@ -161,7 +184,7 @@ impl Chain {
         }
         drop(state_ids);
         let state_count = first_position.len() as u32;
-        let transitions = link(state_count, &[&state_sequence], cancel)?;
+        let transitions = link(state_count, &[&state_sequence], options)?;
         let last_state = state_sequence.last().copied().unwrap_or(0);
         drop(state_sequence);
         first_position.shrink_to_fit();
@@ -322,29 +345,113 @@ fn for_each_pair(
     Ok(())
 }
 
+/// One thread's share of the linking: a run of the state sequence, and the
+/// state just before it (whose pair with the run's first state it owns).
+#[derive(Clone, Copy)]
+struct LinkShare<'seq> {
+    before: Option<u32>,
+    run: &'seq [u32],
+}
+
+impl LinkShare<'_> {
+    fn for_each_pair(self, cancel: Cancel, visit: impl FnMut(u32, u32)) -> Result<(), ChainError> {
+        match self.before {
+            Some(before) => for_each_pair(&[&[before], self.run], cancel, visit),
+            None => for_each_pair(&[self.run], cancel, visit),
+        }
+    }
+}
+
+/// Cuts the sequence (given in pieces) into runs of at most `total / shares`
+/// states (rounded up), in order.
+fn link_shares<'seq>(sequence: &[&'seq [u32]], shares: usize) -> Vec<LinkShare<'seq>> {
+    let total: usize = sequence.iter().map(|piece| piece.len()).sum();
+    let size = total.div_ceil(shares.max(1)).max(1);
+    let mut result = Vec::new();
+    let mut before = None;
+    for piece in sequence {
+        for run in piece.chunks(size) {
+            result.push(LinkShare { before, run });
+            before = run.last().copied();
+        }
+    }
+    result
+}
+
+/// Runs `work` on every share, on a thread each when there are several.
+fn on_each_share<T: Send>(
+    shares: &[LinkShare],
+    work: impl Fn(usize, LinkShare) -> Result<T, ChainError> + Sync,
+) -> Result<Vec<T>, ChainError> {
+    if shares.len() == 1 {
+        return Ok(vec![work(0, shares[0])?]);
+    }
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = shares
+            .iter()
+            .enumerate()
+            .map(|(index, &share)| scope.spawn(move || work(index, share)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or(Err(ChainError::Cancelled)))
+            .collect()
+    })
+}
+
 /// Builds the transition table from the sequence of states the text passes
 /// through (given in pieces): for each consecutive pair, the second follows
 /// the first. Two passes (count, then fill) put every state's followers side
 /// by side in one flat vector, in the order they appear in the text.
+///
+/// Large sequences are cut into one share per thread. Each thread counts its
+/// own pairs; the counts then give every share its own slots in each state's
+/// followers, after those of the shares before it, so the threads fill
+/// disjoint slots and the result is the serial one.
 fn link(
     state_count: u32,
     sequence: &[&[u32]],
-    cancel: Cancel,
+    options: BuildOptions,
 ) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
     let states = state_count as usize;
-    let mut offsets = vec![0u32; states + 1];
-    for_each_pair(sequence, cancel, |state, _| {
-        offsets[state as usize + 1] += 1
+    let cancel = options.cancel;
+    let total: usize = sequence.iter().map(|piece| piece.len()).sum();
+    // Ids are four bytes each.
+    let parallel = options.threads > 1 && total.saturating_mul(4) >= options.parallel_min_bytes;
+    let shares = link_shares(sequence, if parallel { options.threads } else { 1 });
+
+    let mut slots = on_each_share(&shares, |_, share| {
+        let mut counts = vec![0u32; states];
+        share.for_each_pair(cancel, |state, _| counts[state as usize] += 1)?;
+        Ok(counts)
     })?;
+    // Turn each share's counts into the first slot it fills for each state.
+    let mut offsets = Vec::with_capacity(states + 1);
+    let mut next = 0u32;
     for state in 0..states {
-        offsets[state + 1] += offsets[state];
+        offsets.push(next);
+        for share_slots in &mut slots {
+            let count = share_slots[state];
+            share_slots[state] = next;
+            next += count;
+        }
     }
-    let mut next_slot: Vec<u32> = offsets[..states].to_vec();
-    let mut followers = vec![0u32; offsets[states] as usize];
-    for_each_pair(sequence, cancel, |state, next| {
-        let slot = &mut next_slot[state as usize];
-        followers[*slot as usize] = next;
-        *slot += 1;
+    offsets.push(next);
+
+    // Relaxed atomics compile to plain stores; they only let the threads
+    // write their disjoint slots of one vector without unsafe code.
+    let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
+    let slots: Vec<Mutex<Vec<u32>>> = slots.into_iter().map(Mutex::new).collect();
+    on_each_share(&shares, |index, share| {
+        let mut slots = slots[index].lock().unwrap_or_else(PoisonError::into_inner);
+        share.for_each_pair(cancel, |state, next| {
+            let slot = &mut slots[state as usize];
+            followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
+            *slot += 1;
+        })
     })?;
+    // Same size and alignment: this reuses the allocation.
+    let followers = followers.into_iter().map(AtomicU32::into_inner).collect();
     Ok((offsets, followers))
 }

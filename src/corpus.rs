@@ -45,14 +45,16 @@ impl<'flag> Cancel<'flag> {
 }
 
 /// The words of a text, interned: each distinct word once in the
-/// vocabulary, the text itself as ids in order.
+/// vocabulary, the text itself as ids in order. It owns all of that, so it
+/// outlives the text it was split from; [`crate::Chain::from_corpus`] turns
+/// it into a chain.
 #[derive(Debug)]
 pub struct Corpus {
     /// The distinct words, numbered in order of first appearance.
-    pub vocabulary: Vocabulary,
+    pub(crate) vocabulary: Vocabulary,
     /// The text as word ids, in consecutive pieces (one per thread that split
     /// it), so that no piece is copied to join them.
-    pub segments: Vec<Vec<u32>>,
+    pub(crate) segments: Vec<Vec<u32>>,
 }
 
 impl Corpus {
@@ -111,8 +113,13 @@ impl Corpus {
         self.segments.iter().map(Vec::len).sum()
     }
 
+    /// The distinct words of the text.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
     /// The vocabulary, and the word ids of the text in one vector.
-    pub fn into_parts(mut self) -> (Vocabulary, Vec<u32>) {
+    pub(crate) fn into_parts(mut self) -> (Vocabulary, Vec<u32>) {
         let ids = if self.segments.len() == 1 {
             self.segments.pop().unwrap_or_default()
         } else {

@@ -24,7 +24,7 @@ mod walk;
 mod python;
 
 pub use chain::{BuildOptions, Chain, MAX_ORDER};
-pub use corpus::{Cancel, MAX_WORDS};
+pub use corpus::{Cancel, Corpus, MAX_WORDS};
 pub use error::ChainError;
 pub use rng::Rng;
 pub use tokenize::{is_python_whitespace, Words};

@@ -2,6 +2,7 @@
 //! core. Every failure becomes a Python exception; the long build runs with
 //! the GIL released and stops on Ctrl-C.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use crate::{BuildOptions, Cancel, Chain, ChainError, Sampler, MAX_ORDER};
+use crate::{BuildOptions, Cancel, Chain, ChainError, Corpus, Sampler, MAX_ORDER};
 
 create_exception!(
     _markov,
@@ -82,44 +83,35 @@ fn internal_error() -> PyErr {
     )
 }
 
-/// Builds the chain, turning a panic (a bug) into an error rather than
-/// letting it unwind towards Python.
-fn build_catching_panics(
-    text: &[u8],
-    order: usize,
-    options: BuildOptions,
-) -> Option<Result<Chain, ChainError>> {
-    std::panic::catch_unwind(|| Chain::build_with(text, order, options)).ok()
-}
-
-/// Builds the chain with the GIL released. A long build runs on a worker
-/// thread while this thread wakes up every 50 ms to let Python handle
-/// signals, so Ctrl-C cancels it promptly.
-fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
-    if text.len() < WATCHED_BUILD_MIN_BYTES {
-        return match py.detach(|| build_catching_panics(text, order, BuildOptions::default())) {
-            Some(built) => built.map_err(to_py_error),
-            None => Err(internal_error()),
-        };
-    }
+/// Runs one step of a build with the GIL released, and turns a panic (a
+/// bug) into an error rather than letting it unwind towards Python.
+///
+/// A long step (`watched`) runs on a worker thread while this thread wakes
+/// every 50 ms to let Python handle signals, so Ctrl-C cancels it promptly.
+fn run_build_step<T: Send>(
+    py: Python<'_>,
+    watched: bool,
+    step: impl FnOnce(Cancel<'_>) -> Result<T, ChainError> + Send,
+) -> PyResult<T> {
     let cancel = AtomicBool::new(false);
-    let options = BuildOptions {
-        cancel: Cancel::on(&cancel),
-        ..BuildOptions::default()
+    let run = || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| step(Cancel::on(&cancel))))
+            .map_err(|_| internal_error())
     };
+    if !watched {
+        return py.detach(run)?.map_err(to_py_error);
+    }
     let (sender, mut receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         scope.spawn(|| {
             // The receiver only goes away once we have stopped listening.
-            let _ = sender.send(build_catching_panics(text, order, options));
+            let _ = sender.send(run());
         });
         loop {
             let receiver = &mut receiver;
             match py.detach(move || receiver.recv_timeout(SIGNAL_POLL_INTERVAL)) {
-                Ok(Some(built)) => return built.map_err(to_py_error),
-                Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(internal_error())
-                }
+                Ok(outcome) => return outcome?.map_err(to_py_error),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(internal_error()),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if let Err(interrupt) = py.check_signals() {
                         cancel.store(true, Ordering::Relaxed);
@@ -128,6 +120,28 @@ fn build_chain(py: Python<'_>, text: &[u8], order: usize) -> PyResult<Chain> {
                 }
             }
         }
+    })
+}
+
+/// Builds the chain in two steps, so that the temporary UTF-8 copy of a
+/// non-ASCII text is freed as soon as the words are split, before the
+/// transition table takes its memory.
+fn build_chain(py: Python<'_>, text: Utf8Text<'_, '_>, order: usize) -> PyResult<Chain> {
+    Chain::check_order(order).map_err(to_py_error)?;
+    let bytes = text.as_bytes();
+    let watched = bytes.len() >= WATCHED_BUILD_MIN_BYTES;
+    fn options(cancel: Cancel<'_>) -> BuildOptions<'_> {
+        BuildOptions {
+            cancel,
+            ..BuildOptions::default()
+        }
+    }
+    let corpus = run_build_step(py, watched, |cancel| {
+        Corpus::from_text(bytes, options(cancel))
+    })?;
+    drop(text);
+    run_build_step(py, watched, |cancel| {
+        Chain::from_corpus(corpus, order, options(cancel))
     })
 }
 
@@ -143,8 +157,7 @@ impl PyChain {
     #[new]
     #[pyo3(signature = (text, order = 1))]
     fn new(py: Python<'_>, text: &Bound<'_, PyString>, order: usize) -> PyResult<Self> {
-        let utf8 = Utf8Text::new(text)?;
-        let chain = build_chain(py, utf8.as_bytes(), order)?;
+        let chain = build_chain(py, Utf8Text::new(text)?, order)?;
         Ok(PyChain { chain })
     }
 
