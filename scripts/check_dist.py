@@ -145,34 +145,42 @@ def scripts_dir(venv: Path) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin")
 
 
-def check_install(what: str, target: str, version: str) -> None:
-    """``llm install`` ``target`` into a fresh environment, use it, remove it."""
-    print(f"--- llm install {what}", flush=True)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory() as scratch:
-        venv = Path(scratch) / "venv"
+class FreshLlm:
+    """A new virtual environment with the newest llm from the index, and an
+    empty llm user directory."""
+
+    def __init__(self, scratch: Path) -> None:
+        venv = scratch / "venv"
         base_python = getattr(sys, "_base_executable", sys.executable)
         run(base_python, "-m", "venv", venv)
-        bin_dir = scripts_dir(venv)
-        python = bin_dir / "python"
-        run(python, "-m", "pip", "install", "--quiet", "llm")
-        llm = bin_dir / "llm"
-        env = {**os.environ, "LLM_USER_PATH": str(Path(scratch) / "user")}
-        env.pop("VIRTUAL_ENV", None)
-        # Reuse the compiled dependencies when pip builds the sdist.
-        env["CARGO_TARGET_DIR"] = str(ROOT / "target" / "dist-check-build")
-        run(llm, "install", *target.split(), env=env, cwd=ROOT)
-        plugins = json.loads(run(llm, "plugins", env=env))
-        assert {"name": "llm-markov", "version": version} in [
-            {key: plugin.get(key) for key in ("name", "version")} for plugin in plugins
-        ], plugins
-        output = run(llm, "-m", "markov", "-o", "length", "30", PROMPT, env=env)
-        words = output.split()
-        assert len(words) == 30, output
-        assert set(words) <= set(PROMPT.split()), output
-        run(llm, "uninstall", "llm-markov", "-y", env=env)
-        # llm still starts, and the model has gone with the plugin.
-        assert "markov" not in run(llm, "models", "list", env=env).split()
+        self.llm = scripts_dir(venv) / "llm"
+        run(scripts_dir(venv) / "python", "-m", "pip", "install", "--quiet", "llm")
+        self.env = {**os.environ, "LLM_USER_PATH": str(scratch / "user")}
+        self.env.pop("VIRTUAL_ENV", None)
+        # pip builds the sdist and the checkout with cargo: share one target
+        # directory so that the dependencies compile once.
+        self.env["CARGO_TARGET_DIR"] = str(ROOT / "target" / "dist-check-build")
+
+    def __call__(self, *arguments: str) -> str:
+        return run(self.llm, *arguments, env=self.env, cwd=ROOT)
+
+
+def check_install(llm: FreshLlm, what: str, target: str, version: str) -> None:
+    """``llm install`` ``target``, use it, and ``llm uninstall`` it."""
+    print(f"--- llm install {what}", flush=True)
+    started = time.monotonic()
+    llm("install", *target.split())
+    plugins = json.loads(llm("plugins"))
+    assert {"name": "llm-markov", "version": version} in [
+        {key: plugin.get(key) for key in ("name", "version")} for plugin in plugins
+    ], plugins
+    output = llm("-m", "markov", "-o", "length", "30", PROMPT)
+    words = output.split()
+    assert len(words) == 30, output
+    assert set(words) <= set(PROMPT.split()), output
+    llm("uninstall", "llm-markov", "-y")
+    # llm still starts, and the model has gone with the plugin.
+    assert "markov" not in llm("models", "list").split()
     print(f"--- llm install {what}: passed in {time.monotonic() - started:.0f} s")
 
 
@@ -194,11 +202,17 @@ def main() -> None:
     wheel, sdist = build()
     check_wheel(wheel, version)
     check_sdist(sdist, version)
-    check_install("the wheel", str(wheel), version)
-    check_install("the sdist", str(sdist), version)
     with tempfile.TemporaryDirectory() as scratch:
-        tree = source_tree_copy(Path(scratch) / "llm-markov")
-        check_install("-e . (development)", f"-e {tree}", version)
+        root = Path(scratch)
+        (root / "wheel").mkdir()
+        (root / "sdist").mkdir()
+        # The wheel's environment, once the wheel is uninstalled, also takes
+        # the checkout: uninstalling must have left it clean.
+        in_wheel_env = FreshLlm(root / "wheel")
+        check_install(in_wheel_env, "the wheel", str(wheel), version)
+        tree = source_tree_copy(root / "llm-markov")
+        check_install(in_wheel_env, "-e (a checkout)", f"-e {tree}", version)
+        check_install(FreshLlm(root / "sdist"), "the sdist", str(sdist), version)
     print("dist check passed")
 
 
