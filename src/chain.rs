@@ -1,12 +1,12 @@
 //! The Markov chain: which states follow which, as flat arrays of ids.
 
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
-use std::sync::{Mutex, PoisonError};
 
 use rustc_hash::FxHashMap;
 
 use crate::corpus::{Cancel, Corpus, PARALLEL_MIN_BYTES};
 use crate::error::ChainError;
+use crate::parallel::on_threads;
 use crate::rng::Rng;
 use crate::vocabulary::Vocabulary;
 use crate::walk::Walk;
@@ -319,32 +319,6 @@ impl Chain {
     }
 }
 
-/// Calls `visit` with each consecutive pair of a sequence given in pieces,
-/// in order, looking at the cancel flag every so often.
-fn for_each_pair(
-    pieces: &[&[u32]],
-    cancel: Cancel,
-    mut visit: impl FnMut(u32, u32),
-) -> Result<(), ChainError> {
-    let mut previous: Option<u32> = None;
-    for piece in pieces {
-        let Some((&first, _)) = piece.split_first() else {
-            continue;
-        };
-        if let Some(last) = previous {
-            visit(last, first);
-        }
-        for (index, pair) in piece.windows(2).enumerate() {
-            if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 {
-                cancel.check()?;
-            }
-            visit(pair[0], pair[1]);
-        }
-        previous = piece.last().copied();
-    }
-    Ok(())
-}
-
 /// One thread's share of the linking: a run of the state sequence, and the
 /// state just before it (whose pair with the run's first state it owns).
 #[derive(Clone, Copy)]
@@ -354,18 +328,33 @@ struct LinkShare<'seq> {
 }
 
 impl LinkShare<'_> {
-    fn for_each_pair(self, cancel: Cancel, visit: impl FnMut(u32, u32)) -> Result<(), ChainError> {
-        match self.before {
-            Some(before) => for_each_pair(&[&[before], self.run], cancel, visit),
-            None => for_each_pair(&[self.run], cancel, visit),
+    /// Calls `visit` with each consecutive pair of the share, in order,
+    /// looking at the cancel flag every so often.
+    fn for_each_pair(
+        self,
+        cancel: Cancel,
+        mut visit: impl FnMut(u32, u32),
+    ) -> Result<(), ChainError> {
+        if let (Some(before), Some(&first)) = (self.before, self.run.first()) {
+            visit(before, first);
         }
+        for (index, pair) in self.run.windows(2).enumerate() {
+            if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 {
+                cancel.check()?;
+            }
+            visit(pair[0], pair[1]);
+        }
+        Ok(())
     }
 }
 
-/// Cuts the sequence (given in pieces) into runs of at most `total / shares`
-/// states (rounded up), in order.
-fn link_shares<'seq>(sequence: &[&'seq [u32]], shares: usize) -> Vec<LinkShare<'seq>> {
-    let total: usize = sequence.iter().map(|piece| piece.len()).sum();
+/// Cuts the sequence (given in pieces, `total` states in all) into `shares`
+/// runs of about equal length, in order.
+fn link_shares<'seq>(
+    sequence: &[&'seq [u32]],
+    total: usize,
+    shares: usize,
+) -> Vec<LinkShare<'seq>> {
     let size = total.div_ceil(shares.max(1)).max(1);
     let mut result = Vec::new();
     let mut before = None;
@@ -376,28 +365,6 @@ fn link_shares<'seq>(sequence: &[&'seq [u32]], shares: usize) -> Vec<LinkShare<'
         }
     }
     result
-}
-
-/// Runs `work` on every share, on a thread each when there are several.
-fn on_each_share<T: Send>(
-    shares: &[LinkShare],
-    work: impl Fn(usize, LinkShare) -> Result<T, ChainError> + Sync,
-) -> Result<Vec<T>, ChainError> {
-    if shares.len() == 1 {
-        return Ok(vec![work(0, shares[0])?]);
-    }
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = shares
-            .iter()
-            .enumerate()
-            .map(|(index, &share)| scope.spawn(move || work(index, share)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap_or(Err(ChainError::Cancelled)))
-            .collect()
-    })
 }
 
 /// Builds the transition table from the sequence of states the text passes
@@ -419,9 +386,9 @@ fn link(
     let total: usize = sequence.iter().map(|piece| piece.len()).sum();
     // Ids are four bytes each.
     let parallel = options.threads > 1 && total.saturating_mul(4) >= options.parallel_min_bytes;
-    let shares = link_shares(sequence, if parallel { options.threads } else { 1 });
+    let shares = link_shares(sequence, total, if parallel { options.threads } else { 1 });
 
-    let mut slots = on_each_share(&shares, |_, share| {
+    let mut slots = on_threads(shares.clone(), |share| {
         let mut counts = vec![0u32; states];
         share.for_each_pair(cancel, |state, _| counts[state as usize] += 1)?;
         Ok(counts)
@@ -442,15 +409,16 @@ fn link(
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
-    let slots: Vec<Mutex<Vec<u32>>> = slots.into_iter().map(Mutex::new).collect();
-    on_each_share(&shares, |index, share| {
-        let mut slots = slots[index].lock().unwrap_or_else(PoisonError::into_inner);
-        share.for_each_pair(cancel, |state, next| {
-            let slot = &mut slots[state as usize];
-            followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
-            *slot += 1;
-        })
-    })?;
+    on_threads(
+        shares.into_iter().zip(slots).collect(),
+        |(share, mut slots)| {
+            share.for_each_pair(cancel, |state, next| {
+                let slot = &mut slots[state as usize];
+                followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
+                *slot += 1;
+            })
+        },
+    )?;
     // Same size and alignment: this reuses the allocation.
     let followers = followers.into_iter().map(AtomicU32::into_inner).collect();
     Ok((offsets, followers))

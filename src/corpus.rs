@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::chain::BuildOptions;
 use crate::error::ChainError;
+use crate::parallel::on_threads;
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
 
@@ -63,20 +64,7 @@ impl Corpus {
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
         let cancel = options.cancel;
         let parts = split_into_parts(text, options.threads, options.parallel_min_bytes);
-        let mut pieces = if parts.len() == 1 {
-            vec![intern_part(parts[0], cancel)?]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .iter()
-                    .map(|part| scope.spawn(move || intern_part(part, cancel)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| handle.join().unwrap_or(Err(ChainError::Cancelled)))
-                    .collect::<Result<Vec<_>, _>>()
-            })?
-        };
+        let mut pieces = on_threads(parts, |part| intern_part(part, cancel))?;
         let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if word_count > MAX_WORDS {
             return Err(ChainError::TooManyWords);
@@ -111,11 +99,6 @@ impl Corpus {
     /// How many words the text has.
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
-    }
-
-    /// The distinct words of the text.
-    pub fn vocabulary(&self) -> &Vocabulary {
-        &self.vocabulary
     }
 
     /// The vocabulary, and the word ids of the text in one vector.

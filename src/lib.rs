@@ -15,6 +15,7 @@
 mod chain;
 mod corpus;
 mod error;
+mod parallel;
 mod rng;
 mod tokenize;
 mod vocabulary;

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import llm
+
+#: A short text whose chain branches: "the" and "sat" have several followers.
+PROMPT = "the cat sat on the mat and the dog sat on the cat"
+
+
+def generate(text: str, **options) -> str:
+    """The whole response of the markov model, through llm's Python API."""
+    return llm.get_model("markov").prompt(text, **options).text()
+
 
 def reference_table(words: list[str], order: int) -> dict[tuple[str, ...], list[str]]:
     """Each run of ``order`` words mapped to the words that follow it."""

@@ -14,13 +14,7 @@ import llm
 import pytest
 from pydantic import ValidationError
 
-from helpers import assert_walk
-
-PROMPT = "the cat sat on the mat and the dog sat on the cat"
-
-
-def generate(text: str, **options) -> str:
-    return llm.get_model("markov").prompt(text, **options).text()
+from helpers import PROMPT, assert_walk, generate
 
 
 def run_llm(

@@ -7,9 +7,7 @@ import time
 
 import pytest
 
-from helpers import assert_walk
-
-PROMPT = "the cat sat on the mat and the dog sat on the cat"
+from helpers import PROMPT, assert_walk
 
 
 def test_plugin_and_model_are_listed(llm_cli):

@@ -10,13 +10,7 @@ import llm
 import pytest
 from llm_markov import MarkovError
 
-from helpers import assert_walk
-
-PROMPT = "the cat sat on the mat and the dog sat on the cat"
-
-
-def generate(text: str, **options) -> str:
-    return llm.get_model("markov").prompt(text, **options).text()
+from helpers import PROMPT, assert_walk, generate
 
 
 def test_prompt_text_is_a_walk(sherlock):
