@@ -136,27 +136,44 @@ impl Chain {
         }
     }
 
-    /// Order 1: states are words, so the text's ids are the state sequence.
+    /// Order 1: states are words, so the text's ids are the state sequence,
+    /// already in one piece per thread that split it, and the corpus has
+    /// counted how often each state occurs in each piece.
     fn link_words(corpus: Corpus, options: BuildOptions) -> Result<Chain, ChainError> {
         let word_count = corpus.word_count();
         let state_count = corpus.vocabulary.len() as u32;
-        let segments: Vec<&[u32]> = corpus.segments.iter().map(Vec::as_slice).collect();
-        let transitions = link(state_count, &segments, options)?;
-        let last_state = corpus
-            .segments
-            .iter()
-            .rev()
-            .find_map(|segment| segment.last().copied())
-            .unwrap_or(0);
-        drop(corpus.segments);
+        let Corpus {
+            vocabulary,
+            segments,
+            occurrences,
+        } = corpus;
+        // One share per segment. A share's pairs start at each of its words
+        // but the last, and at the word before it.
+        let mut shares = Vec::with_capacity(segments.len());
+        let mut share_counts = Vec::with_capacity(segments.len());
+        let mut before = None;
+        for (run, mut counts) in segments.iter().zip(occurrences) {
+            let Some(&last) = run.last() else {
+                continue;
+            };
+            counts[last as usize] -= 1;
+            if let Some(before) = before {
+                counts[before as usize] += 1;
+            }
+            shares.push(LinkShare { before, run });
+            share_counts.push(counts);
+            before = Some(last);
+        }
+        let transitions = link(state_count, shares, share_counts, options.cancel)?;
+        drop(segments);
         Ok(Chain::assemble(
             1,
             word_count,
-            corpus.vocabulary,
+            vocabulary,
             StateWords::SingleWord,
             state_count,
             transitions,
-            last_state,
+            before.unwrap_or(0),
         ))
     }
 
@@ -184,7 +201,9 @@ impl Chain {
         }
         drop(state_ids);
         let state_count = first_position.len() as u32;
-        let transitions = link(state_count, &[&state_sequence], options)?;
+        let shares = link_shares(&state_sequence, link_threads(&state_sequence, options));
+        let share_counts = count_pairs(state_count, &shares, cancel)?;
+        let transitions = link(state_count, shares, share_counts, cancel)?;
         let last_state = state_sequence.last().copied().unwrap_or(0);
         drop(state_sequence);
         first_position.shrink_to_fit();
@@ -348,57 +367,67 @@ impl LinkShare<'_> {
     }
 }
 
-/// Cuts the sequence (given in pieces, `total` states in all) into `shares`
-/// runs of about equal length, in order.
-fn link_shares<'seq>(
-    sequence: &[&'seq [u32]],
-    total: usize,
-    shares: usize,
-) -> Vec<LinkShare<'seq>> {
-    let size = total.div_ceil(shares.max(1)).max(1);
-    let mut result = Vec::new();
-    let mut before = None;
-    for piece in sequence {
-        for run in piece.chunks(size) {
-            result.push(LinkShare { before, run });
-            before = run.last().copied();
-        }
+/// How many threads should link `sequence`: one unless it is long enough
+/// for threads to pay.
+fn link_threads(sequence: &[u32], options: BuildOptions) -> usize {
+    // Ids are four bytes each.
+    if sequence.len().saturating_mul(4) >= options.parallel_min_bytes {
+        options.threads.max(1)
+    } else {
+        1
     }
-    result
+}
+
+/// Cuts `sequence` into `shares` runs of about equal length, in order.
+fn link_shares(sequence: &[u32], shares: usize) -> Vec<LinkShare<'_>> {
+    let size = sequence.len().div_ceil(shares.max(1)).max(1);
+    let mut before = None;
+    sequence
+        .chunks(size)
+        .map(|run| {
+            let share = LinkShare { before, run };
+            before = run.last().copied();
+            share
+        })
+        .collect()
+}
+
+/// For each share, how many of its pairs start at each state: one thread
+/// per share.
+fn count_pairs(
+    state_count: u32,
+    shares: &[LinkShare<'_>],
+    cancel: Cancel,
+) -> Result<Vec<Vec<u32>>, ChainError> {
+    on_threads(shares.to_vec(), |share| {
+        let mut counts = vec![0u32; state_count as usize];
+        share.for_each_pair(cancel, |state, _| counts[state as usize] += 1)?;
+        Ok(counts)
+    })
 }
 
 /// Builds the transition table from the sequence of states the text passes
-/// through (given in pieces): for each consecutive pair, the second follows
-/// the first. Two passes (count, then fill) put every state's followers side
-/// by side in one flat vector, in the order they appear in the text.
+/// through, cut into shares: for each consecutive pair, the second follows
+/// the first. `share_counts[k][s]` is how many pairs of share `k` start at
+/// state `s`; from those, every state's followers get their place side by
+/// side in one flat vector, in the order they appear in the text.
 ///
-/// Large sequences are cut into one share per thread. Each thread counts its
-/// own pairs; the counts then give every share its own slots in each state's
-/// followers, after those of the shares before it, so the threads fill
-/// disjoint slots and the result is the serial one.
+/// Each share is filled on a thread of its own. The counts give every share
+/// its own slots in each state's followers, after those of the shares before
+/// it, so the threads fill disjoint slots and the result is the serial one.
 fn link(
     state_count: u32,
-    sequence: &[&[u32]],
-    options: BuildOptions,
+    shares: Vec<LinkShare<'_>>,
+    mut share_counts: Vec<Vec<u32>>,
+    cancel: Cancel,
 ) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
     let states = state_count as usize;
-    let cancel = options.cancel;
-    let total: usize = sequence.iter().map(|piece| piece.len()).sum();
-    // Ids are four bytes each.
-    let parallel = options.threads > 1 && total.saturating_mul(4) >= options.parallel_min_bytes;
-    let shares = link_shares(sequence, total, if parallel { options.threads } else { 1 });
-
-    let mut slots = on_threads(shares.clone(), |share| {
-        let mut counts = vec![0u32; states];
-        share.for_each_pair(cancel, |state, _| counts[state as usize] += 1)?;
-        Ok(counts)
-    })?;
     // Turn each share's counts into the first slot it fills for each state.
     let mut offsets = Vec::with_capacity(states + 1);
     let mut next = 0u32;
     for state in 0..states {
         offsets.push(next);
-        for share_slots in &mut slots {
+        for share_slots in &mut share_counts {
             let count = share_slots[state];
             share_slots[state] = next;
             next += count;
@@ -410,7 +439,7 @@ fn link(
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
     on_threads(
-        shares.into_iter().zip(slots).collect(),
+        shares.into_iter().zip(share_counts).collect(),
         |(share, mut slots)| {
             share.for_each_pair(cancel, |state, next| {
                 let slot = &mut slots[state as usize];

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::chain::BuildOptions;
 use crate::error::ChainError;
+use crate::packed_table::PackedTable;
 use crate::parallel::on_threads;
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
@@ -56,6 +57,10 @@ pub struct Corpus {
     /// The text as word ids, in consecutive pieces (one per thread that split
     /// it), so that no piece is copied to join them.
     pub(crate) segments: Vec<Vec<u32>>,
+    /// For each segment, how many times each word id occurs in it: counted
+    /// by the interner, in the table slot it reads anyway, so that linking
+    /// needs no counting pass of its own.
+    pub(crate) occurrences: Vec<Vec<u32>>,
 }
 
 impl Corpus {
@@ -64,14 +69,29 @@ impl Corpus {
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
         let cancel = options.cancel;
         let parts = split_into_parts(text, options.threads, options.parallel_min_bytes);
-        let mut pieces = on_threads(parts, |part| intern_part(part, cancel))?;
+        let pieces = on_threads(parts, |part| intern_part(part, cancel))?;
+        Corpus::merge(pieces, cancel)
+    }
+
+    /// Joins parts interned on their own into one corpus: the first part's
+    /// interner takes in the words of the others, and their ids are
+    /// renumbered to match.
+    fn merge(pieces: Vec<InternedPart<'_>>, cancel: Cancel) -> Result<Corpus, ChainError> {
         let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if word_count > MAX_WORDS {
             return Err(ChainError::TooManyWords);
         }
-        let first = pieces.remove(0);
+        let mut pieces = pieces.into_iter();
+        let Some(first) = pieces.next() else {
+            return Ok(Corpus {
+                vocabulary: Vocabulary::default(),
+                segments: Vec::new(),
+                occurrences: Vec::new(),
+            });
+        };
         let mut interner = first.interner;
         let mut segments = vec![first.ids];
+        let mut occurrences = vec![first.counts];
         for mut piece in pieces {
             cancel.check()?;
             let global_ids: Vec<u32> = piece
@@ -84,6 +104,15 @@ impl Corpus {
                 *id = global_ids[*id as usize];
             }
             segments.push(piece.ids);
+            let mut counts = vec![0; interner.words.len()];
+            for (&id, count) in global_ids.iter().zip(piece.counts) {
+                counts[id as usize] = count;
+            }
+            occurrences.push(counts);
+        }
+        // Every segment's counts cover the whole vocabulary.
+        for counts in &mut occurrences {
+            counts.resize(interner.words.len(), 0);
         }
         let mut vocabulary = Vocabulary::default();
         for word in &interner.words {
@@ -93,6 +122,7 @@ impl Corpus {
         Ok(Corpus {
             vocabulary,
             segments,
+            occurrences,
         })
     }
 
@@ -102,50 +132,125 @@ impl Corpus {
     }
 
     /// The vocabulary, and the word ids of the text in one vector.
-    pub(crate) fn into_parts(mut self) -> (Vocabulary, Vec<u32>) {
-        let ids = if self.segments.len() == 1 {
-            self.segments.pop().unwrap_or_default()
+    pub(crate) fn into_parts(self) -> (Vocabulary, Vec<u32>) {
+        let Corpus {
+            vocabulary,
+            mut segments,
+            occurrences,
+        } = self;
+        drop(occurrences);
+        let ids = if segments.len() == 1 {
+            segments.pop().unwrap_or_default()
         } else {
-            let mut ids = Vec::with_capacity(self.word_count());
-            for segment in self.segments {
-                ids.extend_from_slice(&segment);
-            }
-            ids
+            segments.concat()
         };
-        (self.vocabulary, ids)
+        (vocabulary, ids)
     }
 }
 
-/// Gives each distinct word an id, in order of first appearance.
-#[derive(Default)]
+/// The longest word kept as an integer key rather than a slice.
+const MAX_PACKED_LEN: usize = 16;
+
+/// Gives each distinct word of one text an id, in order of first appearance.
+///
+/// Most words of prose are short, so they are hashed and compared as
+/// integers read straight from the text, not as slices.
 struct Interner<'text> {
-    /// Words of up to seven bytes, packed with their length into a `u64`:
-    /// most words of prose, hashed and compared in one instruction each.
-    short: FxHashMap<u64, u32>,
+    /// Words of up to seven bytes: the bytes, with the length in the top
+    /// byte.
+    short: PackedTable,
+    /// Words of 8 to 16 bytes, one map per length: the first eight bytes and
+    /// the last eight (overlapping when shorter than 16), which together hold
+    /// every byte.
+    medium: [FxHashMap<u128, Entry>; MAX_PACKED_LEN - 7],
     /// Longer words, as slices of the text.
-    long: FxHashMap<&'text [u8], u32>,
+    long: FxHashMap<&'text [u8], Entry>,
     /// The distinct words, indexed by id.
     words: Vec<&'text [u8]>,
 }
 
+/// A word's id, and how many times it was interned.
+#[derive(Clone, Copy)]
+struct Entry {
+    id: u32,
+    count: u32,
+}
+
+/// Eight bytes of `text` from `at` as a little-endian integer.
+///
+/// # Panics
+/// If fewer than eight bytes follow `at`.
+fn eight_bytes(text: &[u8], at: usize) -> u64 {
+    let bytes: [u8; 8] = text[at..at + 8].try_into().expect("eight bytes");
+    u64::from_le_bytes(bytes)
+}
+
 impl<'text> Interner<'text> {
-    fn intern(&mut self, word: &'text [u8]) -> u32 {
+    fn new() -> Self {
+        Interner {
+            short: PackedTable::new(),
+            medium: Default::default(),
+            long: FxHashMap::default(),
+            words: Vec::new(),
+        }
+    }
+
+    /// The id of the word at `text[start..end]`, counting one more use of
+    /// it.
+    fn intern_span(&mut self, text: &'text [u8], start: usize, end: usize) -> u32 {
+        let len = end - start;
+        let word = &text[start..end];
         let words = &mut self.words;
-        let add = || {
+        let mut add = || {
             words.push(word);
             (words.len() - 1) as u32
         };
-        if word.len() < 8 {
-            let mut packed = [0u8; 8];
-            packed[..word.len()].copy_from_slice(word);
-            packed[7] = word.len() as u8;
-            *self
-                .short
-                .entry(u64::from_le_bytes(packed))
-                .or_insert_with(add)
+        if len < 8 {
+            let bytes = if start + 8 <= text.len() {
+                // One load, then the bytes past the word masked off: no
+                // copy of a variable length.
+                eight_bytes(text, start) & ((1u64 << (8 * len)) - 1)
+            } else {
+                let mut packed = [0u8; 8];
+                packed[..len].copy_from_slice(word);
+                u64::from_le_bytes(packed)
+            };
+            let key = bytes | (len as u64) << 56;
+            self.short.get_or_insert_with(key, add)
         } else {
-            *self.long.entry(word).or_insert_with(add)
+            let new_entry = || Entry {
+                id: add(),
+                count: 0,
+            };
+            let entry = if len <= MAX_PACKED_LEN {
+                let key = u128::from(eight_bytes(text, start))
+                    | u128::from(eight_bytes(text, end - 8)) << 64;
+                self.medium[len - 8].entry(key).or_insert_with(new_entry)
+            } else {
+                self.long.entry(word).or_insert_with(new_entry)
+            };
+            entry.count += 1;
+            entry.id
         }
+    }
+
+    /// How many times each id was interned, indexed by id.
+    fn counts(&self) -> Vec<u32> {
+        let mut counts = vec![0; self.words.len()];
+        let medium = self.medium.iter().flat_map(|map| map.values());
+        for (id, count) in self.short.counts().chain(
+            medium
+                .chain(self.long.values())
+                .map(|entry| (entry.id, entry.count)),
+        ) {
+            counts[id as usize] = count;
+        }
+        counts
+    }
+
+    /// The id of `word`, which need not come from the text.
+    fn intern(&mut self, word: &'text [u8]) -> u32 {
+        self.intern_span(word, 0, word.len())
     }
 }
 
@@ -154,6 +259,8 @@ struct InternedPart<'text> {
     interner: Interner<'text>,
     /// The part as ids of its own interner.
     ids: Vec<u32>,
+    /// How many times each of those ids occurs in the part.
+    counts: Vec<u32>,
 }
 
 fn intern_part<'text>(
@@ -161,22 +268,27 @@ fn intern_part<'text>(
     cancel: Cancel,
 ) -> Result<InternedPart<'text>, ChainError> {
     let mut interned = InternedPart {
-        interner: Interner::default(),
+        interner: Interner::new(),
         // About six bytes a word in English prose: a guess that saves most
         // of the regrowth without reserving much too much.
         ids: Vec::with_capacity(part.len() / 6),
+        counts: Vec::new(),
     };
-    for (position, word) in Words::new(part).enumerate() {
+    let mut words = Words::new(part);
+    let mut position = 0usize;
+    while let Some((start, end)) = words.next_span() {
         if position % WORDS_BETWEEN_CANCEL_CHECKS == 0 {
             cancel.check()?;
             if position > MAX_WORDS {
                 return Err(ChainError::TooManyWords);
             }
         }
-        let id = interned.interner.intern(word);
+        position += 1;
+        let id = interned.interner.intern_span(part, start, end);
         interned.ids.push(id);
     }
     interned.ids.shrink_to_fit();
+    interned.counts = interned.interner.counts();
     Ok(interned)
 }
 
@@ -254,6 +366,42 @@ mod tests {
         let text = "word\u{3000}".repeat(PARALLEL_MIN_BYTES);
         let parts = split_into_parts(text.as_bytes(), 4, PARALLEL_MIN_BYTES);
         assert_eq!(parts.len(), 1);
+    }
+
+    #[test]
+    fn words_of_every_length_keep_apart() {
+        // Words that share their first and last eight bytes, or all but one
+        // byte, or differ only in length; some end the text, where fewer
+        // than eight bytes follow them.
+        let mut words = Vec::new();
+        for length in 1..=40 {
+            let base = "ab".repeat(length)[..length].to_string();
+            let mut changed = base.clone().into_bytes();
+            changed[length / 2] = b'z';
+            words.push(base);
+            words.push(String::from_utf8(changed).unwrap());
+            words.push("\0".repeat(length));
+        }
+        let text = words.join(" ");
+        for threads in [1, 3] {
+            let options = BuildOptions {
+                threads,
+                parallel_min_bytes: 0,
+                ..BuildOptions::default()
+            };
+            let corpus = Corpus::from_text(text.as_bytes(), options).unwrap();
+            let mut first_ids = std::collections::HashMap::new();
+            for word in text.split(' ') {
+                let next_id = first_ids.len() as u32;
+                first_ids.entry(word).or_insert(next_id);
+            }
+            let expected: Vec<u32> = text.split(' ').map(|word| first_ids[word]).collect();
+            assert_eq!(ids(&corpus), expected, "{threads} threads");
+            assert_eq!(
+                words_of(&corpus),
+                text.split(' ').map(str::as_bytes).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

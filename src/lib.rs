@@ -15,6 +15,7 @@
 mod chain;
 mod corpus;
 mod error;
+mod packed_table;
 mod parallel;
 mod rng;
 mod tokenize;

@@ -173,7 +173,24 @@ fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
 fn any_text() -> impl Strategy<Value = String> {
     // Words from a small alphabet, so that they repeat, separated by every
     // kind of whitespace Python knows, plus characters that only look like it.
-    let word = prop::sample::select(vec!["a", "b", "cc", "é", "\u{200b}", "\u{feff}x", "\0"]);
+    // Lengths on both sides of 8 and 16 bytes, where the interner changes
+    // how it keys a word, including words that differ only past byte 8.
+    let word = prop::sample::select(vec![
+        "a",
+        "b",
+        "cc",
+        "é",
+        "\u{200b}",
+        "\u{feff}x",
+        "\0",
+        "\0\0\0\0\0\0\0\0",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefghj",
+        "abcdefghijklmnop",
+        "abcdefghijklmnopq",
+        "abcdefghijklmnopr",
+    ]);
     let space = prop::sample::select(vec![
         " ", "\n", "\t", "\u{a0}", "\u{3000}", "\u{1f}", "\u{85}", "  ",
     ]);
