@@ -1,0 +1,83 @@
+//! Times each stage of building a chain from a file, on one thread and on
+//! every core: the profile behind the README's performance notes.
+//!
+//! ```text
+//! cargo run --release --example build_stages -- benchmarks/data/sherlock-100x.txt [rounds]
+//! ```
+//!
+//! `./scripts/bench` makes that file. For where the time goes inside a
+//! stage, run the example under `perf record` with
+//! `CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use llm_markov::{BuildOptions, Chain, Corpus, Words};
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn milliseconds(duration: Duration) -> String {
+    format!("{:8.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: build_stages FILE [ROUNDS]");
+        return ExitCode::FAILURE;
+    };
+    let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("cannot read {path}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cores = BuildOptions::default().threads;
+    println!(
+        "{path}: {:.1} MB, {rounds} rounds, medians",
+        text.len() as f64 / 1e6
+    );
+
+    let split: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(Words::new(&text).count());
+            started.elapsed()
+        })
+        .collect();
+    println!(
+        "split only, 1 thread        {}",
+        milliseconds(median(split))
+    );
+
+    for threads in [1, cores] {
+        let options = BuildOptions {
+            threads,
+            ..BuildOptions::default()
+        };
+        let mut corpus_times = Vec::new();
+        let mut link_times = Vec::new();
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let corpus = Corpus::from_text(&text, options).expect("the text has words");
+            corpus_times.push(started.elapsed());
+            let started = Instant::now();
+            let chain = Chain::from_corpus(corpus, 1, options).expect("order 1 is valid");
+            link_times.push(started.elapsed());
+            std::hint::black_box(chain);
+        }
+        let (corpus, link) = (median(corpus_times), median(link_times));
+        println!("{threads} thread(s): split+intern {}", milliseconds(corpus));
+        println!("{threads} thread(s): link         {}", milliseconds(link));
+        println!(
+            "{threads} thread(s): total        {}",
+            milliseconds(corpus + link)
+        );
+    }
+    ExitCode::SUCCESS
+}
