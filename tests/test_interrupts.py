@@ -67,9 +67,11 @@ def test_ctrl_c_stops_a_slow_stream_at_once(user_path):
 
 @posix_only
 def test_ctrl_c_stops_a_large_build(user_path, sherlock):
-    # About 50 MB at order 50: the build alone takes over a second here.
-    text = (sherlock * 400).encode()
-    process = start_llm("-m", "markov", "-o", "order", "50", "-o", "length", "5")
+    # About 94 MB at the highest order: the build alone takes about 1.7 s
+    # here, so the interrupt lands well inside it. (Order 50 on half the text
+    # took over a second before splitting got faster, and 0.56 s after.)
+    text = (sherlock * 800).encode()
+    process = start_llm("-m", "markov", "-o", "order", "100", "-o", "length", "5")
     # Once the last byte is written, llm has read all but a pipe buffer of it
     # and is about to build.
     process.stdin.write(text)
