@@ -1,13 +1,15 @@
 //! The training text as a sequence of word ids, split into words on every
 //! available core.
 
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustc_hash::FxHashMap;
 
 use crate::chain::BuildOptions;
 use crate::error::ChainError;
-use crate::packed_table::PackedTable;
+use crate::packed_table::{Interned, PackedTable};
 use crate::parallel::on_threads;
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
@@ -162,18 +164,11 @@ struct Interner<'text> {
     /// Words of 8 to 16 bytes, one map per length: the first eight bytes and
     /// the last eight (overlapping when shorter than 16), which together hold
     /// every byte.
-    medium: [FxHashMap<u128, Entry>; MAX_PACKED_LEN - 7],
+    medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
     /// Longer words, as slices of the text.
-    long: FxHashMap<&'text [u8], Entry>,
+    long: FxHashMap<&'text [u8], Interned>,
     /// The distinct words, indexed by id.
     words: Vec<&'text [u8]>,
-}
-
-/// A word's id, and how many times it was interned.
-#[derive(Clone, Copy)]
-struct Entry {
-    id: u32,
-    count: u32,
 }
 
 /// Eight bytes of `text` from `at` as a little-endian integer.
@@ -183,6 +178,19 @@ struct Entry {
 fn eight_bytes(text: &[u8], at: usize) -> u64 {
     let bytes: [u8; 8] = text[at..at + 8].try_into().expect("eight bytes");
     u64::from_le_bytes(bytes)
+}
+
+/// The id of `key` in `map`, counting one more sighting; a new key gets the
+/// id `add` returns.
+fn intern_in<K: Hash + Eq>(
+    map: &mut FxHashMap<K, Interned>,
+    key: K,
+    add: impl FnOnce() -> u32,
+) -> u32 {
+    match map.entry(key) {
+        Entry::Occupied(mut seen) => seen.get_mut().seen_again(),
+        Entry::Vacant(new) => new.insert(Interned::first(add())).id,
+    }
 }
 
 impl<'text> Interner<'text> {
@@ -201,7 +209,7 @@ impl<'text> Interner<'text> {
         let len = end - start;
         let word = &text[start..end];
         let words = &mut self.words;
-        let mut add = || {
+        let add = || {
             words.push(word);
             (words.len() - 1) as u32
         };
@@ -217,20 +225,12 @@ impl<'text> Interner<'text> {
             };
             let key = bytes | (len as u64) << 56;
             self.short.get_or_insert_with(key, add)
+        } else if len <= MAX_PACKED_LEN {
+            let key =
+                u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
+            intern_in(&mut self.medium[len - 8], key, add)
         } else {
-            let new_entry = || Entry {
-                id: add(),
-                count: 0,
-            };
-            let entry = if len <= MAX_PACKED_LEN {
-                let key = u128::from(eight_bytes(text, start))
-                    | u128::from(eight_bytes(text, end - 8)) << 64;
-                self.medium[len - 8].entry(key).or_insert_with(new_entry)
-            } else {
-                self.long.entry(word).or_insert_with(new_entry)
-            };
-            entry.count += 1;
-            entry.id
+            intern_in(&mut self.long, word, add)
         }
     }
 
@@ -238,17 +238,14 @@ impl<'text> Interner<'text> {
     fn counts(&self) -> Vec<u32> {
         let mut counts = vec![0; self.words.len()];
         let medium = self.medium.iter().flat_map(|map| map.values());
-        for (id, count) in self.short.counts().chain(
-            medium
-                .chain(self.long.values())
-                .map(|entry| (entry.id, entry.count)),
-        ) {
-            counts[id as usize] = count;
+        for interned in self.short.values().chain(medium).chain(self.long.values()) {
+            counts[interned.id as usize] = interned.count;
         }
         counts
     }
 
-    /// The id of `word`, which need not come from the text.
+    /// The id of `word`, which need not come from the text. Merging uses
+    /// it after the counts were taken, so the use it counts is never read.
     fn intern(&mut self, word: &'text [u8]) -> u32 {
         self.intern_span(word, 0, word.len())
     }

@@ -1,6 +1,29 @@
 //! A hash table from nonzero `u64` keys to `u32` ids, for the words of up to
 //! seven bytes that make up most of any text.
 
+/// What the interner keeps for each distinct word: its id, and how many
+/// times the word has been seen.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Interned {
+    pub(crate) id: u32,
+    pub(crate) count: u32,
+}
+
+impl Interned {
+    /// A word seen for the first time.
+    pub(crate) fn first(id: u32) -> Self {
+        Interned { id, count: 1 }
+    }
+
+    /// Counts one more sighting of the word, and returns its id.
+    pub(crate) fn seen_again(&mut self) -> u32 {
+        self.count += 1;
+        self.id
+    }
+}
+
+const UNUSED: Interned = Interned { id: 0, count: 0 };
+
 /// The multiplier of the hash: odd, with bits spread over the whole word
 /// (the 64-bit golden ratio), so that the top bits of the product depend on
 /// every byte of the key.
@@ -18,9 +41,9 @@ const EMPTY: u64 = 0;
 /// probing), and those costs show at ten million words.
 #[derive(Debug)]
 pub(crate) struct PackedTable {
-    /// Keys, with the id stored for each and how many times it was looked
-    /// up, side by side so that a hit reads and writes one cache line.
-    slots: Vec<(u64, u32, u32)>,
+    /// Keys, with what is stored for each, side by side so that a hit reads
+    /// and writes one cache line.
+    slots: Vec<(u64, Interned)>,
     /// `64 - log2(slots.len())`: the product's top bits index the table.
     shift: u32,
     len: usize,
@@ -31,7 +54,7 @@ impl PackedTable {
     pub(crate) fn new() -> Self {
         const INITIAL_SLOTS: usize = 1 << 10;
         PackedTable {
-            slots: vec![(EMPTY, 0, 0); INITIAL_SLOTS],
+            slots: vec![(EMPTY, UNUSED); INITIAL_SLOTS],
             shift: 64 - INITIAL_SLOTS.trailing_zeros(),
             len: 0,
         }
@@ -54,8 +77,7 @@ impl PackedTable {
         loop {
             let slot = &mut self.slots[index];
             if slot.0 == key {
-                slot.2 += 1;
-                return slot.1;
+                return slot.1.seen_again();
             }
             if slot.0 == EMPTY {
                 break;
@@ -63,7 +85,7 @@ impl PackedTable {
             index = (index + 1) & mask;
         }
         let id = new_id();
-        self.slots[index] = (key, id, 1);
+        self.slots[index] = (key, Interned::first(id));
         self.len += 1;
         // Keep at least half the slots empty, so that probe runs stay short.
         if self.len * 2 > self.slots.len() {
@@ -73,11 +95,11 @@ impl PackedTable {
     }
 
     fn grow(&mut self) {
-        let doubled = vec![(EMPTY, 0, 0); self.slots.len() * 2];
+        let doubled = vec![(EMPTY, UNUSED); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         self.shift -= 1;
         let mask = self.slots.len() - 1;
-        for slot in old.into_iter().filter(|&(key, _, _)| key != EMPTY) {
+        for slot in old.into_iter().filter(|&(key, _)| key != EMPTY) {
             let mut index = self.home(slot.0);
             while self.slots[index].0 != EMPTY {
                 index = (index + 1) & mask;
@@ -86,12 +108,12 @@ impl PackedTable {
         }
     }
 
-    /// Every id in the table, with how many times its key was looked up.
-    pub(crate) fn counts(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+    /// What is stored for every key in the table.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Interned> {
         self.slots
             .iter()
-            .filter(|&&(key, _, _)| key != EMPTY)
-            .map(|&(_, id, count)| (id, count))
+            .filter(|(key, _)| *key != EMPTY)
+            .map(|(_, interned)| interned)
     }
 }
 
