@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use llm_markov::{BuildOptions, Chain, Corpus, Words};
+use llm_markov_rs::{BuildOptions, Chain, Corpus, Words};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

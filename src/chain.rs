@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
 
-use crate::corpus::{Cancel, Corpus, PARALLEL_MIN_BYTES};
+use crate::build_options::{BuildOptions, Cancel};
+use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::on_threads;
 use crate::rng::Rng;
@@ -17,30 +18,6 @@ pub const MAX_ORDER: usize = 100;
 
 /// How many transitions are linked between two looks at the cancel flag.
 const TRANSITIONS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
-
-/// How a chain is built: how many threads split the text, from what size,
-/// and a flag that stops the build early.
-#[derive(Clone, Copy, Debug)]
-pub struct BuildOptions<'flag> {
-    /// Threads used to split the text into words.
-    pub threads: usize,
-    /// Texts shorter than this many bytes are split on the calling thread
-    /// alone. The default suits real use; tests and fuzzing set it to 0 to
-    /// put small texts through the parallel path.
-    pub parallel_min_bytes: usize,
-    /// Stops the build with [`ChainError::Cancelled`] when raised.
-    pub cancel: Cancel<'flag>,
-}
-
-impl Default for BuildOptions<'_> {
-    fn default() -> Self {
-        BuildOptions {
-            threads: std::thread::available_parallelism().map_or(1, usize::from),
-            parallel_min_bytes: PARALLEL_MIN_BYTES,
-            cancel: Cancel::never(),
-        }
-    }
-}
 
 /// Where the words of each state are found.
 #[derive(Debug)]
@@ -145,14 +122,14 @@ impl Chain {
         let Corpus {
             vocabulary,
             segments,
-            occurrences,
+            counts,
         } = corpus;
         // One share per segment. A share's pairs start at each of its words
         // but the last, and at the word before it.
         let mut shares = Vec::with_capacity(segments.len());
-        let mut share_counts = Vec::with_capacity(segments.len());
+        let mut pair_counts = Vec::with_capacity(segments.len());
         let mut before = None;
-        for (run, mut counts) in segments.iter().zip(occurrences) {
+        for (run, mut counts) in segments.iter().zip(counts) {
             let Some(&last) = run.last() else {
                 continue;
             };
@@ -161,10 +138,10 @@ impl Chain {
                 counts[before as usize] += 1;
             }
             shares.push(LinkShare { before, run });
-            share_counts.push(counts);
+            pair_counts.push(counts);
             before = Some(last);
         }
-        let transitions = link(state_count, shares, share_counts, options.cancel)?;
+        let transitions = link(state_count, shares, pair_counts, options.cancel)?;
         drop(segments);
         Ok(Chain::assemble(
             1,
@@ -202,8 +179,8 @@ impl Chain {
         drop(state_ids);
         let state_count = first_position.len() as u32;
         let shares = link_shares(&state_sequence, link_threads(&state_sequence, options));
-        let share_counts = count_pairs(state_count, &shares, cancel)?;
-        let transitions = link(state_count, shares, share_counts, cancel)?;
+        let pair_counts = count_pairs(state_count, &shares, cancel)?;
+        let transitions = link(state_count, shares, pair_counts, cancel)?;
         let last_state = state_sequence.last().copied().unwrap_or(0);
         drop(state_sequence);
         first_position.shrink_to_fit();
@@ -302,7 +279,7 @@ impl Chain {
 
     /// A state chosen uniformly among those that have followers, or the only
     /// state when none has.
-    pub fn random_state(&self, rng: &mut Rng) -> u32 {
+    pub(crate) fn random_state(&self, rng: &mut Rng) -> u32 {
         let count = u64::from(self.state_count);
         match self.dead_end {
             Some(_) if count == 1 => 0,
@@ -321,20 +298,6 @@ impl Chain {
     /// Generates words from `seed`, forever.
     pub fn walk(&self, seed: u64) -> Walk<'_> {
         Walk::new(self, seed)
-    }
-
-    /// Bytes of memory the chain holds, for reports.
-    pub fn heap_bytes(&self) -> usize {
-        let states = match &self.states {
-            StateWords::SingleWord => 0,
-            StateWords::Window {
-                tokens,
-                first_position,
-            } => (tokens.capacity() + first_position.capacity()) * 4,
-        };
-        self.vocabulary.heap_bytes()
-            + states
-            + (self.offsets.capacity() + self.followers.capacity()) * 4
     }
 }
 
@@ -408,7 +371,7 @@ fn count_pairs(
 
 /// Builds the transition table from the sequence of states the text passes
 /// through, cut into shares: for each consecutive pair, the second follows
-/// the first. `share_counts[k][s]` is how many pairs of share `k` start at
+/// the first. `pair_counts[k][s]` is how many pairs of share `k` start at
 /// state `s`; from those, every state's followers get their place side by
 /// side in one flat vector, in the order they appear in the text.
 ///
@@ -418,7 +381,7 @@ fn count_pairs(
 fn link(
     state_count: u32,
     shares: Vec<LinkShare<'_>>,
-    mut share_counts: Vec<Vec<u32>>,
+    mut pair_counts: Vec<Vec<u32>>,
     cancel: Cancel,
 ) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
     let states = state_count as usize;
@@ -427,7 +390,7 @@ fn link(
     let mut next = 0u32;
     for state in 0..states {
         offsets.push(next);
-        for share_slots in &mut share_counts {
+        for share_slots in &mut pair_counts {
             let count = share_slots[state];
             share_slots[state] = next;
             next += count;
@@ -439,7 +402,7 @@ fn link(
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
     on_threads(
-        shares.into_iter().zip(share_counts).collect(),
+        shares.into_iter().zip(pair_counts).collect(),
         |(share, mut slots)| {
             share.for_each_pair(cancel, |state, next| {
                 let slot = &mut slots[state as usize];

@@ -1,52 +1,18 @@
 //! The training text as a sequence of word ids, split into words on every
 //! available core.
 
-use std::collections::hash_map::Entry;
-use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use rustc_hash::FxHashMap;
-
-use crate::chain::BuildOptions;
+use crate::build_options::{BuildOptions, Cancel};
 use crate::error::ChainError;
-use crate::packed_table::{Interned, PackedTable};
+use crate::interner::Interner;
 use crate::parallel::on_threads;
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
-
-/// Texts shorter than this are split on the calling thread by default: below
-/// it, starting threads costs more than it saves.
-pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
 /// How many words are split between two looks at the cancel flag.
 const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
 
 /// The largest number of words a corpus may hold: ids and offsets are `u32`.
 pub const MAX_WORDS: usize = u32::MAX as usize - 1;
-
-/// A flag that another thread may raise to stop a long build.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Cancel<'flag>(Option<&'flag AtomicBool>);
-
-impl<'flag> Cancel<'flag> {
-    /// A build that can be stopped by setting `flag`.
-    pub fn on(flag: &'flag AtomicBool) -> Self {
-        Cancel(Some(flag))
-    }
-
-    /// A build that always runs to the end.
-    pub fn never() -> Self {
-        Cancel(None)
-    }
-
-    /// Fails with [`ChainError::Cancelled`] once the flag is raised.
-    pub fn check(self) -> Result<(), ChainError> {
-        match self.0 {
-            Some(flag) if flag.load(Ordering::Relaxed) => Err(ChainError::Cancelled),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// The words of a text, interned: each distinct word once in the
 /// vocabulary, the text itself as ids in order. It owns all of that, so it
@@ -62,7 +28,7 @@ pub struct Corpus {
     /// For each segment, how many times each word id occurs in it: counted
     /// by the interner, in the table slot it reads anyway, so that linking
     /// needs no counting pass of its own.
-    pub(crate) occurrences: Vec<Vec<u32>>,
+    pub(crate) counts: Vec<Vec<u32>>,
 }
 
 impl Corpus {
@@ -88,17 +54,17 @@ impl Corpus {
             return Ok(Corpus {
                 vocabulary: Vocabulary::default(),
                 segments: Vec::new(),
-                occurrences: Vec::new(),
+                counts: Vec::new(),
             });
         };
         let mut interner = first.interner;
         let mut segments = vec![first.ids];
-        let mut occurrences = vec![first.counts];
+        let mut segment_counts = vec![first.counts];
         for mut piece in pieces {
             cancel.check()?;
             let global_ids: Vec<u32> = piece
                 .interner
-                .words
+                .words()
                 .iter()
                 .map(|&word| interner.intern(word))
                 .collect();
@@ -106,25 +72,25 @@ impl Corpus {
                 *id = global_ids[*id as usize];
             }
             segments.push(piece.ids);
-            let mut counts = vec![0; interner.words.len()];
+            let mut counts = vec![0; interner.words().len()];
             for (&id, count) in global_ids.iter().zip(piece.counts) {
                 counts[id as usize] = count;
             }
-            occurrences.push(counts);
+            segment_counts.push(counts);
         }
         // Every segment's counts cover the whole vocabulary.
-        for counts in &mut occurrences {
-            counts.resize(interner.words.len(), 0);
+        for counts in &mut segment_counts {
+            counts.resize(interner.words().len(), 0);
         }
         let mut vocabulary = Vocabulary::default();
-        for word in &interner.words {
+        for word in interner.words() {
             vocabulary.push(word);
         }
         vocabulary.shrink_to_fit();
         Ok(Corpus {
             vocabulary,
             segments,
-            occurrences,
+            counts: segment_counts,
         })
     }
 
@@ -138,116 +104,15 @@ impl Corpus {
         let Corpus {
             vocabulary,
             mut segments,
-            occurrences,
+            counts,
         } = self;
-        drop(occurrences);
+        drop(counts);
         let ids = if segments.len() == 1 {
             segments.pop().unwrap_or_default()
         } else {
             segments.concat()
         };
         (vocabulary, ids)
-    }
-}
-
-/// The longest word kept as an integer key rather than a slice.
-const MAX_PACKED_LEN: usize = 16;
-
-/// Gives each distinct word of one text an id, in order of first appearance.
-///
-/// Most words of prose are short, so they are hashed and compared as
-/// integers read straight from the text, not as slices.
-struct Interner<'text> {
-    /// Words of up to seven bytes: the bytes, with the length in the top
-    /// byte.
-    short: PackedTable,
-    /// Words of 8 to 16 bytes, one map per length: the first eight bytes and
-    /// the last eight (overlapping when shorter than 16), which together hold
-    /// every byte.
-    medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
-    /// Longer words, as slices of the text.
-    long: FxHashMap<&'text [u8], Interned>,
-    /// The distinct words, indexed by id.
-    words: Vec<&'text [u8]>,
-}
-
-/// Eight bytes of `text` from `at` as a little-endian integer.
-///
-/// # Panics
-/// If fewer than eight bytes follow `at`.
-fn eight_bytes(text: &[u8], at: usize) -> u64 {
-    let bytes: [u8; 8] = text[at..at + 8].try_into().expect("eight bytes");
-    u64::from_le_bytes(bytes)
-}
-
-/// The id of `key` in `map`, counting one more sighting; a new key gets the
-/// id `add` returns.
-fn intern_in<K: Hash + Eq>(
-    map: &mut FxHashMap<K, Interned>,
-    key: K,
-    add: impl FnOnce() -> u32,
-) -> u32 {
-    match map.entry(key) {
-        Entry::Occupied(mut seen) => seen.get_mut().seen_again(),
-        Entry::Vacant(new) => new.insert(Interned::first(add())).id,
-    }
-}
-
-impl<'text> Interner<'text> {
-    fn new() -> Self {
-        Interner {
-            short: PackedTable::new(),
-            medium: Default::default(),
-            long: FxHashMap::default(),
-            words: Vec::new(),
-        }
-    }
-
-    /// The id of the word at `text[start..end]`, counting one more use of
-    /// it.
-    fn intern_span(&mut self, text: &'text [u8], start: usize, end: usize) -> u32 {
-        let len = end - start;
-        let word = &text[start..end];
-        let words = &mut self.words;
-        let add = || {
-            words.push(word);
-            (words.len() - 1) as u32
-        };
-        if len < 8 {
-            let bytes = if start + 8 <= text.len() {
-                // One load, then the bytes past the word masked off: no
-                // copy of a variable length.
-                eight_bytes(text, start) & ((1u64 << (8 * len)) - 1)
-            } else {
-                let mut packed = [0u8; 8];
-                packed[..len].copy_from_slice(word);
-                u64::from_le_bytes(packed)
-            };
-            let key = bytes | (len as u64) << 56;
-            self.short.get_or_insert_with(key, add)
-        } else if len <= MAX_PACKED_LEN {
-            let key =
-                u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
-            intern_in(&mut self.medium[len - 8], key, add)
-        } else {
-            intern_in(&mut self.long, word, add)
-        }
-    }
-
-    /// How many times each id was interned, indexed by id.
-    fn counts(&self) -> Vec<u32> {
-        let mut counts = vec![0; self.words.len()];
-        let medium = self.medium.iter().flat_map(|map| map.values());
-        for interned in self.short.values().chain(medium).chain(self.long.values()) {
-            counts[interned.id as usize] = interned.count;
-        }
-        counts
-    }
-
-    /// The id of `word`, which need not come from the text. Merging uses
-    /// it after the counts were taken, so the use it counts is never read.
-    fn intern(&mut self, word: &'text [u8]) -> u32 {
-        self.intern_span(word, 0, word.len())
     }
 }
 
@@ -319,7 +184,10 @@ fn split_into_parts(text: &[u8], threads: usize, min_bytes: usize) -> Vec<&[u8]>
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicBool;
+
     use super::*;
+    use crate::build_options::PARALLEL_MIN_BYTES;
 
     fn options(threads: usize, cancel: Cancel) -> BuildOptions {
         BuildOptions {

@@ -10,13 +10,13 @@
 
 /// A xoshiro256** generator.
 #[derive(Clone, Debug)]
-pub struct Rng {
+pub(crate) struct Rng {
     state: [u64; 4],
 }
 
 impl Rng {
     /// A generator whose whole output is determined by `seed`.
-    pub fn from_seed(seed: u64) -> Self {
+    pub(crate) fn from_seed(seed: u64) -> Self {
         let mut splitmix = seed;
         let mut next = || {
             splitmix = splitmix.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -31,7 +31,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let [s0, s1, s2, s3] = &mut self.state;
         let result = s1.wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = *s1 << 17;
@@ -48,7 +48,7 @@ impl Rng {
     ///
     /// # Panics
     /// If `bound` is zero.
-    pub fn below(&mut self, bound: u64) -> u64 {
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "Rng::below needs a positive bound");
         let mut product = u128::from(self.next_u64()) * u128::from(bound);
         let mut low = product as u64;

@@ -56,7 +56,7 @@ pub fn is_python_whitespace(c: char) -> bool {
 /// Returns whether `byte` is a one-byte whitespace character.
 ///
 /// A text can be cut at such a byte without cutting a word in two.
-pub fn is_ascii_separator(byte: u8) -> bool {
+pub(crate) fn is_ascii_separator(byte: u8) -> bool {
     BYTE_CLASSES[byte as usize] == ByteClass::Space
 }
 

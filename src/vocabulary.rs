@@ -13,7 +13,7 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// Appends `word` and returns its id. It does not check for duplicates:
     /// the caller interns.
-    pub fn push(&mut self, word: &[u8]) -> u32 {
+    pub(crate) fn push(&mut self, word: &[u8]) -> u32 {
         let id = self.ends.len() as u32;
         self.bytes.extend_from_slice(word);
         self.ends.push(self.bytes.len());
@@ -40,13 +40,8 @@ impl Vocabulary {
         self.ends.is_empty()
     }
 
-    /// Bytes of memory held, for reports.
-    pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
-    }
-
     /// Releases spare capacity left over from building.
-    pub fn shrink_to_fit(&mut self) {
+    pub(crate) fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
     }

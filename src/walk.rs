@@ -11,7 +11,7 @@ use crate::rng::Rng;
 /// state's newest word. At a dead end (a state with no follower) it jumps to
 /// a random state and emits all of its words, as at the start.
 #[derive(Clone, Debug)]
-pub struct Sampler {
+pub(crate) struct Sampler {
     rng: Rng,
     state: u32,
     /// How many words of `state` are still to be emitted; `None` before the
@@ -21,7 +21,7 @@ pub struct Sampler {
 
 impl Sampler {
     /// A walk whose every step is determined by `seed` and the chain.
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Sampler {
             rng: Rng::from_seed(seed),
             state: 0,
@@ -32,7 +32,7 @@ impl Sampler {
     /// The id of the next word of the walk through `chain`.
     ///
     /// A sampler must always be used with the same chain.
-    pub fn next_word(&mut self, chain: &Chain) -> u32 {
+    pub(crate) fn next_word(&mut self, chain: &Chain) -> u32 {
         let pending = match self.pending {
             Some(0) => {
                 let followers = chain.followers(self.state);
@@ -55,14 +55,6 @@ impl Sampler {
     fn jump(&mut self, chain: &Chain) -> usize {
         self.state = chain.random_state(&mut self.rng);
         chain.order()
-    }
-
-    /// Appends the next `count` words to `out`, each after a single space.
-    pub fn write_words(&mut self, chain: &Chain, count: usize, out: &mut Vec<u8>) {
-        for _ in 0..count {
-            out.push(b' ');
-            out.extend_from_slice(chain.vocabulary().word(self.next_word(chain)));
-        }
     }
 }
 

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use llm_markov::{BuildOptions, Chain, ChainError, MAX_ORDER};
+use llm_markov_rs::{BuildOptions, Chain, ChainError, MAX_ORDER};
 use proptest::prelude::*;
 
 /// Words as Python's `str.split()` gives them, the slow obvious way.
 fn reference_words(text: &str) -> Vec<String> {
-    text.split(llm_markov::is_python_whitespace)
+    text.split(llm_markov_rs::is_python_whitespace)
         .filter(|word| !word.is_empty())
         .map(str::to_owned)
         .collect()
@@ -85,7 +85,7 @@ fn generate(chain: &Chain, seed: u64, count: usize) -> Vec<String> {
     chain
         .walk(seed)
         .take(count)
-        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .map(|word| String::from_utf8(word.to_vec()).expect("UTF-8 in, UTF-8 out"))
         .collect()
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov::{is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER};
+use llm_markov_rs::{is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

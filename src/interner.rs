@@ -1,0 +1,123 @@
+//! Giving each distinct word of a text an id, in order of first appearance,
+//! and counting how often each is seen.
+
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
+
+use crate::packed_table::{Interned, PackedTable};
+
+/// The longest word kept as an integer key rather than a slice.
+const MAX_PACKED_LEN: usize = 16;
+
+/// A word that makes the interner panic when it first meets it, in builds
+/// with the `fault-injection` feature only: the project's tests use it to
+/// put a panic inside a build worker, where no input can put one otherwise.
+#[cfg(feature = "fault-injection")]
+pub(crate) const FAULT_INJECTION_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-build\0";
+
+/// The distinct words of one text, each with an id and a count.
+///
+/// Most words of prose are short, so they are hashed and compared as
+/// integers read straight from the text, not as slices.
+pub(crate) struct Interner<'text> {
+    /// Words of up to seven bytes: the bytes, with the length in the top
+    /// byte.
+    short: PackedTable,
+    /// Words of 8 to 16 bytes, one map per length: the first eight bytes and
+    /// the last eight (overlapping when shorter than 16), which together hold
+    /// every byte.
+    medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
+    /// Longer words, as slices of the text.
+    long: FxHashMap<&'text [u8], Interned>,
+    /// The distinct words, indexed by id.
+    words: Vec<&'text [u8]>,
+}
+
+/// Eight bytes of `text` from `at` as a little-endian integer.
+///
+/// # Panics
+/// If fewer than eight bytes follow `at`.
+fn eight_bytes(text: &[u8], at: usize) -> u64 {
+    let bytes: [u8; 8] = text[at..at + 8].try_into().expect("eight bytes");
+    u64::from_le_bytes(bytes)
+}
+
+/// The id of `key` in `map`, counting one more sighting; a new key gets the
+/// id `add` returns.
+fn intern_in<K: Hash + Eq>(
+    map: &mut FxHashMap<K, Interned>,
+    key: K,
+    add: impl FnOnce() -> u32,
+) -> u32 {
+    match map.entry(key) {
+        Entry::Occupied(mut seen) => seen.get_mut().seen_again(),
+        Entry::Vacant(new) => new.insert(Interned::first(add())).id,
+    }
+}
+
+impl<'text> Interner<'text> {
+    pub(crate) fn new() -> Self {
+        Interner {
+            short: PackedTable::new(),
+            medium: Default::default(),
+            long: FxHashMap::default(),
+            words: Vec::new(),
+        }
+    }
+
+    /// The distinct words, indexed by id.
+    pub(crate) fn words(&self) -> &[&'text [u8]] {
+        &self.words
+    }
+
+    /// The id of the word at `text[start..end]`, counting one more use of
+    /// it.
+    pub(crate) fn intern_span(&mut self, text: &'text [u8], start: usize, end: usize) -> u32 {
+        let len = end - start;
+        let word = &text[start..end];
+        let words = &mut self.words;
+        let add = || {
+            #[cfg(feature = "fault-injection")]
+            assert_ne!(word, FAULT_INJECTION_PANIC_WORD, "fault injection");
+            words.push(word);
+            (words.len() - 1) as u32
+        };
+        if len < 8 {
+            let bytes = if start + 8 <= text.len() {
+                // One load, then the bytes past the word masked off: no
+                // copy of a variable length.
+                eight_bytes(text, start) & ((1u64 << (8 * len)) - 1)
+            } else {
+                let mut packed = [0u8; 8];
+                packed[..len].copy_from_slice(word);
+                u64::from_le_bytes(packed)
+            };
+            let key = bytes | (len as u64) << 56;
+            self.short.get_or_insert_with(key, add)
+        } else if len <= MAX_PACKED_LEN {
+            let key =
+                u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
+            intern_in(&mut self.medium[len - 8], key, add)
+        } else {
+            intern_in(&mut self.long, word, add)
+        }
+    }
+
+    /// How many times each id was interned, indexed by id.
+    pub(crate) fn counts(&self) -> Vec<u32> {
+        let mut counts = vec![0; self.words.len()];
+        let medium = self.medium.iter().flat_map(|map| map.values());
+        for interned in self.short.values().chain(medium).chain(self.long.values()) {
+            counts[interned.id as usize] = interned.count;
+        }
+        counts
+    }
+
+    /// The id of `word`, which need not come from the text. Merging uses
+    /// it after the counts were taken, so the use it counts is never read.
+    pub(crate) fn intern(&mut self, word: &'text [u8]) -> u32 {
+        self.intern_span(word, 0, word.len())
+    }
+}
