@@ -1,25 +1,28 @@
-//! The `llm_markov._markov` extension module: thin PyO3 bindings over the
+//! The `llm_markov_rs._markov` extension module: thin PyO3 bindings over the
 //! core. Every failure becomes a Python exception; the long build runs with
 //! the GIL released and stops on Ctrl-C.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use crate::{BuildOptions, Cancel, Chain, ChainError, Corpus, Sampler, MAX_ORDER};
+use crate::walk::Sampler;
+use crate::{BuildOptions, Cancel, Chain, ChainError, Corpus, MAX_ORDER};
 
-create_exception!(
-    _markov,
-    TrainingTextError,
-    PyValueError,
-    "The training text cannot make a chain of the order asked for."
-);
+mod public_errors {
+    // The macro declares a `pub` type; it is only used in this module.
+    #![allow(unreachable_pub)]
+    // Errors a user can fix are the package's one public error type, defined
+    // in Python (an llm.ModelError and a ValueError), not a native type of
+    // their own that users would have to import from this private module.
+    pyo3::import_exception!(llm_markov_rs.errors, MarkovError);
+}
+use public_errors::MarkovError;
 
 /// Texts shorter than this are built on the calling thread: they take a few
 /// milliseconds, too short for Ctrl-C to need a watcher.
@@ -33,7 +36,7 @@ const MAX_WORDS_PER_TEXT: u64 = 1 << 20;
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 fn to_py_error(error: ChainError) -> PyErr {
-    TrainingTextError::new_err(error.to_string())
+    MarkovError::new_err(error.to_string())
 }
 
 /// A Python string as UTF-8 bytes, with lone surrogates encoded as
@@ -78,8 +81,8 @@ fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyS
 
 fn internal_error() -> PyErr {
     PyRuntimeError::new_err(
-        "internal error in llm-markov while building the chain; please report it at \
-         https://github.com/llm-markov/llm-markov/issues",
+        "internal error in llm-markov-rs while building the chain; please report it at \
+         https://github.com/llm-markov-rs/llm-markov-rs/issues",
     )
 }
 
@@ -147,7 +150,7 @@ fn build_chain(py: Python<'_>, text: Utf8Text<'_, '_>, order: usize) -> PyResult
 
 /// A word-level Markov chain built from a text. Immutable, so one chain can
 /// serve any number of walks and threads at once.
-#[pyclass(frozen, module = "llm_markov._markov", name = "Chain")]
+#[pyclass(frozen, module = "llm_markov_rs._markov", name = "Chain")]
 struct PyChain {
     chain: Chain,
 }
@@ -217,10 +220,11 @@ impl PyChain {
     fn walk(slf: Py<Self>, length: u64, seed: u64) -> PyWalk {
         PyWalk {
             chain: slf,
-            sampler: Sampler::new(seed),
-            remaining: length,
-            started: false,
-            buffer: Vec::new(),
+            state: Mutex::new(WalkState {
+                sampler: Sampler::new(seed),
+                remaining: length,
+                started: false,
+            }),
         }
     }
 
@@ -235,14 +239,56 @@ impl PyChain {
     }
 }
 
-/// The words of one walk through a chain, produced lazily.
-#[pyclass(module = "llm_markov._markov", name = "Walk")]
-struct PyWalk {
-    chain: Py<PyChain>,
+/// Where one walk stands: its sampler, how many words it has still to
+/// give, and whether it has given any (the next one then needs a space).
+struct WalkState {
     sampler: Sampler,
     remaining: u64,
     started: bool,
-    buffer: Vec<u8>,
+}
+
+impl WalkState {
+    /// Appends up to `max_words` next words to `out`, each after one space
+    /// but for the walk's very first word.
+    fn write_words(&mut self, chain: &Chain, max_words: u64, out: &mut Vec<u8>) {
+        let count = max_words.min(self.remaining);
+        self.remaining -= count;
+        for _ in 0..count {
+            if self.started {
+                out.push(b' ');
+            }
+            self.started = true;
+            out.extend_from_slice(chain.vocabulary().word(self.sampler.next_word(chain)));
+        }
+    }
+}
+
+/// The words of one walk through a chain, produced lazily.
+///
+/// Frozen, with its state behind a lock, so that threads sharing a walk each
+/// take whole words in turn, with or without the GIL. The lock is never held
+/// while Python runs (only while Rust writes words into a buffer), so a
+/// thread waiting for it cannot block one that needs the interpreter.
+#[pyclass(frozen, module = "llm_markov_rs._markov", name = "Walk")]
+struct PyWalk {
+    chain: Py<PyChain>,
+    state: Mutex<WalkState>,
+}
+
+impl PyWalk {
+    /// The walk's state. Nothing can panic while the lock is held, so a
+    /// poisoned lock still holds a consistent state.
+    fn lock(&self) -> MutexGuard<'_, WalkState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Up to `max_words` next words, as `next_text` returns them.
+    fn take_words(&self, max_words: u64) -> Vec<u8> {
+        let chain = &self.chain.get().chain;
+        let mut text = Vec::new();
+        self.lock().write_words(chain, max_words, &mut text);
+        text
+    }
 }
 
 #[pymethods]
@@ -251,56 +297,44 @@ impl PyWalk {
         slf
     }
 
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        if self.remaining == 0 {
-            return Ok(None);
-        }
-        self.remaining -= 1;
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         let chain = &self.chain.get().chain;
-        let word = chain.vocabulary().word(self.sampler.next_word(chain));
+        let word = {
+            let mut state = self.lock();
+            if state.remaining == 0 {
+                return Ok(None);
+            }
+            state.remaining -= 1;
+            state.started = true;
+            chain.vocabulary().word(state.sampler.next_word(chain))
+        };
         text_from_utf8(py, word).map(Some)
     }
 
-    fn next_text<'py>(
-        &mut self,
-        py: Python<'py>,
-        max_words: u64,
-    ) -> PyResult<Bound<'py, PyString>> {
+    fn next_text<'py>(&self, py: Python<'py>, max_words: u64) -> PyResult<Bound<'py, PyString>> {
         if max_words > MAX_WORDS_PER_TEXT {
             return Err(PyValueError::new_err(format!(
                 "max_words must be at most {MAX_WORDS_PER_TEXT}; ask for long walks in chunks"
             )));
         }
-        let count = max_words.min(self.remaining);
-        self.remaining -= count;
-        let chain = &self.chain.get().chain;
-        self.buffer.clear();
-        self.sampler
-            .write_words(chain, count as usize, &mut self.buffer);
-        // Every word comes after a space; the walk's very first one must not.
-        let text = if self.started {
-            &self.buffer[..]
-        } else {
-            self.buffer.get(1..).unwrap_or_default()
-        };
-        self.started |= count > 0;
-        text_from_utf8(py, text)
+        text_from_utf8(py, &self.take_words(max_words))
     }
 
     #[getter]
     fn remaining(&self) -> u64 {
-        self.remaining
+        self.lock().remaining
     }
 }
 
-/// The native core of llm-markov.
+/// The native core of llm-markov-rs.
 #[pymodule(name = "_markov")]
 fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add("MAX_ORDER", MAX_ORDER)?;
+    #[cfg(feature = "fault-injection")]
     module.add(
-        "TrainingTextError",
-        module.py().get_type::<TrainingTextError>(),
+        "_FAULT_INJECTION_PANIC_WORD",
+        PyBytes::new(module.py(), crate::interner::FAULT_INJECTION_PANIC_WORD),
     )?;
     module.add_class::<PyChain>()?;
     module.add_class::<PyWalk>()?;

@@ -12,6 +12,7 @@ import textwrap
 
 import llm
 import pytest
+from llm_markov_rs import MarkovError
 from pydantic import ValidationError
 
 from helpers import PROMPT, assert_walk, generate
@@ -233,18 +234,52 @@ def test_a_huge_length_streams_until_the_reader_stops(user_path):
 
 
 @pytest.mark.parametrize(
-    ("call", "error"),
+    ("call", "error", "message"),
     [
-        (lambda native: native.Chain(b"bytes are not text"), TypeError),
-        (lambda native: native.Chain(None), TypeError),
-        (lambda native: native.Chain("a b", -1), OverflowError),
-        (lambda native: native.Chain("a b", 10**30), OverflowError),
-        (lambda native: native.Chain("a b", 0), ValueError),
-        (lambda native: native.Chain("a b", native.MAX_ORDER + 1), ValueError),
-        (lambda native: native.Chain("a b").walk(-1, 0), OverflowError),
-        (lambda native: native.Chain("a b").walk(5, 2**64), OverflowError),
-        (lambda native: native.Chain("a b").walk(5, 1).next_text(-1), OverflowError),
-        (lambda native: native.Chain("a b").walk(5, 1).next_text(2**21), ValueError),
+        (
+            lambda native: native.Chain(b"bytes"),
+            TypeError,
+            "is not an instance of .str.",
+        ),
+        (lambda native: native.Chain(None), TypeError, "is not an instance of .str."),
+        (
+            lambda native: native.Chain("a b", -1),
+            OverflowError,
+            "negative int to unsigned",
+        ),
+        (
+            lambda native: native.Chain("a b", 10**30),
+            OverflowError,
+            "int too big to convert",
+        ),
+        (lambda native: native.Chain("a b", 0), MarkovError, "order must be >= 1"),
+        (
+            lambda native: native.Chain("a b", native.MAX_ORDER + 1),
+            MarkovError,
+            "order must be <= 100, got 101",
+        ),
+        (lambda native: native.Chain(" \n"), MarkovError, "needs some words"),
+        (lambda native: native.Chain("a b", 3), MarkovError, "order 3 needs a text"),
+        (
+            lambda native: native.Chain("a b").walk(-1, 0),
+            OverflowError,
+            "negative int to unsigned",
+        ),
+        (
+            lambda native: native.Chain("a b").walk(5, 2**64),
+            OverflowError,
+            "int too big to convert",
+        ),
+        (
+            lambda native: native.Chain("a b").walk(5, 1).next_text(-1),
+            OverflowError,
+            "negative int to unsigned",
+        ),
+        (
+            lambda native: native.Chain("a b").walk(5, 1).next_text(2**21),
+            ValueError,
+            "max_words must be at most 1048576",
+        ),
     ],
     ids=[
         "bytes",
@@ -253,21 +288,20 @@ def test_a_huge_length_streams_until_the_reader_stops(user_path):
         "huge-order",
         "order-zero",
         "order-too-high",
+        "no-words",
+        "too-few-words",
         "negative-length",
         "seed-too-big",
         "negative-max-words",
         "too-many-max-words",
     ],
 )
-def test_native_errors_are_python_exceptions(call, error):
-    import llm_markov._markov as native
-    from llm_markov._markov import TrainingTextError
+def test_native_errors_are_python_exceptions_that_say_what_is_wrong(
+    call, error, message
+):
+    # A Rust panic would surface as pyo3's PanicException, which is neither
+    # of these types nor carries these messages.
+    import llm_markov_rs._markov as native
 
-    with pytest.raises(error) as raised:
+    with pytest.raises(error, match=message):
         call(native)
-    # A Rust panic would surface as pyo3's PanicException, a BaseException.
-    assert isinstance(raised.value, Exception)
-    if error is ValueError:
-        assert isinstance(raised.value, TrainingTextError) or "max_words" in str(
-            raised.value
-        )

@@ -12,21 +12,37 @@ from helpers import PROMPT, assert_walk
 
 def test_plugin_and_model_are_listed(llm_cli):
     plugins = json.loads(llm_cli("plugins").output)
-    markov = next(plugin for plugin in plugins if plugin["name"] == "llm-markov")
+    markov = next(plugin for plugin in plugins if plugin["name"] == "llm-markov-rs")
     assert markov["hooks"] == ["register_models"]
     assert "markov" in llm_cli("models").output
 
 
-def test_options_are_documented(llm_cli):
+def test_options_are_documented_with_their_defaults(llm_cli):
     output = llm_cli("models", "--options", "-m", "markov").output
+    # llm wraps descriptions at 70 columns.
+    described = " ".join(output.split())
     for option, words in [
-        ("length", "Number of words"),
-        ("delay", "Seconds to wait between words"),
-        ("order", "previous words"),
-        ("seed", "Random seed"),
+        ("length", "Number of words to generate, at least 2 (default 20)"),
+        ("delay", "Seconds to wait between words, from 0 to 10 (default 0)"),
+        ("order", "previous words the next word depends on, from 1 to 100 (default 1)"),
+        ("seed", "Random seed, from 0 to 2**64-1 (default: drawn at random"),
     ]:
         assert f"{option}:" in output
-        assert words in output
+        assert words in described, option
+
+
+def test_the_order_limit_is_the_native_modules(llm_cli, monkeypatch):
+    # One definition of the limit, in Rust: the option's check and its
+    # description both read it from there.
+    import llm_markov_rs._markov as native
+
+    monkeypatch.setattr(native, "MAX_ORDER", 7)
+    described = " ".join(llm_cli("models", "--options", "-m", "markov").output.split())
+    assert "from 1 to 7 (default 1)" in described
+    result = llm_cli("-m", "markov", "-o", "order", "8", PROMPT)
+    assert result.exit_code == 1
+    assert "order must be between 1 and 7" in result.output
+    assert llm_cli("-m", "markov", "-o", "order", "7", PROMPT).exit_code == 0
 
 
 def test_prompt_generates_a_walk_of_the_prompt(llm_cli):

@@ -86,61 +86,57 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     assert b"Traceback" not in stderr
 
 
-def test_one_walk_shared_by_threads_hands_out_each_word_once(sherlock):
-    from llm_markov._markov import Chain
+def test_threads_racing_for_one_walk_each_take_whole_distinct_words():
+    # No lock around the walk: threads race for it, as a shared walk would
+    # be used. The text is a cycle of distinct words, so a walk is one run
+    # around it and each word marks one place in it: every piece a thread
+    # took can be put back where it came from. Lost, repeated, torn or
+    # run-together words, or a chunk that is not one stretch of the walk,
+    # cannot all be put back without a gap or an overlap.
+    from llm_markov_rs._markov import Chain
 
-    chain = Chain(sherlock, 2)
-    shared = chain.walk(40_000, 7)
-    serial = chain.walk(40_000, 7)
-    pieces: list[tuple[int, str]] = []
-    lock = threading.Lock()
-    counter = iter(range(10**9))
+    cycle = [f"w{index}" for index in range(60_000)]
+    chain = Chain(" ".join([*cycle, cycle[0]]))
+    length = 50_000
+    for seed in range(8):
+        walk = chain.walk(length, seed)
+        expected = chain.walk(length, seed).next_text(length).split(" ")
+        pieces = race_for(walk, chunk_sizes=(0, 1, 97, 4096))
+        place = {word: index for index, word in enumerate(expected)}
+        covered = 0
+        for words in sorted(pieces, key=lambda words: place[words[0]]):
+            start = place[words[0]]
+            assert start == covered, f"seed {seed}: gap or overlap at word {covered}"
+            assert words == expected[start : start + len(words)], f"seed {seed}"
+            covered += len(words)
+        assert covered == length
+        assert walk.remaining == 0
 
-    def take() -> None:
+
+def race_for(walk, chunk_sizes: tuple[int, ...]) -> list[list[str]]:
+    """Drain ``walk`` from one thread per chunk size (0: word by word with
+    ``next``), all at once; return the pieces each call gave, as words."""
+    taken: list[list[str]] = []
+
+    def take(chunk_words: int) -> None:
         while True:
-            with lock:
-                index = next(counter)
-                chunk = shared.next_text(97)
-            if not chunk:
-                return
-            pieces.append((index, chunk))
+            if chunk_words == 0:
+                word = next(walk, None)
+                if word is None:
+                    return
+                taken.append([word])
+            else:
+                chunk = walk.next_text(chunk_words)
+                if not chunk:
+                    return
+                taken.append(chunk.removeprefix(" ").split(" "))
 
-    threads = [threading.Thread(target=take) for _ in range(8)]
+    threads = [threading.Thread(target=take, args=(size,)) for size in chunk_sizes]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    text = "".join(chunk for _, chunk in sorted(pieces))
-    assert text == serial.next_text(40_000)
-    assert shared.remaining == 0
-
-
-def test_a_walk_raced_by_threads_neither_crashes_nor_loses_words(sherlock):
-    # No lock this time: the GIL and pyo3's borrow checking must keep the
-    # walk consistent, each word handed to exactly one thread.
-    from llm_markov._markov import Chain
-
-    walk = Chain(sherlock).walk(50_000, 3)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def drain() -> None:
-        taken = 0
-        try:
-            for word in walk:
-                assert word
-                taken += 1
-        except BaseException as error:  # anything at all is a failure here
-            errors.append(error)
-        counts.append(taken)
-
-    threads = [threading.Thread(target=drain) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sum(counts) == 50_000
+    return taken
 
 
 def test_async_and_threads_mix(sherlock):

@@ -12,7 +12,7 @@ import textwrap
 BROKEN_EXTENSION = textwrap.dedent(
     """
     import sys
-    sys.modules["llm_markov._markov"] = None  # makes the import raise
+    sys.modules["llm_markov_rs._markov"] = None  # makes the import raise
     from llm.cli import cli
     cli(sys.argv[1:])
     """
@@ -32,14 +32,14 @@ def run_llm_without_extension(*args: str) -> subprocess.CompletedProcess[str]:
 def test_llm_starts_and_lists_the_plugin():
     result = run_llm_without_extension("plugins")
     assert result.returncode == 0, result.stderr
-    assert "llm-markov" in result.stdout
+    assert "llm-markov-rs" in result.stdout
     assert run_llm_without_extension("models").returncode == 0
 
 
 def test_using_the_model_says_what_is_wrong():
     result = run_llm_without_extension("-m", "markov", "the cat sat")
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: llm-markov's native extension could not")
-    assert "llm install --force-reinstall llm-markov" in result.stderr
+    assert result.stderr.startswith("Error: llm-markov-rs's native extension could not")
+    assert "llm install --force-reinstall llm-markov-rs" in result.stderr
     assert "maturin develop" in result.stderr
     assert "Traceback" not in result.stderr

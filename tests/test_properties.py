@@ -65,7 +65,7 @@ def test_any_text_gives_a_walk_of_length_words_or_a_clear_error(
 
 @given(text=st.one_of(texts, raw_texts), order=st.integers(1, 4))
 def test_the_chain_is_the_table_python_would_build(text, order):
-    from llm_markov._markov import Chain
+    from llm_markov_rs._markov import Chain
 
     words = text.split()
     if len(words) < order:
@@ -149,3 +149,30 @@ def test_any_option_values_work_or_get_a_one_line_error(llm_cli, options):
     else:
         assert result.exit_code == 1, result.output
         assert result.output.startswith("Error: "), result.output
+
+
+@given(
+    text=texts,
+    calls=st.lists(st.integers(0, 9), max_size=25),
+    seed=st.integers(0, 2**64 - 1),
+)
+def test_mixing_next_and_next_text_gives_the_text_of_one_call(text, calls, seed):
+    from llm_markov_rs._markov import Chain
+
+    if not text.split():
+        return
+    chain = Chain(text)
+    length = 60
+    walk = chain.walk(length, seed)
+    pieced = ""
+    for call in calls:
+        # 0: one word from next(), which the caller joins with a space;
+        # otherwise a next_text() chunk, which carries its own spaces.
+        if call == 0:
+            word = next(walk, None)
+            if word is not None:
+                pieced += f" {word}" if pieced else word
+        else:
+            pieced += walk.next_text(call)
+    pieced += walk.next_text(length)
+    assert pieced == chain.walk(length, seed).next_text(length)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
+import subprocess
+import sys
 import threading
 import time
 
 import llm
 import pytest
-from llm_markov import MarkovError
+from llm_markov_rs import MarkovError
 
 from helpers import PROMPT, assert_walk, generate
 
@@ -222,7 +225,7 @@ def test_threads_share_a_model_and_match_a_serial_run(sherlock):
 
 
 def test_other_threads_run_while_a_chain_is_built(sherlock):
-    from llm_markov._markov import Chain
+    from llm_markov_rs._markov import Chain
 
     text = sherlock * 150
     counter = 0
@@ -245,6 +248,58 @@ def test_other_threads_run_while_a_chain_is_built(sherlock):
     assert during > 10_000
 
 
-def test_model_error_is_a_value_error():
-    assert issubclass(MarkovError, ValueError)
-    assert issubclass(MarkovError, llm.ModelError)
+@pytest.mark.parametrize(
+    ("text", "options", "message"),
+    [
+        (" \n ", {}, "needs some words to learn from"),
+        ("two words", {"order": 3}, "order 3 needs a text of at least 3 words"),
+    ],
+)
+def test_errors_a_user_can_fix_are_the_public_markov_error(text, options, message):
+    # Callers catch llm's own error type, or ValueError, or this plugin's:
+    # each catches these errors, whichever layer (Python or Rust) found them.
+    def sync_text() -> str:
+        return llm.get_model("markov").prompt(text, **options).text()
+
+    def async_text() -> str:
+        response = llm.get_async_model("markov").prompt(text, **options)
+        return asyncio.run(response.text())
+
+    for call in (sync_text, async_text):
+        with pytest.raises(llm.ModelError, match=message) as raised:
+            call()
+        assert isinstance(raised.value, MarkovError)
+        assert isinstance(raised.value, ValueError)
+
+
+def test_reading_the_version_does_not_load_the_extension():
+    code = (
+        "import sys, llm_markov_rs; "
+        "print(llm_markov_rs.__version__, 'llm_markov_rs._markov' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    version, loaded = result.stdout.split()
+    assert version == importlib.metadata.version("llm-markov-rs")
+    assert loaded == "False"
+
+
+def test_a_panic_in_a_build_worker_is_a_runtime_error_asking_for_a_report(llm_cli):
+    import llm_markov_rs._markov as native
+
+    # Built into the development extension only (scripts/env.sh): the
+    # interner panics when it meets this word, as a bug would.
+    panic_word = getattr(native, "_FAULT_INJECTION_PANIC_WORD", None)
+    assert panic_word is not None, (
+        "this test needs the extension built with "
+        "`maturin develop --release --features python,fault-injection`"
+    )
+    # Over 4 MiB, so that the text is split on worker threads.
+    text = "filler words " * 400_000 + panic_word.decode() + " the end"
+    with pytest.raises(RuntimeError, match="please report it"):
+        native.Chain(text)
+    result = llm_cli("-m", "markov", input=text)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: internal error in llm-markov-rs")
+    assert "cancelled" not in result.output

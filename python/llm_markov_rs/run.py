@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from llm_markov.native import load_native
-from llm_markov.training import training_text
+from llm_markov_rs.native import load_native
+from llm_markov_rs.training import training_text
 
 if TYPE_CHECKING:
     import llm
 
-    from llm_markov._markov import Chain, Walk
-    from llm_markov.options import MarkovOptions
+    from llm_markov_rs._markov import Chain, Walk
+    from llm_markov_rs.options import MarkovOptions
 
 #: Without a delay, words go out in chunks that start small (so the first
 #: words show at once) and double up to this size, so that llm's per-chunk

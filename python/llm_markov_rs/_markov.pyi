@@ -1,22 +1,21 @@
-"""The native core of llm-markov, built from the Rust crate in ``src/``.
+"""The native core of llm-markov-rs, built from the Rust crate in ``src/``.
 
 Words are split exactly as ``str.split()`` splits them. Text may hold any
 Python string, lone surrogates and NUL characters included: words come back
 exactly as they were.
+
+Errors a user can fix are ``llm_markov_rs.MarkovError``, the package's public
+error type; a bug in the extension is a ``RuntimeError`` that asks for a
+report.
 """
 
-from collections.abc import Iterator
 from typing import final
 
-__all__ = ["MAX_ORDER", "Chain", "TrainingTextError", "Walk", "__version__"]
+__all__ = ["MAX_ORDER", "Chain", "Walk", "__version__"]
 
 __version__: str
 #: The highest order a chain may have.
 MAX_ORDER: int
-
-class TrainingTextError(ValueError):
-    """The text cannot make a chain of the order asked for: it has no words,
-    or fewer words than the order, or the order is out of range."""
 
 @final
 class Chain:
@@ -26,12 +25,14 @@ class Chain:
     def __new__(cls, text: str, order: int = 1) -> Chain:
         """Build the chain of ``order`` from ``text``.
 
-        The build runs with the GIL released, on every core for large texts,
-        and stops with KeyboardInterrupt on Ctrl-C.
+        The build runs with the GIL released, on every core for texts of
+        4 MiB or more (on the calling thread below that), and stops with
+        KeyboardInterrupt on Ctrl-C.
 
         Raises:
-            TrainingTextError: ``text`` has no words, or fewer than ``order``,
-                or ``order`` is below 1 or above MAX_ORDER.
+            llm_markov_rs.MarkovError: ``text`` has no words, or fewer than
+                ``order``, or ``order`` is below 1 or above MAX_ORDER.
+            RuntimeError: a bug in the extension; please report it.
         """
     @property
     def order(self) -> int:
@@ -64,16 +65,20 @@ class Chain:
 
 @final
 class Walk:
-    """The words of one walk, produced as they are asked for. Not meant to
-    be shared between threads: each caller should take its own walk."""
+    """The words of one walk, produced as they are asked for.
 
-    def __iter__(self) -> Iterator[str]: ...
+    A walk may be shared between threads: each call takes the next words
+    whole, so every word goes to exactly one caller."""
+
+    def __iter__(self) -> Walk: ...
     def __next__(self) -> str:
-        """The next word."""
+        """The next word, without a space."""
     def next_text(self, max_words: int) -> str:
         """Up to ``max_words`` next words as text, each preceded by one
-        space except the walk's very first word; ``""`` once the walk is
-        done. Concatenated, these chunks are the words joined by spaces.
+        space except the walk's very first word, whether that came from
+        ``next_text`` or ``next``; ``""`` once the walk is done. Chunks
+        concatenated, with each word from ``next`` joined by a space, are
+        the walk's words joined by spaces.
 
         Raises:
             ValueError: ``max_words`` is above 2**20.

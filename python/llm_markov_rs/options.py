@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import llm
 from pydantic import Field, field_validator
+
+from llm_markov_rs.errors import MarkovError
 
 #: Seeds are 64-bit: the Rust generator takes a u64.
 MAX_SEED = 2**64 - 1
 #: Walks are counted in u64; nobody reads this many words.
 MAX_LENGTH = 2**63 - 1
-#: The highest order the Rust core accepts (``llm_markov._markov.MAX_ORDER``).
-MAX_ORDER = 100
 MAX_DELAY = 10.0
+
+
+def max_order() -> int:
+    """The highest order a chain may have: the Rust core's ``MAX_ORDER``,
+    its one definition, read from the native module when first needed."""
+    from llm_markov_rs.native import load_native
+
+    return int(load_native().MAX_ORDER)
+
+
+def _describe_order_range(schema: dict[str, Any]) -> None:
+    # Filled in when llm builds the options' JSON schema (`llm models
+    # --options`), not when this module is imported: plugin import must not
+    # load the native module, and the limit is defined there.
+    try:
+        limit = str(max_order())
+    except MarkovError:
+        limit = "a limit set by the native extension, which could not be loaded"
+    schema["description"] = schema["description"].replace("MAX_ORDER", limit)
 
 
 # Derived from the models' own Options base (not llm.Options) so that type
@@ -23,27 +43,28 @@ class MarkovOptions(llm.Model.Options):
 
     length: int = Field(
         default=20,
-        description="Number of words to generate (at least 2).",
+        description="Number of words to generate, at least 2 (default 20).",
     )
     delay: float = Field(
         default=0.0,
         description=(
-            "Seconds to wait between words, from 0 to 10; "
+            "Seconds to wait between words, from 0 to 10 (default 0); "
             "the output streams word by word when it is above 0."
         ),
     )
     order: int = Field(
         default=1,
         description=(
-            "How many previous words the next word depends on "
-            f"(1 to {MAX_ORDER}); higher orders follow the text more closely."
+            "How many previous words the next word depends on, from 1 to "
+            "MAX_ORDER (default 1); higher orders follow the text more closely."
         ),
+        json_schema_extra=_describe_order_range,
     )
     seed: int | None = Field(
         default=None,
         description=(
-            "Random seed (0 to 2**64-1): the same text, options and seed "
-            "give the same words. Drawn at random and logged when not given."
+            "Random seed, from 0 to 2**64-1 (default: drawn at random, and "
+            "logged): the same text, options and seed give the same words."
         ),
     )
 
@@ -66,8 +87,8 @@ class MarkovOptions(llm.Model.Options):
     @field_validator("order")
     @classmethod
     def _check_order(cls, order: int) -> int:
-        if not 1 <= order <= MAX_ORDER:
-            raise ValueError(f"order must be between 1 and {MAX_ORDER}")
+        if order < 1 or order > max_order():
+            raise ValueError(f"order must be between 1 and {max_order()}")
         return order
 
     @field_validator("seed")

@@ -8,8 +8,8 @@ from collections.abc import AsyncGenerator, Iterator
 
 import llm
 
-from llm_markov.options import MarkovOptions
-from llm_markov.run import Run
+from llm_markov_rs.options import MarkovOptions
+from llm_markov_rs.run import Run
 
 
 class Markov(llm.Model):
