@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs one built wheel or sdist into a fresh virtual environment next to
 # a fresh llm, runs a prompt, and uninstalls it: what a user does first.
-# Usage: sh .github/smoke-test.sh dist/llm_markov-*.whl
+# Usage: sh .github/smoke-test.sh dist/llm_markov_rs-*.whl
 # POSIX sh, so that it also runs in Alpine (musllinux) containers.
 set -eu
 artifact="$1"
@@ -10,8 +10,8 @@ python="${PYTHON:-python3}"
 if [ -d smoke-venv/Scripts ]; then bin=smoke-venv/Scripts; else bin=smoke-venv/bin; fi
 "$bin/python" -m pip install --quiet --disable-pip-version-check llm
 "$bin/llm" install "$artifact"
-"$bin/llm" plugins | grep -q '"llm-markov"'
+"$bin/llm" plugins | grep -q '"llm-markov-rs"'
 "$bin/llm" -m markov -o length 20 -o seed 1 \
     "the cat sat on the mat and the dog sat on the cat"
-"$bin/llm" uninstall llm-markov -y
+"$bin/llm" uninstall llm-markov-rs -y
 rm -rf smoke-venv

@@ -1,4 +1,4 @@
-"""Benchmark llm-markov against the pure-Python baseline, markovify and wc -w.
+"""Benchmark llm-markov-rs against the pure-Python baseline, markovify and wc -w.
 
 Run it with ``./scripts/bench`` (which sets up .venv first), or with the
 venv's python: ``python benchmarks/run.py [--rounds N]``.
@@ -56,9 +56,9 @@ try:
 except OSError:
     before_kib = None
 started = time.perf_counter()
-if contender == "llm-markov":
+if contender == "llm-markov-rs":
     output = model.prompt(text, length=50).text()
-elif contender == "llm-markov order 2":
+elif contender == "llm-markov-rs order 2":
     output = model.prompt(text, length=50, order=2).text()
 elif contender == "pure Python":
     words = text.split()
@@ -132,7 +132,7 @@ def time_wc(path: pathlib.Path) -> float:
 def plugin_import_ms() -> float:
     """Cumulative import time of the plugin's modules in a process that has
     already imported llm, as ``python -X importtime`` reports it."""
-    code = "import llm; import llm_markov; import llm_markov.model"
+    code = "import llm; import llm_markov_rs; import llm_markov_rs.model"
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True,
@@ -143,7 +143,11 @@ def plugin_import_ms() -> float:
     for line in result.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
         # Top-level entries of the plugin only: nested ones are included.
-        if match and match.group(3).startswith("llm_markov") and match.group(2) == " ":
+        if (
+            match
+            and match.group(3).startswith("llm_markov_rs")
+            and match.group(2) == " "
+        ):
             total_us += int(match.group(1))
     return total_us / 1000
 
@@ -164,7 +168,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
-    contenders = ["read only", "llm-markov", "llm-markov order 2", "pure Python"]
+    contenders = ["read only", "llm-markov-rs", "llm-markov-rs order 2", "pure Python"]
     if has_markovify():
         contenders += ["markovify 1", "markovify 2"]
     else:
@@ -187,7 +191,7 @@ def main() -> None:
                 for key in ("seconds", "peak_kib", "step_kib")
             }
         base_kib = results["read only"]["peak_kib"]
-        ours = results["llm-markov"]["seconds"]
+        ours = results["llm-markov-rs"]["seconds"]
         # "extra": peak RSS above the process that only imports llm and reads
         # the text. "step": the peak during the timed step above the RSS just
         # before it (Linux only), which reading the file's own peak cannot hide.

@@ -36,7 +36,7 @@ SDIST_ALLOWED = (
     "README.md",
     "LICENSE",
     "src/",
-    "python/llm_markov/",
+    "python/llm_markov_rs/",
 )
 
 
@@ -92,10 +92,17 @@ def check_wheel(wheel: Path, version: str) -> None:
                 next(n for n in names if n.endswith("entry_points.txt"))
             ).decode()
         )
-        assert entry_points["llm"]["markov"] == "llm_markov", "llm's entry point"
-    assert any(name.startswith("llm_markov/_markov") for name in names)
-    assert "llm_markov/_markov.pyi" in names
-    assert "llm_markov/py.typed" in names
+        assert entry_points["llm"]["llm_markov_rs"] == "llm_markov_rs", (
+            "llm's entry point"
+        )
+    # Only this package and its metadata: nothing that could shadow another
+    # distribution's modules (llm-markov 0.1 installs a top-level llm_markov).
+    assert wheel.name.startswith(f"llm_markov_rs-{version}-"), wheel.name
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"llm_markov_rs", f"llm_markov_rs-{version}.dist-info"}, tops
+    assert any(name.startswith("llm_markov_rs/_markov") for name in names)
+    assert "llm_markov_rs/_markov.pyi" in names
+    assert "llm_markov_rs/py.typed" in names
     check_metadata(metadata, version)
     if platform.system() == "Linux":
         report = run("auditwheel", "show", wheel)
@@ -104,14 +111,14 @@ def check_wheel(wheel: Path, version: str) -> None:
 
 
 def check_metadata(metadata: email.message.Message, version: str) -> None:
-    assert metadata["Name"] == "llm-markov"
+    assert metadata["Name"] == "llm-markov-rs"
     assert metadata["Version"] == version, (metadata["Version"], version)
     assert metadata["Summary"]
     assert metadata["Requires-Python"] == ">=3.10"
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata["Author"] or metadata["Author-email"]
     assert metadata["Description-Content-Type"].startswith("text/markdown")
-    assert "llm-markov" in metadata.get_payload()  # the README
+    assert "llm-markov-rs" in metadata.get_payload()  # the README
     requirements = metadata.get_all("Requires-Dist") or []
     assert any(req.startswith("llm") for req in requirements), requirements
     classifiers = metadata.get_all("Classifier") or []
@@ -127,7 +134,7 @@ def check_metadata(metadata: email.message.Message, version: str) -> None:
 
 def check_sdist(sdist: Path, version: str) -> None:
     with tarfile.open(sdist) as archive:
-        top = f"llm_markov-{version}/"
+        top = f"llm_markov_rs-{version}/"
         names = [member.name for member in archive.getmembers() if member.isfile()]
         extra = [
             name
@@ -171,17 +178,31 @@ def check_install(llm: FreshLlm, what: str, target: str, version: str) -> None:
     started = time.monotonic()
     llm("install", *target.split())
     plugins = json.loads(llm("plugins"))
-    assert {"name": "llm-markov", "version": version} in [
+    assert {"name": "llm-markov-rs", "version": version} in [
         {key: plugin.get(key) for key in ("name", "version")} for plugin in plugins
     ], plugins
     output = llm("-m", "markov", "-o", "length", "30", PROMPT)
     words = output.split()
     assert len(words) == 30, output
     assert set(words) <= set(PROMPT.split()), output
-    llm("uninstall", "llm-markov", "-y")
+    llm("uninstall", "llm-markov-rs", "-y")
     # llm still starts, and the model has gone with the plugin.
     assert "markov" not in llm("models", "list").split()
     print(f"--- llm install {what}: passed in {time.monotonic() - started:.0f} s")
+
+
+def check_beside_the_tutorial_plugin(llm: FreshLlm, wheel: Path) -> None:
+    """Install the wheel next to llm-markov 0.1 from PyPI, the pure-Python
+    plugin that also registers ``markov``: this plugin's model must be the
+    one llm runs, and its commands must say that the other is there."""
+    print("--- beside llm-markov 0.1", flush=True)
+    llm("install", str(wheel))
+    llm("install", "llm-markov==0.1")
+    # Options that only this plugin's markov takes.
+    output = llm("-m", "markov", "-o", "seed", "1", "-o", "order", "2", PROMPT)
+    assert set(output.split()) <= set(PROMPT.split()), output
+    llm("uninstall", "llm-markov", "llm-markov-rs", "-y")
+    print("--- beside llm-markov 0.1: passed")
 
 
 def source_tree_copy(destination: Path) -> Path:
@@ -210,7 +231,8 @@ def main() -> None:
         # the checkout: uninstalling must have left it clean.
         in_wheel_env = FreshLlm(root / "wheel")
         check_install(in_wheel_env, "the wheel", str(wheel), version)
-        tree = source_tree_copy(root / "llm-markov")
+        check_beside_the_tutorial_plugin(in_wheel_env, wheel)
+        tree = source_tree_copy(root / "llm-markov-rs")
         check_install(in_wheel_env, "-e (a checkout)", f"-e {tree}", version)
         check_install(FreshLlm(root / "sdist"), "the sdist", str(sdist), version)
     print("dist check passed")
