@@ -1,9 +1,9 @@
-//! How a build runs: on how many threads, from what size of text, and with
-//! what flag to stop it. Shared by both stages of a build (splitting the
-//! text into a [`crate::Corpus`], linking it into a [`crate::Chain`]), so it
-//! belongs to neither.
+//! How a build runs: on how many threads, from what size of text, with what
+//! flag to stop it and what counter to report its progress to. Shared by
+//! both stages of a build (splitting the text into a [`crate::Corpus`],
+//! linking it into a [`crate::Chain`]), so it belongs to neither.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::ChainError;
 
@@ -11,27 +11,54 @@ use crate::error::ChainError;
 /// it, starting threads costs more than it saves.
 pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
-/// A flag that another thread may raise to stop a long build.
+/// What a long build and the thread waiting for it share: a flag that the
+/// waiting thread may raise to stop the build, and a counter in which the
+/// build reports how much work it has done, so that a progress bar can be
+/// drawn. Either may be absent.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Cancel<'flag>(Option<&'flag AtomicBool>);
+pub struct Watch<'a> {
+    cancel: Option<&'a AtomicBool>,
+    progress: Option<&'a AtomicU64>,
+}
 
-impl<'flag> Cancel<'flag> {
-    /// A build that can be stopped by setting `flag`.
-    pub fn on(flag: &'flag AtomicBool) -> Self {
-        Cancel(Some(flag))
+impl<'a> Watch<'a> {
+    /// A build that always runs to the end and reports nothing.
+    pub fn none() -> Self {
+        Watch::default()
     }
 
-    /// A build that always runs to the end.
-    pub fn never() -> Self {
-        Cancel(None)
+    /// A build that can be stopped by setting `flag`.
+    pub fn cancelled_by(flag: &'a AtomicBool) -> Self {
+        Watch {
+            cancel: Some(flag),
+            ..Watch::default()
+        }
+    }
+
+    /// The same watch, also counting the work done in `counter`: bytes of
+    /// text while splitting it into words, then transitions while linking
+    /// them (each pass over them counts them again).
+    pub fn reporting_to(self, counter: &'a AtomicU64) -> Self {
+        Watch {
+            progress: Some(counter),
+            ..self
+        }
     }
 
     /// Fails with [`ChainError::Cancelled`] once the flag is raised.
     pub fn check(self) -> Result<(), ChainError> {
-        match self.0 {
+        match self.cancel {
             Some(flag) if flag.load(Ordering::Relaxed) => Err(ChainError::Cancelled),
             _ => Ok(()),
         }
+    }
+
+    /// Counts `work` more units done, then checks the flag.
+    pub(crate) fn advance(self, work: usize) -> Result<(), ChainError> {
+        if let Some(counter) = self.progress {
+            counter.fetch_add(work as u64, Ordering::Relaxed);
+        }
+        self.check()
     }
 }
 
@@ -45,17 +72,17 @@ pub struct BuildOptions<'flag> {
     /// alone. The default (4 MiB) suits real use; tests and fuzzing set it
     /// to 0 to put small texts through the parallel path.
     pub parallel_min_bytes: usize,
-    /// Stops the build with [`ChainError::Cancelled`] when raised.
-    pub cancel: Cancel<'flag>,
+    /// Stops the build when its flag is raised, and counts its progress.
+    pub watch: Watch<'flag>,
 }
 
 impl Default for BuildOptions<'_> {
-    /// Every core the system offers, the 4 MiB threshold, no cancel flag.
+    /// Every core the system offers, the 4 MiB threshold, no watch.
     fn default() -> Self {
         BuildOptions {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
-            cancel: Cancel::never(),
+            watch: Watch::none(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The training text as a sequence of word ids, split into words on every
 //! available core.
 
-use crate::build_options::{BuildOptions, Cancel};
+use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::interner::Interner;
 use crate::parallel::on_threads;
@@ -35,16 +35,16 @@ impl Corpus {
     /// Splits `text` into words and interns them, on as many threads as
     /// `options` allow.
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
-        let cancel = options.cancel;
+        let watch = options.watch;
         let parts = split_into_parts(text, options.threads, options.parallel_min_bytes);
-        let pieces = on_threads(parts, |part| intern_part(part, cancel))?;
-        Corpus::merge(pieces, cancel)
+        let pieces = on_threads(parts, |part| intern_part(part, watch))?;
+        Corpus::merge(pieces, watch)
     }
 
     /// Joins parts interned on their own into one corpus: the first part's
     /// interner takes in the words of the others, and their ids are
     /// renumbered to match.
-    fn merge(pieces: Vec<InternedPart<'_>>, cancel: Cancel) -> Result<Corpus, ChainError> {
+    fn merge(pieces: Vec<InternedPart<'_>>, watch: Watch) -> Result<Corpus, ChainError> {
         let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if word_count > MAX_WORDS {
             return Err(ChainError::TooManyWords);
@@ -61,7 +61,7 @@ impl Corpus {
         let mut segments = vec![first.ids];
         let mut segment_counts = vec![first.counts];
         for mut piece in pieces {
-            cancel.check()?;
+            watch.check()?;
             let global_ids: Vec<u32> = piece
                 .interner
                 .words()
@@ -125,10 +125,7 @@ struct InternedPart<'text> {
     counts: Vec<u32>,
 }
 
-fn intern_part<'text>(
-    part: &'text [u8],
-    cancel: Cancel,
-) -> Result<InternedPart<'text>, ChainError> {
+fn intern_part<'text>(part: &'text [u8], watch: Watch) -> Result<InternedPart<'text>, ChainError> {
     let mut interned = InternedPart {
         interner: Interner::new(),
         // About six bytes a word in English prose: a guess that saves most
@@ -138,9 +135,11 @@ fn intern_part<'text>(
     };
     let mut words = Words::new(part);
     let mut position = 0usize;
+    let mut reported = 0;
     while let Some((start, end)) = words.next_span() {
         if position % WORDS_BETWEEN_CANCEL_CHECKS == 0 {
-            cancel.check()?;
+            watch.advance(start - reported)?;
+            reported = start;
             if position > MAX_WORDS {
                 return Err(ChainError::TooManyWords);
             }
@@ -149,6 +148,7 @@ fn intern_part<'text>(
         let id = interned.interner.intern_span(part, start, end);
         interned.ids.push(id);
     }
+    watch.advance(part.len() - reported)?;
     interned.ids.shrink_to_fit();
     interned.counts = interned.interner.counts();
     Ok(interned)
@@ -189,10 +189,10 @@ mod tests {
     use super::*;
     use crate::build_options::PARALLEL_MIN_BYTES;
 
-    fn options(threads: usize, cancel: Cancel) -> BuildOptions {
+    fn options(threads: usize, watch: Watch) -> BuildOptions {
         BuildOptions {
             threads,
-            cancel,
+            watch,
             ..BuildOptions::default()
         }
     }
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn ids_are_numbered_by_first_appearance() {
-        let corpus = Corpus::from_text(b"b a b c a", options(1, Cancel::never())).unwrap();
+        let corpus = Corpus::from_text(b"b a b c a", options(1, Watch::none())).unwrap();
         assert_eq!(ids(&corpus), [0, 1, 0, 2, 1]);
         assert_eq!(corpus.vocabulary.word(2), b"c");
     }
@@ -219,8 +219,8 @@ mod tests {
     fn threads_split_the_same_words_as_one() {
         let sentence = "the cat sat on the mat\u{3000}and the dog\u{a0}ate the cat\n";
         let text = sentence.repeat(PARALLEL_MIN_BYTES / sentence.len() * 3);
-        let serial = Corpus::from_text(text.as_bytes(), options(1, Cancel::never())).unwrap();
-        let parallel = Corpus::from_text(text.as_bytes(), options(3, Cancel::never())).unwrap();
+        let serial = Corpus::from_text(text.as_bytes(), options(1, Watch::none())).unwrap();
+        let parallel = Corpus::from_text(text.as_bytes(), options(3, Watch::none())).unwrap();
         assert_eq!(parallel.segments.len(), 3);
         assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
@@ -272,7 +272,8 @@ mod tests {
     #[test]
     fn a_raised_flag_cancels() {
         let flag = AtomicBool::new(true);
-        let error = Corpus::from_text(b"some words", options(1, Cancel::on(&flag))).unwrap_err();
+        let error =
+            Corpus::from_text(b"some words", options(1, Watch::cancelled_by(&flag))).unwrap_err();
         assert_eq!(error, ChainError::Cancelled);
     }
 }

@@ -57,3 +57,111 @@ impl fmt::Display for ChainError {
 }
 
 impl std::error::Error for ChainError {}
+
+/// Why a chain file could not be loaded or saved. Every message says what
+/// is wrong with the file and what to do about it; the caller names the
+/// file.
+#[derive(Debug)]
+pub enum ChainFileError {
+    /// The file could not be opened, read or written.
+    Io(std::io::Error),
+    /// The file does not start with the chain file's magic number.
+    NotAChainFile,
+    /// The file is in a newer format than this crate reads.
+    NewerFormat {
+        /// The file's format version.
+        version: u32,
+    },
+    /// The file is in an older format than this crate reads.
+    OlderFormat {
+        /// The file's format version.
+        version: u32,
+    },
+    /// The file is shorter than its header says.
+    Truncated,
+    /// The file is longer than its header says.
+    TrailingBytes {
+        /// How many bytes too many.
+        extra: u128,
+    },
+    /// The file's checksum does not match its contents.
+    Checksum,
+    /// The file's contents do not make a chain.
+    Invalid(String),
+    /// The chain is too large for the format.
+    TooLarge(&'static str),
+    /// Saving was cancelled before the file was put in place.
+    Cancelled,
+}
+
+impl fmt::Display for ChainFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let again = "train it again, or copy it again from where it came from";
+        match self {
+            ChainFileError::Io(error) => write!(f, "{error}"),
+            ChainFileError::NotAChainFile => {
+                write!(
+                    f,
+                    "it is not a markov chain file (its first bytes are not a chain file's)"
+                )
+            }
+            ChainFileError::NewerFormat { version } => write!(
+                f,
+                "it is in chain file format {version}, newer than this version of \
+                 llm-markov-rs reads (format {}); upgrade llm-markov-rs",
+                crate::chain_file::FORMAT_VERSION
+            ),
+            ChainFileError::OlderFormat { version } => write!(
+                f,
+                "it is in chain file format {version}, older than this version of \
+                 llm-markov-rs reads (format {}); train it again",
+                crate::chain_file::FORMAT_VERSION
+            ),
+            ChainFileError::Truncated => {
+                write!(f, "it is truncated (shorter than its header says); {again}")
+            }
+            ChainFileError::TrailingBytes { extra } => {
+                write!(f, "it has {extra} more bytes than its header says; {again}")
+            }
+            ChainFileError::Checksum => write!(
+                f,
+                "its checksum does not match its contents, so it is corrupted; {again}"
+            ),
+            ChainFileError::Invalid(what) => {
+                write!(f, "it does not hold a consistent chain ({what}); {again}")
+            }
+            ChainFileError::TooLarge(what) => {
+                write!(
+                    f,
+                    "the chain is too large to save: {what} exceed the format's limits"
+                )
+            }
+            ChainFileError::Cancelled => write!(f, "saving the chain was cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for ChainFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ChainFileError::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for ChainFileError {
+    fn from(error: std::io::Error) -> Self {
+        ChainFileError::Io(error)
+    }
+}
+
+impl From<ChainError> for ChainFileError {
+    /// Only cancellation reaches a save through [`crate::Watch::check`].
+    fn from(error: ChainError) -> Self {
+        match error {
+            ChainError::Cancelled => ChainFileError::Cancelled,
+            other => ChainFileError::Invalid(other.to_string()),
+        }
+    }
+}

@@ -16,9 +16,12 @@
 
 mod build_options;
 mod chain;
+mod chain_file;
+mod continuation;
 mod corpus;
 mod error;
 mod interner;
+mod link;
 mod packed_table;
 mod parallel;
 mod rng;
@@ -29,10 +32,11 @@ mod walk;
 #[cfg(feature = "python")]
 mod python;
 
-pub use build_options::{BuildOptions, Cancel};
+pub use build_options::{BuildOptions, Watch};
 pub use chain::{Chain, MAX_ORDER};
+pub use chain_file::{ChainFileHeader, FORMAT_VERSION, MAX_METADATA_BYTES};
 pub use corpus::{Corpus, MAX_WORDS};
-pub use error::ChainError;
+pub use error::{ChainError, ChainFileError};
 pub use tokenize::{is_python_whitespace, Words};
 pub use vocabulary::Vocabulary;
 pub use walk::Walk;

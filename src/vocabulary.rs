@@ -4,13 +4,20 @@
 ///
 /// Word ids are `u32` indexes into this list, so the chain itself is made of
 /// small integers rather than strings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vocabulary {
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl Vocabulary {
+    /// Words packed into `bytes`, word `i` ending at `ends[i]` and starting
+    /// where the word before it ends (at 0 for the first). The caller has
+    /// checked that `ends` rises to `bytes.len()`.
+    pub(crate) fn from_parts(bytes: Vec<u8>, ends: Vec<usize>) -> Self {
+        Vocabulary { bytes, ends }
+    }
+
     /// Appends `word` and returns its id. It does not check for duplicates:
     /// the caller interns.
     pub(crate) fn push(&mut self, word: &[u8]) -> u32 {
@@ -30,6 +37,28 @@ impl Vocabulary {
         &self.bytes[start..self.ends[id]]
     }
 
+    /// The ids of `words`, `None` for each that is not in the vocabulary,
+    /// found in one pass over it.
+    pub fn find_all(&self, words: &[&[u8]]) -> Vec<Option<u32>> {
+        let mut found = vec![None; words.len()];
+        let longest = words.iter().map(|word| word.len()).max().unwrap_or(0);
+        let mut start = 0;
+        for (id, &end) in self.ends.iter().enumerate() {
+            let length = end - start;
+            // Most words differ in length from every word looked for.
+            if length <= longest {
+                let word = &self.bytes[start..end];
+                for (slot, wanted) in found.iter_mut().zip(words) {
+                    if slot.is_none() && *wanted == word {
+                        *slot = Some(id as u32);
+                    }
+                }
+            }
+            start = end;
+        }
+        found
+    }
+
     /// How many distinct words there are.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -38,6 +67,16 @@ impl Vocabulary {
     /// Whether there are no words at all.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Every word's bytes, one after another.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where each word ends in [`Vocabulary::bytes`].
+    pub(crate) fn ends(&self) -> &[usize] {
+        &self.ends
     }
 
     /// Releases spare capacity left over from building.

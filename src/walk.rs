@@ -6,21 +6,24 @@ use crate::rng::Rng;
 /// Where a walk through a chain stands, kept apart from the chain so that a
 /// caller (the Python bindings) can hold both without a borrow.
 ///
-/// The walk starts at a random state and emits its words; from then on each
-/// step moves to a random follower of the current state and emits that
-/// state's newest word. At a dead end (a state with no follower) it jumps to
-/// a random state and emits all of its words, as at the start.
+/// A walk starts at a random state and emits its words, or continues given
+/// words (see [`Chain::walk_after`]); from then on each step moves to a
+/// follower of the current state, drawn in proportion to how often it
+/// followed, and emits that state's newest word. At a dead end (a state
+/// with no follower) it jumps to a random state and emits all of its words,
+/// as at a random start.
 #[derive(Clone, Debug)]
 pub(crate) struct Sampler {
     rng: Rng,
     state: u32,
-    /// How many words of `state` are still to be emitted; `None` before the
-    /// first step.
+    /// How many words of `state` are still to be emitted; `None` before a
+    /// random start.
     pending: Option<usize>,
 }
 
 impl Sampler {
-    /// A walk whose every step is determined by `seed` and the chain.
+    /// A walk from a random start, its every step determined by `seed` and
+    /// the chain.
     pub(crate) fn new(seed: u64) -> Self {
         Sampler {
             rng: Rng::from_seed(seed),
@@ -29,21 +32,36 @@ impl Sampler {
         }
     }
 
+    /// A walk that continues `words`, and how many of the last of them it
+    /// continues: all of the last `order` when the chain has them as a
+    /// state, fewer when only a shorter run of the last words begins some
+    /// state, none (a random start) when not even the last word does.
+    pub(crate) fn after(chain: &Chain, seed: u64, words: &[&[u8]]) -> (Self, usize) {
+        let mut sampler = Sampler::new(seed);
+        let (matched, candidates) = chain.continuations(words);
+        if matched > 0 {
+            let pick = match candidates.len() {
+                1 => 0,
+                count => sampler.rng.below(count as u64) as usize,
+            };
+            sampler.state = candidates[pick];
+            sampler.pending = Some(chain.order() - matched);
+        }
+        (sampler, matched)
+    }
+
     /// The id of the next word of the walk through `chain`.
     ///
     /// A sampler must always be used with the same chain.
     pub(crate) fn next_word(&mut self, chain: &Chain) -> u32 {
         let pending = match self.pending {
-            Some(0) => {
-                let followers = chain.followers(self.state);
-                if followers.is_empty() {
-                    self.jump(chain)
-                } else {
-                    let pick = self.rng.below(followers.len() as u64) as usize;
-                    self.state = followers[pick];
+            Some(0) => match chain.next_state(self.state, &mut self.rng) {
+                Some(next) => {
+                    self.state = next;
                     1
                 }
-            }
+                None => self.jump(chain),
+            },
             Some(pending) => pending,
             None => self.jump(chain),
         };
@@ -63,15 +81,34 @@ impl Sampler {
 pub struct Walk<'chain> {
     chain: &'chain Chain,
     sampler: Sampler,
+    continued: usize,
 }
 
 impl<'chain> Walk<'chain> {
-    /// A walk through `chain` determined by `seed`.
+    /// A walk through `chain` from a random start, determined by `seed`.
     pub fn new(chain: &'chain Chain, seed: u64) -> Self {
         Walk {
             chain,
             sampler: Sampler::new(seed),
+            continued: 0,
         }
+    }
+
+    /// A walk through `chain` that continues `words`; see
+    /// [`Chain::walk_after`].
+    pub fn after(chain: &'chain Chain, seed: u64, words: &[&[u8]]) -> Self {
+        let (sampler, continued) = Sampler::after(chain, seed, words);
+        Walk {
+            chain,
+            sampler,
+            continued,
+        }
+    }
+
+    /// How many of the last given words the walk continues: 0 when it
+    /// started at random.
+    pub fn continued_words(&self) -> usize {
+        self.continued
     }
 }
 

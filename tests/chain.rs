@@ -13,14 +13,19 @@ fn reference_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every window of `order` words mapped to the words that follow it, in order.
-fn reference_table(words: &[String], order: usize) -> HashMap<Vec<String>, Vec<String>> {
-    let mut table: HashMap<Vec<String>, Vec<String>> = HashMap::new();
+/// Every window of `order` words mapped to the words that follow it, each
+/// once with how many times it followed, in the order they first followed.
+fn reference_table(words: &[String], order: usize) -> HashMap<Vec<String>, Vec<(String, u32)>> {
+    let mut table: HashMap<Vec<String>, Vec<(String, u32)>> = HashMap::new();
     for window in words.windows(order + 1) {
-        table
-            .entry(window[..order].to_vec())
-            .or_default()
-            .push(window[order].clone());
+        let followers = table.entry(window[..order].to_vec()).or_default();
+        match followers
+            .iter_mut()
+            .find(|(word, _)| *word == window[order])
+        {
+            Some((_, count)) => *count += 1,
+            None => followers.push((window[order].clone(), 1)),
+        }
     }
     table
 }
@@ -30,9 +35,9 @@ fn text_of(chain: &Chain, id: u32) -> String {
 }
 
 /// The chain's table in the reference's form.
-fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<String>> {
+fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<(String, u32)>> {
     (0..chain.state_count())
-        .filter(|&state| !chain.followers(state).is_empty())
+        .filter(|&state| chain.followers(state).len() > 0)
         .map(|state| {
             let key = chain
                 .state_words(state)
@@ -40,8 +45,7 @@ fn chain_table(chain: &Chain) -> HashMap<Vec<String>, Vec<String>> {
                 .collect();
             let followers = chain
                 .followers(state)
-                .iter()
-                .map(|&next| text_of(chain, chain.last_word(next)))
+                .map(|(next, count)| (text_of(chain, chain.last_word(next)), count))
                 .collect();
             (key, followers)
         })
@@ -63,7 +67,7 @@ fn assert_follows_chain(output: &[String], words: &[String], order: usize) {
         match table.get(&context) {
             Some(followers) => {
                 assert!(
-                    followers.contains(&output[position]),
+                    followers.iter().any(|(word, _)| *word == output[position]),
                     "{output:?} at {position}"
                 );
                 position += 1;
@@ -90,11 +94,32 @@ fn generate(chain: &Chain, seed: u64, count: usize) -> Vec<String> {
 }
 
 #[test]
-fn a_follower_seen_twice_is_listed_twice() {
+fn a_follower_seen_twice_is_counted_twice() {
     let chain = Chain::build(b"the cat the cat the dog", 1).unwrap();
     let table = chain_table(&chain);
-    assert_eq!(table[&vec!["the".to_owned()]], ["cat", "cat", "dog"]);
+    assert_eq!(
+        table[&vec!["the".to_owned()]],
+        [("cat".to_owned(), 2), ("dog".to_owned(), 1)]
+    );
     assert_eq!(chain.transition_count(), 5);
+    assert_eq!(chain.distinct_transition_count(), 3);
+}
+
+#[test]
+fn followers_are_drawn_in_proportion_to_their_counts() {
+    // "x" is followed by "a" three times and by "b" once.
+    let chain = Chain::build(b"x a x a x a x b", 1).unwrap();
+    let mut after_x = [0u32; 2];
+    for seed in 0..4000 {
+        let mut walk = chain.walk_after(seed, &[b"x"]);
+        match walk.next() {
+            Some(b"a") => after_x[0] += 1,
+            Some(b"b") => after_x[1] += 1,
+            other => panic!("{other:?} does not follow x"),
+        }
+    }
+    // Expect 3000 and 1000; the standard deviation is about 27.
+    assert!((2850..3150).contains(&after_x[0]), "{after_x:?}");
 }
 
 #[test]

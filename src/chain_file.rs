@@ -1,0 +1,559 @@
+//! Saving a chain to a file and loading it back: the chain file format.
+//!
+//! A chain file holds one chain, exactly as [`Chain::build`] made it: the
+//! same words, states, followers and counts. Every number is little-endian,
+//! whatever the platform. In order:
+//!
+//! | bytes | what |
+//! | --- | --- |
+//! | 8 | the magic number `89 4D 41 52 4B 4F 56 0A` (`\x89MARKOV\n`) |
+//! | 4 | the format version, [`FORMAT_VERSION`] |
+//! | 4 | the order *k* |
+//! | 8 | how many words the training text had |
+//! | 4 | *V*, how many distinct words |
+//! | 8 | *B*, how many bytes the distinct words take together |
+//! | 4 | *S*, how many states |
+//! | 4 | *P*, how many distinct (state, next state) pairs |
+//! | 4 | *M*, how many bytes of metadata follow |
+//! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
+//! | 4 *V* | where each word ends in the words' bytes (a `u32` each) |
+//! | *B* | the words' bytes, one after another, in order of first appearance |
+//! | 4 *S k* | each state's word ids, oldest first (only when *k* > 1: at order 1, state *i* is word *i*) |
+//! | 4 *S* | where each state's followers end in the two arrays below |
+//! | 4 *P* | each follower (a state id), in the order they first followed |
+//! | 4 *P* | how many times each follower followed |
+//! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//!
+//! Files come from anywhere, so loading checks everything before it trusts
+//! anything: the size that the header promises (before allocating), the
+//! checksum, and then that the contents make a chain: ids in range, words
+//! without whitespace, counts that add up to the words of the text, every
+//! step from a state to a follower consistent with their words. A file that
+//! fails is an error that says what to do, never a panic, a hang or
+//! unbounded memory.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::build_options::Watch;
+use crate::chain::{Chain, StateWords, Transitions, MAX_ORDER};
+use crate::corpus::MAX_WORDS;
+use crate::error::ChainFileError;
+use crate::tokenize::Words;
+use crate::vocabulary::Vocabulary;
+
+/// The version of the format this crate writes, and the only one it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The most metadata a file may carry.
+pub const MAX_METADATA_BYTES: usize = 1 << 20;
+
+/// Marks a chain file. The first byte is not ASCII and the last is a line
+/// feed, as in PNG's signature, so that a file mangled as text fails early.
+const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
+
+/// The fixed fields before the metadata.
+const HEADER_LEN: usize = 48;
+
+/// What a chain file's header says, read without the rest of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainFileHeader {
+    /// How many words of context a state holds.
+    pub order: usize,
+    /// How many words the training text had.
+    pub word_count: u64,
+    /// How many distinct words the text had.
+    pub vocabulary_size: u32,
+    /// How many distinct states the chain has.
+    pub state_count: u32,
+    /// How many distinct (state, next state) pairs the chain holds.
+    pub distinct_transition_count: u32,
+    /// The writer's metadata, as it gave it.
+    pub metadata: Vec<u8>,
+    vocabulary_bytes: u64,
+}
+
+impl ChainFileHeader {
+    /// The exact size of the whole file, as the header describes it, but
+    /// for its metadata.
+    fn file_size(&self) -> u128 {
+        let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
+        let state_words = if self.order > 1 {
+            4 * u128::from(self.state_count) * self.order as u128
+        } else {
+            0
+        };
+        let transitions =
+            4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
+        HEADER_LEN as u128 + words + state_words + transitions + 4
+    }
+}
+
+impl ChainFileHeader {
+    /// Reads the header and metadata of the chain file at `path`, and
+    /// nothing more: enough to list saved chains without loading them. The
+    /// rest of the file is not checked.
+    pub fn read(path: &Path) -> Result<ChainFileHeader, ChainFileError> {
+        read_header(path)
+    }
+}
+
+fn read_header(path: &Path) -> Result<ChainFileHeader, ChainFileError> {
+    let mut file = File::open(path)?;
+    let mut fixed = [0u8; HEADER_LEN];
+    let read = read_up_to(&mut file, &mut fixed)?;
+    let (header, metadata_len) = parse_fixed_header(&fixed[..read])?;
+    let mut metadata = vec![0u8; metadata_len];
+    let read = read_up_to(&mut file, &mut metadata)?;
+    if read < metadata_len {
+        return Err(ChainFileError::Truncated);
+    }
+    Ok(ChainFileHeader { metadata, ..header })
+}
+
+/// Reads into `buffer` until it is full or the file ends; returns how many
+/// bytes were read.
+fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// The fixed fields, with the metadata still to be read, and its length.
+fn parse_fixed_header(bytes: &[u8]) -> Result<(ChainFileHeader, usize), ChainFileError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(ChainFileError::NotAChainFile);
+    }
+    if bytes.len() < 12 {
+        return Err(ChainFileError::Truncated);
+    }
+    let mut fields = Fields::new(&bytes[MAGIC.len()..]);
+    let version = fields.u32()?;
+    if version > FORMAT_VERSION {
+        return Err(ChainFileError::NewerFormat { version });
+    }
+    if version < FORMAT_VERSION {
+        return Err(ChainFileError::OlderFormat { version });
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(ChainFileError::Truncated);
+    }
+    let order = fields.u32()? as usize;
+    let word_count = fields.u64()?;
+    let vocabulary_size = fields.u32()?;
+    let vocabulary_bytes = fields.u64()?;
+    let state_count = fields.u32()?;
+    let distinct_transition_count = fields.u32()?;
+    let metadata_len = fields.u32()? as usize;
+    if !(1..=MAX_ORDER).contains(&order) {
+        return Err(invalid(format!(
+            "its order is {order}, not 1 to {MAX_ORDER}"
+        )));
+    }
+    if metadata_len > MAX_METADATA_BYTES {
+        return Err(invalid(format!(
+            "it claims {metadata_len} bytes of metadata, more than {MAX_METADATA_BYTES}"
+        )));
+    }
+    let header = ChainFileHeader {
+        order,
+        word_count,
+        vocabulary_size,
+        state_count,
+        distinct_transition_count,
+        metadata: Vec::new(),
+        vocabulary_bytes,
+    };
+    Ok((header, metadata_len))
+}
+
+fn invalid(what: String) -> ChainFileError {
+    ChainFileError::Invalid(what)
+}
+
+/// Little-endian numbers read one after another from a byte slice.
+struct Fields<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Fields { bytes }
+    }
+
+    fn take(&mut self, count: usize) -> Result<&'a [u8], ChainFileError> {
+        if self.bytes.len() < count {
+            return Err(ChainFileError::Truncated);
+        }
+        let (taken, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn u32(&mut self) -> Result<u32, ChainFileError> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, ChainFileError> {
+        let low = u64::from(self.u32()?);
+        let high = u64::from(self.u32()?);
+        Ok(low | high << 32)
+    }
+
+    /// `count` little-endian `u32`s.
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
+        let bytes = self.take(count.checked_mul(4).ok_or(ChainFileError::Truncated)?)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
+            .collect())
+    }
+}
+
+impl Chain {
+    /// Loads the chain file at `path`: the chain, and the metadata it was
+    /// saved with. Every part of the file is checked first (see the format
+    /// in the crate's `chain_file` module), and nothing is allocated for the
+    /// contents until the file's size is the one its header promises.
+    pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
+        let mut file = File::open(path)?;
+        let mut fixed = [0u8; HEADER_LEN];
+        let read = read_up_to(&mut file, &mut fixed)?;
+        let (header, metadata_len) = parse_fixed_header(&fixed[..read])?;
+        check_size(&header, metadata_len, file.metadata()?.len())?;
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&fixed[..read]);
+        file.read_to_end(&mut bytes)?;
+        Chain::decode(&bytes)
+    }
+
+    /// The chain and metadata held by `bytes`, the whole of a chain file,
+    /// checked as [`Chain::load`] checks a file.
+    pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
+        let (header, metadata_len) = parse_fixed_header(&bytes[..bytes.len().min(HEADER_LEN)])?;
+        check_size(&header, metadata_len, bytes.len() as u64)?;
+        let (body, stored) = bytes.split_at(bytes.len() - 4);
+        let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
+        if crc32fast::hash(body) != stored {
+            return Err(ChainFileError::Checksum);
+        }
+        let mut fields = Fields::new(&body[HEADER_LEN..]);
+        let metadata = fields.take(metadata_len)?.to_vec();
+        let chain = decode_chain(&header, &mut fields)?;
+        Ok((chain, metadata))
+    }
+
+    /// Saves the chain with `metadata` (at most [`MAX_METADATA_BYTES`],
+    /// anything the caller wants kept with it) to `path`, atomically: the
+    /// file is written to a temporary file in the same folder, flushed to
+    /// disk, then renamed over `path`. A failure, or a cancel raised
+    /// through `watch` before the rename, leaves `path` as it was and no
+    /// temporary file behind.
+    pub fn save(&self, path: &Path, metadata: &[u8], watch: Watch) -> Result<(), ChainFileError> {
+        let temporary = temporary_path(path);
+        let outcome = write_file(self, metadata, &temporary, watch)
+            .and_then(|()| fs::rename(&temporary, path).map_err(ChainFileError::from));
+        if outcome.is_err() {
+            // It may not exist (creating it failed); either way it must go.
+            let _ = fs::remove_file(&temporary);
+        }
+        outcome?;
+        sync_folder(path);
+        Ok(())
+    }
+
+    /// Writes the chain with `metadata` to `out` in the chain file format.
+    pub fn encode(
+        &self,
+        metadata: &[u8],
+        out: &mut impl Write,
+        watch: Watch,
+    ) -> Result<(), ChainFileError> {
+        encode(self, metadata, out, watch)
+    }
+}
+
+/// Fails unless a file of `actual` bytes is exactly the size `header`
+/// promises.
+fn check_size(
+    header: &ChainFileHeader,
+    metadata_len: usize,
+    actual: u64,
+) -> Result<(), ChainFileError> {
+    let expected = header.file_size() + metadata_len as u128;
+    match u128::from(actual) {
+        actual if actual < expected => Err(ChainFileError::Truncated),
+        actual if actual > expected => Err(ChainFileError::TrailingBytes {
+            extra: actual - expected,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The chain in the sections after the metadata, checked.
+fn decode_chain(header: &ChainFileHeader, fields: &mut Fields) -> Result<Chain, ChainFileError> {
+    let order = header.order;
+    let state_count = header.state_count as usize;
+    if header.vocabulary_size == 0 || state_count == 0 {
+        return Err(invalid("it has no words".into()));
+    }
+    if header.word_count < order as u64 || header.word_count > MAX_WORDS as u64 {
+        return Err(invalid(format!(
+            "it claims {} words of text at order {order}",
+            header.word_count
+        )));
+    }
+    let vocabulary = decode_vocabulary(header, fields)?;
+    let states = if order == 1 {
+        if state_count != vocabulary.len() {
+            return Err(invalid("at order 1 it has not one state per word".into()));
+        }
+        StateWords::SingleWord
+    } else {
+        let words = fields.u32s(state_count * order)?;
+        if words.iter().any(|&id| id as usize >= vocabulary.len()) {
+            return Err(invalid(
+                "a state has a word that is not in its vocabulary".into(),
+            ));
+        }
+        StateWords::Flat(words)
+    };
+    let transitions = decode_transitions(header, fields)?;
+    let chain = Chain::from_parts(
+        order,
+        header.word_count as usize,
+        vocabulary,
+        states,
+        transitions,
+    );
+    check_steps(&chain)?;
+    Ok(chain)
+}
+
+fn decode_vocabulary(
+    header: &ChainFileHeader,
+    fields: &mut Fields,
+) -> Result<Vocabulary, ChainFileError> {
+    let ends = fields.u32s(header.vocabulary_size as usize)?;
+    let bytes = fields.take(header.vocabulary_bytes as usize)?.to_vec();
+    let mut start = 0usize;
+    let mut word_ends = Vec::with_capacity(ends.len());
+    for &end in &ends {
+        let end = end as usize;
+        if end <= start {
+            return Err(invalid("a word is empty or out of place".into()));
+        }
+        word_ends.push(end);
+        start = end;
+    }
+    if start != bytes.len() {
+        return Err(invalid("its words do not fill their bytes".into()));
+    }
+    // No word may hold whitespace: all of them together then read as a
+    // single word.
+    let mut words = Words::new(&bytes);
+    if words.next_span() != Some((0, bytes.len())) || words.next_span().is_some() {
+        return Err(invalid("a word holds whitespace".into()));
+    }
+    Ok(Vocabulary::from_parts(bytes, word_ends))
+}
+
+fn decode_transitions(
+    header: &ChainFileHeader,
+    fields: &mut Fields,
+) -> Result<Transitions, ChainFileError> {
+    let state_count = header.state_count;
+    let ends = fields.u32s(state_count as usize)?;
+    let followers = fields.u32s(header.distinct_transition_count as usize)?;
+    let mut cumulative = fields.u32s(header.distinct_transition_count as usize)?;
+    let mut offsets = Vec::with_capacity(ends.len() + 1);
+    offsets.push(0);
+    let mut start = 0u32;
+    let mut dead_ends = 0;
+    let mut total = 0u64;
+    for &end in &ends {
+        if end < start || end as usize > followers.len() {
+            return Err(invalid("its followers are out of place".into()));
+        }
+        if end == start {
+            dead_ends += 1;
+        }
+        let mut running = 0u32;
+        for count in &mut cumulative[start as usize..end as usize] {
+            if *count == 0 {
+                return Err(invalid("a follower has a count of zero".into()));
+            }
+            running = running
+                .checked_add(*count)
+                .ok_or_else(|| invalid("a state's counts overflow".into()))?;
+            *count = running;
+        }
+        total += u64::from(running);
+        offsets.push(end);
+        start = end;
+    }
+    if start as usize != followers.len() {
+        return Err(invalid("its followers do not fill their table".into()));
+    }
+    if followers.iter().any(|&next| next >= state_count) {
+        return Err(invalid("a follower is not one of its states".into()));
+    }
+    if dead_ends > 1 {
+        return Err(invalid("more than one state has no follower".into()));
+    }
+    if total != header.word_count - header.order as u64 {
+        return Err(invalid(
+            "its counts do not add up to the words of its text".into(),
+        ));
+    }
+    Ok(Transitions {
+        offsets,
+        followers,
+        cumulative,
+    })
+}
+
+/// Every step from a state to a follower must move the window on by one
+/// word: the follower's first `order - 1` words are the state's last.
+fn check_steps(chain: &Chain) -> Result<(), ChainFileError> {
+    let order = chain.order();
+    if order == 1 {
+        return Ok(());
+    }
+    for state in 0..chain.state_count() {
+        for (next, _) in chain.followers(state) {
+            let consistent = (1..order)
+                .all(|index| chain.state_word(state, index) == chain.state_word(next, index - 1));
+            if !consistent {
+                return Err(invalid(
+                    "a follower does not continue the words of its state".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A name beside `path` that no other writer uses, hidden on Unix.
+fn temporary_path(path: &Path) -> PathBuf {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |name| name.to_string_lossy());
+    path.with_file_name(format!(".{name}.{}-{nanos}.tmp", std::process::id()))
+}
+
+/// Makes the rename durable where the platform allows it.
+fn sync_folder(path: &Path) {
+    #[cfg(unix)]
+    if let Some(folder) = path.parent() {
+        // Best effort: the file itself is already on disk.
+        let _ = File::open(folder).and_then(|folder| folder.sync_all());
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn write_file(
+    chain: &Chain,
+    metadata: &[u8],
+    path: &Path,
+    watch: Watch,
+) -> Result<(), ChainFileError> {
+    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    encode(chain, metadata, &mut out, watch)?;
+    let file = out.into_inner().map_err(|error| error.into_error())?;
+    file.sync_all()?;
+    watch.check()?;
+    Ok(())
+}
+
+fn encode(
+    chain: &Chain,
+    metadata: &[u8],
+    out: &mut impl Write,
+    watch: Watch,
+) -> Result<(), ChainFileError> {
+    if metadata.len() > MAX_METADATA_BYTES {
+        return Err(ChainFileError::TooLarge("its metadata"));
+    }
+    let vocabulary = chain.vocabulary();
+    let vocabulary_bytes = vocabulary.bytes().len();
+    if u32::try_from(vocabulary_bytes).is_err() {
+        return Err(ChainFileError::TooLarge("its words, over 4 GiB together,"));
+    }
+    let transitions = chain.transitions();
+    let mut out = ChecksumWriter {
+        inner: out,
+        hasher: crc32fast::Hasher::new(),
+    };
+    out.write_all(&MAGIC)?;
+    out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&(chain.order() as u32).to_le_bytes())?;
+    out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
+    out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
+    out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;
+    out.write_all(&chain.state_count().to_le_bytes())?;
+    out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
+    out.write_all(&(metadata.len() as u32).to_le_bytes())?;
+    out.write_all(metadata)?;
+    write_u32s(&mut out, vocabulary.ends().iter().map(|&end| end as u32))?;
+    out.write_all(vocabulary.bytes())?;
+    watch.check()?;
+    if let StateWords::Flat(words) = chain.state_words_table() {
+        write_u32s(&mut out, words.iter().copied())?;
+    }
+    write_u32s(&mut out, transitions.offsets[1..].iter().copied())?;
+    write_u32s(&mut out, transitions.followers.iter().copied())?;
+    watch.check()?;
+    let counts =
+        (0..chain.state_count()).flat_map(|state| chain.followers(state).map(|(_, count)| count));
+    write_u32s(&mut out, counts)?;
+    let checksum = out.hasher.clone().finalize();
+    out.inner.write_all(&checksum.to_le_bytes())?;
+    Ok(())
+}
+
+/// Writes `values` little-endian, a block at a time.
+fn write_u32s(out: &mut impl Write, values: impl Iterator<Item = u32>) -> io::Result<()> {
+    let mut block = Vec::with_capacity(1 << 16);
+    for value in values {
+        block.extend_from_slice(&value.to_le_bytes());
+        if block.len() == block.capacity() {
+            out.write_all(&block)?;
+            block.clear();
+        }
+    }
+    out.write_all(&block)
+}
+
+/// Passes writes on, and keeps the CRC-32 of everything written.
+struct ChecksumWriter<W> {
+    inner: W,
+    hasher: crc32fast::Hasher,
+}
+
+impl<W: Write> Write for ChecksumWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,100 @@
+//! Running long work with the GIL released: on a worker thread, while the
+//! calling thread listens for Ctrl-C and draws progress, with any panic (a
+//! bug) turned into an error instead of unwinding towards Python.
+
+use std::fmt::Display;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use super::MarkovError;
+use crate::Watch;
+
+/// How often a watched step looks for Ctrl-C and reports progress.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// An error the user can fix, with a message written for them.
+pub(crate) fn user_error(message: impl Display) -> PyErr {
+    MarkovError::new_err(message.to_string())
+}
+
+fn internal_error() -> PyErr {
+    PyRuntimeError::new_err(
+        "internal error in llm-markov-rs; please report it at \
+         https://github.com/llm-markov-rs/llm-markov-rs/issues",
+    )
+}
+
+/// Where a watched step reports its progress: a Python callable that takes
+/// `(stage, done, total)`, the stage's name, and how much work it has.
+pub(crate) struct Progress<'py> {
+    pub(crate) callback: Bound<'py, PyAny>,
+    pub(crate) stage: &'static str,
+    pub(crate) total: u64,
+}
+
+impl Progress<'_> {
+    fn report(&self, done: u64) -> PyResult<()> {
+        self.callback
+            .call1((self.stage, done.min(self.total), self.total))
+            .map(drop)
+    }
+}
+
+/// Runs a short `step` with the GIL released, catching a panic.
+pub(crate) fn run_unwatched<T: Send, E: Display + Send>(
+    py: Python<'_>,
+    step: impl FnOnce() -> Result<T, E> + Send,
+) -> PyResult<T> {
+    py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(step)))
+        .map_err(|_| internal_error())?
+        .map_err(user_error)
+}
+
+/// Runs a long `step` on a worker thread with the GIL released, while this
+/// thread wakes every 50 ms to let Python handle signals (Ctrl-C raises the
+/// step's cancel flag and returns at once) and to report progress.
+pub(crate) fn run_watched<T: Send, E: Display + Send>(
+    py: Python<'_>,
+    progress: Option<&Progress<'_>>,
+    step: impl FnOnce(Watch<'_>) -> Result<T, E> + Send,
+) -> PyResult<T> {
+    let cancel = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let watch = Watch::cancelled_by(&cancel).reporting_to(&done);
+    let run = || std::panic::catch_unwind(AssertUnwindSafe(|| step(watch)));
+    let (sender, mut receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // The receiver only goes away once we have stopped listening.
+            let _ = sender.send(run());
+        });
+        loop {
+            let receiver = &mut receiver;
+            let stop = match py.detach(move || receiver.recv_timeout(POLL_INTERVAL)) {
+                Ok(Ok(outcome)) => {
+                    if let (Some(progress), Ok(_)) = (progress, &outcome) {
+                        progress.report(progress.total)?;
+                    }
+                    return outcome.map_err(user_error);
+                }
+                Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(internal_error())
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals().and_then(|()| {
+                    progress.map_or(Ok(()), |progress| {
+                        progress.report(done.load(Ordering::Relaxed))
+                    })
+                }),
+            };
+            if let Err(interrupt) = stop {
+                cancel.store(true, Ordering::Relaxed);
+                return Err(interrupt);
+            }
+        }
+    })
+}

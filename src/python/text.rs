@@ -1,0 +1,68 @@
+//! Text across the boundary: Python strings as UTF-8 bytes and back, lone
+//! surrogates included.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+/// A Python string as UTF-8 bytes, with lone surrogates encoded as
+/// `"surrogatepass"` does, so that no character is lost or replaced.
+pub(crate) enum Utf8Text<'a, 'py> {
+    /// An ASCII string, borrowed as it is.
+    Ascii(&'a str),
+    /// Any other string, encoded into a temporary `bytes`: faster than the
+    /// string's cached UTF-8 form, and freed after the build instead of
+    /// living as long as the string.
+    Encoded(Bound<'py, PyBytes>),
+}
+
+impl<'a, 'py> Utf8Text<'a, 'py> {
+    pub(crate) fn new(text: &'a Bound<'py, PyString>) -> PyResult<Self> {
+        if text.call_method0("isascii")?.is_truthy()? {
+            return Ok(Utf8Text::Ascii(text.to_str()?));
+        }
+        let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+        Ok(Utf8Text::Encoded(encoded.cast_into::<PyBytes>()?))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Utf8Text::Ascii(text) => text.as_bytes(),
+            Utf8Text::Encoded(bytes) => bytes.as_bytes(),
+        }
+    }
+}
+
+/// A Python string for `bytes`, which are UTF-8 or hold surrogates encoded
+/// as `"surrogatepass"` does.
+pub(crate) fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(PyString::new(py, text)),
+        Err(_) => PyBytes::new(py, bytes)
+            .call_method1("decode", ("utf-8", "surrogatepass"))?
+            .cast_into::<PyString>()
+            .map_err(Into::into),
+    }
+}
+
+/// Whether `bytes` are what [`Utf8Text`] makes of some Python string: UTF-8
+/// in which lone surrogates may appear as three-byte sequences.
+pub(crate) fn is_python_text(mut bytes: &[u8]) -> bool {
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(_) => return true,
+            Err(error) => {
+                let rest = &bytes[error.valid_up_to()..];
+                match rest {
+                    // U+D800..=U+DFFF, which strict UTF-8 refuses.
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => bytes = &rest[3..],
+                    _ => return false,
+                }
+            }
+        }
+    }
+}
+
+/// Whether `byte` can start a character (it is not a continuation byte).
+pub(crate) fn starts_a_character(byte: u8) -> bool {
+    !(0x80..=0xBF).contains(&byte)
+}

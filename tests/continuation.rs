@@ -1,0 +1,110 @@
+//! Walks that continue given words, as a language model continues its
+//! prompt.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed test, helpers included"
+)]
+
+use llm_markov_rs::Chain;
+use proptest::prelude::*;
+
+fn words(text: &str) -> Vec<&[u8]> {
+    text.split_whitespace().map(str::as_bytes).collect()
+}
+
+fn continue_from(chain: &Chain, seed: u64, prompt: &str, count: usize) -> (usize, Vec<String>) {
+    let prompt = words(prompt);
+    let walk = chain.walk_after(seed, &prompt);
+    let continued = walk.continued_words();
+    let output = walk
+        .take(count)
+        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect();
+    (continued, output)
+}
+
+#[test]
+fn the_first_word_follows_the_prompts_last_words() {
+    let chain = Chain::build(b"a b c a b d x b e", 2).unwrap();
+    for seed in 0..40 {
+        let (continued, output) = continue_from(&chain, seed, "z a b", 3);
+        assert_eq!(continued, 2);
+        assert!(["c", "d"].contains(&output[0].as_str()), "{output:?}");
+    }
+}
+
+#[test]
+fn without_the_whole_state_it_backs_off_to_a_shorter_run() {
+    // No state is ("q", "x"), but "x" begins ("x", "b"): the walk emits the
+    // rest of that state, "b", then follows it ("e").
+    let chain = Chain::build(b"a b c a b d x b e", 2).unwrap();
+    let (continued, output) = continue_from(&chain, 1, "q x", 2);
+    assert_eq!(continued, 1);
+    assert_eq!(output, ["b", "e"]);
+}
+
+#[test]
+fn unknown_last_words_start_at_random() {
+    let chain = Chain::build(b"a b c a b d", 1).unwrap();
+    for prompt in ["", "zebra", "a zebra"] {
+        assert_eq!(continue_from(&chain, 3, prompt, 5).0, 0, "{prompt:?}");
+    }
+    // The same walk as one with no prompt at all.
+    assert_eq!(
+        continue_from(&chain, 3, "zebra", 20).1,
+        chain
+            .walk(3)
+            .take(20)
+            .map(|word| String::from_utf8(word.to_vec()).unwrap())
+            .collect::<Vec<_>>()
+    );
+}
+
+fn any_text() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "d", "e"]), 1..40)
+}
+
+proptest! {
+    #[test]
+    fn a_continuation_is_the_longest_that_the_text_allows_and_follows_the_chain(
+        text in any_text(),
+        prompt in prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "x"]), 0..5),
+        order in 1usize..4,
+        seed: u64,
+    ) {
+        prop_assume!(text.len() >= order);
+        let chain = Chain::build(text.join(" ").as_bytes(), order).unwrap();
+        let (continued, output) = continue_from(&chain, seed, &prompt.join(" "), 30);
+        prop_assert!(continued <= order.min(prompt.len()));
+        let windows: Vec<&[&str]> = text.windows(order).collect();
+        let begins_a_window =
+            |run: &[&str]| windows.iter().any(|window| window.starts_with(run));
+        // No longer run of the prompt's last words begins a state.
+        for longer in continued + 1..=order.min(prompt.len()) {
+            prop_assert!(!begins_a_window(&prompt[prompt.len() - longer..]));
+        }
+        if continued > 0 {
+            // The prompt's continued words and the output's first words make
+            // a state of the text; every later word follows the words
+            // before it somewhere in the text, or restarts after a dead end.
+            let mut joined: Vec<&str> = prompt[prompt.len() - continued..].to_vec();
+            joined.extend(output.iter().map(String::as_str));
+            prop_assert!(begins_a_window(&joined[..order]));
+            let followed = |at: usize| {
+                text.windows(order + 1).any(|window| window == &joined[at - order..=at])
+            };
+            let mut at = order;
+            while at < joined.len() {
+                if followed(at) {
+                    at += 1;
+                } else {
+                    // A restart: a new window begins here.
+                    let end = (at + order).min(joined.len());
+                    prop_assert!(begins_a_window(&joined[at..end]), "{joined:?} at {at}");
+                    at = end;
+                }
+            }
+        }
+    }
+}
