@@ -1,16 +1,23 @@
-"""Benchmark llm-markov-rs against the pure-Python baseline, markovify and wc -w.
+"""Benchmark llm-markov-rs against the pure-Python baseline, markovify and
+wc -w, and its saved chains against building from the text.
 
 Run it with ``./scripts/bench`` (which sets up .venv first), or with the
-venv's python: ``python benchmarks/run.py [--rounds N]``.
+venv's python: ``python benchmarks/run.py [--rounds N] [--corpus NAME]``.
+
+Two corpora, side by side: the novel in ``../shared/corpus/sherlock.txt``
+repeated 100 times (59.5 MB, but only 15 thousand distinct words, so every
+table stays in cache), and WordNet 3.0 (``../shared/corpus/wordnet.txt.gz``,
+31 MB, 286 thousand distinct words, decompressed here with Python's gzip).
 
 Every measurement runs in a fresh interpreter, so that peak resident memory
-(``ru_maxrss``) belongs to that measurement alone; each is repeated and the
-median is reported. Times start after the text is read.
+belongs to that measurement alone; each is repeated and the median is
+reported. Times start after the text is read, unless they say otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import pathlib
@@ -20,24 +27,32 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCE = ROOT.parent / "shared" / "corpus" / "sherlock.txt"
+SHARED = ROOT.parent / "shared" / "corpus"
 DATA = ROOT / "benchmarks" / "data"
 COPIES = 100  # about 60 MB
+#: A prompt to continue; both corpora have these words.
+PROMPT = "the state of"
 
-# Each contender runs as this child script with the corpus path and its name;
-# it prints one JSON line: seconds (after reading) and peak RSS in KiB.
+# Each contender runs as this child script with the corpus path, its name
+# and a folder for saved chains; it prints one JSON line: seconds (after
+# reading), peak RSS in KiB, and what it learned.
 CHILD = r"""
-import json, random, resource, sys, time
-path, contender = sys.argv[1], sys.argv[2]
+import json, os, random, resource, sys, time
+path, contender, user_path = sys.argv[1], sys.argv[2], sys.argv[3]
+os.environ["LLM_USER_PATH"] = user_path
 import llm
-# Looking the model up loads every plugin: llm's cost, paid once per process,
+# Looking a model up loads every plugin: llm's cost, paid once per process,
 # not the model's, so it is done before the clock starts.
 model = llm.get_model("markov")
-with open(path, encoding="utf-8") as file:
-    text = file.read()
+saved = llm.get_model("markov/bench") if contender == "load + 50 words" else None
+text = None
+if not contender.startswith(("train", "load", "read + build")):
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
 
 
 def resident_kib(field):
@@ -55,11 +70,27 @@ try:
     before_kib = resident_kib("VmRSS:")
 except OSError:
     before_kib = None
+learned = {}
 started = time.perf_counter()
-if contender == "llm-markov-rs":
-    output = model.prompt(text, length=50).text()
-elif contender == "llm-markov-rs order 2":
-    output = model.prompt(text, length=50, order=2).text()
+if contender.startswith("llm-markov-rs"):
+    order = int(contender[-1])
+    response = model.prompt(text, length=50, order=order)
+    response.text()
+    learned = {"distinct_words": response.response_json["distinct_words"],
+               "words": response.response_json["training_words"]}
+elif contender.startswith("read + build"):
+    import llm_markov_rs._markov as native
+    with open(path, encoding="utf-8") as file:
+        native.Chain(file.read(), int(contender[-1]))
+elif contender.startswith("train"):
+    from llm_markov_rs import train_chain
+    info = train_chain("bench", [__import__("pathlib").Path(path)],
+                       order=int(contender[-1]), replace=True)
+    learned = {"file_size": info.file_size}
+elif contender == "load + 50 words":
+    response = saved.prompt(sys.argv[4], length=50)
+    response.text()
+    learned = {"start": response.response_json["start"]}
 elif contender == "pure Python":
     words = text.split()
     table = {}
@@ -83,7 +114,8 @@ else:
 seconds = time.perf_counter() - started
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 step_kib = resident_kib("VmHWM:") - before_kib if before_kib is not None else None
-print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "step_kib": step_kib}))
+print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "step_kib": step_kib,
+                  **learned}))
 """
 
 GENERATE = r"""
@@ -98,34 +130,52 @@ print(seconds)
 """
 
 
-def make_corpora() -> tuple[pathlib.Path, pathlib.Path]:
-    """The single copy and the ~60 MB repetition of the novel."""
-    if not SOURCE.exists():
-        sys.exit(f"benchmark corpus not found: {SOURCE}")
+def make_corpora() -> list[pathlib.Path]:
+    """The single copy of the novel, its ~60 MB repetition, and WordNet."""
+    source = SHARED / "sherlock.txt"
+    wordnet_gz = SHARED / "wordnet.txt.gz"
+    for needed in (source, wordnet_gz):
+        if not needed.exists():
+            sys.exit(f"benchmark corpus not found: {needed}")
     DATA.mkdir(parents=True, exist_ok=True)
     single = DATA / "sherlock-1x.txt"
     repeated = DATA / f"sherlock-{COPIES}x.txt"
-    text = SOURCE.read_bytes()
+    wordnet = DATA / "wordnet.txt"
+    text = source.read_bytes()
     if not single.exists() or single.read_bytes() != text:
         single.write_bytes(text)
     if not repeated.exists() or repeated.stat().st_size != len(text) * COPIES:
         repeated.write_bytes(text * COPIES)
-    return single, repeated
+    if not wordnet.exists() or wordnet.stat().st_mtime < wordnet_gz.stat().st_mtime:
+        with gzip.open(wordnet_gz) as compressed:
+            wordnet.write_bytes(compressed.read())
+    return [single, repeated, wordnet]
 
 
-def run_child(path: pathlib.Path, contender: str) -> dict[str, float]:
+def run_child(path: pathlib.Path, contender: str, user_path: str) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), contender],
+        [sys.executable, "-c", CHILD, str(path), contender, user_path, PROMPT],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if result.returncode != 0:
+        sys.exit(f"{contender} on {path.name} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def time_wc(path: pathlib.Path) -> float:
+def medians(samples: list[dict]) -> dict:
+    return {
+        key: statistics.median(sample[key] for sample in samples)
+        if isinstance(samples[0][key], int | float)
+        else samples[0][key]
+        for key in samples[0]
+    }
+
+
+def time_command(command: list[str], env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(["wc", "-w", str(path)], capture_output=True, check=True)
+    subprocess.run(command, capture_output=True, check=True, env=env)
     return time.perf_counter() - started
 
 
@@ -157,62 +207,135 @@ def has_markovify() -> bool:
     return probe.returncode == 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    single, repeated = make_corpora()
-    rounds = args.rounds
-
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    )
-    contenders = ["read only", "llm-markov-rs", "llm-markov-rs order 2", "pure Python"]
-    if has_markovify():
-        contenders += ["markovify 1", "markovify 2"]
-    else:
-        print("markovify is not installed: skipped (pip install --group bench)")
-
-    for path in (single, repeated):
-        size = path.stat().st_size
-        print(f"\ncorpus: {path.name}, {size / 1e6:.1f} MB, {rounds} rounds, medians")
-        wc_rounds = rounds if shutil.which("wc") else 0
-        wc = statistics.median([time_wc(path) for _ in range(wc_rounds)] or [0.0])
+def bench_corpus(path: pathlib.Path, rounds: int, markovify: bool) -> None:
+    size = path.stat().st_size
+    user_path = tempfile.mkdtemp(prefix="markov-bench-")
+    try:
+        contenders = ["read only"]
+        contenders += [f"llm-markov-rs order {order}" for order in (1, 2, 3)]
+        contenders += ["pure Python"]
+        if markovify:
+            contenders += ["markovify 1"]
         results = {}
         for contender in contenders:
-            # markovify on 60 MB takes minutes a round: fewer rounds there.
+            # markovify on tens of megabytes takes minutes a round.
             n = 1 if contender.startswith("markovify") and size > 10e6 else rounds
-            samples = [run_child(path, contender) for _ in range(n)]
-            results[contender] = {
-                key: statistics.median(s[key] for s in samples)
-                if samples[0][key] is not None
-                else None
-                for key in ("seconds", "peak_kib", "step_kib")
-            }
-        base_kib = results["read only"]["peak_kib"]
-        ours = results["llm-markov-rs"]["seconds"]
-        # "extra": peak RSS above the process that only imports llm and reads
-        # the text. "step": the peak during the timed step above the RSS just
-        # before it (Linux only), which reading the file's own peak cannot hide.
+            results[contender] = medians(
+                [run_child(path, contender, user_path) for _ in range(n)]
+            )
+        ours = results["llm-markov-rs order 1"]
         print(
-            f"{'':20} {'time':>9} {'vs ours':>8} {'peak RSS':>9} {'extra':>8} "
-            f"{'/corpus':>8} {'step':>8} {'/corpus':>8}"
+            f"\ncorpus: {path.name}, {size / 1e6:.1f} MB, {ours['words']:,} words, "
+            f"{ours['distinct_words']:,} distinct, {rounds} rounds, medians"
+        )
+        wc = (
+            statistics.median(
+                [time_command(["wc", "-w", str(path)]) for _ in range(rounds)]
+            )
+            if shutil.which("wc")
+            else None
+        )
+        base_kib = results["read only"]["peak_kib"]
+        # "extra": peak RSS above the process that only imports llm and
+        # reads the text. "step": the peak during the timed step above the
+        # RSS just before it (Linux only).
+        print(
+            f"{'':24} {'time':>9} {'vs ours':>8} {'peak RSS':>9} {'extra':>8} "
+            f"{'/text':>7} {'step':>8} {'/text':>7}"
         )
         for contender, figures in results.items():
             extra = (figures["peak_kib"] - base_kib) * 1024
             step = (figures["step_kib"] or 0) * 1024
             print(
-                f"{contender:20} {figures['seconds']:8.3f}s "
-                f"{figures['seconds'] / ours:7.1f}x "
+                f"{contender:24} {figures['seconds']:8.3f}s "
+                f"{figures['seconds'] / ours['seconds']:7.2f}x "
                 f"{figures['peak_kib'] / 1024:8.0f}M {extra / 1e6:7.0f}M "
-                f"{extra / size:7.2f}x {step / 1e6:7.0f}M {step / size:7.2f}x"
+                f"{extra / size:6.2f}x {step / 1e6:7.0f}M {step / size:6.2f}x"
             )
-        if wc_rounds:
+        if wc is not None:
             print(
-                f"{'wc -w':20} {wc:8.3f}s {wc / ours:7.1f}x"
+                f"{'wc -w':24} {wc:8.3f}s {wc / ours['seconds']:7.2f}x"
                 "  (includes reading the file)"
             )
+        baseline = results["pure Python"]["seconds"]
+        higher = [
+            results[f"llm-markov-rs order {order}"]["seconds"] / ours["seconds"]
+            for order in (2, 3)
+        ]
+        print(
+            f"pure Python / llm-markov-rs order 1: {baseline / ours['seconds']:.1f}x; "
+            f"order 2 and 3 / order 1: {higher[0]:.2f}x, {higher[1]:.2f}x"
+        )
+        bench_saved(path, size, rounds, user_path, ours["seconds"])
+    finally:
+        shutil.rmtree(user_path, ignore_errors=True)
+
+
+def bench_saved(
+    path: pathlib.Path, size: int, rounds: int, user_path: str, build_seconds: float
+) -> None:
+    """A saved chain of order 1 against building it from the text."""
+    read_build = medians(
+        [run_child(path, "read + build 1", user_path) for _ in range(rounds)]
+    )
+    train = medians([run_child(path, "train 1", user_path) for _ in range(rounds)])
+    load = medians(
+        [run_child(path, "load + 50 words", user_path) for _ in range(rounds)]
+    )
+    env = {**os.environ, "LLM_USER_PATH": user_path}
+    llm_command = [sys.executable, "-m", "llm"]
+    startup, saved_prompt = [], []
+    for _ in range(max(rounds, 5)):
+        startup.append(time_command([*llm_command, "-m", "markov", "a b"], env))
+        saved_prompt.append(
+            time_command([*llm_command, "-m", "markov/bench", PROMPT], env)
+        )
+    startup_s, saved_s = statistics.median(startup), statistics.median(saved_prompt)
+    print(f"saved chain of order 1 ({path.name}):")
+    print(
+        f"  file: {train['file_size'] / 1e6:.1f} MB, {train['file_size'] / size:.3f}x "
+        "the text"
+    )
+    print(
+        f"  load + 50 words in process: {load['seconds'] * 1000:.1f} ms, "
+        f"{load['seconds'] / build_seconds:.3f}x the build + 50 words "
+        f"({build_seconds:.3f} s)"
+    )
+    print(
+        f"  llm markov train (read, build, save): {train['seconds']:.3f} s, "
+        f"{train['seconds'] / read_build['seconds']:.2f}x reading and building "
+        f"it in memory ({read_build['seconds']:.3f} s)"
+    )
+    print(
+        f"  llm -m markov/bench {PROMPT!r}: {saved_s:.3f} s end to end, "
+        f"{(saved_s - startup_s) * 1000:+.0f} ms over llm -m markov 'a b' "
+        f"({startup_s:.3f} s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--corpus",
+        choices=["sherlock", "wordnet", "all"],
+        default="all",
+        help="which large corpus to measure (default: both)",
+    )
+    args = parser.parse_args()
+    single, repeated, wordnet = make_corpora()
+    rounds = args.rounds
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+    markovify = has_markovify()
+    if not markovify:
+        print("markovify is not installed: skipped (pip install --group bench)")
+    if args.corpus in ("sherlock", "all"):
+        bench_corpus(repeated, rounds, markovify)
+    if args.corpus in ("wordnet", "all"):
+        bench_corpus(wordnet, rounds, markovify=False)
 
     speeds = []
     for _ in range(rounds):

@@ -44,8 +44,20 @@ def run(
     *command: str | Path,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    input: str | None = None,
 ) -> str:
     """Run a command, echo it, fail loudly, and return its stdout."""
+    return run_both(*command, cwd=cwd, env=env, input=input)[0]
+
+
+def run_both(
+    *command: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> tuple[str, str]:
+    """Run a command, echo it, fail loudly, and return its stdout and
+    stderr."""
     print("+", " ".join(str(part) for part in command), flush=True)
     result = subprocess.run(
         [str(part) for part in command],
@@ -54,10 +66,11 @@ def run(
         check=False,
         cwd=cwd,
         env=env,
+        input=input,
     )
     if result.returncode != 0:
         sys.exit(f"failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
+    return result.stdout, result.stderr
 
 
 def crate_version() -> str:
@@ -168,8 +181,12 @@ class FreshLlm:
         # directory so that the dependencies compile once.
         self.env["CARGO_TARGET_DIR"] = str(ROOT / "target" / "dist-check-build")
 
-    def __call__(self, *arguments: str) -> str:
-        return run(self.llm, *arguments, env=self.env, cwd=ROOT)
+    def __call__(self, *arguments: str, input: str | None = None) -> str:
+        return run(self.llm, *arguments, env=self.env, cwd=ROOT, input=input)
+
+    def stderr(self, *arguments: str) -> str:
+        """What the command wrote to stderr."""
+        return run_both(self.llm, *arguments, env=self.env, cwd=ROOT)[1]
 
 
 def check_install(llm: FreshLlm, what: str, target: str, version: str) -> None:
@@ -185,6 +202,11 @@ def check_install(llm: FreshLlm, what: str, target: str, version: str) -> None:
     words = output.split()
     assert len(words) == 30, output
     assert set(words) <= set(PROMPT.split()), output
+    # A saved chain, trained and prompted through the installed commands.
+    llm("markov", "train", "dist-check", "--force", "-", input=PROMPT)
+    continued = llm("-m", "markov/dist-check", "-o", "length", "5", "the cat")
+    assert set(continued.split()) <= set(PROMPT.split()), continued
+    llm("markov", "remove", "dist-check")
     llm("uninstall", "llm-markov-rs", "-y")
     # llm still starts, and the model has gone with the plugin.
     assert "markov" not in llm("models", "list").split()
@@ -201,6 +223,9 @@ def check_beside_the_tutorial_plugin(llm: FreshLlm, wheel: Path) -> None:
     # Options that only this plugin's markov takes.
     output = llm("-m", "markov", "-o", "seed", "1", "-o", "order", "2", PROMPT)
     assert set(output.split()) <= set(PROMPT.split()), output
+    warning = llm.stderr("markov", "path")
+    assert "llm-markov 0.1" in warning, warning
+    assert "llm uninstall llm-markov -y" in warning, warning
     llm("uninstall", "llm-markov", "llm-markov-rs", "-y")
     print("--- beside llm-markov 0.1: passed")
 

@@ -16,11 +16,16 @@ def generate(text: str, **options) -> str:
     return llm.get_model("markov").prompt(text, **options).text()
 
 
-def reference_table(words: list[str], order: int) -> dict[tuple[str, ...], list[str]]:
-    """Each run of ``order`` words mapped to the words that follow it."""
-    table: dict[tuple[str, ...], list[str]] = defaultdict(list)
+def reference_table(
+    words: list[str], order: int
+) -> dict[tuple[str, ...], dict[str, int]]:
+    """Each run of ``order`` words mapped to the words that follow it, each
+    with how many times it did."""
+    table: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
     for index in range(len(words) - order):
-        table[tuple(words[index : index + order])].append(words[index + order])
+        followers = table[tuple(words[index : index + order])]
+        following = words[index + order]
+        followers[following] = followers.get(following, 0) + 1
     return dict(table)
 
 

@@ -86,6 +86,28 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     assert b"Traceback" not in stderr
 
 
+@posix_only
+@pytest.mark.parametrize("after_seconds", [0.2, 0.8])
+def test_ctrl_c_stops_training_and_leaves_no_file(user_path, sherlock, after_seconds):
+    # About 94 MB at the highest order. Once the last byte is written, llm
+    # has read all but a pipe buffer of it; here splitting then takes about
+    # 0.15 s, linking 1 s and saving 0.4 s, so the interrupts land early in
+    # the build, and while linking.
+    text = (sherlock * 800).encode()
+    process = start_llm("markov", "train", "big", "--order", "100")
+    process.stdin.write(text)
+    process.stdin.close()
+    process.stdin = None
+    time.sleep(after_seconds)
+    stopped_after, _, stderr = interrupt(process)
+    assert stopped_after < 1.0
+    assert process.returncode == 1
+    assert b"Aborted!" in stderr
+    assert b"Traceback" not in stderr
+    folder = user_path / "markov"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
 def test_threads_racing_for_one_walk_each_take_whole_distinct_words():
     # No lock around the walk: threads race for it, as a shared walk would
     # be used. The text is a cycle of distinct words, so a walk is one run

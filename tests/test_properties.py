@@ -176,3 +176,33 @@ def test_mixing_next_and_next_text_gives_the_text_of_one_call(text, calls, seed)
             pieced += walk.next_text(call)
     pieced += walk.next_text(length)
     assert pieced == chain.walk(length, seed).next_text(length)
+
+
+@given(
+    text=st.one_of(texts, raw_texts),
+    order=st.integers(1, 4),
+    seed=st.integers(0, 2**64 - 1),
+    metadata=st.text(any_character),
+)
+def test_saving_then_loading_gives_an_identical_chain(text, order, seed, metadata):
+    import tempfile
+
+    from llm_markov_rs._markov import Chain
+
+    if len(text.split()) < order:
+        return
+    chain = Chain(text, order)
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/chain.markov"
+        chain.save(path, metadata)
+        loaded, kept = Chain.load(path)
+    assert kept == metadata
+    assert loaded.transitions() == chain.transitions()
+    for counted in ("word_count", "vocabulary_size", "state_count", "transition_count"):
+        assert getattr(loaded, counted) == getattr(chain, counted)
+    assert loaded.walk(80, seed).next_text(80) == chain.walk(80, seed).next_text(80)
+    prompt = " ".join(text.split()[:3])
+    continued = loaded.walk(40, seed, prompt)
+    original = chain.walk(40, seed, prompt)
+    assert continued.continued_from == original.continued_from
+    assert continued.next_text(40) == original.next_text(40)

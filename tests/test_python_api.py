@@ -145,10 +145,10 @@ def test_conversation_learns_from_every_user_turn():
     # The turns are joined by a newline, so "alpha" leads on to "gamma"; the
     # model's reply in between is not training text.
     assert learned == {
-        "alpha": ["beta", "gamma"],
-        "beta": ["alpha"],
-        "gamma": ["delta"],
-        "delta": ["gamma"],
+        "alpha": {"beta": 1, "gamma": 1},
+        "beta": {"alpha": 1},
+        "gamma": {"delta": 1},
+        "delta": {"gamma": 1},
     }
     assert_walk(output.split(), "alpha beta alpha\ngamma delta gamma")
     assert second.usage().input == 6

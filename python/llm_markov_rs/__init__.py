@@ -1,32 +1,68 @@
-"""llm-markov-rs: an llm plugin that adds a word-level Markov chain model.
+"""llm-markov-rs: an llm plugin that adds word-level Markov chain models.
+
+``markov`` learns a chain from the prompt; ``markov/NAME`` is a chain saved
+with ``llm markov train`` (or :func:`train_chain`) that continues the
+prompt's words.
 
 This module is the plugin's entry point, so llm imports it on every command.
 It must stay cheap and must import even when the native extension cannot be
-loaded: the extension is loaded only when the model is first used.
+loaded: the extension is loaded only when a model or command is used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llm
 
 from llm_markov_rs.errors import MarkovError
 
-__all__ = ["MarkovError", "register_models"]
+if TYPE_CHECKING:
+    from llm_markov_rs.saved_info import SavedChainInfo
+    from llm_markov_rs.train import train_chain
+
+__all__ = [
+    "MarkovError",
+    "SavedChainInfo",
+    "register_commands",
+    "register_models",
+    "train_chain",
+]
 
 
 # trylast: llm-markov 0.1, if installed too, registers "markov" as well; the
 # model registered last is the one llm resolves the name to.
 @llm.hookimpl(trylast=True)
 def register_models(register: Any) -> None:
-    """Register the ``markov`` model, sync and async, with llm."""
-    from llm_markov_rs.model import AsyncMarkov, Markov
+    """Register ``markov``, and ``markov/NAME`` for each saved chain, sync
+    and async. Saved chains are found by their file names alone: no file
+    is read until a model is used."""
+    from llm_markov_rs.model import AsyncMarkov, AsyncSavedMarkov, Markov, SavedMarkov
+    from llm_markov_rs.saved import saved_names
 
     register(Markov(), AsyncMarkov())
+    for name in saved_names():
+        register(SavedMarkov(name), AsyncSavedMarkov(name))
+
+
+@llm.hookimpl
+def register_commands(cli: Any) -> None:
+    """Add the ``llm markov`` command group."""
+    from llm_markov_rs.commands import markov_group
+
+    cli.add_command(markov_group)
 
 
 def __getattr__(name: str) -> Any:
+    # Imported when first asked for, not on every llm command.
+    if name == "train_chain":
+        from llm_markov_rs.train import train_chain
+
+        return train_chain
+    if name == "SavedChainInfo":
+        from llm_markov_rs.saved_info import SavedChainInfo
+
+        return SavedChainInfo
     # From the installed package's metadata, whose version maturin takes
     # from Cargo.toml: reading it must not load the native extension.
     if name == "__version__":

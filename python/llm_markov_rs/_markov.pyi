@@ -9,30 +9,91 @@ error type; a bug in the extension is a ``RuntimeError`` that asks for a
 report.
 """
 
-from typing import final
+import os
+from collections.abc import Callable
+from typing import TypedDict, final, type_check_only
 
-__all__ = ["MAX_ORDER", "Chain", "Walk", "__version__"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_ORDER",
+    "Chain",
+    "Walk",
+    "__version__",
+    "read_chain_header",
+]
 
 __version__: str
 #: The highest order a chain may have.
 MAX_ORDER: int
+#: The chain file format version this module writes, and the only one it
+#: reads.
+FORMAT_VERSION: int
+
+@type_check_only
+class ChainHeader(TypedDict):
+    """What a chain file's header says (see ``read_chain_header``)."""
+
+    order: int
+    word_count: int
+    vocabulary_size: int
+    state_count: int
+    distinct_transition_count: int
+    metadata: str
+
+def read_chain_header(path: str | os.PathLike[str]) -> ChainHeader:
+    """The header and metadata of the chain file at ``path``, read without
+    the rest of the file (which is not checked).
+
+    Raises:
+        llm_markov_rs.MarkovError: it cannot be read, is not a chain file, or
+            is in another format version; the message says what to do.
+    """
 
 @final
 class Chain:
     """A word-level Markov chain, immutable once built; safe to share
-    between threads and walks."""
+    between threads and walks. Each state keeps its distinct followers, each
+    with how many times it followed."""
 
-    def __new__(cls, text: str, order: int = 1) -> Chain:
+    def __new__(
+        cls,
+        text: str,
+        order: int = 1,
+        progress: Callable[[str, int, int], object] | None = None,
+    ) -> Chain:
         """Build the chain of ``order`` from ``text``.
 
         The build runs with the GIL released, on every core for texts of
         4 MiB or more (on the calling thread below that), and stops with
-        KeyboardInterrupt on Ctrl-C.
+        KeyboardInterrupt on Ctrl-C. For texts of 1 MiB or more,
+        ``progress`` is called about every 50 ms, and at the end of each
+        stage, with ``(stage, done, total)``: ``"splitting"`` in bytes of
+        text, then ``"linking"`` in passes over the transitions.
 
         Raises:
             llm_markov_rs.MarkovError: ``text`` has no words, or fewer than
                 ``order``, or ``order`` is below 1 or above MAX_ORDER.
             RuntimeError: a bug in the extension; please report it.
+        """
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> tuple[Chain, str]:
+        """The chain saved at ``path`` and the metadata saved with it, after
+        checking every part of the file (its size, its checksum, and that
+        its contents make a chain of text words).
+
+        Raises:
+            llm_markov_rs.MarkovError: the file cannot be read, or is not a
+                chain file, or is truncated, corrupted, inconsistent or in
+                another format version; the message says what to do.
+        """
+    def save(self, path: str | os.PathLike[str], metadata: str) -> None:
+        """Save the chain with ``metadata`` to ``path`` atomically: written
+        to a temporary file in the same folder, flushed to disk, then
+        renamed over ``path``. An error or Ctrl-C leaves ``path`` as it was
+        and no temporary file.
+
+        Raises:
+            llm_markov_rs.MarkovError: the file cannot be written.
         """
     @property
     def order(self) -> int:
@@ -48,20 +109,30 @@ class Chain:
         """How many distinct states (runs of ``order`` words) the text has."""
     @property
     def transition_count(self) -> int:
-        """How many transitions the chain holds: ``word_count - order``."""
-    def transitions(self) -> dict[str, list[str]]:
+        """How many transitions the chain learned: ``word_count - order``,
+        each follower counted as often as it followed."""
+    @property
+    def distinct_transition_count(self) -> int:
+        """How many distinct (state, next state) pairs the chain holds."""
+    def transitions(self) -> dict[str, dict[str, int]]:
         """Each state (its words joined by single spaces) mapped to the
-        words that follow it in the text, with repetition, in text order.
-        States with no follower are left out. Its size grows with the text:
-        check ``transition_count`` first."""
-    def walk(self, length: int, seed: int) -> Walk:
+        words that followed it in the text, each with how many times, in
+        the order they first followed. States with no follower are left
+        out. Its size grows with the text: check ``transition_count``
+        first."""
+    def walk(self, length: int, seed: int, prompt: str | None = None) -> Walk:
         """A lazy walk of ``length`` words through the chain, every step
         determined by ``seed`` (0 to 2**64-1) and the chain.
 
-        The walk starts at a random state that has followers (the only state
-        if none has), emitting its words; each next word follows the previous
-        ``order`` words somewhere in the text; at a dead end it restarts at a
-        random state."""
+        Without ``prompt``, or when the chain knows none of its last words,
+        the walk starts at a random state that has followers (the only
+        state if none has), emitting its words. With ``prompt`` it continues
+        it: from the state made of its last ``order`` words, or else from a
+        state that begins with the longest final run of its words (emitting
+        the rest of that state's words); the prompt's words are not repeated.
+        Each next word follows the previous ``order`` words somewhere in the
+        text, drawn in proportion to how often it did; at a dead end the
+        walk restarts at a random state."""
 
 @final
 class Walk:
@@ -86,3 +157,7 @@ class Walk:
     @property
     def remaining(self) -> int:
         """How many words the walk has still to produce."""
+    @property
+    def continued_from(self) -> list[str] | None:
+        """The prompt's last words that the walk continues, or None when it
+        started at random."""

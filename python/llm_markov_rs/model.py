@@ -1,15 +1,41 @@
-"""The ``markov`` model for llm, sync and async."""
+"""The models for llm, sync and async: ``markov``, which learns from the
+prompt, and ``markov/NAME``, a saved chain that continues it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 
 import llm
 
-from llm_markov_rs.options import MarkovOptions
+from llm_markov_rs.options import MarkovOptions, SavedChainOptions
 from llm_markov_rs.run import Run
+
+
+def _stream(run: Run, response: llm.Response) -> Iterator[str]:
+    try:
+        for pause, text in run.pieces():
+            if pause:
+                time.sleep(pause)
+            yield text
+    finally:
+        run.record(response)
+
+
+async def _stream_async(
+    start: Callable[[], Run], response: llm.AsyncResponse
+) -> AsyncGenerator[str, None]:
+    # The chain is built or loaded on a worker thread: the event loop stays
+    # free meanwhile.
+    run = await asyncio.to_thread(start)
+    try:
+        for pause, text in run.pieces():
+            # Even without a delay, give other tasks a turn per chunk.
+            await asyncio.sleep(pause)
+            yield text
+    finally:
+        run.record(response)
 
 
 class Markov(llm.Model):
@@ -28,14 +54,7 @@ class Markov(llm.Model):
     ) -> Iterator[str]:
         """Stream the generated words; llm collects them when not streaming,
         and the delay is spent either way."""
-        run = Run.start(prompt)
-        try:
-            for pause, text in run.pieces():
-                if pause:
-                    time.sleep(pause)
-                yield text
-        finally:
-            run.record(response)
+        return _stream(Run.learn(prompt), response)
 
 
 class AsyncMarkov(llm.AsyncModel):
@@ -46,7 +65,7 @@ class AsyncMarkov(llm.AsyncModel):
     can_stream = True
     Options = MarkovOptions
 
-    async def execute(
+    def execute(
         self,
         prompt: llm.Prompt,
         stream: bool,
@@ -55,11 +74,56 @@ class AsyncMarkov(llm.AsyncModel):
     ) -> AsyncGenerator[str, None]:
         """Stream the generated words, building the chain on a worker thread
         and sleeping with ``asyncio.sleep``."""
-        run = await asyncio.to_thread(Run.start, prompt)
-        try:
-            for pause, text in run.pieces():
-                # Even without a delay, give other tasks a turn per chunk.
-                await asyncio.sleep(pause)
-                yield text
-        finally:
-            run.record(response)
+        return _stream_async(lambda: Run.learn(prompt), response)
+
+
+class SavedMarkov(llm.Model):
+    """A saved chain (``llm markov train``) as a model: it continues the
+    prompt's words."""
+
+    can_stream = True
+    Options = SavedChainOptions
+
+    def __init__(self, name: str) -> None:
+        self.chain_name = name
+        self.model_id = f"markov/{name}"
+
+    def __str__(self) -> str:
+        return f"Markov: {self.model_id}"
+
+    def execute(
+        self,
+        prompt: llm.Prompt,
+        stream: bool,
+        response: llm.Response,
+        conversation: llm.Conversation | None,
+    ) -> Iterator[str]:
+        """Stream words that continue this turn's prompt."""
+        return _stream(Run.continue_saved(prompt, self.chain_name), response)
+
+
+class AsyncSavedMarkov(llm.AsyncModel):
+    """The async twin of :class:`SavedMarkov`: the same words for the same
+    seed, the chain loaded on a worker thread."""
+
+    can_stream = True
+    Options = SavedChainOptions
+
+    def __init__(self, name: str) -> None:
+        self.chain_name = name
+        self.model_id = f"markov/{name}"
+
+    def __str__(self) -> str:
+        return f"Markov: {self.model_id}"
+
+    def execute(
+        self,
+        prompt: llm.Prompt,
+        stream: bool,
+        response: llm.AsyncResponse,
+        conversation: llm.AsyncConversation | None,
+    ) -> AsyncGenerator[str, None]:
+        """Stream words that continue this turn's prompt."""
+        return _stream_async(
+            lambda: Run.continue_saved(prompt, self.chain_name), response
+        )

@@ -1,4 +1,4 @@
-"""The model's options, as ``llm models --options`` shows them."""
+"""The models' options, as ``llm models --options`` shows them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 import llm
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from llm_markov_rs.errors import MarkovError
 
@@ -38,8 +39,13 @@ def _describe_order_range(schema: dict[str, Any]) -> None:
 
 # Derived from the models' own Options base (not llm.Options) so that type
 # checkers accept it as the model's Options.
-class MarkovOptions(llm.Model.Options):
-    """Options of the markov model, validated before anything runs."""
+class WalkOptions(llm.Model.Options):
+    """What every markov model takes: how long a walk is, how fast it goes,
+    and its seed. Validated before anything runs."""
+
+    # llm defines every plugin's options on every command; building their
+    # validators waits until a model is used (or llm lists the options).
+    model_config = ConfigDict(defer_build=True)
 
     length: int = Field(
         default=20,
@@ -51,14 +57,6 @@ class MarkovOptions(llm.Model.Options):
             "Seconds to wait between words, from 0 to 10 (default 0); "
             "the output streams word by word when it is above 0."
         ),
-    )
-    order: int = Field(
-        default=1,
-        description=(
-            "How many previous words the next word depends on, from 1 to "
-            "MAX_ORDER (default 1); higher orders follow the text more closely."
-        ),
-        json_schema_extra=_describe_order_range,
     )
     seed: int | None = Field(
         default=None,
@@ -84,6 +82,33 @@ class MarkovOptions(llm.Model.Options):
             raise ValueError("delay must be between 0 and 10 seconds")
         return delay
 
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, seed: int | None) -> int | None:
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            raise ValueError("seed must be between 0 and 2**64-1")
+        return seed
+
+
+class MarkovOptions(WalkOptions):
+    """Options of the ``markov`` model, which learns from the prompt."""
+
+    order: int = Field(
+        default=1,
+        description=(
+            "How many previous words the next word depends on, from 1 to "
+            "MAX_ORDER (default 1); higher orders follow the text more closely."
+        ),
+        json_schema_extra=_describe_order_range,
+    )
+    start: str | None = Field(
+        default=None,
+        description=(
+            "Words to continue from (default: none, a random start): the "
+            "output goes on from their last words, as in a saved chain."
+        ),
+    )
+
     @field_validator("order")
     @classmethod
     def _check_order(cls, order: int) -> int:
@@ -91,9 +116,19 @@ class MarkovOptions(llm.Model.Options):
             raise ValueError(f"order must be between 1 and {max_order()}")
         return order
 
-    @field_validator("seed")
+
+class SavedChainOptions(WalkOptions):
+    """Options of a saved chain's model, ``markov/NAME``."""
+
+    # Not an option: listed nowhere, only here to say why when given.
+    order: SkipJsonSchema[int | None] = None
+
+    @field_validator("order")
     @classmethod
-    def _check_seed(cls, seed: int | None) -> int | None:
-        if seed is not None and not 0 <= seed <= MAX_SEED:
-            raise ValueError("seed must be between 0 and 2**64-1")
-        return seed
+    def _refuse_order(cls, order: int | None) -> None:
+        if order is not None:
+            raise ValueError(
+                "order belongs to the saved chain and was fixed when it was "
+                "trained; to change it, train the chain again with "
+                "'llm markov train NAME FILE --order K --force'"
+            )

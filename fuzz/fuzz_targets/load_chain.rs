@@ -1,0 +1,75 @@
+//! Loads chain files that are anything at all: arbitrary bytes, or a real
+//! chain file with some of its numbers forged and, often, its checksum
+//! fixed up as a careful forger would. Loading must give an error or a
+//! chain; never a panic, a hang or an allocation beyond the file's size. A
+//! chain it accepts must walk, continue words, and save back to itself.
+
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use llm_markov_rs::{Chain, Watch};
+
+#[derive(Arbitrary, Debug)]
+enum Input<'a> {
+    /// A file of arbitrary bytes.
+    Raw(&'a [u8]),
+    /// The file of the chain of `text`, with numbers forged.
+    Forged {
+        text: &'a [u8],
+        order: u8,
+        forgeries: Vec<(u16, u32)>,
+        fix_checksum: bool,
+        seed: u64,
+    },
+}
+
+fn encode(chain: &Chain) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    chain
+        .encode(b"{}", &mut bytes, Watch::none())
+        .expect("encoding to memory");
+    bytes
+}
+
+fn exercise(bytes: &[u8], seed: u64) {
+    let Ok((chain, _)) = Chain::decode(bytes) else {
+        return;
+    };
+    let words: Vec<&[u8]> = chain.walk(seed).take(200).collect();
+    assert!(words.iter().all(|word| !word.is_empty()));
+    let _ = chain
+        .walk_after(seed, &words[words.len() / 2..])
+        .take(50)
+        .count();
+    let (again, _) = Chain::decode(&encode(&chain)).expect("a loaded chain saves");
+    assert_eq!(again, chain);
+}
+
+fuzz_target!(|input: Input| match input {
+    Input::Raw(bytes) => exercise(bytes, 0),
+    Input::Forged {
+        text,
+        order,
+        forgeries,
+        fix_checksum,
+        seed,
+    } => {
+        let Ok(chain) = Chain::build(text, 1 + usize::from(order % 4)) else {
+            return;
+        };
+        let mut bytes = encode(&chain);
+        let body = bytes.len() - 4;
+        for (at, value) in forgeries {
+            let at = usize::from(at) % body.saturating_sub(3).max(1);
+            if at + 4 <= body {
+                bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            }
+        }
+        if fix_checksum {
+            let checksum = crc32fast::hash(&bytes[..body]);
+            bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+        }
+        exercise(&bytes, seed);
+    }
+});

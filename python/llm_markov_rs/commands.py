@@ -1,0 +1,278 @@
+"""The ``llm markov`` commands: train, list, info, remove and path.
+
+llm registers plugin commands on every start, so this module imports only
+click and the plugin's light modules; the native extension loads when a
+command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from llm_markov_rs.conflict import other_markov_plugin_note
+from llm_markov_rs.errors import MarkovError
+from llm_markov_rs.saved import (
+    chain_path,
+    chains_folder,
+    load_chain,
+    missing_chain,
+    saved_names,
+)
+from llm_markov_rs.saved_info import SavedChainInfo, read_info
+
+Result = TypeVar("Result")
+
+
+def run_or_fail(work: Callable[[], Result]) -> Result:
+    """Runs ``work``; a MarkovError becomes llm's usual one-line ``Error:``."""
+    try:
+        return work()
+    except MarkovError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(name="markov")
+def markov_group() -> None:
+    """Train Markov chains once and prompt them as models (markov/NAME)."""
+    if note := other_markov_plugin_note():
+        click.echo(f"Warning: {note}", err=True)
+
+
+@markov_group.command()
+@click.argument("name")
+@click.argument("files", nargs=-1)
+@click.option(
+    "--order",
+    type=int,
+    default=1,
+    show_default=True,
+    help="How many previous words the next word depends on.",
+)
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="The encoding of the files (and of standard input).",
+)
+@click.option("--force", is_flag=True, help="Replace a saved chain of that name.")
+def train(
+    name: str, files: tuple[str, ...], order: int, encoding: str, force: bool
+) -> None:
+    """Learn a chain from FILES (or '-', or nothing: standard input), in
+    order, and save it as NAME: then prompt it with
+    llm -m markov/NAME "words to continue"."""
+    from llm_markov_rs.options import max_order
+    from llm_markov_rs.train import Source, train_chain
+
+    def train_it() -> SavedChainInfo:
+        limit = max_order()
+        if not 1 <= order <= limit:
+            raise MarkovError(f"--order must be between 1 and {limit}, not {order}")
+        sources: list[Source] = [
+            sys.stdin.buffer if file == "-" else Path(file) for file in files or ("-",)
+        ]
+        with terminal_progress(sys.stderr) as progress:
+            return train_chain(
+                name,
+                sources,
+                order=order,
+                encoding=encoding,
+                replace=force,
+                progress=progress,
+            )
+
+    info = run_or_fail(train_it)
+    click.echo(
+        f"Saved chain '{info.name}': order {info.order}, {info.word_count:,} words, "
+        f"{info.vocabulary_size:,} distinct, {human_size(info.file_size)}, "
+        f"in {info.path}"
+    )
+    click.echo(f'Prompt it with: llm -m markov/{info.name} "words to continue"')
+
+
+@markov_group.command(name="list")
+@click.option("json_", "--json", is_flag=True, help="Output as JSON.")
+def list_chains(json_: bool) -> None:
+    """List the saved chains: name, order, words learned, distinct words,
+    file size, what each was trained from, and when."""
+    listed: list[SavedChainInfo | tuple[str, str]] = []
+    for name in saved_names():
+        try:
+            listed.append(read_info(name))
+        except MarkovError as error:
+            listed.append((name, str(error)))
+    if json_:
+        click.echo(
+            json.dumps(
+                [
+                    entry.as_json()
+                    if isinstance(entry, SavedChainInfo)
+                    else {"name": entry[0], "error": entry[1]}
+                    for entry in listed
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not listed:
+        click.echo(f"No saved chains in {chains_folder()}", err=True)
+        return
+    rows: list[tuple[str, ...]] = [
+        ("name", "order", "words", "distinct", "size", "trained from", "when")
+    ]
+    for entry in listed:
+        if isinstance(entry, SavedChainInfo):
+            rows.append(
+                (
+                    entry.name,
+                    str(entry.order),
+                    f"{entry.word_count:,}",
+                    f"{entry.vocabulary_size:,}",
+                    human_size(entry.file_size),
+                    ", ".join(entry.trained_from) or "?",
+                    entry.trained_at or "?",
+                )
+            )
+        else:
+            rows.append((entry[0], "-", "-", "-", "-", f"unreadable: {entry[1]}", "-"))
+    click.echo(table(rows))
+
+
+@markov_group.command()
+@click.argument("name")
+@click.option("json_", "--json", is_flag=True, help="Output as JSON.")
+def info(name: str, json_: bool) -> None:
+    """Show what the saved chain NAME holds, after checking its whole file."""
+
+    def describe() -> dict[str, Any]:
+        saved = read_info(name)
+        chain = load_chain(name)
+        return {
+            **saved.as_json(),
+            "transitions": chain.transition_count,
+            "format_version": _format_version(),
+        }
+
+    described = run_or_fail(describe)
+    if json_:
+        click.echo(json.dumps(described, indent=2))
+        return
+    for key, value in described.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        click.echo(f"{key}: {shown}")
+
+
+def _format_version() -> int:
+    from llm_markov_rs.native import load_native
+
+    return int(load_native().FORMAT_VERSION)
+
+
+@markov_group.command()
+@click.argument("name")
+def remove(name: str) -> None:
+    """Delete the saved chain NAME (its model markov/NAME goes with it)."""
+
+    def delete() -> Path:
+        path = chain_path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise missing_chain(name) from None
+        except OSError as error:
+            raise MarkovError(f"cannot remove {path}: {error.strerror}") from None
+        return path
+
+    path = run_or_fail(delete)
+    click.echo(f"Removed chain '{name}' ({path})")
+
+
+@markov_group.command()
+def path() -> None:
+    """Print the folder where saved chains are kept."""
+    click.echo(chains_folder())
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes in the largest unit that keeps it at least 1."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as left-aligned columns, two spaces apart."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in rows
+    )
+
+
+#: What each stage of training is called on the progress bar.
+STAGE_LABELS = {
+    "reading": "reading",
+    "splitting": "splitting into words",
+    "linking": "linking the chain",
+}
+
+
+class TerminalProgress:
+    """Draws one progress bar per stage on a terminal, at most ten times a
+    second, each on its own line once done."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.stage: str | None = None
+        self.drawn_at = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage:
+            self.finish()
+            self.stage = stage
+        elif now - self.drawn_at < 0.1 and done < total:
+            return
+        self.drawn_at = now
+        label = STAGE_LABELS.get(stage, stage).ljust(20)
+        if total:
+            filled = round(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            line = f"{label} [{bar}] {100 * done / total:3.0f}%"
+        else:
+            line = f"{label} {human_size(done)}"
+        self.stream.write(f"\r{line}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Ends the current bar's line."""
+        if self.stage is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.stage = None
+
+
+@contextmanager
+def terminal_progress(stream: TextIO) -> Iterator[TerminalProgress | None]:
+    """A progress bar on ``stream`` when it is a terminal, else None."""
+    if not stream.isatty():
+        yield None
+        return
+    progress = TerminalProgress(stream)
+    try:
+        yield progress
+    finally:
+        progress.finish()

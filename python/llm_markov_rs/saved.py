@@ -1,0 +1,119 @@
+"""Saved chains: where they live, what they are called, and reading them.
+
+Each saved chain is one file, ``NAME.markov``, in the ``markov`` folder of
+llm's user directory. Listing the names reads no file: llm registers a model
+for each on every command, so that must stay cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import llm
+
+from llm_markov_rs.errors import MarkovError
+
+if TYPE_CHECKING:
+    from llm_markov_rs._markov import Chain
+
+#: A saved chain's file name is its name and this suffix.
+SUFFIX = ".markov"
+#: Names are plain and portable: the same on every file system, whatever
+#: its case rules, and safe in a model id and on a command line.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+NAME_RULE = (
+    "1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or a digit"
+)
+
+
+def chains_folder() -> Path:
+    """The folder that holds the saved chains (it may not exist yet)."""
+    # llm's own function, unannotated: LLM_USER_PATH or the platform's
+    # folder for llm.
+    user_dir: Path = llm.user_dir()  # type: ignore[no-untyped-call]
+    return user_dir / "markov"
+
+
+def check_name(name: str) -> str:
+    """``name`` if it can name a saved chain, else a MarkovError that says
+    what a name may be."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise MarkovError(f"'{name}' cannot name a chain: use {NAME_RULE}")
+    return name
+
+
+def chain_path(name: str) -> Path:
+    """Where the chain called ``name`` is (or would be) saved."""
+    return chains_folder() / f"{check_name(name)}{SUFFIX}"
+
+
+def saved_names() -> list[str]:
+    """The names of the saved chains, sorted, from the folder's listing
+    alone: no file is opened."""
+    try:
+        entries = os.scandir(chains_folder())
+    except FileNotFoundError:
+        return []
+    with entries:
+        names = [
+            entry.name[: -len(SUFFIX)]
+            for entry in entries
+            if entry.name.endswith(SUFFIX)
+            and NAME_PATTERN.fullmatch(entry.name[: -len(SUFFIX)])
+        ]
+    return sorted(names)
+
+
+def missing_chain(name: str) -> MarkovError:
+    """The error for a saved chain that does not exist."""
+    return MarkovError(
+        f"there is no saved chain called '{name}' in {chains_folder()}; "
+        "'llm markov list' shows those there are, and "
+        f"'llm markov train {name} FILE' makes one"
+    )
+
+
+def unreadable_chain(name: str, path: Path, reason: str) -> MarkovError:
+    """The error for a saved chain file that cannot be used, saying why and
+    what to do."""
+    return MarkovError(
+        f"cannot use the saved chain '{name}' ({path}): {reason} "
+        f"(to train it again: 'llm markov train {name} FILE --force')"
+    )
+
+
+# Loaded chains, kept while their file is unchanged: `llm chat` and a
+# Python program prompting a saved model again pay for the load once.
+_loaded: dict[Path, tuple[tuple[int, int], Chain]] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_chain(name: str) -> Chain:
+    """The saved chain ``name``, loaded and checked, or a MarkovError that
+    names its file and says what to do."""
+    from llm_markov_rs.native import load_native
+
+    path = chain_path(name)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise missing_chain(name) from None
+    key = (status.st_mtime_ns, status.st_size)
+    with _loaded_lock:
+        cached = _loaded.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        chain: Chain
+        chain, _metadata = load_native().Chain.load(str(path))
+    except FileNotFoundError:
+        raise missing_chain(name) from None
+    except (MarkovError, OSError) as error:
+        raise unreadable_chain(name, path, str(error)) from error
+    with _loaded_lock:
+        _loaded[path] = (key, chain)
+    return chain

@@ -1,0 +1,162 @@
+"""Training a chain once, from files or strings, and saving it to prompt it
+as its own model (``markov/NAME``) as often as you like."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, TypeAlias
+
+from llm_markov_rs.errors import MarkovError
+from llm_markov_rs.saved import chain_path, chains_folder, check_name
+from llm_markov_rs.saved_info import SavedChainInfo, read_info
+
+#: Text to learn from: a ``str`` is the text itself, a path names a file,
+#: and a binary file object (``sys.stdin.buffer``) is read to its end.
+Source: TypeAlias = str | os.PathLike[str] | BinaryIO
+
+#: Called as work goes on with ``(stage, done, total)``: ``"reading"`` in
+#: bytes (total 0 when unknown, as for a pipe), then ``"splitting"`` in bytes
+#: and ``"linking"`` in transitions as the chain is built.
+ProgressCallback: TypeAlias = Callable[[str, int, int], None]
+
+#: Files are read and decoded this many bytes at a time.
+READ_CHUNK_BYTES = 1 << 20
+
+
+def train_chain(
+    name: str,
+    sources: Iterable[Source],
+    *,
+    order: int = 1,
+    encoding: str = "utf-8",
+    replace: bool = False,
+    progress: ProgressCallback | None = None,
+) -> SavedChainInfo:
+    """Learn a chain of ``order`` from ``sources``, in order, and save it as
+    ``name`` in llm's user directory, where ``llm.get_model("markov/NAME")``
+    finds it.
+
+    Each source is a ``str`` of text, a path to a file in ``encoding``, or a
+    binary file object; their texts are joined by newlines. The file is
+    written atomically: an error or Ctrl-C leaves the old chain (or none)
+    and no partial file. Raises :class:`MarkovError` when ``name`` is not a
+    plain name, when it exists and ``replace`` is false, when a file cannot
+    be read or decoded (the message gives the byte offset), or when the text
+    cannot make a chain of ``order``.
+    """
+    from llm_markov_rs.native import load_native
+
+    path = chain_path(check_name(name))
+    if path.exists() and not replace:
+        raise MarkovError(
+            f"a chain called '{name}' already exists ({path}); to replace it, "
+            "give --force (replace=True in Python), or choose another name"
+        )
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise MarkovError(
+            f"'{encoding}' is not an encoding Python knows; try utf-8, "
+            "latin-1 or cp1252"
+        ) from None
+    texts, described = read_sources(list(sources), codec, progress)
+    text = "\n".join(texts)
+    del texts
+    native = load_native()
+    chain = native.Chain(text, order, progress)
+    del text
+    metadata = {
+        "trained_from": described,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "encoding": codec.name,
+        "created_by": f"llm-markov-rs {native.__version__}",
+    }
+    chains_folder().mkdir(parents=True, exist_ok=True)
+    chain.save(str(path), json.dumps(metadata, ensure_ascii=False))
+    return read_info(name)
+
+
+def read_sources(
+    sources: list[Source],
+    codec: codecs.CodecInfo,
+    progress: ProgressCallback | None,
+) -> tuple[list[str], list[str]]:
+    """The text of each source, and how each is described in the chain's
+    metadata."""
+    sizes = [_size(source) for source in sources]
+    total = 0 if None in sizes else sum(size or 0 for size in sizes)
+    done = 0
+    texts = []
+    described = []
+    for source, size in zip(sources, sizes, strict=True):
+        if isinstance(source, str):
+            texts.append(source)
+            described.append("<text>")
+            continue
+        if isinstance(source, os.PathLike):
+            display = os.fspath(source)
+            try:
+                with open(source, "rb") as file:
+                    text = _decode(file, display, codec, progress, done, total)
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise MarkovError(f"cannot read {display}: {reason}") from None
+        else:
+            display = getattr(source, "name", None) or "<stdin>"
+            if not isinstance(display, str) or display == "<stdin>":
+                display = "<stdin>"
+            text = _decode(source, display, codec, progress, done, total)
+        done += size or 0
+        texts.append(text)
+        described.append(display)
+    return texts, described
+
+
+def _size(source: Source) -> int | None:
+    if isinstance(source, str):
+        return 0
+    if isinstance(source, os.PathLike):
+        try:
+            return Path(source).stat().st_size
+        except OSError:
+            return 0  # reading it will say what is wrong
+    return None
+
+
+def _decode(
+    file: BinaryIO,
+    display: str,
+    codec: codecs.CodecInfo,
+    progress: ProgressCallback | None,
+    done_before: int,
+    total: int,
+) -> str:
+    """The whole of ``file``, decoded, or a MarkovError that gives the byte
+    offset of the first undecodable byte and suggests ``--encoding``."""
+    decoder = codec.incrementaldecoder("strict")
+    pieces = []
+    offset = 0
+    while True:
+        chunk = file.read(READ_CHUNK_BYTES)
+        pending = len(decoder.getstate()[0])
+        try:
+            pieces.append(decoder.decode(chunk, final=not chunk))
+        except UnicodeDecodeError as error:
+            position = offset - pending + error.start
+            bad = error.object[error.start : error.start + 1].hex()
+            raise MarkovError(
+                f"{display} is not valid {codec.name} text: byte {position} "
+                f"(0x{bad}) cannot be decoded; give its encoding with "
+                "--encoding (encoding= in Python), for example --encoding "
+                "latin-1"
+            ) from None
+        if not chunk:
+            return "".join(pieces)
+        offset += len(chunk)
+        if progress is not None:
+            progress("reading", done_before + offset, total)

@@ -1,0 +1,138 @@
+"""Chain files are shared between people, so a saved chain's file is
+untrusted input: every kind of bad file is one ``Error:`` line that names it
+and says what to do, never a crash, a hang or wrong words."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+
+import llm
+import pytest
+from llm_markov_rs import MarkovError, train_chain
+
+from helpers import PROMPT
+
+#: The fixed header: magic, version, order, words, vocabulary size,
+#: vocabulary bytes, states, distinct transitions, metadata length.
+HEADER = struct.Struct("<8sIIQIQIII")
+
+
+@pytest.fixture
+def saved(user_path):
+    """The bytes of a real chain file of order 2, and where to put a copy."""
+    info = train_chain("good", [PROMPT], order=2)
+    return info.path.read_bytes(), user_path / "markov"
+
+
+def with_checksum(body: bytes) -> bytes:
+    """``body`` (a file without its last four bytes) with its CRC-32 after
+    it, as a forger who read the format would write it."""
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def forge(data: bytes, at: int, value: int) -> bytes:
+    """``data`` with the u32 at ``at`` set to ``value``, checksum fixed."""
+    body = bytearray(data[:-4])
+    struct.pack_into("<I", body, at, value)
+    return with_checksum(bytes(body))
+
+
+def sections(data: bytes) -> dict[str, int]:
+    """Where each section of the file starts."""
+    (_, _, order, _, words, word_bytes, states, pairs, metadata) = HEADER.unpack_from(
+        data
+    )
+    start = HEADER.size + metadata
+    ends = start
+    word_text = ends + 4 * words
+    state_words = word_text + word_bytes
+    follower_ends = state_words + 4 * states * order
+    followers = follower_ends + 4 * states
+    return {
+        "word_ends": ends,
+        "words": word_text,
+        "state_words": state_words,
+        "followers": followers,
+        "counts": followers + 4 * pairs,
+    }
+
+
+def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
+    at = sections(data)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    not_text = bytearray(data[:-4])
+    not_text[at["words"]] = 0xFF  # no whitespace, but not UTF-8 either
+    return [
+        ("empty", b"", "not a markov chain file"),
+        ("text", PROMPT.encode(), "not a markov chain file"),
+        ("truncated", data[: len(data) * 2 // 3], "truncated"),
+        ("header only", data[:20], "truncated"),
+        ("flipped bit", bytes(flipped), "checksum does not match"),
+        ("trailing bytes", data + b"junk", "more bytes than its header says"),
+        ("newer version", forge(data, 8, 99), "upgrade llm-markov-rs"),
+        ("older version", forge(data, 8, 0), "format 0"),
+        ("follower out of range", forge(data, at["followers"], 10**6), "consistent"),
+        ("zero count", forge(data, at["counts"], 0), "count of zero"),
+        ("huge state count", forge(data, 36, 2**32 - 1), "truncated"),
+        ("words not text", with_checksum(bytes(not_text)), "not text"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_a_bad_file_is_one_error_line_naming_it(llm_cli, saved, case):
+    data, folder = saved
+    kind, content, message = bad_files(data)[case]
+    path = folder / "shared.markov"
+    path.write_bytes(content)
+    result = llm_cli("-m", "markov/shared", "continue this")
+    assert result.exit_code == 1, kind
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot use the saved chain 'shared'"), kind
+    assert str(path) in line
+    assert message in line, (kind, line)
+    assert "llm markov train shared FILE --force" in line or "upgrade" in line
+    with pytest.raises(MarkovError, match="cannot use the saved chain"):
+        llm.get_model("markov/shared").prompt("x").text()
+    info = llm_cli("markov", "info", "shared")
+    assert info.exit_code == 1
+    assert message in info.output
+
+
+def test_list_shows_unreadable_files_beside_good_ones(llm_cli, saved):
+    _, folder = saved
+    (folder / "broken.markov").write_bytes(b"not a chain")
+    listed = json.loads(llm_cli("markov", "list", "--json").output)
+    by_name = {entry["name"]: entry for entry in listed}
+    assert by_name["good"]["order"] == 2
+    assert "not a markov chain file" in by_name["broken"]["error"]
+    table = llm_cli("markov", "list").output
+    assert "unreadable" in table
+    assert "good" in table
+
+
+def test_registering_models_reads_no_chain_file(llm_cli, user_path):
+    # Two hundred files that would fail if anything read them.
+    folder = user_path / "markov"
+    folder.mkdir()
+    for number in range(200):
+        (folder / f"chain-{number:03}.markov").write_bytes(b"garbage")
+    (folder / ".hidden.markov.123.tmp").write_bytes(b"a temporary file")
+    (folder / "Not A Name.markov").write_bytes(b"an unusable name")
+    result = llm_cli("models")
+    assert result.exit_code == 0, result.output
+    ids = [
+        line.split(": ", 1)[1] for line in result.output.splitlines() if ": " in line
+    ]
+    assert sum(model.startswith("markov/chain-") for model in ids) == 200
+    assert not any("hidden" in model or "Not A Name" in model for model in ids)
+
+
+def test_a_good_file_copied_elsewhere_still_works(llm_cli, saved):
+    data, folder = saved
+    (folder / "copy.markov").write_bytes(data)
+    result = llm_cli("-m", "markov/copy", "-o", "length", "5", "the")
+    assert result.exit_code == 0, result.output
+    assert set(result.output.split()) <= set(PROMPT.split())

@@ -1,0 +1,391 @@
+"""Saved chains through llm's CLI and Python API: train once, list, inspect,
+prompt as ``markov/NAME`` (continuing the prompt), alias, remove."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import llm
+import pytest
+from llm_markov_rs import MarkovError, train_chain
+
+from helpers import PROMPT, assert_walk, reference_table
+
+
+@pytest.fixture
+def book(tmp_path, sherlock):
+    path = tmp_path / "book.txt"
+    path.write_text(sherlock, encoding="utf-8")
+    return path
+
+
+def train(llm_cli, name, *args, input=None):
+    result = llm_cli("markov", "train", name, *args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_train_list_info_prompt_alias_remove(llm_cli, book, user_path, sherlock):
+    trained = train(llm_cli, "sherlock", str(book), "--order", "2")
+    assert "Saved chain 'sherlock'" in trained.output
+    assert 'llm -m markov/sherlock "words to continue"' in trained.output
+
+    listed = llm_cli("markov", "list").output
+    assert "sherlock" in listed
+    assert f"{len(sherlock.split()):,}" in listed
+    (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
+    words = sherlock.split()
+    assert entry["name"] == "sherlock"
+    assert entry["model"] == "markov/sherlock"
+    assert entry["order"] == 2
+    assert entry["words"] == len(words)
+    assert entry["distinct_words"] == len(set(words))
+    assert (
+        entry["file_size"] == (user_path / "markov" / "sherlock.markov").stat().st_size
+    )
+    assert entry["trained_from"] == [str(book)]
+    assert entry["trained_at"].startswith("20")
+
+    info = json.loads(llm_cli("markov", "info", "sherlock", "--json").output)
+    assert info["transitions"] == len(words) - 2
+    assert info["format_version"] >= 1
+    assert str(user_path / "markov") == llm_cli("markov", "path").output.strip()
+
+    assert "markov/sherlock" in llm_cli("models").output
+    result = llm_cli("-m", "markov/sherlock", "-o", "length", "50", "Holmes")
+    assert result.exit_code == 0, result.output
+    assert_walk(["Holmes", *result.output.split()][-51:], sherlock, order=2)
+
+    assert llm_cli("aliases", "set", "holmes", "markov/sherlock").exit_code == 0
+    aliased = llm_cli("-m", "holmes", "-o", "seed", "5", "the")
+    direct = llm_cli("-m", "markov/sherlock", "-o", "seed", "5", "the")
+    assert aliased.output == direct.output
+
+    removed = llm_cli("markov", "remove", "sherlock")
+    assert removed.exit_code == 0, removed.output
+    assert not (user_path / "markov" / "sherlock.markov").exists()
+    assert "markov/sherlock" not in llm_cli("models").output
+    gone = llm_cli("markov", "remove", "sherlock")
+    assert gone.exit_code == 1
+    assert "no saved chain called 'sherlock'" in gone.output
+
+
+def test_train_reads_stdin_and_files_in_order(llm_cli, tmp_path):
+    first, second = tmp_path / "one.txt", tmp_path / "two.txt"
+    first.write_text("alpha beta alpha", encoding="utf-8")
+    second.write_text("gamma delta gamma", encoding="utf-8")
+    train(llm_cli, "both", str(first), "-", str(second), input="omega")
+    (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
+    assert entry["trained_from"] == [str(first), "<stdin>", str(second)]
+    assert entry["words"] == 7
+    train(llm_cli, "piped", input="from a pipe only")
+    piped = llm_cli("markov", "info", "piped", "--json").output
+    assert json.loads(piped)["trained_from"] == ["<stdin>"]
+    # The files are learned in order, joined by newlines.
+    logged = llm.get_model("markov/both").prompt("alpha", length=2)
+    logged.text()
+    assert logged.response_json["start"] == {"continued_from": ["alpha"]}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_the_first_word_follows_the_prompts_last_words(llm_cli, book, sherlock, order):
+    train(llm_cli, "book", str(book), "--order", str(order), "--force")
+    words = sherlock.split()
+    table = reference_table(words, order)
+    model = llm.get_model("markov/book")
+    for position in range(1000, 1300, 37):
+        prompt = " ".join(words[position - 5 : position])
+        response = model.prompt(prompt, length=order + 5, seed=position)
+        output = response.text().split()
+        context = tuple(prompt.split()[-order:])
+        assert output[0] in table[context], (context, output[0])
+        assert response.response_json["start"] == {"continued_from": list(context)}
+        # It continues the prompt; it does not repeat it.
+        assert_walk([*context, *output], sherlock, order=order)
+
+
+def test_it_backs_off_to_a_shorter_run_then_to_a_random_start(llm_cli, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("a b c a b d x b e", encoding="utf-8")
+    train(llm_cli, "t", str(text), "--order", "2")
+    model = llm.get_model("markov/t")
+    backed_off = model.prompt("q x", length=2, seed=1)
+    assert backed_off.text() == "b e"
+    assert backed_off.response_json["start"] == {"continued_from": ["x"]}
+    unknown = model.prompt("nothing here", length=4, seed=1)
+    unknown.text()
+    assert unknown.response_json["start"] == "random"
+    empty = model.prompt("", length=4, seed=1)
+    assert empty.text() == unknown.text()
+    assert empty.response_json["start"] == "random"
+
+
+def test_the_log_says_what_the_saved_model_did(llm_cli, last_log, book, sherlock):
+    train(llm_cli, "book", str(book))
+    result = llm_cli(
+        "-m", "markov/book", "-o", "length", "7", "-o", "seed", "9", "I saw"
+    )
+    assert result.exit_code == 0
+    entry = last_log()
+    logged = entry["response_json"]
+    assert logged["chain"] == "book"
+    assert logged["seed"] == 9
+    assert logged["order"] == 1
+    assert logged["start"] == {"continued_from": ["saw"]}
+    assert logged["training_words"] == len(sherlock.split())
+    assert "transitions" not in logged
+    assert entry["input_tokens"] == 2
+    assert entry["output_tokens"] == 7
+
+
+SEEDED = textwrap.dedent(
+    """
+    import asyncio, sys, llm
+    name, seed = sys.argv[1], int(sys.argv[2])
+    sync = llm.get_model(name).prompt("Holmes", length=40, seed=seed).text()
+    async def run():
+        return await llm.get_async_model(name).prompt(
+            "Holmes", length=40, seed=seed
+        ).text()
+    print(sync == asyncio.run(run()))
+    print(sync)
+    """
+)
+
+
+def test_a_seed_replays_word_for_word_across_processes(llm_cli, book, user_path):
+    train(llm_cli, "book", str(book), "--order", "2")
+
+    def in_a_new_process(seed):
+        result = subprocess.run(
+            [sys.executable, "-c", SEEDED, "markov/book", str(seed)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LLM_USER_PATH": str(user_path)},
+            check=True,
+        )
+        same, words = result.stdout.splitlines()
+        assert same == "True"
+        return words
+
+    first = in_a_new_process(11)
+    assert in_a_new_process(11) == first
+    assert in_a_new_process(12) != first
+    model = llm.get_model("markov/book")
+    assert model.prompt("Holmes", length=40, seed=11).text() == first
+
+
+def test_giving_order_to_a_saved_model_is_a_clear_error(llm_cli, book):
+    train(llm_cli, "book", str(book))
+    result = llm_cli("-m", "markov/book", "-o", "order", "2", "Holmes")
+    assert result.exit_code == 1
+    assert "order belongs to the saved chain" in result.output
+    assert "llm markov train NAME FILE --order K --force" in result.output
+    options = llm_cli("models", "--options", "-m", "markov/book").output
+    assert "length:" in options
+    assert "order:" not in options
+
+
+def test_the_base_model_continues_start_words(llm_cli, book, sherlock):
+    result = llm_cli(
+        "-m", "markov", "-o", "start", "Holmes said", "-o", "order", "2",
+        "-o", "length", "30", "-f", str(book),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    response = llm.get_model("markov").prompt(
+        sherlock, start="I had seen", order=2, length=30, seed=3
+    )
+    output = response.text().split()
+    assert response.response_json["start"] == {"continued_from": ["had", "seen"]}
+    assert_walk(["had", "seen", *output], sherlock, order=2)
+
+
+def test_each_conversation_turn_continues_its_own_words(llm_cli, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("red green blue red green yellow", encoding="utf-8")
+    train(llm_cli, "colours", str(text))
+    conversation = llm.get_model("markov/colours").conversation()
+    first = conversation.prompt("blue", length=2, seed=1)
+    assert first.text().split()[0] == "red"
+    second = conversation.prompt("yellow red", length=2, seed=1)
+    assert second.text().split()[0] == "green"
+    assert second.response_json["start"] == {"continued_from": ["red"]}
+    chat = llm_cli(
+        "chat", "-m", "markov/colours", "-o", "length", "2", input="green\nquit\n"
+    )
+    assert chat.exit_code == 0, chat.output
+    assert any(
+        line.split()[:1] in (["blue"], ["yellow"]) for line in chat.output.splitlines()
+    ), chat.output
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Sherlock", "cannot name a chain"),
+        ("has space", "cannot name a chain"),
+        ("../escape", "cannot name a chain"),
+        ("-dash-first", "cannot name a chain"),
+        ("x" * 65, "cannot name a chain"),
+        ("", "cannot name a chain"),
+    ],
+)
+def test_names_are_checked(llm_cli, book, user_path, name, message):
+    result = llm_cli("markov", "train", name, str(book))
+    assert result.exit_code != 0
+    assert message in result.output or "No such option" in result.output
+    assert "Traceback" not in result.output
+    assert not (user_path / "markov").exists() or not any(
+        (user_path / "markov").iterdir()
+    )
+
+
+def test_an_existing_name_is_kept_unless_forced(llm_cli, book, tmp_path):
+    train(llm_cli, "book", str(book))
+    other = tmp_path / "other.txt"
+    other.write_text("completely different words here", encoding="utf-8")
+    refused = llm_cli("markov", "train", "book", str(other))
+    assert refused.exit_code == 1
+    assert "already exists" in refused.output
+    assert "--force" in refused.output
+    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["words"] > 100
+    train(llm_cli, "book", str(other), "--force")
+    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["words"] == 4
+
+
+def test_bad_text_names_the_file_and_byte_and_suggests_an_encoding(llm_cli, tmp_path):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(
+        "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e caf\u00e9".encode("latin-1")
+    )
+    result = llm_cli("markov", "train", "menu", str(latin))
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ")
+    assert str(latin) in line
+    assert "byte 3 (0xe9)" in line
+    assert "--encoding" in line
+    train(llm_cli, "menu", str(latin), "--encoding", "latin-1")
+    output = llm.get_model("markov/menu").prompt("caf\u00e9", length=3, seed=1).text()
+    assert set(output.split()) <= {"caf\u00e9", "cr\u00e8me", "br\u00fbl\u00e9e"}
+    unknown = llm_cli("markov", "train", "x", str(latin), "--encoding", "klingon")
+    assert unknown.exit_code == 1
+    assert "'klingon' is not an encoding" in unknown.output
+
+
+def test_a_bad_byte_far_into_a_large_file_is_found(llm_cli, tmp_path):
+    big = tmp_path / "big.txt"
+    # Past the first read chunk, with a multi-byte character straddling it.
+    good = ("\u00e9t\u00e9 " * 400_000).encode()
+    big.write_bytes(good + b"\xff tail")
+    result = llm_cli("markov", "train", "big", str(big))
+    assert result.exit_code == 1
+    assert f"byte {len(good)} (0xff)" in result.output
+
+
+def test_missing_files_and_bad_orders_are_one_line_errors(llm_cli, tmp_path, user_path):
+    for args, message in [
+        ([str(tmp_path / "nope.txt")], "cannot read"),
+        ([str(tmp_path)], "cannot read"),
+        (["--order", "0", "-"], "--order must be between 1 and 100"),
+        (["--order", "101", "-"], "--order must be between 1 and 100"),
+    ]:
+        result = llm_cli("markov", "train", "x", *args, input="a b c")
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: ")
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    empty = llm_cli("markov", "train", "x", input="  \n ")
+    assert "needs some words" in empty.output
+    assert not (user_path / "markov" / "x.markov").exists()
+
+
+def test_prompting_a_chain_that_is_gone_says_so(llm_cli, book, user_path):
+    train(llm_cli, "book", str(book))
+    model = llm.get_model("markov/book")
+    (user_path / "markov" / "book.markov").unlink()
+    with pytest.raises(MarkovError, match="no saved chain called 'book'"):
+        model.prompt("Holmes").text()
+
+
+def test_train_chain_from_python_strings_and_files(book, sherlock, user_path):
+    info = train_chain("mixed", ["the cat sat", book], order=2)
+    assert info.name == "mixed"
+    assert info.word_count == 3 + len(sherlock.split())
+    assert info.trained_from == ["<text>", str(book)]
+    assert info.path == user_path / "markov" / "mixed.markov"
+    with pytest.raises(MarkovError, match="already exists"):
+        train_chain("mixed", ["other words"])
+    train_chain("mixed", ["other words here"], replace=True)
+    output = llm.get_model("markov/mixed").prompt("other", length=2, seed=1).text()
+    assert output == "words here"
+
+
+def test_async_saved_model_continues_too(llm_cli, book, sherlock):
+    train(llm_cli, "book", str(book), "--order", "2")
+
+    async def run() -> tuple[str, dict]:
+        response = llm.get_async_model("markov/book").prompt(
+            "it was", length=20, seed=4
+        )
+        return await response.text(), response.response_json
+
+    output, logged = asyncio.run(run())
+    assert logged["start"] == {"continued_from": ["it", "was"]}
+    assert_walk(["it", "was", *output.split()], sherlock, order=2)
+
+
+def test_a_chain_of_a_repeated_text_is_the_size_of_one_copy(llm_cli, tmp_path):
+    once, many = tmp_path / "once.txt", tmp_path / "many.txt"
+    once.write_text(PROMPT, encoding="utf-8")
+    many.write_text((PROMPT + "\n") * 1000, encoding="utf-8")
+    train(llm_cli, "once", str(once))
+    train(llm_cli, "many", str(many))
+    sizes = {
+        entry["name"]: entry["file_size"]
+        for entry in json.loads(llm_cli("markov", "list", "--json").output)
+    }
+    # The same followers, larger counts; the metadata differs a little.
+    assert abs(sizes["many"] - sizes["once"]) < 64, sizes
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock):
+    import pty
+
+    book = tmp_path / "big.txt"
+    book.write_text(sherlock * 12, encoding="utf-8")  # over 1 MiB: built watched
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "llm", "markov", "train", "big", str(book)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "LLM_USER_PATH": str(tmp_path / "user")},
+    ) as process:
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        stdout = process.stdout.read()
+    os.close(controller)
+    assert process.returncode == 0, drawn
+    assert b"Saved chain 'big'" in stdout
+    for stage in (b"reading", b"splitting into words", b"linking the chain"):
+        assert stage in drawn, drawn
+    assert b"100%" in drawn
+    # Not a terminal: no progress at all.
+    quiet = llm_cli("markov", "train", "quiet", str(book))
+    assert quiet.exit_code == 0
+    assert "reading" not in quiet.output
