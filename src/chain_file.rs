@@ -209,15 +209,6 @@ impl<'a> Fields<'a> {
         let high = u64::from(self.u32()?);
         Ok(low | high << 32)
     }
-
-    /// `count` little-endian `u32`s.
-    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
-        let bytes = self.take(count.checked_mul(4).ok_or(ChainFileError::Truncated)?)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-            .collect())
-    }
 }
 
 impl Chain {
@@ -231,26 +222,22 @@ impl Chain {
         let read = read_up_to(&mut file, &mut fixed)?;
         let (header, metadata_len) = parse_fixed_header(&fixed[..read])?;
         check_size(&header, metadata_len, file.metadata()?.len())?;
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&fixed[..read]);
-        file.read_to_end(&mut bytes)?;
-        Chain::decode(&bytes)
+        // The size is the file's own: each section is read straight into
+        // the vector it becomes, with no copy of the whole file.
+        decode_sections(&header, metadata_len, Sections::after(&fixed, file))
     }
 
     /// The chain and metadata held by `bytes`, the whole of a chain file,
     /// checked as [`Chain::load`] checks a file.
     pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
-        let (header, metadata_len) = parse_fixed_header(&bytes[..bytes.len().min(HEADER_LEN)])?;
+        let fixed = &bytes[..bytes.len().min(HEADER_LEN)];
+        let (header, metadata_len) = parse_fixed_header(fixed)?;
         check_size(&header, metadata_len, bytes.len() as u64)?;
-        let (body, stored) = bytes.split_at(bytes.len() - 4);
-        let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
-        if crc32fast::hash(body) != stored {
-            return Err(ChainFileError::Checksum);
-        }
-        let mut fields = Fields::new(&body[HEADER_LEN..]);
-        let metadata = fields.take(metadata_len)?.to_vec();
-        let chain = decode_chain(&header, &mut fields)?;
-        Ok((chain, metadata))
+        decode_sections(
+            &header,
+            metadata_len,
+            Sections::after(fixed, &bytes[HEADER_LEN..]),
+        )
     }
 
     /// Saves the chain with `metadata` (at most [`MAX_METADATA_BYTES`],
@@ -300,8 +287,124 @@ fn check_size(
     }
 }
 
-/// The chain in the sections after the metadata, checked.
-fn decode_chain(header: &ChainFileHeader, fields: &mut Fields) -> Result<Chain, ChainFileError> {
+/// The sections after the fixed header, read one after another from a file
+/// or from memory, each straight into the vector it becomes, keeping the
+/// CRC-32 of every byte read.
+struct Sections<R> {
+    source: R,
+    hasher: crc32fast::Hasher,
+}
+
+impl<R: Read> Sections<R> {
+    /// The sections of `source`, which follows the fixed header `fixed`.
+    fn after(fixed: &[u8], source: R) -> Self {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(fixed);
+        Sections { source, hasher }
+    }
+
+    fn fill(&mut self, buffer: &mut [u8]) -> Result<(), ChainFileError> {
+        self.source.read_exact(buffer).map_err(|error| {
+            if error.kind() == io::ErrorKind::UnexpectedEof {
+                // The file changed size since its size was checked.
+                ChainFileError::Truncated
+            } else {
+                ChainFileError::Io(error)
+            }
+        })?;
+        self.hasher.update(buffer);
+        Ok(())
+    }
+
+    fn bytes(&mut self, count: usize) -> Result<Vec<u8>, ChainFileError> {
+        let mut bytes = vec![0; count];
+        self.fill(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// `count` little-endian `u32`s, read into their vector's own memory.
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
+        let mut numbers = vec![0u32; count];
+        self.fill_u32s(&mut numbers)?;
+        Ok(numbers)
+    }
+
+    fn fill_u32s(&mut self, numbers: &mut [u32]) -> Result<(), ChainFileError> {
+        self.fill(bytemuck::cast_slice_mut(numbers))?;
+        if cfg!(target_endian = "big") {
+            for number in numbers {
+                *number = u32::from_le(*number);
+            }
+        }
+        Ok(())
+    }
+
+    /// A zero, then `count` little-endian `u32`s.
+    fn u32s_after_zero(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
+        let mut numbers = vec![0u32; count + 1];
+        self.fill_u32s(&mut numbers[1..])?;
+        Ok(numbers)
+    }
+
+    /// Fails unless the stored checksum is that of everything read.
+    fn finish(mut self) -> Result<(), ChainFileError> {
+        let mut stored = [0u8; 4];
+        self.source
+            .read_exact(&mut stored)
+            .map_err(|_| ChainFileError::Truncated)?;
+        if u32::from_le_bytes(stored) != self.hasher.finalize() {
+            return Err(ChainFileError::Checksum);
+        }
+        Ok(())
+    }
+}
+
+/// Every section, its checksum, then its contents, checked.
+fn decode_sections(
+    header: &ChainFileHeader,
+    metadata_len: usize,
+    mut sections: Sections<impl Read>,
+) -> Result<(Chain, Vec<u8>), ChainFileError> {
+    let metadata = sections.bytes(metadata_len)?;
+    let word_ends = sections.u32s(header.vocabulary_size as usize)?;
+    let word_bytes = sections.bytes(header.vocabulary_bytes as usize)?;
+    let state_words = if header.order > 1 {
+        sections.u32s(header.state_count as usize * header.order)?
+    } else {
+        Vec::new()
+    };
+    // Read after a leading 0, so that the vector is the chain's offsets.
+    let follower_offsets = sections.u32s_after_zero(header.state_count as usize)?;
+    let followers = sections.u32s(header.distinct_transition_count as usize)?;
+    let counts = sections.u32s(header.distinct_transition_count as usize)?;
+    sections.finish()?;
+    let chain = decode_chain(
+        header,
+        Decoded {
+            word_ends,
+            word_bytes,
+            state_words,
+            follower_offsets,
+            followers,
+            counts,
+        },
+    )?;
+    Ok((chain, metadata))
+}
+
+/// The sections of a file, read but not yet checked.
+struct Decoded {
+    word_ends: Vec<u32>,
+    word_bytes: Vec<u8>,
+    state_words: Vec<u32>,
+    /// 0, then where each state's followers end.
+    follower_offsets: Vec<u32>,
+    followers: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+/// The chain the sections hold, checked.
+fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, ChainFileError> {
     let order = header.order;
     let state_count = header.state_count as usize;
     if header.vocabulary_size == 0 || state_count == 0 {
@@ -313,22 +416,32 @@ fn decode_chain(header: &ChainFileHeader, fields: &mut Fields) -> Result<Chain, 
             header.word_count
         )));
     }
-    let vocabulary = decode_vocabulary(header, fields)?;
+    let Decoded {
+        word_ends,
+        word_bytes,
+        state_words,
+        follower_offsets,
+        followers,
+        counts,
+    } = decoded;
+    let vocabulary = decode_vocabulary(word_ends, word_bytes)?;
     let states = if order == 1 {
         if state_count != vocabulary.len() {
             return Err(invalid("at order 1 it has not one state per word".into()));
         }
         StateWords::SingleWord
     } else {
-        let words = fields.u32s(state_count * order)?;
-        if words.iter().any(|&id| id as usize >= vocabulary.len()) {
+        if state_words
+            .iter()
+            .any(|&id| id as usize >= vocabulary.len())
+        {
             return Err(invalid(
                 "a state has a word that is not in its vocabulary".into(),
             ));
         }
-        StateWords::Flat(words)
+        StateWords::Flat(state_words)
     };
-    let transitions = decode_transitions(header, fields)?;
+    let transitions = decode_transitions(header, follower_offsets, followers, counts)?;
     let chain = Chain::from_parts(
         order,
         header.word_count as usize,
@@ -340,12 +453,7 @@ fn decode_chain(header: &ChainFileHeader, fields: &mut Fields) -> Result<Chain, 
     Ok(chain)
 }
 
-fn decode_vocabulary(
-    header: &ChainFileHeader,
-    fields: &mut Fields,
-) -> Result<Vocabulary, ChainFileError> {
-    let ends = fields.u32s(header.vocabulary_size as usize)?;
-    let bytes = fields.take(header.vocabulary_bytes as usize)?.to_vec();
+fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, ChainFileError> {
     let mut start = 0usize;
     let mut word_ends = Vec::with_capacity(ends.len());
     for &end in &ends {
@@ -370,18 +478,15 @@ fn decode_vocabulary(
 
 fn decode_transitions(
     header: &ChainFileHeader,
-    fields: &mut Fields,
+    offsets: Vec<u32>,
+    followers: Vec<u32>,
+    mut cumulative: Vec<u32>,
 ) -> Result<Transitions, ChainFileError> {
     let state_count = header.state_count;
-    let ends = fields.u32s(state_count as usize)?;
-    let followers = fields.u32s(header.distinct_transition_count as usize)?;
-    let mut cumulative = fields.u32s(header.distinct_transition_count as usize)?;
-    let mut offsets = Vec::with_capacity(ends.len() + 1);
-    offsets.push(0);
     let mut start = 0u32;
     let mut dead_ends = 0;
     let mut total = 0u64;
-    for &end in &ends {
+    for &end in &offsets[1..] {
         if end < start || end as usize > followers.len() {
             return Err(invalid("its followers are out of place".into()));
         }
@@ -399,7 +504,6 @@ fn decode_transitions(
             *count = running;
         }
         total += u64::from(running);
-        offsets.push(end);
         start = end;
     }
     if start as usize != followers.len() {
