@@ -6,6 +6,7 @@ use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::link::link_corpus;
 use crate::rng::Rng;
+use crate::sentence::{ends_sentence, BitSet, SentenceMarks};
 use crate::vocabulary::Vocabulary;
 use crate::walk::Walk;
 
@@ -56,6 +57,7 @@ pub struct Chain {
     /// The one state that can lack followers: the last window of the text,
     /// when it appears nowhere else.
     dead_end: Option<u32>,
+    sentences: SentenceMarks,
 }
 
 impl Chain {
@@ -115,13 +117,38 @@ impl Chain {
 
     /// A chain from its parts, which the caller has built or checked to be
     /// consistent: `states` and `transitions` cover the same states, every
-    /// id is in range, and at most one state lacks followers.
+    /// id is in range, and at most one state lacks followers. State 0 must
+    /// be the first window of the text (ids are given in order of first
+    /// appearance), so that it starts a sentence. Its sentence marks are
+    /// found from its words.
     pub(crate) fn from_parts(
         order: usize,
         word_count: usize,
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
+    ) -> Chain {
+        let mut chain = Chain::with_sentence_marks(
+            order,
+            word_count,
+            vocabulary,
+            states,
+            transitions,
+            SentenceMarks::default(),
+        );
+        chain.sentences = chain.find_sentence_marks();
+        chain
+    }
+
+    /// A chain from its parts and the sentence marks that were saved with
+    /// it.
+    pub(crate) fn with_sentence_marks(
+        order: usize,
+        word_count: usize,
+        vocabulary: Vocabulary,
+        states: StateWords,
+        transitions: Transitions,
+        sentences: SentenceMarks,
     ) -> Chain {
         let dead_end = transitions
             .offsets
@@ -135,7 +162,48 @@ impl Chain {
             states,
             transitions,
             dead_end,
+            sentences,
         }
+    }
+
+    /// Which words end a sentence, by [`ends_sentence`], and which states
+    /// start one: the first window of the text, and every state that
+    /// followed a state whose first word ends a sentence.
+    fn find_sentence_marks(&self) -> SentenceMarks {
+        let vocabulary = &self.vocabulary;
+        let mut ends = BitSet::new(vocabulary.len());
+        for id in 0..vocabulary.len() {
+            if ends_sentence(vocabulary.word(id as u32)) {
+                ends.insert(id);
+            }
+        }
+        let mut starts = BitSet::new(self.state_count() as usize);
+        starts.insert(0);
+        for state in 0..self.state_count() {
+            if ends.contains(self.state_word(state, 0) as usize) {
+                for (next, _) in self.followers(state) {
+                    starts.insert(next as usize);
+                }
+            }
+        }
+        SentenceMarks::new(ends, starts)
+    }
+
+    /// Whether word `id` ends a sentence ([`ends_sentence`]).
+    pub fn ends_sentence(&self, id: u32) -> bool {
+        self.sentences.ends.contains(id as usize)
+    }
+
+    /// The states that start a sentence of the text, in id order: the
+    /// first window of the text, and each window that follows a word that
+    /// ends a sentence.
+    pub fn sentence_starts(&self) -> &[u32] {
+        self.sentences.start_list()
+    }
+
+    /// The sentence marks, for saving.
+    pub(crate) fn sentence_marks(&self) -> &SentenceMarks {
+        &self.sentences
     }
 
     /// How many words of context a state holds.
@@ -231,6 +299,16 @@ impl Chain {
                 }
             }
             None => rng.below(count) as u32,
+        }
+    }
+
+    /// A state chosen uniformly among those that start a sentence.
+    pub(crate) fn random_sentence_start(&self, rng: &mut Rng) -> u32 {
+        let starts = self.sentences.start_list();
+        match starts.len() {
+            // Only a forged file lacks them: state 0 always starts one.
+            0 => self.random_state(rng),
+            count => starts[rng.below(count as u64) as usize],
         }
     }
 

@@ -22,7 +22,14 @@
 //! | 4 *S* | where each state's followers end in the two arrays below |
 //! | 4 *P* | each follower (a state id), in the order they first followed |
 //! | 4 *P* | how many times each follower followed |
+//! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
+//! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//!
+//! The sentence marks record what the sentence rule said when the chain
+//! was trained (see [`crate::ends_sentence`]), so that a file keeps its
+//! sentences whatever later versions make of punctuation. Version 1 had no
+//! sentence marks.
 //!
 //! Files come from anywhere, so loading checks everything before it trusts
 //! anything: the size that the header promises (before allocating), the
@@ -41,11 +48,12 @@ use crate::build_options::Watch;
 use crate::chain::{Chain, StateWords, Transitions, MAX_ORDER};
 use crate::corpus::MAX_WORDS;
 use crate::error::ChainFileError;
+use crate::sentence::{BitSet, SentenceMarks};
 use crate::tokenize::Words;
 use crate::vocabulary::Vocabulary;
 
 /// The version of the format this crate writes, and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The most metadata a file may carry.
 pub const MAX_METADATA_BYTES: usize = 1 << 20;
@@ -87,7 +95,9 @@ impl ChainFileHeader {
         };
         let transitions =
             4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
-        HEADER_LEN as u128 + words + state_words + transitions + 4
+        let sentence_marks =
+            u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
+        HEADER_LEN as u128 + words + state_words + transitions + sentence_marks + 4
     }
 }
 
@@ -377,6 +387,8 @@ fn decode_sections(
     let follower_offsets = sections.u32s_after_zero(header.state_count as usize)?;
     let followers = sections.u32s(header.distinct_transition_count as usize)?;
     let counts = sections.u32s(header.distinct_transition_count as usize)?;
+    let sentence_ends = sections.bytes((header.vocabulary_size as usize).div_ceil(8))?;
+    let sentence_starts = sections.bytes((header.state_count as usize).div_ceil(8))?;
     sections.finish()?;
     let chain = decode_chain(
         header,
@@ -387,6 +399,8 @@ fn decode_sections(
             follower_offsets,
             followers,
             counts,
+            sentence_ends,
+            sentence_starts,
         },
     )?;
     Ok((chain, metadata))
@@ -401,6 +415,8 @@ struct Decoded {
     follower_offsets: Vec<u32>,
     followers: Vec<u32>,
     counts: Vec<u32>,
+    sentence_ends: Vec<u8>,
+    sentence_starts: Vec<u8>,
 }
 
 /// The chain the sections hold, checked.
@@ -423,6 +439,8 @@ fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, Cha
         follower_offsets,
         followers,
         counts,
+        sentence_ends,
+        sentence_starts,
     } = decoded;
     let vocabulary = decode_vocabulary(word_ends, word_bytes)?;
     let states = if order == 1 {
@@ -442,12 +460,24 @@ fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, Cha
         StateWords::Flat(state_words)
     };
     let transitions = decode_transitions(header, follower_offsets, followers, counts)?;
-    let chain = Chain::from_parts(
+    let sentences = match (
+        BitSet::from_bytes(&sentence_ends, vocabulary.len()),
+        BitSet::from_bytes(&sentence_starts, state_count),
+    ) {
+        (Some(ends), Some(starts)) => SentenceMarks::new(ends, starts),
+        _ => {
+            return Err(invalid(
+                "its sentence marks run past its words or states".into(),
+            ))
+        }
+    };
+    let chain = Chain::with_sentence_marks(
         order,
         header.word_count as usize,
         vocabulary,
         states,
         transitions,
+        sentences,
     );
     check_steps(&chain)?;
     Ok(chain)
@@ -626,6 +656,9 @@ fn encode(
     let counts =
         (0..chain.state_count()).flat_map(|state| chain.followers(state).map(|(_, count)| count));
     write_u32s(&mut out, counts)?;
+    let sentences = chain.sentence_marks();
+    out.write_all(&sentences.ends.to_bytes())?;
+    out.write_all(&sentences.starts.to_bytes())?;
     let checksum = out.hasher.clone().finalize();
     out.inner.write_all(&checksum.to_le_bytes())?;
     Ok(())

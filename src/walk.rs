@@ -19,6 +19,8 @@ pub(crate) struct Sampler {
     /// How many words of `state` are still to be emitted; `None` before a
     /// random start.
     pending: Option<usize>,
+    /// Whether random starts and restarts are at sentence starts.
+    in_sentences: bool,
 }
 
 impl Sampler {
@@ -29,7 +31,14 @@ impl Sampler {
             rng: Rng::from_seed(seed),
             state: 0,
             pending: None,
+            in_sentences: false,
         }
+    }
+
+    /// From now on, a random start or a restart after a dead end is at a
+    /// state that starts a sentence of the text.
+    pub(crate) fn start_sentences(&mut self) {
+        self.in_sentences = true;
     }
 
     /// A walk that continues `words`, and how many of the last of them it
@@ -69,9 +78,14 @@ impl Sampler {
         chain.state_word(self.state, chain.order() - pending)
     }
 
-    /// Moves to a random state; all of its words are to be emitted.
+    /// Moves to a random state (one that starts a sentence, in sentence
+    /// mode); all of its words are to be emitted.
     fn jump(&mut self, chain: &Chain) -> usize {
-        self.state = chain.random_state(&mut self.rng);
+        self.state = if self.in_sentences {
+            chain.random_sentence_start(&mut self.rng)
+        } else {
+            chain.random_state(&mut self.rng)
+        };
         chain.order()
     }
 }
@@ -109,6 +123,42 @@ impl<'chain> Walk<'chain> {
     /// started at random.
     pub fn continued_words(&self) -> usize {
         self.continued
+    }
+
+    /// The walk in whole sentences: it starts at the start of a sentence of
+    /// the text (unless it continues given words), restarts at one after a
+    /// dead end, and ends right after the word that ends its `count`th
+    /// sentence. A text with no sentence end gives words forever: bound it
+    /// with `take`.
+    pub fn sentences(mut self, count: usize) -> Sentences<'chain> {
+        self.sampler.start_sentences();
+        Sentences {
+            walk: self,
+            left: count,
+        }
+    }
+}
+
+/// A walk that ends after a number of sentences; see [`Walk::sentences`].
+#[derive(Clone, Debug)]
+pub struct Sentences<'chain> {
+    walk: Walk<'chain>,
+    left: usize,
+}
+
+impl<'chain> Iterator for Sentences<'chain> {
+    type Item = &'chain [u8];
+
+    fn next(&mut self) -> Option<&'chain [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        let chain = self.walk.chain;
+        let id = self.walk.sampler.next_word(chain);
+        if chain.ends_sentence(id) {
+            self.left -= 1;
+        }
+        Some(chain.vocabulary().word(id))
     }
 }
 

@@ -56,3 +56,99 @@ def assert_walk(output: list[str], text: str, order: int = 1) -> None:
         else:
             assert is_run_start(output[position : position + order]), position
             position += order
+
+
+# The sentence rule as the README documents it, written again here the slow
+# obvious way, to check the Rust one against.
+TERMINALS = ".!?…。．！？‼⁇⁈⁉؟।॥｡"
+CLOSERS = "\"')]}”’»›」』）］】〉》〕"
+OPENERS = "\"'([{“‘«‹「『（"
+ABBREVIATIONS = set(
+    [
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Messrs",
+        "Mme",
+        "Mlle",
+        "Dr",
+        "Prof",
+        "Rev",
+        "Hon",
+        "St",
+        "Sr",
+        "Jr",
+        "Capt",
+        "Col",
+        "Gen",
+        "Lt",
+        "Maj",
+        "Sgt",
+        "Gov",
+        "Sen",
+        "Rep",
+        "Pres",
+        "Supt",
+        "Insp",
+        "Mt",
+        "Ft",
+        "Ave",
+        "Rd",
+        "Blvd",
+        "No",
+        "Nos",
+        "Vol",
+        "Vols",
+        "Fig",
+        "Figs",
+        "Ch",
+        "Jan",
+        "Feb",
+        "Apr",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "vs",
+        "v",
+        "viz",
+        "cf",
+        "al",
+        "ca",
+        "approx",
+        "e.g",
+        "i.e",
+        "pp",
+        "ibid",
+        "op",
+    ]
+)
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether ``word`` ends a sentence: terminal punctuation, closing quotes
+    and brackets allowed after it, but not an abbreviation or an initial."""
+    if any(0xD800 <= ord(character) <= 0xDFFF for character in word):
+        tail = word[
+            max(i for i, c in enumerate(word) if 0xD800 <= ord(c) <= 0xDFFF) + 1 :
+        ]
+        return bool(tail) and ends_sentence(tail)
+    closed = word.rstrip(CLOSERS)
+    if not closed or closed[-1] not in TERMINALS:
+        return False
+    if closed[-1] != ".":
+        return True
+    body = closed[:-1]
+    if body and body[-1] in TERMINALS:
+        return True
+    body = body.lstrip(OPENERS)
+    initial = len(body) == 1 and body.isupper()
+    return not (initial or body in ABBREVIATIONS)
+
+
+def sentence_starts(words: list[str]) -> set[int]:
+    """Where sentences start in ``words``: the first word, and each word
+    after one that ends a sentence."""
+    return {0} | {i + 1 for i, word in enumerate(words[:-1]) if ends_sentence(word)}

@@ -22,10 +22,12 @@ def test_options_are_documented_with_their_defaults(llm_cli):
     # llm wraps descriptions at 70 columns.
     described = " ".join(output.split())
     for option, words in [
-        ("length", "Number of words to generate, at least 2 (default 20)"),
+        ("length", "Number of words to generate, at least 2 (default 20;"),
         ("delay", "Seconds to wait between words, from 0 to 10 (default 0)"),
         ("order", "previous words the next word depends on, from 1 to 100 (default 1)"),
         ("seed", "Random seed, from 0 to 2**64-1 (default: drawn at random"),
+        ("start", "Words to continue from (default: none, a random start)"),
+        ("sentences", "Write this many whole sentences (at least 1; default: unset"),
     ]:
         assert f"{option}:" in output
         assert words in described, option

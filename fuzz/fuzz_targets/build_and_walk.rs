@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER};
+use llm_markov_rs::{
+    ends_sentence, is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER,
+};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -111,5 +113,25 @@ fuzz_target!(|input: Input| {
                 position = end;
             }
         }
+    }
+
+    // In sentences: the count of sentence ends is the one asked for, the
+    // last word ending the last, unless the cap came first.
+    let sentences = 1 + usize::from(input.order % 3);
+    let cap = 300;
+    let in_sentences: Vec<&[u8]> = chain
+        .walk(input.seed)
+        .sentences(sentences)
+        .take(cap)
+        .collect();
+    let ends = in_sentences
+        .iter()
+        .filter(|word| ends_sentence(word))
+        .count();
+    if in_sentences.len() < cap {
+        assert_eq!(ends, sentences);
+        assert!(in_sentences.last().is_some_and(|word| ends_sentence(word)));
+    } else {
+        assert!(ends <= sentences);
     }
 });

@@ -120,7 +120,13 @@ class Chain:
         the order they first followed. States with no follower are left
         out. Its size grows with the text: check ``transition_count``
         first."""
-    def walk(self, length: int, seed: int, prompt: str | None = None) -> Walk:
+    def walk(
+        self,
+        length: int,
+        seed: int,
+        prompt: str | None = None,
+        sentences: int | None = None,
+    ) -> Walk:
         """A lazy walk of ``length`` words through the chain, every step
         determined by ``seed`` (0 to 2**64-1) and the chain.
 
@@ -132,7 +138,16 @@ class Chain:
         the rest of that state's words); the prompt's words are not repeated.
         Each next word follows the previous ``order`` words somewhere in the
         text, drawn in proportion to how often it did; at a dead end the
-        walk restarts at a random state."""
+        walk restarts at a random state.
+
+        With ``sentences`` (at least 1), random starts and restarts are at
+        states that start a sentence of the text, and the walk ends right
+        after the word that ends its ``sentences``-th sentence, or after
+        ``length`` words if those come first.
+
+        Raises:
+            llm_markov_rs.MarkovError: ``sentences`` is 0.
+        """
 
 @final
 class Walk:
@@ -157,6 +172,13 @@ class Walk:
     @property
     def remaining(self) -> int:
         """How many words the walk has still to produce."""
+    @property
+    def words_written(self) -> int:
+        """How many words the walk has given so far."""
+    @property
+    def sentences_written(self) -> int | None:
+        """How many sentences the walk has ended so far, or None for a walk
+        not in sentences."""
     @property
     def continued_from(self) -> list[str] | None:
         """The prompt's last words that the walk continues, or None when it

@@ -13,6 +13,11 @@ from llm_markov_rs.errors import MarkovError
 
 #: Seeds are 64-bit: the Rust generator takes a u64.
 MAX_SEED = 2**64 - 1
+#: How many words a walk has when ``length`` is not given.
+DEFAULT_LENGTH = 20
+#: The cap on words when ``sentences`` is given and ``length`` is not:
+#: generous, so that a sentence of ordinary text is not cut short.
+SENTENCES_LENGTH = 1000
 #: Walks are counted in u64; nobody reads this many words.
 MAX_LENGTH = 2**63 - 1
 MAX_DELAY = 10.0
@@ -47,9 +52,14 @@ class WalkOptions(llm.Model.Options):
     # validators waits until a model is used (or llm lists the options).
     model_config = ConfigDict(defer_build=True)
 
-    length: int = Field(
-        default=20,
-        description="Number of words to generate, at least 2 (default 20).",
+    # None stands for "not given", which llm leaves out of the options it
+    # passes on: with sentences, the default cap is then larger.
+    length: int | None = Field(
+        default=None,
+        description=(
+            "Number of words to generate, at least 2 (default 20; with "
+            "sentences, the most words to write, default 1000)."
+        ),
     )
     delay: float = Field(
         default=0.0,
@@ -65,10 +75,28 @@ class WalkOptions(llm.Model.Options):
             "logged): the same text, options and seed give the same words."
         ),
     )
+    sentences: int | None = Field(
+        default=None,
+        description=(
+            "Write this many whole sentences (at least 1; default: unset, "
+            "just length words): start at a sentence start and stop after "
+            "the word that ends the last one, within length words."
+        ),
+    )
+
+    @property
+    def word_cap(self) -> int:
+        """The most words to write: ``length`` if given, else 20, or with
+        ``sentences`` a cap that a sentence does not reach."""
+        if self.length is not None:
+            return self.length
+        return DEFAULT_LENGTH if self.sentences is None else SENTENCES_LENGTH
 
     @field_validator("length")
     @classmethod
-    def _check_length(cls, length: int) -> int:
+    def _check_length(cls, length: int | None) -> int | None:
+        if length is None:
+            return None
         if length < 2:
             raise ValueError("length must be >= 2")
         if length > MAX_LENGTH:
@@ -88,6 +116,13 @@ class WalkOptions(llm.Model.Options):
         if seed is not None and not 0 <= seed <= MAX_SEED:
             raise ValueError("seed must be between 0 and 2**64-1")
         return seed
+
+    @field_validator("sentences")
+    @classmethod
+    def _check_sentences(cls, sentences: int | None) -> int | None:
+        if sentences is not None and not 1 <= sentences <= MAX_LENGTH:
+            raise ValueError("sentences must be at least 1")
+        return sentences
 
 
 class MarkovOptions(WalkOptions):

@@ -50,6 +50,7 @@ class Run:
     walk: Walk
     seed: int
     length: int
+    sentences: int | None
     delay: float
     ignored_system_prompt: bool
     #: Words the model read: the training text's, or the prompt's.
@@ -92,11 +93,13 @@ class Run:
         log_transitions: bool,
     ) -> Run:
         seed = random_seed() if options.seed is None else options.seed
+        length = options.word_cap
         return cls(
             chain=chain,
-            walk=chain.walk(options.length, seed, start),
+            walk=chain.walk(length, seed, start, options.sentences),
             seed=seed,
-            length=options.length,
+            length=length,
+            sentences=options.sentences,
             delay=options.delay,
             ignored_system_prompt=bool(prompt.system),
             input_words=input_words,
@@ -133,15 +136,22 @@ class Run:
             "states": chain.state_count,
             "transition_count": chain.transition_count,
         }
+        if self.sentences is not None:
+            written = self.walk.sentences_written or 0
+            log["sentences"] = self.sentences
+            log["sentences_written"] = written
+            if written < self.sentences and self.walk.remaining == 0:
+                log["sentences_note"] = (
+                    f"stopped at the cap of {self.length} words after {written} "
+                    f"of {self.sentences} sentences; raise length for more"
+                )
         if self.log_transitions:
             log["transitions_limit"] = TRANSITIONS_LOG_LIMIT
             log["transitions"] = self._loggable_transitions()
         if self.ignored_system_prompt:
             log["system_prompt"] = "ignored: a Markov chain follows no instructions"
         response.response_json = log
-        response.set_usage(
-            input=self.input_words, output=self.length - self.walk.remaining
-        )
+        response.set_usage(input=self.input_words, output=self.walk.words_written)
 
     def _loggable_transitions(self) -> dict[str, dict[str, int]] | None:
         if self.chain.transition_count > TRANSITIONS_LOG_LIMIT:

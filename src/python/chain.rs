@@ -161,19 +161,23 @@ impl PyChain {
         Ok(table)
     }
 
-    #[pyo3(signature = (length, seed, prompt = None))]
+    #[pyo3(signature = (length, seed, prompt = None, sentences = None))]
     fn walk(
         slf: Py<Self>,
         length: u64,
         seed: u64,
         prompt: Option<&Bound<'_, PyString>>,
+        sentences: Option<u64>,
     ) -> PyResult<PyWalk> {
+        if sentences == Some(0) {
+            return Err(user_error("sentences must be at least 1"));
+        }
         let Some(prompt) = prompt else {
-            return Ok(PyWalk::new(slf, length, seed, &[]));
+            return Ok(PyWalk::new(slf, length, seed, &[], sentences));
         };
         let prompt = Utf8Text::new(prompt)?;
         let words: Vec<&[u8]> = Words::new(prompt.as_bytes()).collect();
-        Ok(PyWalk::new(slf, length, seed, &words))
+        Ok(PyWalk::new(slf, length, seed, &words, sentences))
     }
 
     fn __repr__(&self) -> String {

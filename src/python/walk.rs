@@ -15,26 +15,52 @@ use crate::Chain;
 /// one call can ask for, far above the plugin's largest chunk.
 const MAX_WORDS_PER_TEXT: u64 = 1 << 20;
 
-/// Where one walk stands: its sampler, how many words it has still to
-/// give, and whether it has given any (the next one then needs a space).
+/// Where one walk stands: its sampler, how many words it has still to give
+/// and has given (after the first, each needs a space before it), and how
+/// many sentences it has written of those it is to write.
 struct WalkState {
     sampler: Sampler,
     remaining: u64,
-    started: bool,
+    written: u64,
+    sentences: Option<SentenceCount>,
+}
+
+/// A walk in sentences: how many it is to write, and has written.
+#[derive(Clone, Copy)]
+struct SentenceCount {
+    wanted: u64,
+    written: u64,
 }
 
 impl WalkState {
+    /// The id of the next word; a walk in sentences ends (nothing remains)
+    /// right after the word that ends its last sentence.
+    fn next_word(&mut self, chain: &Chain) -> u32 {
+        self.remaining -= 1;
+        self.written += 1;
+        let id = self.sampler.next_word(chain);
+        if let Some(count) = &mut self.sentences {
+            if chain.ends_sentence(id) {
+                count.written += 1;
+                if count.written == count.wanted {
+                    self.remaining = 0;
+                }
+            }
+        }
+        id
+    }
+
     /// Appends up to `max_words` next words to `out`, each after one space
     /// but for the walk's very first word.
     fn write_words(&mut self, chain: &Chain, max_words: u64, out: &mut Vec<u8>) {
-        let count = max_words.min(self.remaining);
-        self.remaining -= count;
-        for _ in 0..count {
-            if self.started {
+        for _ in 0..max_words {
+            if self.remaining == 0 {
+                break;
+            }
+            if self.written > 0 {
                 out.push(b' ');
             }
-            self.started = true;
-            out.extend_from_slice(chain.vocabulary().word(self.sampler.next_word(chain)));
+            out.extend_from_slice(chain.vocabulary().word(self.next_word(chain)));
         }
     }
 }
@@ -55,9 +81,21 @@ pub(crate) struct PyWalk {
 
 impl PyWalk {
     /// A walk of `length` words that continues `prompt` (see
-    /// [`Chain::walk_after`]), or starts at random when it cannot.
-    pub(crate) fn new(chain: Py<PyChain>, length: u64, seed: u64, prompt: &[&[u8]]) -> Self {
-        let (sampler, continued) = Sampler::after(&chain.get().chain, seed, prompt);
+    /// [`Chain::walk_after`]), or starts at random when it cannot; with
+    /// `sentences`, one that starts at a sentence start (unless it
+    /// continues the prompt) and ends after that many sentences, or
+    /// `length` words if they come first.
+    pub(crate) fn new(
+        chain: Py<PyChain>,
+        length: u64,
+        seed: u64,
+        prompt: &[&[u8]],
+        sentences: Option<u64>,
+    ) -> Self {
+        let (mut sampler, continued) = Sampler::after(&chain.get().chain, seed, prompt);
+        if sentences.is_some() {
+            sampler.start_sentences();
+        }
         let continued_from = prompt[prompt.len() - continued..]
             .iter()
             .map(|word| word.to_vec())
@@ -67,7 +105,8 @@ impl PyWalk {
             state: Mutex::new(WalkState {
                 sampler,
                 remaining: length,
-                started: false,
+                written: 0,
+                sentences: sentences.map(|wanted| SentenceCount { wanted, written: 0 }),
             }),
             continued_from,
         }
@@ -93,9 +132,7 @@ impl PyWalk {
             if state.remaining == 0 {
                 return Ok(None);
             }
-            state.remaining -= 1;
-            state.started = true;
-            chain.vocabulary().word(state.sampler.next_word(chain))
+            chain.vocabulary().word(state.next_word(chain))
         };
         text_from_utf8(py, word).map(Some)
     }
@@ -115,6 +152,16 @@ impl PyWalk {
     #[getter]
     fn remaining(&self) -> u64 {
         self.lock().remaining
+    }
+
+    #[getter]
+    fn words_written(&self) -> u64 {
+        self.lock().written
+    }
+
+    #[getter]
+    fn sentences_written(&self) -> Option<u64> {
+        self.lock().sentences.map(|count| count.written)
     }
 
     #[getter]

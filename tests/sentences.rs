@@ -1,0 +1,115 @@
+//! Walks in whole sentences: they start where a sentence of the text starts
+//! and end right after the word that ends their last sentence.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed test, helpers included"
+)]
+
+use llm_markov_rs::{ends_sentence, Chain};
+use proptest::prelude::*;
+
+fn words_of(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// Where sentences start in `words`: the first word, and every word after
+/// one that ends a sentence.
+fn starts_a_sentence(words: &[&str], index: usize) -> bool {
+    index == 0 || ends_sentence(words[index - 1].as_bytes())
+}
+
+fn sentence_walk(chain: &Chain, seed: u64, sentences: usize, cap: usize) -> Vec<String> {
+    chain
+        .walk(seed)
+        .sentences(sentences)
+        .take(cap)
+        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect()
+}
+
+const TEXT: &str = "Mr. Holmes sat down. \"Is it you?\" he asked (quietly). Yes! \
+                    We left at once, e.g. by the road. The end.";
+
+#[test]
+fn a_walk_starts_at_a_sentence_and_ends_after_the_last() {
+    let words = words_of(TEXT);
+    for order in 1..=2 {
+        let chain = Chain::build(TEXT.as_bytes(), order).unwrap();
+        for seed in 0..50 {
+            let output = sentence_walk(&chain, seed, 2, 1000);
+            assert!(output.len() < 1000, "{output:?}");
+            // The first words are those of a sentence start of the text.
+            let opening = &output[..order.min(output.len())];
+            assert!(
+                (0..words.len()).any(|index| starts_a_sentence(&words, index)
+                    && words[index..].iter().zip(opening).all(|(a, b)| a == b)),
+                "{output:?}"
+            );
+            let ends = output.iter().filter(|word| ends_sentence(word.as_bytes()));
+            assert_eq!(ends.count(), 2, "{output:?}");
+            assert!(ends_sentence(output.last().unwrap().as_bytes()));
+        }
+    }
+}
+
+#[test]
+fn the_starts_are_the_text_start_and_the_words_after_each_end() {
+    let chain = Chain::build(b"One two. Three four! Five", 1).unwrap();
+    let starts: Vec<&[u8]> = chain
+        .sentence_starts()
+        .iter()
+        .map(|&state| chain.vocabulary().word(chain.last_word(state)))
+        .collect();
+    assert_eq!(starts, [&b"One"[..], b"Three", b"Five"]);
+}
+
+#[test]
+fn a_text_without_a_sentence_end_walks_to_the_cap() {
+    let chain = Chain::build(b"no punctuation here at all", 1).unwrap();
+    assert_eq!(sentence_walk(&chain, 1, 3, 40).len(), 40);
+    // The one sentence start is the text's first word.
+    assert_eq!(sentence_walk(&chain, 1, 3, 1), ["no"]);
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    let word = prop::sample::select(vec![
+        "a",
+        "b.",
+        "c!",
+        "Mr.",
+        "d?\"",
+        "(e.)",
+        "f",
+        "g\u{3002}",
+        "h",
+        "...",
+    ]);
+    prop::collection::vec(word, 1..40).prop_map(|words| words.join(" "))
+}
+
+proptest! {
+    #[test]
+    fn n_sentences_or_the_cap_never_a_hang(
+        text in any_text(),
+        order in 1usize..4,
+        sentences in 1usize..5,
+        seed: u64,
+    ) {
+        let words = words_of(&text);
+        prop_assume!(words.len() >= order);
+        let chain = Chain::build(text.as_bytes(), order).unwrap();
+        let cap = 300;
+        let output = sentence_walk(&chain, seed, sentences, cap);
+        let ends = output.iter().filter(|word| ends_sentence(word.as_bytes())).count();
+        if output.len() < cap {
+            prop_assert_eq!(ends, sentences);
+            prop_assert!(ends_sentence(output.last().unwrap().as_bytes()));
+        } else {
+            prop_assert!(ends <= sentences);
+        }
+        let opening = &output[..order.min(output.len())];
+        prop_assert!((0..words.len()).any(|index| starts_a_sentence(&words, index)
+            && words[index..].iter().zip(opening).all(|(a, b)| a == b)));
+    }
+}
