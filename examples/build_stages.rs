@@ -2,7 +2,7 @@
 //! every core: the profile behind the README's performance notes.
 //!
 //! ```text
-//! cargo run --release --example build_stages -- benchmarks/data/sherlock-100x.txt [rounds]
+//! cargo run --release --example build_stages -- benchmarks/data/sherlock-100x.txt [rounds] [order]
 //! ```
 //!
 //! `./scripts/bench` makes that file. For where the time goes inside a
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let order: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let text = match std::fs::read(&path) {
         Ok(text) => text,
         Err(error) => {
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
     };
     let cores = BuildOptions::default().threads;
     println!(
-        "{path}: {:.1} MB, {rounds} rounds, medians",
+        "{path}: {:.1} MB, order {order}, {rounds} rounds, medians",
         text.len() as f64 / 1e6
     );
 
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
             let corpus = Corpus::from_text(&text, options).expect("the text has words");
             corpus_times.push(started.elapsed());
             let started = Instant::now();
-            let chain = Chain::from_corpus(corpus, 1, options).expect("order 1 is valid");
+            let chain = Chain::from_corpus(corpus, order, options).expect("a valid order");
             link_times.push(started.elapsed());
             std::hint::black_box(chain);
         }

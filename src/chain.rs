@@ -33,9 +33,10 @@ pub(crate) struct Transitions {
     /// The states that follow, in the order they first followed in the
     /// text.
     pub(crate) followers: Vec<u32>,
-    /// For each follower, how many times it followed, plus the counts of the
-    /// state's followers before it: the running totals that a weighted draw
-    /// searches.
+    /// The running total of the counts, over all followers in order:
+    /// follower `i` followed `cumulative[i] - cumulative[i - 1]` times (its
+    /// whole value for `i = 0`). A weighted draw searches a state's stretch
+    /// of it. The total is the chain's transitions, below `u32::MAX`.
     pub(crate) cumulative: Vec<u32>,
 }
 
@@ -117,16 +118,16 @@ impl Chain {
 
     /// A chain from its parts, which the caller has built or checked to be
     /// consistent: `states` and `transitions` cover the same states, every
-    /// id is in range, and at most one state lacks followers. State 0 must
-    /// be the first window of the text (ids are given in order of first
-    /// appearance), so that it starts a sentence. Its sentence marks are
-    /// found from its words.
+    /// id is in range, and at most one state lacks followers.
+    /// `first_state` is the text's first window, which starts a sentence;
+    /// the sentence marks are found from it and the words.
     pub(crate) fn from_parts(
         order: usize,
         word_count: usize,
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
+        first_state: u32,
     ) -> Chain {
         let mut chain = Chain::with_sentence_marks(
             order,
@@ -136,7 +137,7 @@ impl Chain {
             transitions,
             SentenceMarks::default(),
         );
-        chain.sentences = chain.find_sentence_marks();
+        chain.sentences = chain.find_sentence_marks(first_state);
         chain
     }
 
@@ -169,7 +170,7 @@ impl Chain {
     /// Which words end a sentence, by [`ends_sentence`], and which states
     /// start one: the first window of the text, and every state that
     /// followed a state whose first word ends a sentence.
-    fn find_sentence_marks(&self) -> SentenceMarks {
+    fn find_sentence_marks(&self, first_state: u32) -> SentenceMarks {
         let vocabulary = &self.vocabulary;
         let mut ends = BitSet::new(vocabulary.len());
         for id in 0..vocabulary.len() {
@@ -178,7 +179,7 @@ impl Chain {
             }
         }
         let mut starts = BitSet::new(self.state_count() as usize);
-        starts.insert(0);
+        starts.insert(first_state as usize);
         for state in 0..self.state_count() {
             if ends.contains(self.state_word(state, 0) as usize) {
                 for (next, _) in self.followers(state) {
@@ -244,19 +245,13 @@ impl Chain {
     /// # Panics
     /// If `state` is not below [`Chain::state_count`].
     pub fn followers(&self, state: u32) -> impl ExactSizeIterator<Item = (u32, u32)> + '_ {
-        let range = self.follower_range(state);
-        let first = range.start;
         let Transitions {
             followers,
             cumulative,
             ..
         } = &self.transitions;
-        range.map(move |index| {
-            let before = if index == first {
-                0
-            } else {
-                cumulative[index - 1]
-            };
+        self.follower_range(state).map(move |index| {
+            let before = index.checked_sub(1).map_or(0, |last| cumulative[last]);
             (followers[index], cumulative[index] - before)
         })
     }
@@ -316,10 +311,14 @@ impl Chain {
     /// or `None` at a dead end.
     pub(crate) fn next_state(&self, state: u32, rng: &mut Rng) -> Option<u32> {
         let range = self.follower_range(state);
-        let cumulative = &self.transitions.cumulative[range.clone()];
-        let &total = cumulative.last()?;
-        let draw = rng.below(u64::from(total)) as u32;
-        let pick = cumulative.partition_point(|&running| running <= draw);
+        let cumulative = &self.transitions.cumulative;
+        let before = range
+            .start
+            .checked_sub(1)
+            .map_or(0, |last| cumulative[last]);
+        let &after = cumulative[range.clone()].last()?;
+        let draw = before + rng.below(u64::from(after - before)) as u32;
+        let pick = cumulative[range.clone()].partition_point(|&running| running <= draw);
         Some(self.transitions.followers[range.start + pick])
     }
 

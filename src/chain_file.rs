@@ -484,17 +484,13 @@ fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, Cha
 }
 
 fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, ChainFileError> {
-    let mut start = 0usize;
-    let mut word_ends = Vec::with_capacity(ends.len());
-    for &end in &ends {
-        let end = end as usize;
-        if end <= start {
-            return Err(invalid("a word is empty or out of place".into()));
-        }
-        word_ends.push(end);
-        start = end;
+    // Every word is at least one byte: the ends rise strictly, from above 0.
+    let rising = ends.first().is_none_or(|&first| first > 0)
+        && ends.windows(2).all(|pair| pair[0] < pair[1]);
+    if !rising {
+        return Err(invalid("a word is empty or out of place".into()));
     }
-    if start != bytes.len() {
+    if ends.last().map_or(0, |&end| end as usize) != bytes.len() {
         return Err(invalid("its words do not fill their bytes".into()));
     }
     // No word may hold whitespace: all of them together then read as a
@@ -503,7 +499,7 @@ fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, Chain
     if words.next_span() != Some((0, bytes.len())) || words.next_span().is_some() {
         return Err(invalid("a word holds whitespace".into()));
     }
-    Ok(Vocabulary::from_parts(bytes, word_ends))
+    Ok(Vocabulary::from_parts(bytes, ends))
 }
 
 fn decode_transitions(
@@ -513,42 +509,32 @@ fn decode_transitions(
     mut cumulative: Vec<u32>,
 ) -> Result<Transitions, ChainFileError> {
     let state_count = header.state_count;
-    let mut start = 0u32;
-    let mut dead_ends = 0;
-    let mut total = 0u64;
-    for &end in &offsets[1..] {
-        if end < start || end as usize > followers.len() {
-            return Err(invalid("its followers are out of place".into()));
-        }
-        if end == start {
-            dead_ends += 1;
-        }
-        let mut running = 0u32;
-        for count in &mut cumulative[start as usize..end as usize] {
-            if *count == 0 {
-                return Err(invalid("a follower has a count of zero".into()));
-            }
-            running = running
-                .checked_add(*count)
-                .ok_or_else(|| invalid("a state's counts overflow".into()))?;
-            *count = running;
-        }
-        total += u64::from(running);
-        start = end;
+    // Each check is one plain pass, which the compiler vectorizes.
+    let in_order = offsets.windows(2).all(|pair| pair[0] <= pair[1]);
+    if !in_order || offsets.last().copied() != Some(followers.len() as u32) {
+        return Err(invalid("its followers are out of place".into()));
     }
-    if start as usize != followers.len() {
-        return Err(invalid("its followers do not fill their table".into()));
+    let dead_ends = offsets.windows(2).filter(|pair| pair[0] == pair[1]).count();
+    if dead_ends > 1 {
+        return Err(invalid("more than one state has no follower".into()));
     }
     if followers.iter().any(|&next| next >= state_count) {
         return Err(invalid("a follower is not one of its states".into()));
     }
-    if dead_ends > 1 {
-        return Err(invalid("more than one state has no follower".into()));
+    if cumulative.contains(&0) {
+        return Err(invalid("a follower has a count of zero".into()));
     }
+    let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
     if total != header.word_count - header.order as u64 {
         return Err(invalid(
             "its counts do not add up to the words of its text".into(),
         ));
+    }
+    // The total is at most MAX_WORDS, so the running totals fit.
+    let mut running = 0u32;
+    for count in &mut cumulative {
+        running += *count;
+        *count = running;
     }
     Ok(Transitions {
         offsets,
@@ -625,10 +611,8 @@ fn encode(
         return Err(ChainFileError::TooLarge("its metadata"));
     }
     let vocabulary = chain.vocabulary();
+    // At most MAX_VOCABULARY_BYTES: the ends of the words fit in a u32.
     let vocabulary_bytes = vocabulary.bytes().len();
-    if u32::try_from(vocabulary_bytes).is_err() {
-        return Err(ChainFileError::TooLarge("its words, over 4 GiB together,"));
-    }
     let transitions = chain.transitions();
     let mut out = ChecksumWriter {
         inner: out,
@@ -644,14 +628,14 @@ fn encode(
     out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
-    write_u32s(&mut out, vocabulary.ends().iter().map(|&end| end as u32))?;
+    write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
     watch.check()?;
     if let StateWords::Flat(words) = chain.state_words_table() {
-        write_u32s(&mut out, words.iter().copied())?;
+        write_u32_slice(&mut out, words)?;
     }
-    write_u32s(&mut out, transitions.offsets[1..].iter().copied())?;
-    write_u32s(&mut out, transitions.followers.iter().copied())?;
+    write_u32_slice(&mut out, &transitions.offsets[1..])?;
+    write_u32_slice(&mut out, &transitions.followers)?;
     watch.check()?;
     let counts =
         (0..chain.state_count()).flat_map(|state| chain.followers(state).map(|(_, count)| count));
@@ -662,6 +646,16 @@ fn encode(
     let checksum = out.hasher.clone().finalize();
     out.inner.write_all(&checksum.to_le_bytes())?;
     Ok(())
+}
+
+/// Writes `values` little-endian: as they are in memory on a little-endian
+/// machine.
+fn write_u32_slice(out: &mut impl Write, values: &[u32]) -> io::Result<()> {
+    if cfg!(target_endian = "little") {
+        out.write_all(bytemuck::cast_slice(values))
+    } else {
+        write_u32s(out, values.iter().copied())
+    }
 }
 
 /// Writes `values` little-endian, a block at a time.

@@ -6,7 +6,7 @@ use crate::error::ChainError;
 use crate::interner::Interner;
 use crate::parallel::on_threads;
 use crate::tokenize::{is_ascii_separator, Words};
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
 
 /// How many words are split between two looks at the cancel flag.
 const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
@@ -82,6 +82,10 @@ impl Corpus {
         for counts in &mut segment_counts {
             counts.resize(interner.words().len(), 0);
         }
+        let bytes: usize = interner.words().iter().map(|word| word.len()).sum();
+        if bytes > MAX_VOCABULARY_BYTES {
+            return Err(ChainError::VocabularyTooLarge);
+        }
         let mut vocabulary = Vocabulary::default();
         for word in interner.words() {
             vocabulary.push(word);
@@ -97,22 +101,6 @@ impl Corpus {
     /// How many words the text has.
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
-    }
-
-    /// The vocabulary, and the word ids of the text in one vector.
-    pub(crate) fn into_parts(self) -> (Vocabulary, Vec<u32>) {
-        let Corpus {
-            vocabulary,
-            mut segments,
-            counts,
-        } = self;
-        drop(counts);
-        let ids = if segments.len() == 1 {
-            segments.pop().unwrap_or_default()
-        } else {
-            segments.concat()
-        };
-        (vocabulary, ids)
     }
 }
 

@@ -24,6 +24,9 @@ pub enum ChainError {
     },
     /// The text has more words than word ids can count.
     TooManyWords,
+    /// The text's distinct words take more bytes together than a chain
+    /// holds ([`crate::MAX_VOCABULARY_BYTES`]).
+    VocabularyTooLarge,
     /// The build was cancelled before it finished.
     Cancelled,
 }
@@ -50,6 +53,11 @@ impl fmt::Display for ChainError {
                 f,
                 "the text has more than {} words, more than one chain can hold; split it into smaller texts",
                 u32::MAX - 1
+            ),
+            ChainError::VocabularyTooLarge => write!(
+                f,
+                "the text's distinct words take more than 4 GiB together, more than one chain \
+                 can hold; split it into smaller texts"
             ),
             ChainError::Cancelled => write!(f, "building the chain was cancelled"),
         }

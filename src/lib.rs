@@ -40,5 +40,5 @@ pub use corpus::{Corpus, MAX_WORDS};
 pub use error::{ChainError, ChainFileError};
 pub use sentence::ends_sentence;
 pub use tokenize::{is_python_whitespace, Words};
-pub use vocabulary::Vocabulary;
+pub use vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
 pub use walk::{Sentences, Walk};

@@ -1,30 +1,41 @@
 //! The second stage of a build: from the text's word ids to the chain's
 //! transition table.
+//!
+//! Linking takes the sequence of states the text passes through, and finds
+//! for each state the states that follow it, each once, with how often.
+//! At order 1 the states are the words. A state of order `r + 1` is a state
+//! of order `r` and the one after it, which overlap in `r - 1` words: it is
+//! one distinct transition of the order-`r` chain. So higher orders are
+//! built in rounds of the same parallel link and fold, each numbering the
+//! transitions of one order as the states of the next, with no hash table
+//! of word windows.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
-
-use rustc_hash::FxHashMap;
 
 use crate::build_options::{BuildOptions, Watch};
 use crate::chain::{Chain, StateWords, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::on_threads;
-use crate::vocabulary::Vocabulary;
 
 /// How many transitions are linked between two looks at the cancel flag
 /// (and two reports of progress).
 const TRANSITIONS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
+
+/// A state with at most this many slots is folded by looking through its
+/// own followers.
+const FEW_SLOTS: usize = 16;
 
 impl Corpus {
     /// How much progress linking this corpus into a chain of `order`
     /// reports in all (see [`crate::Watch::reporting_to`]): each pass over
     /// the transitions counts them once.
     pub fn linking_work(&self, order: usize) -> u64 {
-        // Order 1: linking, folding. Higher: interning the windows,
-        // counting, linking, folding.
-        let passes = if order == 1 { 2 } else { 4 };
-        self.word_count().saturating_sub(order) as u64 * passes
+        // Order 1 links and folds, with the corpus's own counts; every
+        // later round counts, links and folds.
+        let passes = 3 * order - 1;
+        self.word_count().saturating_sub(order) as u64 * passes as u64
     }
 }
 
@@ -34,95 +45,160 @@ pub(crate) fn link_corpus(
     order: usize,
     options: BuildOptions,
 ) -> Result<Chain, ChainError> {
-    if order == 1 {
-        link_words(corpus, options)
-    } else {
-        let (vocabulary, tokens) = corpus.into_parts();
-        link_windows(vocabulary, tokens, order, options)
-    }
-}
-
-/// Order 1: states are words, so the text's ids are the state sequence,
-/// already in one piece per thread that split it, and the corpus has
-/// counted how often each state occurs in each piece.
-fn link_words(corpus: Corpus, options: BuildOptions) -> Result<Chain, ChainError> {
     let word_count = corpus.word_count();
-    let state_count = corpus.vocabulary.len() as u32;
     let Corpus {
         vocabulary,
         segments,
         counts,
     } = corpus;
-    // One share per segment. A share's pairs start at each of its words but
-    // the last, and at the word before it.
-    let mut shares = Vec::with_capacity(segments.len());
-    let mut pair_counts = Vec::with_capacity(segments.len());
-    let mut before = None;
-    for (run, mut counts) in segments.iter().zip(counts) {
-        let Some(&last) = run.last() else {
-            continue;
-        };
-        counts[last as usize] -= 1;
-        if let Some(before) = before {
-            counts[before as usize] += 1;
-        }
-        shares.push(LinkShare { before, run });
-        pair_counts.push(counts);
-        before = Some(last);
+    let mut states = StateSequence {
+        segments,
+        count: vocabulary.len() as u32,
+        words: Vec::new(),
+        order: 1,
+    };
+    // The corpus counted each word in each of its segments while interning
+    // them, so the first round needs no counting pass.
+    let mut counted = Some(counts);
+    while states.order < order {
+        states = states.next_order(counted.take(), options)?;
     }
-    let threads = shares.len();
-    let linked = link(state_count, shares, pair_counts, options.watch)?;
-    drop(segments);
-    let transitions = count_followers(linked, threads, options.watch)?;
-    Ok(Chain::from_parts(
-        1,
-        word_count,
-        vocabulary,
-        StateWords::SingleWord,
-        transitions,
-    ))
-}
-
-/// Higher orders: each window of `order` words is interned as a state.
-fn link_windows(
-    vocabulary: Vocabulary,
-    tokens: Vec<u32>,
-    order: usize,
-    options: BuildOptions,
-) -> Result<Chain, ChainError> {
-    let watch = options.watch;
-    let word_count = tokens.len();
-    let mut state_ids: FxHashMap<&[u32], u32> = FxHashMap::default();
-    let mut state_words = Vec::new();
-    let mut state_sequence = Vec::with_capacity(word_count - order + 1);
-    for (position, window) in tokens.windows(order).enumerate() {
-        if position % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 && position > 0 {
-            watch.advance(TRANSITIONS_BETWEEN_CANCEL_CHECKS)?;
-        }
-        let next_id = state_ids.len() as u32;
-        let state = *state_ids.entry(window).or_insert_with(|| {
-            state_words.extend_from_slice(window);
-            next_id
-        });
-        state_sequence.push(state);
-    }
-    let state_count = state_ids.len() as u32;
-    drop(state_ids);
-    drop(tokens);
-    let threads = link_threads(&state_sequence, options);
-    let shares = link_shares(&state_sequence, threads);
-    let pair_counts = count_pairs(state_count, &shares, watch)?;
-    let linked = link(state_count, shares, pair_counts, watch)?;
-    drop(state_sequence);
-    let transitions = count_followers(linked, threads, watch)?;
-    state_words.shrink_to_fit();
+    let first_state = states.segments.iter().find_map(|run| run.first().copied());
+    let state_words = if order == 1 {
+        StateWords::SingleWord
+    } else {
+        StateWords::Flat(std::mem::take(&mut states.words))
+    };
+    let transitions = states.link(counted.take(), options, false)?.transitions;
     Ok(Chain::from_parts(
         order,
         word_count,
         vocabulary,
-        StateWords::Flat(state_words),
+        state_words,
         transitions,
+        first_state.unwrap_or(0),
     ))
+}
+
+/// The sequence of states a text passes through, at some order.
+struct StateSequence {
+    /// The states in text order, in consecutive pieces (one per thread that
+    /// made them), so that no piece is copied to join them.
+    segments: Vec<Vec<u32>>,
+    /// How many distinct states there are; ids are below it.
+    count: u32,
+    /// Each state's word ids, `order` per state (empty at order 1, where a
+    /// state is its word).
+    words: Vec<u32>,
+    order: usize,
+}
+
+/// What linking a sequence gives: its transitions, and, when asked for,
+/// the sequence of those transitions (the states of the next order), one
+/// piece per share.
+struct LinkedSequence {
+    transitions: Transitions,
+    next_segments: Vec<Vec<u32>>,
+}
+
+impl StateSequence {
+    /// The sequence of the next order's states: each consecutive pair of
+    /// this sequence, numbered by its distinct transition.
+    fn next_order(
+        self,
+        counts: Option<Vec<Vec<u32>>>,
+        options: BuildOptions,
+    ) -> Result<StateSequence, ChainError> {
+        let StateSequence {
+            segments,
+            count,
+            words,
+            order,
+        } = self;
+        let linked = link_sequence(segments, count, counts, options, true)?;
+        Ok(StateSequence {
+            words: pair_words(&linked.transitions, &words, order),
+            count: linked.transitions.followers.len() as u32,
+            segments: linked.next_segments,
+            order: order + 1,
+        })
+    }
+
+    /// Links the sequence into its transitions.
+    fn link(
+        self,
+        counts: Option<Vec<Vec<u32>>>,
+        options: BuildOptions,
+        numbered: bool,
+    ) -> Result<LinkedSequence, ChainError> {
+        link_sequence(self.segments, self.count, counts, options, numbered)
+    }
+}
+
+/// Links a sequence of `count` distinct states into its transitions, on as
+/// many threads as it has segments (or as `options` allow for a sequence in
+/// one piece). `counts`, when the caller has them, say how many times each
+/// state occurs in each segment. With `numbered`, also gives the sequence
+/// of its transitions.
+fn link_sequence(
+    segments: Vec<Vec<u32>>,
+    count: u32,
+    counts: Option<Vec<Vec<u32>>>,
+    options: BuildOptions,
+    numbered: bool,
+) -> Result<LinkedSequence, ChainError> {
+    let watch = options.watch;
+    // Counts taken per segment need one share per segment.
+    let shares = sequence_shares(&segments, options, counts.is_none());
+    let threads = shares.len();
+    let pair_counts = match counts {
+        Some(counts) => counts_from_occurrences(&shares, counts),
+        None => count_pairs(count, &shares, watch)?,
+    };
+    let mut slots: Vec<Vec<u32>> = if numbered {
+        shares
+            .iter()
+            .map(|share| vec![0; share.pair_count()])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let linked = link(count, &shares, pair_counts, &mut slots, watch)?;
+    drop(shares);
+    drop(segments);
+    let (transitions, numbers) = count_followers(linked, threads, numbered, watch)?;
+    if numbered {
+        // Each pair's slot becomes its transition's number.
+        on_threads(slots.iter_mut().collect(), |slots: &mut Vec<u32>| {
+            for slot in slots.iter_mut() {
+                *slot = numbers[*slot as usize];
+            }
+            Ok(())
+        })?;
+    }
+    Ok(LinkedSequence {
+        transitions,
+        next_segments: slots,
+    })
+}
+
+/// The words of each transition of an order-`order` chain as a state of
+/// the next order: the first state's words, then the second state's last.
+/// `words` holds `order` word ids per state (nothing at order 1, where a
+/// state is its word).
+fn pair_words(transitions: &Transitions, words: &[u32], order: usize) -> Vec<u32> {
+    let mut next = Vec::with_capacity(transitions.followers.len() * (order + 1));
+    for (state, range) in transitions.offsets.windows(2).enumerate() {
+        for &follower in &transitions.followers[range[0] as usize..range[1] as usize] {
+            if order == 1 {
+                next.extend([state as u32, follower]);
+            } else {
+                next.extend_from_slice(&words[state * order..(state + 1) * order]);
+                next.push(words[follower as usize * order + order - 1]);
+            }
+        }
+    }
+    next
 }
 
 /// One thread's share of the linking: a run of the state sequence, and the
@@ -134,6 +210,12 @@ struct LinkShare<'seq> {
 }
 
 impl LinkShare<'_> {
+    /// How many consecutive pairs the share holds.
+    fn pair_count(self) -> usize {
+        usize::from(self.before.is_some() && !self.run.is_empty())
+            + self.run.len().saturating_sub(1)
+    }
+
     /// Calls `visit` with each consecutive pair of the share, in order,
     /// looking at the cancel flag every so often.
     fn for_each_pair(
@@ -154,27 +236,60 @@ impl LinkShare<'_> {
     }
 }
 
-/// How many threads should link `sequence`: one unless it is long enough
-/// for threads to pay.
-fn link_threads(sequence: &[u32], options: BuildOptions) -> usize {
-    // Ids are four bytes each.
-    if sequence.len().saturating_mul(4) >= options.parallel_min_bytes {
-        options.threads.max(1)
-    } else {
-        1
+/// The shares of a sequence: one per segment, or, when `recut` and the
+/// sequence is in one piece, as many as `options` allow once it is long
+/// enough to pay.
+fn sequence_shares<'seq>(
+    segments: &'seq [Vec<u32>],
+    options: BuildOptions,
+    recut: bool,
+) -> Vec<LinkShare<'seq>> {
+    if let ([sequence], true) = (segments, recut) {
+        // Ids are four bytes each.
+        let threads = if sequence.len().saturating_mul(4) >= options.parallel_min_bytes {
+            options.threads.max(1)
+        } else {
+            1
+        };
+        let size = sequence.len().div_ceil(threads).max(1);
+        let mut before = None;
+        return sequence
+            .chunks(size)
+            .map(|run| {
+                let share = LinkShare { before, run };
+                before = run.last().copied();
+                share
+            })
+            .collect();
     }
-}
-
-/// Cuts `sequence` into `shares` runs of about equal length, in order.
-fn link_shares(sequence: &[u32], shares: usize) -> Vec<LinkShare<'_>> {
-    let size = sequence.len().div_ceil(shares.max(1)).max(1);
     let mut before = None;
-    sequence
-        .chunks(size)
+    segments
+        .iter()
         .map(|run| {
             let share = LinkShare { before, run };
-            before = run.last().copied();
+            // An empty segment passes the state before it on.
+            before = run.last().copied().or(before);
             share
+        })
+        .collect()
+}
+
+/// For each share, how many of its pairs start at each state, from how
+/// many times each state occurs in it: each occurrence starts a pair but
+/// the share's last, and the state before the share starts one more.
+fn counts_from_occurrences(shares: &[LinkShare<'_>], counts: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+    shares
+        .iter()
+        .zip(counts)
+        .map(|(share, mut counts)| {
+            if let Some(&last) = share.run.last() {
+                counts[last as usize] -= 1;
+                // The pair it makes with the state before the share.
+                if let Some(before) = share.before {
+                    counts[before as usize] += 1;
+                }
+            }
+            counts
         })
         .collect()
 }
@@ -186,11 +301,19 @@ fn count_pairs(
     shares: &[LinkShare<'_>],
     watch: Watch,
 ) -> Result<Vec<Vec<u32>>, ChainError> {
-    on_threads(shares.to_vec(), |share| {
-        let mut counts = vec![0u32; state_count as usize];
-        share.for_each_pair(watch, |state, _| counts[state as usize] += 1)?;
-        Ok(counts)
-    })
+    // Made here, not on the worker threads, so that their memory returns
+    // to this thread's allocator: each thread's own would keep its share.
+    let counts: Vec<Vec<u32>> = shares
+        .iter()
+        .map(|_| vec![0u32; state_count as usize])
+        .collect();
+    on_threads(
+        shares.iter().zip(counts).collect(),
+        |(share, mut counts)| {
+            share.for_each_pair(watch, |state, _| counts[state as usize] += 1)?;
+            Ok(counts)
+        },
+    )
 }
 
 /// Every state's followers side by side, with repetition, in the order they
@@ -206,15 +329,17 @@ struct Linked {
 /// second follows the first. `pair_counts[k][s]` is how many pairs of share
 /// `k` start at state `s`; from those, every state's followers get their
 /// place side by side in one flat vector, in the order they appear in the
-/// text.
+/// text. When `slots` has a vector per share, each pair's place is written
+/// there, in the share's order.
 ///
 /// Each share is filled on a thread of its own. The counts give every share
 /// its own slots in each state's followers, after those of the shares before
 /// it, so the threads fill disjoint slots and the result is the serial one.
 fn link(
     state_count: u32,
-    shares: Vec<LinkShare<'_>>,
+    shares: &[LinkShare<'_>],
     mut pair_counts: Vec<Vec<u32>>,
+    slots: &mut [Vec<u32>],
     watch: Watch,
 ) -> Result<Linked, ChainError> {
     let states = state_count as usize;
@@ -234,12 +359,19 @@ fn link(
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
+    let mut placed: Vec<Option<&mut Vec<u32>>> = slots.iter_mut().map(Some).collect();
+    placed.resize_with(shares.len(), || None);
     on_threads(
-        shares.into_iter().zip(pair_counts).collect(),
-        |(share, mut slots)| {
+        shares.iter().zip(pair_counts).zip(placed).collect(),
+        |((share, mut free), mut placed)| {
+            let mut pair = 0;
             share.for_each_pair(watch, |state, next| {
-                let slot = &mut slots[state as usize];
+                let slot = &mut free[state as usize];
                 followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
+                if let Some(placed) = placed.as_deref_mut() {
+                    placed[pair] = *slot;
+                    pair += 1;
+                }
                 *slot += 1;
             })
         },
@@ -252,46 +384,99 @@ fn link(
 /// Folds each state's repeated followers into distinct ones with counts,
 /// keeping the order in which they first followed: the form the chain keeps
 /// and saves. States are cut into `threads` ranges of about equal work,
-/// each folded on a thread of its own.
+/// each folded on a thread of its own. With `numbered`, also gives for each
+/// slot of the linked table the number of its distinct transition (its
+/// index in the folded followers).
 fn count_followers(
     linked: Linked,
     threads: usize,
+    numbered: bool,
     watch: Watch,
-) -> Result<Transitions, ChainError> {
-    let state_count = linked.offsets.len() - 1;
-    let ranges = state_ranges(&linked.offsets, threads);
-    let parts = on_threads(ranges, |states| {
-        fold_followers(&linked, states, state_count, watch)
-    })?;
+) -> Result<(Transitions, Vec<u32>), ChainError> {
+    let Linked {
+        offsets: linked_offsets,
+        mut followers,
+    } = linked;
+    let state_count = linked_offsets.len() - 1;
+    let ranges = state_ranges(&linked_offsets, threads);
+    // Each range folds its own slots, and numbers them in place.
+    let slot_ends: Vec<usize> = ranges
+        .iter()
+        .map(|states| linked_offsets[states.end] as usize)
+        .collect();
+    let pieces = split_at_ends(&mut followers, &slot_ends);
+    let folded = on_threads(
+        ranges.into_iter().zip(pieces).collect(),
+        |(states, piece)| {
+            fold_followers(&linked_offsets, states, piece, state_count, numbered, watch)
+        },
+    )?;
+    let distinct: usize = folded.iter().map(|part| part.followers.len()).sum();
     let mut offsets = Vec::with_capacity(state_count + 1);
     offsets.push(0);
-    let distinct: usize = parts.iter().map(|part| part.followers.len()).sum();
-    let mut followers = Vec::with_capacity(distinct);
+    let mut folded_followers = Vec::with_capacity(distinct);
     let mut cumulative = Vec::with_capacity(distinct);
-    for part in parts {
-        let base = followers.len() as u32;
+    let mut bases = Vec::with_capacity(folded.len());
+    for part in folded {
+        let base = folded_followers.len() as u32;
+        bases.push(base);
         offsets.extend(part.ends.iter().map(|&end| base + end));
-        followers.extend_from_slice(&part.followers);
-        cumulative.extend_from_slice(&part.cumulative);
+        folded_followers.extend_from_slice(&part.followers);
+        cumulative.extend_from_slice(&part.counts);
     }
-    Ok(Transitions {
+    // Counts to running totals. They add up to the transitions, which are
+    // fewer than u32::MAX.
+    let mut running = 0u32;
+    for count in &mut cumulative {
+        running += *count;
+        *count = running;
+    }
+    let transitions = Transitions {
         offsets,
-        followers,
+        followers: folded_followers,
         cumulative,
-    })
+    };
+    if !numbered {
+        return Ok((transitions, Vec::new()));
+    }
+    // Local numbers to global ones: each range's come after those of the
+    // ranges before it.
+    let pieces = split_at_ends(&mut followers, &slot_ends);
+    on_threads(pieces.into_iter().zip(bases).collect(), |(piece, base)| {
+        for number in piece.iter_mut() {
+            *number += base;
+        }
+        Ok(())
+    })?;
+    Ok((transitions, followers))
+}
+
+/// `values` cut into consecutive pieces that end at `ends`.
+fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]> {
+    let mut pieces = Vec::with_capacity(ends.len());
+    let mut rest = values;
+    let mut start = 0;
+    for &end in ends {
+        let (piece, tail) = rest.split_at_mut(end - start);
+        pieces.push(piece);
+        rest = tail;
+        start = end;
+    }
+    pieces
 }
 
 /// The distinct followers of a range of states, as [`count_followers`]
-/// makes them, with `ends` relative to the range's first follower.
+/// makes them, with their counts, and `ends` relative to the range's first
+/// follower.
 struct FoldedRange {
     ends: Vec<u32>,
     followers: Vec<u32>,
-    cumulative: Vec<u32>,
+    counts: Vec<u32>,
 }
 
 /// Cuts the states into up to `threads` consecutive ranges holding about the
 /// same number of followers each.
-fn state_ranges(offsets: &[u32], threads: usize) -> Vec<std::ops::Range<usize>> {
+fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
     let state_count = offsets.len() - 1;
     let total = *offsets.last().unwrap_or(&0) as usize;
     let share = total.div_ceil(threads.max(1)).max(1);
@@ -308,45 +493,78 @@ fn state_ranges(offsets: &[u32], threads: usize) -> Vec<std::ops::Range<usize>> 
     ranges
 }
 
+/// Folds the followers of `states`, whose linked slots are `slots`; with
+/// `numbered`, leaves in each slot the range's number of its distinct
+/// follower.
 fn fold_followers(
-    linked: &Linked,
-    states: std::ops::Range<usize>,
+    offsets: &[u32],
+    states: Range<usize>,
+    slots: &mut [u32],
     state_count: usize,
+    numbered: bool,
     watch: Watch,
 ) -> Result<FoldedRange, ChainError> {
     // For each next state: which state last saw it (plus one, so that zero
-    // means never), and where its count is.
-    let mut seen = vec![(0u32, 0u32); state_count];
+    // means never), and where its count is. Made only for a state with many
+    // slots: most states have few, and a few slots are folded faster by
+    // looking through the state's own followers than by reaching into a
+    // table as large as all the states.
+    let mut seen: Vec<(u32, u32)> = Vec::new();
     let mut folded = FoldedRange {
         ends: Vec::with_capacity(states.len()),
         followers: Vec::new(),
-        cumulative: Vec::new(),
+        counts: Vec::new(),
     };
+    let first_slot = offsets[states.start] as usize;
     let mut since_check = 0usize;
     for state in states {
         let first = folded.followers.len();
-        let range = linked.offsets[state] as usize..linked.offsets[state + 1] as usize;
+        let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
         since_check += range.len();
         if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
             watch.advance(since_check)?;
             since_check = 0;
         }
-        let owner = state as u32 + 1;
-        for &next in &linked.followers[range] {
-            let entry = &mut seen[next as usize];
-            if entry.0 == owner {
-                folded.cumulative[entry.1 as usize] += 1;
-            } else {
-                *entry = (owner, folded.followers.len() as u32);
-                folded.followers.push(next);
-                folded.cumulative.push(1);
+        if range.len() <= FEW_SLOTS {
+            for slot in &mut slots[range] {
+                let next = *slot;
+                let index = match folded.followers[first..]
+                    .iter()
+                    .position(|&seen| seen == next)
+                {
+                    Some(offset) => {
+                        folded.counts[first + offset] += 1;
+                        first + offset
+                    }
+                    None => {
+                        folded.followers.push(next);
+                        folded.counts.push(1);
+                        folded.followers.len() - 1
+                    }
+                };
+                if numbered {
+                    *slot = index as u32;
+                }
             }
-        }
-        // Counts to running totals, within this state.
-        let mut running = 0;
-        for count in &mut folded.cumulative[first..] {
-            running += *count;
-            *count = running;
+        } else {
+            if seen.is_empty() {
+                seen = vec![(0, 0); state_count];
+            }
+            let owner = state as u32 + 1;
+            for slot in &mut slots[range] {
+                let next = *slot;
+                let entry = &mut seen[next as usize];
+                if entry.0 == owner {
+                    folded.counts[entry.1 as usize] += 1;
+                } else {
+                    *entry = (owner, folded.followers.len() as u32);
+                    folded.followers.push(next);
+                    folded.counts.push(1);
+                }
+                if numbered {
+                    *slot = entry.1;
+                }
+            }
         }
         folded.ends.push(folded.followers.len() as u32);
     }

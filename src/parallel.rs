@@ -18,17 +18,19 @@ pub(crate) fn on_threads<I: Send, T: Send>(
     }
     std::thread::scope(|scope| {
         let work = &work;
-        let handles: Vec<_> = items
+        let mut items = items.into_iter();
+        let first = items.next();
+        let handles: Vec<_> = items.map(|item| scope.spawn(move || work(item))).collect();
+        // The calling thread takes the first item itself: one thread fewer
+        // to start, and its allocations stay with this thread's.
+        let first = first.map(work);
+        first
             .into_iter()
-            .map(|item| scope.spawn(move || work(item)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
+            .chain(handles.into_iter().map(|handle| {
                 handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
+            }))
             .collect()
     })
 }

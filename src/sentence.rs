@@ -40,6 +40,13 @@ const ABBREVIATIONS: &[&str] = &[
 
 /// Whether `word` (UTF-8, as the chain stores it) ends a sentence.
 pub fn ends_sentence(word: &[u8]) -> bool {
+    // Most words end in a letter: an ASCII last byte that is neither a
+    // terminal nor a closer settles it, without decoding the word.
+    match word.last() {
+        None => return false,
+        Some(&last) if last.is_ascii() && !b".!?\"')]}".contains(&last) => return false,
+        Some(_) => {}
+    }
     let Ok(word) = std::str::from_utf8(word) else {
         // A word with a lone surrogate: judge the text after the last one.
         let tail = word.utf8_chunks().last().map_or("", |chunk| chunk.valid());

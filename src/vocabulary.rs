@@ -3,27 +3,33 @@
 /// Distinct words in the order they first appear, packed into one buffer.
 ///
 /// Word ids are `u32` indexes into this list, so the chain itself is made of
-/// small integers rather than strings.
+/// small integers rather than strings. The words take at most
+/// [`MAX_VOCABULARY_BYTES`] together, so that where each ends is a `u32`
+/// too, as in the chain file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vocabulary {
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
+
+/// The most bytes the distinct words of one text may take together.
+pub const MAX_VOCABULARY_BYTES: usize = u32::MAX as usize;
 
 impl Vocabulary {
     /// Words packed into `bytes`, word `i` ending at `ends[i]` and starting
     /// where the word before it ends (at 0 for the first). The caller has
     /// checked that `ends` rises to `bytes.len()`.
-    pub(crate) fn from_parts(bytes: Vec<u8>, ends: Vec<usize>) -> Self {
+    pub(crate) fn from_parts(bytes: Vec<u8>, ends: Vec<u32>) -> Self {
         Vocabulary { bytes, ends }
     }
 
-    /// Appends `word` and returns its id. It does not check for duplicates:
-    /// the caller interns.
+    /// Appends `word` and returns its id. It does not check for duplicates
+    /// (the caller interns) nor the total size (the caller has checked that
+    /// the words fit in [`MAX_VOCABULARY_BYTES`]).
     pub(crate) fn push(&mut self, word: &[u8]) -> u32 {
         let id = self.ends.len() as u32;
         self.bytes.extend_from_slice(word);
-        self.ends.push(self.bytes.len());
+        self.ends.push(self.bytes.len() as u32);
         id
     }
 
@@ -33,8 +39,12 @@ impl Vocabulary {
     /// If `id` is not an id this vocabulary gave out.
     pub fn word(&self, id: u32) -> &[u8] {
         let id = id as usize;
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.bytes[start..self.ends[id]]
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        &self.bytes[start..self.ends[id] as usize]
     }
 
     /// The ids of `words`, `None` for each that is not in the vocabulary,
@@ -44,6 +54,7 @@ impl Vocabulary {
         let longest = words.iter().map(|word| word.len()).max().unwrap_or(0);
         let mut start = 0;
         for (id, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
             let length = end - start;
             // Most words differ in length from every word looked for.
             if length <= longest {
@@ -75,7 +86,7 @@ impl Vocabulary {
     }
 
     /// Where each word ends in [`Vocabulary::bytes`].
-    pub(crate) fn ends(&self) -> &[usize] {
+    pub(crate) fn ends(&self) -> &[u32] {
         &self.ends
     }
 

@@ -106,6 +106,36 @@ fn a_follower_seen_twice_is_counted_twice() {
 }
 
 #[test]
+fn states_with_many_followers_and_few_count_alike() {
+    // "x" is followed by forty words, some of them twice; the others by one
+    // or two: both ways of folding a state's followers into counts, at
+    // orders 1 to 3, on one thread and on several.
+    let mut words = Vec::new();
+    for round in 0..3 {
+        for index in 0..40 {
+            words.push("x".to_owned());
+            words.push(format!("w{}", (index * 7 + round) % 45));
+        }
+    }
+    let text = words.join(" ");
+    for order in 1..=3 {
+        for threads in [1, 3] {
+            let options = BuildOptions {
+                threads,
+                parallel_min_bytes: 0,
+                ..BuildOptions::default()
+            };
+            let chain = Chain::build_with(text.as_bytes(), order, options).unwrap();
+            assert_eq!(
+                chain_table(&chain),
+                reference_table(&words, order),
+                "order {order}, {threads} threads"
+            );
+        }
+    }
+}
+
+#[test]
 fn followers_are_drawn_in_proportion_to_their_counts() {
     // "x" is followed by "a" three times and by "b" once.
     let chain = Chain::build(b"x a x a x a x b", 1).unwrap();
