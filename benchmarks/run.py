@@ -118,6 +118,16 @@ print(json.dumps({"seconds": seconds, "peak_kib": peak_kib, "step_kib": step_kib
                   **learned}))
 """
 
+# Times llm's own model registration (every plugin's register_models hook),
+# in a process that has loaded the plugins already.
+REGISTER = r"""
+import sys, time, llm
+llm.get_models_with_aliases()
+started = time.perf_counter()
+llm.get_models_with_aliases()
+print(time.perf_counter() - started)
+"""
+
 GENERATE = r"""
 import sys, time, llm
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -313,6 +323,35 @@ def bench_saved(
     )
 
 
+def registration_cost(path: pathlib.Path, rounds: int) -> str:
+    """What 200 saved chains add to llm's registering of models, which it
+    does on every command: medians, in fresh processes."""
+    with tempfile.TemporaryDirectory(prefix="markov-bench-") as user_path:
+        env = {**os.environ, "LLM_USER_PATH": user_path}
+
+        def register_seconds() -> float:
+            result = subprocess.run(
+                [sys.executable, "-c", REGISTER],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            return float(result.stdout)
+
+        samples = max(rounds, 9)
+        without = statistics.median(register_seconds() for _ in range(samples))
+        folder = pathlib.Path(user_path) / "markov"
+        folder.mkdir()
+        for number in range(200):
+            (folder / f"chain-{number:03}.markov").write_bytes(b"never read")
+        with_200 = statistics.median(register_seconds() for _ in range(samples))
+    return (
+        f"registering models: {without * 1000:.2f} ms with no saved chain, "
+        f"{with_200 * 1000:.2f} ms with 200 ({(with_200 - without) * 1000:+.2f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -350,6 +389,7 @@ def main() -> None:
         f"\ngeneration: {statistics.median(speeds):,.0f} words/s "
         "(1,000,000 words through model.prompt(...).text(), median)"
     )
+    print(registration_cost(single, rounds))
     imports = [plugin_import_ms() for _ in range(rounds)]
     print(
         f"plugin import: {statistics.median(imports):.2f} ms"

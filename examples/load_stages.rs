@@ -1,5 +1,6 @@
-//! Times loading a chain file: reading it, checking its checksum, and the
-//! whole load with every check. The profile behind the saved-chain figures.
+//! Times loading a chain file (reading it, checking its checksum, the whole
+//! load with every check) and saving it again (encoding, then the atomic
+//! save). The profile behind the saved-chain figures.
 //!
 //! ```text
 //! cargo run --release --example load_stages -- FILE.markov [rounds]
@@ -8,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use llm_markov_rs::Chain;
+use llm_markov_rs::{Chain, Watch};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -55,6 +56,25 @@ fn main() -> ExitCode {
         "load (all of it)",
         time(rounds, || Chain::load(path.as_ref())),
     );
+    let Ok((chain, metadata)) = Chain::load(path.as_ref()) else {
+        eprintln!("{path} is not a chain file this version reads");
+        return ExitCode::FAILURE;
+    };
+    report(
+        "encode to memory",
+        time(rounds, || {
+            let mut out = Vec::with_capacity(bytes.len());
+            chain
+                .encode(&metadata, &mut out, Watch::none())
+                .map(|()| out)
+        }),
+    );
+    let copy = std::env::temp_dir().join("load_stages.markov");
+    report(
+        "save (with fsync, rename)",
+        time(rounds, || chain.save(&copy, &metadata, Watch::none())),
+    );
+    let _ = std::fs::remove_file(copy);
 
     ExitCode::SUCCESS
 }

@@ -637,8 +637,12 @@ fn encode(
     write_u32_slice(&mut out, &transitions.offsets[1..])?;
     write_u32_slice(&mut out, &transitions.followers)?;
     watch.check()?;
-    let counts =
-        (0..chain.state_count()).flat_map(|state| chain.followers(state).map(|(_, count)| count));
+    // Counts back from the running totals.
+    let counts = transitions.cumulative.iter().scan(0, |before, &running| {
+        let count = running - *before;
+        *before = running;
+        Some(count)
+    });
     write_u32s(&mut out, counts)?;
     let sentences = chain.sentence_marks();
     out.write_all(&sentences.ends.to_bytes())?;

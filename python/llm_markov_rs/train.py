@@ -24,8 +24,8 @@ Source: TypeAlias = str | os.PathLike[str] | BinaryIO
 #: and ``"linking"`` in transitions as the chain is built.
 ProgressCallback: TypeAlias = Callable[[str, int, int], None]
 
-#: Files are read and decoded this many bytes at a time.
-READ_CHUNK_BYTES = 1 << 20
+#: Files are read this many bytes at a time (then decoded at once).
+READ_CHUNK_BYTES = 1 << 22
 
 
 def train_chain(
@@ -137,26 +137,51 @@ def _decode(
     total: int,
 ) -> str:
     """The whole of ``file``, decoded, or a MarkovError that gives the byte
-    offset of the first undecodable byte and suggests ``--encoding``."""
-    decoder = codec.incrementaldecoder("strict")
-    pieces = []
-    offset = 0
-    while True:
-        chunk = file.read(READ_CHUNK_BYTES)
-        pending = len(decoder.getstate()[0])
-        try:
-            pieces.append(decoder.decode(chunk, final=not chunk))
-        except UnicodeDecodeError as error:
-            position = offset - pending + error.start
-            bad = error.object[error.start : error.start + 1].hex()
-            raise MarkovError(
-                f"{display} is not valid {codec.name} text: byte {position} "
-                f"(0x{bad}) cannot be decoded; give its encoding with "
-                "--encoding (encoding= in Python), for example --encoding "
-                "latin-1"
-            ) from None
-        if not chunk:
-            return "".join(pieces)
-        offset += len(chunk)
+    offset of the first undecodable byte and suggests ``--encoding``.
+
+    The bytes are read in chunks (reporting progress), into one buffer when
+    the file's size is known, then decoded in one call: several times
+    faster than decoding chunk by chunk.
+    """
+    data = _read_all(file, progress, done_before, total)
+    try:
+        return codec.decode(data, "strict")[0]
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        raise MarkovError(
+            f"{display} is not valid {codec.name} text: byte {error.start} "
+            f"(0x{bad}) cannot be decoded; give its encoding with "
+            "--encoding (encoding= in Python), for example --encoding "
+            "latin-1"
+        ) from None
+
+
+def _read_all(
+    file: BinaryIO, progress: ProgressCallback | None, done_before: int, total: int
+) -> bytes | bytearray:
+    """Every byte of ``file``, read a chunk at a time: straight into one
+    buffer when it is a regular file of known size."""
+    try:
+        size = os.fstat(file.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = 0
+    readinto: Callable[[memoryview], int] | None = getattr(file, "readinto", None)
+    buffer = bytearray(size if readinto else 0)
+    read = 0
+    if readinto is not None and buffer:
+        with memoryview(buffer) as view:
+            while read < size and (
+                count := readinto(view[read : read + READ_CHUNK_BYTES])
+            ):
+                read += count
+                if progress is not None:
+                    progress("reading", done_before + read, total)
+        del buffer[read:]
+    # A pipe, or a file that grew while it was read: the rest in chunks.
+    chunks: list[bytes | bytearray] = [buffer]
+    while chunk := file.read(READ_CHUNK_BYTES):
+        chunks.append(chunk)
+        read += len(chunk)
         if progress is not None:
-            progress("reading", done_before + offset, total)
+            progress("reading", done_before + read, total)
+    return buffer if len(chunks) == 1 else b"".join(chunks)
