@@ -376,34 +376,26 @@ fn decode_sections(
     mut sections: Sections<impl Read>,
 ) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let metadata = sections.bytes(metadata_len)?;
-    let word_ends = sections.u32s(header.vocabulary_size as usize)?;
-    let word_bytes = sections.bytes(header.vocabulary_bytes as usize)?;
-    let state_words = if header.order > 1 {
-        sections.u32s(header.state_count as usize * header.order)?
-    } else {
-        Vec::new()
-    };
-    // Read after a leading 0, so that the vector is the chain's offsets.
-    let follower_offsets = sections.u32s_after_zero(header.state_count as usize)?;
-    let followers = sections.u32s(header.distinct_transition_count as usize)?;
-    let counts = sections.u32s(header.distinct_transition_count as usize)?;
-    let sentence_ends = sections.bytes((header.vocabulary_size as usize).div_ceil(8))?;
-    let sentence_starts = sections.bytes((header.state_count as usize).div_ceil(8))?;
-    sections.finish()?;
-    let chain = decode_chain(
-        header,
-        Decoded {
-            word_ends,
-            word_bytes,
-            state_words,
-            follower_offsets,
-            followers,
-            counts,
-            sentence_ends,
-            sentence_starts,
+    let vocabulary_size = header.vocabulary_size as usize;
+    let state_count = header.state_count as usize;
+    let pairs = header.distinct_transition_count as usize;
+    // Fields are read in the order they are written here: the file's.
+    let decoded = Decoded {
+        word_ends: sections.u32s(vocabulary_size)?,
+        word_bytes: sections.bytes(header.vocabulary_bytes as usize)?,
+        state_words: if header.order > 1 {
+            sections.u32s(state_count * header.order)?
+        } else {
+            Vec::new()
         },
-    )?;
-    Ok((chain, metadata))
+        follower_offsets: sections.u32s_after_zero(state_count)?,
+        followers: sections.u32s(pairs)?,
+        counts: sections.u32s(pairs)?,
+        sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
+        sentence_starts: sections.bytes(state_count.div_ceil(8))?,
+    };
+    sections.finish()?;
+    Ok((decode_chain(header, decoded)?, metadata))
 }
 
 /// The sections of a file, read but not yet checked.
@@ -411,7 +403,8 @@ struct Decoded {
     word_ends: Vec<u32>,
     word_bytes: Vec<u8>,
     state_words: Vec<u32>,
-    /// 0, then where each state's followers end.
+    /// 0, then where each state's followers end: read after a leading 0,
+    /// so that the vector is the chain's offsets.
     follower_offsets: Vec<u32>,
     followers: Vec<u32>,
     counts: Vec<u32>,
@@ -432,23 +425,14 @@ fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, Cha
             header.word_count
         )));
     }
-    let Decoded {
-        word_ends,
-        word_bytes,
-        state_words,
-        follower_offsets,
-        followers,
-        counts,
-        sentence_ends,
-        sentence_starts,
-    } = decoded;
-    let vocabulary = decode_vocabulary(word_ends, word_bytes)?;
+    let vocabulary = decode_vocabulary(decoded.word_ends, decoded.word_bytes)?;
     let states = if order == 1 {
         if state_count != vocabulary.len() {
             return Err(invalid("at order 1 it has not one state per word".into()));
         }
         StateWords::SingleWord
     } else {
+        let state_words = decoded.state_words;
         if state_words
             .iter()
             .any(|&id| id as usize >= vocabulary.len())
@@ -459,10 +443,15 @@ fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, Cha
         }
         StateWords::Flat(state_words)
     };
-    let transitions = decode_transitions(header, follower_offsets, followers, counts)?;
+    let transitions = decode_transitions(
+        header,
+        decoded.follower_offsets,
+        decoded.followers,
+        decoded.counts,
+    )?;
     let sentences = match (
-        BitSet::from_bytes(&sentence_ends, vocabulary.len()),
-        BitSet::from_bytes(&sentence_starts, state_count),
+        BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
+        BitSet::from_bytes(&decoded.sentence_starts, state_count),
     ) {
         (Some(ends), Some(starts)) => SentenceMarks::new(ends, starts),
         _ => {

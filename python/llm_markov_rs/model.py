@@ -77,9 +77,9 @@ class AsyncMarkov(llm.AsyncModel):
         return _stream_async(lambda: Run.learn(prompt), response)
 
 
-class SavedMarkov(llm.Model):
-    """A saved chain (``llm markov train``) as a model: it continues the
-    prompt's words."""
+class _SavedChainModel:
+    """What the sync and async models of one saved chain share: the chain's
+    name, the model id made from it, and their options."""
 
     can_stream = True
     Options = SavedChainOptions
@@ -90,6 +90,11 @@ class SavedMarkov(llm.Model):
 
     def __str__(self) -> str:
         return f"Markov: {self.model_id}"
+
+
+class SavedMarkov(_SavedChainModel, llm.Model):
+    """A saved chain (``llm markov train``) as a model: it continues the
+    prompt's words."""
 
     def execute(
         self,
@@ -102,19 +107,9 @@ class SavedMarkov(llm.Model):
         return _stream(Run.continue_saved(prompt, self.chain_name), response)
 
 
-class AsyncSavedMarkov(llm.AsyncModel):
+class AsyncSavedMarkov(_SavedChainModel, llm.AsyncModel):
     """The async twin of :class:`SavedMarkov`: the same words for the same
     seed, the chain loaded on a worker thread."""
-
-    can_stream = True
-    Options = SavedChainOptions
-
-    def __init__(self, name: str) -> None:
-        self.chain_name = name
-        self.model_id = f"markov/{name}"
-
-    def __str__(self) -> str:
-        return f"Markov: {self.model_id}"
 
     def execute(
         self,
