@@ -245,15 +245,17 @@ impl Chain {
     /// # Panics
     /// If `state` is not below [`Chain::state_count`].
     pub fn followers(&self, state: u32) -> impl ExactSizeIterator<Item = (u32, u32)> + '_ {
-        let Transitions {
-            followers,
-            cumulative,
-            ..
-        } = &self.transitions;
         self.follower_range(state).map(move |index| {
-            let before = index.checked_sub(1).map_or(0, |last| cumulative[last]);
-            (followers[index], cumulative[index] - before)
+            let count = self.transitions.cumulative[index] - self.running_before(index);
+            (self.transitions.followers[index], count)
         })
+    }
+
+    /// The running total of the counts of the followers before `index`.
+    fn running_before(&self, index: usize) -> u32 {
+        index
+            .checked_sub(1)
+            .map_or(0, |last| self.transitions.cumulative[last])
     }
 
     fn follower_range(&self, state: u32) -> std::ops::Range<usize> {
@@ -301,7 +303,8 @@ impl Chain {
     pub(crate) fn random_sentence_start(&self, rng: &mut Rng) -> u32 {
         let starts = self.sentences.start_list();
         match starts.len() {
-            // Only a forged file lacks them: state 0 always starts one.
+            // Only a forged file lacks them: the text's first state always
+            // starts one.
             0 => self.random_state(rng),
             count => starts[rng.below(count as u64) as usize],
         }
@@ -311,14 +314,11 @@ impl Chain {
     /// or `None` at a dead end.
     pub(crate) fn next_state(&self, state: u32, rng: &mut Rng) -> Option<u32> {
         let range = self.follower_range(state);
-        let cumulative = &self.transitions.cumulative;
-        let before = range
-            .start
-            .checked_sub(1)
-            .map_or(0, |last| cumulative[last]);
-        let &after = cumulative[range.clone()].last()?;
+        let cumulative = &self.transitions.cumulative[range.clone()];
+        let before = self.running_before(range.start);
+        let &after = cumulative.last()?;
         let draw = before + rng.below(u64::from(after - before)) as u32;
-        let pick = cumulative[range.clone()].partition_point(|&running| running <= draw);
+        let pick = cumulative.partition_point(|&running| running <= draw);
         Some(self.transitions.followers[range.start + pick])
     }
 

@@ -80,12 +80,42 @@ pub struct ChainFileHeader {
     pub distinct_transition_count: u32,
     /// The writer's metadata, as it gave it.
     pub metadata: Vec<u8>,
-    vocabulary_bytes: u64,
 }
 
 impl ChainFileHeader {
-    /// The exact size of the whole file, as the header describes it, but
-    /// for its metadata.
+    /// Reads the header and metadata of the chain file at `path`, and
+    /// nothing more: enough to list saved chains without loading them. The
+    /// rest of the file is not checked.
+    pub fn read(path: &Path) -> Result<ChainFileHeader, ChainFileError> {
+        let (mut file, _, fixed) = open_chain_file(path)?;
+        let mut metadata = vec![0u8; fixed.metadata_len];
+        if read_up_to(&mut file, &mut metadata)? < fixed.metadata_len {
+            return Err(ChainFileError::Truncated);
+        }
+        Ok(ChainFileHeader {
+            order: fixed.order,
+            word_count: fixed.word_count,
+            vocabulary_size: fixed.vocabulary_size,
+            state_count: fixed.state_count,
+            distinct_transition_count: fixed.distinct_transition_count,
+            metadata,
+        })
+    }
+}
+
+/// The fixed fields at the start of every chain file, before its metadata.
+struct FixedHeader {
+    order: usize,
+    word_count: u64,
+    vocabulary_size: u32,
+    vocabulary_bytes: u64,
+    state_count: u32,
+    distinct_transition_count: u32,
+    metadata_len: usize,
+}
+
+impl FixedHeader {
+    /// The exact size of the whole file, as the header describes it.
     fn file_size(&self) -> u128 {
         let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
         let state_words = if self.order > 1 {
@@ -97,30 +127,37 @@ impl ChainFileHeader {
             4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
-        HEADER_LEN as u128 + words + state_words + transitions + sentence_marks + 4
+        HEADER_LEN as u128
+            + self.metadata_len as u128
+            + words
+            + state_words
+            + transitions
+            + sentence_marks
+            + 4
+    }
+
+    /// Fails unless a file of `actual` bytes is exactly the size the
+    /// header promises.
+    fn check_size(&self, actual: u64) -> Result<(), ChainFileError> {
+        let expected = self.file_size();
+        match u128::from(actual) {
+            actual if actual < expected => Err(ChainFileError::Truncated),
+            actual if actual > expected => Err(ChainFileError::TrailingBytes {
+                extra: actual - expected,
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
-impl ChainFileHeader {
-    /// Reads the header and metadata of the chain file at `path`, and
-    /// nothing more: enough to list saved chains without loading them. The
-    /// rest of the file is not checked.
-    pub fn read(path: &Path) -> Result<ChainFileHeader, ChainFileError> {
-        read_header(path)
-    }
-}
-
-fn read_header(path: &Path) -> Result<ChainFileHeader, ChainFileError> {
+/// Opens the chain file at `path` and reads its fixed header: the file,
+/// positioned after it, the header's bytes, and what they say.
+fn open_chain_file(path: &Path) -> Result<(File, [u8; HEADER_LEN], FixedHeader), ChainFileError> {
     let mut file = File::open(path)?;
-    let mut fixed = [0u8; HEADER_LEN];
-    let read = read_up_to(&mut file, &mut fixed)?;
-    let (header, metadata_len) = parse_fixed_header(&fixed[..read])?;
-    let mut metadata = vec![0u8; metadata_len];
-    let read = read_up_to(&mut file, &mut metadata)?;
-    if read < metadata_len {
-        return Err(ChainFileError::Truncated);
-    }
-    Ok(ChainFileHeader { metadata, ..header })
+    let mut bytes = [0u8; HEADER_LEN];
+    let read = read_up_to(&mut file, &mut bytes)?;
+    let fixed = parse_fixed_header(&bytes[..read])?;
+    Ok((file, bytes, fixed))
 }
 
 /// Reads into `buffer` until it is full or the file ends; returns how many
@@ -138,13 +175,11 @@ fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// The fixed fields, with the metadata still to be read, and its length.
-fn parse_fixed_header(bytes: &[u8]) -> Result<(ChainFileHeader, usize), ChainFileError> {
+/// The fixed fields of a header, from its first bytes (all of them, unless
+/// the file is shorter).
+fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileError> {
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(ChainFileError::NotAChainFile);
-    }
-    if bytes.len() < 12 {
-        return Err(ChainFileError::Truncated);
     }
     let mut fields = Fields::new(&bytes[MAGIC.len()..]);
     let version = fields.u32()?;
@@ -154,36 +189,28 @@ fn parse_fixed_header(bytes: &[u8]) -> Result<(ChainFileHeader, usize), ChainFil
     if version < FORMAT_VERSION {
         return Err(ChainFileError::OlderFormat { version });
     }
-    if bytes.len() < HEADER_LEN {
-        return Err(ChainFileError::Truncated);
-    }
-    let order = fields.u32()? as usize;
-    let word_count = fields.u64()?;
-    let vocabulary_size = fields.u32()?;
-    let vocabulary_bytes = fields.u64()?;
-    let state_count = fields.u32()?;
-    let distinct_transition_count = fields.u32()?;
-    let metadata_len = fields.u32()? as usize;
-    if !(1..=MAX_ORDER).contains(&order) {
-        return Err(invalid(format!(
-            "its order is {order}, not 1 to {MAX_ORDER}"
-        )));
-    }
-    if metadata_len > MAX_METADATA_BYTES {
-        return Err(invalid(format!(
-            "it claims {metadata_len} bytes of metadata, more than {MAX_METADATA_BYTES}"
-        )));
-    }
-    let header = ChainFileHeader {
-        order,
-        word_count,
-        vocabulary_size,
-        state_count,
-        distinct_transition_count,
-        metadata: Vec::new(),
-        vocabulary_bytes,
+    let fixed = FixedHeader {
+        order: fields.u32()? as usize,
+        word_count: fields.u64()?,
+        vocabulary_size: fields.u32()?,
+        vocabulary_bytes: fields.u64()?,
+        state_count: fields.u32()?,
+        distinct_transition_count: fields.u32()?,
+        metadata_len: fields.u32()? as usize,
     };
-    Ok((header, metadata_len))
+    if !(1..=MAX_ORDER).contains(&fixed.order) {
+        return Err(invalid(format!(
+            "its order is {}, not 1 to {MAX_ORDER}",
+            fixed.order
+        )));
+    }
+    if fixed.metadata_len > MAX_METADATA_BYTES {
+        return Err(invalid(format!(
+            "it claims {} bytes of metadata, more than {MAX_METADATA_BYTES}",
+            fixed.metadata_len
+        )));
+    }
+    Ok(fixed)
 }
 
 fn invalid(what: String) -> ChainFileError {
@@ -227,27 +254,20 @@ impl Chain {
     /// in the crate's `chain_file` module), and nothing is allocated for the
     /// contents until the file's size is the one its header promises.
     pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
-        let mut file = File::open(path)?;
-        let mut fixed = [0u8; HEADER_LEN];
-        let read = read_up_to(&mut file, &mut fixed)?;
-        let (header, metadata_len) = parse_fixed_header(&fixed[..read])?;
-        check_size(&header, metadata_len, file.metadata()?.len())?;
+        let (file, bytes, fixed) = open_chain_file(path)?;
+        fixed.check_size(file.metadata()?.len())?;
         // The size is the file's own: each section is read straight into
         // the vector it becomes, with no copy of the whole file.
-        decode_sections(&header, metadata_len, Sections::after(&fixed, file))
+        decode_sections(&fixed, Sections::after(&bytes, file))
     }
 
     /// The chain and metadata held by `bytes`, the whole of a chain file,
     /// checked as [`Chain::load`] checks a file.
     pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
-        let fixed = &bytes[..bytes.len().min(HEADER_LEN)];
-        let (header, metadata_len) = parse_fixed_header(fixed)?;
-        check_size(&header, metadata_len, bytes.len() as u64)?;
-        decode_sections(
-            &header,
-            metadata_len,
-            Sections::after(fixed, &bytes[HEADER_LEN..]),
-        )
+        let (header, body) = bytes.split_at(bytes.len().min(HEADER_LEN));
+        let fixed = parse_fixed_header(header)?;
+        fixed.check_size(bytes.len() as u64)?;
+        decode_sections(&fixed, Sections::after(header, body))
     }
 
     /// Saves the chain with `metadata` (at most [`MAX_METADATA_BYTES`],
@@ -277,23 +297,6 @@ impl Chain {
         watch: Watch,
     ) -> Result<(), ChainFileError> {
         encode(self, metadata, out, watch)
-    }
-}
-
-/// Fails unless a file of `actual` bytes is exactly the size `header`
-/// promises.
-fn check_size(
-    header: &ChainFileHeader,
-    metadata_len: usize,
-    actual: u64,
-) -> Result<(), ChainFileError> {
-    let expected = header.file_size() + metadata_len as u128;
-    match u128::from(actual) {
-        actual if actual < expected => Err(ChainFileError::Truncated),
-        actual if actual > expected => Err(ChainFileError::TrailingBytes {
-            extra: actual - expected,
-        }),
-        _ => Ok(()),
     }
 }
 
@@ -371,11 +374,10 @@ impl<R: Read> Sections<R> {
 
 /// Every section, its checksum, then its contents, checked.
 fn decode_sections(
-    header: &ChainFileHeader,
-    metadata_len: usize,
+    header: &FixedHeader,
     mut sections: Sections<impl Read>,
 ) -> Result<(Chain, Vec<u8>), ChainFileError> {
-    let metadata = sections.bytes(metadata_len)?;
+    let metadata = sections.bytes(header.metadata_len)?;
     let vocabulary_size = header.vocabulary_size as usize;
     let state_count = header.state_count as usize;
     let pairs = header.distinct_transition_count as usize;
@@ -413,7 +415,7 @@ struct Decoded {
 }
 
 /// The chain the sections hold, checked.
-fn decode_chain(header: &ChainFileHeader, decoded: Decoded) -> Result<Chain, ChainFileError> {
+fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFileError> {
     let order = header.order;
     let state_count = header.state_count as usize;
     if header.vocabulary_size == 0 || state_count == 0 {
@@ -492,7 +494,7 @@ fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, Chain
 }
 
 fn decode_transitions(
-    header: &ChainFileHeader,
+    header: &FixedHeader,
     offsets: Vec<u32>,
     followers: Vec<u32>,
     mut cumulative: Vec<u32>,

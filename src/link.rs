@@ -69,7 +69,7 @@ pub(crate) fn link_corpus(
     } else {
         StateWords::Flat(std::mem::take(&mut states.words))
     };
-    let transitions = states.link(counted.take(), options, false)?.transitions;
+    let transitions = states.transitions(counted.take(), options)?;
     Ok(Chain::from_parts(
         order,
         word_count,
@@ -124,14 +124,13 @@ impl StateSequence {
         })
     }
 
-    /// Links the sequence into its transitions.
-    fn link(
+    /// The sequence's transitions: the chain's, at its order.
+    fn transitions(
         self,
         counts: Option<Vec<Vec<u32>>>,
         options: BuildOptions,
-        numbered: bool,
-    ) -> Result<LinkedSequence, ChainError> {
-        link_sequence(self.segments, self.count, counts, options, numbered)
+    ) -> Result<Transitions, ChainError> {
+        Ok(link_sequence(self.segments, self.count, counts, options, false)?.transitions)
     }
 }
 
@@ -155,14 +154,12 @@ fn link_sequence(
         Some(counts) => counts_from_occurrences(&shares, counts),
         None => count_pairs(count, &shares, watch)?,
     };
-    let mut slots: Vec<Vec<u32>> = if numbered {
-        shares
-            .iter()
-            .map(|share| vec![0; share.pair_count()])
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // Where each pair lands, when the pairs are to be numbered: one vector
+    // per share, empty otherwise.
+    let mut slots: Vec<Vec<u32>> = shares
+        .iter()
+        .map(|share| vec![0; if numbered { share.pair_count() } else { 0 }])
+        .collect();
     let linked = link(count, &shares, pair_counts, &mut slots, watch)?;
     drop(shares);
     drop(segments);
@@ -301,19 +298,11 @@ fn count_pairs(
     shares: &[LinkShare<'_>],
     watch: Watch,
 ) -> Result<Vec<Vec<u32>>, ChainError> {
-    // Made here, not on the worker threads, so that their memory returns
-    // to this thread's allocator: each thread's own would keep its share.
-    let counts: Vec<Vec<u32>> = shares
-        .iter()
-        .map(|_| vec![0u32; state_count as usize])
-        .collect();
-    on_threads(
-        shares.iter().zip(counts).collect(),
-        |(share, mut counts)| {
-            share.for_each_pair(watch, |state, _| counts[state as usize] += 1)?;
-            Ok(counts)
-        },
-    )
+    on_threads(shares.to_vec(), |share| {
+        let mut counts = vec![0u32; state_count as usize];
+        share.for_each_pair(watch, |state, _| counts[state as usize] += 1)?;
+        Ok(counts)
+    })
 }
 
 /// Every state's followers side by side, with repetition, in the order they
@@ -329,8 +318,8 @@ struct Linked {
 /// second follows the first. `pair_counts[k][s]` is how many pairs of share
 /// `k` start at state `s`; from those, every state's followers get their
 /// place side by side in one flat vector, in the order they appear in the
-/// text. When `slots` has a vector per share, each pair's place is written
-/// there, in the share's order.
+/// text. `slots` has a vector per share: unless it is empty, each of the
+/// share's pairs writes its place there, in order.
 ///
 /// Each share is filled on a thread of its own. The counts give every share
 /// its own slots in each state's followers, after those of the shares before
@@ -359,16 +348,15 @@ fn link(
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
-    let mut placed: Vec<Option<&mut Vec<u32>>> = slots.iter_mut().map(Some).collect();
-    placed.resize_with(shares.len(), || None);
     on_threads(
-        shares.iter().zip(pair_counts).zip(placed).collect(),
-        |((share, mut free), mut placed)| {
+        shares.iter().zip(pair_counts).zip(slots).collect(),
+        |((share, mut free), placed)| {
+            let numbered = !placed.is_empty();
             let mut pair = 0;
             share.for_each_pair(watch, |state, next| {
                 let slot = &mut free[state as usize];
                 followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
-                if let Some(placed) = placed.as_deref_mut() {
+                if numbered {
                     placed[pair] = *slot;
                     pair += 1;
                 }

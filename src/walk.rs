@@ -134,8 +134,40 @@ impl<'chain> Walk<'chain> {
         self.sampler.start_sentences();
         Sentences {
             walk: self,
-            left: count,
+            count: SentenceCount::new(count as u64),
         }
+    }
+}
+
+/// How many sentences a walk is to write, and has written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SentenceCount {
+    wanted: u64,
+    written: u64,
+}
+
+impl SentenceCount {
+    /// A walk of `wanted` sentences, none written yet.
+    pub(crate) fn new(wanted: u64) -> Self {
+        SentenceCount { wanted, written: 0 }
+    }
+
+    /// Counts word `id`, just written; whether it ended the last sentence.
+    pub(crate) fn wrote(&mut self, chain: &Chain, id: u32) -> bool {
+        if chain.ends_sentence(id) {
+            self.written += 1;
+        }
+        self.is_done()
+    }
+
+    /// Whether every sentence wanted has been written.
+    pub(crate) fn is_done(self) -> bool {
+        self.written >= self.wanted
+    }
+
+    /// How many sentences have been written.
+    pub(crate) fn written(self) -> u64 {
+        self.written
     }
 }
 
@@ -143,21 +175,27 @@ impl<'chain> Walk<'chain> {
 #[derive(Clone, Debug)]
 pub struct Sentences<'chain> {
     walk: Walk<'chain>,
-    left: usize,
+    count: SentenceCount,
+}
+
+impl Sentences<'_> {
+    /// How many sentences the walk has ended so far: fewer than asked for
+    /// when it was cut short (with `take`, say).
+    pub fn written(&self) -> u64 {
+        self.count.written()
+    }
 }
 
 impl<'chain> Iterator for Sentences<'chain> {
     type Item = &'chain [u8];
 
     fn next(&mut self) -> Option<&'chain [u8]> {
-        if self.left == 0 {
+        if self.count.is_done() {
             return None;
         }
         let chain = self.walk.chain;
         let id = self.walk.sampler.next_word(chain);
-        if chain.ends_sentence(id) {
-            self.left -= 1;
-        }
+        self.count.wrote(chain, id);
         Some(chain.vocabulary().word(id))
     }
 }

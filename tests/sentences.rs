@@ -68,6 +68,9 @@ fn the_starts_are_the_text_start_and_the_words_after_each_end() {
 fn a_text_without_a_sentence_end_walks_to_the_cap() {
     let chain = Chain::build(b"no punctuation here at all", 1).unwrap();
     assert_eq!(sentence_walk(&chain, 1, 3, 40).len(), 40);
+    let mut walk = chain.walk(1).sentences(3);
+    assert_eq!(walk.by_ref().take(40).count(), 40);
+    assert_eq!(walk.written(), 0);
     // The one sentence start is the text's first word.
     assert_eq!(sentence_walk(&chain, 1, 3, 1), ["no"]);
 }

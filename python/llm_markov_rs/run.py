@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from llm_markov_rs.native import load_native
@@ -48,17 +48,15 @@ class Run:
 
     chain: Chain
     walk: Walk
+    options: WalkOptions
+    #: The seed the walk uses: the option's, or one drawn for this run.
     seed: int
-    length: int
-    sentences: int | None
-    delay: float
     ignored_system_prompt: bool
     #: Words the model read: the training text's, or the prompt's.
     input_words: int
-    #: What else the log says of where the chain came from.
-    source: dict[str, Any] = field(default_factory=dict)
-    #: Whether to log the chain's table (a chain learned from the prompt).
-    log_transitions: bool = False
+    #: The saved chain's name; None for a chain learned from the prompt,
+    #: whose table the log shows.
+    chain_name: str | None
 
     @classmethod
     def learn(cls, prompt: llm.Prompt) -> Run:
@@ -66,45 +64,37 @@ class Run:
         a walk, from the ``start`` words if given."""
         options = cast("MarkovOptions", prompt.options)
         chain = load_native().Chain(training_text(prompt), options.order)
-        return cls._walk(
-            chain, prompt, options, options.start, chain.word_count, {}, True
-        )
+        return cls.begin(chain, prompt, options.start, chain.word_count, None)
 
     @classmethod
     def continue_saved(cls, prompt: llm.Prompt, name: str) -> Run:
         """Load the saved chain ``name`` and start a walk that continues this
         turn's words."""
-        options = cast("WalkOptions", prompt.options)
         chain = load_chain(name)
         words = turn_text(prompt)
-        return cls._walk(
-            chain, prompt, options, words, len(words.split()), {"chain": name}, False
-        )
+        return cls.begin(chain, prompt, words, len(words.split()), name)
 
     @classmethod
-    def _walk(
+    def begin(
         cls,
         chain: Chain,
         prompt: llm.Prompt,
-        options: WalkOptions,
         start: str | None,
         input_words: int,
-        source: dict[str, Any],
-        log_transitions: bool,
+        chain_name: str | None,
     ) -> Run:
+        """A walk through ``chain`` as the prompt's options say, continuing
+        ``start`` when there is one."""
+        options = cast("WalkOptions", prompt.options)
         seed = random_seed() if options.seed is None else options.seed
-        length = options.word_cap
         return cls(
             chain=chain,
-            walk=chain.walk(length, seed, start, options.sentences),
+            walk=chain.walk(options.word_cap, seed, start, options.sentences),
+            options=options,
             seed=seed,
-            length=length,
-            sentences=options.sentences,
-            delay=options.delay,
             ignored_system_prompt=bool(prompt.system),
             input_words=input_words,
-            source=source,
-            log_transitions=log_transitions,
+            chain_name=chain_name,
         )
 
     def pieces(self) -> Iterator[tuple[float, str]]:
@@ -113,9 +103,10 @@ class Run:
         With a delay, one word a piece, the delay before every word but the
         first; without one, chunks of growing size and no waiting.
         """
-        if self.delay > 0:
+        delay = self.options.delay
+        if delay > 0:
             for index, word in enumerate(self.walk):
-                yield (self.delay, " " + word) if index else (0.0, word)
+                yield (delay, " " + word) if index else (0.0, word)
             return
         size = FIRST_CHUNK_WORDS
         while chunk := self.walk.next_text(size):
@@ -127,7 +118,7 @@ class Run:
         chain = self.chain
         continued = self.walk.continued_from
         log: dict[str, Any] = {
-            **self.source,
+            **({"chain": self.chain_name} if self.chain_name else {}),
             "seed": self.seed,
             "order": chain.order,
             "start": {"continued_from": continued} if continued else "random",
@@ -136,16 +127,17 @@ class Run:
             "states": chain.state_count,
             "transition_count": chain.transition_count,
         }
-        if self.sentences is not None:
+        sentences = self.options.sentences
+        if sentences is not None:
             written = self.walk.sentences_written or 0
-            log["sentences"] = self.sentences
+            log["sentences"] = sentences
             log["sentences_written"] = written
-            if written < self.sentences and self.walk.remaining == 0:
+            if written < sentences and self.walk.remaining == 0:
                 log["sentences_note"] = (
-                    f"stopped at the cap of {self.length} words after {written} "
-                    f"of {self.sentences} sentences; raise length for more"
+                    f"stopped at the cap of {self.options.word_cap} words after "
+                    f"{written} of {sentences} sentences; raise length for more"
                 )
-        if self.log_transitions:
+        if self.chain_name is None:
             log["transitions_limit"] = TRANSITIONS_LOG_LIMIT
             log["transitions"] = self._loggable_transitions()
         if self.ignored_system_prompt:

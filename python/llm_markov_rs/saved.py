@@ -59,13 +59,12 @@ def saved_names() -> list[str]:
     except FileNotFoundError:
         return []
     with entries:
-        names = [
-            entry.name[: -len(SUFFIX)]
+        stems = [
+            entry.name.removesuffix(SUFFIX)
             for entry in entries
             if entry.name.endswith(SUFFIX)
-            and NAME_PATTERN.fullmatch(entry.name[: -len(SUFFIX)])
         ]
-    return sorted(names)
+    return sorted(stem for stem in stems if NAME_PATTERN.fullmatch(stem))
 
 
 def missing_chain(name: str) -> MarkovError:
@@ -110,9 +109,8 @@ def load_chain(name: str) -> Chain:
     try:
         chain: Chain
         chain, _metadata = load_native().Chain.load(str(path))
-    except FileNotFoundError:
-        raise missing_chain(name) from None
-    except (MarkovError, OSError) as error:
+    except MarkovError as error:
+        # Every failure to read or check the file, gone or not.
         raise unreadable_chain(name, path, str(error)) from error
     with _loaded_lock:
         _loaded[path] = (key, chain)

@@ -107,9 +107,10 @@ def read_sources(
                 reason = error.strerror or str(error)
                 raise MarkovError(f"cannot read {display}: {reason}") from None
         else:
-            display = getattr(source, "name", None) or "<stdin>"
-            if not isinstance(display, str) or display == "<stdin>":
-                display = "<stdin>"
+            # A file object's name; sys.stdin.buffer's is "<stdin>", and an
+            # open file descriptor's a number.
+            name = getattr(source, "name", None)
+            display = name if isinstance(name, str) else "<stdin>"
             text = _decode(source, display, codec, progress, done, total)
         done += size or 0
         texts.append(text)

@@ -8,7 +8,7 @@ use pyo3::types::{PyList, PyString};
 
 use super::chain::PyChain;
 use super::text::text_from_utf8;
-use crate::walk::Sampler;
+use crate::walk::{Sampler, SentenceCount};
 use crate::Chain;
 
 /// The most words one `Walk.next_text` call returns: a bound on the memory
@@ -25,13 +25,6 @@ struct WalkState {
     sentences: Option<SentenceCount>,
 }
 
-/// A walk in sentences: how many it is to write, and has written.
-#[derive(Clone, Copy)]
-struct SentenceCount {
-    wanted: u64,
-    written: u64,
-}
-
 impl WalkState {
     /// The id of the next word; a walk in sentences ends (nothing remains)
     /// right after the word that ends its last sentence.
@@ -40,11 +33,8 @@ impl WalkState {
         self.written += 1;
         let id = self.sampler.next_word(chain);
         if let Some(count) = &mut self.sentences {
-            if chain.ends_sentence(id) {
-                count.written += 1;
-                if count.written == count.wanted {
-                    self.remaining = 0;
-                }
+            if count.wrote(chain, id) {
+                self.remaining = 0;
             }
         }
         id
@@ -106,7 +96,7 @@ impl PyWalk {
                 sampler,
                 remaining: length,
                 written: 0,
-                sentences: sentences.map(|wanted| SentenceCount { wanted, written: 0 }),
+                sentences: sentences.map(SentenceCount::new),
             }),
             continued_from,
         }
@@ -161,7 +151,7 @@ impl PyWalk {
 
     #[getter]
     fn sentences_written(&self) -> Option<u64> {
-        self.lock().sentences.map(|count| count.written)
+        self.lock().sentences.map(SentenceCount::written)
     }
 
     #[getter]
