@@ -136,3 +136,19 @@ def test_a_good_file_copied_elsewhere_still_works(llm_cli, saved):
     result = llm_cli("-m", "markov/copy", "-o", "length", "5", "the")
     assert result.exit_code == 0, result.output
     assert set(result.output.split()) <= set(PROMPT.split())
+
+
+def test_a_header_reads_any_metadata_that_loading_the_file_reads(llm_cli, user_path):
+    # Metadata is a Python string, lone surrogates and all: reading the
+    # header alone (llm markov list) must accept what loading accepts.
+    from llm_markov_rs._markov import Chain, read_chain_header
+
+    folder = user_path / "markov"
+    folder.mkdir()
+    path = folder / "odd.markov"
+    Chain(PROMPT).save(str(path), '{"trained_from": ["caf\udcff.txt"]}')
+    _, loaded = Chain.load(str(path))
+    assert read_chain_header(str(path))["metadata"] == loaded
+    (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
+    assert entry["name"] == "odd"
+    assert "error" not in entry

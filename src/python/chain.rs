@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use super::steps::{run_unwatched, run_watched, user_error, Progress};
-use super::text::{is_python_text, starts_a_character, text_from_utf8, Utf8Text};
+use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
 use crate::{BuildOptions, Chain, Corpus, Words};
 
@@ -93,11 +93,7 @@ impl PyChain {
                 "it holds words that are not text; train it again",
             ));
         }
-        if !is_python_text(&metadata) {
-            return Err(user_error("its metadata is not UTF-8 text; train it again"));
-        }
-        let metadata = text_from_utf8(py, &metadata)?;
-        Ok((PyChain { chain }, metadata))
+        Ok((PyChain { chain }, metadata_text(py, &metadata)?))
     }
 
     fn save(&self, py: Python<'_>, path: PathBuf, metadata: &Bound<'_, PyString>) -> PyResult<()> {

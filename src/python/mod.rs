@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::{ChainFileHeader, FORMAT_VERSION, MAX_ORDER};
-use steps::{run_unwatched, user_error};
-use text::text_from_utf8;
+use steps::run_unwatched;
+use text::metadata_text;
 
 mod public_errors {
     // The macro declares a `pub` type; it is only used in this crate.
@@ -31,8 +31,6 @@ fn read_chain_header<'py>(
     path: std::path::PathBuf,
 ) -> PyResult<Bound<'py, PyDict>> {
     let header = run_unwatched(py, || ChainFileHeader::read(&path))?;
-    let metadata = std::str::from_utf8(&header.metadata)
-        .map_err(|_| user_error("its metadata is not UTF-8 text; train it again"))?;
     let fields = PyDict::new(py);
     fields.set_item("order", header.order)?;
     fields.set_item("word_count", header.word_count)?;
@@ -42,7 +40,7 @@ fn read_chain_header<'py>(
         "distinct_transition_count",
         header.distinct_transition_count,
     )?;
-    fields.set_item("metadata", text_from_utf8(py, metadata.as_bytes())?)?;
+    fields.set_item("metadata", metadata_text(py, &header.metadata)?)?;
     Ok(fields)
 }
 

@@ -66,3 +66,18 @@ pub(crate) fn is_python_text(mut bytes: &[u8]) -> bool {
 pub(crate) fn starts_a_character(byte: u8) -> bool {
     !(0x80..=0xBF).contains(&byte)
 }
+
+/// A chain file's metadata as a Python string, or an error for metadata
+/// that no Python string saved: the same for a header read alone as for a
+/// whole file loaded.
+pub(crate) fn metadata_text<'py>(
+    py: Python<'py>,
+    metadata: &[u8],
+) -> PyResult<Bound<'py, PyString>> {
+    if !is_python_text(metadata) {
+        return Err(super::steps::user_error(
+            "its metadata is not UTF-8 text; train it again",
+        ));
+    }
+    text_from_utf8(py, metadata)
+}
