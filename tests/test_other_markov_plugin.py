@@ -101,3 +101,15 @@ def test_an_extension_that_cannot_load_names_the_other_plugin(other_plugin, user
     assert "native extension could not be loaded" in result.stderr
     assert "llm-markov 0.1" in result.stderr
     assert "llm uninstall llm-markov -y" in result.stderr
+
+
+def test_the_markov_commands_warn_about_the_other_plugin(other_plugin, user_path):
+    env = {**other_plugin, "LLM_USER_PATH": str(user_path)}
+    result = run_llm(env, "markov", "path")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(user_path / "markov")
+    assert result.stderr.startswith("Warning: llm-markov 0.1")
+    assert "llm uninstall llm-markov -y" in result.stderr
+    # Without the other plugin, no warning.
+    alone = run_llm({**os.environ, "LLM_USER_PATH": str(user_path)}, "markov", "path")
+    assert alone.stderr == ""

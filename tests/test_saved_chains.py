@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import llm
 import pytest
@@ -180,6 +181,21 @@ def test_a_seed_replays_word_for_word_across_processes(llm_cli, book, user_path)
     assert model.prompt("Holmes", length=40, seed=11).text() == first
 
 
+def test_a_saved_model_takes_delay_and_length_as_markov_does(llm_cli, book):
+    train(llm_cli, "book", str(book))
+    response = llm.get_model("markov/book").prompt("the", length=5, delay=0.01, seed=2)
+    chunks = list(response)
+    assert len(chunks) == 5
+    assert all(chunk.startswith(" ") for chunk in chunks[1:])
+    started = time.monotonic()
+    result = llm_cli(
+        "-m", "markov/book", "-o", "length", "4", "-o", "delay", "0.15", "the"
+    )
+    assert result.exit_code == 0, result.output
+    assert len(result.output.split()) == 4
+    assert time.monotonic() - started >= 0.45
+
+
 def test_giving_order_to_a_saved_model_is_a_clear_error(llm_cli, book):
     train(llm_cli, "book", str(book))
     result = llm_cli("-m", "markov/book", "-o", "order", "2", "Holmes")
@@ -205,7 +221,7 @@ def test_the_base_model_continues_start_words(llm_cli, book, sherlock):
     assert_walk(["had", "seen", *output], sherlock, order=2)
 
 
-def test_each_conversation_turn_continues_its_own_words(llm_cli, tmp_path):
+def test_each_conversation_turn_continues_its_own_words(llm_cli, last_log, tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("red green blue red green yellow", encoding="utf-8")
     train(llm_cli, "colours", str(text))
@@ -215,6 +231,11 @@ def test_each_conversation_turn_continues_its_own_words(llm_cli, tmp_path):
     second = conversation.prompt("yellow red", length=2, seed=1)
     assert second.text().split()[0] == "green"
     assert second.response_json["start"] == {"continued_from": ["red"]}
+    assert llm_cli("-m", "markov/colours", "-o", "length", "2", "blue").exit_code == 0
+    continued = llm_cli("-c", "-o", "length", "2", "-o", "seed", "1", "yellow red")
+    assert continued.exit_code == 0, continued.output
+    assert continued.output.split()[0] == "green"
+    assert last_log()["response_json"]["start"] == {"continued_from": ["red"]}
     chat = llm_cli(
         "chat", "-m", "markov/colours", "-o", "length", "2", input="green\nquit\n"
     )
@@ -273,6 +294,9 @@ def test_bad_text_names_the_file_and_byte_and_suggests_an_encoding(llm_cli, tmp_
     train(llm_cli, "menu", str(latin), "--encoding", "latin-1")
     output = llm.get_model("markov/menu").prompt("caf\u00e9", length=3, seed=1).text()
     assert set(output.split()) <= {"caf\u00e9", "cr\u00e8me", "br\u00fbl\u00e9e"}
+    piped = llm_cli("markov", "train", "piped", input=latin.read_bytes())
+    assert piped.exit_code == 1
+    assert piped.output.startswith("Error: <stdin> is not valid utf-8 text: byte 3")
     unknown = llm_cli("markov", "train", "x", str(latin), "--encoding", "klingon")
     assert unknown.exit_code == 1
     assert "'klingon' is not an encoding" in unknown.output
