@@ -41,14 +41,17 @@ impl Corpus {
         Corpus::merge(pieces, watch)
     }
 
-    /// Joins parts interned on their own into one corpus: the first part's
-    /// interner takes in the words of the others, and their ids are
-    /// renumbered to match.
+    /// Joins parts interned on their own into one corpus. The first part's
+    /// words keep their ids. Each later part's words are looked up, on
+    /// every thread, in the interners of the parts before it, which no
+    /// longer change; those no earlier part has are numbered next, in order
+    /// of first appearance, and the part is renumbered to match.
     fn merge(pieces: Vec<InternedPart<'_>>, watch: Watch) -> Result<Corpus, ChainError> {
         let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if word_count > MAX_WORDS {
             return Err(ChainError::TooManyWords);
         }
+        let threads = pieces.len();
         let mut pieces = pieces.into_iter();
         let Some(first) = pieces.next() else {
             return Ok(Corpus {
@@ -57,38 +60,52 @@ impl Corpus {
                 counts: Vec::new(),
             });
         };
-        let mut interner = first.interner;
-        let mut segments = vec![first.ids];
-        let mut segment_counts = vec![first.counts];
-        for mut piece in pieces {
+        let InternedPart {
+            interner: mut first_interner,
+            ids,
+            counts,
+        } = first;
+        let mut vocabulary = first_interner.take_vocabulary()?;
+        let mut segments = vec![ids];
+        let mut segment_counts = vec![counts];
+        // Each later part is looked up in the first part's interner, then
+        // in those of the parts between, whose words it maps to ids.
+        let mut searched = vec![(first_interner, Vec::new())];
+        for piece in pieces {
             watch.check()?;
-            let global_ids: Vec<u32> = piece
-                .interner
-                .words()
-                .iter()
-                .map(|&word| interner.intern(word))
-                .collect();
-            for id in &mut piece.ids {
-                *id = global_ids[*id as usize];
+            let InternedPart {
+                mut interner,
+                mut ids,
+                counts,
+            } = piece;
+            let piece_vocabulary = interner.take_vocabulary()?;
+            let found = find_in_parallel(&searched, &piece_vocabulary, threads)?;
+            let mut global_ids = Vec::with_capacity(found.len());
+            for (local, found) in found.into_iter().enumerate() {
+                let id = match found {
+                    Some(id) => id,
+                    None => {
+                        let word = piece_vocabulary.word(local as u32);
+                        if vocabulary.bytes().len() + word.len() > MAX_VOCABULARY_BYTES {
+                            return Err(ChainError::VocabularyTooLarge);
+                        }
+                        vocabulary.push(word)
+                    }
+                };
+                global_ids.push(id);
             }
-            segments.push(piece.ids);
-            let mut counts = vec![0; interner.words().len()];
-            for (&id, count) in global_ids.iter().zip(piece.counts) {
-                counts[id as usize] = count;
+            renumber_in_parallel(&mut ids, &global_ids, threads)?;
+            segments.push(ids);
+            let mut global_counts = vec![0; vocabulary.len()];
+            for (&id, count) in global_ids.iter().zip(counts) {
+                global_counts[id as usize] = count;
             }
-            segment_counts.push(counts);
+            segment_counts.push(global_counts);
+            searched.push((interner, global_ids));
         }
         // Every segment's counts cover the whole vocabulary.
         for counts in &mut segment_counts {
-            counts.resize(interner.words().len(), 0);
-        }
-        let bytes: usize = interner.words().iter().map(|word| word.len()).sum();
-        if bytes > MAX_VOCABULARY_BYTES {
-            return Err(ChainError::VocabularyTooLarge);
-        }
-        let mut vocabulary = Vocabulary::default();
-        for word in interner.words() {
-            vocabulary.push(word);
+            counts.resize(vocabulary.len(), 0);
         }
         vocabulary.shrink_to_fit();
         Ok(Corpus {
@@ -102,6 +119,45 @@ impl Corpus {
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
     }
+}
+
+/// The id that each word of `vocabulary` already has, if any, looked up
+/// on `threads` threads: its id in the first of `searched`, or, failing
+/// that, what its id in another of `searched` was renumbered to.
+fn find_in_parallel(
+    searched: &[(Interner<'_>, Vec<u32>)],
+    vocabulary: &Vocabulary,
+    threads: usize,
+) -> Result<Vec<Option<u32>>, ChainError> {
+    let find = |word: &[u8]| {
+        searched.iter().enumerate().find_map(|(index, (interner, global_ids))| {
+            let id = interner.find(word)?;
+            Some(if index == 0 { id } else { global_ids[id as usize] })
+        })
+    };
+    let size = vocabulary.len().div_ceil(threads.max(1)).max(1);
+    let ranges: Vec<_> = (0..vocabulary.len())
+        .step_by(size)
+        .map(|start| start..(start + size).min(vocabulary.len()))
+        .collect();
+    let found = on_threads(ranges, |ids| {
+        Ok(ids
+            .map(|id| find(vocabulary.word(id as u32)))
+            .collect::<Vec<_>>())
+    })?;
+    Ok(found.concat())
+}
+
+/// Replaces each id in `ids` by `new_ids[id]`, on `threads` threads.
+fn renumber_in_parallel(ids: &mut [u32], new_ids: &[u32], threads: usize) -> Result<(), ChainError> {
+    let size = ids.len().div_ceil(threads.max(1)).max(1);
+    on_threads(ids.chunks_mut(size).collect(), |chunk| {
+        for id in chunk {
+            *id = new_ids[*id as usize];
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// One part of the text, interned on its own.

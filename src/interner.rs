@@ -6,7 +6,9 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
+use crate::error::ChainError;
 use crate::packed_table::{Interned, PackedTable};
+use crate::vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
 
 /// The longest word kept as an integer key rather than a slice.
 const MAX_PACKED_LEN: usize = 16;
@@ -20,7 +22,9 @@ pub(crate) const FAULT_INJECTION_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-
 /// The distinct words of one text, each with an id and a count.
 ///
 /// Most words of prose are short, so they are hashed and compared as
-/// integers read straight from the text, not as slices.
+/// integers read straight from the text, not as slices. Each new word's
+/// bytes go straight into the vocabulary that the corpus keeps, so that no
+/// list of the words is built twice.
 pub(crate) struct Interner<'text> {
     /// Words of up to seven bytes: the bytes, with the length in the top
     /// byte.
@@ -31,8 +35,18 @@ pub(crate) struct Interner<'text> {
     medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
     /// Longer words, as slices of the text.
     long: FxHashMap<&'text [u8], Interned>,
-    /// The distinct words, indexed by id.
-    words: Vec<&'text [u8]>,
+    /// The distinct words, by id.
+    vocabulary: Vocabulary,
+    /// Whether the words outgrew [`MAX_VOCABULARY_BYTES`]. Words met after
+    /// that are still numbered, but their bytes are not kept.
+    too_large: bool,
+}
+
+/// The table a word is kept in, and its key there.
+enum WordKey<'word> {
+    Short(u64),
+    Medium(usize, u128),
+    Long(&'word [u8]),
 }
 
 /// Eight bytes of `text` from `at` as a little-endian integer.
@@ -42,6 +56,29 @@ pub(crate) struct Interner<'text> {
 fn eight_bytes(text: &[u8], at: usize) -> u64 {
     let bytes: [u8; 8] = text[at..at + 8].try_into().expect("eight bytes");
     u64::from_le_bytes(bytes)
+}
+
+/// The key of the word at `text[start..end]`.
+fn key_of(text: &[u8], start: usize, end: usize) -> WordKey<'_> {
+    let len = end - start;
+    if len < 8 {
+        let bytes = if start + 8 <= text.len() {
+            // One load, then the bytes past the word masked off: no copy
+            // of a variable length.
+            eight_bytes(text, start) & ((1u64 << (8 * len)) - 1)
+        } else {
+            let mut packed = [0u8; 8];
+            packed[..len].copy_from_slice(&text[start..end]);
+            u64::from_le_bytes(packed)
+        };
+        WordKey::Short(bytes | (len as u64) << 56)
+    } else if len <= MAX_PACKED_LEN {
+        let key =
+            u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
+        WordKey::Medium(len - 8, key)
+    } else {
+        WordKey::Long(&text[start..end])
+    }
 }
 
 /// The id of `key` in `map`, counting one more sighting; a new key gets the
@@ -63,61 +100,64 @@ impl<'text> Interner<'text> {
             short: PackedTable::new(),
             medium: Default::default(),
             long: FxHashMap::default(),
-            words: Vec::new(),
+            vocabulary: Vocabulary::default(),
+            too_large: false,
         }
-    }
-
-    /// The distinct words, indexed by id.
-    pub(crate) fn words(&self) -> &[&'text [u8]] {
-        &self.words
     }
 
     /// The id of the word at `text[start..end]`, counting one more use of
     /// it.
     pub(crate) fn intern_span(&mut self, text: &'text [u8], start: usize, end: usize) -> u32 {
-        let len = end - start;
         let word = &text[start..end];
-        let words = &mut self.words;
+        let vocabulary = &mut self.vocabulary;
+        let too_large = &mut self.too_large;
         let add = || {
             #[cfg(feature = "fault-injection")]
             assert_ne!(word, FAULT_INJECTION_PANIC_WORD, "fault injection");
-            words.push(word);
-            (words.len() - 1) as u32
-        };
-        if len < 8 {
-            let bytes = if start + 8 <= text.len() {
-                // One load, then the bytes past the word masked off: no
-                // copy of a variable length.
-                eight_bytes(text, start) & ((1u64 << (8 * len)) - 1)
+            if vocabulary.bytes().len() + word.len() > MAX_VOCABULARY_BYTES {
+                // The build fails once the text is read; until then the
+                // ids stay dense.
+                *too_large = true;
+                vocabulary.push(b"")
             } else {
-                let mut packed = [0u8; 8];
-                packed[..len].copy_from_slice(word);
-                u64::from_le_bytes(packed)
-            };
-            let key = bytes | (len as u64) << 56;
-            self.short.get_or_insert_with(key, add)
-        } else if len <= MAX_PACKED_LEN {
-            let key =
-                u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
-            intern_in(&mut self.medium[len - 8], key, add)
-        } else {
-            intern_in(&mut self.long, word, add)
+                vocabulary.push(word)
+            }
+        };
+        match key_of(text, start, end) {
+            WordKey::Short(key) => self.short.get_or_insert_with(key, add),
+            WordKey::Medium(table, key) => intern_in(&mut self.medium[table], key, add),
+            WordKey::Long(word) => intern_in(&mut self.long, word, add),
         }
+    }
+
+    /// The id of `word`, if this interner has met it. It need not come from
+    /// the text, and it counts no use.
+    pub(crate) fn find(&self, word: &[u8]) -> Option<u32> {
+        let interned = match key_of(word, 0, word.len()) {
+            WordKey::Short(key) => return self.short.get(key),
+            WordKey::Medium(table, key) => self.medium[table].get(&key),
+            WordKey::Long(word) => self.long.get(word),
+        };
+        interned.map(|interned| interned.id)
+    }
+
+    /// Takes the distinct words met so far, indexed by id, or the error
+    /// that they are too many bytes to keep. Lookups with
+    /// [`Interner::find`] still work afterwards.
+    pub(crate) fn take_vocabulary(&mut self) -> Result<Vocabulary, ChainError> {
+        if self.too_large {
+            return Err(ChainError::VocabularyTooLarge);
+        }
+        Ok(std::mem::take(&mut self.vocabulary))
     }
 
     /// How many times each id was interned, indexed by id.
     pub(crate) fn counts(&self) -> Vec<u32> {
-        let mut counts = vec![0; self.words.len()];
+        let mut counts = vec![0; self.vocabulary.len()];
         let medium = self.medium.iter().flat_map(|map| map.values());
         for interned in self.short.values().chain(medium).chain(self.long.values()) {
             counts[interned.id as usize] = interned.count;
         }
         counts
-    }
-
-    /// The id of `word`, which need not come from the text. Merging uses
-    /// it after the counts were taken, so the use it counts is never read.
-    pub(crate) fn intern(&mut self, word: &'text [u8]) -> u32 {
-        self.intern_span(word, 0, word.len())
     }
 }

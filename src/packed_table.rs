@@ -94,6 +94,22 @@ impl PackedTable {
         id
     }
 
+    /// The id stored for `key`, if any, without counting a use.
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut index = self.home(key);
+        loop {
+            let (slot_key, interned) = self.slots[index];
+            if slot_key == key && key != EMPTY {
+                return Some(interned.id);
+            }
+            if slot_key == EMPTY {
+                return None;
+            }
+            index = (index + 1) & mask;
+        }
+    }
+
     fn grow(&mut self) {
         let doubled = vec![(EMPTY, UNUSED); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
@@ -139,5 +155,10 @@ mod tests {
             assert_eq!(id as usize, expected);
         }
         assert_eq!(table.len, keys.len());
+        for (expected, &key) in keys.iter().enumerate() {
+            assert_eq!(table.get(key), Some(expected as u32));
+        }
+        assert_eq!(table.get(5000 << 40), None);
+        assert_eq!(table.get(EMPTY), None);
     }
 }
