@@ -130,10 +130,17 @@ fn find_in_parallel(
     threads: usize,
 ) -> Result<Vec<Option<u32>>, ChainError> {
     let find = |word: &[u8]| {
-        searched.iter().enumerate().find_map(|(index, (interner, global_ids))| {
-            let id = interner.find(word)?;
-            Some(if index == 0 { id } else { global_ids[id as usize] })
-        })
+        searched
+            .iter()
+            .enumerate()
+            .find_map(|(index, (interner, global_ids))| {
+                let id = interner.find(word)?;
+                Some(if index == 0 {
+                    id
+                } else {
+                    global_ids[id as usize]
+                })
+            })
     };
     let size = vocabulary.len().div_ceil(threads.max(1)).max(1);
     let ranges: Vec<_> = (0..vocabulary.len())
@@ -149,7 +156,11 @@ fn find_in_parallel(
 }
 
 /// Replaces each id in `ids` by `new_ids[id]`, on `threads` threads.
-fn renumber_in_parallel(ids: &mut [u32], new_ids: &[u32], threads: usize) -> Result<(), ChainError> {
+fn renumber_in_parallel(
+    ids: &mut [u32],
+    new_ids: &[u32],
+    threads: usize,
+) -> Result<(), ChainError> {
     let size = ids.len().div_ceil(threads.max(1)).max(1);
     on_threads(ids.chunks_mut(size).collect(), |chunk| {
         for id in chunk {
@@ -268,6 +279,40 @@ mod tests {
         assert_eq!(parallel.segments.len(), 3);
         assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
+    }
+
+    #[test]
+    fn a_word_first_met_after_the_first_part_keeps_one_id() {
+        // Three parts of 600 bytes: "new" and "later" first appear in the
+        // second part and again in the third, "last" only in the third.
+        let text = [
+            "a ".repeat(300),
+            "new later ".repeat(60),
+            "later new last ".repeat(40),
+        ]
+        .concat();
+        let options = |threads| BuildOptions {
+            threads,
+            parallel_min_bytes: 0,
+            ..BuildOptions::default()
+        };
+        let serial = Corpus::from_text(text.as_bytes(), options(1)).unwrap();
+        let parallel = Corpus::from_text(text.as_bytes(), options(3)).unwrap();
+        assert_eq!(parallel.segments.len(), 3);
+        assert_eq!(ids(&parallel), ids(&serial));
+        assert_eq!(parallel.vocabulary, serial.vocabulary);
+        assert_eq!(parallel.vocabulary.len(), 4);
+        let totals = |corpus: &Corpus| {
+            let mut totals = vec![0; corpus.vocabulary.len()];
+            for counts in &corpus.counts {
+                for (total, count) in totals.iter_mut().zip(counts) {
+                    *total += count;
+                }
+            }
+            totals
+        };
+        assert_eq!(totals(&parallel), [300, 100, 100, 40]);
+        assert_eq!(totals(&serial), totals(&parallel));
     }
 
     #[test]
