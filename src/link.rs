@@ -10,8 +10,11 @@
 //! transitions of one order as the states of the next, with no hash table
 //! of word windows.
 
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+
+use rustc_hash::FxHashMap;
 
 use crate::build_options::{BuildOptions, Watch};
 use crate::chain::{Chain, StateWords, Transitions};
@@ -26,6 +29,11 @@ const TRANSITIONS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
 /// A state with at most this many slots is folded by looking through its
 /// own followers.
 const FEW_SLOTS: usize = 16;
+
+/// The table of all states that folding a crowded state reaches into takes
+/// eight bytes a state; it is made only when there are at least this many
+/// slots (four bytes each) per state, so that it stays small beside them.
+const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
 impl Corpus {
     /// How much progress linking this corpus into a chain of `order`
@@ -374,7 +382,8 @@ fn link(
 /// and saves. States are cut into `threads` ranges of about equal work,
 /// each folded on a thread of its own. With `numbered`, also gives for each
 /// slot of the linked table the number of its distinct transition (its
-/// index in the folded followers).
+/// index in the folded followers). Without it, the distinct followers are
+/// gathered in the linked table's own memory, which the chain then keeps.
 fn count_followers(
     linked: Linked,
     threads: usize,
@@ -382,36 +391,73 @@ fn count_followers(
     watch: Watch,
 ) -> Result<(Transitions, Vec<u32>), ChainError> {
     let Linked {
-        offsets: linked_offsets,
+        offsets: mut linked_offsets,
         mut followers,
     } = linked;
     let state_count = linked_offsets.len() - 1;
     let ranges = state_ranges(&linked_offsets, threads);
-    // Each range folds its own slots, and numbers them in place.
     let slot_ends: Vec<usize> = ranges
         .iter()
         .map(|states| linked_offsets[states.end] as usize)
         .collect();
     let pieces = split_at_ends(&mut followers, &slot_ends);
-    let folded = on_threads(
-        ranges.into_iter().zip(pieces).collect(),
-        |(states, piece)| {
-            fold_followers(&linked_offsets, states, piece, state_count, numbered, watch)
-        },
-    )?;
-    let distinct: usize = folded.iter().map(|part| part.followers.len()).sum();
-    let mut offsets = Vec::with_capacity(state_count + 1);
-    offsets.push(0);
-    let mut folded_followers = Vec::with_capacity(distinct);
-    let mut cumulative = Vec::with_capacity(distinct);
+    let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
+    let folded = on_threads(work, |(states, piece)| {
+        if numbered {
+            let mut target = NumberSlots {
+                slots: piece,
+                distinct: Vec::new(),
+            };
+            let (ends, counts) =
+                fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
+            Ok((ends, counts, target.distinct))
+        } else {
+            let mut target = GatherInPlace {
+                slots: piece,
+                distinct: 0,
+            };
+            let (ends, counts) =
+                fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
+            Ok((ends, counts, Vec::new()))
+        }
+    })?;
+
+    // The ranges' ends, moved on by the distinct followers before each
+    // range, are the chain's offsets: written over the linked ones, which
+    // are no longer needed.
     let mut bases = Vec::with_capacity(folded.len());
-    for part in folded {
-        let base = folded_followers.len() as u32;
-        bases.push(base);
-        offsets.extend(part.ends.iter().map(|&end| base + end));
-        folded_followers.extend_from_slice(&part.followers);
-        cumulative.extend_from_slice(&part.counts);
+    let mut distinct = 0usize;
+    for (states, (ends, _, _)) in ranges.iter().zip(&folded) {
+        bases.push(distinct as u32);
+        for (offset, &end) in linked_offsets[states.start + 1..=states.end]
+            .iter_mut()
+            .zip(ends)
+        {
+            *offset = distinct as u32 + end;
+        }
+        distinct += ends.last().map_or(0, |&end| end as usize);
     }
+    linked_offsets[0] = 0;
+    let offsets = linked_offsets;
+
+    let mut cumulative: Vec<u32> = Vec::new();
+    let mut folded_followers: Vec<u32> = Vec::new();
+    for (_, counts, range_followers) in folded {
+        if cumulative.is_empty() {
+            // The first range's vector grows to hold the rest: no second
+            // vector of them all beside the ranges' own.
+            cumulative = counts;
+            cumulative.reserve_exact(distinct - cumulative.len());
+            folded_followers = range_followers;
+            if numbered {
+                folded_followers.reserve_exact(distinct - folded_followers.len());
+            }
+        } else {
+            cumulative.extend_from_slice(&counts);
+            folded_followers.extend_from_slice(&range_followers);
+        }
+    }
+    cumulative.shrink_to_fit();
     // Counts to running totals. They add up to the transitions, which are
     // fewer than u32::MAX.
     let mut running = 0u32;
@@ -419,14 +465,31 @@ fn count_followers(
         running += *count;
         *count = running;
     }
+    if !numbered {
+        // Each range's distinct followers start its piece of the linked
+        // table: moved together, they are the chain's followers.
+        let mut piece_start = 0;
+        for (index, &base) in bases.iter().enumerate() {
+            let next_base = bases.get(index + 1).map_or(distinct, |&next| next as usize);
+            let range_distinct = next_base - base as usize;
+            followers.copy_within(piece_start..piece_start + range_distinct, base as usize);
+            piece_start = slot_ends[index];
+        }
+        followers.truncate(distinct);
+        followers.shrink_to_fit();
+        let transitions = Transitions {
+            offsets,
+            followers,
+            cumulative,
+        };
+        return Ok((transitions, Vec::new()));
+    }
+    folded_followers.shrink_to_fit();
     let transitions = Transitions {
         offsets,
         followers: folded_followers,
         cumulative,
     };
-    if !numbered {
-        return Ok((transitions, Vec::new()));
-    }
     // Local numbers to global ones: each range's come after those of the
     // ranges before it.
     let pieces = split_at_ends(&mut followers, &slot_ends);
@@ -453,15 +516,6 @@ fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]
     pieces
 }
 
-/// The distinct followers of a range of states, as [`count_followers`]
-/// makes them, with their counts, and `ends` relative to the range's first
-/// follower.
-struct FoldedRange {
-    ends: Vec<u32>,
-    followers: Vec<u32>,
-    counts: Vec<u32>,
-}
-
 /// Cuts the states into up to `threads` consecutive ranges holding about the
 /// same number of followers each.
 fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
@@ -481,32 +535,90 @@ fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
     ranges
 }
 
-/// Folds the followers of `states`, whose linked slots are `slots`; with
-/// `numbered`, leaves in each slot the range's number of its distinct
-/// follower.
+/// Where folding puts a range's distinct followers, and what it leaves in
+/// the linked slots it reads.
+trait FoldTarget {
+    /// The follower in slot `slot` of the range, as linked.
+    fn linked(&self, slot: usize) -> u32;
+    /// The range's distinct followers so far, from the `from`th on.
+    fn distinct_from(&self, from: usize) -> &[u32];
+    /// Adds a distinct follower, once its slot has been read.
+    fn push(&mut self, follower: u32);
+    /// Records that slot `slot` holds the range's `index`th distinct
+    /// follower.
+    fn place(&mut self, slot: usize, index: u32);
+}
+
+/// Numbers every linked slot by its distinct follower, kept apart.
+struct NumberSlots<'a> {
+    slots: &'a mut [u32],
+    distinct: Vec<u32>,
+}
+
+impl FoldTarget for NumberSlots<'_> {
+    fn linked(&self, slot: usize) -> u32 {
+        self.slots[slot]
+    }
+    fn distinct_from(&self, from: usize) -> &[u32] {
+        &self.distinct[from..]
+    }
+    fn push(&mut self, follower: u32) {
+        self.distinct.push(follower);
+    }
+    fn place(&mut self, slot: usize, index: u32) {
+        self.slots[slot] = index;
+    }
+}
+
+/// Gathers the distinct followers at the start of the linked slots
+/// themselves: there are never more of them than slots read, so none is
+/// written over a slot still to be read.
+struct GatherInPlace<'a> {
+    slots: &'a mut [u32],
+    distinct: usize,
+}
+
+impl FoldTarget for GatherInPlace<'_> {
+    fn linked(&self, slot: usize) -> u32 {
+        self.slots[slot]
+    }
+    fn distinct_from(&self, from: usize) -> &[u32] {
+        &self.slots[from..self.distinct]
+    }
+    fn push(&mut self, follower: u32) {
+        self.slots[self.distinct] = follower;
+        self.distinct += 1;
+    }
+    fn place(&mut self, _slot: usize, _index: u32) {}
+}
+
+/// Folds the followers of `states`, whose linked slots `target` holds:
+/// gives each state's end among the range's distinct followers, and each
+/// distinct follower's count.
 fn fold_followers(
     offsets: &[u32],
     states: Range<usize>,
-    slots: &mut [u32],
+    target: &mut impl FoldTarget,
     state_count: usize,
-    numbered: bool,
     watch: Watch,
-) -> Result<FoldedRange, ChainError> {
+) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
     // For each next state: which state last saw it (plus one, so that zero
     // means never), and where its count is. Made only for a state with many
     // slots: most states have few, and a few slots are folded faster by
     // looking through the state's own followers than by reaching into a
-    // table as large as all the states.
-    let mut seen: Vec<(u32, u32)> = Vec::new();
-    let mut folded = FoldedRange {
-        ends: Vec::with_capacity(states.len()),
-        followers: Vec::new(),
-        counts: Vec::new(),
-    };
+    // table as large as all the states. When that table would be large
+    // beside the slots themselves (at higher orders, where states are many),
+    // a crowded state gets a hash table of its own followers instead.
     let first_slot = offsets[states.start] as usize;
+    let slot_count = offsets[states.end] as usize - first_slot;
+    let mut seen: Vec<(u32, u32)> = Vec::new();
+    let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
+    let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut ends = Vec::with_capacity(states.len());
+    let mut counts: Vec<u32> = Vec::new();
     let mut since_check = 0usize;
     for state in states {
-        let first = folded.followers.len();
+        let first = counts.len();
         let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
         since_check += range.len();
         if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
@@ -514,47 +626,68 @@ fn fold_followers(
             since_check = 0;
         }
         if range.len() <= FEW_SLOTS {
-            for slot in &mut slots[range] {
-                let next = *slot;
-                let index = match folded.followers[first..]
+            for slot in range {
+                let next = target.linked(slot);
+                let index = match target
+                    .distinct_from(first)
                     .iter()
                     .position(|&seen| seen == next)
                 {
                     Some(offset) => {
-                        folded.counts[first + offset] += 1;
+                        counts[first + offset] += 1;
                         first + offset
                     }
                     None => {
-                        folded.followers.push(next);
-                        folded.counts.push(1);
-                        folded.followers.len() - 1
+                        target.push(next);
+                        counts.push(1);
+                        counts.len() - 1
                     }
                 };
-                if numbered {
-                    *slot = index as u32;
-                }
+                target.place(slot, index as u32);
             }
-        } else {
+        } else if dense_table_fits {
             if seen.is_empty() {
                 seen = vec![(0, 0); state_count];
             }
             let owner = state as u32 + 1;
-            for slot in &mut slots[range] {
-                let next = *slot;
+            for slot in range {
+                let next = target.linked(slot);
                 let entry = &mut seen[next as usize];
                 if entry.0 == owner {
-                    folded.counts[entry.1 as usize] += 1;
+                    counts[entry.1 as usize] += 1;
                 } else {
-                    *entry = (owner, folded.followers.len() as u32);
-                    folded.followers.push(next);
-                    folded.counts.push(1);
+                    *entry = (owner, counts.len() as u32);
+                    target.push(next);
+                    counts.push(1);
                 }
-                if numbered {
-                    *slot = entry.1;
-                }
+                target.place(slot, entry.1);
+            }
+        } else {
+            // Clearing a table far larger than this state needs would cost
+            // more than making a new one.
+            if own_followers.capacity() > 4 * range.len() {
+                own_followers = FxHashMap::default();
+            }
+            own_followers.clear();
+            own_followers.reserve(range.len());
+            for slot in range {
+                let next = target.linked(slot);
+                let index = match own_followers.entry(next) {
+                    Entry::Occupied(seen) => {
+                        counts[*seen.get() as usize] += 1;
+                        *seen.get()
+                    }
+                    Entry::Vacant(new) => {
+                        let index = counts.len() as u32;
+                        target.push(next);
+                        counts.push(1);
+                        *new.insert(index)
+                    }
+                };
+                target.place(slot, index);
             }
         }
-        folded.ends.push(folded.followers.len() as u32);
+        ends.push(counts.len() as u32);
     }
-    Ok(folded)
+    Ok((ends, counts))
 }
