@@ -155,27 +155,43 @@ fn link_sequence(
     numbered: bool,
 ) -> Result<LinkedSequence, ChainError> {
     let watch = options.watch;
+    let mut segments = segments;
     // Counts taken per segment need one share per segment.
-    let shares = sequence_shares(&segments, options, counts.is_none());
-    let threads = shares.len();
-    let pair_counts = match counts {
-        Some(counts) => counts_from_occurrences(&shares, counts),
-        None => count_pairs(count, &shares, watch)?,
+    let cuts = share_cuts(&segments, options, counts.is_none());
+    let threads = cuts.len();
+    let pair_counts = {
+        let shares = read_shares(&segments, &cuts);
+        match counts {
+            Some(counts) => counts_from_occurrences(&shares, counts),
+            None => count_pairs(count, &shares, watch)?,
+        }
     };
-    // Where each pair lands, when the pairs are to be numbered: one vector
-    // per share, empty otherwise.
-    let mut slots: Vec<Vec<u32>> = shares
-        .iter()
-        .map(|share| vec![0; if numbered { share.pair_count() } else { 0 }])
-        .collect();
-    let linked = link(count, &shares, pair_counts, &mut slots, watch)?;
-    drop(shares);
-    drop(segments);
+    let linked = link(
+        count,
+        write_shares(&mut segments, &cuts),
+        pair_counts,
+        numbered,
+        watch,
+    )?;
+    if !numbered {
+        segments = Vec::new();
+    }
     let (transitions, numbers) = count_followers(linked, threads, numbered, watch)?;
     if numbered {
-        // Each pair's slot becomes its transition's number.
-        on_threads(slots.iter_mut().collect(), |slots: &mut Vec<u32>| {
-            for slot in slots.iter_mut() {
+        // The sequence's first state starts no pair, so it holds no slot;
+        // every other position holds the slot of the pair it ends, which
+        // becomes that transition's number.
+        if let Some(first_run) = segments.iter_mut().find(|run| !run.is_empty()) {
+            first_run.remove(0);
+        }
+        let total: usize = segments.iter().map(Vec::len).sum();
+        let size = total.div_ceil(threads.max(1)).max(1);
+        let chunks: Vec<&mut [u32]> = segments
+            .iter_mut()
+            .flat_map(|run| run.chunks_mut(size))
+            .collect();
+        on_threads(chunks, |chunk| {
+            for slot in chunk {
                 *slot = numbers[*slot as usize];
             }
             Ok(())
@@ -183,7 +199,7 @@ fn link_sequence(
     }
     Ok(LinkedSequence {
         transitions,
-        next_segments: slots,
+        next_segments: segments,
     })
 }
 
@@ -215,12 +231,6 @@ struct LinkShare<'seq> {
 }
 
 impl LinkShare<'_> {
-    /// How many consecutive pairs the share holds.
-    fn pair_count(self) -> usize {
-        usize::from(self.before.is_some() && !self.run.is_empty())
-            + self.run.len().saturating_sub(1)
-    }
-
     /// Calls `visit` with each consecutive pair of the share, in order,
     /// looking at the cancel flag every so often.
     fn for_each_pair(
@@ -241,14 +251,47 @@ impl LinkShare<'_> {
     }
 }
 
-/// The shares of a sequence: one per segment, or, when `recut` and the
-/// sequence is in one piece, as many as `options` allow once it is long
-/// enough to pay.
-fn sequence_shares<'seq>(
-    segments: &'seq [Vec<u32>],
-    options: BuildOptions,
-    recut: bool,
-) -> Vec<LinkShare<'seq>> {
+/// A share whose run may be written as it is linked.
+struct LinkShareMut<'seq> {
+    before: Option<u32>,
+    run: &'seq mut [u32],
+}
+
+impl LinkShareMut<'_> {
+    /// Calls `visit` with each consecutive pair of the share, in order, the
+    /// second as the place that holds it, looking at the cancel flag every
+    /// so often. What `visit` writes there is never read as a state.
+    fn for_each_pair(
+        self,
+        watch: Watch,
+        mut visit: impl FnMut(u32, &mut u32),
+    ) -> Result<(), ChainError> {
+        let mut previous = self.before;
+        for (index, place) in self.run.iter_mut().enumerate() {
+            if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 && index > 0 {
+                watch.advance(TRANSITIONS_BETWEEN_CANCEL_CHECKS)?;
+            }
+            let state = *place;
+            if let Some(previous) = previous {
+                visit(previous, place);
+            }
+            previous = Some(state);
+        }
+        Ok(())
+    }
+}
+
+/// Where one share lies: a stretch of one segment, and the state before it.
+struct ShareCut {
+    before: Option<u32>,
+    segment: usize,
+    stretch: Range<usize>,
+}
+
+/// How a sequence is cut into shares: one per segment, or, when `recut`
+/// and the sequence is in one piece, as many as `options` allow once it is
+/// long enough to pay.
+fn share_cuts(segments: &[Vec<u32>], options: BuildOptions, recut: bool) -> Vec<ShareCut> {
     if let ([sequence], true) = (segments, recut) {
         // Ids are four bytes each.
         let threads = if sequence.len().saturating_mul(4) >= options.parallel_min_bytes {
@@ -257,26 +300,65 @@ fn sequence_shares<'seq>(
             1
         };
         let size = sequence.len().div_ceil(threads).max(1);
-        let mut before = None;
-        return sequence
-            .chunks(size)
-            .map(|run| {
-                let share = LinkShare { before, run };
-                before = run.last().copied();
-                share
+        return (0..sequence.len())
+            .step_by(size)
+            .map(|start| ShareCut {
+                before: start.checked_sub(1).map(|last| sequence[last]),
+                segment: 0,
+                stretch: start..(start + size).min(sequence.len()),
             })
             .collect();
     }
     let mut before = None;
     segments
         .iter()
-        .map(|run| {
-            let share = LinkShare { before, run };
+        .enumerate()
+        .map(|(segment, run)| {
+            let cut = ShareCut {
+                before,
+                segment,
+                stretch: 0..run.len(),
+            };
             // An empty segment passes the state before it on.
             before = run.last().copied().or(before);
-            share
+            cut
         })
         .collect()
+}
+
+/// The shares that `cuts` make of `segments`, to read.
+fn read_shares<'seq>(segments: &'seq [Vec<u32>], cuts: &[ShareCut]) -> Vec<LinkShare<'seq>> {
+    cuts.iter()
+        .map(|cut| LinkShare {
+            before: cut.before,
+            run: &segments[cut.segment][cut.stretch.clone()],
+        })
+        .collect()
+}
+
+/// The shares that `cuts` make of `segments`, to write. Cuts are in order
+/// and do not overlap.
+fn write_shares<'seq>(
+    segments: &'seq mut [Vec<u32>],
+    cuts: &[ShareCut],
+) -> Vec<LinkShareMut<'seq>> {
+    let mut shares = Vec::with_capacity(cuts.len());
+    let mut cuts = cuts.iter().peekable();
+    for (segment, run) in segments.iter_mut().enumerate() {
+        let mut rest: &mut [u32] = run;
+        let mut taken = 0;
+        while let Some(cut) = cuts.next_if(|cut| cut.segment == segment) {
+            let (_, tail) = rest.split_at_mut(cut.stretch.start - taken);
+            let (run, tail) = tail.split_at_mut(cut.stretch.len());
+            shares.push(LinkShareMut {
+                before: cut.before,
+                run,
+            });
+            rest = tail;
+            taken = cut.stretch.end;
+        }
+    }
+    shares
 }
 
 /// For each share, how many of its pairs start at each state, from how
@@ -326,17 +408,18 @@ struct Linked {
 /// second follows the first. `pair_counts[k][s]` is how many pairs of share
 /// `k` start at state `s`; from those, every state's followers get their
 /// place side by side in one flat vector, in the order they appear in the
-/// text. `slots` has a vector per share: unless it is empty, each of the
-/// share's pairs writes its place there, in order.
+/// text. With `numbered`, each pair writes its place over its second state
+/// in the sequence, which is then no longer needed: the sequence becomes
+/// the pairs' places, with no second vector as long as the text.
 ///
 /// Each share is filled on a thread of its own. The counts give every share
 /// its own slots in each state's followers, after those of the shares before
 /// it, so the threads fill disjoint slots and the result is the serial one.
 fn link(
     state_count: u32,
-    shares: &[LinkShare<'_>],
+    shares: Vec<LinkShareMut<'_>>,
     mut pair_counts: Vec<Vec<u32>>,
-    slots: &mut [Vec<u32>],
+    numbered: bool,
     watch: Watch,
 ) -> Result<Linked, ChainError> {
     let states = state_count as usize;
@@ -357,16 +440,13 @@ fn link(
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
     on_threads(
-        shares.iter().zip(pair_counts).zip(slots).collect(),
-        |((share, mut free), placed)| {
-            let numbered = !placed.is_empty();
-            let mut pair = 0;
-            share.for_each_pair(watch, |state, next| {
+        shares.into_iter().zip(pair_counts).collect(),
+        |(share, mut free)| {
+            share.for_each_pair(watch, |state, place| {
                 let slot = &mut free[state as usize];
-                followers[*slot as usize].store(next, AtomicOrdering::Relaxed);
+                followers[*slot as usize].store(*place, AtomicOrdering::Relaxed);
                 if numbered {
-                    placed[pair] = *slot;
-                    pair += 1;
+                    *place = *slot;
                 }
                 *slot += 1;
             })
