@@ -102,8 +102,9 @@ struct StateSequence {
 }
 
 /// What linking a sequence gives: its transitions, and, when asked for,
-/// the sequence of those transitions (the states of the next order), one
-/// piece per share.
+/// the sequence of those transitions (the states of the next order), in
+/// the sequence's own pieces. Transitions that are numbered carry no counts
+/// (see [`count_followers`]).
 struct LinkedSequence {
     transitions: Transitions,
     next_segments: Vec<Vec<u32>>,
@@ -460,10 +461,12 @@ fn link(
 /// Folds each state's repeated followers into distinct ones with counts,
 /// keeping the order in which they first followed: the form the chain keeps
 /// and saves. States are cut into `threads` ranges of about equal work,
-/// each folded on a thread of its own. With `numbered`, also gives for each
-/// slot of the linked table the number of its distinct transition (its
-/// index in the folded followers). Without it, the distinct followers are
-/// gathered in the linked table's own memory, which the chain then keeps.
+/// each folded on a thread of its own. Without `numbered`, the distinct
+/// followers are gathered in the linked table's own memory, which the chain
+/// then keeps. With `numbered`, also gives for each slot of the linked
+/// table the number of its distinct transition (its index in the folded
+/// followers), and leaves the counts out (`cumulative` is empty): the next
+/// round needs only which transitions there are.
 fn count_followers(
     linked: Linked,
     threads: usize,
@@ -482,23 +485,23 @@ fn count_followers(
         .collect();
     let pieces = split_at_ends(&mut followers, &slot_ends);
     let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
+    // Each range gives its states' ends, and either its distinct followers
+    // (numbered) or their counts (the followers gathered in place).
     let folded = on_threads(work, |(states, piece)| {
         if numbered {
             let mut target = NumberSlots {
                 slots: piece,
                 distinct: Vec::new(),
             };
-            let (ends, counts) =
-                fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
-            Ok((ends, counts, target.distinct))
+            let ends = fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
+            Ok((ends, target.distinct))
         } else {
             let mut target = GatherInPlace {
                 slots: piece,
-                distinct: 0,
+                counts: Vec::new(),
             };
-            let (ends, counts) =
-                fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
-            Ok((ends, counts, Vec::new()))
+            let ends = fold_followers(&linked_offsets, states, &mut target, state_count, watch)?;
+            Ok((ends, target.counts))
         }
     })?;
 
@@ -507,7 +510,7 @@ fn count_followers(
     // are no longer needed.
     let mut bases = Vec::with_capacity(folded.len());
     let mut distinct = 0usize;
-    for (states, (ends, _, _)) in ranges.iter().zip(&folded) {
+    for (states, (ends, _)) in ranges.iter().zip(&folded) {
         bases.push(distinct as u32);
         for (offset, &end) in linked_offsets[states.start + 1..=states.end]
             .iter_mut()
@@ -520,32 +523,28 @@ fn count_followers(
     linked_offsets[0] = 0;
     let offsets = linked_offsets;
 
-    let mut cumulative: Vec<u32> = Vec::new();
-    let mut folded_followers: Vec<u32> = Vec::new();
-    for (_, counts, range_followers) in folded {
-        if cumulative.is_empty() {
-            // The first range's vector grows to hold the rest: no second
-            // vector of them all beside the ranges' own.
-            cumulative = counts;
-            cumulative.reserve_exact(distinct - cumulative.len());
-            folded_followers = range_followers;
-            if numbered {
-                folded_followers.reserve_exact(distinct - folded_followers.len());
-            }
+    // The ranges' vectors joined: the first grows to hold the rest, so
+    // that there is never a second copy of them all.
+    let mut joined: Vec<u32> = Vec::new();
+    for (index, (_, values)) in folded.into_iter().enumerate() {
+        if index == 0 {
+            joined = values;
+            joined.reserve_exact(distinct - joined.len());
         } else {
-            cumulative.extend_from_slice(&counts);
-            folded_followers.extend_from_slice(&range_followers);
+            joined.extend_from_slice(&values);
         }
     }
-    cumulative.shrink_to_fit();
-    // Counts to running totals. They add up to the transitions, which are
-    // fewer than u32::MAX.
-    let mut running = 0u32;
-    for count in &mut cumulative {
-        running += *count;
-        *count = running;
-    }
+    joined.shrink_to_fit();
+
     if !numbered {
+        let mut cumulative = joined;
+        // Counts to running totals. They add up to the transitions, which
+        // are fewer than u32::MAX.
+        let mut running = 0u32;
+        for count in &mut cumulative {
+            running += *count;
+            *count = running;
+        }
         // Each range's distinct followers start its piece of the linked
         // table: moved together, they are the chain's followers.
         let mut piece_start = 0;
@@ -564,11 +563,10 @@ fn count_followers(
         };
         return Ok((transitions, Vec::new()));
     }
-    folded_followers.shrink_to_fit();
     let transitions = Transitions {
         offsets,
-        followers: folded_followers,
-        cumulative,
+        followers: joined,
+        cumulative: Vec::new(),
     };
     // Local numbers to global ones: each range's come after those of the
     // ranges before it.
@@ -615,21 +613,27 @@ fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
     ranges
 }
 
-/// Where folding puts a range's distinct followers, and what it leaves in
-/// the linked slots it reads.
+/// Where folding puts a range's distinct followers and their counts, and
+/// what it leaves in the linked slots it reads.
 trait FoldTarget {
     /// The follower in slot `slot` of the range, as linked.
     fn linked(&self, slot: usize) -> u32;
+    /// How many distinct followers the range has had so far.
+    fn distinct_count(&self) -> usize;
     /// The range's distinct followers so far, from the `from`th on.
     fn distinct_from(&self, from: usize) -> &[u32];
-    /// Adds a distinct follower, once its slot has been read.
+    /// Adds a distinct follower, seen once, after its slot has been read.
     fn push(&mut self, follower: u32);
+    /// Counts one more sighting of the `index`th distinct follower.
+    fn seen_again(&mut self, index: usize);
     /// Records that slot `slot` holds the range's `index`th distinct
     /// follower.
     fn place(&mut self, slot: usize, index: u32);
 }
 
-/// Numbers every linked slot by its distinct follower, kept apart.
+/// Numbers every linked slot by its distinct follower, kept apart. A
+/// round that numbers its transitions only needs which they are, so it
+/// keeps no counts.
 struct NumberSlots<'a> {
     slots: &'a mut [u32],
     distinct: Vec<u32>,
@@ -639,49 +643,58 @@ impl FoldTarget for NumberSlots<'_> {
     fn linked(&self, slot: usize) -> u32 {
         self.slots[slot]
     }
+    fn distinct_count(&self) -> usize {
+        self.distinct.len()
+    }
     fn distinct_from(&self, from: usize) -> &[u32] {
         &self.distinct[from..]
     }
     fn push(&mut self, follower: u32) {
         self.distinct.push(follower);
     }
+    fn seen_again(&mut self, _index: usize) {}
     fn place(&mut self, slot: usize, index: u32) {
         self.slots[slot] = index;
     }
 }
 
 /// Gathers the distinct followers at the start of the linked slots
-/// themselves: there are never more of them than slots read, so none is
-/// written over a slot still to be read.
+/// themselves, and counts them: there are never more of them than slots
+/// read, so none is written over a slot still to be read.
 struct GatherInPlace<'a> {
     slots: &'a mut [u32],
-    distinct: usize,
+    counts: Vec<u32>,
 }
 
 impl FoldTarget for GatherInPlace<'_> {
     fn linked(&self, slot: usize) -> u32 {
         self.slots[slot]
     }
+    fn distinct_count(&self) -> usize {
+        self.counts.len()
+    }
     fn distinct_from(&self, from: usize) -> &[u32] {
-        &self.slots[from..self.distinct]
+        &self.slots[from..self.counts.len()]
     }
     fn push(&mut self, follower: u32) {
-        self.slots[self.distinct] = follower;
-        self.distinct += 1;
+        self.slots[self.counts.len()] = follower;
+        self.counts.push(1);
+    }
+    fn seen_again(&mut self, index: usize) {
+        self.counts[index] += 1;
     }
     fn place(&mut self, _slot: usize, _index: u32) {}
 }
 
-/// Folds the followers of `states`, whose linked slots `target` holds:
-/// gives each state's end among the range's distinct followers, and each
-/// distinct follower's count.
+/// Folds the followers of `states`, whose linked slots `target` holds, and
+/// gives each state's end among the range's distinct followers.
 fn fold_followers(
     offsets: &[u32],
     states: Range<usize>,
     target: &mut impl FoldTarget,
     state_count: usize,
     watch: Watch,
-) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
+) -> Result<Vec<u32>, ChainError> {
     // For each next state: which state last saw it (plus one, so that zero
     // means never), and where its count is. Made only for a state with many
     // slots: most states have few, and a few slots are folded faster by
@@ -695,10 +708,9 @@ fn fold_followers(
     let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
     let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
     let mut ends = Vec::with_capacity(states.len());
-    let mut counts: Vec<u32> = Vec::new();
     let mut since_check = 0usize;
     for state in states {
-        let first = counts.len();
+        let first = target.distinct_count();
         let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
         since_check += range.len();
         if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
@@ -714,13 +726,12 @@ fn fold_followers(
                     .position(|&seen| seen == next)
                 {
                     Some(offset) => {
-                        counts[first + offset] += 1;
+                        target.seen_again(first + offset);
                         first + offset
                     }
                     None => {
                         target.push(next);
-                        counts.push(1);
-                        counts.len() - 1
+                        target.distinct_count() - 1
                     }
                 };
                 target.place(slot, index as u32);
@@ -734,11 +745,10 @@ fn fold_followers(
                 let next = target.linked(slot);
                 let entry = &mut seen[next as usize];
                 if entry.0 == owner {
-                    counts[entry.1 as usize] += 1;
+                    target.seen_again(entry.1 as usize);
                 } else {
-                    *entry = (owner, counts.len() as u32);
+                    *entry = (owner, target.distinct_count() as u32);
                     target.push(next);
-                    counts.push(1);
                 }
                 target.place(slot, entry.1);
             }
@@ -754,20 +764,19 @@ fn fold_followers(
                 let next = target.linked(slot);
                 let index = match own_followers.entry(next) {
                     Entry::Occupied(seen) => {
-                        counts[*seen.get() as usize] += 1;
+                        target.seen_again(*seen.get() as usize);
                         *seen.get()
                     }
                     Entry::Vacant(new) => {
-                        let index = counts.len() as u32;
+                        let index = target.distinct_count() as u32;
                         target.push(next);
-                        counts.push(1);
                         *new.insert(index)
                     }
                 };
                 target.place(slot, index);
             }
         }
-        ends.push(counts.len() as u32);
+        ends.push(target.distinct_count() as u32);
     }
-    Ok((ends, counts))
+    Ok(ends)
 }
