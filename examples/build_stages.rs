@@ -5,8 +5,12 @@
 //! cargo run --release --example build_stages -- benchmarks/data/sherlock-100x.txt [rounds] [order]
 //! ```
 //!
-//! `./scripts/bench` makes that file. For where the time goes inside a
-//! stage, run the example under `perf record` with
+//! `./scripts/bench` makes that file. On Linux the example also prints how
+//! far one build raised resident memory, over the size of the text: the
+//! benchmark's memory figure, without Python, measured before any other
+//! build (later ones reuse memory the allocator kept).
+//! For where the time goes inside a stage, run the example under `perf
+//! record` with
 //! `CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`.
 
 use std::process::ExitCode;
@@ -39,6 +43,11 @@ fn main() -> ExitCode {
         }
     };
     let cores = BuildOptions::default().threads;
+    // First, in a process that has not built anything yet.
+    let peak = peak_extra_bytes(|| {
+        let corpus = Corpus::from_text(&text, BuildOptions::default()).expect("the text has words");
+        Chain::from_corpus(corpus, order, BuildOptions::default()).expect("a valid order")
+    });
     println!(
         "{path}: {:.1} MB, order {order}, {rounds} rounds, medians",
         text.len() as f64 / 1e6
@@ -80,5 +89,29 @@ fn main() -> ExitCode {
             milliseconds(corpus + link)
         );
     }
+    if let Some(extra) = peak {
+        println!(
+            "{cores} thread(s): peak resident memory of one build, over the text: {:.2}x",
+            extra as f64 / text.len() as f64
+        );
+    }
     ExitCode::SUCCESS
+}
+
+/// How far resident memory rose above where it was while `build` ran, on
+/// Linux (resetting the kernel's high-water mark first); `None` elsewhere.
+fn peak_extra_bytes(build: impl FnOnce() -> Chain) -> Option<u64> {
+    let resident = |field: &str| -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|line| line.starts_with(field))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    // Writing 5 resets the peak (VmHWM) to the current size.
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    let before = resident("VmRSS:")?;
+    let chain = build();
+    let peak = resident("VmHWM:")?;
+    drop(chain);
+    Some(peak.saturating_sub(before))
 }
