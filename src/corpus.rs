@@ -4,9 +4,9 @@
 use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::interner::Interner;
-use crate::parallel::on_threads;
+use crate::parallel::{on_threads, renumber_in_parallel};
 use crate::tokenize::{is_ascii_separator, Words};
-use crate::vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
+use crate::vocabulary::Vocabulary;
 
 /// How many words are split between two looks at the cancel flag.
 const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
@@ -69,8 +69,8 @@ impl Corpus {
         let mut segments = vec![ids];
         let mut segment_counts = vec![counts];
         // Each later part is looked up in the first part's interner, then
-        // in those of the parts between, whose words it maps to ids.
-        let mut searched = vec![(first_interner, Vec::new())];
+        // in those of the parts between, with how their ids were renumbered.
+        let mut searched = Vec::with_capacity(threads - 1);
         for piece in pieces {
             watch.check()?;
             let InternedPart {
@@ -79,22 +79,21 @@ impl Corpus {
                 counts,
             } = piece;
             let piece_vocabulary = interner.take_vocabulary()?;
-            let found = find_in_parallel(&searched, &piece_vocabulary, threads)?;
+            let found = find_in_parallel(&first_interner, &searched, &piece_vocabulary, threads)?;
             let mut global_ids = Vec::with_capacity(found.len());
             for (local, found) in found.into_iter().enumerate() {
                 let id = match found {
                     Some(id) => id,
                     None => {
                         let word = piece_vocabulary.word(local as u32);
-                        if vocabulary.bytes().len() + word.len() > MAX_VOCABULARY_BYTES {
-                            return Err(ChainError::VocabularyTooLarge);
-                        }
-                        vocabulary.push(word)
+                        vocabulary
+                            .try_push(word)
+                            .ok_or(ChainError::VocabularyTooLarge)?
                     }
                 };
                 global_ids.push(id);
             }
-            renumber_in_parallel(&mut ids, &global_ids, threads)?;
+            renumber_in_parallel([ids.as_mut_slice()], &global_ids, threads)?;
             segments.push(ids);
             let mut global_counts = vec![0; vocabulary.len()];
             for (&id, count) in global_ids.iter().zip(counts) {
@@ -122,25 +121,20 @@ impl Corpus {
 }
 
 /// The id that each word of `vocabulary` already has, if any, looked up
-/// on `threads` threads: its id in the first of `searched`, or, failing
-/// that, what its id in another of `searched` was renumbered to.
+/// on `threads` threads: its id in `first`, or, failing that, what its id
+/// in one of `later` was renumbered to.
 fn find_in_parallel(
-    searched: &[(Interner<'_>, Vec<u32>)],
+    first: &Interner<'_>,
+    later: &[(Interner<'_>, Vec<u32>)],
     vocabulary: &Vocabulary,
     threads: usize,
 ) -> Result<Vec<Option<u32>>, ChainError> {
     let find = |word: &[u8]| {
-        searched
-            .iter()
-            .enumerate()
-            .find_map(|(index, (interner, global_ids))| {
-                let id = interner.find(word)?;
-                Some(if index == 0 {
-                    id
-                } else {
-                    global_ids[id as usize]
-                })
+        first.find(word).or_else(|| {
+            later.iter().find_map(|(interner, global_ids)| {
+                interner.find(word).map(|id| global_ids[id as usize])
             })
+        })
     };
     let size = vocabulary.len().div_ceil(threads.max(1)).max(1);
     let ranges: Vec<_> = (0..vocabulary.len())
@@ -153,22 +147,6 @@ fn find_in_parallel(
             .collect::<Vec<_>>())
     })?;
     Ok(found.concat())
-}
-
-/// Replaces each id in `ids` by `new_ids[id]`, on `threads` threads.
-fn renumber_in_parallel(
-    ids: &mut [u32],
-    new_ids: &[u32],
-    threads: usize,
-) -> Result<(), ChainError> {
-    let size = ids.len().div_ceil(threads.max(1)).max(1);
-    on_threads(ids.chunks_mut(size).collect(), |chunk| {
-        for id in chunk {
-            *id = new_ids[*id as usize];
-        }
-        Ok(())
-    })?;
-    Ok(())
 }
 
 /// One part of the text, interned on its own.

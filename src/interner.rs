@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::ChainError;
 use crate::packed_table::{Interned, PackedTable};
-use crate::vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
+use crate::vocabulary::Vocabulary;
 
 /// The longest word kept as an integer key rather than a slice.
 const MAX_PACKED_LEN: usize = 16;
@@ -37,7 +37,7 @@ pub(crate) struct Interner<'text> {
     long: FxHashMap<&'text [u8], Interned>,
     /// The distinct words, by id.
     vocabulary: Vocabulary,
-    /// Whether the words outgrew [`MAX_VOCABULARY_BYTES`]. Words met after
+    /// Whether the words outgrew [`crate::MAX_VOCABULARY_BYTES`]. Words met after
     /// that are still numbered, but their bytes are not kept.
     too_large: bool,
 }
@@ -114,14 +114,12 @@ impl<'text> Interner<'text> {
         let add = || {
             #[cfg(feature = "fault-injection")]
             assert_ne!(word, FAULT_INJECTION_PANIC_WORD, "fault injection");
-            if vocabulary.bytes().len() + word.len() > MAX_VOCABULARY_BYTES {
+            vocabulary.try_push(word).unwrap_or_else(|| {
                 // The build fails once the text is read; until then the
                 // ids stay dense.
                 *too_large = true;
                 vocabulary.push(b"")
-            } else {
-                vocabulary.push(word)
-            }
+            })
         };
         match key_of(text, start, end) {
             WordKey::Short(key) => self.short.get_or_insert_with(key, add),
@@ -134,7 +132,7 @@ impl<'text> Interner<'text> {
     /// the text, and it counts no use.
     pub(crate) fn find(&self, word: &[u8]) -> Option<u32> {
         let interned = match key_of(word, 0, word.len()) {
-            WordKey::Short(key) => return self.short.get(key),
+            WordKey::Short(key) => self.short.get(key),
             WordKey::Medium(table, key) => self.medium[table].get(&key),
             WordKey::Long(word) => self.long.get(word),
         };

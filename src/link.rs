@@ -20,7 +20,7 @@ use crate::build_options::{BuildOptions, Watch};
 use crate::chain::{Chain, StateWords, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
-use crate::parallel::on_threads;
+use crate::parallel::{on_threads, renumber_in_parallel};
 
 /// How many transitions are linked between two looks at the cancel flag
 /// (and two reports of progress).
@@ -149,14 +149,13 @@ impl StateSequence {
 /// state occurs in each segment. With `numbered`, also gives the sequence
 /// of its transitions.
 fn link_sequence(
-    segments: Vec<Vec<u32>>,
+    mut segments: Vec<Vec<u32>>,
     count: u32,
     counts: Option<Vec<Vec<u32>>>,
     options: BuildOptions,
     numbered: bool,
 ) -> Result<LinkedSequence, ChainError> {
     let watch = options.watch;
-    let mut segments = segments;
     // Counts taken per segment need one share per segment.
     let cuts = share_cuts(&segments, options, counts.is_none());
     let threads = cuts.len();
@@ -185,18 +184,11 @@ fn link_sequence(
         if let Some(first_run) = segments.iter_mut().find(|run| !run.is_empty()) {
             first_run.remove(0);
         }
-        let total: usize = segments.iter().map(Vec::len).sum();
-        let size = total.div_ceil(threads.max(1)).max(1);
-        let chunks: Vec<&mut [u32]> = segments
-            .iter_mut()
-            .flat_map(|run| run.chunks_mut(size))
-            .collect();
-        on_threads(chunks, |chunk| {
-            for slot in chunk {
-                *slot = numbers[*slot as usize];
-            }
-            Ok(())
-        })?;
+        renumber_in_parallel(
+            segments.iter_mut().map(Vec::as_mut_slice),
+            &numbers,
+            threads,
+        )?;
     }
     Ok(LinkedSequence {
         transitions,
@@ -520,7 +512,7 @@ fn count_followers(
         }
         distinct += ends.last().map_or(0, |&end| end as usize);
     }
-    linked_offsets[0] = 0;
+    // The first offset is 0 in both.
     let offsets = linked_offsets;
 
     // The ranges' vectors joined: the first grows to hold the rest, so

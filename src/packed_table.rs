@@ -94,16 +94,19 @@ impl PackedTable {
         id
     }
 
-    /// The id stored for `key`, if any, without counting a use.
-    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+    /// What is stored for `key`, if anything, without counting a use.
+    pub(crate) fn get(&self, key: u64) -> Option<&Interned> {
+        if key == EMPTY {
+            return None;
+        }
         let mask = self.slots.len() - 1;
         let mut index = self.home(key);
         loop {
-            let (slot_key, interned) = self.slots[index];
-            if slot_key == key && key != EMPTY {
-                return Some(interned.id);
+            let (slot_key, interned) = &self.slots[index];
+            if *slot_key == key {
+                return Some(interned);
             }
-            if slot_key == EMPTY {
+            if *slot_key == EMPTY {
                 return None;
             }
             index = (index + 1) & mask;
@@ -156,9 +159,12 @@ mod tests {
         }
         assert_eq!(table.len, keys.len());
         for (expected, &key) in keys.iter().enumerate() {
-            assert_eq!(table.get(key), Some(expected as u32));
+            assert_eq!(
+                table.get(key).map(|interned| interned.id),
+                Some(expected as u32)
+            );
         }
-        assert_eq!(table.get(5000 << 40), None);
-        assert_eq!(table.get(EMPTY), None);
+        assert!(table.get(5000 << 40).is_none());
+        assert!(table.get(EMPTY).is_none());
     }
 }

@@ -35,6 +35,29 @@ pub(crate) fn on_threads<I: Send, T: Send>(
     })
 }
 
+/// Replaces each id in `runs` by `new_ids[id]`, on `threads` threads
+/// sharing the ids about equally.
+pub(crate) fn renumber_in_parallel<'a>(
+    runs: impl IntoIterator<Item = &'a mut [u32]>,
+    new_ids: &[u32],
+    threads: usize,
+) -> Result<(), ChainError> {
+    let runs: Vec<&mut [u32]> = runs.into_iter().collect();
+    let total: usize = runs.iter().map(|run| run.len()).sum();
+    let size = total.div_ceil(threads.max(1)).max(1);
+    let chunks: Vec<&mut [u32]> = runs
+        .into_iter()
+        .flat_map(|run| run.chunks_mut(size))
+        .collect();
+    on_threads(chunks, |chunk| {
+        for id in chunk {
+            *id = new_ids[*id as usize];
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -45,6 +68,15 @@ mod tests {
     fn results_keep_the_order_of_the_items() {
         let doubled = on_threads(vec![1, 2, 3, 4], |n| Ok(n * 2));
         assert_eq!(doubled, Ok(vec![2, 4, 6, 8]));
+    }
+
+    #[test]
+    fn renumbering_maps_every_id_of_every_run() {
+        let mut first = vec![0, 1, 2, 1];
+        let mut second = vec![2, 0];
+        let runs = [first.as_mut_slice(), second.as_mut_slice()];
+        renumber_in_parallel(runs, &[5, 6, 7], 4).unwrap();
+        assert_eq!((first, second), (vec![5, 6, 7, 6], vec![7, 5]));
     }
 
     #[test]

@@ -33,6 +33,16 @@ impl Vocabulary {
         id
     }
 
+    /// Appends `word` and returns its id, unless the words would then take
+    /// more than [`MAX_VOCABULARY_BYTES`]. It does not check for duplicates
+    /// (the caller interns).
+    pub(crate) fn try_push(&mut self, word: &[u8]) -> Option<u32> {
+        if self.bytes.len() + word.len() > MAX_VOCABULARY_BYTES {
+            return None;
+        }
+        Some(self.push(word))
+    }
+
     /// The word with id `id`, encoded as the training text was.
     ///
     /// # Panics
