@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use llm_markov_rs::{BuildOptions, Chain, Corpus, Words};
+use llm_markov_rs::{build_from_corpus, BuildOptions, Chain, Corpus, Words};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     // First, in a process that has not built anything yet.
     let peak = peak_extra_bytes(|| {
         let corpus = Corpus::from_text(&text, BuildOptions::default()).expect("the text has words");
-        Chain::from_corpus(corpus, order, BuildOptions::default()).expect("a valid order")
+        build_from_corpus(corpus, order, BuildOptions::default()).expect("a valid order")
     });
     println!(
         "{path}: {:.1} MB, order {order}, {rounds} rounds, medians",
@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             let corpus = Corpus::from_text(&text, options).expect("the text has words");
             corpus_times.push(started.elapsed());
             let started = Instant::now();
-            let chain = Chain::from_corpus(corpus, order, options).expect("a valid order");
+            let chain = build_from_corpus(corpus, order, options).expect("a valid order");
             link_times.push(started.elapsed());
             std::hint::black_box(chain);
         }

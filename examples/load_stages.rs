@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use llm_markov_rs::{Chain, Watch};
+use llm_markov_rs::{chain_file, Watch};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -51,12 +51,15 @@ fn main() -> ExitCode {
     };
     report("read the file", time(rounds, || std::fs::read(&path)));
     report("CRC-32", time(rounds, || crc32fast::hash(&bytes)));
-    report("decode and check", time(rounds, || Chain::decode(&bytes)));
+    report(
+        "decode and check",
+        time(rounds, || chain_file::decode(&bytes)),
+    );
     report(
         "load (all of it)",
-        time(rounds, || Chain::load(path.as_ref())),
+        time(rounds, || chain_file::load(path.as_ref())),
     );
-    let Ok((chain, metadata)) = Chain::load(path.as_ref()) else {
+    let Ok((chain, metadata)) = chain_file::load(path.as_ref()) else {
         eprintln!("{path} is not a chain file this version reads");
         return ExitCode::FAILURE;
     };
@@ -64,15 +67,15 @@ fn main() -> ExitCode {
         "encode to memory",
         time(rounds, || {
             let mut out = Vec::with_capacity(bytes.len());
-            chain
-                .encode(&metadata, &mut out, Watch::none())
-                .map(|()| out)
+            chain_file::encode(&chain, &metadata, &mut out, Watch::none()).map(|()| out)
         }),
     );
     let copy = std::env::temp_dir().join("load_stages.markov");
     report(
         "save (with fsync, rename)",
-        time(rounds, || chain.save(&copy, &metadata, Watch::none())),
+        time(rounds, || {
+            chain_file::save(&chain, &copy, &metadata, Watch::none())
+        }),
     );
     let _ = std::fs::remove_file(copy);
 

@@ -1,18 +1,9 @@
 //! The Markov chain: which states follow which, and how often, as flat
 //! arrays of ids.
 
-use crate::build_options::BuildOptions;
-use crate::corpus::Corpus;
-use crate::error::ChainError;
-use crate::link::link_corpus;
 use crate::rng::Rng;
 use crate::sentence::{ends_sentence, BitSet, SentenceMarks};
 use crate::vocabulary::Vocabulary;
-use crate::walk::Walk;
-
-/// The highest order a chain may have. Above a handful of words a state is
-/// almost always unique, so higher orders only replay the text.
-pub const MAX_ORDER: usize = 100;
 
 /// Where the words of each state are found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +33,9 @@ pub(crate) struct Transitions {
 
 /// A word-level Markov chain of a given order.
 ///
+/// [`crate::build`] makes one from a text, [`crate::chain_file::load`] from
+/// a file; [`crate::Walk`] generates words from it.
+///
 /// A state is `order` consecutive words of the training text. Every position
 /// of the text where a state is followed by another word adds one transition
 /// from that state to the next state (the window moved on by one word). The
@@ -62,60 +56,6 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Builds the chain of `order` from `text`, using every core.
-    ///
-    /// `text` is UTF-8, or UTF-8 with lone surrogates encoded as Python's
-    /// `"surrogatepass"` error handler does. Words are split as Python's
-    /// `str.split()` splits them.
-    pub fn build(text: &[u8], order: usize) -> Result<Chain, ChainError> {
-        Chain::build_with(text, order, BuildOptions::default())
-    }
-
-    /// Builds the chain of `order` from `text` as `options` say.
-    pub fn build_with(
-        text: &[u8],
-        order: usize,
-        options: BuildOptions,
-    ) -> Result<Chain, ChainError> {
-        Chain::check_order(order)?;
-        let corpus = Corpus::from_text(text, options)?;
-        Chain::from_corpus(corpus, order, options)
-    }
-
-    /// Fails unless `order` is from 1 to [`MAX_ORDER`]: worth asking before
-    /// splitting a large text only to find the order was wrong.
-    pub fn check_order(order: usize) -> Result<(), ChainError> {
-        match order {
-            0 => Err(ChainError::OrderTooLow),
-            _ if order > MAX_ORDER => Err(ChainError::OrderTooHigh { order }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Builds the chain of `order` from a text already split into words.
-    ///
-    /// The corpus owns its words, so the text may be freed before this
-    /// second step; the Python bindings do so to drop their temporary UTF-8
-    /// copy before the transition table takes its memory.
-    pub fn from_corpus(
-        corpus: Corpus,
-        order: usize,
-        options: BuildOptions,
-    ) -> Result<Chain, ChainError> {
-        Chain::check_order(order)?;
-        let word_count = corpus.word_count();
-        if word_count == 0 {
-            return Err(ChainError::NoWords);
-        }
-        if word_count < order {
-            return Err(ChainError::TooFewWords {
-                order,
-                words: word_count,
-            });
-        }
-        link_corpus(corpus, order, options)
-    }
-
     /// A chain from its parts, which the caller has built or checked to be
     /// consistent: `states` and `transitions` cover the same states, every
     /// id is in range, and at most one state lacks followers.
@@ -187,7 +127,10 @@ impl Chain {
                 }
             }
         }
-        SentenceMarks::new(ends, starts)
+        SentenceMarks {
+            ends,
+            starts: starts.ids().collect(),
+        }
     }
 
     /// Whether word `id` ends a sentence ([`ends_sentence`]).
@@ -199,7 +142,13 @@ impl Chain {
     /// first window of the text, and each window that follows a word that
     /// ends a sentence.
     pub fn sentence_starts(&self) -> &[u32] {
-        self.sentences.start_list()
+        &self.sentences.starts
+    }
+
+    /// Whether any word of the text ends a sentence: without one, a walk
+    /// in sentences never ends.
+    pub fn has_sentence_ends(&self) -> bool {
+        self.sentences.ends.ids().next().is_some()
     }
 
     /// The sentence marks, for saving.
@@ -281,6 +230,12 @@ impl Chain {
         self.state_word(state, self.order - 1)
     }
 
+    /// Whether `state` has no follower: only the text's last window can
+    /// lack one, when it appears nowhere else.
+    pub(crate) fn is_dead_end(&self, state: u32) -> bool {
+        self.dead_end == Some(state)
+    }
+
     /// A state chosen uniformly among those that have followers, or the only
     /// state when none has.
     pub(crate) fn random_state(&self, rng: &mut Rng) -> u32 {
@@ -301,7 +256,7 @@ impl Chain {
 
     /// A state chosen uniformly among those that start a sentence.
     pub(crate) fn random_sentence_start(&self, rng: &mut Rng) -> u32 {
-        let starts = self.sentences.start_list();
+        let starts = &self.sentences.starts;
         match starts.len() {
             // Only a forged file lacks them: the text's first state always
             // starts one.
@@ -320,11 +275,6 @@ impl Chain {
         let draw = before + rng.below(u64::from(after - before)) as u32;
         let pick = cumulative.partition_point(|&running| running <= draw);
         Some(self.transitions.followers[range.start + pick])
-    }
-
-    /// Generates words from `seed`, forever.
-    pub fn walk(&self, seed: u64) -> Walk<'_> {
-        Walk::new(self, seed)
     }
 
     /// How the states' words are stored, for saving.

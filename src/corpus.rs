@@ -4,6 +4,7 @@
 use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::interner::Interner;
+use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
 use crate::parallel::{on_threads, renumber_in_parallel};
 use crate::tokenize::{is_ascii_separator, Words};
 use crate::vocabulary::Vocabulary;
@@ -11,12 +12,9 @@ use crate::vocabulary::Vocabulary;
 /// How many words are split between two looks at the cancel flag.
 const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
 
-/// The largest number of words a corpus may hold: ids and offsets are `u32`.
-pub const MAX_WORDS: usize = u32::MAX as usize - 1;
-
 /// The words of a text, interned: each distinct word once in the
 /// vocabulary, the text itself as ids in order. It owns all of that, so it
-/// outlives the text it was split from; [`crate::Chain::from_corpus`] turns
+/// outlives the text it was split from; [`crate::build_from_corpus`] turns
 /// it into a chain.
 #[derive(Debug)]
 pub struct Corpus {
@@ -49,7 +47,7 @@ impl Corpus {
     fn merge(pieces: Vec<InternedPart<'_>>, watch: Watch) -> Result<Corpus, ChainError> {
         let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if word_count > MAX_WORDS {
-            return Err(ChainError::TooManyWords);
+            return Err(ChainError::TooManyWords { max: MAX_WORDS });
         }
         let threads = pieces.len();
         let mut pieces = pieces.into_iter();
@@ -88,7 +86,9 @@ impl Corpus {
                         let word = piece_vocabulary.word(local as u32);
                         vocabulary
                             .try_push(word)
-                            .ok_or(ChainError::VocabularyTooLarge)?
+                            .ok_or(ChainError::VocabularyTooLarge {
+                                max_bytes: MAX_VOCABULARY_BYTES,
+                            })?
                     }
                 };
                 global_ids.push(id);
@@ -117,6 +117,16 @@ impl Corpus {
     /// How many words the text has.
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
+    }
+
+    /// How much progress linking this corpus into a chain of `order`
+    /// reports in all (see [`Watch::reporting_to`]): each pass over the
+    /// transitions counts them once.
+    pub fn linking_work(&self, order: usize) -> u64 {
+        // Order 1 links and folds, with the corpus's own counts; every
+        // later round counts, links and folds.
+        let passes = 3 * order - 1;
+        self.word_count().saturating_sub(order) as u64 * passes as u64
     }
 }
 
@@ -174,7 +184,7 @@ fn intern_part<'text>(part: &'text [u8], watch: Watch) -> Result<InternedPart<'t
             watch.advance(start - reported)?;
             reported = start;
             if position > MAX_WORDS {
-                return Err(ChainError::TooManyWords);
+                return Err(ChainError::TooManyWords { max: MAX_WORDS });
             }
         }
         position += 1;

@@ -1,6 +1,9 @@
-//! Why a chain could not be built.
+//! Why a chain could not be built, loaded or saved.
 
 use std::fmt;
+
+#[cfg(doc)]
+use crate::limits::{FORMAT_VERSION, MAX_ORDER, MAX_VOCABULARY_BYTES, MAX_WORDS};
 
 /// The ways building a chain can fail. Every message is written for the
 /// person who gave the text.
@@ -10,10 +13,12 @@ pub enum ChainError {
     NoWords,
     /// The order is zero; a chain needs at least one word of context.
     OrderTooLow,
-    /// The order is above [`crate::MAX_ORDER`].
+    /// The order is above the highest a chain may have.
     OrderTooHigh {
         /// The order asked for.
         order: usize,
+        /// The highest order, [`MAX_ORDER`].
+        max: usize,
     },
     /// The text has fewer words than one state of the chain holds.
     TooFewWords {
@@ -22,11 +27,17 @@ pub enum ChainError {
         /// How many words the text has.
         words: usize,
     },
-    /// The text has more words than word ids can count.
-    TooManyWords,
+    /// The text has more words than a chain can count.
+    TooManyWords {
+        /// The most words a text may have, [`MAX_WORDS`].
+        max: usize,
+    },
     /// The text's distinct words take more bytes together than a chain
-    /// holds ([`crate::MAX_VOCABULARY_BYTES`]).
-    VocabularyTooLarge,
+    /// holds.
+    VocabularyTooLarge {
+        /// The most bytes they may take, [`MAX_VOCABULARY_BYTES`].
+        max_bytes: usize,
+    },
     /// The build was cancelled before it finished.
     Cancelled,
 }
@@ -39,25 +50,23 @@ impl fmt::Display for ChainError {
                 "markov needs some words to learn from, but the text is empty or only whitespace"
             ),
             ChainError::OrderTooLow => write!(f, "order must be >= 1"),
-            ChainError::OrderTooHigh { order } => write!(
-                f,
-                "order must be <= {}, got {order}",
-                crate::MAX_ORDER
-            ),
+            ChainError::OrderTooHigh { order, max } => {
+                write!(f, "order must be <= {max}, got {order}")
+            }
             ChainError::TooFewWords { order, words } => write!(
                 f,
                 "order {order} needs a text of at least {order} words, but this one has {words}; \
                  use a lower order or give more text"
             ),
-            ChainError::TooManyWords => write!(
+            ChainError::TooManyWords { max } => write!(
                 f,
-                "the text has more than {} words, more than one chain can hold; split it into smaller texts",
-                u32::MAX - 1
+                "the text has more than {max} words, more than one chain can hold; \
+                 split it into smaller texts"
             ),
-            ChainError::VocabularyTooLarge => write!(
+            ChainError::VocabularyTooLarge { max_bytes } => write!(
                 f,
-                "the text's distinct words take more than 4 GiB together, more than one chain \
-                 can hold; split it into smaller texts"
+                "the text's distinct words take more than {max_bytes} bytes together, more \
+                 than one chain can hold; split it into smaller texts"
             ),
             ChainError::Cancelled => write!(f, "building the chain was cancelled"),
         }
@@ -79,11 +88,15 @@ pub enum ChainFileError {
     NewerFormat {
         /// The file's format version.
         version: u32,
+        /// The version this crate reads, [`FORMAT_VERSION`].
+        supported: u32,
     },
     /// The file is in an older format than this crate reads.
     OlderFormat {
         /// The file's format version.
         version: u32,
+        /// The version this crate reads, [`FORMAT_VERSION`].
+        supported: u32,
     },
     /// The file is shorter than its header says.
     Truncated,
@@ -113,17 +126,15 @@ impl fmt::Display for ChainFileError {
                     "it is not a markov chain file (its first bytes are not a chain file's)"
                 )
             }
-            ChainFileError::NewerFormat { version } => write!(
+            ChainFileError::NewerFormat { version, supported } => write!(
                 f,
                 "it is in chain file format {version}, newer than this version of \
-                 llm-markov-rs reads (format {}); upgrade llm-markov-rs",
-                crate::chain_file::FORMAT_VERSION
+                 llm-markov-rs reads (format {supported}); upgrade llm-markov-rs"
             ),
-            ChainFileError::OlderFormat { version } => write!(
+            ChainFileError::OlderFormat { version, supported } => write!(
                 f,
                 "it is in chain file format {version}, older than this version of \
-                 llm-markov-rs reads (format {}); train it again",
-                crate::chain_file::FORMAT_VERSION
+                 llm-markov-rs reads (format {supported}); train it again"
             ),
             ChainFileError::Truncated => {
                 write!(f, "it is truncated (shorter than its header says); {again}")

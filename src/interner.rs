@@ -7,6 +7,7 @@ use std::hash::Hash;
 use rustc_hash::FxHashMap;
 
 use crate::error::ChainError;
+use crate::limits::MAX_VOCABULARY_BYTES;
 use crate::packed_table::{Interned, PackedTable};
 use crate::vocabulary::Vocabulary;
 
@@ -37,7 +38,7 @@ pub(crate) struct Interner<'text> {
     long: FxHashMap<&'text [u8], Interned>,
     /// The distinct words, by id.
     vocabulary: Vocabulary,
-    /// Whether the words outgrew [`crate::MAX_VOCABULARY_BYTES`]. Words met after
+    /// Whether the words outgrew [`MAX_VOCABULARY_BYTES`]. Words met after
     /// that are still numbered, but their bytes are not kept.
     too_large: bool,
 }
@@ -146,7 +147,9 @@ impl<'text> Interner<'text> {
     /// [`Interner::find`] still work afterwards.
     pub(crate) fn take_vocabulary(&mut self) -> Result<Vocabulary, ChainError> {
         if self.too_large {
-            return Err(ChainError::VocabularyTooLarge);
+            return Err(ChainError::VocabularyTooLarge {
+                max_bytes: MAX_VOCABULARY_BYTES,
+            });
         }
         Ok(std::mem::take(&mut self.vocabulary))
     }

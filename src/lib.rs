@@ -2,25 +2,31 @@
 //! `llm-markov-rs` plugin for [llm](https://llm.datasette.io).
 //!
 //! ```
-//! use llm_markov_rs::Chain;
+//! use llm_markov_rs::{build, Walk};
 //!
-//! let chain = Chain::build(b"the cat sat on the mat", 1).unwrap();
-//! let words: Vec<&[u8]> = chain.walk(42).take(5).collect();
+//! let chain = build(b"the cat sat on the mat", 1).unwrap();
+//! let words: Vec<&[u8]> = Walk::new(&chain, 42).take(5).collect();
 //! assert_eq!(words.len(), 5);
 //! ```
 //!
-//! With the `python` feature the crate is also the `llm_markov_rs._markov`
-//! extension module.
+//! The modules form layers, each using only those below it: the limits,
+//! the tokenizer and the data types ([`Chain`], [`Vocabulary`]) at the
+//! bottom; building ([`build`]) above them; walking ([`Walk`]) and the
+//! file format ([`chain_file`]) on top. With the `python` feature the
+//! crate is also the `llm_markov_rs._markov` extension module, a thin layer
+//! over this API.
 
 #![forbid(unsafe_code)]
 
+mod build;
 mod build_options;
 mod chain;
-mod chain_file;
+pub mod chain_file;
 mod continuation;
 mod corpus;
 mod error;
 mod interner;
+pub mod limits;
 mod link;
 mod packed_table;
 mod parallel;
@@ -33,12 +39,12 @@ mod walk;
 #[cfg(feature = "python")]
 mod python;
 
+pub use build::{build, build_from_corpus, build_with, check_order};
 pub use build_options::{BuildOptions, Watch};
-pub use chain::{Chain, MAX_ORDER};
-pub use chain_file::{ChainFileHeader, FORMAT_VERSION, MAX_METADATA_BYTES};
-pub use corpus::{Corpus, MAX_WORDS};
+pub use chain::Chain;
+pub use corpus::Corpus;
 pub use error::{ChainError, ChainFileError};
 pub use sentence::ends_sentence;
-pub use tokenize::{is_python_whitespace, Words};
-pub use vocabulary::{Vocabulary, MAX_VOCABULARY_BYTES};
-pub use walk::{Sentences, Walk};
+pub use tokenize::Words;
+pub use vocabulary::Vocabulary;
+pub use walk::Walk;

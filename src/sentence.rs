@@ -72,31 +72,25 @@ pub fn ends_sentence(word: &[u8]) -> bool {
     !(is_initial || ABBREVIATIONS.contains(&body))
 }
 
-/// Which words of a chain end a sentence and which states start one, with
-/// the starts also listed, to draw from.
+/// Which words of a chain end a sentence, and which states start one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SentenceMarks {
     /// Word ids that end a sentence.
     pub(crate) ends: BitSet,
-    /// State ids that start a sentence.
-    pub(crate) starts: BitSet,
-    start_list: Vec<u32>,
+    /// State ids that start a sentence, in increasing order: a walk draws
+    /// from them.
+    pub(crate) starts: Vec<u32>,
 }
 
 impl SentenceMarks {
-    /// The marks of `ends` and `starts`.
-    pub(crate) fn new(ends: BitSet, starts: BitSet) -> Self {
-        let start_list = starts.ids().collect();
-        SentenceMarks {
-            ends,
-            starts,
-            start_list,
+    /// The starts as a set of ids below `state_count`, as the chain file
+    /// stores them.
+    pub(crate) fn starts_as_set(&self, state_count: usize) -> BitSet {
+        let mut set = BitSet::new(state_count);
+        for &state in &self.starts {
+            set.insert(state as usize);
         }
-    }
-
-    /// The states that start a sentence, in id order.
-    pub(crate) fn start_list(&self) -> &[u32] {
-        &self.start_list
+        set
     }
 }
 

@@ -48,11 +48,6 @@ const BYTE_CLASSES: [ByteClass; 256] = {
     classes
 };
 
-/// Returns whether `c` separates words for Python's `str.split()`.
-pub fn is_python_whitespace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
-}
-
 /// Returns whether `byte` is a one-byte whitespace character.
 ///
 /// A text can be cut at such a byte without cutting a word in two.
@@ -302,6 +297,12 @@ mod tests {
         let text = b"a\xed\xb2\x80b c";
         let words: Vec<&[u8]> = Words::new(text).collect();
         assert_eq!(words, [&b"a\xed\xb2\x80b"[..], b"c"]);
+    }
+
+    /// Whether `c` separates words for Python's `str.split()`, the slow
+    /// obvious way.
+    fn is_python_whitespace(c: char) -> bool {
+        c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
     }
 
     /// Words as the slow obvious way finds them.

@@ -1,5 +1,7 @@
 //! The distinct words of a text, each stored once and named by a dense id.
 
+use crate::limits::MAX_VOCABULARY_BYTES;
+
 /// Distinct words in the order they first appear, packed into one buffer.
 ///
 /// Word ids are `u32` indexes into this list, so the chain itself is made of
@@ -11,9 +13,6 @@ pub struct Vocabulary {
     bytes: Vec<u8>,
     ends: Vec<u32>,
 }
-
-/// The most bytes the distinct words of one text may take together.
-pub const MAX_VOCABULARY_BYTES: usize = u32::MAX as usize;
 
 impl Vocabulary {
     /// Words packed into `bytes`, word `i` ending at `ends[i]` and starting

@@ -1,122 +1,109 @@
-//! Generating words by walking the chain.
+//! Generating words by walking a chain.
+
+use std::ops::Deref;
 
 use crate::chain::Chain;
+use crate::continuation::continuations;
 use crate::rng::Rng;
 
-/// Where a walk through a chain stands, kept apart from the chain so that a
-/// caller (the Python bindings) can hold both without a borrow.
+/// A walk through a chain: the words it generates, one at a time,
+/// determined by its seed and the chain.
 ///
 /// A walk starts at a random state and emits its words, or continues given
-/// words (see [`Chain::walk_after`]); from then on each step moves to a
-/// follower of the current state, drawn in proportion to how often it
-/// followed, and emits that state's newest word. At a dead end (a state
-/// with no follower) it jumps to a random state and emits all of its words,
-/// as at a random start.
+/// words ([`Walk::after`]); from then on each step moves to a follower of
+/// the current state, drawn in proportion to how often it followed, and
+/// emits that state's newest word. At a dead end (a state with no follower)
+/// it jumps to a random state and emits all of its words, as at a random
+/// start.
+///
+/// A walk holds its chain through `C`: a `&Chain`, which makes it an
+/// iterator over the chain's words, or anything else that derefs to one
+/// (an `Arc<Chain>`, or the Python bindings' handle), so that it can live
+/// beside the chain with no borrow. It is endless unless capped
+/// ([`Walk::at_most`]) or asked for whole sentences ([`Walk::sentences`]).
+///
+/// ```
+/// use llm_markov_rs::{build, Walk};
+///
+/// let chain = build(b"the cat sat on the mat. the dog sat too.", 1).unwrap();
+/// let words: Vec<&[u8]> = Walk::new(&chain, 7).sentences(1).at_most(100).collect();
+/// assert!(chain.vocabulary().find_all(&words).iter().all(Option::is_some));
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct Sampler {
+pub struct Walk<C> {
+    chain: C,
     rng: Rng,
     state: u32,
     /// How many words of `state` are still to be emitted; `None` before a
     /// random start.
     pending: Option<usize>,
-    /// Whether random starts and restarts are at sentence starts.
-    in_sentences: bool,
+    /// How many of the given words the walk continues.
+    continued: usize,
+    /// How many more words the walk may give; `None` for no cap.
+    remaining: Option<u64>,
+    written: u64,
+    /// How many sentences to write and have been written, in sentence mode.
+    sentences: Option<SentenceCount>,
 }
 
-impl Sampler {
-    /// A walk from a random start, its every step determined by `seed` and
-    /// the chain.
-    pub(crate) fn new(seed: u64) -> Self {
-        Sampler {
+impl<C: Deref<Target = Chain>> Walk<C> {
+    /// A walk through `chain` from a random start, determined by `seed`.
+    pub fn new(chain: C, seed: u64) -> Self {
+        Walk {
+            chain,
             rng: Rng::from_seed(seed),
             state: 0,
             pending: None,
-            in_sentences: false,
+            continued: 0,
+            remaining: None,
+            written: 0,
+            sentences: None,
         }
     }
 
-    /// From now on, a random start or a restart after a dead end is at a
-    /// state that starts a sentence of the text.
-    pub(crate) fn start_sentences(&mut self) {
-        self.in_sentences = true;
-    }
-
-    /// A walk that continues `words`, and how many of the last of them it
-    /// continues: all of the last `order` when the chain has them as a
-    /// state, fewer when only a shorter run of the last words begins some
-    /// state, none (a random start) when not even the last word does.
-    pub(crate) fn after(chain: &Chain, seed: u64, words: &[&[u8]]) -> (Self, usize) {
-        let mut sampler = Sampler::new(seed);
-        let (matched, candidates) = chain.continuations(words);
+    /// A walk through `chain` that continues `words` (a prompt's words,
+    /// oldest first), determined by `seed`.
+    ///
+    /// The walk starts from the state made of the last `order` of `words`,
+    /// and its first word is one that followed them in the text. When the
+    /// chain has no such state with a follower, it backs off to the longest
+    /// final run of `words` that begins some state, picks one such state at
+    /// random and emits the rest of its words; when not even the last word
+    /// begins a state, it starts at random, as [`Walk::new`] does. The words
+    /// given are never emitted again. [`Walk::continued_words`] tells how
+    /// many of them the walk continues.
+    pub fn after(chain: C, seed: u64, words: &[&[u8]]) -> Self {
+        let mut walk = Walk::new(chain, seed);
+        let (matched, candidates) = continuations(&walk.chain, words);
         if matched > 0 {
             let pick = match candidates.len() {
                 1 => 0,
-                count => sampler.rng.below(count as u64) as usize,
+                count => walk.rng.below(count as u64) as usize,
             };
-            sampler.state = candidates[pick];
-            sampler.pending = Some(chain.order() - matched);
+            walk.state = candidates[pick];
+            walk.pending = Some(walk.chain.order() - matched);
+            walk.continued = matched;
         }
-        (sampler, matched)
+        walk
     }
 
-    /// The id of the next word of the walk through `chain`.
-    ///
-    /// A sampler must always be used with the same chain.
-    pub(crate) fn next_word(&mut self, chain: &Chain) -> u32 {
-        let pending = match self.pending {
-            Some(0) => match chain.next_state(self.state, &mut self.rng) {
-                Some(next) => {
-                    self.state = next;
-                    1
-                }
-                None => self.jump(chain),
-            },
-            Some(pending) => pending,
-            None => self.jump(chain),
-        };
-        self.pending = Some(pending - 1);
-        chain.state_word(self.state, chain.order() - pending)
+    /// The walk in whole sentences: it starts at the start of a sentence of
+    /// the text (unless it continues given words), restarts at one after a
+    /// dead end, and ends right after the word that ends its `count`th
+    /// sentence. A text with no sentence end ([`Chain::has_sentence_ends`])
+    /// gives words until the cap: give one with [`Walk::at_most`].
+    pub fn sentences(mut self, count: u64) -> Self {
+        self.sentences = Some(SentenceCount {
+            wanted: count,
+            written: 0,
+        });
+        self
     }
 
-    /// Moves to a random state (one that starts a sentence, in sentence
-    /// mode); all of its words are to be emitted.
-    fn jump(&mut self, chain: &Chain) -> usize {
-        self.state = if self.in_sentences {
-            chain.random_sentence_start(&mut self.rng)
-        } else {
-            chain.random_state(&mut self.rng)
-        };
-        chain.order()
-    }
-}
-
-/// An endless iterator over the words of a walk through a chain.
-#[derive(Clone, Debug)]
-pub struct Walk<'chain> {
-    chain: &'chain Chain,
-    sampler: Sampler,
-    continued: usize,
-}
-
-impl<'chain> Walk<'chain> {
-    /// A walk through `chain` from a random start, determined by `seed`.
-    pub fn new(chain: &'chain Chain, seed: u64) -> Self {
-        Walk {
-            chain,
-            sampler: Sampler::new(seed),
-            continued: 0,
-        }
-    }
-
-    /// A walk through `chain` that continues `words`; see
-    /// [`Chain::walk_after`].
-    pub fn after(chain: &'chain Chain, seed: u64, words: &[&[u8]]) -> Self {
-        let (sampler, continued) = Sampler::after(chain, seed, words);
-        Walk {
-            chain,
-            sampler,
-            continued,
-        }
+    /// The walk, ending after at most `words` more words.
+    pub fn at_most(mut self, words: u64) -> Self {
+        self.remaining = Some(words);
+        self
     }
 
     /// How many of the last given words the walk continues: 0 when it
@@ -125,86 +112,119 @@ impl<'chain> Walk<'chain> {
         self.continued
     }
 
-    /// The walk in whole sentences: it starts at the start of a sentence of
-    /// the text (unless it continues given words), restarts at one after a
-    /// dead end, and ends right after the word that ends its `count`th
-    /// sentence. A text with no sentence end gives words forever: bound it
-    /// with `take`.
-    pub fn sentences(mut self, count: usize) -> Sentences<'chain> {
-        self.sampler.start_sentences();
-        Sentences {
-            walk: self,
-            count: SentenceCount::new(count as u64),
+    /// How many words the walk has given.
+    pub fn words_written(&self) -> u64 {
+        self.written
+    }
+
+    /// How many more words the walk may give before its cap (`None` when it
+    /// has none): 0 once it has ended.
+    pub fn remaining(&self) -> Option<u64> {
+        self.remaining
+    }
+
+    /// How many sentences the walk has ended, in sentence mode.
+    pub fn sentences_written(&self) -> Option<u64> {
+        self.sentences.map(|count| count.written)
+    }
+
+    /// The chain the walk goes through.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The next word, or `None` once the walk has ended.
+    pub fn next_word(&mut self) -> Option<&[u8]> {
+        let id = self.next_id()?;
+        Some(self.chain.vocabulary().word(id))
+    }
+
+    /// Appends up to `max_words` next words to `out`, each after one space
+    /// but for the walk's very first word; gives how many it appended (fewer
+    /// only once the walk has ended).
+    pub fn write_words(&mut self, max_words: u64, out: &mut Vec<u8>) -> u64 {
+        let mut appended = 0;
+        while appended < max_words {
+            let first = self.written == 0;
+            let Some(id) = self.next_id() else { break };
+            if !first {
+                out.push(b' ');
+            }
+            out.extend_from_slice(self.chain.vocabulary().word(id));
+            appended += 1;
         }
+        appended
+    }
+
+    /// The id of the next word, counted against the cap and the sentences.
+    fn next_id(&mut self) -> Option<u32> {
+        if self.remaining == Some(0) || self.sentences.is_some_and(SentenceCount::is_done) {
+            return None;
+        }
+        let id = self.step();
+        self.written += 1;
+        if let Some(remaining) = &mut self.remaining {
+            *remaining -= 1;
+        }
+        if let Some(count) = &mut self.sentences {
+            if self.chain.ends_sentence(id) {
+                count.written += 1;
+            }
+            if count.is_done() {
+                self.remaining = Some(0);
+            }
+        }
+        Some(id)
+    }
+
+    /// Moves the walk on by one word, and gives that word's id.
+    fn step(&mut self) -> u32 {
+        let pending = match self.pending {
+            Some(0) => match self.chain.next_state(self.state, &mut self.rng) {
+                Some(next) => {
+                    self.state = next;
+                    1
+                }
+                None => self.jump(),
+            },
+            Some(pending) => pending,
+            None => self.jump(),
+        };
+        self.pending = Some(pending - 1);
+        self.chain
+            .state_word(self.state, self.chain.order() - pending)
+    }
+
+    /// Moves to a random state (one that starts a sentence, in sentence
+    /// mode); all of its words are to be emitted.
+    fn jump(&mut self) -> usize {
+        self.state = if self.sentences.is_some() {
+            self.chain.random_sentence_start(&mut self.rng)
+        } else {
+            self.chain.random_state(&mut self.rng)
+        };
+        self.chain.order()
+    }
+}
+
+impl<'chain> Iterator for Walk<&'chain Chain> {
+    type Item = &'chain [u8];
+
+    fn next(&mut self) -> Option<&'chain [u8]> {
+        let chain: &'chain Chain = self.chain;
+        self.next_id().map(|id| chain.vocabulary().word(id))
     }
 }
 
 /// How many sentences a walk is to write, and has written.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SentenceCount {
+struct SentenceCount {
     wanted: u64,
     written: u64,
 }
 
 impl SentenceCount {
-    /// A walk of `wanted` sentences, none written yet.
-    pub(crate) fn new(wanted: u64) -> Self {
-        SentenceCount { wanted, written: 0 }
-    }
-
-    /// Counts word `id`, just written; whether it ended the last sentence.
-    pub(crate) fn wrote(&mut self, chain: &Chain, id: u32) -> bool {
-        if chain.ends_sentence(id) {
-            self.written += 1;
-        }
-        self.is_done()
-    }
-
-    /// Whether every sentence wanted has been written.
-    pub(crate) fn is_done(self) -> bool {
+    fn is_done(self) -> bool {
         self.written >= self.wanted
-    }
-
-    /// How many sentences have been written.
-    pub(crate) fn written(self) -> u64 {
-        self.written
-    }
-}
-
-/// A walk that ends after a number of sentences; see [`Walk::sentences`].
-#[derive(Clone, Debug)]
-pub struct Sentences<'chain> {
-    walk: Walk<'chain>,
-    count: SentenceCount,
-}
-
-impl Sentences<'_> {
-    /// How many sentences the walk has ended so far: fewer than asked for
-    /// when it was cut short (with `take`, say).
-    pub fn written(&self) -> u64 {
-        self.count.written()
-    }
-}
-
-impl<'chain> Iterator for Sentences<'chain> {
-    type Item = &'chain [u8];
-
-    fn next(&mut self) -> Option<&'chain [u8]> {
-        if self.count.is_done() {
-            return None;
-        }
-        let chain = self.walk.chain;
-        let id = self.walk.sampler.next_word(chain);
-        self.count.wrote(chain, id);
-        Some(chain.vocabulary().word(id))
-    }
-}
-
-impl<'chain> Iterator for Walk<'chain> {
-    type Item = &'chain [u8];
-
-    fn next(&mut self) -> Option<&'chain [u8]> {
-        let id = self.sampler.next_word(self.chain);
-        Some(self.chain.vocabulary().word(id))
     }
 }

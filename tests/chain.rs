@@ -2,12 +2,19 @@
 
 use std::collections::HashMap;
 
-use llm_markov_rs::{BuildOptions, Chain, ChainError, MAX_ORDER};
+use llm_markov_rs::limits::MAX_ORDER;
+use llm_markov_rs::{build, build_with, BuildOptions, Chain, ChainError, Walk};
 use proptest::prelude::*;
+
+/// Whether `c` separates words for Python's `str.split()`: Rust's
+/// whitespace and the four ASCII information separators.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
+}
 
 /// Words as Python's `str.split()` gives them, the slow obvious way.
 fn reference_words(text: &str) -> Vec<String> {
-    text.split(llm_markov_rs::is_python_whitespace)
+    text.split(is_python_whitespace)
         .filter(|word| !word.is_empty())
         .map(str::to_owned)
         .collect()
@@ -86,8 +93,7 @@ fn assert_follows_chain(output: &[String], words: &[String], order: usize) {
 }
 
 fn generate(chain: &Chain, seed: u64, count: usize) -> Vec<String> {
-    chain
-        .walk(seed)
+    Walk::new(chain, seed)
         .take(count)
         .map(|word| String::from_utf8(word.to_vec()).expect("UTF-8 in, UTF-8 out"))
         .collect()
@@ -95,7 +101,7 @@ fn generate(chain: &Chain, seed: u64, count: usize) -> Vec<String> {
 
 #[test]
 fn a_follower_seen_twice_is_counted_twice() {
-    let chain = Chain::build(b"the cat the cat the dog", 1).unwrap();
+    let chain = build(b"the cat the cat the dog", 1).unwrap();
     let table = chain_table(&chain);
     assert_eq!(
         table[&vec!["the".to_owned()]],
@@ -125,7 +131,7 @@ fn states_with_many_followers_and_few_count_alike() {
                 parallel_min_bytes: 0,
                 ..BuildOptions::default()
             };
-            let chain = Chain::build_with(text.as_bytes(), order, options).unwrap();
+            let chain = build_with(text.as_bytes(), order, options).unwrap();
             assert_eq!(
                 chain_table(&chain),
                 reference_table(&words, order),
@@ -138,10 +144,10 @@ fn states_with_many_followers_and_few_count_alike() {
 #[test]
 fn followers_are_drawn_in_proportion_to_their_counts() {
     // "x" is followed by "a" three times and by "b" once.
-    let chain = Chain::build(b"x a x a x a x b", 1).unwrap();
+    let chain = build(b"x a x a x a x b", 1).unwrap();
     let mut after_x = [0u32; 2];
     for seed in 0..4000 {
-        let mut walk = chain.walk_after(seed, &[b"x"]);
+        let mut walk = Walk::after(&chain, seed, &[b"x"]);
         match walk.next() {
             Some(b"a") => after_x[0] += 1,
             Some(b"b") => after_x[1] += 1,
@@ -154,13 +160,13 @@ fn followers_are_drawn_in_proportion_to_their_counts() {
 
 #[test]
 fn a_one_word_text_repeats_its_word() {
-    let chain = Chain::build("  solo\u{3000}".as_bytes(), 1).unwrap();
+    let chain = build("  solo\u{3000}".as_bytes(), 1).unwrap();
     assert_eq!(generate(&chain, 3, 5), ["solo"; 5]);
 }
 
 #[test]
 fn a_text_as_long_as_the_order_repeats_itself() {
-    let chain = Chain::build(b"a b c", 3).unwrap();
+    let chain = build(b"a b c", 3).unwrap();
     assert_eq!(generate(&chain, 9, 7), ["a", "b", "c", "a", "b", "c", "a"]);
 }
 
@@ -168,7 +174,7 @@ fn a_text_as_long_as_the_order_repeats_itself() {
 fn a_dead_end_restarts_at_a_state_with_followers() {
     // "end" only closes the text; after it the walk must go on from "x" or
     // "y" (the states that have followers), never from "end" again.
-    let chain = Chain::build(b"x y end", 1).unwrap();
+    let chain = build(b"x y end", 1).unwrap();
     for seed in 0..50 {
         let output = generate(&chain, seed, 30);
         for pair in output.windows(2) {
@@ -179,29 +185,26 @@ fn a_dead_end_restarts_at_a_state_with_followers() {
 
 #[test]
 fn bad_orders_and_short_texts_are_errors() {
-    assert_eq!(Chain::build(b" \n ", 1).unwrap_err(), ChainError::NoWords);
+    assert_eq!(build(b" \n ", 1).unwrap_err(), ChainError::NoWords);
+    assert_eq!(build(b"a b", 0).unwrap_err(), ChainError::OrderTooLow);
     assert_eq!(
-        Chain::build(b"a b", 0).unwrap_err(),
-        ChainError::OrderTooLow
-    );
-    assert_eq!(
-        Chain::build(b"a b", MAX_ORDER + 1).unwrap_err(),
+        build(b"a b", MAX_ORDER + 1).unwrap_err(),
         ChainError::OrderTooHigh {
-            order: MAX_ORDER + 1
+            order: MAX_ORDER + 1,
+            max: MAX_ORDER
         }
     );
-    let error = Chain::build(b"a b", 3).unwrap_err();
+    let error = build(b"a b", 3).unwrap_err();
     assert_eq!(error, ChainError::TooFewWords { order: 3, words: 2 });
     assert!(error.to_string().contains("lower order"));
 }
 
 #[test]
 fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
-    let text = std::fs::read("../shared/corpus/sherlock.txt")
-        .unwrap_or_else(|_| b"some words to walk through for a while".repeat(1000));
-    let text = text.repeat(8);
+    // A real text, with thousands of distinct words, in several shares.
+    let text = include_bytes!("data/sherlock_excerpt.txt").repeat(4);
     for order in [1, 2, 3] {
-        let serial = Chain::build_with(
+        let serial = build_with(
             &text,
             order,
             BuildOptions {
@@ -210,7 +213,7 @@ fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
             },
         )
         .unwrap();
-        let parallel = Chain::build_with(
+        let parallel = build_with(
             &text,
             order,
             BuildOptions {
@@ -220,6 +223,8 @@ fn the_same_seed_walks_the_same_way_on_any_number_of_threads() {
             },
         )
         .unwrap();
+        assert!(serial.vocabulary().len() > 3000);
+        assert_eq!(serial, parallel, "order {order}");
         assert_eq!(generate(&serial, 11, 500), generate(&parallel, 11, 500));
         assert_ne!(generate(&serial, 11, 500), generate(&serial, 12, 500));
     }
@@ -267,7 +272,7 @@ proptest! {
             parallel_min_bytes: 0,
             ..BuildOptions::default()
         };
-        match Chain::build_with(text.as_bytes(), order, options) {
+        match build_with(text.as_bytes(), order, options) {
             Ok(chain) => {
                 prop_assert_eq!(chain.word_count(), words.len());
                 prop_assert_eq!(chain_table(&chain), reference_table(&words, order));
@@ -286,7 +291,7 @@ proptest! {
     fn every_walk_follows_the_chain(text in any_text(), order in 1usize..4, seed: u64) {
         let words = reference_words(&text);
         prop_assume!(words.len() >= order);
-        let chain = Chain::build(text.as_bytes(), order).unwrap();
+        let chain = build(text.as_bytes(), order).unwrap();
         let output = generate(&chain, seed, 80);
         prop_assert_eq!(&output, &generate(&chain, seed, 80));
         assert_follows_chain(&output, &words, order);

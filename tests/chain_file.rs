@@ -9,7 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use llm_markov_rs::{Chain, ChainFileError, ChainFileHeader, Watch, FORMAT_VERSION};
+use llm_markov_rs::limits::FORMAT_VERSION;
+use llm_markov_rs::{build, chain_file, Chain, ChainFileError, Walk, Watch};
 use proptest::prelude::*;
 
 const TEXT: &[u8] = b"the cat sat on the mat and the dog sat on the cat";
@@ -26,9 +27,7 @@ fn scratch(name: &str) -> PathBuf {
 
 fn encoded(chain: &Chain, metadata: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::new();
-    chain
-        .encode(metadata, &mut bytes, Watch::none())
-        .expect("encoding to memory");
+    chain_file::encode(chain, metadata, &mut bytes, Watch::none()).expect("encoding to memory");
     bytes
 }
 
@@ -42,23 +41,24 @@ fn with_fixed_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
 }
 
 fn words_of(chain: &Chain, seed: u64, count: usize) -> Vec<Vec<u8>> {
-    chain.walk(seed).take(count).map(<[u8]>::to_vec).collect()
+    Walk::new(chain, seed)
+        .take(count)
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 #[test]
 fn a_saved_chain_loads_as_the_same_chain_with_its_metadata() {
     let folder = scratch("round-trip");
     for order in 1..=3 {
-        let chain = Chain::build(TEXT, order).unwrap();
+        let chain = build(TEXT, order).unwrap();
         let path = folder.join(format!("order-{order}.markov"));
-        chain
-            .save(&path, b"{\"from\": \"test\"}", Watch::none())
-            .unwrap();
-        let (loaded, metadata) = Chain::load(&path).unwrap();
+        chain_file::save(&chain, &path, b"{\"from\": \"test\"}", Watch::none()).unwrap();
+        let (loaded, metadata) = chain_file::load(&path).unwrap();
         assert_eq!(loaded, chain);
         assert_eq!(metadata, b"{\"from\": \"test\"}");
         assert_eq!(words_of(&loaded, 5, 200), words_of(&chain, 5, 200));
-        let header = ChainFileHeader::read(&path).unwrap();
+        let header = chain_file::Header::read(&path).unwrap();
         assert_eq!(header.order, order);
         assert_eq!(header.word_count, 13);
         assert_eq!(header.vocabulary_size, chain.vocabulary().len() as u32);
@@ -68,7 +68,7 @@ fn a_saved_chain_loads_as_the_same_chain_with_its_metadata() {
 
 #[test]
 fn every_number_on_disk_is_little_endian() {
-    let chain = Chain::build(TEXT, 2).unwrap();
+    let chain = build(TEXT, 2).unwrap();
     let bytes = encoded(&chain, b"");
     assert_eq!(&bytes[..8], b"\x89MARKOV\n");
     assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
@@ -78,8 +78,8 @@ fn every_number_on_disk_is_little_endian() {
 
 #[test]
 fn a_repeated_text_saves_to_about_the_size_of_one_copy() {
-    let once = Chain::build(TEXT, 1).unwrap();
-    let hundred = Chain::build(&[TEXT, b" "].concat().repeat(100), 1).unwrap();
+    let once = build(TEXT, 1).unwrap();
+    let hundred = build(&[TEXT, b" "].concat().repeat(100), 1).unwrap();
     let (small, large) = (encoded(&once, b"").len(), encoded(&hundred, b"").len());
     // The same states and followers, with larger counts (and one more
     // follower: the last word now leads back to the first).
@@ -94,11 +94,8 @@ fn saving_replaces_a_file_and_leaves_no_temporary_file() {
     let folder = scratch("replace");
     let path = folder.join("chain.markov");
     fs::write(&path, b"an older file").unwrap();
-    Chain::build(TEXT, 1)
-        .unwrap()
-        .save(&path, b"", Watch::none())
-        .unwrap();
-    assert!(Chain::load(&path).is_ok());
+    chain_file::save(&build(TEXT, 1).unwrap(), &path, b"", Watch::none()).unwrap();
+    assert!(chain_file::load(&path).is_ok());
     assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
 }
 
@@ -108,25 +105,43 @@ fn a_cancelled_or_failed_save_leaves_the_old_file_and_nothing_else() {
     let path = folder.join("chain.markov");
     fs::write(&path, b"the old file").unwrap();
     let raised = AtomicBool::new(true);
-    let chain = Chain::build(TEXT, 1).unwrap();
-    let error = chain
-        .save(&path, b"", Watch::cancelled_by(&raised))
-        .unwrap_err();
+    let chain = build(TEXT, 1).unwrap();
+    let error = chain_file::save(&chain, &path, b"", Watch::cancelled_by(&raised)).unwrap_err();
     assert!(matches!(error, ChainFileError::Cancelled), "{error}");
     assert_eq!(fs::read(&path).unwrap(), b"the old file");
     assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
     // A folder that does not exist: nothing is written anywhere.
     let missing = folder.join("no such folder").join("chain.markov");
-    let error = chain.save(&missing, b"", Watch::none()).unwrap_err();
+    let error = chain_file::save(&chain, &missing, b"", Watch::none()).unwrap_err();
     assert!(matches!(error, ChainFileError::Io(_)), "{error}");
     assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
+}
+
+#[test]
+fn words_that_join_into_whitespace_still_load() {
+    // Neither word is UTF-8 on its own, and neither holds whitespace; but
+    // "a\xE2" followed by "\x80\x80b" holds E2 80 80, U+2000 EN QUAD. A
+    // check of all the words joined together would refuse the file.
+    let chain = build(b"a\xE2 \x80\x80b a\xE2", 1).unwrap();
+    assert_eq!(chain.vocabulary().len(), 2);
+    let (loaded, _) = chain_file::decode(&encoded(&chain, b"")).unwrap();
+    assert_eq!(loaded, chain);
+    // A word that does hold whitespace is still refused.
+    let mut forged = encoded(&chain, b"");
+    let at = forged
+        .windows(3)
+        .position(|bytes| bytes == b"\x80\x80b")
+        .unwrap();
+    forged[at + 2] = b' ';
+    let error = chain_file::decode(&with_fixed_checksum(forged)).unwrap_err();
+    assert!(error.to_string().contains("whitespace"), "{error}");
 }
 
 fn load_bytes(folder: &Path, bytes: &[u8]) -> Result<Chain, ChainFileError> {
     let path = folder.join("bad.markov");
     fs::write(&path, bytes).unwrap();
-    let from_file = Chain::load(&path).map(|(chain, _)| chain);
-    let from_memory = Chain::decode(bytes).map(|(chain, _)| chain);
+    let from_file = chain_file::load(&path).map(|(chain, _)| chain);
+    let from_memory = chain_file::decode(bytes).map(|(chain, _)| chain);
     assert_eq!(
         from_file.as_ref().map_err(ToString::to_string),
         from_memory.as_ref().map_err(ToString::to_string)
@@ -137,7 +152,7 @@ fn load_bytes(folder: &Path, bytes: &[u8]) -> Result<Chain, ChainFileError> {
 #[test]
 fn every_truncation_is_an_error() {
     let folder = scratch("truncated");
-    let bytes = encoded(&Chain::build(TEXT, 2).unwrap(), b"{}");
+    let bytes = encoded(&build(TEXT, 2).unwrap(), b"{}");
     for length in 0..bytes.len() {
         let error = load_bytes(&folder, &bytes[..length]).unwrap_err();
         assert!(
@@ -154,7 +169,7 @@ fn every_truncation_is_an_error() {
 #[test]
 fn every_flipped_bit_is_an_error() {
     let folder = scratch("flipped");
-    let bytes = encoded(&Chain::build(TEXT, 2).unwrap(), b"{}");
+    let bytes = encoded(&build(TEXT, 2).unwrap(), b"{}");
     for position in 0..bytes.len() {
         for bit in [0, 3, 7] {
             let mut damaged = bytes.clone();
@@ -169,36 +184,36 @@ fn every_flipped_bit_is_an_error() {
 
 #[test]
 fn extra_bytes_are_an_error() {
-    let mut bytes = encoded(&Chain::build(TEXT, 1).unwrap(), b"");
+    let mut bytes = encoded(&build(TEXT, 1).unwrap(), b"");
     bytes.extend_from_slice(b"more");
-    let error = Chain::decode(&bytes).unwrap_err();
+    let error = chain_file::decode(&bytes).unwrap_err();
     assert!(matches!(error, ChainFileError::TrailingBytes { extra: 4 }));
 }
 
 #[test]
 fn other_files_and_other_versions_say_what_to_do() {
-    let error = Chain::decode(b"the cat sat on the mat, a text file").unwrap_err();
+    let error = chain_file::decode(b"the cat sat on the mat, a text file").unwrap_err();
     assert!(matches!(error, ChainFileError::NotAChainFile));
-    let bytes = encoded(&Chain::build(TEXT, 1).unwrap(), b"");
+    let bytes = encoded(&build(TEXT, 1).unwrap(), b"");
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-    let error = Chain::decode(&with_fixed_checksum(newer)).unwrap_err();
+    let error = chain_file::decode(&with_fixed_checksum(newer)).unwrap_err();
     assert!(
         error.to_string().contains("upgrade llm-markov-rs"),
         "{error}"
     );
     let mut older = bytes;
     older[8..12].copy_from_slice(&0u32.to_le_bytes());
-    let error = Chain::decode(&with_fixed_checksum(older)).unwrap_err();
+    let error = chain_file::decode(&with_fixed_checksum(older)).unwrap_err();
     assert!(error.to_string().contains("train it again"), "{error}");
 }
 
 #[test]
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
-    let mut bytes = encoded(&Chain::build(TEXT, 3).unwrap(), b"");
+    let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
     bytes[36..40].copy_from_slice(&u32::MAX.to_le_bytes());
-    let error = Chain::decode(&with_fixed_checksum(bytes)).unwrap_err();
+    let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
     assert!(matches!(error, ChainFileError::Truncated), "{error}");
 }
 
@@ -238,7 +253,7 @@ type Forgery<'a> = (&'static str, Box<dyn Fn(&mut Vec<u8>) + 'a>);
 
 #[test]
 fn forged_files_with_a_good_checksum_are_still_refused() {
-    let chain = Chain::build(TEXT, 2).unwrap();
+    let chain = build(TEXT, 2).unwrap();
     let bytes = encoded(&chain, b"");
     let at = layout(&bytes);
     let states = chain.state_count();
@@ -277,7 +292,7 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
     for (message, forge) in forgeries {
         let mut forged = bytes.clone();
         forge(&mut forged);
-        let error = Chain::decode(&with_fixed_checksum(forged)).unwrap_err();
+        let error = chain_file::decode(&with_fixed_checksum(forged)).unwrap_err();
         assert!(error.to_string().contains(message), "{message}: {error}");
     }
 }
@@ -297,10 +312,10 @@ proptest! {
         metadata in prop::collection::vec(any::<u8>(), 0..40),
         seed: u64,
     ) {
-        let Ok(chain) = Chain::build(text.as_bytes(), order) else {
+        let Ok(chain) = build(text.as_bytes(), order) else {
             return Ok(());
         };
-        let (loaded, kept) = Chain::decode(&encoded(&chain, &metadata)).unwrap();
+        let (loaded, kept) = chain_file::decode(&encoded(&chain, &metadata)).unwrap();
         prop_assert_eq!(&kept, &metadata);
         prop_assert_eq!(words_of(&loaded, seed, 100), words_of(&chain, seed, 100));
         prop_assert_eq!(loaded, chain);
@@ -314,7 +329,7 @@ proptest! {
         value in prop_oneof![0u32..8, any::<u32>()],
         seed: u64,
     ) {
-        let Ok(chain) = Chain::build(text.as_bytes(), order) else {
+        let Ok(chain) = build(text.as_bytes(), order) else {
             return Ok(());
         };
         let mut forged = encoded(&chain, b"");
@@ -323,11 +338,11 @@ proptest! {
         // Most forgeries are refused. One that passes every check (a count
         // moved between followers, say) is a chain in its own right: it
         // walks without a panic and saves back to the same chain.
-        if let Ok((loaded, _)) = Chain::decode(&with_fixed_checksum(forged)) {
-            for word in loaded.walk(seed).take(200) {
+        if let Ok((loaded, _)) = chain_file::decode(&with_fixed_checksum(forged)) {
+            for word in Walk::new(&loaded, seed).take(200) {
                 prop_assert!(!word.is_empty());
             }
-            let (again, _) = Chain::decode(&encoded(&loaded, b"")).unwrap();
+            let (again, _) = chain_file::decode(&encoded(&loaded, b"")).unwrap();
             prop_assert_eq!(again, loaded);
         }
     }

@@ -6,7 +6,7 @@
     reason = "in a test, a failed unwrap is a failed test, helpers included"
 )]
 
-use llm_markov_rs::{ends_sentence, Chain};
+use llm_markov_rs::{build, ends_sentence, Chain, Walk};
 use proptest::prelude::*;
 
 fn words_of(text: &str) -> Vec<&str> {
@@ -20,10 +20,9 @@ fn starts_a_sentence(words: &[&str], index: usize) -> bool {
 }
 
 fn sentence_walk(chain: &Chain, seed: u64, sentences: usize, cap: usize) -> Vec<String> {
-    chain
-        .walk(seed)
-        .sentences(sentences)
-        .take(cap)
+    Walk::new(chain, seed)
+        .sentences(sentences as u64)
+        .at_most(cap as u64)
         .map(|word| String::from_utf8(word.to_vec()).unwrap())
         .collect()
 }
@@ -35,7 +34,7 @@ const TEXT: &str = "Mr. Holmes sat down. \"Is it you?\" he asked (quietly). Yes!
 fn a_walk_starts_at_a_sentence_and_ends_after_the_last() {
     let words = words_of(TEXT);
     for order in 1..=2 {
-        let chain = Chain::build(TEXT.as_bytes(), order).unwrap();
+        let chain = build(TEXT.as_bytes(), order).unwrap();
         for seed in 0..50 {
             let output = sentence_walk(&chain, seed, 2, 1000);
             assert!(output.len() < 1000, "{output:?}");
@@ -55,7 +54,7 @@ fn a_walk_starts_at_a_sentence_and_ends_after_the_last() {
 
 #[test]
 fn the_starts_are_the_text_start_and_the_words_after_each_end() {
-    let chain = Chain::build(b"One two. Three four! Five", 1).unwrap();
+    let chain = build(b"One two. Three four! Five", 1).unwrap();
     let starts: Vec<&[u8]> = chain
         .sentence_starts()
         .iter()
@@ -66,11 +65,12 @@ fn the_starts_are_the_text_start_and_the_words_after_each_end() {
 
 #[test]
 fn a_text_without_a_sentence_end_walks_to_the_cap() {
-    let chain = Chain::build(b"no punctuation here at all", 1).unwrap();
+    let chain = build(b"no punctuation here at all", 1).unwrap();
     assert_eq!(sentence_walk(&chain, 1, 3, 40).len(), 40);
-    let mut walk = chain.walk(1).sentences(3);
-    assert_eq!(walk.by_ref().take(40).count(), 40);
-    assert_eq!(walk.written(), 0);
+    assert!(!chain.has_sentence_ends());
+    let mut walk = Walk::new(&chain, 1).sentences(3).at_most(40);
+    assert_eq!(walk.by_ref().count(), 40);
+    assert_eq!(walk.sentences_written(), Some(0));
     // The one sentence start is the text's first word.
     assert_eq!(sentence_walk(&chain, 1, 3, 1), ["no"]);
 }
@@ -101,7 +101,7 @@ proptest! {
     ) {
         let words = words_of(&text);
         prop_assume!(words.len() >= order);
-        let chain = Chain::build(text.as_bytes(), order).unwrap();
+        let chain = build(text.as_bytes(), order).unwrap();
         let cap = 300;
         let output = sentence_walk(&chain, seed, sentences, cap);
         let ends = output.iter().filter(|word| ends_sentence(word.as_bytes())).count();

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{
-    ends_sentence, is_python_whitespace, BuildOptions, Chain, ChainError, Words, MAX_ORDER,
-};
+use llm_markov_rs::limits::MAX_ORDER;
+use llm_markov_rs::{build_with, ends_sentence, BuildOptions, ChainError, Walk, Words};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -21,6 +20,12 @@ struct Input<'a> {
     seed: u64,
     walk_length: u16,
     text: &'a [u8],
+}
+
+/// Whether `c` separates words for Python's `str.split()`, written out
+/// here rather than taken from the crate under test.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
 }
 
 fn order_of(byte: u8) -> usize {
@@ -64,7 +69,7 @@ fuzz_target!(|input: Input| {
         assert_eq!(words, expected);
     }
 
-    let built = Chain::build_with(input.text, order, options);
+    let built = build_with(input.text, order, options);
     let chain = match built {
         Err(ChainError::OrderTooLow) => return assert_eq!(order, 0),
         Err(ChainError::OrderTooHigh { .. }) => return assert!(order > MAX_ORDER),
@@ -80,7 +85,7 @@ fuzz_target!(|input: Input| {
     assert_eq!(chain.transition_count(), words.len() - order);
 
     // The parallel build must be the serial build, walk for walk.
-    let serial = Chain::build_with(
+    let serial = build_with(
         input.text,
         order,
         BuildOptions {
@@ -90,8 +95,8 @@ fuzz_target!(|input: Input| {
     )
     .expect("the serial build succeeds where the parallel one did");
     let length = usize::from(input.walk_length % 512);
-    let walked: Vec<&[u8]> = chain.walk(input.seed).take(length).collect();
-    let serial_walked: Vec<&[u8]> = serial.walk(input.seed).take(length).collect();
+    let walked: Vec<&[u8]> = Walk::new(&chain, input.seed).take(length).collect();
+    let serial_walked: Vec<&[u8]> = Walk::new(&serial, input.seed).take(length).collect();
     assert_eq!(walked, serial_walked);
 
     // Every step follows the chain, or restarts at a window of the text
@@ -119,10 +124,9 @@ fuzz_target!(|input: Input| {
     // last word ending the last, unless the cap came first.
     let sentences = 1 + usize::from(input.order % 3);
     let cap = 300;
-    let in_sentences: Vec<&[u8]> = chain
-        .walk(input.seed)
-        .sentences(sentences)
-        .take(cap)
+    let in_sentences: Vec<&[u8]> = Walk::new(&chain, input.seed)
+        .sentences(sentences as u64)
+        .at_most(cap as u64)
         .collect();
     let ends = in_sentences
         .iter()

@@ -8,7 +8,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{Chain, Watch};
+use llm_markov_rs::{build, chain_file, Chain, Walk, Watch};
 
 #[derive(Arbitrary, Debug)]
 enum Input<'a> {
@@ -26,23 +26,20 @@ enum Input<'a> {
 
 fn encode(chain: &Chain) -> Vec<u8> {
     let mut bytes = Vec::new();
-    chain
-        .encode(b"{}", &mut bytes, Watch::none())
-        .expect("encoding to memory");
+    chain_file::encode(chain, b"{}", &mut bytes, Watch::none()).expect("encoding to memory");
     bytes
 }
 
 fn exercise(bytes: &[u8], seed: u64) {
-    let Ok((chain, _)) = Chain::decode(bytes) else {
+    let Ok((chain, _)) = chain_file::decode(bytes) else {
         return;
     };
-    let words: Vec<&[u8]> = chain.walk(seed).take(200).collect();
+    let words: Vec<&[u8]> = Walk::new(&chain, seed).take(200).collect();
     assert!(words.iter().all(|word| !word.is_empty()));
-    let _ = chain
-        .walk_after(seed, &words[words.len() / 2..])
+    let _ = Walk::after(&chain, seed, &words[words.len() / 2..])
         .take(50)
         .count();
-    let (again, _) = Chain::decode(&encode(&chain)).expect("a loaded chain saves");
+    let (again, _) = chain_file::decode(&encode(&chain)).expect("a loaded chain saves");
     assert_eq!(again, chain);
 }
 
@@ -55,7 +52,7 @@ fuzz_target!(|input: Input| match input {
         fix_checksum,
         seed,
     } => {
-        let Ok(chain) = Chain::build(text, 1 + usize::from(order % 4)) else {
+        let Ok(chain) = build(text, 1 + usize::from(order % 4)) else {
             return;
         };
         let mut bytes = encode(&chain);

@@ -1,14 +1,18 @@
 //! `Chain`: building, loading and saving chains from Python.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use super::steps::{run_unwatched, run_watched, user_error, Progress};
+use super::errors::user_error;
+use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
-use crate::{BuildOptions, Chain, Corpus, Words};
+use crate::{
+    build, build_from_corpus, chain_file, check_order, BuildOptions, Chain, Corpus, Walk, Words,
+};
 
 /// Texts shorter than this are built on the calling thread: they take a few
 /// milliseconds, too short for Ctrl-C or a progress bar to matter.
@@ -23,10 +27,10 @@ fn build_chain(
     order: usize,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Chain> {
-    Chain::check_order(order).map_err(user_error)?;
+    check_order(order).map_err(user_error)?;
     let bytes = text.as_bytes();
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
-        return run_unwatched(py, || Chain::build(bytes, order));
+        return run_unwatched(py, || build(bytes, order));
     }
     let splitting = progress.as_ref().map(|callback| Progress {
         callback: callback.clone(),
@@ -49,7 +53,7 @@ fn build_chain(
         total: corpus.linking_work(order),
     });
     run_watched(py, linking.as_ref(), |watch| {
-        Chain::from_corpus(
+        build_from_corpus(
             corpus,
             order,
             BuildOptions {
@@ -64,7 +68,8 @@ fn build_chain(
 /// of walks and threads at once.
 #[pyclass(frozen, module = "llm_markov_rs._markov", name = "Chain")]
 pub(crate) struct PyChain {
-    pub(crate) chain: Chain,
+    /// Shared with the walks through it, which may outlive this object.
+    chain: Arc<Chain>,
 }
 
 #[pymethods]
@@ -78,12 +83,14 @@ impl PyChain {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let chain = build_chain(py, Utf8Text::new(text)?, order, progress)?;
-        Ok(PyChain { chain })
+        Ok(PyChain {
+            chain: Arc::new(chain),
+        })
     }
 
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<(Self, Bound<'_, PyString>)> {
-        let (chain, metadata) = run_unwatched(py, || Chain::load(&path))?;
+        let (chain, metadata) = run_unwatched(py, || chain_file::load(&path))?;
         // The core takes any bytes for words; from Python, words are text.
         let vocabulary = chain.vocabulary();
         let words_are_text = is_python_text(vocabulary.bytes())
@@ -93,13 +100,20 @@ impl PyChain {
                 "it holds words that are not text; train it again",
             ));
         }
-        Ok((PyChain { chain }, metadata_text(py, &metadata)?))
+        Ok((
+            PyChain {
+                chain: Arc::new(chain),
+            },
+            metadata_text(py, &metadata)?,
+        ))
     }
 
     fn save(&self, py: Python<'_>, path: PathBuf, metadata: &Bound<'_, PyString>) -> PyResult<()> {
         let metadata = Utf8Text::new(metadata)?;
         let metadata = metadata.as_bytes();
-        run_watched(py, None, |watch| self.chain.save(&path, metadata, watch))
+        run_watched(py, None, |watch| {
+            chain_file::save(&self.chain, &path, metadata, watch)
+        })
     }
 
     #[getter]
@@ -159,7 +173,7 @@ impl PyChain {
 
     #[pyo3(signature = (length, seed, prompt = None, sentences = None))]
     fn walk(
-        slf: Py<Self>,
+        &self,
         length: u64,
         seed: u64,
         prompt: Option<&Bound<'_, PyString>>,
@@ -168,12 +182,23 @@ impl PyChain {
         if sentences == Some(0) {
             return Err(user_error("sentences must be at least 1"));
         }
-        let Some(prompt) = prompt else {
-            return Ok(PyWalk::new(slf, length, seed, &[], sentences));
-        };
-        let prompt = Utf8Text::new(prompt)?;
-        let words: Vec<&[u8]> = Words::new(prompt.as_bytes()).collect();
-        Ok(PyWalk::new(slf, length, seed, &words, sentences))
+        if sentences.is_some() && !self.chain.has_sentence_ends() {
+            return Err(user_error(
+                "the text has no sentence end (no word ends with '.', '!', '?' or the \
+                 like), so it cannot be written in sentences; leave out sentences and \
+                 give length instead",
+            ));
+        }
+        let prompt = prompt.map(Utf8Text::new).transpose()?;
+        let words: Vec<&[u8]> = prompt
+            .as_ref()
+            .map(|prompt| Words::new(prompt.as_bytes()).collect())
+            .unwrap_or_default();
+        let mut walk = Walk::after(Arc::clone(&self.chain), seed, &words).at_most(length);
+        if let Some(count) = sentences {
+            walk = walk.sentences(count);
+        }
+        Ok(PyWalk::new(walk, &words))
     }
 
     fn __repr__(&self) -> String {

@@ -3,6 +3,7 @@
 //! GIL released and stops on Ctrl-C.
 
 mod chain;
+mod errors;
 mod steps;
 mod text;
 mod walk;
@@ -10,19 +11,10 @@ mod walk;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::{ChainFileHeader, FORMAT_VERSION, MAX_ORDER};
+use crate::chain_file::Header;
+use crate::limits::{FORMAT_VERSION, MAX_ORDER};
 use steps::run_unwatched;
 use text::metadata_text;
-
-mod public_errors {
-    // The macro declares a `pub` type; it is only used in this crate.
-    #![allow(unreachable_pub)]
-    // Errors a user can fix are the package's one public error type, defined
-    // in Python (an llm.ModelError and a ValueError), not a native type of
-    // their own that users would have to import from this private module.
-    pyo3::import_exception!(llm_markov_rs.errors, MarkovError);
-}
-use public_errors::MarkovError;
 
 /// The header of the chain file at `path`, without reading the rest.
 #[pyfunction]
@@ -30,7 +22,7 @@ fn read_chain_header<'py>(
     py: Python<'py>,
     path: std::path::PathBuf,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let header = run_unwatched(py, || ChainFileHeader::read(&path))?;
+    let header = run_unwatched(py, || Header::read(&path))?;
     let fields = PyDict::new(py);
     fields.set_item("order", header.order)?;
     fields.set_item("word_count", header.word_count)?;

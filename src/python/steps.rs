@@ -8,26 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use super::MarkovError;
+use super::errors::{internal_error, user_error};
 use crate::Watch;
 
 /// How often a watched step looks for Ctrl-C and reports progress.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
-
-/// An error the user can fix, with a message written for them.
-pub(crate) fn user_error(message: impl Display) -> PyErr {
-    MarkovError::new_err(message.to_string())
-}
-
-fn internal_error() -> PyErr {
-    PyRuntimeError::new_err(
-        "internal error in llm-markov-rs; please report it at \
-         https://github.com/llm-markov-rs/llm-markov-rs/issues",
-    )
-}
 
 /// Where a watched step reports its progress: a Python callable that takes
 /// `(stage, done, total)`, the stage's name, and how much work it has.
@@ -56,8 +43,14 @@ pub(crate) fn run_unwatched<T: Send, E: Display + Send>(
 }
 
 /// Runs a long `step` on a worker thread with the GIL released, while this
-/// thread wakes every 50 ms to let Python handle signals (Ctrl-C raises the
-/// step's cancel flag and returns at once) and to report progress.
+/// thread wakes every 50 ms to let Python handle signals and to report
+/// progress.
+///
+/// Ctrl-C raises the step's cancel flag, and the step stops at its next
+/// look at it; this thread waits for that (the scope joins the worker in
+/// any case). A step that finished before it looked (a save whose rename
+/// was done) stands, and its result is returned: what the user is told
+/// then matches what happened. Otherwise the KeyboardInterrupt goes on.
 pub(crate) fn run_watched<T: Send, E: Display + Send>(
     py: Python<'_>,
     progress: Option<&Progress<'_>>,
@@ -74,8 +67,8 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
             let _ = sender.send(run());
         });
         loop {
-            let receiver = &mut receiver;
-            let stop = match py.detach(move || receiver.recv_timeout(POLL_INTERVAL)) {
+            let listener = &mut receiver;
+            let stop = match py.detach(move || listener.recv_timeout(POLL_INTERVAL)) {
                 Ok(Ok(outcome)) => {
                     if let (Some(progress), Ok(_)) = (progress, &outcome) {
                         progress.report(progress.total)?;
@@ -93,7 +86,12 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
             };
             if let Err(interrupt) = stop {
                 cancel.store(true, Ordering::Relaxed);
-                return Err(interrupt);
+                let listener = &mut receiver;
+                return match py.detach(move || listener.recv()) {
+                    Ok(Ok(Ok(finished))) => Ok(finished),
+                    Ok(Err(_)) | Err(_) => Err(internal_error()),
+                    Ok(Ok(Err(_))) => Err(interrupt),
+                };
             }
         }
     })

@@ -75,7 +75,7 @@ pub(crate) fn metadata_text<'py>(
     metadata: &[u8],
 ) -> PyResult<Bound<'py, PyString>> {
     if !is_python_text(metadata) {
-        return Err(super::steps::user_error(
+        return Err(super::errors::user_error(
             "its metadata is not UTF-8 text; train it again",
         ));
     }

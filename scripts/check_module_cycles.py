@@ -1,0 +1,89 @@
+"""Fails if the Rust modules under src/ import each other in a cycle.
+
+Each file is a module. An edge goes from a module to every module it names
+in code (``use crate::a::b``, ``crate::a::f()``, ``use super::x``); doc
+comments and comments do not count, nor does a parent's ``mod child;``.
+The layers the crate promises (data types at the bottom, building above,
+walking and the file format on top, the bindings last) hold only while this
+graph has no cycle.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parent.parent / "src"
+PATH = re.compile(r"\b(crate|super)((?:::[a-z_][a-z0-9_]*)+)")
+
+
+def module_of(file: Path) -> tuple[str, ...]:
+    """``src/a/b.rs`` and ``src/a/b/mod.rs`` are ``("a", "b")``."""
+    parts = file.relative_to(SOURCE).with_suffix("").parts
+    if parts[-1] in ("mod", "lib"):
+        parts = parts[:-1]
+    return tuple(parts)
+
+
+def code_lines(text: str) -> list[str]:
+    """The lines of ``text`` with comments cut off."""
+    return [line.split("//", 1)[0] for line in text.splitlines()]
+
+
+def main() -> int:
+    """Print any cycle and return 1, else return 0 quietly."""
+    modules = {module_of(file): file for file in SOURCE.rglob("*.rs")}
+    edges: dict[tuple[str, ...], set[tuple[str, ...]]] = {m: set() for m in modules}
+    for module, file in modules.items():
+        is_folder = file.name in ("mod.rs", "lib.rs")
+        for line in code_lines(file.read_text(encoding="utf-8")):
+            for root, rest in PATH.findall(line):
+                names = rest.strip(":").split("::")
+                if root == "crate":
+                    base: tuple[str, ...] = ()
+                else:
+                    base = module if is_folder else module[:-1]
+                # The longest prefix of the path that is a module.
+                target = base
+                for name in names:
+                    if (*target, name) in modules:
+                        target = (*target, name)
+                    else:
+                        break
+                if target != module and target in modules and target:
+                    edges[module].add(target)
+    cycle = find_cycle(edges)
+    if cycle:
+        print("module cycle: " + " -> ".join("::".join(m) for m in cycle))
+        return 1
+    return 0
+
+
+def find_cycle(
+    edges: dict[tuple[str, ...], set[tuple[str, ...]]],
+) -> list[tuple[str, ...]] | None:
+    """One cycle of ``edges``, as a path that ends where it starts."""
+    state: dict[tuple[str, ...], int] = {}
+    stack: list[tuple[str, ...]] = []
+
+    def visit(node: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(edges[node]):
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+//! Building a chain from a text: split it into a [`Corpus`], then link the
+//! corpus into a [`Chain`].
+
+use crate::build_options::BuildOptions;
+use crate::chain::Chain;
+use crate::corpus::Corpus;
+use crate::error::ChainError;
+use crate::limits::MAX_ORDER;
+use crate::link::link_corpus;
+
+/// Builds the chain of `order` from `text`, using every core.
+///
+/// `text` is UTF-8, or UTF-8 with lone surrogates encoded as Python's
+/// `"surrogatepass"` error handler does. Words are split as Python's
+/// `str.split()` splits them.
+pub fn build(text: &[u8], order: usize) -> Result<Chain, ChainError> {
+    build_with(text, order, BuildOptions::default())
+}
+
+/// Builds the chain of `order` from `text` as `options` say.
+pub fn build_with(text: &[u8], order: usize, options: BuildOptions) -> Result<Chain, ChainError> {
+    check_order(order)?;
+    let corpus = Corpus::from_text(text, options)?;
+    build_from_corpus(corpus, order, options)
+}
+
+/// Fails unless `order` is from 1 to [`MAX_ORDER`]: worth asking before
+/// splitting a large text only to find the order was wrong.
+pub fn check_order(order: usize) -> Result<(), ChainError> {
+    match order {
+        0 => Err(ChainError::OrderTooLow),
+        _ if order > MAX_ORDER => Err(ChainError::OrderTooHigh {
+            order,
+            max: MAX_ORDER,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Builds the chain of `order` from a text already split into words.
+///
+/// The corpus owns its words, so the text may be freed before this second
+/// step; the Python bindings do so to drop their temporary UTF-8 copy
+/// before the transition table takes its memory.
+pub fn build_from_corpus(
+    corpus: Corpus,
+    order: usize,
+    options: BuildOptions,
+) -> Result<Chain, ChainError> {
+    check_order(order)?;
+    let word_count = corpus.word_count();
+    if word_count == 0 {
+        return Err(ChainError::NoWords);
+    }
+    if word_count < order {
+        return Err(ChainError::TooFewWords {
+            order,
+            words: word_count,
+        });
+    }
+    link_corpus(corpus, order, options)
+}

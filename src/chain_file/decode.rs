@@ -1,0 +1,275 @@
+//! Reading a chain file's sections and checking that they make a chain.
+
+use std::io::{self, Read};
+
+use super::header::{invalid, FixedHeader};
+use crate::chain::{Chain, StateWords, Transitions};
+use crate::error::ChainFileError;
+use crate::limits::MAX_WORDS;
+use crate::sentence::{BitSet, SentenceMarks};
+use crate::tokenize::Words;
+use crate::vocabulary::Vocabulary;
+
+/// The sections after the fixed header, read one after another from a file
+/// or from memory, each straight into the vector it becomes, keeping the
+/// CRC-32 of every byte read.
+pub(super) struct Sections<R> {
+    source: R,
+    hasher: crc32fast::Hasher,
+}
+
+impl<R: Read> Sections<R> {
+    /// The sections of `source`, which follows the fixed header `fixed`.
+    pub(super) fn after(fixed: &[u8], source: R) -> Self {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(fixed);
+        Sections { source, hasher }
+    }
+
+    fn fill(&mut self, buffer: &mut [u8]) -> Result<(), ChainFileError> {
+        self.source.read_exact(buffer).map_err(|error| {
+            if error.kind() == io::ErrorKind::UnexpectedEof {
+                // The file changed size since its size was checked.
+                ChainFileError::Truncated
+            } else {
+                ChainFileError::Io(error)
+            }
+        })?;
+        self.hasher.update(buffer);
+        Ok(())
+    }
+
+    fn bytes(&mut self, count: usize) -> Result<Vec<u8>, ChainFileError> {
+        let mut bytes = vec![0; count];
+        self.fill(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// `count` little-endian `u32`s, read into their vector's own memory.
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
+        let mut numbers = vec![0u32; count];
+        self.fill_u32s(&mut numbers)?;
+        Ok(numbers)
+    }
+
+    fn fill_u32s(&mut self, numbers: &mut [u32]) -> Result<(), ChainFileError> {
+        self.fill(bytemuck::cast_slice_mut(numbers))?;
+        if cfg!(target_endian = "big") {
+            for number in numbers {
+                *number = u32::from_le(*number);
+            }
+        }
+        Ok(())
+    }
+
+    /// A zero, then `count` little-endian `u32`s.
+    fn u32s_after_zero(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
+        let mut numbers = vec![0u32; count + 1];
+        self.fill_u32s(&mut numbers[1..])?;
+        Ok(numbers)
+    }
+
+    /// Fails unless the stored checksum is that of everything read.
+    fn finish(mut self) -> Result<(), ChainFileError> {
+        let mut stored = [0u8; 4];
+        self.source
+            .read_exact(&mut stored)
+            .map_err(|_| ChainFileError::Truncated)?;
+        if u32::from_le_bytes(stored) != self.hasher.finalize() {
+            return Err(ChainFileError::Checksum);
+        }
+        Ok(())
+    }
+}
+
+/// Every section, its checksum, then its contents, checked.
+pub(super) fn decode_sections(
+    header: &FixedHeader,
+    mut sections: Sections<impl Read>,
+) -> Result<(Chain, Vec<u8>), ChainFileError> {
+    let metadata = sections.bytes(header.metadata_len)?;
+    let vocabulary_size = header.vocabulary_size as usize;
+    let state_count = header.state_count as usize;
+    let pairs = header.distinct_transition_count as usize;
+    // Fields are read in the order they are written here: the file's.
+    let decoded = Decoded {
+        word_ends: sections.u32s(vocabulary_size)?,
+        word_bytes: sections.bytes(header.vocabulary_bytes as usize)?,
+        state_words: if header.order > 1 {
+            sections.u32s(state_count * header.order)?
+        } else {
+            Vec::new()
+        },
+        follower_offsets: sections.u32s_after_zero(state_count)?,
+        followers: sections.u32s(pairs)?,
+        counts: sections.u32s(pairs)?,
+        sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
+        sentence_starts: sections.bytes(state_count.div_ceil(8))?,
+    };
+    sections.finish()?;
+    Ok((decode_chain(header, decoded)?, metadata))
+}
+
+/// The sections of a file, read but not yet checked.
+struct Decoded {
+    word_ends: Vec<u32>,
+    word_bytes: Vec<u8>,
+    state_words: Vec<u32>,
+    /// 0, then where each state's followers end: read after a leading 0,
+    /// so that the vector is the chain's offsets.
+    follower_offsets: Vec<u32>,
+    followers: Vec<u32>,
+    counts: Vec<u32>,
+    sentence_ends: Vec<u8>,
+    sentence_starts: Vec<u8>,
+}
+
+/// The chain the sections hold, checked.
+fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFileError> {
+    let order = header.order;
+    let state_count = header.state_count as usize;
+    if header.vocabulary_size == 0 || state_count == 0 {
+        return Err(invalid("it has no words".into()));
+    }
+    if header.word_count < order as u64 || header.word_count > MAX_WORDS as u64 {
+        return Err(invalid(format!(
+            "it claims {} words of text at order {order}",
+            header.word_count
+        )));
+    }
+    let vocabulary = decode_vocabulary(decoded.word_ends, decoded.word_bytes)?;
+    let states = if order == 1 {
+        if state_count != vocabulary.len() {
+            return Err(invalid("at order 1 it has not one state per word".into()));
+        }
+        StateWords::SingleWord
+    } else {
+        let state_words = decoded.state_words;
+        if state_words
+            .iter()
+            .any(|&id| id as usize >= vocabulary.len())
+        {
+            return Err(invalid(
+                "a state has a word that is not in its vocabulary".into(),
+            ));
+        }
+        StateWords::Flat(state_words)
+    };
+    let transitions = decode_transitions(
+        header,
+        decoded.follower_offsets,
+        decoded.followers,
+        decoded.counts,
+    )?;
+    let sentences = match (
+        BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
+        BitSet::from_bytes(&decoded.sentence_starts, state_count),
+    ) {
+        (Some(ends), Some(starts)) => SentenceMarks {
+            ends,
+            starts: starts.ids().collect(),
+        },
+        _ => {
+            return Err(invalid(
+                "its sentence marks run past its words or states".into(),
+            ))
+        }
+    };
+    let chain = Chain::with_sentence_marks(
+        order,
+        header.word_count as usize,
+        vocabulary,
+        states,
+        transitions,
+        sentences,
+    );
+    check_steps(&chain)?;
+    Ok(chain)
+}
+
+fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, ChainFileError> {
+    // Every word is at least one byte: the ends rise strictly, from above 0.
+    let rising = ends.first().is_none_or(|&first| first > 0)
+        && ends.windows(2).all(|pair| pair[0] < pair[1]);
+    if !rising {
+        return Err(invalid("a word is empty or out of place".into()));
+    }
+    if ends.last().map_or(0, |&end| end as usize) != bytes.len() {
+        return Err(invalid("its words do not fill their bytes".into()));
+    }
+    let vocabulary = Vocabulary::from_parts(bytes, ends);
+    // No word may hold whitespace: each reads as one word on its own. (All
+    // of them joined may not: the end of one and the start of the next can
+    // make a whitespace character that neither holds.)
+    let whole_words = (0..vocabulary.len() as u32).all(|id| {
+        let word = vocabulary.word(id);
+        let mut words = Words::new(word);
+        words.next_span() == Some((0, word.len())) && words.next_span().is_none()
+    });
+    if !whole_words {
+        return Err(invalid("a word holds whitespace".into()));
+    }
+    Ok(vocabulary)
+}
+
+fn decode_transitions(
+    header: &FixedHeader,
+    offsets: Vec<u32>,
+    followers: Vec<u32>,
+    mut cumulative: Vec<u32>,
+) -> Result<Transitions, ChainFileError> {
+    let state_count = header.state_count;
+    // Each check is one plain pass, which the compiler vectorizes.
+    let in_order = offsets.windows(2).all(|pair| pair[0] <= pair[1]);
+    if !in_order || offsets.last().copied() != Some(followers.len() as u32) {
+        return Err(invalid("its followers are out of place".into()));
+    }
+    let dead_ends = offsets.windows(2).filter(|pair| pair[0] == pair[1]).count();
+    if dead_ends > 1 {
+        return Err(invalid("more than one state has no follower".into()));
+    }
+    if followers.iter().any(|&next| next >= state_count) {
+        return Err(invalid("a follower is not one of its states".into()));
+    }
+    if cumulative.contains(&0) {
+        return Err(invalid("a follower has a count of zero".into()));
+    }
+    let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
+    if total != header.word_count - header.order as u64 {
+        return Err(invalid(
+            "its counts do not add up to the words of its text".into(),
+        ));
+    }
+    // The total is at most MAX_WORDS, so the running totals fit.
+    let mut running = 0u32;
+    for count in &mut cumulative {
+        running += *count;
+        *count = running;
+    }
+    Ok(Transitions {
+        offsets,
+        followers,
+        cumulative,
+    })
+}
+
+/// Every step from a state to a follower must move the window on by one
+/// word: the follower's first `order - 1` words are the state's last.
+fn check_steps(chain: &Chain) -> Result<(), ChainFileError> {
+    let order = chain.order();
+    if order == 1 {
+        return Ok(());
+    }
+    for state in 0..chain.state_count() {
+        for (next, _) in chain.followers(state) {
+            let consistent = (1..order)
+                .all(|index| chain.state_word(state, index) == chain.state_word(next, index - 1));
+            if !consistent {
+                return Err(invalid(
+                    "a follower does not continue the words of its state".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

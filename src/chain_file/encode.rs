@@ -1,0 +1,111 @@
+//! Writing a chain in the chain file format.
+
+use std::io::{self, Write};
+
+use super::header::{HEADER_LEN, MAGIC};
+use crate::build_options::Watch;
+use crate::chain::{Chain, StateWords};
+use crate::error::ChainFileError;
+use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES};
+
+/// Writes `chain` with `metadata` to `out`, looking at `watch` between
+/// sections.
+pub(super) fn encode(
+    chain: &Chain,
+    metadata: &[u8],
+    out: &mut impl Write,
+    watch: Watch,
+) -> Result<(), ChainFileError> {
+    if metadata.len() > MAX_METADATA_BYTES {
+        return Err(ChainFileError::TooLarge("its metadata"));
+    }
+    let vocabulary = chain.vocabulary();
+    // At most MAX_VOCABULARY_BYTES: the ends of the words fit in a u32.
+    let vocabulary_bytes = vocabulary.bytes().len();
+    let transitions = chain.transitions();
+    let mut out = ChecksumWriter {
+        inner: out,
+        hasher: crc32fast::Hasher::new(),
+        written: 0,
+    };
+    out.write_all(&MAGIC)?;
+    out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&(chain.order() as u32).to_le_bytes())?;
+    out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
+    out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
+    out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;
+    out.write_all(&chain.state_count().to_le_bytes())?;
+    out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
+    out.write_all(&(metadata.len() as u32).to_le_bytes())?;
+    debug_assert_eq!(out.written, HEADER_LEN);
+    out.write_all(metadata)?;
+    write_u32_slice(&mut out, vocabulary.ends())?;
+    out.write_all(vocabulary.bytes())?;
+    watch.check()?;
+    if let StateWords::Flat(words) = chain.state_words_table() {
+        write_u32_slice(&mut out, words)?;
+    }
+    write_u32_slice(&mut out, &transitions.offsets[1..])?;
+    write_u32_slice(&mut out, &transitions.followers)?;
+    watch.check()?;
+    // Counts back from the running totals.
+    let counts = transitions.cumulative.iter().scan(0, |before, &running| {
+        let count = running - *before;
+        *before = running;
+        Some(count)
+    });
+    write_u32s(&mut out, counts)?;
+    let sentences = chain.sentence_marks();
+    out.write_all(&sentences.ends.to_bytes())?;
+    out.write_all(
+        &sentences
+            .starts_as_set(chain.state_count() as usize)
+            .to_bytes(),
+    )?;
+    let checksum = out.hasher.clone().finalize();
+    out.inner.write_all(&checksum.to_le_bytes())?;
+    Ok(())
+}
+
+/// Writes `values` little-endian: as they are in memory on a little-endian
+/// machine.
+fn write_u32_slice(out: &mut impl Write, values: &[u32]) -> io::Result<()> {
+    if cfg!(target_endian = "little") {
+        out.write_all(bytemuck::cast_slice(values))
+    } else {
+        write_u32s(out, values.iter().copied())
+    }
+}
+
+/// Writes `values` little-endian, a block at a time.
+fn write_u32s(out: &mut impl Write, values: impl Iterator<Item = u32>) -> io::Result<()> {
+    let mut block = Vec::with_capacity(1 << 16);
+    for value in values {
+        block.extend_from_slice(&value.to_le_bytes());
+        if block.len() == block.capacity() {
+            out.write_all(&block)?;
+            block.clear();
+        }
+    }
+    out.write_all(&block)
+}
+
+/// Passes writes on, and keeps the CRC-32 of everything written.
+struct ChecksumWriter<W> {
+    inner: W,
+    hasher: crc32fast::Hasher,
+    written: usize,
+}
+
+impl<W: Write> Write for ChecksumWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        self.written += written;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,239 @@
+//! The fixed header at the start of every chain file: reading it, and the
+//! size of the file it promises.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::error::ChainFileError;
+use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES, MAX_ORDER};
+
+/// Marks a chain file. The first byte is not ASCII and the last is a line
+/// feed, as in PNG's signature, so that a file mangled as text fails early.
+pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
+
+/// The fixed fields before the metadata.
+pub(super) const HEADER_LEN: usize = 48;
+
+/// The fixed fields at the start of every chain file, before its metadata.
+pub(super) struct FixedHeader {
+    pub(super) order: usize,
+    pub(super) word_count: u64,
+    pub(super) vocabulary_size: u32,
+    pub(super) vocabulary_bytes: u64,
+    pub(super) state_count: u32,
+    pub(super) distinct_transition_count: u32,
+    pub(super) metadata_len: usize,
+}
+
+impl FixedHeader {
+    /// The exact size of the whole file, as the header describes it.
+    fn file_size(&self) -> u128 {
+        let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
+        let state_words = if self.order > 1 {
+            4 * u128::from(self.state_count) * self.order as u128
+        } else {
+            0
+        };
+        let transitions =
+            4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
+        let sentence_marks =
+            u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
+        HEADER_LEN as u128
+            + self.metadata_len as u128
+            + words
+            + state_words
+            + transitions
+            + sentence_marks
+            + 4
+    }
+
+    /// Fails unless a file of `actual` bytes is exactly the size the
+    /// header promises.
+    pub(super) fn check_size(&self, actual: u64) -> Result<(), ChainFileError> {
+        let expected = self.file_size();
+        match u128::from(actual) {
+            actual if actual < expected => Err(ChainFileError::Truncated),
+            actual if actual > expected => Err(ChainFileError::TrailingBytes {
+                extra: actual - expected,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Opens the chain file at `path` and reads its fixed header: the file,
+/// positioned after it, the header's bytes, and what they say.
+pub(super) fn open_chain_file(
+    path: &Path,
+) -> Result<(File, [u8; HEADER_LEN], FixedHeader), ChainFileError> {
+    let mut file = File::open(path)?;
+    let mut bytes = [0u8; HEADER_LEN];
+    let read = read_up_to(&mut file, &mut bytes)?;
+    let fixed = parse_fixed_header(&bytes[..read])?;
+    Ok((file, bytes, fixed))
+}
+
+/// Reads into `buffer` until it is full or the file ends; returns how many
+/// bytes were read.
+pub(super) fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// The fixed fields of a header, from its first bytes (all of them, unless
+/// the file is shorter).
+pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(ChainFileError::NotAChainFile);
+    }
+    let mut fields = Fields::new(&bytes[MAGIC.len()..]);
+    let version = fields.u32()?;
+    if version > FORMAT_VERSION {
+        return Err(ChainFileError::NewerFormat {
+            version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version < FORMAT_VERSION {
+        return Err(ChainFileError::OlderFormat {
+            version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let fixed = FixedHeader {
+        order: fields.u32()? as usize,
+        word_count: fields.u64()?,
+        vocabulary_size: fields.u32()?,
+        vocabulary_bytes: fields.u64()?,
+        state_count: fields.u32()?,
+        distinct_transition_count: fields.u32()?,
+        metadata_len: fields.u32()? as usize,
+    };
+    if !(1..=MAX_ORDER).contains(&fixed.order) {
+        return Err(invalid(format!(
+            "its order is {}, not 1 to {MAX_ORDER}",
+            fixed.order
+        )));
+    }
+    if fixed.metadata_len > MAX_METADATA_BYTES {
+        return Err(invalid(format!(
+            "it claims {} bytes of metadata, more than {MAX_METADATA_BYTES}",
+            fixed.metadata_len
+        )));
+    }
+    Ok(fixed)
+}
+
+pub(super) fn invalid(what: String) -> ChainFileError {
+    ChainFileError::Invalid(what)
+}
+
+/// Little-endian numbers read one after another from a byte slice.
+struct Fields<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Fields { bytes }
+    }
+
+    fn take(&mut self, count: usize) -> Result<&'a [u8], ChainFileError> {
+        if self.bytes.len() < count {
+            return Err(ChainFileError::Truncated);
+        }
+        let (taken, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn u32(&mut self) -> Result<u32, ChainFileError> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, ChainFileError> {
+        let low = u64::from(self.u32()?);
+        let high = u64::from(self.u32()?);
+        Ok(low | high << 32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed header with these fields, as the file stores it.
+    fn header_bytes(version: u32, order: u32, metadata_len: u32) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(version.to_le_bytes());
+        bytes.extend(order.to_le_bytes());
+        bytes.extend(5u64.to_le_bytes()); // words
+        bytes.extend(3u32.to_le_bytes()); // distinct words
+        bytes.extend(9u64.to_le_bytes()); // their bytes
+        bytes.extend(4u32.to_le_bytes()); // states
+        bytes.extend(6u32.to_le_bytes()); // distinct pairs
+        bytes.extend(metadata_len.to_le_bytes());
+        assert_eq!(bytes.len(), HEADER_LEN);
+        bytes
+    }
+
+    #[test]
+    fn a_header_is_read_field_by_field() {
+        let fixed = parse_fixed_header(&header_bytes(FORMAT_VERSION, 2, 7)).unwrap();
+        assert_eq!(
+            (fixed.order, fixed.word_count, fixed.vocabulary_size),
+            (2, 5, 3)
+        );
+        assert_eq!(fixed.vocabulary_bytes, 9);
+        assert_eq!((fixed.state_count, fixed.distinct_transition_count), (4, 6));
+        assert_eq!(fixed.metadata_len, 7);
+        // Header, metadata, word ends and bytes, state words (order 2),
+        // follower ends, followers and counts, sentence marks, checksum.
+        let expected = 48 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 4;
+        assert_eq!(fixed.file_size(), expected);
+        assert!(fixed.check_size(expected as u64).is_ok());
+        assert!(matches!(
+            fixed.check_size(expected as u64 - 1),
+            Err(ChainFileError::Truncated)
+        ));
+        assert!(matches!(
+            fixed.check_size(expected as u64 + 2),
+            Err(ChainFileError::TrailingBytes { extra: 2 })
+        ));
+    }
+
+    #[test]
+    fn a_header_out_of_bounds_is_refused() {
+        let cases = [
+            (header_bytes(FORMAT_VERSION + 1, 1, 0), "newer"),
+            (header_bytes(FORMAT_VERSION - 1, 1, 0), "older"),
+            (header_bytes(FORMAT_VERSION, 0, 0), "order is 0"),
+            (
+                header_bytes(FORMAT_VERSION, MAX_ORDER as u32 + 1, 0),
+                "order is 101",
+            ),
+            (
+                header_bytes(FORMAT_VERSION, 1, MAX_METADATA_BYTES as u32 + 1),
+                "metadata",
+            ),
+            (b"\x89MARKOV\n\x02".to_vec(), "truncated"),
+            (b"MARKOV".to_vec(), "not a markov chain file"),
+        ];
+        for (bytes, message) in cases {
+            let Err(error) = parse_fixed_header(&bytes) else {
+                panic!("{message}: accepted");
+            };
+            assert!(error.to_string().contains(message), "{error}");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Saving a chain to a file and loading it back: the chain file format.
+//!
+//! A chain file holds one chain, exactly as [`crate::build`] made it: the
+//! same words, states, followers and counts. Every number is little-endian,
+//! whatever the platform. In order:
+//!
+//! | bytes | what |
+//! | --- | --- |
+//! | 8 | the magic number `89 4D 41 52 4B 4F 56 0A` (`\x89MARKOV\n`) |
+//! | 4 | the format version, [`crate::limits::FORMAT_VERSION`] |
+//! | 4 | the order *k* |
+//! | 8 | how many words the training text had |
+//! | 4 | *V*, how many distinct words |
+//! | 8 | *B*, how many bytes the distinct words take together |
+//! | 4 | *S*, how many states |
+//! | 4 | *P*, how many distinct (state, next state) pairs |
+//! | 4 | *M*, how many bytes of metadata follow |
+//! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
+//! | 4 *V* | where each word ends in the words' bytes (a `u32` each) |
+//! | *B* | the words' bytes, one after another, in order of first appearance |
+//! | 4 *S k* | each state's word ids, oldest first (only when *k* > 1: at order 1, state *i* is word *i*) |
+//! | 4 *S* | where each state's followers end in the two arrays below |
+//! | 4 *P* | each follower (a state id), in the order they first followed |
+//! | 4 *P* | how many times each follower followed |
+//! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
+//! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
+//! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//!
+//! The sentence marks record what the sentence rule said when the chain
+//! was trained (see [`crate::ends_sentence`]), so that a file keeps its
+//! sentences whatever later versions make of punctuation. Version 1 had no
+//! sentence marks.
+//!
+//! Files come from anywhere, so loading checks everything before it trusts
+//! anything: the size that the header promises (before allocating), the
+//! checksum, and then that the contents make a chain: ids in range, words
+//! without whitespace, counts that add up to the words of the text, every
+//! step from a state to a follower consistent with their words. A file that
+//! fails is an error that says what to do, never a panic, a hang or
+//! unbounded memory.
+
+mod atomic;
+mod decode;
+mod encode;
+mod header;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::build_options::Watch;
+use crate::chain::Chain;
+use crate::error::ChainFileError;
+#[cfg(doc)]
+use crate::limits::MAX_METADATA_BYTES;
+use decode::{decode_sections, Sections};
+use header::{open_chain_file, parse_fixed_header, read_up_to, HEADER_LEN};
+
+/// What a chain file's header says, read without the rest of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// How many words of context a state holds.
+    pub order: usize,
+    /// How many words the training text had.
+    pub word_count: u64,
+    /// How many distinct words the text had.
+    pub vocabulary_size: u32,
+    /// How many distinct states the chain has.
+    pub state_count: u32,
+    /// How many distinct (state, next state) pairs the chain holds.
+    pub distinct_transition_count: u32,
+    /// The writer's metadata, as it gave it.
+    pub metadata: Vec<u8>,
+}
+
+impl Header {
+    /// Reads the header and metadata of the chain file at `path`, and
+    /// checks that the file has the size the header promises: enough to
+    /// list saved chains without loading them, and to tell a truncated
+    /// file. The rest of the file is not checked.
+    pub fn read(path: &Path) -> Result<Header, ChainFileError> {
+        let (mut file, _, fixed) = open_chain_file(path)?;
+        fixed.check_size(file.metadata()?.len())?;
+        let mut metadata = vec![0u8; fixed.metadata_len];
+        if read_up_to(&mut file, &mut metadata)? < fixed.metadata_len {
+            return Err(ChainFileError::Truncated);
+        }
+        Ok(Header {
+            order: fixed.order,
+            word_count: fixed.word_count,
+            vocabulary_size: fixed.vocabulary_size,
+            state_count: fixed.state_count,
+            distinct_transition_count: fixed.distinct_transition_count,
+            metadata,
+        })
+    }
+}
+
+/// Loads the chain file at `path`: the chain, and the metadata it was
+/// saved with. Every part of the file is checked first (see the format
+/// above), and nothing is allocated for the contents until the file's size
+/// is the one its header promises.
+pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
+    let (file, bytes, fixed) = open_chain_file(path)?;
+    fixed.check_size(file.metadata()?.len())?;
+    // The size is the file's own: each section is read straight into the
+    // vector it becomes, with no copy of the whole file.
+    decode_sections(&fixed, Sections::after(&bytes, file))
+}
+
+/// The chain and metadata held by `bytes`, the whole of a chain file,
+/// checked as [`load`] checks a file.
+pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
+    let (header, body) = bytes.split_at(bytes.len().min(HEADER_LEN));
+    let fixed = parse_fixed_header(header)?;
+    fixed.check_size(bytes.len() as u64)?;
+    decode_sections(&fixed, Sections::after(header, body))
+}
+
+/// Saves `chain` with `metadata` (at most [`MAX_METADATA_BYTES`], anything
+/// the caller wants kept with it) to `path`, atomically: the file is
+/// written to a temporary file in the same folder, flushed to disk, then
+/// renamed over `path`. A failure, or a cancel raised through `watch`
+/// before the rename, leaves `path` as it was and no temporary file behind;
+/// once the rename is done, it returns `Ok` whatever `watch` says.
+pub fn save(
+    chain: &Chain,
+    path: &Path,
+    metadata: &[u8],
+    watch: Watch,
+) -> Result<(), ChainFileError> {
+    atomic::write_atomically(path, watch, |out| encode(chain, metadata, out, watch))
+}
+
+/// Writes `chain` with `metadata` to `out` in the chain file format.
+pub fn encode(
+    chain: &Chain,
+    metadata: &[u8],
+    out: &mut impl Write,
+    watch: Watch,
+) -> Result<(), ChainFileError> {
+    encode::encode(chain, metadata, out, watch)
+}

@@ -1,0 +1,492 @@
+//! Folding a linked table: each state's followers, with repetition, become
+//! its distinct followers, in the order they first followed. The chain's
+//! last round keeps how often each followed; earlier rounds only number
+//! them, as the states of the next order.
+
+use std::collections::hash_map::Entry;
+use std::ops::Range;
+
+use rustc_hash::FxHashMap;
+
+use super::shares::{Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
+use crate::build_options::Watch;
+use crate::chain::Transitions;
+use crate::error::ChainError;
+use crate::parallel::on_threads;
+
+/// A state with at most this many slots is folded by looking through its
+/// own followers.
+const FEW_SLOTS: usize = 16;
+
+/// The table of all states that folding a crowded state reaches into takes
+/// eight bytes a state; it is made only when there are at least this many
+/// slots (four bytes each) per state, so that it stays small beside them.
+const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
+
+/// Each state's distinct followers, without counts: what a round that
+/// numbers its transitions finds. State `s`'s are
+/// `followers[offsets[s]..offsets[s + 1]]`, in the order they first
+/// followed, and the `i`th of all of them is transition number `i`.
+pub(super) struct DistinctPairs {
+    pub(super) offsets: Vec<u32>,
+    pub(super) followers: Vec<u32>,
+}
+
+/// What folding each range of states gives: the range's states' ends among
+/// its distinct followers, and the values its target kept.
+struct FoldedRanges {
+    /// The chain's offsets, written over the linked ones.
+    offsets: Vec<u32>,
+    /// How many distinct followers come before each range.
+    bases: Vec<u32>,
+    /// Every range's kept values, joined in order.
+    joined: Vec<u32>,
+    /// Where each range's slots end in the linked table.
+    slot_ends: Vec<usize>,
+    /// How many distinct followers there are in all.
+    distinct: usize,
+}
+
+/// Folds `linked` in `threads` ranges of states of about equal work, each
+/// on a thread of its own, with a target made for each range's slots by
+/// `target`; `kept` takes a finished target's values (its counts or its
+/// distinct followers).
+fn fold_ranges<'slots, T: FoldTarget + Send>(
+    linked_offsets: Vec<u32>,
+    followers: &'slots mut [u32],
+    threads: usize,
+    watch: Watch,
+    target: impl Fn(&'slots mut [u32]) -> T + Sync,
+    kept: impl Fn(T) -> Vec<u32> + Sync,
+) -> Result<FoldedRanges, ChainError> {
+    let mut linked_offsets = linked_offsets;
+    let state_count = linked_offsets.len() - 1;
+    let ranges = state_ranges(&linked_offsets, threads);
+    let slot_ends: Vec<usize> = ranges
+        .iter()
+        .map(|states| linked_offsets[states.end] as usize)
+        .collect();
+    let pieces = split_at_ends(followers, &slot_ends);
+    let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
+    let folded = on_threads(work, |(states, piece)| {
+        let mut range_target = target(piece);
+        let ends = fold_followers(
+            &linked_offsets,
+            states,
+            &mut range_target,
+            state_count,
+            watch,
+        )?;
+        Ok((ends, kept(range_target)))
+    })?;
+
+    // The ranges' ends, moved on by the distinct followers before each
+    // range, are the chain's offsets: written over the linked ones, which
+    // are no longer needed.
+    let mut bases = Vec::with_capacity(folded.len());
+    let mut distinct = 0usize;
+    for (states, (ends, _)) in ranges.iter().zip(&folded) {
+        bases.push(distinct as u32);
+        for (offset, &end) in linked_offsets[states.start + 1..=states.end]
+            .iter_mut()
+            .zip(ends)
+        {
+            *offset = distinct as u32 + end;
+        }
+        distinct += ends.last().map_or(0, |&end| end as usize);
+    }
+
+    // The ranges' vectors joined: the first grows to hold the rest, so
+    // that there is never a second copy of them all.
+    let mut joined: Vec<u32> = Vec::new();
+    for (index, (_, values)) in folded.into_iter().enumerate() {
+        if index == 0 {
+            joined = values;
+            joined.reserve_exact(distinct - joined.len());
+        } else {
+            joined.extend_from_slice(&values);
+        }
+    }
+    joined.shrink_to_fit();
+    Ok(FoldedRanges {
+        offsets: linked_offsets,
+        bases,
+        joined,
+        slot_ends,
+        distinct,
+    })
+}
+
+/// Folds each state's repeated followers into distinct ones with counts:
+/// the form the chain keeps and saves. The distinct followers are gathered
+/// in the linked table's own memory, which the chain then keeps.
+pub(super) fn fold_counted(
+    linked: Linked,
+    threads: usize,
+    watch: Watch,
+) -> Result<Transitions, ChainError> {
+    let Linked {
+        offsets,
+        mut followers,
+    } = linked;
+    let folded = fold_ranges(
+        offsets,
+        &mut followers,
+        threads,
+        watch,
+        |slots| GatherInPlace {
+            slots,
+            counts: Vec::new(),
+        },
+        |target| target.counts,
+    )?;
+    let FoldedRanges {
+        offsets,
+        bases,
+        joined: mut cumulative,
+        slot_ends,
+        distinct,
+    } = folded;
+    // Counts to running totals. They add up to the transitions, which are
+    // fewer than u32::MAX.
+    let mut running = 0u32;
+    for count in &mut cumulative {
+        running += *count;
+        *count = running;
+    }
+    // Each range's distinct followers start its piece of the linked table:
+    // moved together, they are the chain's followers.
+    let mut piece_start = 0;
+    for (index, &base) in bases.iter().enumerate() {
+        let next_base = bases.get(index + 1).map_or(distinct, |&next| next as usize);
+        let range_distinct = next_base - base as usize;
+        followers.copy_within(piece_start..piece_start + range_distinct, base as usize);
+        piece_start = slot_ends[index];
+    }
+    followers.truncate(distinct);
+    followers.shrink_to_fit();
+    Ok(Transitions {
+        offsets,
+        followers,
+        cumulative,
+    })
+}
+
+/// Folds each state's repeated followers into distinct ones, without
+/// counts, and numbers every slot of the linked table by its distinct
+/// transition (its index among all the distinct followers): the numbers,
+/// in the linked table's order, are returned with the pairs.
+pub(super) fn fold_numbered(
+    linked: Linked,
+    threads: usize,
+    watch: Watch,
+) -> Result<(DistinctPairs, Vec<u32>), ChainError> {
+    let Linked {
+        offsets,
+        mut followers,
+    } = linked;
+    let folded = fold_ranges(
+        offsets,
+        &mut followers,
+        threads,
+        watch,
+        |slots| NumberSlots {
+            slots,
+            distinct: Vec::new(),
+        },
+        |target| target.distinct,
+    )?;
+    // Local numbers to global ones: each range's come after those of the
+    // ranges before it.
+    let pieces = split_at_ends(&mut followers, &folded.slot_ends);
+    on_threads(
+        pieces.into_iter().zip(folded.bases).collect(),
+        |(piece, base)| {
+            for number in piece.iter_mut() {
+                *number += base;
+            }
+            Ok(())
+        },
+    )?;
+    let pairs = DistinctPairs {
+        offsets: folded.offsets,
+        followers: folded.joined,
+    };
+    Ok((pairs, followers))
+}
+
+/// `values` cut into consecutive pieces that end at `ends`.
+pub(super) fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]> {
+    let mut pieces = Vec::with_capacity(ends.len());
+    let mut rest = values;
+    let mut start = 0;
+    for &end in ends {
+        let (piece, tail) = rest.split_at_mut(end - start);
+        pieces.push(piece);
+        rest = tail;
+        start = end;
+    }
+    pieces
+}
+
+/// Cuts the states into up to `threads` consecutive ranges holding about the
+/// same number of followers each.
+fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
+    let state_count = offsets.len() - 1;
+    let total = *offsets.last().unwrap_or(&0) as usize;
+    let share = total.div_ceil(threads.max(1)).max(1);
+    let mut ranges = Vec::with_capacity(threads);
+    let mut start = 0;
+    while start < state_count {
+        let target = (offsets[start] as usize + share).min(total) as u32;
+        // The first state whose followers end past the target ends the range.
+        let end = (start + offsets[start + 1..].partition_point(|&end| end < target) + 1)
+            .min(state_count);
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Where folding puts a range's distinct followers and their counts, and
+/// what it leaves in the linked slots it reads.
+trait FoldTarget {
+    /// The follower in slot `slot` of the range, as linked.
+    fn linked(&self, slot: usize) -> u32;
+    /// How many distinct followers the range has had so far.
+    fn distinct_count(&self) -> usize;
+    /// The range's distinct followers so far, from the `from`th on.
+    fn distinct_from(&self, from: usize) -> &[u32];
+    /// Adds a distinct follower, seen once, after its slot has been read.
+    fn push(&mut self, follower: u32);
+    /// Counts one more sighting of the `index`th distinct follower.
+    fn seen_again(&mut self, index: usize);
+    /// Records that slot `slot` holds the range's `index`th distinct
+    /// follower.
+    fn place(&mut self, slot: usize, index: u32);
+}
+
+/// Numbers every linked slot by its distinct follower, kept apart. A
+/// round that numbers its transitions only needs which they are, so it
+/// keeps no counts.
+struct NumberSlots<'a> {
+    slots: &'a mut [u32],
+    distinct: Vec<u32>,
+}
+
+impl FoldTarget for NumberSlots<'_> {
+    fn linked(&self, slot: usize) -> u32 {
+        self.slots[slot]
+    }
+    fn distinct_count(&self) -> usize {
+        self.distinct.len()
+    }
+    fn distinct_from(&self, from: usize) -> &[u32] {
+        &self.distinct[from..]
+    }
+    fn push(&mut self, follower: u32) {
+        self.distinct.push(follower);
+    }
+    fn seen_again(&mut self, _index: usize) {}
+    fn place(&mut self, slot: usize, index: u32) {
+        self.slots[slot] = index;
+    }
+}
+
+/// Gathers the distinct followers at the start of the linked slots
+/// themselves, and counts them: there are never more of them than slots
+/// read, so none is written over a slot still to be read.
+struct GatherInPlace<'a> {
+    slots: &'a mut [u32],
+    counts: Vec<u32>,
+}
+
+impl FoldTarget for GatherInPlace<'_> {
+    fn linked(&self, slot: usize) -> u32 {
+        self.slots[slot]
+    }
+    fn distinct_count(&self) -> usize {
+        self.counts.len()
+    }
+    fn distinct_from(&self, from: usize) -> &[u32] {
+        &self.slots[from..self.counts.len()]
+    }
+    fn push(&mut self, follower: u32) {
+        self.slots[self.counts.len()] = follower;
+        self.counts.push(1);
+    }
+    fn seen_again(&mut self, index: usize) {
+        self.counts[index] += 1;
+    }
+    fn place(&mut self, _slot: usize, _index: u32) {}
+}
+
+/// Folds the followers of `states`, whose linked slots `target` holds, and
+/// gives each state's end among the range's distinct followers.
+fn fold_followers(
+    offsets: &[u32],
+    states: Range<usize>,
+    target: &mut impl FoldTarget,
+    state_count: usize,
+    watch: Watch,
+) -> Result<Vec<u32>, ChainError> {
+    // For each next state: which state last saw it (plus one, so that zero
+    // means never), and where its count is. Made only for a state with many
+    // slots: most states have few, and a few slots are folded faster by
+    // looking through the state's own followers than by reaching into a
+    // table as large as all the states. When that table would be large
+    // beside the slots themselves (at higher orders, where states are many),
+    // a crowded state gets a hash table of its own followers instead.
+    let first_slot = offsets[states.start] as usize;
+    let slot_count = offsets[states.end] as usize - first_slot;
+    let mut seen: Vec<(u32, u32)> = Vec::new();
+    let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
+    let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut ends = Vec::with_capacity(states.len());
+    let mut since_check = 0usize;
+    for state in states {
+        let first = target.distinct_count();
+        let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
+        since_check += range.len();
+        if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
+            watch.advance(since_check)?;
+            since_check = 0;
+        }
+        if range.len() <= FEW_SLOTS {
+            for slot in range {
+                let next = target.linked(slot);
+                let index = match target
+                    .distinct_from(first)
+                    .iter()
+                    .position(|&seen| seen == next)
+                {
+                    Some(offset) => {
+                        target.seen_again(first + offset);
+                        first + offset
+                    }
+                    None => {
+                        target.push(next);
+                        target.distinct_count() - 1
+                    }
+                };
+                target.place(slot, index as u32);
+            }
+        } else if dense_table_fits {
+            if seen.is_empty() {
+                seen = vec![(0, 0); state_count];
+            }
+            let owner = state as u32 + 1;
+            for slot in range {
+                let next = target.linked(slot);
+                let entry = &mut seen[next as usize];
+                if entry.0 == owner {
+                    target.seen_again(entry.1 as usize);
+                } else {
+                    *entry = (owner, target.distinct_count() as u32);
+                    target.push(next);
+                }
+                target.place(slot, entry.1);
+            }
+        } else {
+            // Clearing a table far larger than this state needs would cost
+            // more than making a new one.
+            if own_followers.capacity() > 4 * range.len() {
+                own_followers = FxHashMap::default();
+            }
+            own_followers.clear();
+            own_followers.reserve(range.len());
+            for slot in range {
+                let next = target.linked(slot);
+                let index = match own_followers.entry(next) {
+                    Entry::Occupied(seen) => {
+                        target.seen_again(*seen.get() as usize);
+                        *seen.get()
+                    }
+                    Entry::Vacant(new) => {
+                        let index = target.distinct_count() as u32;
+                        target.push(next);
+                        *new.insert(index)
+                    }
+                };
+                target.place(slot, index);
+            }
+        }
+        ends.push(target.distinct_count() as u32);
+    }
+    Ok(ends)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A linked table of `states`, each a list of followers with repeats.
+    fn linked(states: &[&[u32]]) -> Linked {
+        let mut offsets = vec![0];
+        let mut followers = Vec::new();
+        for state in states {
+            followers.extend_from_slice(state);
+            offsets.push(followers.len() as u32);
+        }
+        Linked { offsets, followers }
+    }
+
+    /// A state with more slots than the few looked through one by one, and
+    /// one with a follower seen three times apart.
+    fn table() -> Vec<Vec<u32>> {
+        let crowded: Vec<u32> = (0..40).map(|i| [3, 1, 2, 1][i % 4]).collect();
+        vec![vec![2, 1, 2, 2], vec![], crowded, vec![0], vec![1, 1]]
+    }
+
+    #[test]
+    fn folding_keeps_first_order_and_counts_on_any_number_of_threads() {
+        let table = table();
+        let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
+        for threads in 1..5 {
+            let transitions = fold_counted(linked(&states), threads, Watch::none()).unwrap();
+            assert_eq!(transitions.offsets, [0, 2, 2, 5, 6, 7], "{threads} threads");
+            assert_eq!(transitions.followers, [2, 1, 3, 1, 2, 0, 1]);
+            // Counts 3, 1; 10, 20, 10; 1; 2 as running totals.
+            assert_eq!(transitions.cumulative, [3, 4, 14, 34, 44, 45, 47]);
+        }
+    }
+
+    #[test]
+    fn numbering_gives_each_slot_its_distinct_transition() {
+        let table = table();
+        let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
+        for threads in 1..5 {
+            let (pairs, numbers) = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
+            assert_eq!(pairs.offsets, [0, 2, 2, 5, 6, 7]);
+            assert_eq!(pairs.followers, [2, 1, 3, 1, 2, 0, 1]);
+            let slots: Vec<u32> = states.concat();
+            assert_eq!(numbers.len(), slots.len());
+            for (state, range) in pairs.offsets.windows(2).enumerate() {
+                let linked_range = states[..state].iter().map(|s| s.len()).sum::<usize>()
+                    ..states[..=state].iter().map(|s| s.len()).sum::<usize>();
+                for slot in linked_range {
+                    let number = numbers[slot];
+                    assert!((range[0]..range[1]).contains(&number));
+                    assert_eq!(pairs.followers[number as usize], slots[slot]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn state_ranges_cover_every_state_once_with_even_work() {
+        let offsets = [0, 10, 10, 11, 30, 31, 40];
+        for threads in 1..8 {
+            let ranges = state_ranges(&offsets, threads);
+            assert!(ranges.len() <= threads);
+            assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            assert_eq!(ranges.last().map(|r| r.end), Some(6));
+            assert!(ranges.windows(2).all(|pair| pair[0].end == pair[1].start));
+            assert!(ranges.iter().all(|range| !range.is_empty()));
+        }
+        assert_eq!(state_ranges(&offsets, 1), vec![Range { start: 0, end: 6 }]);
+        // No followers at all: still every state, in at most `threads`.
+        let empty = state_ranges(&[0, 0, 0], 4);
+        assert_eq!(empty.iter().map(ExactSizeIterator::len).sum::<usize>(), 2);
+    }
+}

@@ -1,0 +1,186 @@
+//! The second stage of a build: from the text's word ids to the chain's
+//! transition table.
+//!
+//! Linking takes the sequence of states the text passes through, and finds
+//! for each state the states that follow it, each once, with how often.
+//! At order 1 the states are the words. A state of order `r + 1` is a state
+//! of order `r` and the one after it, which overlap in `r - 1` words: it is
+//! one distinct transition of the order-`r` chain. So higher orders are
+//! built in rounds of the same parallel link and fold, each numbering the
+//! transitions of one order as the states of the next, with no hash table
+//! of word windows.
+
+mod fold;
+mod shares;
+
+use crate::build_options::BuildOptions;
+use crate::chain::{Chain, StateWords, Transitions};
+use crate::corpus::Corpus;
+use crate::error::ChainError;
+use crate::parallel::renumber_in_parallel;
+use fold::{fold_counted, fold_numbered, DistinctPairs};
+use shares::{count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares};
+
+/// Links a corpus of at least `order` words into the chain of `order`.
+pub(crate) fn link_corpus(
+    corpus: Corpus,
+    order: usize,
+    options: BuildOptions,
+) -> Result<Chain, ChainError> {
+    let word_count = corpus.word_count();
+    let Corpus {
+        vocabulary,
+        segments,
+        counts,
+    } = corpus;
+    let mut states = StateSequence {
+        segments,
+        count: vocabulary.len() as u32,
+        words: Vec::new(),
+        order: 1,
+    };
+    // The corpus counted each word in each of its segments while interning
+    // them, so the first round needs no counting pass.
+    let mut counted = Some(counts);
+    while states.order < order {
+        states = states.next_order(counted.take(), options)?;
+    }
+    let first_state = states.segments.iter().find_map(|run| run.first().copied());
+    let state_words = if order == 1 {
+        StateWords::SingleWord
+    } else {
+        StateWords::Flat(std::mem::take(&mut states.words))
+    };
+    let transitions = states.transitions(counted.take(), options)?;
+    Ok(Chain::from_parts(
+        order,
+        word_count,
+        vocabulary,
+        state_words,
+        transitions,
+        first_state.unwrap_or(0),
+    ))
+}
+
+/// The sequence of states a text passes through, at some order.
+struct StateSequence {
+    /// The states in text order, in consecutive pieces (one per thread that
+    /// made them), so that no piece is copied to join them.
+    segments: Vec<Vec<u32>>,
+    /// How many distinct states there are; ids are below it.
+    count: u32,
+    /// Each state's word ids, `order` per state (empty at order 1, where a
+    /// state is its word).
+    words: Vec<u32>,
+    order: usize,
+}
+
+impl StateSequence {
+    /// The sequence of the next order's states: each consecutive pair of
+    /// this sequence, numbered by its distinct transition.
+    fn next_order(
+        self,
+        counts: Option<Vec<Vec<u32>>>,
+        options: BuildOptions,
+    ) -> Result<StateSequence, ChainError> {
+        let StateSequence {
+            mut segments,
+            count,
+            words,
+            order,
+        } = self;
+        let (cuts, pair_counts) = count_shares(&segments, count, counts, options)?;
+        let threads = cuts.len();
+        // Each pair writes its slot over its second state: the sequence
+        // becomes the pairs' slots.
+        let linked = link(
+            count,
+            write_shares(&mut segments, &cuts),
+            pair_counts,
+            |place, slot| *place = slot,
+            options.watch,
+        )?;
+        let (pairs, numbers) = fold_numbered(linked, threads, options.watch)?;
+        // The sequence's first state starts no pair, so it holds no slot;
+        // every other position holds the slot of the pair it ends, which
+        // becomes that transition's number.
+        if let Some(first_run) = segments.iter_mut().find(|run| !run.is_empty()) {
+            first_run.remove(0);
+        }
+        renumber_in_parallel(
+            segments.iter_mut().map(Vec::as_mut_slice),
+            &numbers,
+            threads,
+        )?;
+        Ok(StateSequence {
+            words: pair_words(&pairs, &words, order),
+            count: pairs.followers.len() as u32,
+            segments,
+            order: order + 1,
+        })
+    }
+
+    /// The sequence's transitions, with how often each followed: the
+    /// chain's, at its order.
+    fn transitions(
+        self,
+        counts: Option<Vec<Vec<u32>>>,
+        options: BuildOptions,
+    ) -> Result<Transitions, ChainError> {
+        let StateSequence {
+            mut segments,
+            count,
+            ..
+        } = self;
+        let (cuts, pair_counts) = count_shares(&segments, count, counts, options)?;
+        let threads = cuts.len();
+        let linked = link(
+            count,
+            write_shares(&mut segments, &cuts),
+            pair_counts,
+            |_, _| {},
+            options.watch,
+        )?;
+        drop(segments);
+        fold_counted(linked, threads, options.watch)
+    }
+}
+
+/// Cuts a sequence of `count` distinct states into shares, one per thread
+/// (or per segment), and counts how many pairs of each share start at each
+/// state. `counts`, when the caller has them, say how many times each state
+/// occurs in each segment, and save a counting pass.
+fn count_shares(
+    segments: &[Vec<u32>],
+    count: u32,
+    counts: Option<Vec<Vec<u32>>>,
+    options: BuildOptions,
+) -> Result<(Vec<shares::ShareCut>, Vec<Vec<u32>>), ChainError> {
+    // Counts taken per segment need one share per segment.
+    let cuts = share_cuts(segments, options, counts.is_none());
+    let shares = read_shares(segments, &cuts);
+    let pair_counts = match counts {
+        Some(counts) => counts_from_occurrences(&shares, counts),
+        None => count_pairs(count, &shares, options.watch)?,
+    };
+    Ok((cuts, pair_counts))
+}
+
+/// The words of each distinct pair of an order-`order` chain as a state of
+/// the next order: the first state's words, then the second state's last.
+/// `words` holds `order` word ids per state (nothing at order 1, where a
+/// state is its word).
+fn pair_words(pairs: &DistinctPairs, words: &[u32], order: usize) -> Vec<u32> {
+    let mut next = Vec::with_capacity(pairs.followers.len() * (order + 1));
+    for (state, range) in pairs.offsets.windows(2).enumerate() {
+        for &follower in &pairs.followers[range[0] as usize..range[1] as usize] {
+            if order == 1 {
+                next.extend([state as u32, follower]);
+            } else {
+                next.extend_from_slice(&words[state * order..(state + 1) * order]);
+                next.push(words[follower as usize * order + order - 1]);
+            }
+        }
+    }
+    next
+}
