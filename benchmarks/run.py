@@ -76,8 +76,8 @@ if contender.startswith("llm-markov-rs"):
     order = int(contender[-1])
     response = model.prompt(text, length=50, order=order)
     response.text()
-    learned = {"distinct_words": response.response_json["distinct_words"],
-               "words": response.response_json["training_words"]}
+    learned = {"distinct_words": response.response_json["vocabulary_size"],
+               "words": response.response_json["word_count"]}
 elif contender.startswith("read + build"):
     import llm_markov_rs._markov as native
     with open(path, encoding="utf-8") as file:

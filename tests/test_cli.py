@@ -177,9 +177,9 @@ def test_logs_summarise_a_large_table(llm_cli, last_log, sherlock):
     assert result.exit_code == 0
     logged = last_log()["response_json"]
     assert logged["transitions"] is None
-    assert logged["training_words"] == len(sherlock.split())
+    assert logged["word_count"] == len(sherlock.split())
     assert logged["transition_count"] == len(sherlock.split()) - 1
-    assert logged["distinct_words"] == len(set(sherlock.split()))
+    assert logged["vocabulary_size"] == len(set(sherlock.split()))
     assert logged["transitions_limit"] < logged["transition_count"]
     assert len(json.dumps(logged)) < 1000
 

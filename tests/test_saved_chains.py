@@ -44,17 +44,21 @@ def test_train_list_info_prompt_alias_remove(llm_cli, book, user_path, sherlock)
     assert entry["name"] == "sherlock"
     assert entry["model"] == "markov/sherlock"
     assert entry["order"] == 2
-    assert entry["words"] == len(words)
-    assert entry["distinct_words"] == len(set(words))
+    assert entry["word_count"] == len(words)
+    assert entry["vocabulary_size"] == len(set(words))
     assert (
         entry["file_size"] == (user_path / "markov" / "sherlock.markov").stat().st_size
     )
     assert entry["trained_from"] == [str(book)]
+    assert entry["source_count"] == 1
     assert entry["trained_at"].startswith("20")
 
     info = json.loads(llm_cli("markov", "info", "sherlock", "--json").output)
-    assert info["transitions"] == len(words) - 2
-    assert info["format_version"] >= 1
+    assert info["transition_count"] == len(words) - 2
+    assert info == {**entry, "format_version": info["format_version"]}
+    # The version of the file: the first four bytes after the magic number.
+    saved = (user_path / "markov" / "sherlock.markov").read_bytes()
+    assert info["format_version"] == int.from_bytes(saved[8:12], "little")
     assert str(user_path / "markov") == llm_cli("markov", "path").output.strip()
 
     assert "markov/sherlock" in llm_cli("models").output
@@ -83,7 +87,7 @@ def test_train_reads_stdin_and_files_in_order(llm_cli, tmp_path):
     train(llm_cli, "both", str(first), "-", str(second), input="omega")
     (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
     assert entry["trained_from"] == [str(first), "<stdin>", str(second)]
-    assert entry["words"] == 7
+    assert entry["word_count"] == 7
     train(llm_cli, "piped", input="from a pipe only")
     piped = llm_cli("markov", "info", "piped", "--json").output
     assert json.loads(piped)["trained_from"] == ["<stdin>"]
@@ -138,7 +142,7 @@ def test_the_log_says_what_the_saved_model_did(llm_cli, last_log, book, sherlock
     assert logged["seed"] == 9
     assert logged["order"] == 1
     assert logged["start"] == {"continued_from": ["saw"]}
-    assert logged["training_words"] == len(sherlock.split())
+    assert logged["word_count"] == len(sherlock.split())
     assert "transitions" not in logged
     assert entry["input_tokens"] == 2
     assert entry["output_tokens"] == 7
@@ -274,9 +278,9 @@ def test_an_existing_name_is_kept_unless_forced(llm_cli, book, tmp_path):
     assert refused.exit_code == 1
     assert "already exists" in refused.output
     assert "--force" in refused.output
-    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["words"] > 100
+    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["word_count"] > 100
     train(llm_cli, "book", str(other), "--force")
-    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["words"] == 4
+    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["word_count"] == 4
 
 
 def test_bad_text_names_the_file_and_byte_and_suggests_an_encoding(llm_cli, tmp_path):

@@ -7,6 +7,7 @@ import llm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from llm_markov_rs import MarkovError
 
 from helpers import assert_walk, ends_sentence, sentence_starts
 
@@ -80,21 +81,32 @@ def test_edge_cases_by_the_documented_rule(text, count):
         assert response.response_json["sentences_written"] == count
 
 
-def test_a_text_without_a_sentence_end_gives_length_words_and_says_why():
-    text = "no punctuation here at all just words"
+def test_a_text_without_a_sentence_end_is_a_clear_error(llm_cli):
+    # The bug: 1,000 words and a note to "raise length", which cannot help.
+    result = llm_cli(
+        "-m", "markov", "-o", "sentences", "3", "no punctuation here at all"
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the text has no sentence end")
+    assert "give length instead" in result.output
+
+
+def test_the_cap_stops_long_sentences_and_says_why():
+    # One sentence of 1,500 distinct words: the walk starts at its first
+    # word and can only go on through it.
+    words = [f"w{index}" for index in range(1500)]
+    text = " ".join(words) + " end."
     response = llm.get_model("markov").prompt(text, sentences=2, length=50, seed=1)
-    assert len(response.text().split()) == 50
+    assert response.text().split() == words[:50]
     logged = response.response_json
     assert logged["sentences_written"] == 0
     assert (
-        "stopped at the cap of 50 words after 0 of 2 sentences"
+        "stopped at the cap of 50 words after 0 of 2 sentences; raise length"
         in logged["sentences_note"]
     )
-    # The only sentence start is the text's first word.
-    assert response.text().split()[0] == "no"
     # Without length, the cap is 1000 words, not 20.
     uncapped = llm.get_model("markov").prompt(text, sentences=1, seed=1)
-    assert len(uncapped.text().split()) == 1000
+    assert uncapped.text().split() == words[:1000]
 
 
 def test_a_text_that_is_one_sentence_repeats_it():
@@ -163,6 +175,10 @@ def test_any_text_gives_n_sentences_or_the_cap(text, count, order, seed):
     response = llm.get_model("markov").prompt(
         text, sentences=count, order=order, length=cap, seed=seed
     )
+    if not any(ends_sentence(word) for word in text.split()):
+        with pytest.raises(MarkovError, match="the text has no sentence end"):
+            response.text()
+        return
     output = response.text().split(" ")
     ends = sum(ends_sentence(word) for word in output)
     if len(output) < cap:

@@ -42,11 +42,13 @@ class ChainHeader(TypedDict):
 
 def read_chain_header(path: str | os.PathLike[str]) -> ChainHeader:
     """The header and metadata of the chain file at ``path``, read without
-    the rest of the file (which is not checked).
+    the rest of the file. The file's size is checked against the header,
+    which finds a truncated file; the rest is not checked.
 
     Raises:
-        llm_markov_rs.MarkovError: it cannot be read, is not a chain file, or
-            is in another format version; the message says what to do.
+        llm_markov_rs.MarkovError: it cannot be read, is not a chain file, is
+            not the size its header says, or is in another format version;
+            the message says what to do.
     """
 
 @final
@@ -133,9 +135,10 @@ class Chain:
         Without ``prompt``, or when the chain knows none of its last words,
         the walk starts at a random state that has followers (the only
         state if none has), emitting its words. With ``prompt`` it continues
-        it: from the state made of its last ``order`` words, or else from a
-        state that begins with the longest final run of its words (emitting
-        the rest of that state's words); the prompt's words are not repeated.
+        it: from the state made of its last ``order`` words when that state
+        has a follower, or else from a state with a follower that begins
+        with the longest final run of its words (emitting the rest of that
+        state's words); the prompt's words are not repeated.
         Each next word follows the previous ``order`` words somewhere in the
         text, drawn in proportion to how often it did; at a dead end the
         walk restarts at a random state.
@@ -146,7 +149,8 @@ class Chain:
         ``length`` words if those come first.
 
         Raises:
-            llm_markov_rs.MarkovError: ``sentences`` is 0.
+            llm_markov_rs.MarkovError: ``sentences`` is 0, or given for a
+                text in which no word ends a sentence.
         """
 
 @final

@@ -17,16 +17,18 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from llm_markov_rs.conflict import other_markov_plugin_note
-from llm_markov_rs.errors import MarkovError
+from llm_markov_rs.errors import MarkovError, load_native, other_markov_plugin_note
 from llm_markov_rs.saved import (
+    NAME_RULE,
+    SavedChainInfo,
     chain_path,
     chains_folder,
     load_chain,
+    misnamed_chain_files,
     missing_chain,
+    read_info,
     saved_names,
 )
-from llm_markov_rs.saved_info import SavedChainInfo, read_info
 
 Result = TypeVar("Result")
 
@@ -79,6 +81,9 @@ def train(
         sources: list[Source] = [
             sys.stdin.buffer if file == "-" else Path(file) for file in files or ("-",)
         ]
+        if (not files or "-" in files) and sys.stdin.isatty():
+            # Otherwise a user who forgot the file name sees nothing happen.
+            click.echo("Reading standard input (Ctrl-D to end)", err=True)
         with terminal_progress(sys.stderr) as progress:
             return train_chain(
                 name,
@@ -109,6 +114,7 @@ def list_chains(json_: bool) -> None:
             listed.append(read_info(name))
         except MarkovError as error:
             listed.append((name, str(error)))
+    misnamed = misnamed_chain_files()
     if json_:
         click.echo(
             json.dumps(
@@ -121,29 +127,36 @@ def list_chains(json_: bool) -> None:
                 indent=2,
             )
         )
-        return
-    if not listed:
+    elif not listed:
         click.echo(f"No saved chains in {chains_folder()}", err=True)
-        return
-    rows: list[tuple[str, ...]] = [
-        ("name", "order", "words", "distinct", "size", "trained from", "when")
-    ]
-    for entry in listed:
-        if isinstance(entry, SavedChainInfo):
-            rows.append(
-                (
-                    entry.name,
-                    str(entry.order),
-                    f"{entry.word_count:,}",
-                    f"{entry.vocabulary_size:,}",
-                    human_size(entry.file_size),
-                    ", ".join(entry.trained_from) or "?",
-                    entry.trained_at or "?",
+    else:
+        rows: list[tuple[str, ...]] = [
+            ("name", "order", "words", "distinct", "size", "trained from", "when")
+        ]
+        for entry in listed:
+            if isinstance(entry, SavedChainInfo):
+                rows.append(
+                    (
+                        entry.name,
+                        str(entry.order),
+                        f"{entry.word_count:,}",
+                        f"{entry.vocabulary_size:,}",
+                        human_size(entry.file_size),
+                        entry.describe_sources(),
+                        entry.trained_at or "?",
+                    )
                 )
-            )
-        else:
-            rows.append((entry[0], "-", "-", "-", "-", f"unreadable: {entry[1]}", "-"))
-    click.echo(table(rows))
+            else:
+                unreadable = f"unreadable: see llm markov info {entry[0]}"
+                rows.append((entry[0], "-", "-", "-", "-", unreadable, "-"))
+        click.echo(table(rows))
+    for file_name in misnamed:
+        click.echo(
+            f"Warning: {file_name} in {chains_folder()} is not listed: its name "
+            f"is not a chain name, so no model uses it; rename it to {NAME_RULE}, "
+            "followed by .markov",
+            err=True,
+        )
 
 
 @markov_group.command()
@@ -154,11 +167,11 @@ def info(name: str, json_: bool) -> None:
 
     def describe() -> dict[str, Any]:
         saved = read_info(name)
-        chain = load_chain(name)
+        # Loading checks every byte of the file, not just its header.
+        load_chain(name)
         return {
             **saved.as_json(),
-            "transitions": chain.transition_count,
-            "format_version": _format_version(),
+            "format_version": int(load_native().FORMAT_VERSION),
         }
 
     described = run_or_fail(describe)
@@ -166,14 +179,19 @@ def info(name: str, json_: bool) -> None:
         click.echo(json.dumps(described, indent=2))
         return
     for key, value in described.items():
-        shown = ", ".join(value) if isinstance(value, list) else value
-        click.echo(f"{key}: {shown}")
+        click.echo(f"{key}: {show_value(value)}")
 
 
-def _format_version() -> int:
-    from llm_markov_rs.native import load_native
-
-    return int(load_native().FORMAT_VERSION)
+def show_value(value: object) -> str:
+    """A field of ``info`` as text: numbers grouped by thousands, as
+    ``list`` shows them, and lists joined by commas."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 @markov_group.command()

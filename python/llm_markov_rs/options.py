@@ -26,7 +26,7 @@ MAX_DELAY = 10.0
 def max_order() -> int:
     """The highest order a chain may have: the Rust core's ``MAX_ORDER``,
     its one definition, read from the native module when first needed."""
-    from llm_markov_rs.native import load_native
+    from llm_markov_rs.errors import load_native
 
     return int(load_native().MAX_ORDER)
 
@@ -121,7 +121,7 @@ class WalkOptions(llm.Model.Options):
     @classmethod
     def _check_sentences(cls, sentences: int | None) -> int | None:
         if sentences is not None and not 1 <= sentences <= MAX_LENGTH:
-            raise ValueError("sentences must be at least 1")
+            raise ValueError(f"sentences must be between 1 and {MAX_LENGTH}")
         return sentences
 
 
@@ -155,8 +155,9 @@ class MarkovOptions(WalkOptions):
 class SavedChainOptions(WalkOptions):
     """Options of a saved chain's model, ``markov/NAME``."""
 
-    # Not an option: listed nowhere, only here to say why when given.
+    # Not options: listed nowhere, only here to say why when given.
     order: SkipJsonSchema[int | None] = None
+    start: SkipJsonSchema[str | None] = None
 
     @field_validator("order")
     @classmethod
@@ -166,4 +167,13 @@ class SavedChainOptions(WalkOptions):
                 "order belongs to the saved chain and was fixed when it was "
                 "trained; to change it, train the chain again with "
                 "'llm markov train NAME FILE --order K --force'"
+            )
+
+    @field_validator("start")
+    @classmethod
+    def _refuse_start(cls, start: str | None) -> None:
+        if start is not None:
+            raise ValueError(
+                "a saved chain starts from the prompt, not from a start "
+                "option: llm -m markov/NAME 'words to continue'"
             )

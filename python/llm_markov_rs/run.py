@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from llm_markov_rs.native import load_native
-from llm_markov_rs.prompt_text import training_text, turn_text
+import llm
+
+from llm_markov_rs.errors import load_native
 from llm_markov_rs.saved import load_chain
 
 if TYPE_CHECKING:
-    import llm
-
     from llm_markov_rs._markov import Chain, Walk
     from llm_markov_rs.options import MarkovOptions, WalkOptions
 
@@ -37,6 +36,41 @@ TRANSITIONS_LOG_LIMIT = 2000
 TRANSITIONS_LOG_MAX_CHARS = 64 * 1024
 
 
+def _user_texts(message: llm.Message) -> list[str]:
+    from llm.parts import TextPart
+
+    return [part.text for part in message.parts if isinstance(part, TextPart)]
+
+
+def training_text(prompt: llm.Prompt) -> str:
+    """The text the chain learns from: every user turn of the conversation so
+    far, oldest first, joined by newlines.
+
+    ``prompt.messages`` is llm's canonical history, and each user message's
+    text already has that turn's fragments (``-f``, stdin) joined in. The
+    model's own replies are not training text, and neither is the system
+    prompt: a Markov chain cannot follow instructions.
+    """
+    texts = [
+        text
+        for message in prompt.messages
+        if message.role == "user"
+        for text in _user_texts(message)
+    ]
+    # join() returns a lone string as it is: no copy of a large book.
+    return "\n".join(texts)
+
+
+def turn_text(prompt: llm.Prompt) -> str:
+    """This turn's text alone (its fragments joined in): what a saved chain
+    continues. In a conversation, earlier turns were continued by earlier
+    responses."""
+    for message in reversed(prompt.messages):
+        if message.role == "user":
+            return "\n".join(_user_texts(message))
+    return ""
+
+
 def random_seed() -> int:
     """A fresh 64-bit seed from the operating system."""
     return int.from_bytes(os.urandom(8), "little")
@@ -52,8 +86,9 @@ class Run:
     #: The seed the walk uses: the option's, or one drawn for this run.
     seed: int
     ignored_system_prompt: bool
-    #: Words the model read: the training text's, or the prompt's.
-    input_words: int
+    #: How many words the prompt gave the model: the training text's, or
+    #: those a saved chain continues. llm logs them as the usage's input.
+    prompt_word_count: int
     #: The saved chain's name; None for a chain learned from the prompt,
     #: whose table the log shows.
     chain_name: str | None
@@ -80,7 +115,7 @@ class Run:
         chain: Chain,
         prompt: llm.Prompt,
         start: str | None,
-        input_words: int,
+        prompt_word_count: int,
         chain_name: str | None,
     ) -> Run:
         """A walk through ``chain`` as the prompt's options say, continuing
@@ -93,7 +128,7 @@ class Run:
             options=options,
             seed=seed,
             ignored_system_prompt=bool(prompt.system),
-            input_words=input_words,
+            prompt_word_count=prompt_word_count,
             chain_name=chain_name,
         )
 
@@ -122,9 +157,9 @@ class Run:
             "seed": self.seed,
             "order": chain.order,
             "start": {"continued_from": continued} if continued else "random",
-            "training_words": chain.word_count,
-            "distinct_words": chain.vocabulary_size,
-            "states": chain.state_count,
+            "word_count": chain.word_count,
+            "vocabulary_size": chain.vocabulary_size,
+            "state_count": chain.state_count,
             "transition_count": chain.transition_count,
         }
         sentences = self.options.sentences
@@ -143,7 +178,7 @@ class Run:
         if self.ignored_system_prompt:
             log["system_prompt"] = "ignored: a Markov chain follows no instructions"
         response.response_json = log
-        response.set_usage(input=self.input_words, output=self.walk.words_written)
+        response.set_usage(input=self.prompt_word_count, output=self.walk.words_written)
 
     def _loggable_transitions(self) -> dict[str, dict[str, int]] | None:
         if self.chain.transition_count > TRANSITIONS_LOG_LIMIT:

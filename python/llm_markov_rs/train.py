@@ -11,9 +11,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
-from llm_markov_rs.errors import MarkovError
-from llm_markov_rs.saved import chain_path, chains_folder, check_name
-from llm_markov_rs.saved_info import SavedChainInfo, read_info
+from llm_markov_rs.errors import MarkovError, load_native
+from llm_markov_rs.saved import (
+    TRAINED_FROM_SHOWN,
+    SavedChainInfo,
+    chain_path,
+    chains_folder,
+    check_name,
+    read_info,
+)
 
 #: Text to learn from: a ``str`` is the text itself, a path names a file,
 #: and a binary file object (``sys.stdin.buffer``) is read to its end.
@@ -47,10 +53,15 @@ def train_chain(
     and no partial file. Raises :class:`MarkovError` when ``name`` is not a
     plain name, when it exists and ``replace`` is false, when a file cannot
     be read or decoded (the message gives the byte offset), or when the text
-    cannot make a chain of ``order``.
+    cannot make a chain of ``order``. ``sources`` is a list (or other
+    iterable) of them: a lone ``str`` or path is refused, since it would be
+    read one character at a time.
     """
-    from llm_markov_rs.native import load_native
-
+    if isinstance(sources, (str, bytes, os.PathLike)):
+        raise MarkovError(
+            "sources must be a list of texts, paths or files, not a single "
+            f"{type(sources).__name__}; for one source, pass [source]"
+        )
     path = chain_path(check_name(name))
     if path.exists() and not replace:
         raise MarkovError(
@@ -71,7 +82,10 @@ def train_chain(
     chain = native.Chain(text, order, progress)
     del text
     metadata = {
-        "trained_from": described,
+        # The first sources by name, and how many there were: a chain
+        # trained on many files keeps small metadata.
+        "trained_from": described[:TRAINED_FROM_SHOWN],
+        "source_count": len(described),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "encoding": codec.name,
         "created_by": f"llm-markov-rs {native.__version__}",
