@@ -11,6 +11,11 @@ use crate::error::ChainError;
 /// it, starting threads costs more than it saves.
 pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
+/// What a build of the `fault-injection` feature prints to stderr when it
+/// sees the cancel flag raised.
+#[cfg(feature = "fault-injection")]
+pub(crate) const FAULT_INJECTION_CANCEL_MARK: &str = "llm-markov-rs: the core saw the cancel";
+
 /// What a long build and the thread waiting for it share: a flag that the
 /// waiting thread may raise to stop the build, and a counter in which the
 /// build reports how much work it has done, so that a progress bar can be
@@ -48,7 +53,13 @@ impl<'a> Watch<'a> {
     /// Fails with [`ChainError::Cancelled`] once the flag is raised.
     pub fn check(self) -> Result<(), ChainError> {
         match self.cancel {
-            Some(flag) if flag.load(Ordering::Relaxed) => Err(ChainError::Cancelled),
+            Some(flag) if flag.load(Ordering::Relaxed) => {
+                // Only in this project's test builds: tells the tests that
+                // the core itself saw the cancel, not Python before it.
+                #[cfg(feature = "fault-injection")]
+                eprintln!("{FAULT_INJECTION_CANCEL_MARK}");
+                Err(ChainError::Cancelled)
+            }
             _ => Ok(()),
         }
     }

@@ -305,3 +305,11 @@ def test_native_errors_are_python_exceptions_that_say_what_is_wrong(
 
     with pytest.raises(error, match=message):
         call(native)
+
+
+def test_sentences_out_of_range_say_the_range(llm_cli):
+    # The bug: a count above 2**63-1 said "sentences must be at least 1".
+    for value in ("0", str(2**63)):
+        result = llm_cli("-m", "markov", "-o", "sentences", value, "a b. c d.")
+        assert result.exit_code == 1
+        assert f"sentences must be between 1 and {2**63 - 1}" in result.output

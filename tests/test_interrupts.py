@@ -15,6 +15,10 @@ import pytest
 
 from helpers import assert_walk
 
+#: What the development build (the fault-injection feature, never in a
+#: release) prints when the Rust core sees Ctrl-C's cancel flag.
+CANCEL_MARK = b"llm-markov-rs: the core saw the cancel"
+
 # SIGINT is how POSIX shells deliver Ctrl-C; Windows consoles use their own
 # event, which a test cannot send to one child alone.
 posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
@@ -82,6 +86,9 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     assert stopped_after < 1.0
     assert process.returncode == 1
     assert stdout == b""  # no words: the build did not finish
+    # The Rust build saw the cancel: the interrupt did not land while llm
+    # was still reading its input (the test build prints this mark).
+    assert CANCEL_MARK in stderr
     assert b"Aborted!" in stderr
     assert b"Traceback" not in stderr
 
@@ -102,6 +109,7 @@ def test_ctrl_c_stops_training_and_leaves_no_file(user_path, sherlock, after_sec
     stopped_after, _, stderr = interrupt(process)
     assert stopped_after < 1.0
     assert process.returncode == 1
+    assert CANCEL_MARK in stderr
     assert b"Aborted!" in stderr
     assert b"Traceback" not in stderr
     folder = user_path / "markov"
@@ -185,3 +193,27 @@ def test_async_and_threads_mix(sherlock):
             == llm.get_model("markov").prompt(sherlock, length=200, seed=seed).text()
         )
         assert_walk(output.split(), sherlock)
+
+
+@posix_only
+def test_ctrl_c_after_a_save_cannot_stop_it_says_saved(user_path, tmp_path):
+    # The bug: Ctrl-C after the save's last look at the cancel flag printed
+    # "Aborted!" while the new file was renamed into place anyway. The test
+    # build pauses for 2 s between that look and the rename for this name.
+    name = "fault-injection-slow-save"
+    text = tmp_path / "text.txt"
+    text.write_text("one two three one two four", encoding="utf-8")
+    process = start_llm("markov", "train", name, str(text))
+    process.stdin.close()
+    process.stdin = None
+    folder = user_path / "markov"
+    deadline = time.monotonic() + 20
+    while not (folder.exists() and any(folder.glob(f".{name}.markov.*.tmp"))):
+        assert time.monotonic() < deadline, "the save never started"
+        time.sleep(0.02)
+    time.sleep(0.3)  # the temporary file is written and flushed by now
+    _, stdout, stderr = interrupt(process)
+    assert process.returncode == 0, stderr
+    assert f"Saved chain '{name}'".encode() in stdout
+    assert b"Aborted!" not in stderr
+    assert [path.name for path in folder.iterdir()] == [f"{name}.markov"]

@@ -13,7 +13,7 @@ import llm
 import pytest
 from llm_markov_rs import MarkovError
 
-from helpers import PROMPT, assert_walk, generate
+from helpers import PROMPT, assert_walk, generate, reference_table
 
 
 def test_prompt_text_is_a_walk(sherlock):
@@ -42,10 +42,12 @@ def test_a_follower_seen_more_often_is_chosen_more_often():
 
 
 def test_a_seed_gives_the_same_words_every_way(sherlock):
+    from llm_markov_rs._markov import Chain
+
     model = llm.get_model("markov")
     streamed = "".join(model.prompt(sherlock, length=300, seed=99, order=2))
-    not_streamed = model.prompt(sherlock, length=300, seed=99, order=2, stream=False)
-    assert streamed == not_streamed.text()
+    # The same seed through the native walk, word by word.
+    assert streamed == " ".join(Chain(sherlock, 2).walk(300, 99))
 
     async def in_async() -> str:
         response = llm.get_async_model("markov").prompt(
@@ -58,11 +60,15 @@ def test_a_seed_gives_the_same_words_every_way(sherlock):
 
 
 def test_streaming_with_a_delay_yields_word_by_word():
+    from llm_markov_rs._markov import Chain
+
     response = llm.get_model("markov").prompt(PROMPT, length=5, delay=0.01, seed=1)
     chunks = list(response)
-    assert len(chunks) == 5
-    assert "".join(chunks) == response.text()
-    assert all(chunk.startswith(" ") for chunk in chunks[1:])
+    # One word a chunk, each after a space but the first.
+    assert chunks == [
+        word if index == 0 else " " + word
+        for index, word in enumerate(Chain(PROMPT).walk(5, 1))
+    ]
 
 
 def test_without_a_delay_long_outputs_come_in_large_chunks():
@@ -116,9 +122,19 @@ def test_unicode_whitespace_splits_like_python():
 
 
 def test_many_megabytes_of_text(sherlock):
-    text = sherlock * 40  # about 5 MB: big enough to build on several threads
+    from llm_markov_rs._markov import Chain
+
+    text = sherlock * 40  # about 5 MB: built on several threads
     output = generate(text, length=500, seed=12)
     assert_walk(output.split(), sherlock)
+    # The parallel build's table is the reference table, counts and order
+    # of followers included (a text under 4 MiB is built on one thread).
+    words = text.split()
+    expected = {
+        " ".join(state): followers
+        for state, followers in reference_table(words, 2).items()
+    }
+    assert Chain(text, 2).transitions() == expected
 
 
 def test_empty_text_raises_a_clear_error():

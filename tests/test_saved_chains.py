@@ -261,9 +261,10 @@ def test_each_conversation_turn_continues_its_own_words(llm_cli, last_log, tmp_p
     ],
 )
 def test_names_are_checked(llm_cli, book, user_path, name, message):
-    result = llm_cli("markov", "train", name, str(book))
-    assert result.exit_code != 0
-    assert message in result.output or "No such option" in result.output
+    # "--" so that a name starting with a dash reaches the name check.
+    result = llm_cli("markov", "train", "--", name, str(book))
+    assert result.exit_code == 1
+    assert message in result.output
     assert "Traceback" not in result.output
     assert not (user_path / "markov").exists() or not any(
         (user_path / "markov").iterdir()
@@ -417,3 +418,85 @@ def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock)
     quiet = llm_cli("markov", "train", "quiet", str(book))
     assert quiet.exit_code == 0
     assert "reading" not in quiet.output
+
+
+def test_train_chain_refuses_a_lone_string_or_path(book, user_path):
+    # The bug: a str is iterable, so it trained on one-character texts.
+    for sources in ("some text to learn", book, str(book)):
+        with pytest.raises(MarkovError, match="not a single"):
+            train_chain("lone", sources)
+    assert not (user_path / "markov" / "lone.markov").exists()
+
+
+def test_giving_start_to_a_saved_model_says_where_it_starts(llm_cli, book):
+    train(llm_cli, "book", str(book))
+    result = llm_cli("-m", "markov/book", "-o", "start", "Holmes", "Watson")
+    assert result.exit_code == 1
+    assert "a saved chain starts from the prompt" in result.output
+    assert "Extra inputs" not in result.output
+
+
+def test_many_sources_keep_the_metadata_small(llm_cli, tmp_path, user_path):
+    # The bug: every name went into the metadata, and 20,000 long paths
+    # failed the save after the whole build.
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 3)
+    folder.mkdir()
+    files = []
+    for index in range(20_000):
+        path = folder / f"part-{index:05}.txt"
+        path.write_text(f"word{index % 7} next{index % 5}", encoding="utf-8")
+        files.append(path)
+    info = train_chain("many", files)
+    assert info.source_count == 20_000
+    assert info.trained_from == [str(path) for path in files[:20]]
+    listed = llm_cli("markov", "list").output
+    assert f"{files[19]} and 19,980 more" in listed
+    assert (user_path / "markov" / "many.markov").stat().st_size < 10_000
+
+
+def test_list_shows_unreadable_truncated_and_misnamed_files(llm_cli, book, user_path):
+    train(llm_cli, "good", str(book))
+    train(llm_cli, "cut", str(book))
+    folder = user_path / "markov"
+    whole = (folder / "cut.markov").read_bytes()
+    # Truncated past its header: only the size tells.
+    (folder / "cut.markov").write_bytes(whole[: len(whole) - 100])
+    (folder / "Bad Name.markov").write_bytes(whole)
+    result = llm_cli("markov", "list")
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert rows["cut"].split()[-7:] == "unreadable: see llm markov info cut -".split()
+    assert "good" in rows
+    assert "Bad Name.markov" in result.stderr
+    assert "is not a chain name" in result.stderr
+    info = llm_cli("markov", "info", "cut")
+    assert info.exit_code == 1
+    assert "truncated" in info.output
+
+
+def test_info_groups_numbers_as_list_does(llm_cli, book, sherlock):
+    train(llm_cli, "book", str(book))
+    words = f"{len(sherlock.split()):,}"
+    assert words in llm_cli("markov", "list").output
+    assert f"word_count: {words}" in llm_cli("markov", "info", "book").output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_train_from_a_terminal_says_it_reads_standard_input(tmp_path):
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "llm", "markov", "train", "typed"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "LLM_USER_PATH": str(tmp_path / "user")},
+    ) as process:
+        os.close(terminal)
+        os.write(controller, b"words typed at the terminal\n\x04")
+        stdout, stderr = process.communicate(timeout=30)
+    os.close(controller)
+    assert process.returncode == 0, stderr
+    assert b"Reading standard input (Ctrl-D to end)" in stderr
+    assert b"Saved chain 'typed'" in stdout

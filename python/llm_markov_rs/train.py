@@ -4,6 +4,7 @@ as its own model (``markov/NAME``) as often as you like."""
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -193,10 +194,15 @@ def _read_all(
                     progress("reading", done_before + read, total)
         del buffer[read:]
     # A pipe, or a file that grew while it was read: the rest in chunks.
+    # A buffered file's read comes back short only at its end; reading on
+    # would wait for a second Ctrl-D on a terminal.
+    ends_when_short = isinstance(file, io.BufferedIOBase)
     chunks: list[bytes | bytearray] = [buffer]
     while chunk := file.read(READ_CHUNK_BYTES):
         chunks.append(chunk)
         read += len(chunk)
         if progress is not None:
             progress("reading", done_before + read, total)
+        if ends_when_short and len(chunk) < READ_CHUNK_BYTES:
+            break
     return buffer if len(chunks) == 1 else b"".join(chunks)

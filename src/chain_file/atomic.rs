@@ -20,6 +20,7 @@ pub(super) fn write_atomically(
 ) -> Result<(), ChainFileError> {
     let temporary = temporary_path(path);
     let outcome = write_file(&temporary, watch, write)
+        .inspect(|()| pause_before_rename_in_tests(path))
         .and_then(|()| fs::rename(&temporary, path).map_err(ChainFileError::from));
     if outcome.is_err() {
         // It may not exist (creating it failed); either way it must go.
@@ -67,3 +68,26 @@ fn write_file(
     watch.check()?;
     Ok(())
 }
+
+/// Only in this project's test builds (the `fault-injection` feature): a
+/// pause after the last look at the cancel flag and before the rename, for
+/// files whose name starts with [`FAULT_INJECTION_SLOW_SAVE_PREFIX`], so
+/// that a test can press Ctrl-C in that moment.
+#[cfg(feature = "fault-injection")]
+fn pause_before_rename_in_tests(path: &Path) {
+    let slow = path.file_name().is_some_and(|name| {
+        name.to_string_lossy()
+            .starts_with(FAULT_INJECTION_SLOW_SAVE_PREFIX)
+    });
+    if slow {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+fn pause_before_rename_in_tests(_path: &Path) {}
+
+/// The start of a file name that makes a test build pause before the
+/// rename (see [`pause_before_rename_in_tests`]).
+#[cfg(feature = "fault-injection")]
+pub(crate) const FAULT_INJECTION_SLOW_SAVE_PREFIX: &str = "fault-injection-slow-save";
