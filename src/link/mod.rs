@@ -19,7 +19,9 @@ use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::renumber_in_parallel;
 use fold::{fold_counted, fold_numbered, DistinctPairs};
-use shares::{count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares};
+use shares::{
+    count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
+};
 
 /// Links a corpus of at least `order` words into the chain of `order`.
 pub(crate) fn link_corpus(
@@ -89,17 +91,12 @@ impl StateSequence {
             words,
             order,
         } = self;
-        let (cuts, pair_counts) = count_shares(&segments, count, counts, options)?;
-        let threads = cuts.len();
         // Each pair writes its slot over its second state: the sequence
         // becomes the pairs' slots.
-        let linked = link(
-            count,
-            write_shares(&mut segments, &cuts),
-            pair_counts,
-            |place, slot| *place = slot,
-            options.watch,
-        )?;
+        let (linked, threads) =
+            link_in_shares(&mut segments, count, counts, options, |place, slot| {
+                *place = slot
+            })?;
         let (pairs, numbers) = fold_numbered(linked, threads, options.watch)?;
         // The sequence's first state starts no pair, so it holds no slot;
         // every other position holds the slot of the pair it ends, which
@@ -132,30 +129,24 @@ impl StateSequence {
             count,
             ..
         } = self;
-        let (cuts, pair_counts) = count_shares(&segments, count, counts, options)?;
-        let threads = cuts.len();
-        let linked = link(
-            count,
-            write_shares(&mut segments, &cuts),
-            pair_counts,
-            |_, _| {},
-            options.watch,
-        )?;
+        let (linked, threads) = link_in_shares(&mut segments, count, counts, options, |_, _| {})?;
         drop(segments);
         fold_counted(linked, threads, options.watch)
     }
 }
 
-/// Cuts a sequence of `count` distinct states into shares, one per thread
-/// (or per segment), and counts how many pairs of each share start at each
-/// state. `counts`, when the caller has them, say how many times each state
-/// occurs in each segment, and save a counting pass.
-fn count_shares(
-    segments: &[Vec<u32>],
+/// Links a sequence of `count` distinct states in shares, one per thread
+/// (or per segment): the linked table, and how many shares there were.
+/// `counts`, when the caller has them, say how many times each state occurs
+/// in each segment, and save a counting pass. `at_place` is called as
+/// [`link`] says.
+fn link_in_shares(
+    segments: &mut [Vec<u32>],
     count: u32,
     counts: Option<Vec<Vec<u32>>>,
     options: BuildOptions,
-) -> Result<(Vec<shares::ShareCut>, Vec<Vec<u32>>), ChainError> {
+    at_place: impl Fn(&mut u32, u32) + Sync,
+) -> Result<(Linked, usize), ChainError> {
     // Counts taken per segment need one share per segment.
     let cuts = share_cuts(segments, options, counts.is_none());
     let shares = read_shares(segments, &cuts);
@@ -163,7 +154,14 @@ fn count_shares(
         Some(counts) => counts_from_occurrences(&shares, counts),
         None => count_pairs(count, &shares, options.watch)?,
     };
-    Ok((cuts, pair_counts))
+    let linked = link(
+        count,
+        write_shares(segments, &cuts),
+        pair_counts,
+        at_place,
+        options.watch,
+    )?;
+    Ok((linked, cuts.len()))
 }
 
 /// The words of each distinct pair of an order-`order` chain as a state of
