@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import llm
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from llm_markov_rs.errors import MarkovError
@@ -21,6 +21,19 @@ SENTENCES_LENGTH = 1000
 #: Walks are counted in u64; nobody reads this many words.
 MAX_LENGTH = 2**63 - 1
 MAX_DELAY = 10.0
+
+#: Why a saved chain's model refuses the base model's options.
+SAVED_CHAIN_REFUSALS = {
+    "order": (
+        "order belongs to the saved chain and was fixed when it was trained; "
+        "to change it, train the chain again with "
+        "'llm markov train NAME FILE --order K --force'"
+    ),
+    "start": (
+        "a saved chain starts from the prompt, not from a start option: "
+        "llm -m markov/NAME 'words to continue'"
+    ),
+}
 
 
 def max_order() -> int:
@@ -159,21 +172,8 @@ class SavedChainOptions(WalkOptions):
     order: SkipJsonSchema[int | None] = None
     start: SkipJsonSchema[str | None] = None
 
-    @field_validator("order")
+    @field_validator("order", "start")
     @classmethod
-    def _refuse_order(cls, order: int | None) -> None:
-        if order is not None:
-            raise ValueError(
-                "order belongs to the saved chain and was fixed when it was "
-                "trained; to change it, train the chain again with "
-                "'llm markov train NAME FILE --order K --force'"
-            )
-
-    @field_validator("start")
-    @classmethod
-    def _refuse_start(cls, start: str | None) -> None:
-        if start is not None:
-            raise ValueError(
-                "a saved chain starts from the prompt, not from a start "
-                "option: llm -m markov/NAME 'words to continue'"
-            )
+    def _refuse(cls, value: object, info: ValidationInfo) -> None:
+        if value is not None:
+            raise ValueError(SAVED_CHAIN_REFUSALS[info.field_name or ""])
