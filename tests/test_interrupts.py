@@ -18,6 +18,21 @@ from helpers import assert_walk
 #: What the development build (the fault-injection feature, never in a
 #: release) prints when the Rust core sees Ctrl-C's cancel flag.
 CANCEL_MARK = b"llm-markov-rs: the core saw the cancel"
+#: What it prints when a long step (a build or a save) begins.
+STARTED_MARK = b"llm-markov-rs: a watched step started"
+
+
+def wait_for_the_build(process: subprocess.Popen) -> bytes:
+    """Read ``process``'s stderr until the test build says a long step has
+    begun (so that Ctrl-C lands in the Rust build, not while llm is still
+    reading its input); return what was read."""
+    read = b""
+    while STARTED_MARK not in read:
+        chunk = process.stderr.read1(4096)
+        assert chunk, read
+        read += chunk
+    return read
+
 
 # SIGINT is how POSIX shells deliver Ctrl-C; Windows consoles use their own
 # event, which a test cannot send to one child alone.
@@ -81,8 +96,10 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     process.stdin.write(text)
     process.stdin.close()
     process.stdin = None
-    time.sleep(0.3)
+    before = wait_for_the_build(process)
+    time.sleep(0.1)
     stopped_after, stdout, stderr = interrupt(process)
+    stderr = before + stderr
     assert stopped_after < 1.0
     assert process.returncode == 1
     assert stdout == b""  # no words: the build did not finish
@@ -94,7 +111,7 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
 
 
 @posix_only
-@pytest.mark.parametrize("after_seconds", [0.2, 0.8])
+@pytest.mark.parametrize("after_seconds", [0.05, 0.5])
 def test_ctrl_c_stops_training_and_leaves_no_file(user_path, sherlock, after_seconds):
     # About 94 MB at the highest order. Once the last byte is written, llm
     # has read all but a pipe buffer of it; here splitting then takes about
@@ -105,8 +122,10 @@ def test_ctrl_c_stops_training_and_leaves_no_file(user_path, sherlock, after_sec
     process.stdin.write(text)
     process.stdin.close()
     process.stdin = None
+    before = wait_for_the_build(process)
     time.sleep(after_seconds)
     stopped_after, _, stderr = interrupt(process)
+    stderr = before + stderr
     assert stopped_after < 1.0
     assert process.returncode == 1
     assert CANCEL_MARK in stderr
