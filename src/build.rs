@@ -6,7 +6,7 @@ use crate::chain::Chain;
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
-use crate::link::link_corpus;
+use crate::link::{self, link_corpus};
 
 /// Builds the chain of `order` from `text`, using every core.
 ///
@@ -59,4 +59,10 @@ pub fn build_from_corpus(
         });
     }
     link_corpus(corpus, order, options)
+}
+
+/// How much progress [`build_from_corpus`] reports in all for `corpus` at
+/// `order` (see [`crate::Watch::reporting_to`]), for a progress bar's total.
+pub fn linking_work(corpus: &Corpus, order: usize) -> u64 {
+    link::linking_work(corpus.word_count(), order)
 }

@@ -118,16 +118,6 @@ impl Corpus {
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
     }
-
-    /// How much progress linking this corpus into a chain of `order`
-    /// reports in all (see [`Watch::reporting_to`]): each pass over the
-    /// transitions counts them once.
-    pub fn linking_work(&self, order: usize) -> u64 {
-        // Order 1 links and folds, with the corpus's own counts; every
-        // later round counts, links and folds.
-        let passes = 3 * order - 1;
-        self.word_count().saturating_sub(order) as u64 * passes as u64
-    }
 }
 
 /// The id that each word of `vocabulary` already has, if any, looked up

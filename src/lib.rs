@@ -39,7 +39,7 @@ mod walk;
 #[cfg(feature = "python")]
 mod python;
 
-pub use build::{build, build_from_corpus, build_with, check_order};
+pub use build::{build, build_from_corpus, build_with, check_order, linking_work};
 pub use build_options::{BuildOptions, Watch};
 pub use chain::Chain;
 pub use corpus::Corpus;

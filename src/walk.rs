@@ -128,11 +128,6 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         self.sentences.map(|count| count.written)
     }
 
-    /// The chain the walk goes through.
-    pub fn chain(&self) -> &Chain {
-        &self.chain
-    }
-
     /// The next word, or `None` once the walk has ended.
     pub fn next_word(&mut self) -> Option<&[u8]> {
         let id = self.next_id()?;

@@ -24,10 +24,9 @@ from llm_markov_rs.saved import (
     chain_path,
     chains_folder,
     load_chain,
-    misnamed_chain_files,
     missing_chain,
     read_info,
-    saved_names,
+    scan_chain_files,
 )
 
 Result = TypeVar("Result")
@@ -108,13 +107,13 @@ def train(
 def list_chains(json_: bool) -> None:
     """List the saved chains: name, order, words learned, distinct words,
     file size, what each was trained from, and when."""
+    names, misnamed = scan_chain_files()
     listed: list[SavedChainInfo | tuple[str, str]] = []
-    for name in saved_names():
+    for name in names:
         try:
             listed.append(read_info(name))
         except MarkovError as error:
             listed.append((name, str(error)))
-    misnamed = misnamed_chain_files()
     if json_:
         click.echo(
             json.dumps(
@@ -185,8 +184,6 @@ def info(name: str, json_: bool) -> None:
 def show_value(value: object) -> str:
     """A field of ``info`` as text: numbers grouped by thousands, as
     ``list`` shows them, and lists joined by commas."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import llm
-
 from llm_markov_rs.errors import load_native
 from llm_markov_rs.saved import load_chain
 
 if TYPE_CHECKING:
+    import llm
+
     from llm_markov_rs._markov import Chain, Walk
     from llm_markov_rs.options import MarkovOptions, WalkOptions
 

@@ -61,30 +61,26 @@ def chain_path(name: str) -> Path:
 def saved_names() -> list[str]:
     """The names of the saved chains, sorted, from the folder's listing
     alone: no file is opened."""
-    return [stem for stem in _chain_file_stems() if NAME_PATTERN.fullmatch(stem)]
+    return scan_chain_files()[0]
 
 
-def misnamed_chain_files() -> list[str]:
-    """The ``.markov`` files in the chains' folder whose names are not chain
-    names (so no model is registered for them), sorted."""
-    return [
-        stem + SUFFIX
-        for stem in _chain_file_stems()
-        if not NAME_PATTERN.fullmatch(stem)
-    ]
-
-
-def _chain_file_stems() -> list[str]:
+def scan_chain_files() -> tuple[list[str], list[str]]:
+    """From one listing of the chains' folder: the names of the saved
+    chains, and the ``.markov`` files whose names are not chain names (so
+    no model is registered for them), each sorted."""
     try:
         entries = os.scandir(chains_folder())
     except FileNotFoundError:
-        return []
+        return [], []
     with entries:
-        return sorted(
+        stems = sorted(
             entry.name.removesuffix(SUFFIX)
             for entry in entries
             if entry.name.endswith(SUFFIX) and not entry.name.startswith(".")
         )
+    names = [stem for stem in stems if NAME_PATTERN.fullmatch(stem)]
+    misnamed = [stem + SUFFIX for stem in stems if not NAME_PATTERN.fullmatch(stem)]
+    return names, misnamed
 
 
 def missing_chain(name: str) -> MarkovError:

@@ -198,15 +198,19 @@ fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, Chain
         return Err(invalid("its words do not fill their bytes".into()));
     }
     let vocabulary = Vocabulary::from_parts(bytes, ends);
-    // No word may hold whitespace: each reads as one word on its own. (All
-    // of them joined may not: the end of one and the start of the next can
-    // make a whitespace character that neither holds.)
-    let whole_words = (0..vocabulary.len() as u32).all(|id| {
-        let word = vocabulary.word(id);
-        let mut words = Words::new(word);
-        words.next_span() == Some((0, word.len())) && words.next_span().is_none()
-    });
-    if !whole_words {
+    // No word may hold whitespace: each must read as one word on its own.
+    // A whitespace character inside a word is found where it starts,
+    // whatever comes before it, so when all the words joined hold none, no
+    // word does: one pass over the bytes. Only when they do is each word
+    // checked, since the end of one and the start of the next can make a
+    // whitespace character that neither holds.
+    let holds_whitespace = |bytes: &[u8]| {
+        let mut words = Words::new(bytes);
+        words.next_span() != Some((0, bytes.len())) || words.next_span().is_some()
+    };
+    if holds_whitespace(vocabulary.bytes())
+        && (0..vocabulary.len() as u32).any(|id| holds_whitespace(vocabulary.word(id)))
+    {
         return Err(invalid("a word holds whitespace".into()));
     }
     Ok(vocabulary)

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::header::{HEADER_LEN, MAGIC};
+use super::header::MAGIC;
 use crate::build_options::Watch;
 use crate::chain::{Chain, StateWords};
 use crate::error::ChainFileError;
@@ -26,7 +26,6 @@ pub(super) fn encode(
     let mut out = ChecksumWriter {
         inner: out,
         hasher: crc32fast::Hasher::new(),
-        written: 0,
     };
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
@@ -37,7 +36,6 @@ pub(super) fn encode(
     out.write_all(&chain.state_count().to_le_bytes())?;
     out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
-    debug_assert_eq!(out.written, HEADER_LEN);
     out.write_all(metadata)?;
     write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
@@ -94,14 +92,12 @@ fn write_u32s(out: &mut impl Write, values: impl Iterator<Item = u32>) -> io::Re
 struct ChecksumWriter<W> {
     inner: W,
     hasher: crc32fast::Hasher,
-    written: usize,
 }
 
 impl<W: Write> Write for ChecksumWriter<W> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(bytes)?;
         self.hasher.update(&bytes[..written]);
-        self.written += written;
         Ok(written)
     }
 

@@ -23,6 +23,15 @@ use shares::{
     count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
 };
 
+/// How much progress linking a text of `word_count` words into a chain of
+/// `order` reports in all: each pass over the transitions counts them once.
+pub(crate) fn linking_work(word_count: usize, order: usize) -> u64 {
+    // Order 1 links and folds, with the corpus's own counts; every later
+    // round counts, links and folds.
+    let passes = 3 * order - 1;
+    word_count.saturating_sub(order) as u64 * passes as u64
+}
+
 /// Links a corpus of at least `order` words into the chain of `order`.
 pub(crate) fn link_corpus(
     corpus: Corpus,

@@ -11,7 +11,8 @@ use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
 use crate::{
-    build, build_from_corpus, chain_file, check_order, BuildOptions, Chain, Corpus, Walk, Words,
+    build, build_from_corpus, chain_file, check_order, linking_work, BuildOptions, Chain, Corpus,
+    Walk, Words,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
@@ -50,7 +51,7 @@ fn build_chain(
     let linking = progress.map(|callback| Progress {
         callback,
         stage: "linking",
-        total: corpus.linking_work(order),
+        total: linking_work(&corpus, order),
     });
     run_watched(py, linking.as_ref(), |watch| {
         build_from_corpus(

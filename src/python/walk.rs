@@ -55,13 +55,9 @@ impl PyWalk {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        let mut word = Vec::new();
-        if self.lock().write_words(1, &mut word) == 0 {
-            return Ok(None);
-        }
-        // write_words puts a space before every word but the first.
-        let word = word.strip_prefix(b" ").unwrap_or(&word);
-        text_from_utf8(py, word).map(Some)
+        // Copied out, so that the lock is released before Python runs.
+        let word = self.lock().next_word().map(<[u8]>::to_vec);
+        word.map(|word| text_from_utf8(py, &word)).transpose()
     }
 
     fn next_text<'py>(&self, py: Python<'py>, max_words: u64) -> PyResult<Bound<'py, PyString>> {
