@@ -11,10 +11,16 @@ use crate::error::ChainError;
 /// it, starting threads costs more than it saves.
 pub(crate) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
-/// What a build of the `fault-injection` feature prints to stderr when it
-/// sees the cancel flag raised.
+/// Only in this project's test builds (the `fault-injection` feature), and
+/// only when the tests ask for it with the environment variable
+/// `LLM_MARKOV_RS_TEST_MARKS`: prints `what` to stderr, so that a test can
+/// tell what the core did (a developer running the demo sees nothing).
 #[cfg(feature = "fault-injection")]
-pub(crate) const FAULT_INJECTION_CANCEL_MARK: &str = "llm-markov-rs: the core saw the cancel";
+pub(crate) fn test_mark(what: &str) {
+    if std::env::var_os("LLM_MARKOV_RS_TEST_MARKS").is_some() {
+        eprintln!("llm-markov-rs: {what}");
+    }
+}
 
 /// What a long build and the thread waiting for it share: a flag that the
 /// waiting thread may raise to stop the build, and a counter in which the
@@ -54,10 +60,10 @@ impl<'a> Watch<'a> {
     pub fn check(self) -> Result<(), ChainError> {
         match self.cancel {
             Some(flag) if flag.load(Ordering::Relaxed) => {
-                // Only in this project's test builds: tells the tests that
-                // the core itself saw the cancel, not Python before it.
+                // Tells the Ctrl-C tests that the core itself saw the
+                // cancel, not Python before it.
                 #[cfg(feature = "fault-injection")]
-                eprintln!("{FAULT_INJECTION_CANCEL_MARK}");
+                test_mark("the core saw the cancel");
                 Err(ChainError::Cancelled)
             }
             _ => Ok(()),

@@ -16,7 +16,8 @@ import pytest
 from helpers import assert_walk
 
 #: What the development build (the fault-injection feature, never in a
-#: release) prints when the Rust core sees Ctrl-C's cancel flag.
+#: release) prints, with LLM_MARKOV_RS_TEST_MARKS set, when the Rust core
+#: sees Ctrl-C's cancel flag.
 CANCEL_MARK = b"llm-markov-rs: the core saw the cancel"
 #: What it prints when a long step (a build or a save) begins.
 STARTED_MARK = b"llm-markov-rs: a watched step started"
@@ -54,6 +55,9 @@ def start_llm(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=listen_to_ctrl_c,
+        # The development build's marks on stderr: when the Rust build began,
+        # and when it saw the cancel.
+        env={**os.environ, "LLM_MARKOV_RS_TEST_MARKS": "1"},
     )
 
 

@@ -61,10 +61,10 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
     let watch = Watch::cancelled_by(&cancel).reporting_to(&done);
     let run = || std::panic::catch_unwind(AssertUnwindSafe(|| step(watch)));
     let (sender, mut receiver) = mpsc::channel();
-    // Only in this project's test builds: tells the Ctrl-C tests that the
-    // long step has begun, so that their interrupt lands inside it.
+    // Tells the Ctrl-C tests that the long step has begun, so that their
+    // interrupt lands inside it.
     #[cfg(feature = "fault-injection")]
-    eprintln!("llm-markov-rs: a watched step started");
+    crate::build_options::test_mark("a watched step started");
     std::thread::scope(|scope| {
         scope.spawn(|| {
             // The receiver only goes away once we have stopped listening.
