@@ -108,7 +108,8 @@ class Chain:
         """How many distinct words the training text has."""
     @property
     def state_count(self) -> int:
-        """How many distinct states (runs of ``order`` words) the text has."""
+        """How many distinct states (``order`` consecutive words) the text
+        has."""
     @property
     def transition_count(self) -> int:
         """How many transitions the chain learned: ``word_count - order``,
