@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::ChainError;
+use crate::tokens::Tokens;
 
 /// Texts shorter than this are split on the calling thread by default: below
 /// it, starting threads costs more than it saves.
@@ -79,10 +80,12 @@ impl<'a> Watch<'a> {
     }
 }
 
-/// How a chain is built: how many threads split and link the text, from
-/// what size, and a flag that stops the build early.
+/// How a chain is built: what its tokens are, how many threads split and
+/// link the text, from what size, and a flag that stops the build early.
 #[derive(Clone, Copy, Debug)]
 pub struct BuildOptions<'flag> {
+    /// How the text is cut into tokens; the chain records it.
+    pub tokens: Tokens,
     /// Threads used to split and link the text.
     pub threads: usize,
     /// Texts shorter than this many bytes are built on the calling thread
@@ -94,9 +97,11 @@ pub struct BuildOptions<'flag> {
 }
 
 impl Default for BuildOptions<'_> {
-    /// Every core the system offers, the 4 MiB threshold, no watch.
+    /// `words` tokens, every core the system offers, the 4 MiB threshold,
+    /// no watch.
     fn default() -> Self {
         BuildOptions {
+            tokens: Tokens::Words,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
             watch: Watch::none(),

@@ -3,6 +3,7 @@
 
 use crate::rng::Rng;
 use crate::sentence::{ends_sentence, BitSet, SentenceMarks};
+use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
 /// Where the words of each state are found.
@@ -44,6 +45,7 @@ pub(crate) struct Transitions {
 /// words are `u32` ids.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chain {
+    tokens: Tokens,
     order: usize,
     word_count: usize,
     vocabulary: Vocabulary,
@@ -62,6 +64,7 @@ impl Chain {
     /// `first_state` is the text's first window, which starts a sentence;
     /// the sentence marks are found from it and the words.
     pub(crate) fn from_parts(
+        tokens: Tokens,
         order: usize,
         word_count: usize,
         vocabulary: Vocabulary,
@@ -70,6 +73,7 @@ impl Chain {
         first_state: u32,
     ) -> Chain {
         let mut chain = Chain::with_sentence_marks(
+            tokens,
             order,
             word_count,
             vocabulary,
@@ -84,6 +88,7 @@ impl Chain {
     /// A chain from its parts and the sentence marks that were saved with
     /// it.
     pub(crate) fn with_sentence_marks(
+        tokens: Tokens,
         order: usize,
         word_count: usize,
         vocabulary: Vocabulary,
@@ -97,6 +102,7 @@ impl Chain {
             .position(|range| range[0] == range[1])
             .map(|state| state as u32);
         Chain {
+            tokens,
             order,
             word_count,
             vocabulary,
@@ -114,7 +120,8 @@ impl Chain {
         let vocabulary = &self.vocabulary;
         let mut ends = BitSet::new(vocabulary.len());
         for id in 0..vocabulary.len() {
-            if ends_sentence(vocabulary.word(id as u32)) {
+            let (text, _) = self.tokens.split(vocabulary.word(id as u32));
+            if ends_sentence(text) {
                 ends.insert(id);
             }
         }
@@ -154,6 +161,11 @@ impl Chain {
     /// The sentence marks, for saving.
     pub(crate) fn sentence_marks(&self) -> &SentenceMarks {
         &self.sentences
+    }
+
+    /// How the chain's text was cut into tokens.
+    pub fn tokens(&self) -> Tokens {
+        self.tokens
     }
 
     /// How many words of context a state holds.

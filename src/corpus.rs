@@ -1,12 +1,16 @@
 //! The training text as a sequence of word ids, split into words on every
 //! available core.
 
+use std::ops::Range;
+
 use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::interner::Interner;
 use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
 use crate::parallel::{on_threads, renumber_in_parallel};
-use crate::tokenize::{is_ascii_separator, Words};
+use crate::segment::{can_cut_after, tokenize_part, LastBreak, TokenizedPart, MAX_PART_BYTES};
+use crate::tokenize::Words;
+use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
 /// How many words are split between two looks at the cancel flag.
@@ -18,6 +22,8 @@ const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
 /// it into a chain.
 #[derive(Debug)]
 pub struct Corpus {
+    /// How the text was cut into tokens.
+    pub(crate) tokens: Tokens,
     /// The distinct words, numbered in order of first appearance.
     pub(crate) vocabulary: Vocabulary,
     /// The text as word ids, in consecutive pieces (one per thread that split
@@ -30,13 +36,31 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Splits `text` into words and interns them, on as many threads as
-    /// `options` allow.
+    /// Cuts `text` into tokens as `options.tokens` says and interns them,
+    /// on as many threads as `options` allow.
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
         let watch = options.watch;
-        let parts = split_into_parts(text, options.threads, options.parallel_min_bytes);
-        let pieces = on_threads(parts, |part| intern_part(part, watch))?;
-        Corpus::merge(pieces, watch)
+        let tokens = options.tokens;
+        let ranges = split_into_parts(text, tokens, options.threads, options.parallel_min_bytes);
+        let mut corpus = if tokens == Tokens::Words {
+            let pieces = on_threads(ranges, |range| {
+                let part = &text[range];
+                let mut words = Words::new(part);
+                intern_spans(part, std::iter::from_fn(|| words.next_span()), Some(watch))
+            })?;
+            Corpus::merge(pieces, watch)?
+        } else {
+            let parts = on_threads(ranges, |range| {
+                tokenize_part(tokens, text, range, LastBreak::EndsALine, watch)
+            })?;
+            // The tokens were reported as they were cut.
+            let pieces = on_threads(parts.iter().collect(), |part: &TokenizedPart| {
+                intern_spans(&part.bytes, part.spans(), None)
+            })?;
+            Corpus::merge(pieces, watch)?
+        };
+        corpus.tokens = tokens;
+        Ok(corpus)
     }
 
     /// Joins parts interned on their own into one corpus. The first part's
@@ -53,6 +77,7 @@ impl Corpus {
         let mut pieces = pieces.into_iter();
         let Some(first) = pieces.next() else {
             return Ok(Corpus {
+                tokens: Tokens::default(),
                 vocabulary: Vocabulary::default(),
                 segments: Vec::new(),
                 counts: Vec::new(),
@@ -108,6 +133,7 @@ impl Corpus {
         }
         vocabulary.shrink_to_fit();
         Ok(Corpus {
+            tokens: Tokens::default(),
             vocabulary,
             segments,
             counts: segment_counts,
@@ -158,18 +184,23 @@ struct InternedPart<'text> {
     counts: Vec<u32>,
 }
 
-fn intern_part<'text>(part: &'text [u8], watch: Watch) -> Result<InternedPart<'text>, ChainError> {
+/// Interns the tokens at `spans` of `bytes`, reporting the bytes done to
+/// `watch` when given one (else only checking its flag).
+fn intern_spans<'text>(
+    bytes: &'text [u8],
+    spans: impl Iterator<Item = (usize, usize)>,
+    progress: Option<Watch>,
+) -> Result<InternedPart<'text>, ChainError> {
     let mut interned = InternedPart {
         interner: Interner::new(),
         // About six bytes a word in English prose: a guess that saves most
         // of the regrowth without reserving much too much.
-        ids: Vec::with_capacity(part.len() / 6),
+        ids: Vec::with_capacity(bytes.len() / 6),
         counts: Vec::new(),
     };
-    let mut words = Words::new(part);
-    let mut position = 0usize;
+    let watch = progress.unwrap_or_default();
     let mut reported = 0;
-    while let Some((start, end)) = words.next_span() {
+    for (position, (start, end)) in spans.enumerate() {
         if position % WORDS_BETWEEN_CANCEL_CHECKS == 0 {
             watch.advance(start - reported)?;
             reported = start;
@@ -177,41 +208,51 @@ fn intern_part<'text>(part: &'text [u8], watch: Watch) -> Result<InternedPart<'t
                 return Err(ChainError::TooManyWords { max: MAX_WORDS });
             }
         }
-        position += 1;
-        let id = interned.interner.intern_span(part, start, end);
+        let id = interned.interner.intern_span(bytes, start, end);
         interned.ids.push(id);
     }
-    watch.advance(part.len() - reported)?;
+    watch.advance(bytes.len() - reported)?;
     interned.ids.shrink_to_fit();
     interned.counts = interned.interner.counts();
     Ok(interned)
 }
 
-/// Cuts `text` into at most `threads` parts of similar size, each cut at a
-/// one-byte whitespace character so that no word is cut in two. Text with no
-/// such character near a cut stays in fewer, larger parts.
-fn split_into_parts(text: &[u8], threads: usize, min_bytes: usize) -> Vec<&[u8]> {
+/// Cuts `text` into at most `threads` parts of similar size (more when
+/// `tokens` mode caps their size), each cut where the mode may cut it
+/// ([`can_cut_after`]) so that no token is cut in two. Text with no such
+/// place near a cut stays in fewer, larger parts.
+fn split_into_parts(
+    text: &[u8],
+    tokens: Tokens,
+    threads: usize,
+    min_bytes: usize,
+) -> Vec<Range<usize>> {
     let threads = threads.max(1);
-    if threads == 1 || text.len() < min_bytes {
-        return vec![text];
+    let max_part = if tokens == Tokens::Words {
+        usize::MAX
+    } else {
+        MAX_PART_BYTES
+    };
+    if (threads == 1 || text.len() < min_bytes) && text.len() <= max_part {
+        return std::iter::once(0..text.len()).collect();
     }
-    let target = text.len() / threads;
+    let target = (text.len() / threads).clamp(1, max_part);
     let mut parts = Vec::with_capacity(threads);
-    let mut rest = text;
-    while parts.len() + 1 < threads && rest.len() > target {
-        match rest[target..]
-            .iter()
-            .position(|&byte| is_ascii_separator(byte))
-        {
+    let mut start = 0;
+    while (parts.len() + 1 < threads || text.len() - start > max_part)
+        && text.len() - start > target
+    {
+        let search = &text[start + target - 1..start.saturating_add(max_part).min(text.len())];
+        match search.iter().position(|&byte| can_cut_after(tokens, byte)) {
             Some(offset) => {
-                let (part, tail) = rest.split_at(target + offset);
-                parts.push(part);
-                rest = tail;
+                let cut = start + target + offset;
+                parts.push(start..cut);
+                start = cut;
             }
             None => break,
         }
     }
-    parts.push(rest);
+    parts.push(start..text.len());
     parts
 }
 
@@ -296,7 +337,7 @@ mod tests {
     #[test]
     fn text_without_ascii_spaces_stays_whole() {
         let text = "word\u{3000}".repeat(PARALLEL_MIN_BYTES);
-        let parts = split_into_parts(text.as_bytes(), 4, PARALLEL_MIN_BYTES);
+        let parts = split_into_parts(text.as_bytes(), Tokens::Words, 4, PARALLEL_MIN_BYTES);
         assert_eq!(parts.len(), 1);
     }
 

@@ -38,6 +38,13 @@ pub enum ChainError {
         /// The most bytes they may take, [`MAX_VOCABULARY_BYTES`].
         max_bytes: usize,
     },
+    /// In a mode that cuts its text only at line feeds (`unicode`,
+    /// `chars`), the text runs on for more than a part may hold without
+    /// one.
+    LineTooLong {
+        /// The most bytes a part may hold.
+        max_bytes: usize,
+    },
     /// The build was cancelled before it finished.
     Cancelled,
 }
@@ -67,6 +74,11 @@ impl fmt::Display for ChainError {
                 f,
                 "the text's distinct words take more than {max_bytes} bytes together, more \
                  than one chain can hold; split it into smaller texts"
+            ),
+            ChainError::LineTooLong { max_bytes } => write!(
+                f,
+                "the text runs on for more than {max_bytes} bytes without a line break, \
+                 more than these tokens allow; break its lines or use tokens words"
             ),
             ChainError::Cancelled => write!(f, "building the chain was cancelled"),
         }

@@ -57,7 +57,7 @@ pub(crate) fn is_ascii_separator(byte: u8) -> bool {
 
 /// The length in bytes of the whitespace character that starts `bytes`, or 0
 /// when `bytes` does not start with one.
-fn whitespace_len(bytes: &[u8]) -> usize {
+pub(crate) fn whitespace_len(bytes: &[u8]) -> usize {
     let Some(&first) = bytes.first() else {
         return 0;
     };

@@ -39,6 +39,8 @@ pub struct Walk<C> {
     pending: Option<usize>,
     /// How many of the given words the walk continues.
     continued: usize,
+    /// The last token given, whose break goes before the next one.
+    last: Option<u32>,
     /// How many more words the walk may give; `None` for no cap.
     remaining: Option<u64>,
     written: u64,
@@ -55,6 +57,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             state: 0,
             pending: None,
             continued: 0,
+            last: None,
             remaining: None,
             written: 0,
             sentences: None,
@@ -73,8 +76,50 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// given are never emitted again. [`Walk::continued_words`] tells how
     /// many of them the walk continues.
     pub fn after(chain: C, seed: u64, words: &[&[u8]]) -> Self {
+        let tail = &words[words.len().saturating_sub(chain.order())..];
+        let ids: Vec<Vec<u32>> = chain
+            .vocabulary()
+            .find_all(tail)
+            .into_iter()
+            .map(|id| id.into_iter().collect())
+            .collect();
+        Walk::after_ids(chain, seed, &ids)
+    }
+
+    /// A walk through `chain` that continues `prompt`, cut into tokens as
+    /// the chain's were ([`crate::prompt_tokens`]), determined by `seed`;
+    /// otherwise as [`Walk::after`]. When no whitespace ends the prompt (in
+    /// modes whose tokens keep their break), its last token may be any of
+    /// the chain's tokens with that text, whatever their break.
+    pub fn continuing(chain: C, seed: u64, prompt: &[Vec<u8>], last_is_open: bool) -> Self {
+        let tail = &prompt[prompt.len().saturating_sub(chain.order())..];
+        let mut wanted: Vec<Vec<u8>> = tail.to_vec();
+        if let (true, Some(text)) = (last_is_open, tail.last()) {
+            // The last token with each break it may keep, looked up in the
+            // same pass over the vocabulary.
+            wanted.extend(chain.tokens().possible_breaks().iter().map(|kept| {
+                let mut token = text.clone();
+                token.extend_from_slice(kept);
+                token
+            }));
+        }
+        let wanted: Vec<&[u8]> = wanted.iter().map(Vec::as_slice).collect();
+        let found = chain.vocabulary().find_all(&wanted);
+        let (exact, with_breaks) = found.split_at(tail.len());
+        let mut ids: Vec<Vec<u32>> = exact
+            .iter()
+            .map(|id| id.iter().copied().collect())
+            .collect();
+        if let (true, Some(last)) = (last_is_open, ids.last_mut()) {
+            *last = with_breaks.iter().flatten().copied().collect();
+        }
+        Walk::after_ids(chain, seed, &ids)
+    }
+
+    /// A walk that continues tokens given as the ids each may be.
+    fn after_ids(chain: C, seed: u64, ids: &[Vec<u32>]) -> Self {
         let mut walk = Walk::new(chain, seed);
-        let (matched, candidates) = continuations(&walk.chain, words);
+        let (matched, candidates) = continuations(&walk.chain, ids);
         if matched > 0 {
             let pick = match candidates.len() {
                 1 => 0,
@@ -134,18 +179,22 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some(self.chain.vocabulary().word(id))
     }
 
-    /// Appends up to `max_words` next words to `out`, each after one space
-    /// but for the walk's very first word; gives how many it appended (fewer
+    /// Appends up to `max_words` next tokens to `out` as text: each after
+    /// the break the token before it keeps (one space between words, in
+    /// `words` mode), but for the walk's very first; the last token's break
+    /// waits for a token to follow it. Gives how many it appended (fewer
     /// only once the walk has ended).
     pub fn write_words(&mut self, max_words: u64, out: &mut Vec<u8>) -> u64 {
+        let tokens = self.chain.tokens();
         let mut appended = 0;
         while appended < max_words {
-            let first = self.written == 0;
             let Some(id) = self.next_id() else { break };
-            if !first {
-                out.push(b' ');
+            let vocabulary = self.chain.vocabulary();
+            if let Some(last) = self.last {
+                out.extend_from_slice(tokens.split(vocabulary.word(last)).1);
             }
-            out.extend_from_slice(self.chain.vocabulary().word(id));
+            out.extend_from_slice(tokens.split(vocabulary.word(id)).0);
+            self.last = Some(id);
             appended += 1;
         }
         appended

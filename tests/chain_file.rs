@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use llm_markov_rs::limits::FORMAT_VERSION;
-use llm_markov_rs::{build, chain_file, Chain, ChainFileError, Walk, Watch};
+use llm_markov_rs::{
+    build, build_with, chain_file, BuildOptions, Chain, ChainFileError, Tokens, Walk, Watch,
+};
 use proptest::prelude::*;
 
 const TEXT: &[u8] = b"the cat sat on the mat and the dog sat on the cat";
@@ -72,8 +74,9 @@ fn every_number_on_disk_is_little_endian() {
     let bytes = encoded(&chain, b"");
     assert_eq!(&bytes[..8], b"\x89MARKOV\n");
     assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
-    assert_eq!(bytes[12..16], 2u32.to_le_bytes());
-    assert_eq!(bytes[16..24], 13u64.to_le_bytes());
+    assert_eq!(bytes[12..16], 0u32.to_le_bytes()); // words tokens
+    assert_eq!(bytes[16..20], 2u32.to_le_bytes());
+    assert_eq!(bytes[20..28], 13u64.to_le_bytes());
 }
 
 #[test]
@@ -208,11 +211,57 @@ fn other_files_and_other_versions_say_what_to_do() {
     assert!(error.to_string().contains("train it again"), "{error}");
 }
 
+const POEM: &str = include_str!("data/poem.txt");
+
+fn chain_of(tokens: Tokens, order: usize) -> Chain {
+    let options = BuildOptions {
+        tokens,
+        ..BuildOptions::default()
+    };
+    build_with(POEM.as_bytes(), order, options).unwrap()
+}
+
+#[test]
+fn every_token_mode_is_saved_and_loaded_with_its_chain() {
+    for tokens in Tokens::ALL {
+        let chain = chain_of(tokens, 2);
+        let (loaded, _) = chain_file::decode(&encoded(&chain, b"")).unwrap();
+        assert_eq!(loaded.tokens(), tokens);
+        assert_eq!(loaded, chain);
+        let folder = scratch(&format!("tokens-{tokens}"));
+        let path = folder.join("poem.markov");
+        chain_file::save(&chain, &path, b"", Watch::none()).unwrap();
+        assert_eq!(chain_file::Header::read(&path).unwrap().tokens, tokens);
+    }
+}
+
+#[test]
+fn a_token_with_a_break_its_mode_never_keeps_is_refused() {
+    for (tokens, from, to) in [
+        (Tokens::Lines, &b"hill,\n"[..], &b"hill,\t"[..]),
+        (Tokens::Lines, b"mill\n", b"mi l\n"),
+        (Tokens::Unicode, b"mill\n", b"mill\r"),
+        (Tokens::Words, b"mill", b"mil\n"),
+    ] {
+        let mut bytes = encoded(&chain_of(tokens, 1), b"");
+        let at = bytes
+            .windows(from.len())
+            .position(|window| window == from)
+            .unwrap();
+        bytes[at..at + to.len()].copy_from_slice(to);
+        let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
+        assert!(
+            error.to_string().contains("whitespace"),
+            "{tokens}: {error}"
+        );
+    }
+}
+
 #[test]
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
     let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
-    bytes[36..40].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
     let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
     assert!(matches!(error, ChainFileError::Truncated), "{error}");
 }
@@ -229,9 +278,9 @@ struct Layout {
 
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (order, vocabulary, word_bytes) = (number(12), number(24), number(28));
-    let (states, pairs, metadata) = (number(36), number(40), number(44));
-    let words = 48 + metadata + 4 * vocabulary;
+    let (order, vocabulary, word_bytes) = (number(16), number(28), number(32));
+    let (states, pairs, metadata) = (number(40), number(44), number(48));
+    let words = 52 + metadata + 4 * vocabulary;
     let state_words = words + word_bytes;
     let follower_ends = state_words + 4 * states * order;
     let followers = follower_ends + 4 * states;
@@ -287,7 +336,11 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             "does not continue the words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
         ),
-        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 12, 0))),
+        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 16, 0))),
+        (
+            "unknown kind",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, 12, 7)),
+        ),
     ];
     for (message, forge) in forgeries {
         let mut forged = bytes.clone();

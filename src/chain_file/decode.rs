@@ -8,6 +8,7 @@ use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::{BitSet, SentenceMarks};
 use crate::tokenize::Words;
+use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
 /// The sections after the fixed header, read one after another from a file
@@ -137,7 +138,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
             header.word_count
         )));
     }
-    let vocabulary = decode_vocabulary(decoded.word_ends, decoded.word_bytes)?;
+    let vocabulary = decode_vocabulary(header.tokens, decoded.word_ends, decoded.word_bytes)?;
     let states = if order == 1 {
         if state_count != vocabulary.len() {
             return Err(invalid("at order 1 it has not one state per word".into()));
@@ -176,6 +177,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         }
     };
     let chain = Chain::with_sentence_marks(
+        header.tokens,
         order,
         header.word_count as usize,
         vocabulary,
@@ -187,7 +189,11 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     Ok(chain)
 }
 
-fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, ChainFileError> {
+fn decode_vocabulary(
+    tokens: Tokens,
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+) -> Result<Vocabulary, ChainFileError> {
     // Every word is at least one byte: the ends rise strictly, from above 0.
     let rising = ends.first().is_none_or(|&first| first > 0)
         && ends.windows(2).all(|pair| pair[0] < pair[1]);
@@ -198,6 +204,17 @@ fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, Chain
         return Err(invalid("its words do not fill their bytes".into()));
     }
     let vocabulary = Vocabulary::from_parts(bytes, ends);
+    match tokens {
+        Tokens::Words => check_bare_words(&vocabulary)?,
+        Tokens::Lines | Tokens::Unicode => check_tokens_with_breaks(tokens, &vocabulary)?,
+        // Any grapheme cluster is a token, whitespace included.
+        Tokens::Chars => {}
+    }
+    Ok(vocabulary)
+}
+
+/// Fails unless every token of `vocabulary` is one word with no whitespace.
+fn check_bare_words(vocabulary: &Vocabulary) -> Result<(), ChainFileError> {
     // No word may hold whitespace: each must read as one word on its own.
     // A whitespace character inside a word is found where it starts,
     // whatever comes before it, so when all the words joined hold none, no
@@ -213,7 +230,26 @@ fn decode_vocabulary(ends: Vec<u32>, bytes: Vec<u8>) -> Result<Vocabulary, Chain
     {
         return Err(invalid("a word holds whitespace".into()));
     }
-    Ok(vocabulary)
+    Ok(())
+}
+
+/// Fails unless every token of `vocabulary` is one word followed by a break
+/// that `tokens` mode keeps.
+fn check_tokens_with_breaks(tokens: Tokens, vocabulary: &Vocabulary) -> Result<(), ChainFileError> {
+    let is_token = |token: &[u8]| {
+        let (text, kept) = tokens.split(token);
+        let mut words = Words::new(text);
+        !text.is_empty()
+            && words.next_span() == Some((0, text.len()))
+            && tokens.possible_breaks().contains(&kept)
+    };
+    if (0..vocabulary.len() as u32).all(|id| is_token(vocabulary.word(id))) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "a token holds whitespace that no {tokens} token keeps"
+        )))
+    }
 }
 
 fn decode_transitions(

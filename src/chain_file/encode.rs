@@ -29,6 +29,7 @@ pub(super) fn encode(
     };
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&chain.tokens().code().to_le_bytes())?;
     out.write_all(&(chain.order() as u32).to_le_bytes())?;
     out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
     out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;

@@ -7,16 +7,18 @@ use std::path::Path;
 
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES, MAX_ORDER};
+use crate::tokens::Tokens;
 
 /// Marks a chain file. The first byte is not ASCII and the last is a line
 /// feed, as in PNG's signature, so that a file mangled as text fails early.
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 48;
+pub(super) const HEADER_LEN: usize = 52;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
+    pub(super) tokens: Tokens,
     pub(super) order: usize,
     pub(super) word_count: u64,
     pub(super) vocabulary_size: u32,
@@ -109,7 +111,14 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
             supported: FORMAT_VERSION,
         });
     }
+    let tokens_code = fields.u32()?;
+    let Some(tokens) = Tokens::from_code(tokens_code) else {
+        return Err(invalid(format!(
+            "its tokens are of an unknown kind ({tokens_code})"
+        )));
+    };
     let fixed = FixedHeader {
+        tokens,
         order: fields.u32()? as usize,
         word_count: fields.u64()?,
         vocabulary_size: fields.u32()?,
@@ -176,6 +185,7 @@ mod tests {
     fn header_bytes(version: u32, order: u32, metadata_len: u32) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(version.to_le_bytes());
+        bytes.extend(Tokens::Lines.code().to_le_bytes());
         bytes.extend(order.to_le_bytes());
         bytes.extend(5u64.to_le_bytes()); // words
         bytes.extend(3u32.to_le_bytes()); // distinct words
@@ -199,7 +209,8 @@ mod tests {
         assert_eq!(fixed.metadata_len, 7);
         // Header, metadata, word ends and bytes, state words (order 2),
         // follower ends, followers and counts, sentence marks, checksum.
-        let expected = 48 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 4;
+        assert_eq!(fixed.tokens, Tokens::Lines);
+        let expected = 52 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 4;
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

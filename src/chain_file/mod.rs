@@ -52,12 +52,15 @@ use crate::chain::Chain;
 use crate::error::ChainFileError;
 #[cfg(doc)]
 use crate::limits::MAX_METADATA_BYTES;
+use crate::tokens::Tokens;
 use decode::{decode_sections, Sections};
 use header::{open_chain_file, parse_fixed_header, read_up_to, HEADER_LEN};
 
 /// What a chain file's header says, read without the rest of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// How the training text was cut into tokens.
+    pub tokens: Tokens,
     /// How many words of context a state holds.
     pub order: usize,
     /// How many words the training text had.
@@ -85,6 +88,7 @@ impl Header {
             return Err(ChainFileError::Truncated);
         }
         Ok(Header {
+            tokens: fixed.tokens,
             order: fixed.order,
             word_count: fixed.word_count,
             vocabulary_size: fixed.vocabulary_size,

@@ -40,6 +40,7 @@ pub(crate) fn link_corpus(
 ) -> Result<Chain, ChainError> {
     let word_count = corpus.word_count();
     let Corpus {
+        tokens,
         vocabulary,
         segments,
         counts,
@@ -64,6 +65,7 @@ pub(crate) fn link_corpus(
     };
     let transitions = states.transitions(counted.take(), options)?;
     Ok(Chain::from_parts(
+        tokens,
         order,
         word_count,
         vocabulary,

@@ -265,7 +265,7 @@ mod tests {
         BuildOptions {
             threads,
             parallel_min_bytes: 0,
-            watch: Watch::none(),
+            ..BuildOptions::default()
         }
     }
 

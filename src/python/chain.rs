@@ -11,8 +11,8 @@ use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
 use crate::{
-    build, build_from_corpus, chain_file, check_order, linking_work, BuildOptions, Chain, Corpus,
-    Walk, Words,
+    build_from_corpus, build_with, chain_file, check_order, linking_work, prompt_tokens,
+    BuildOptions, Chain, Corpus, Tokens, Walk,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
@@ -26,12 +26,17 @@ fn build_chain(
     py: Python<'_>,
     text: Utf8Text<'_, '_>,
     order: usize,
+    tokens: Tokens,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Chain> {
     check_order(order).map_err(user_error)?;
     let bytes = text.as_bytes();
+    let options = BuildOptions {
+        tokens,
+        ..BuildOptions::default()
+    };
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
-        return run_unwatched(py, || build(bytes, order));
+        return run_unwatched(py, || build_with(bytes, order, options));
     }
     let splitting = progress.as_ref().map(|callback| Progress {
         callback: callback.clone(),
@@ -39,13 +44,7 @@ fn build_chain(
         total: bytes.len() as u64,
     });
     let corpus = run_watched(py, splitting.as_ref(), |watch| {
-        Corpus::from_text(
-            bytes,
-            BuildOptions {
-                watch,
-                ..BuildOptions::default()
-            },
-        )
+        Corpus::from_text(bytes, BuildOptions { watch, ..options })
     })?;
     drop(text);
     let linking = progress.map(|callback| Progress {
@@ -54,14 +53,7 @@ fn build_chain(
         total: linking_work(&corpus, order),
     });
     run_watched(py, linking.as_ref(), |watch| {
-        build_from_corpus(
-            corpus,
-            order,
-            BuildOptions {
-                watch,
-                ..BuildOptions::default()
-            },
-        )
+        build_from_corpus(corpus, order, BuildOptions { watch, ..options })
     })
 }
 
@@ -76,14 +68,16 @@ pub(crate) struct PyChain {
 #[pymethods]
 impl PyChain {
     #[new]
-    #[pyo3(signature = (text, order = 1, progress = None))]
+    #[pyo3(signature = (text, order = 1, progress = None, tokens = "words"))]
     fn new(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
         order: usize,
         progress: Option<Bound<'_, PyAny>>,
+        tokens: &str,
     ) -> PyResult<Self> {
-        let chain = build_chain(py, Utf8Text::new(text)?, order, progress)?;
+        let tokens = tokens_named(tokens)?;
+        let chain = build_chain(py, Utf8Text::new(text)?, order, tokens, progress)?;
         Ok(PyChain {
             chain: Arc::new(chain),
         })
@@ -115,6 +109,11 @@ impl PyChain {
         run_watched(py, None, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)
         })
+    }
+
+    #[getter]
+    fn tokens(&self) -> &'static str {
+        self.chain.tokens().name()
     }
 
     #[getter]
@@ -158,7 +157,9 @@ impl PyChain {
             }
             key.clear();
             for id in chain.state_words(state) {
-                if !key.is_empty() {
+                // Words are joined by spaces; other tokens carry their
+                // breaks, shown as they are.
+                if !key.is_empty() && chain.tokens() == Tokens::Words {
                     key.push(b' ');
                 }
                 key.extend_from_slice(chain.vocabulary().word(id));
@@ -191,15 +192,16 @@ impl PyChain {
             ));
         }
         let prompt = prompt.map(Utf8Text::new).transpose()?;
-        let words: Vec<&[u8]> = prompt
+        let (tokens, last_is_open) = prompt
             .as_ref()
-            .map(|prompt| Words::new(prompt.as_bytes()).collect())
+            .map(|prompt| prompt_tokens(self.chain.tokens(), prompt.as_bytes()))
             .unwrap_or_default();
-        let mut walk = Walk::after(Arc::clone(&self.chain), seed, &words).at_most(length);
+        let chain = Arc::clone(&self.chain);
+        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open).at_most(length);
         if let Some(count) = sentences {
             walk = walk.sentences(count);
         }
-        Ok(PyWalk::new(walk, &words))
+        Ok(PyWalk::new(walk, &tokens))
     }
 
     fn __repr__(&self) -> String {
@@ -211,4 +213,15 @@ impl PyChain {
             self.chain.transition_count()
         )
     }
+}
+
+/// The token mode called `name`, or an error that lists the modes.
+pub(crate) fn tokens_named(name: &str) -> PyResult<Tokens> {
+    Tokens::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Tokens::ALL.iter().map(|mode| mode.name()).collect();
+        user_error(format!(
+            "tokens must be one of {}, got {name:?}",
+            names.join(", ")
+        ))
+    })
 }

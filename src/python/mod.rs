@@ -9,10 +9,11 @@ mod text;
 mod walk;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
 use crate::chain_file::Header;
 use crate::limits::{FORMAT_VERSION, MAX_ORDER};
+use crate::{text_tokens, Tokens};
 use steps::run_unwatched;
 use text::metadata_text;
 
@@ -24,6 +25,7 @@ fn read_chain_header<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let header = run_unwatched(py, || Header::read(&path))?;
     let fields = PyDict::new(py);
+    fields.set_item("tokens", header.tokens.name())?;
     fields.set_item("order", header.order)?;
     fields.set_item("word_count", header.word_count)?;
     fields.set_item("vocabulary_size", header.vocabulary_size)?;
@@ -34,6 +36,24 @@ fn read_chain_header<'py>(
     )?;
     fields.set_item("metadata", metadata_text(py, &header.metadata)?)?;
     Ok(fields)
+}
+
+/// `text` cut into tokens as `tokens` mode cuts a training text, each as a
+/// chain holds it: with its break, in the modes that keep one.
+#[pyfunction]
+#[pyo3(signature = (text, tokens = "words"))]
+fn tokenize<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+    tokens: &str,
+) -> PyResult<Vec<Bound<'py, PyString>>> {
+    let tokens = chain::tokens_named(tokens)?;
+    let text = text::Utf8Text::new(text)?;
+    let bytes = text.as_bytes();
+    let cut = run_unwatched(py, || text_tokens(tokens, bytes))?;
+    cut.iter()
+        .map(|token| text::text_from_utf8(py, token))
+        .collect()
 }
 
 /// The native core of llm-markov-rs.
@@ -50,5 +70,7 @@ fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<chain::PyChain>()?;
     module.add_class::<walk::PyWalk>()?;
     module.add_function(wrap_pyfunction!(read_chain_header, module)?)?;
+    module.add_function(wrap_pyfunction!(tokenize, module)?)?;
+    module.add("TOKENS", Tokens::ALL.map(Tokens::name).to_vec())?;
     Ok(())
 }

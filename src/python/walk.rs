@@ -23,13 +23,16 @@ const MAX_WORDS_PER_TEXT: u64 = 1 << 20;
 #[pyclass(frozen, module = "llm_markov_rs._markov", name = "Walk")]
 pub(crate) struct PyWalk {
     walk: Mutex<Walk<Arc<Chain>>>,
-    /// The prompt's words that the walk continues, none for a random start.
+    /// The prompt's tokens that the walk continues, none for a random
+    /// start.
     continued_from: Vec<Vec<u8>>,
+    /// How many tokens the prompt has.
+    prompt_token_count: usize,
 }
 
 impl PyWalk {
-    /// `walk`, which continues the last of `prompt`'s words as it says.
-    pub(crate) fn new(walk: Walk<Arc<Chain>>, prompt: &[&[u8]]) -> Self {
+    /// `walk`, which continues the last of `prompt`'s tokens as it says.
+    pub(crate) fn new(walk: Walk<Arc<Chain>>, prompt: &[Vec<u8>]) -> Self {
         let continued = walk.continued_words();
         let continued_from = prompt[prompt.len() - continued..]
             .iter()
@@ -38,6 +41,7 @@ impl PyWalk {
         PyWalk {
             walk: Mutex::new(walk),
             continued_from,
+            prompt_token_count: prompt.len(),
         }
     }
 
@@ -55,9 +59,12 @@ impl PyWalk {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
-        // Copied out, so that the lock is released before Python runs.
-        let word = self.lock().next_word().map(<[u8]>::to_vec);
-        word.map(|word| text_from_utf8(py, &word)).transpose()
+        // Written out, so that the lock is released before Python runs.
+        let mut text = Vec::new();
+        if self.lock().write_words(1, &mut text) == 0 {
+            return Ok(None);
+        }
+        text_from_utf8(py, &text).map(Some)
     }
 
     fn next_text<'py>(&self, py: Python<'py>, max_words: u64) -> PyResult<Bound<'py, PyString>> {
@@ -80,6 +87,11 @@ impl PyWalk {
     #[getter]
     fn words_written(&self) -> u64 {
         self.lock().words_written()
+    }
+
+    #[getter]
+    fn prompt_token_count(&self) -> usize {
+        self.prompt_token_count
     }
 
     #[getter]
