@@ -46,6 +46,26 @@ def test_the_first_example_writes_what_the_readme_shows(llm_cli):
     assert result.output.strip() == output.strip()
 
 
+def test_every_example_on_the_repositorys_texts_writes_what_it_shows(llm_cli):
+    # The bug it catches: an example whose output no run gives, after a
+    # change to how a mode cuts or joins its tokens.
+    sessions = [
+        block.strip().split("\n", 1)
+        for block in code_blocks("console")
+        if block.startswith("$ llm -m markov ") and "tests/data/" in block
+    ]
+    assert len(sessions) >= 4
+    for command, output in sessions:
+        arguments = shlex.split(command.removeprefix("$ "))[1:]
+        arguments = [
+            str(ROOT / argument) if argument.startswith("tests/data/") else argument
+            for argument in arguments
+        ]
+        result = llm_cli(*arguments)
+        assert result.exit_code == 0, result.output
+        assert result.output.rstrip("\n") == output.rstrip("\n"), command
+
+
 def test_the_saved_models_options_are_those_it_takes(llm_cli, tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("a b. c d. e f.", encoding="utf-8")

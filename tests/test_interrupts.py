@@ -174,10 +174,10 @@ def race_for(walk, chunk_sizes: tuple[int, ...]) -> list[list[str]]:
     def take(chunk_words: int) -> None:
         while True:
             if chunk_words == 0:
-                word = next(walk, None)
-                if word is None:
+                piece = next(walk, None)
+                if piece is None:
                     return
-                taken.append([word])
+                taken.append([piece.removeprefix(" ")])
             else:
                 chunk = walk.next_text(chunk_words)
                 if not chunk:

@@ -89,10 +89,11 @@ def test_streamed_chunks_add_up_to_the_text(text, length, seed):
 
     model = llm.get_model("markov")
     chunks = list(model.prompt(text, length=length, seed=seed))
-    # The walk's own words, one at a time, joined by single spaces: a chunk
-    # that dropped or doubled a space between words would not match.
-    words = list(Chain(text).walk(length, seed))
-    assert "".join(chunks) == " ".join(words)
+    # The walk's own pieces, one token at a time, each after its break: a
+    # chunk that dropped or doubled a space between words would not match.
+    pieces = list(Chain(text).walk(length, seed))
+    assert "".join(chunks) == "".join(pieces)
+    assert [piece.strip() for piece in pieces] == "".join(pieces).split()
 
 
 # Option values as a user might type them: numbers at and around the bounds,
@@ -171,12 +172,10 @@ def test_mixing_next_and_next_text_gives_the_text_of_one_call(text, calls, seed)
     walk = chain.walk(length, seed)
     pieced = ""
     for call in calls:
-        # 0: one word from next(), which the caller joins with a space;
-        # otherwise a next_text() chunk, which carries its own spaces.
+        # 0: one token from next(); otherwise a next_text() chunk. Each
+        # carries the space before it.
         if call == 0:
-            word = next(walk, None)
-            if word is not None:
-                pieced += f" {word}" if pieced else word
+            pieced += next(walk, "")
         else:
             pieced += walk.next_text(call)
     pieced += walk.next_text(length)

@@ -1,8 +1,9 @@
 """The native core of llm-markov-rs, built from the Rust crate in ``src/``.
 
-Words are split exactly as ``str.split()`` splits them. Text may hold any
-Python string, lone surrogates and NUL characters included: words come back
-exactly as they were.
+A chain's tokens are cut from its text in one of the modes of ``TOKENS``
+(see ``tokenize``): by default words split exactly as ``str.split()``
+splits them. Text may hold any Python string, lone surrogates and NUL
+characters included: tokens come back exactly as they were.
 
 Errors a user can fix are ``llm_markov_rs.MarkovError``, the package's public
 error type; a bug in the extension is a ``RuntimeError`` that asks for a
@@ -16,10 +17,12 @@ from typing import TypedDict, final, type_check_only
 __all__ = [
     "FORMAT_VERSION",
     "MAX_ORDER",
+    "TOKENS",
     "Chain",
     "Walk",
     "__version__",
     "read_chain_header",
+    "tokenize",
 ]
 
 __version__: str
@@ -28,11 +31,30 @@ MAX_ORDER: int
 #: The chain file format version this module writes, and the only one it
 #: reads.
 FORMAT_VERSION: int
+#: The token modes, by name: "words", "lines", "unicode", "chars".
+TOKENS: list[str]
+
+def tokenize(text: str, tokens: str = "words") -> list[str]:
+    """``text`` cut into tokens as a chain in ``tokens`` mode cuts its
+    training text, each as the chain holds it.
+
+    ``"words"``: the words of ``text.split()``. ``"lines"``: the same words,
+    each with the break after it in the text, made one of ``" "``,
+    ``"\n"`` or ``"\n\n"`` (two or more line breaks); the last gets at
+    least ``"\n"``. ``"unicode"``: words and punctuation by Unicode's word
+    boundaries (UAX #29), with dictionaries for Chinese, Japanese, Thai,
+    Lao, Khmer and Burmese, each with its break (which may be ``""``).
+    ``"chars"``: grapheme clusters, whitespace included, as they are.
+
+    Raises:
+        llm_markov_rs.MarkovError: ``tokens`` is not one of ``TOKENS``.
+    """
 
 @type_check_only
 class ChainHeader(TypedDict):
     """What a chain file's header says (see ``read_chain_header``)."""
 
+    tokens: str
     order: int
     word_count: int
     vocabulary_size: int
@@ -62,8 +84,10 @@ class Chain:
         text: str,
         order: int = 1,
         progress: Callable[[str, int, int], object] | None = None,
+        tokens: str = "words",
     ) -> Chain:
-        """Build the chain of ``order`` from ``text``.
+        """Build the chain of ``order`` from ``text``, cut into ``tokens``
+        (one of ``TOKENS``; see ``tokenize``).
 
         The build runs with the GIL released, on every core for texts of
         4 MiB or more (on the calling thread below that), and stops with
@@ -74,7 +98,8 @@ class Chain:
 
         Raises:
             llm_markov_rs.MarkovError: ``text`` has no words, or fewer than
-                ``order``, or ``order`` is below 1 or above MAX_ORDER.
+                ``order``, or ``order`` is below 1 or above MAX_ORDER, or
+                ``tokens`` is not one of ``TOKENS``.
             RuntimeError: a bug in the extension; please report it.
         """
     @staticmethod
@@ -98,8 +123,11 @@ class Chain:
             llm_markov_rs.MarkovError: the file cannot be written.
         """
     @property
+    def tokens(self) -> str:
+        """How the text was cut into tokens: one of ``TOKENS``."""
+    @property
     def order(self) -> int:
-        """How many previous words the next word depends on."""
+        """How many previous tokens the next token depends on."""
     @property
     def word_count(self) -> int:
         """How many words the training text has."""
@@ -118,8 +146,9 @@ class Chain:
     def distinct_transition_count(self) -> int:
         """How many distinct (state, next state) pairs the chain holds."""
     def transitions(self) -> dict[str, dict[str, int]]:
-        """Each state (its words joined by single spaces) mapped to the
-        words that followed it in the text, each with how many times, in
+        """Each state (its words joined by single spaces; in the other
+        modes, its tokens as they are, breaks included) mapped to the
+        tokens that followed it in the text, each with how many times, in
         the order they first followed. States with no follower are left
         out. Its size grows with the text: check ``transition_count``
         first."""
@@ -163,13 +192,15 @@ class Walk:
 
     def __iter__(self) -> Walk: ...
     def __next__(self) -> str:
-        """The next word, without a space."""
+        """The next token as text: after the break the token before it
+        keeps (one space in ``words`` mode), but for the walk's very first;
+        as ``next_text(1)``."""
     def next_text(self, max_words: int) -> str:
-        """Up to ``max_words`` next words as text, each preceded by one
-        space except the walk's very first word, whether that came from
-        ``next_text`` or ``next``; ``""`` once the walk is done. Chunks
-        concatenated, with each word from ``next`` joined by a space, are
-        the walk's words joined by spaces.
+        """Up to ``max_words`` next tokens as text, each after the break the
+        token before it keeps (one space between words in ``words`` mode),
+        except the walk's very first, whether that came from ``next_text``
+        or ``next``; ``""`` once the walk is done. The pieces concatenated
+        are the walk's text.
 
         Raises:
             ValueError: ``max_words`` is above 2**20.
@@ -180,6 +211,10 @@ class Walk:
     @property
     def words_written(self) -> int:
         """How many words the walk has given so far."""
+    @property
+    def prompt_token_count(self) -> int:
+        """How many tokens the prompt had, cut as the chain's text was (0
+        without one)."""
     @property
     def sentences_written(self) -> int | None:
         """How many sentences the walk has ended so far, or None for a walk

@@ -18,6 +18,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from llm_markov_rs.errors import MarkovError, load_native, other_markov_plugin_note
+from llm_markov_rs.options import TOKENS_HELP
 from llm_markov_rs.saved import (
     NAME_RULE,
     SavedChainInfo,
@@ -58,6 +59,13 @@ def markov_group() -> None:
     help="How many previous words the next word depends on.",
 )
 @click.option(
+    "--tokens",
+    metavar="MODE",
+    default="words",
+    show_default=True,
+    help="What the chain is made of. " + TOKENS_HELP + ".",
+)
+@click.option(
     "--encoding",
     default="utf-8",
     show_default=True,
@@ -65,7 +73,12 @@ def markov_group() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace a saved chain of that name.")
 def train(
-    name: str, files: tuple[str, ...], order: int, encoding: str, force: bool
+    name: str,
+    files: tuple[str, ...],
+    order: int,
+    tokens: str,
+    encoding: str,
+    force: bool,
 ) -> None:
     """Learn a chain from FILES (or '-', or nothing: standard input), in
     order, and save it as NAME: then prompt it with
@@ -88,15 +101,21 @@ def train(
                 name,
                 sources,
                 order=order,
+                tokens=tokens,
                 encoding=encoding,
                 replace=force,
                 progress=progress,
             )
 
     info = run_or_fail(train_it)
+    # "words" for the default mode, as before; the mode's name otherwise.
+    mode, unit = (
+        ("", "words") if info.tokens == "words" else (f" ({info.tokens})", "tokens")
+    )
     click.echo(
-        f"Saved chain '{info.name}': order {info.order}, {info.word_count:,} words, "
-        f"{info.vocabulary_size:,} distinct, {human_size(info.file_size)}, "
+        f"Saved chain '{info.name}'{mode}: order {info.order}, "
+        f"{info.word_count:,} {unit}, {info.vocabulary_size:,} distinct, "
+        f"{human_size(info.file_size)}, "
         f"in {info.path}"
     )
     click.echo(f'Prompt it with: llm -m markov/{info.name} "words to continue"')
@@ -130,13 +149,23 @@ def list_chains(json_: bool) -> None:
         click.echo(f"No saved chains in {chains_folder()}", err=True)
     else:
         rows: list[tuple[str, ...]] = [
-            ("name", "order", "words", "distinct", "size", "trained from", "when")
+            (
+                "name",
+                "tokens",
+                "order",
+                "tokens learned",
+                "distinct",
+                "size",
+                "trained from",
+                "when",
+            )
         ]
         for entry in listed:
             if isinstance(entry, SavedChainInfo):
                 rows.append(
                     (
                         entry.name,
+                        entry.tokens,
                         str(entry.order),
                         f"{entry.word_count:,}",
                         f"{entry.vocabulary_size:,}",
@@ -147,7 +176,7 @@ def list_chains(json_: bool) -> None:
                 )
             else:
                 unreadable = f"unreadable: see llm markov info {entry[0]}"
-                rows.append((entry[0], "-", "-", "-", "-", unreadable, "-"))
+                rows.append((entry[0], "-", "-", "-", "-", "-", unreadable, "-"))
         click.echo(table(rows))
     for file_name in misnamed:
         click.echo(

@@ -33,7 +33,25 @@ SAVED_CHAIN_REFUSALS = {
         "a saved chain starts from the prompt, not from a start option: "
         "llm -m markov/NAME 'words to continue'"
     ),
+    "tokens": (
+        "tokens belong to the saved chain and were fixed when it was trained; "
+        "to change them, train the chain again with "
+        "'llm markov train NAME FILE --tokens MODE --force'"
+    ),
 }
+
+#: What each ``tokens`` mode makes of a text, for the option's description
+#: and the train command's help. The names are the Rust core's
+#: (``_markov.TOKENS``), checked against them when a mode is used.
+TOKENS_HELP = (
+    "words: words split at whitespace, joined by single spaces; "
+    "lines: the same words, keeping the line breaks and blank lines after "
+    "them (poems, lyrics, lists); "
+    "unicode: words and punctuation by Unicode's rules, with dictionaries "
+    "for Chinese, Japanese, Thai, Lao, Khmer and Burmese, keeping the "
+    "spacing of the text; "
+    "chars: characters, whitespace included (names, invented words)"
+)
 
 
 def max_order() -> int:
@@ -42,6 +60,15 @@ def max_order() -> int:
     from llm_markov_rs.errors import load_native
 
     return int(load_native().MAX_ORDER)
+
+
+def check_tokens(tokens: str) -> None:
+    """Raise ValueError unless ``tokens`` names a token mode of the core."""
+    from llm_markov_rs.errors import load_native
+
+    modes = list(load_native().TOKENS)
+    if tokens not in modes:
+        raise ValueError(f"tokens must be one of {', '.join(modes)}, not {tokens!r}")
 
 
 def _describe_order_range(schema: dict[str, Any]) -> None:
@@ -156,6 +183,16 @@ class MarkovOptions(WalkOptions):
             "output goes on from their last words, as in a saved chain."
         ),
     )
+    tokens: str = Field(
+        default="words",
+        description=f"What the chain is made of (default words). {TOKENS_HELP}.",
+    )
+
+    @field_validator("tokens")
+    @classmethod
+    def _check_tokens(cls, tokens: str) -> str:
+        check_tokens(tokens)
+        return tokens
 
     @field_validator("order")
     @classmethod
@@ -171,8 +208,9 @@ class SavedChainOptions(WalkOptions):
     # Not options: listed nowhere, only here to say why when given.
     order: SkipJsonSchema[int | None] = None
     start: SkipJsonSchema[str | None] = None
+    tokens: SkipJsonSchema[str | None] = None
 
-    @field_validator("order", "start")
+    @field_validator("order", "start", "tokens")
     @classmethod
     def _refuse(cls, value: object, info: ValidationInfo) -> None:
         if value is not None:

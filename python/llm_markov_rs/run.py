@@ -98,16 +98,16 @@ class Run:
         """Build the chain from the prompt's text (the slow part) and start
         a walk, from the ``start`` words if given."""
         options = cast("MarkovOptions", prompt.options)
-        chain = load_native().Chain(training_text(prompt), options.order)
-        return cls.begin(chain, prompt, options.start, chain.word_count, None)
+        chain = load_native().Chain(
+            training_text(prompt), options.order, tokens=options.tokens
+        )
+        return cls.begin(chain, prompt, options.start, None)
 
     @classmethod
     def continue_saved(cls, prompt: llm.Prompt, name: str) -> Run:
         """Load the saved chain ``name`` and start a walk that continues this
         turn's words."""
-        chain = load_chain(name)
-        words = turn_text(prompt)
-        return cls.begin(chain, prompt, words, len(words.split()), name)
+        return cls.begin(load_chain(name), prompt, turn_text(prompt), name)
 
     @classmethod
     def begin(
@@ -115,33 +115,38 @@ class Run:
         chain: Chain,
         prompt: llm.Prompt,
         start: str | None,
-        prompt_word_count: int,
         chain_name: str | None,
     ) -> Run:
         """A walk through ``chain`` as the prompt's options say, continuing
-        ``start`` when there is one."""
+        ``start`` when there is one. The usage's input is the tokens the
+        model was given: the training text's for a chain learned from the
+        prompt, the prompt's for a saved chain."""
         options = cast("WalkOptions", prompt.options)
         seed = random_seed() if options.seed is None else options.seed
+        walk = chain.walk(options.word_cap, seed, start, options.sentences)
         return cls(
             chain=chain,
-            walk=chain.walk(options.word_cap, seed, start, options.sentences),
+            walk=walk,
             options=options,
             seed=seed,
             ignored_system_prompt=bool(prompt.system),
-            prompt_word_count=prompt_word_count,
+            prompt_word_count=walk.prompt_token_count
+            if chain_name
+            else chain.word_count,
             chain_name=chain_name,
         )
 
     def pieces(self) -> Iterator[tuple[float, str]]:
         """The output as ``(seconds to wait first, text)`` pairs.
 
-        With a delay, one word a piece, the delay before every word but the
-        first; without one, chunks of growing size and no waiting.
+        With a delay, one token a piece (after the break of the one before
+        it), the delay before every piece but the first; without one, chunks
+        of growing size and no waiting.
         """
         delay = self.options.delay
         if delay > 0:
-            for index, word in enumerate(self.walk):
-                yield (delay, " " + word) if index else (0.0, word)
+            for index, piece in enumerate(self.walk):
+                yield (delay if index else 0.0), piece
             return
         size = FIRST_CHUNK_WORDS
         while chunk := self.walk.next_text(size):
@@ -155,6 +160,7 @@ class Run:
         log: dict[str, Any] = {
             **({"chain": self.chain_name} if self.chain_name else {}),
             "seed": self.seed,
+            "tokens": chain.tokens,
             "order": chain.order,
             "start": {"continued_from": continued} if continued else "random",
             "word_count": chain.word_count,

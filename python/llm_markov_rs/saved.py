@@ -137,6 +137,8 @@ class SavedChainInfo:
 
     name: str
     path: Path
+    #: What the chain is made of: "words", "lines", "unicode" or "chars".
+    tokens: str
     order: int
     word_count: int
     vocabulary_size: int
@@ -164,6 +166,7 @@ class SavedChainInfo:
             "name": self.name,
             "model": f"markov/{self.name}",
             "path": str(self.path),
+            "tokens": self.tokens,
             "order": self.order,
             "word_count": self.word_count,
             "vocabulary_size": self.vocabulary_size,
@@ -216,6 +219,7 @@ def read_info(name: str) -> SavedChainInfo:
     return SavedChainInfo(
         name=name,
         path=path,
+        tokens=header["tokens"],
         order=header["order"],
         word_count=header["word_count"],
         vocabulary_size=header["vocabulary_size"],

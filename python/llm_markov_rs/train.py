@@ -40,11 +40,14 @@ def train_chain(
     sources: Iterable[Source],
     *,
     order: int = 1,
+    tokens: str = "words",
     encoding: str = "utf-8",
     replace: bool = False,
     progress: ProgressCallback | None = None,
 ) -> SavedChainInfo:
-    """Learn a chain of ``order`` from ``sources``, in order, and save it as
+    """Learn a chain of ``order`` over ``tokens`` (``"words"``, ``"lines"``,
+    ``"unicode"`` or ``"chars"``; see ``llm models --options``) from
+    ``sources``, in order, and save it as
     ``name`` in llm's user directory, where ``llm.get_model("markov/NAME")``
     finds it.
 
@@ -80,7 +83,7 @@ def train_chain(
     text = "\n".join(texts)
     del texts
     native = load_native()
-    chain = native.Chain(text, order, progress)
+    chain = native.Chain(text, order, progress, tokens)
     del text
     metadata = {
         # The first sources by name, and how many there were: a chain
