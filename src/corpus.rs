@@ -242,8 +242,11 @@ fn split_into_parts(
     while (parts.len() + 1 < threads || text.len() - start > max_part)
         && text.len() - start > target
     {
-        let search = &text[start + target - 1..start.saturating_add(max_part).min(text.len())];
-        match search.iter().position(|&byte| can_cut_after(tokens, byte)) {
+        let search = start + target - 1..start.saturating_add(max_part).min(text.len());
+        match search
+            .clone()
+            .position(|at| can_cut_after(tokens, text, at))
+        {
             Some(offset) => {
                 let cut = start + target + offset;
                 parts.push(start..cut);

@@ -214,14 +214,15 @@ fn starts_a_character(text: &[u8], at: usize) -> bool {
 /// buffer fit in a `u32`.
 pub(crate) const MAX_PART_BYTES: usize = 1 << 30;
 
-/// Whether a text may be cut into parts right after `byte` in `tokens`
-/// mode, giving the same tokens as the whole. Unicode's word and grapheme
-/// rules always break after a line feed; `str.split()` words break at any
-/// whitespace.
-pub(crate) fn can_cut_after(tokens: Tokens, byte: u8) -> bool {
+/// Whether `text` may be cut into parts right after byte `at` in `tokens`
+/// mode, giving the same tokens as the whole. `str.split()` words break at
+/// any whitespace. Unicode's word and grapheme rules always break after a
+/// line feed, but for a stray continuation byte after it (not UTF-8 at
+/// all), which stays with the token before it ([`starts_a_character`]).
+pub(crate) fn can_cut_after(tokens: Tokens, text: &[u8], at: usize) -> bool {
     match tokens {
-        Tokens::Words | Tokens::Lines => crate::tokenize::is_ascii_separator(byte),
-        Tokens::Unicode | Tokens::Chars => byte == b'\n',
+        Tokens::Words | Tokens::Lines => crate::tokenize::is_ascii_separator(text[at]),
+        Tokens::Unicode | Tokens::Chars => text[at] == b'\n' && starts_a_character(text, at + 1),
     }
 }
 

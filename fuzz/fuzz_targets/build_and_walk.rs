@@ -1,6 +1,6 @@
-//! Builds a chain from arbitrary bytes with arbitrary options, on one thread
-//! and on several, and walks it. Checks the results against a naive
-//! reference instead of only looking for panics.
+//! Builds a chain from arbitrary bytes with arbitrary options, in every
+//! token mode, on one thread and on several, and walks it. Checks the
+//! results against a naive reference instead of only looking for panics.
 
 #![no_main]
 
@@ -9,13 +9,16 @@ use std::collections::HashMap;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use llm_markov_rs::limits::MAX_ORDER;
-use llm_markov_rs::{build_with, ends_sentence, BuildOptions, ChainError, Walk, Words};
+use llm_markov_rs::{
+    build_with, ends_sentence, text_tokens, BuildOptions, ChainError, Tokens, Walk, Words,
+};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
     /// Mostly small orders, where chains are interesting; now and then one
     /// past the limits.
     order: u8,
+    tokens: u8,
     threads: u8,
     seed: u64,
     walk_length: u16,
@@ -26,6 +29,56 @@ struct Input<'a> {
 /// here rather than taken from the crate under test.
 fn is_python_whitespace(c: char) -> bool {
     c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
+}
+
+/// Whether `c` breaks a line for Python's `str.splitlines()`.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// The text as the `lines` and `unicode` tokens give it back: each run of
+/// whitespace one space, one line break or a blank line, none at the ends.
+fn normalized(text: &str) -> String {
+    let mut out = String::new();
+    let mut breaks = 0;
+    let mut gap = false;
+    let mut after_return = false;
+    for c in text.chars() {
+        if is_python_whitespace(c) {
+            // "\r\n" is one line break.
+            if is_line_break(c) && !(c == '\n' && after_return) {
+                breaks += 1;
+            }
+            after_return = c == '\r';
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() {
+            out.push_str(match breaks {
+                0 => " ",
+                1 => "\n",
+                _ => "\n\n",
+            });
+        }
+        (breaks, gap, after_return) = (0, false, false);
+        out.push(c);
+    }
+    out
+}
+
+/// The tokens joined as a walk writes them.
+fn joined(tokens: Tokens, all: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (index, token) in all.iter().enumerate() {
+        if index > 0 {
+            out.extend_from_slice(tokens.split(&all[index - 1]).1);
+        }
+        out.extend_from_slice(tokens.split(token).0);
+    }
+    out
 }
 
 fn order_of(byte: u8) -> usize {
@@ -53,20 +106,35 @@ fn reference_table<'w, 't>(
 
 fuzz_target!(|input: Input| {
     let order = order_of(input.order);
+    let tokens = Tokens::ALL[usize::from(input.tokens % 4)];
     let options = BuildOptions {
+        tokens,
         threads: 1 + usize::from(input.threads % 4),
         parallel_min_bytes: 0,
         ..BuildOptions::default()
     };
-    let words: Vec<&[u8]> = Words::new(input.text).collect();
-    // On valid UTF-8 the words must be exactly those of Python's str.split().
+    let cut = text_tokens(tokens, input.text).expect("a short text has line breaks enough");
+    let words: Vec<&[u8]> = cut.iter().map(Vec::as_slice).collect();
+    // On valid UTF-8 the tokens must give back the text as documented.
     if let Ok(text) = std::str::from_utf8(input.text) {
-        let expected: Vec<&[u8]> = text
+        let split: Vec<&[u8]> = text
             .split(is_python_whitespace)
             .filter(|word| !word.is_empty())
             .map(str::as_bytes)
             .collect();
-        assert_eq!(words, expected);
+        match tokens {
+            Tokens::Words => {
+                assert_eq!(words, split);
+                assert_eq!(Words::new(input.text).collect::<Vec<_>>(), split);
+            }
+            Tokens::Lines => {
+                let bare: Vec<&[u8]> = words.iter().map(|token| tokens.split(token).0).collect();
+                assert_eq!(bare, split);
+                assert_eq!(joined(tokens, &cut), normalized(text).as_bytes());
+            }
+            Tokens::Unicode => assert_eq!(joined(tokens, &cut), normalized(text).as_bytes()),
+            Tokens::Chars => assert_eq!(joined(tokens, &cut), text.as_bytes()),
+        }
     }
 
     let built = build_with(input.text, order, options);
@@ -89,6 +157,7 @@ fuzz_target!(|input: Input| {
         input.text,
         order,
         BuildOptions {
+            tokens,
             threads: 1,
             ..BuildOptions::default()
         },
@@ -98,6 +167,7 @@ fuzz_target!(|input: Input| {
     let walked: Vec<&[u8]> = Walk::new(&chain, input.seed).take(length).collect();
     let serial_walked: Vec<&[u8]> = Walk::new(&serial, input.seed).take(length).collect();
     assert_eq!(walked, serial_walked);
+    assert_eq!(chain, serial);
 
     // Every step follows the chain, or restarts at a window of the text
     // after a dead end.
@@ -128,13 +198,11 @@ fuzz_target!(|input: Input| {
         .sentences(sentences as u64)
         .at_most(cap as u64)
         .collect();
-    let ends = in_sentences
-        .iter()
-        .filter(|word| ends_sentence(word))
-        .count();
+    let ends_one = |token: &[u8]| ends_sentence(tokens.split(token).0);
+    let ends = in_sentences.iter().filter(|word| ends_one(word)).count();
     if in_sentences.len() < cap {
         assert_eq!(ends, sentences);
-        assert!(in_sentences.last().is_some_and(|word| ends_sentence(word)));
+        assert!(in_sentences.last().is_some_and(|word| ends_one(word)));
     } else {
         assert!(ends <= sentences);
     }
