@@ -8,6 +8,8 @@ Two corpora, side by side: the novel in ``../shared/corpus/sherlock.txt``
 repeated 100 times (59.5 MB, but only 15 thousand distinct words, so every
 table stays in cache), and WordNet 3.0 (``../shared/corpus/wordnet.txt.gz``,
 31 MB, 286 thousand distinct words, decompressed here with Python's gzip).
+The token modes are measured on those two and on the manual pages in
+Chinese and Japanese (``manpages-zh.txt.gz``, ``manpages-ja.txt.gz``).
 
 Every measurement runs in a fresh interpreter, so that peak resident memory
 belongs to that measurement alone; each is repeated and the median is
@@ -78,6 +80,10 @@ if contender.startswith("llm-markov-rs"):
     response.text()
     learned = {"distinct_words": response.response_json["vocabulary_size"],
                "words": response.response_json["word_count"]}
+elif contender.startswith("build "):
+    import llm_markov_rs._markov as native
+    chain = native.Chain(text, 1, tokens=contender.removeprefix("build "))
+    learned = {"words": chain.word_count, "distinct_words": chain.vocabulary_size}
 elif contender.startswith("read + build"):
     import llm_markov_rs._markov as native
     with open(path, encoding="utf-8") as file:
@@ -160,6 +166,61 @@ def make_corpora() -> list[pathlib.Path]:
         with gzip.open(wordnet_gz) as compressed:
             wordnet.write_bytes(compressed.read())
     return [single, repeated, wordnet]
+
+
+def manual_pages() -> list[pathlib.Path]:
+    """The manual pages in Chinese and Japanese, decompressed."""
+    pages = []
+    for language in ("zh", "ja"):
+        compressed = SHARED / f"manpages-{language}.txt.gz"
+        if not compressed.exists():
+            sys.exit(f"benchmark corpus not found: {compressed}")
+        plain = DATA / f"manpages-{language}.txt"
+        if not plain.exists() or plain.stat().st_mtime < compressed.stat().st_mtime:
+            with gzip.open(compressed) as data:
+                plain.write_bytes(data.read())
+        pages.append(plain)
+    return pages
+
+
+def bench_tokens(repeated: pathlib.Path, wordnet: pathlib.Path, rounds: int) -> None:
+    """What each token mode costs to build at order 1, against words mode on
+    the same text: the build alone, in fresh processes, medians."""
+    print("\ntoken modes: build at order 1, medians")
+    print(
+        f"{'':34} {'time':>8} {'vs words':>9} {'tokens':>12} {'tokens/s':>12} "
+        f"{'per token':>10}"
+    )
+    chinese, japanese = manual_pages()
+    cases = [
+        (repeated, ("words", "lines", "chars", "unicode")),
+        (wordnet, ("words", "unicode")),
+        (chinese, ("words", "unicode")),
+        (japanese, ("words", "unicode")),
+    ]
+    for path, modes in cases:
+        user_path = tempfile.mkdtemp(prefix="markov-bench-")
+        try:
+            results = {
+                mode: medians(
+                    [run_child(path, f"build {mode}", user_path) for _ in range(rounds)]
+                )
+                for mode in modes
+            }
+        finally:
+            shutil.rmtree(user_path, ignore_errors=True)
+        words = results["words"]
+        size = path.stat().st_size
+        for mode, figures in results.items():
+            seconds, tokens = figures["seconds"], figures["words"]
+            # Per token: this mode's time per token over words mode's.
+            per_token = (seconds / tokens) / (words["seconds"] / words["words"])
+            print(
+                f"{path.name + ' ' + mode:34} {seconds:7.3f}s "
+                f"{seconds / words['seconds']:8.2f}x {tokens:12,} "
+                f"{tokens / seconds:12,.0f} {per_token:9.2f}x"
+                + (f"  {size / seconds / 1e6:.1f} MB/s" if mode == "unicode" else "")
+            )
 
 
 def run_child(path: pathlib.Path, contender: str, user_path: str) -> dict:
@@ -357,9 +418,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--corpus",
-        choices=["sherlock", "wordnet", "all"],
+        choices=["sherlock", "wordnet", "tokens", "all"],
         default="all",
-        help="which large corpus to measure (default: both)",
+        help="which large corpus to measure, or the token modes (default: all)",
     )
     args = parser.parse_args()
     single, repeated, wordnet = make_corpora()
@@ -375,6 +436,10 @@ def main() -> None:
         bench_corpus(repeated, rounds, markovify)
     if args.corpus in ("wordnet", "all"):
         bench_corpus(wordnet, rounds, markovify=False)
+    if args.corpus in ("tokens", "all"):
+        bench_tokens(repeated, wordnet, rounds)
+    if args.corpus == "tokens":
+        return
 
     speeds = []
     for _ in range(rounds):

@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+mod ascii_words;
 mod build;
 mod build_options;
 mod chain;
