@@ -3,6 +3,7 @@
 
 use crate::build_options::BuildOptions;
 use crate::chain::Chain;
+use crate::copy_index::CopyIndex;
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
@@ -58,7 +59,26 @@ pub fn build_from_corpus(
             words: word_count,
         });
     }
-    link_corpus(corpus, order, options)
+    if !options.copy_index {
+        return link_corpus(corpus, order, options);
+    }
+    let text = corpus.segments.concat();
+    let alphabet = corpus.vocabulary.len() as u32;
+    if options.threads <= 1 {
+        let chain = link_corpus(corpus, order, options)?;
+        options.watch.check()?;
+        return Ok(chain.with_copy_index(CopyIndex::new(text, alphabet)));
+    }
+    // The suffix array takes one thread for about as long as linking takes
+    // all of them: sorted beside it.
+    std::thread::scope(|scope| {
+        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet));
+        let chain = link_corpus(corpus, order, options);
+        let index = sorting
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(chain?.with_copy_index(index))
+    })
 }
 
 /// How much progress [`build_from_corpus`] reports in all for `corpus` at

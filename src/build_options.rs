@@ -86,6 +86,9 @@ impl<'a> Watch<'a> {
 pub struct BuildOptions<'flag> {
     /// How the text is cut into tokens; the chain records it.
     pub tokens: Tokens,
+    /// Whether the chain keeps its text and suffix array, so that a walk
+    /// can bound how much of the text it copies: 8 bytes a token more.
+    pub copy_index: bool,
     /// Threads used to split and link the text.
     pub threads: usize,
     /// Texts shorter than this many bytes are built on the calling thread
@@ -102,6 +105,7 @@ impl Default for BuildOptions<'_> {
     fn default() -> Self {
         BuildOptions {
             tokens: Tokens::Words,
+            copy_index: false,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
             watch: Watch::none(),

@@ -1,6 +1,7 @@
 //! The Markov chain: which states follow which, and how often, as flat
 //! arrays of ids.
 
+use crate::copy_index::CopyIndex;
 use crate::rng::Rng;
 use crate::sentence::{ends_sentence, BitSet, SentenceMarks};
 use crate::tokens::Tokens;
@@ -55,6 +56,9 @@ pub struct Chain {
     /// when it appears nowhere else.
     dead_end: Option<u32>,
     sentences: SentenceMarks,
+    /// The text with its suffix array, when the chain was built with it:
+    /// what the copy guard needs.
+    copy_index: Option<CopyIndex>,
 }
 
 impl Chain {
@@ -110,7 +114,21 @@ impl Chain {
             transitions,
             dead_end,
             sentences,
+            copy_index: None,
         }
+    }
+
+    /// The chain with `index`, the copy index of its own text.
+    pub(crate) fn with_copy_index(mut self, index: CopyIndex) -> Chain {
+        self.copy_index = Some(index);
+        self
+    }
+
+    /// The text and its suffix array, if the chain was built with them
+    /// ([`crate::BuildOptions::copy_index`]): a walk can then bound how much
+    /// of the text it copies ([`crate::Walk::max_copy`]).
+    pub fn copy_index(&self) -> Option<&CopyIndex> {
+        self.copy_index.as_ref()
     }
 
     /// Which words end a sentence, by [`ends_sentence`], and which states
@@ -275,6 +293,38 @@ impl Chain {
             0 => self.random_state(rng),
             count => starts[rng.below(count as u64) as usize],
         }
+    }
+
+    /// A follower of `state` for which `allowed[i]` holds (`i` counting the
+    /// state's followers in order), drawn in proportion to how often each
+    /// followed; `None` when none is allowed.
+    pub(crate) fn next_state_among(
+        &self,
+        state: u32,
+        rng: &mut Rng,
+        allowed: &[bool],
+    ) -> Option<u32> {
+        let range = self.follower_range(state);
+        let count = |index: usize| {
+            u64::from(self.transitions.cumulative[index] - self.running_before(index))
+        };
+        let total: u64 = range
+            .clone()
+            .zip(allowed)
+            .filter(|&(_, &allowed)| allowed)
+            .map(|(index, _)| count(index))
+            .sum();
+        if total == 0 {
+            return None;
+        }
+        let mut draw = rng.below(total);
+        for (index, _) in range.zip(allowed).filter(|&(_, &allowed)| allowed) {
+            match draw.checked_sub(count(index)) {
+                Some(rest) => draw = rest,
+                None => return Some(self.transitions.followers[index]),
+            }
+        }
+        None
     }
 
     /// A follower of `state` drawn in proportion to how often it followed,

@@ -45,6 +45,17 @@ pub enum ChainError {
         /// The most bytes a part may hold.
         max_bytes: usize,
     },
+    /// A walk was asked to bound its copies below what its chain copies
+    /// with every step.
+    MaxCopyTooLow {
+        /// The chain's order.
+        order: usize,
+        /// The bound asked for.
+        max_copy: usize,
+    },
+    /// A walk was asked to bound its copies, but the chain has no copy
+    /// index to check them against.
+    NoCopyIndex,
     /// The build was cancelled before it finished.
     Cancelled,
 }
@@ -79,6 +90,18 @@ impl fmt::Display for ChainError {
                 f,
                 "the text runs on for more than {max_bytes} bytes without a line break, \
                  more than these tokens allow; break its lines or use tokens words"
+            ),
+            ChainError::MaxCopyTooLow { order, max_copy } => write!(
+                f,
+                "max_copy must be at least order + 1 = {}, got {max_copy}: a chain of order \
+                 {order} copies {} words of the text with every step",
+                order + 1,
+                order + 1
+            ),
+            ChainError::NoCopyIndex => write!(
+                f,
+                "this chain was built without the copy guard's index, so max_copy cannot be \
+                 enforced"
             ),
             ChainError::Cancelled => write!(f, "building the chain was cancelled"),
         }

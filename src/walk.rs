@@ -4,6 +4,8 @@ use std::ops::Deref;
 
 use crate::chain::Chain;
 use crate::continuation::continuations;
+use crate::copy_guard::CopyGuard;
+use crate::error::ChainError;
 use crate::rng::Rng;
 
 /// A walk through a chain: the words it generates, one at a time,
@@ -46,6 +48,16 @@ pub struct Walk<C> {
     written: u64,
     /// How many sentences to write and have been written, in sentence mode.
     sentences: Option<SentenceCount>,
+    /// The bound on copies, when one was asked for ([`Walk::max_copy`]).
+    max_copy: Option<usize>,
+    /// The copy guard, made at the walk's first step.
+    guard: Option<CopyGuard>,
+    /// Which followers of the current state the guard allows: kept to
+    /// spare an allocation a step.
+    allowed: Vec<bool>,
+    /// Whether the walk ended because no token could follow within the
+    /// bound on copies.
+    blocked: bool,
 }
 
 impl<C: Deref<Target = Chain>> Walk<C> {
@@ -61,6 +73,10 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             remaining: None,
             written: 0,
             sentences: None,
+            max_copy: None,
+            guard: None,
+            allowed: Vec::new(),
+            blocked: false,
         }
     }
 
@@ -145,6 +161,42 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         self
     }
 
+    /// The walk, never writing more than `max_copy` consecutive tokens
+    /// that occur in that order in the text (the prompt's own tokens do not
+    /// count), over restarts too; in sentences, also never a sentence that
+    /// is a whole sentence of the text.
+    ///
+    /// At each step the followers that would make a longer copy are left
+    /// out, and the rest keep their relative weights. When none is left,
+    /// the walk restarts at a random state whose tokens keep the bound
+    /// (in sentences, one that starts a sentence); when no state does, it
+    /// ends ([`Walk::blocked`]). Fails unless the chain was built with its
+    /// copy index, or when `max_copy` is below `order + 1`: every step
+    /// copies `order + 1` tokens.
+    pub fn max_copy(mut self, max_copy: usize) -> Result<Self, ChainError> {
+        let order = self.chain.order();
+        if max_copy <= order {
+            return Err(ChainError::MaxCopyTooLow { order, max_copy });
+        }
+        if self.chain.copy_index().is_none() {
+            return Err(ChainError::NoCopyIndex);
+        }
+        self.max_copy = Some(max_copy);
+        Ok(self)
+    }
+
+    /// Whether the walk ended before its cap because no token could follow
+    /// within its bound on copies ([`Walk::max_copy`]).
+    pub fn blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// The longest run of the walk's tokens so far that occurs in the
+    /// text, when it has a bound on copies.
+    pub fn longest_copy(&self) -> Option<usize> {
+        self.guard.as_ref().map(CopyGuard::longest_copy)
+    }
+
     /// The walk, ending after at most `words` more words.
     pub fn at_most(mut self, words: u64) -> Self {
         self.remaining = Some(words);
@@ -205,7 +257,26 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if self.remaining == Some(0) || self.sentences.is_some_and(SentenceCount::is_done) {
             return None;
         }
-        let id = self.step();
+        if let (Some(max_copy), None, Some(index)) =
+            (self.max_copy, &self.guard, self.chain.copy_index())
+        {
+            let in_sentences = self.sentences.is_some();
+            let starts_a_sentence = in_sentences && self.continued == 0;
+            self.guard = Some(CopyGuard::new(
+                index,
+                max_copy,
+                in_sentences,
+                starts_a_sentence,
+            ));
+        }
+        let Some(id) = self.step() else {
+            self.blocked = true;
+            self.remaining = Some(0);
+            return None;
+        };
+        if let (Some(guard), Some(index)) = (&mut self.guard, self.chain.copy_index()) {
+            guard.push(&self.chain, index, id);
+        }
         self.written += 1;
         if let Some(remaining) = &mut self.remaining {
             *remaining -= 1;
@@ -221,33 +292,100 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some(id)
     }
 
-    /// Moves the walk on by one word, and gives that word's id.
-    fn step(&mut self) -> u32 {
+    /// Moves the walk on by one word, and gives that word's id; `None`
+    /// when the copy guard leaves no way on.
+    fn step(&mut self) -> Option<u32> {
         let pending = match self.pending {
-            Some(0) => match self.chain.next_state(self.state, &mut self.rng) {
+            Some(0) => match self.next_state() {
                 Some(next) => {
                     self.state = next;
                     1
                 }
-                None => self.jump(),
+                None => self.jump()?,
             },
             Some(pending) => pending,
-            None => self.jump(),
+            None => self.jump()?,
         };
         self.pending = Some(pending - 1);
-        self.chain
-            .state_word(self.state, self.chain.order() - pending)
+        Some(
+            self.chain
+                .state_word(self.state, self.chain.order() - pending),
+        )
+    }
+
+    /// A follower of the current state, drawn by weight among those the
+    /// copy guard allows.
+    fn next_state(&mut self) -> Option<u32> {
+        let chain: &Chain = &self.chain;
+        let (Some(guard), Some(index)) = (&self.guard, chain.copy_index()) else {
+            return chain.next_state(self.state, &mut self.rng);
+        };
+        if !guard.may_refuse() {
+            return chain.next_state(self.state, &mut self.rng);
+        }
+        let allowed = |next: u32| guard.allows(chain, index, chain.last_word(next));
+        // Drawn as usual, and drawn again when refused: the allowed
+        // followers keep their relative weights, and a state with
+        // thousands of followers is not read whole. When the refused ones
+        // weigh nearly all, the draw is made among the allowed alone.
+        const REDRAWS: usize = 8;
+        for _ in 0..REDRAWS {
+            let next = chain.next_state(self.state, &mut self.rng)?;
+            if allowed(next) {
+                return Some(next);
+            }
+        }
+        self.allowed.clear();
+        self.allowed
+            .extend(chain.followers(self.state).map(|(next, _)| allowed(next)));
+        chain.next_state_among(self.state, &mut self.rng, &self.allowed)
     }
 
     /// Moves to a random state (one that starts a sentence, in sentence
-    /// mode); all of its words are to be emitted.
-    fn jump(&mut self) -> usize {
-        self.state = if self.sentences.is_some() {
-            self.chain.random_sentence_start(&mut self.rng)
-        } else {
-            self.chain.random_state(&mut self.rng)
+    /// mode); all of its words are to be emitted. With a copy guard, to one
+    /// whose words it allows: a few random tries, then every candidate in
+    /// turn from a random one; `None` when no candidate is allowed.
+    fn jump(&mut self) -> Option<usize> {
+        const RANDOM_TRIES: usize = 64;
+        let order = self.chain.order();
+        let in_sentences = self.sentences.is_some();
+        let chain: &Chain = &self.chain;
+        let draw = |rng: &mut Rng| {
+            if in_sentences {
+                chain.random_sentence_start(rng)
+            } else {
+                chain.random_state(rng)
+            }
         };
-        self.chain.order()
+        let (Some(guard), Some(index)) = (&self.guard, chain.copy_index()) else {
+            self.state = draw(&mut self.rng);
+            return Some(order);
+        };
+        let allows = |state: u32| {
+            let words: Vec<u32> = chain.state_words(state).collect();
+            !chain.is_dead_end(state) && guard.allows_all(chain, index, &words)
+        };
+        for _ in 0..RANDOM_TRIES {
+            let state = draw(&mut self.rng);
+            if allows(state) {
+                self.state = state;
+                return Some(order);
+            }
+        }
+        let candidates: Vec<u32> = if in_sentences {
+            chain.sentence_starts().to_vec()
+        } else {
+            (0..chain.state_count()).collect()
+        };
+        if candidates.is_empty() {
+            return None;
+        }
+        let first = self.rng.below(candidates.len() as u64) as usize;
+        let state = (0..candidates.len())
+            .map(|offset| candidates[(first + offset) % candidates.len()])
+            .find(|&state| allows(state))?;
+        self.state = state;
+        Some(order)
     }
 }
 

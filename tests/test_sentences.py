@@ -14,7 +14,9 @@ from helpers import assert_walk, ends_sentence, sentence_starts
 
 def assert_sentences(output: list[str], text: str, count: int, order: int = 1) -> None:
     """``output`` starts where a sentence of ``text`` starts, ends right
-    after the word that ends its ``count``th sentence, and walks the chain."""
+    after the word that ends its ``count``th sentence, and walks the chain.
+    The callers turn the copy guard off (``max_copy 0``): with it, a walk
+    also restarts where the guard leaves no follower (tests/test_copy_guard.py)."""
     words = text.split()
     starts = sentence_starts(words)
     opening = output[:order]
@@ -32,7 +34,7 @@ def test_the_novel_in_whole_sentences(llm_cli, sherlock, order, count):
     for seed in range(4):
         result = llm_cli(
             "-m", "markov", "-o", "sentences", str(count), "-o", "order", str(order),
-            "-o", "seed", str(seed), input=sherlock,
+            "-o", "seed", str(seed), "-o", "max_copy", "0", input=sherlock,
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert_sentences(result.output.split(), sherlock, count, order)
@@ -75,7 +77,7 @@ def test_without_sentences_nothing_changes(sherlock):
 def test_edge_cases_by_the_documented_rule(text, count):
     model = llm.get_model("markov")
     for seed in range(30):
-        response = model.prompt(text, sentences=count, seed=seed)
+        response = model.prompt(text, sentences=count, seed=seed, max_copy=0)
         output = response.text().split()
         assert_sentences(output, text, count)
         assert response.response_json["sentences_written"] == count
@@ -96,7 +98,9 @@ def test_the_cap_stops_long_sentences_and_says_why():
     # word and can only go on through it.
     words = [f"w{index}" for index in range(1500)]
     text = " ".join(words) + " end."
-    response = llm.get_model("markov").prompt(text, sentences=2, length=50, seed=1)
+    response = llm.get_model("markov").prompt(
+        text, sentences=2, length=50, seed=1, max_copy=0
+    )
     assert response.text().split() == words[:50]
     logged = response.response_json
     assert logged["sentences_written"] == 0
@@ -105,13 +109,14 @@ def test_the_cap_stops_long_sentences_and_says_why():
         in logged["sentences_note"]
     )
     # Without length, the cap is 1000 words, not 20.
-    uncapped = llm.get_model("markov").prompt(text, sentences=1, seed=1)
+    uncapped = llm.get_model("markov").prompt(text, sentences=1, seed=1, max_copy=0)
     assert uncapped.text().split() == words[:1000]
 
 
-def test_a_text_that_is_one_sentence_repeats_it():
+def test_a_text_that_is_one_sentence_repeats_it_without_the_guard():
     text = "The only sentence there is."
-    output = llm.get_model("markov").prompt(text, sentences=3, seed=2).text()
+    model = llm.get_model("markov")
+    output = model.prompt(text, sentences=3, seed=2, max_copy=0).text()
     assert output == " ".join([text] * 3)
 
 
@@ -173,7 +178,7 @@ def test_any_text_gives_n_sentences_or_the_cap(text, count, order, seed):
         return
     cap = 200
     response = llm.get_model("markov").prompt(
-        text, sentences=count, order=order, length=cap, seed=seed
+        text, sentences=count, order=order, length=cap, seed=seed, max_copy=0
     )
     if not any(ends_sentence(word) for word in text.split()):
         with pytest.raises(MarkovError, match="the text has no sentence end"):

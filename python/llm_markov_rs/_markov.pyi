@@ -85,9 +85,12 @@ class Chain:
         order: int = 1,
         progress: Callable[[str, int, int], object] | None = None,
         tokens: str = "words",
+        copy_index: bool = False,
     ) -> Chain:
         """Build the chain of ``order`` from ``text``, cut into ``tokens``
-        (one of ``TOKENS``; see ``tokenize``).
+        (one of ``TOKENS``; see ``tokenize``). With ``copy_index``, keep
+        the text and its suffix array (8 bytes a token), so that a walk can
+        bound its copies (``walk(..., max_copy=N)``).
 
         The build runs with the GIL released, on every core for texts of
         4 MiB or more (on the calling thread below that), and stops with
@@ -122,6 +125,10 @@ class Chain:
         Raises:
             llm_markov_rs.MarkovError: the file cannot be written.
         """
+    @property
+    def has_copy_index(self) -> bool:
+        """Whether the chain keeps its text's copy index, which
+        ``max_copy`` needs."""
     @property
     def tokens(self) -> str:
         """How the text was cut into tokens: one of ``TOKENS``."""
@@ -158,6 +165,7 @@ class Chain:
         seed: int,
         prompt: str | None = None,
         sentences: int | None = None,
+        max_copy: int | None = None,
     ) -> Walk:
         """A lazy walk of ``length`` words through the chain, every step
         determined by ``seed`` (0 to 2**64-1) and the chain.
@@ -178,9 +186,18 @@ class Chain:
         after the word that ends its ``sentences``-th sentence, or after
         ``length`` words if those come first.
 
+        With ``max_copy``, the walk never writes a run of more than
+        ``max_copy`` consecutive tokens that occur in that order in the text
+        (the prompt's tokens do not count), restarts included, and in
+        sentences never a sentence that is a whole sentence of the text:
+        followers that would are left out, the rest keep their weights, and
+        when none is left it restarts where the bound allows; when nothing
+        does, it ends (``blocked``).
+
         Raises:
             llm_markov_rs.MarkovError: ``sentences`` is 0, or given for a
-                text in which no word ends a sentence.
+                text in which no word ends a sentence; ``max_copy`` is below
+                ``order + 1``, or the chain has no copy index.
         """
 
 @final
@@ -211,6 +228,14 @@ class Walk:
     @property
     def words_written(self) -> int:
         """How many words the walk has given so far."""
+    @property
+    def longest_copy(self) -> int | None:
+        """The longest run of the walk's tokens so far that occurs in the
+        text, for a walk with ``max_copy``; None without."""
+    @property
+    def blocked(self) -> bool:
+        """Whether the walk ended before its cap because no token could
+        follow within ``max_copy``."""
     @property
     def prompt_token_count(self) -> int:
         """How many tokens the prompt had, cut as the chain's text was (0

@@ -21,6 +21,11 @@ SENTENCES_LENGTH = 1000
 #: Walks are counted in u64; nobody reads this many words.
 MAX_LENGTH = 2**63 - 1
 MAX_DELAY = 10.0
+#: The bound on copies in sentences mode when ``max_copy`` is not given:
+#: markovify's ``max_overlap_total``.
+SENTENCES_MAX_COPY = 15
+#: Above any useful bound; it keeps the value a machine integer.
+MAX_MAX_COPY = 2**32
 
 #: Why a saved chain's model refuses the base model's options.
 SAVED_CHAIN_REFUSALS = {
@@ -124,6 +129,25 @@ class WalkOptions(llm.Model.Options):
         ),
     )
 
+    max_copy: int | None = Field(
+        default=None,
+        description=(
+            "Never write a run of more than this many consecutive words that "
+            "occur in that order in the text, from order + 1 up; 0 turns the "
+            "guard off (default: unset, no guard; with sentences, 15, and no "
+            "sentence that is a whole sentence of the text)."
+        ),
+    )
+
+    def copy_bound(self, order: int) -> int | None:
+        """The bound on copies in force: ``max_copy`` if given (0: none),
+        else in sentences mode 15 (at least ``order + 1``), else none."""
+        if self.max_copy is not None:
+            return self.max_copy or None
+        if self.sentences is not None:
+            return max(SENTENCES_MAX_COPY, order + 1)
+        return None
+
     @property
     def word_cap(self) -> int:
         """The most words to write: ``length`` if given, else 20, or with
@@ -156,6 +180,13 @@ class WalkOptions(llm.Model.Options):
         if seed is not None and not 0 <= seed <= MAX_SEED:
             raise ValueError("seed must be between 0 and 2**64-1")
         return seed
+
+    @field_validator("max_copy")
+    @classmethod
+    def _check_max_copy(cls, max_copy: int | None) -> int | None:
+        if max_copy is not None and not 0 <= max_copy <= MAX_MAX_COPY:
+            raise ValueError(f"max_copy must be between 0 and {MAX_MAX_COPY}")
+        return max_copy
 
     @field_validator("sentences")
     @classmethod

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from llm_markov_rs.errors import load_native
+from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.saved import load_chain
 
 if TYPE_CHECKING:
@@ -92,6 +92,8 @@ class Run:
     #: The saved chain's name; None for a chain learned from the prompt,
     #: whose table the log shows.
     chain_name: str | None
+    #: The bound on copies in force, None for none.
+    max_copy: int | None
 
     @classmethod
     def learn(cls, prompt: llm.Prompt) -> Run:
@@ -99,7 +101,10 @@ class Run:
         a walk, from the ``start`` words if given."""
         options = cast("MarkovOptions", prompt.options)
         chain = load_native().Chain(
-            training_text(prompt), options.order, tokens=options.tokens
+            training_text(prompt),
+            options.order,
+            tokens=options.tokens,
+            copy_index=options.copy_bound(options.order) is not None,
         )
         return cls.begin(chain, prompt, options.start, None)
 
@@ -123,7 +128,17 @@ class Run:
         prompt, the prompt's for a saved chain."""
         options = cast("WalkOptions", prompt.options)
         seed = random_seed() if options.seed is None else options.seed
-        walk = chain.walk(options.word_cap, seed, start, options.sentences)
+        max_copy = options.copy_bound(chain.order)
+        if max_copy is not None and not chain.has_copy_index:
+            if options.max_copy is not None:
+                raise MarkovError(
+                    f"the saved chain '{chain_name}' has no copy index (saved "
+                    "chains do not keep one yet), so it cannot bound its copies; "
+                    "leave out max_copy, or use -m markov -o max_copy N on the text"
+                )
+            # Sentences on a saved chain: no default guard without the index.
+            max_copy = None
+        walk = chain.walk(options.word_cap, seed, start, options.sentences, max_copy)
         return cls(
             chain=chain,
             walk=walk,
@@ -134,6 +149,7 @@ class Run:
             if chain_name
             else chain.word_count,
             chain_name=chain_name,
+            max_copy=max_copy,
         )
 
     def pieces(self) -> Iterator[tuple[float, str]]:
@@ -147,11 +163,18 @@ class Run:
         if delay > 0:
             for index, piece in enumerate(self.walk):
                 yield (delay if index else 0.0), piece
-            return
-        size = FIRST_CHUNK_WORDS
-        while chunk := self.walk.next_text(size):
-            yield 0.0, chunk
-            size = min(size * 2, MAX_CHUNK_WORDS)
+        else:
+            size = FIRST_CHUNK_WORDS
+            while chunk := self.walk.next_text(size):
+                yield 0.0, chunk
+                size = min(size * 2, MAX_CHUNK_WORDS)
+        if self.walk.blocked and self.walk.words_written == 0:
+            raise MarkovError(
+                f"the text cannot give any output within max_copy {self.max_copy}: "
+                "every way to begin copies more of it than that, or a whole "
+                "sentence of it; give a larger max_copy, or -o max_copy 0 to "
+                "turn the guard off"
+            )
 
     def record(self, response: llm.Response | llm.AsyncResponse) -> None:
         """Log what the model learned and did, and its usage in words."""
@@ -173,10 +196,22 @@ class Run:
             written = self.walk.sentences_written or 0
             log["sentences"] = sentences
             log["sentences_written"] = written
-            if written < sentences and self.walk.remaining == 0:
+            if (
+                written < sentences
+                and self.walk.remaining == 0
+                and not self.walk.blocked
+            ):
                 log["sentences_note"] = (
                     f"stopped at the cap of {self.options.word_cap} words after "
                     f"{written} of {sentences} sentences; raise length for more"
+                )
+        log["max_copy"] = self.max_copy
+        if self.max_copy is not None:
+            log["longest_copy"] = self.walk.longest_copy
+            if self.walk.blocked:
+                log["copy_note"] = (
+                    f"stopped after {self.walk.words_written} words: no way on "
+                    f"keeps within max_copy {self.max_copy}"
                 )
         if self.chain_name is None:
             log["transitions_limit"] = TRANSITIONS_LOG_LIMIT

@@ -27,12 +27,14 @@ fn build_chain(
     text: Utf8Text<'_, '_>,
     order: usize,
     tokens: Tokens,
+    copy_index: bool,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Chain> {
     check_order(order).map_err(user_error)?;
     let bytes = text.as_bytes();
     let options = BuildOptions {
         tokens,
+        copy_index,
         ..BuildOptions::default()
     };
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
@@ -68,16 +70,18 @@ pub(crate) struct PyChain {
 #[pymethods]
 impl PyChain {
     #[new]
-    #[pyo3(signature = (text, order = 1, progress = None, tokens = "words"))]
+    #[pyo3(signature = (text, order = 1, progress = None, tokens = "words", copy_index = false))]
     fn new(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
         order: usize,
         progress: Option<Bound<'_, PyAny>>,
         tokens: &str,
+        copy_index: bool,
     ) -> PyResult<Self> {
         let tokens = tokens_named(tokens)?;
-        let chain = build_chain(py, Utf8Text::new(text)?, order, tokens, progress)?;
+        let text = Utf8Text::new(text)?;
+        let chain = build_chain(py, text, order, tokens, copy_index, progress)?;
         Ok(PyChain {
             chain: Arc::new(chain),
         })
@@ -109,6 +113,11 @@ impl PyChain {
         run_watched(py, None, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)
         })
+    }
+
+    #[getter]
+    fn has_copy_index(&self) -> bool {
+        self.chain.copy_index().is_some()
     }
 
     #[getter]
@@ -173,13 +182,14 @@ impl PyChain {
         Ok(table)
     }
 
-    #[pyo3(signature = (length, seed, prompt = None, sentences = None))]
+    #[pyo3(signature = (length, seed, prompt = None, sentences = None, max_copy = None))]
     fn walk(
         &self,
         length: u64,
         seed: u64,
         prompt: Option<&Bound<'_, PyString>>,
         sentences: Option<u64>,
+        max_copy: Option<usize>,
     ) -> PyResult<PyWalk> {
         if sentences == Some(0) {
             return Err(user_error("sentences must be at least 1"));
@@ -200,6 +210,9 @@ impl PyChain {
         let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open).at_most(length);
         if let Some(count) = sentences {
             walk = walk.sentences(count);
+        }
+        if let Some(max_copy) = max_copy {
+            walk = walk.max_copy(max_copy).map_err(user_error)?;
         }
         Ok(PyWalk::new(walk, &tokens))
     }

@@ -90,6 +90,16 @@ impl PyWalk {
     }
 
     #[getter]
+    fn longest_copy(&self) -> Option<usize> {
+        self.lock().longest_copy()
+    }
+
+    #[getter]
+    fn blocked(&self) -> bool {
+        self.lock().blocked()
+    }
+
+    #[getter]
     fn prompt_token_count(&self) -> usize {
         self.prompt_token_count
     }

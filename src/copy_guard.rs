@@ -1,0 +1,178 @@
+//! The copy guard: keeps a walk from writing more than `max_copy`
+//! consecutive tokens that occur, in that order, in the text, and (in
+//! sentence mode) from writing a whole sentence of the text.
+//!
+//! It keeps the length of the longest run at the end of the output that
+//! occurs in the text (at most `max_copy`), and where that run occurs (an
+//! interval of the suffix array). A token may follow unless the run is
+//! `max_copy` long and goes on with that token somewhere in the text: one
+//! narrowing of the interval tells. So the bound is exact, and checking a
+//! step costs a few binary searches, not a scan of the text.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use crate::chain::Chain;
+use crate::copy_index::CopyIndex;
+
+/// What the guard knows of the output so far.
+#[derive(Clone, Debug)]
+pub(crate) struct CopyGuard {
+    max_copy: usize,
+    /// The output's last tokens, at most `max_copy` of them.
+    recent: VecDeque<u32>,
+    /// How many of the last tokens occur, in order, in the text: the
+    /// longest such run, at most `max_copy`.
+    matched: usize,
+    /// For each length from 0 to `matched`, the suffix array's interval of
+    /// the suffixes that start with the output's last tokens of that
+    /// length (all of them for 0).
+    intervals: Vec<Range<usize>>,
+    /// The longest run the output has had.
+    longest: usize,
+    /// Whether to refuse a sentence that is a whole sentence of the text.
+    whole_sentences: bool,
+    /// Tokens written since the output's last sentence end.
+    sentence_len: usize,
+    /// Whether the current sentence began where a sentence begins (after
+    /// a sentence end, or at the start of a walk in sentences), so that it
+    /// may be a whole sentence of the text.
+    sentence_is_whole: bool,
+}
+
+impl CopyGuard {
+    /// A guard for an output that has no token yet. `starts_a_sentence`:
+    /// the walk begins at the start of a sentence.
+    pub(crate) fn new(
+        index: &CopyIndex,
+        max_copy: usize,
+        whole_sentences: bool,
+        starts_a_sentence: bool,
+    ) -> Self {
+        CopyGuard {
+            max_copy,
+            recent: VecDeque::with_capacity(max_copy + 1),
+            matched: 0,
+            intervals: std::iter::once(0..index.len()).collect(),
+            longest: 0,
+            whole_sentences,
+            sentence_len: 0,
+            sentence_is_whole: starts_a_sentence,
+        }
+    }
+
+    /// The longest run of the output so far that occurs in the text.
+    pub(crate) fn longest_copy(&self) -> usize {
+        self.longest
+    }
+
+    /// Whether some token could be refused now: only then is a step worth
+    /// checking.
+    pub(crate) fn may_refuse(&self) -> bool {
+        self.matched == self.max_copy || self.checks_sentences()
+    }
+
+    /// Whether a token that ends a sentence may have to be refused for
+    /// making a whole sentence of the text ([`CopyGuard::ends_a_copied_sentence`]).
+    pub(crate) fn checks_sentences(&self) -> bool {
+        self.whole_sentences && self.sentence_is_whole && self.sentence_len <= self.matched
+    }
+
+    /// Whether `token` may come next: it does not make a run of more than
+    /// `max_copy` tokens of the text, nor end a sentence that is a whole
+    /// sentence of the text.
+    pub(crate) fn allows(&self, chain: &Chain, index: &CopyIndex, token: u32) -> bool {
+        let copies = self.matched == self.max_copy
+            && !index
+                .narrow(self.interval(), self.max_copy, token)
+                .is_empty();
+        let copies_a_sentence =
+            self.checks_sentences() && self.ends_a_copied_sentence(chain, index, token);
+        !copies && !copies_a_sentence
+    }
+
+    /// Whether `token` ends the current sentence as a whole sentence of the
+    /// text; only meaningful when [`CopyGuard::checks_sentences`].
+    pub(crate) fn ends_a_copied_sentence(
+        &self,
+        chain: &Chain,
+        index: &CopyIndex,
+        token: u32,
+    ) -> bool {
+        if chain.ends_sentence(token) {
+            // The sentence so far is the end of the matched run, so it
+            // occurs; with `token`, does it occur where a sentence starts?
+            let sentence = self.recent.range(self.recent.len() - self.sentence_len..);
+            let mut run: Vec<u32> = sentence.copied().collect();
+            run.push(token);
+            let text = index.text();
+            let is_sentence_start =
+                |start: usize| start == 0 || chain.ends_sentence(text[start - 1]);
+            return index
+                .occurrences(&run)
+                .any(|at| is_sentence_start(index.start(at)));
+        }
+        false
+    }
+
+    /// Whether each of `tokens`, written in turn from here, is allowed.
+    pub(crate) fn allows_all(&self, chain: &Chain, index: &CopyIndex, tokens: &[u32]) -> bool {
+        let mut trial = self.clone();
+        tokens.iter().all(|&token| {
+            let allowed = trial.allows(chain, index, token);
+            trial.push(chain, index, token);
+            allowed
+        })
+    }
+
+    /// Takes `token` as the output's next.
+    pub(crate) fn push(&mut self, chain: &Chain, index: &CopyIndex, token: u32) {
+        if self.recent.len() == self.max_copy {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(token);
+        // The run of length j + 1 that ends with `token` is the run of
+        // length j before it, narrowed by `token`: each from the interval
+        // kept for it. The longest that occurs is the new match; it is at
+        // most `max_copy` long, since the step was allowed.
+        // In place, from the shortest: each new interval is made from the
+        // old one a token shorter, saved before it is replaced.
+        let mut shorter = std::mem::replace(&mut self.intervals[0], 0..index.len());
+        let mut length = 0;
+        loop {
+            let narrowed = if length == 0 {
+                index.starting_with(token)
+            } else {
+                index.narrow(shorter.clone(), length, token)
+            };
+            if narrowed.is_empty() {
+                break;
+            }
+            length += 1;
+            match self.intervals.get_mut(length) {
+                Some(slot) => shorter = std::mem::replace(slot, narrowed),
+                None => {
+                    self.intervals.push(narrowed);
+                    break;
+                }
+            }
+            if length == self.max_copy || length > self.matched {
+                break;
+            }
+        }
+        self.intervals.truncate(length + 1);
+        self.matched = self.intervals.len() - 1;
+        self.longest = self.longest.max(self.matched);
+        if chain.ends_sentence(token) {
+            self.sentence_len = 0;
+            self.sentence_is_whole = true;
+        } else {
+            self.sentence_len += 1;
+        }
+    }
+
+    /// The interval of the output's last `matched` tokens.
+    fn interval(&self) -> Range<usize> {
+        self.intervals[self.matched].clone()
+    }
+}

@@ -1,0 +1,232 @@
+//! The suffix array of a sequence of token ids, built in linear time by
+//! induced sorting (SA-IS: Nong, Zhang and Chan, "Two Efficient Algorithms
+//! for Linear Time Suffix Array Construction", 2011).
+//!
+//! Sorting by comparison, or by doubling the compared prefix, slows down
+//! on repetitive text (a book repeated a hundred times has suffixes that
+//! agree for a million tokens); induced sorting does not.
+//!
+//! The idea: classify each suffix as S (smaller than the next suffix) or L
+//! (larger). Once the leftmost S suffixes of each run (LMS) are in order,
+//! one pass forwards puts every L suffix in place and one pass backwards
+//! every S suffix. The LMS suffixes are put in order by sorting their
+//! substrings the same way, naming them, and sorting the string of names
+//! with the same algorithm, which is at most half as long.
+
+/// Marks a slot of the suffix array not yet filled.
+const EMPTY: u32 = u32::MAX;
+
+/// The suffix array of `text`, whose ids are all below `alphabet`: the start
+/// of every suffix, in the suffixes' lexicographic order, a suffix that is
+/// a prefix of another coming first.
+///
+/// # Panics
+/// If `text` has `u32::MAX` ids or more, or an id is not below
+/// `alphabet`.
+pub(crate) fn suffix_array(text: &[u32], alphabet: u32) -> Vec<u32> {
+    assert!(text.len() < EMPTY as usize, "too long for u32 positions");
+    let mut order = vec![EMPTY; text.len()];
+    induced_sort(text, alphabet as usize, &mut order);
+    order
+}
+
+/// Fills `order` (as long as `text`) with the suffix array of `text`.
+fn induced_sort(text: &[u32], alphabet: usize, order: &mut [u32]) {
+    let n = text.len();
+    match n {
+        0 => return,
+        1 => {
+            order[0] = 0;
+            return;
+        }
+        _ => {}
+    }
+    if n < 16 {
+        for (slot, start) in order.iter_mut().zip(0..) {
+            *slot = start;
+        }
+        order.sort_unstable_by(|&a, &b| text[a as usize..].cmp(&text[b as usize..]));
+        return;
+    }
+    // is_s[i]: suffix i is smaller than suffix i + 1. The last suffix is
+    // larger than the empty one after it.
+    let mut is_s = vec![false; n];
+    for i in (0..n - 1).rev() {
+        is_s[i] = text[i] < text[i + 1] || (text[i] == text[i + 1] && is_s[i + 1]);
+    }
+    let buckets = Buckets::new(text, alphabet, &is_s);
+    // The LMS positions: an S suffix after an L suffix.
+    let is_lms = |i: usize| i > 0 && is_s[i] && !is_s[i - 1];
+    let lms: Vec<u32> = (1..n).filter(|&i| is_lms(i)).map(|i| i as u32).collect();
+
+    // Sort the LMS substrings (from one LMS position to the next, both
+    // included): induced from the LMS positions in text order.
+    induce(text, &is_s, &buckets, &lms, order);
+    let sorted: Vec<u32> = order
+        .iter()
+        .copied()
+        .filter(|&start| is_lms(start as usize))
+        .collect();
+
+    // Name each LMS substring by its rank among the distinct ones, and
+    // write the names in text order: the reduced string.
+    let mut lms_index = vec![EMPTY; n];
+    for (index, &start) in lms.iter().enumerate() {
+        lms_index[start as usize] = index as u32;
+    }
+    let substring_end = |start: u32| {
+        let next = lms_index[start as usize] as usize + 1;
+        lms.get(next).map_or(n, |&end| end as usize)
+    };
+    let mut names = vec![0u32; lms.len()];
+    let mut name = 0u32;
+    for pair in sorted.windows(2) {
+        let (before, start) = (pair[0] as usize, pair[1] as usize);
+        let (before_end, end) = (substring_end(pair[0]), substring_end(pair[1]));
+        // Equal substrings: the same ids (and so the same types) up to and
+        // including the next LMS position, which must not be the end.
+        let same = before_end - before == end - start
+            && end < n
+            && before_end < n
+            && text[before..=before_end] == text[start..=end];
+        if !same {
+            name += 1;
+        }
+        names[lms_index[start] as usize] = name;
+    }
+    // (The first of `sorted` keeps the name 0.)
+
+    // Sort the LMS suffixes: directly when every name is distinct, else by
+    // sorting the suffixes of the reduced string.
+    let sorted_lms: Vec<u32> = if name as usize + 1 == lms.len() {
+        let mut by_name = vec![0u32; lms.len()];
+        for (index, &rank) in names.iter().enumerate() {
+            by_name[rank as usize] = lms[index];
+        }
+        by_name
+    } else {
+        let mut reduced_order = vec![EMPTY; lms.len()];
+        induced_sort(&names, name as usize + 1, &mut reduced_order);
+        reduced_order
+            .iter()
+            .map(|&index| lms[index as usize])
+            .collect()
+    };
+    induce(text, &is_s, &buckets, &sorted_lms, order);
+}
+
+/// Where each id's bucket starts and ends in the suffix array, and where
+/// its S suffixes start within it (after its L suffixes).
+struct Buckets {
+    starts: Vec<u32>,
+    s_starts: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl Buckets {
+    fn new(text: &[u32], alphabet: usize, is_s: &[bool]) -> Self {
+        let mut counts = vec![0u32; alphabet];
+        let mut l_counts = vec![0u32; alphabet];
+        for (&id, &s) in text.iter().zip(is_s) {
+            counts[id as usize] += 1;
+            if !s {
+                l_counts[id as usize] += 1;
+            }
+        }
+        let mut starts = Vec::with_capacity(alphabet);
+        let mut s_starts = Vec::with_capacity(alphabet);
+        let mut ends = Vec::with_capacity(alphabet);
+        let mut at = 0u32;
+        for (&count, &l_count) in counts.iter().zip(&l_counts) {
+            starts.push(at);
+            s_starts.push(at + l_count);
+            at += count;
+            ends.push(at);
+        }
+        Buckets {
+            starts,
+            s_starts,
+            ends,
+        }
+    }
+}
+
+/// Fills `order` by induced sorting from the LMS suffixes `lms`, which are
+/// placed first, in the given order within each bucket: then every L suffix
+/// in a pass forwards, then every S suffix in a pass backwards.
+fn induce(text: &[u32], is_s: &[bool], buckets: &Buckets, lms: &[u32], order: &mut [u32]) {
+    let n = text.len();
+    order.fill(EMPTY);
+    let mut cursor = buckets.s_starts.clone();
+    for &start in lms {
+        let id = text[start as usize] as usize;
+        order[cursor[id] as usize] = start;
+        cursor[id] += 1;
+    }
+    let mut cursor = buckets.starts.clone();
+    // The last suffix comes first: it follows the empty suffix, the
+    // smallest of all.
+    let last = text[n - 1] as usize;
+    order[cursor[last] as usize] = (n - 1) as u32;
+    cursor[last] += 1;
+    for index in 0..n {
+        let start = order[index];
+        if start != EMPTY && start > 0 && !is_s[start as usize - 1] {
+            let id = text[start as usize - 1] as usize;
+            order[cursor[id] as usize] = start - 1;
+            cursor[id] += 1;
+        }
+    }
+    let mut cursor = buckets.ends.clone();
+    for index in (0..n).rev() {
+        let start = order[index];
+        if start != EMPTY && start > 0 && is_s[start as usize - 1] {
+            let id = text[start as usize - 1] as usize;
+            cursor[id] -= 1;
+            order[cursor[id] as usize] = start - 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn naive(text: &[u32]) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..text.len() as u32).collect();
+        order.sort_by(|&a, &b| text[a as usize..].cmp(&text[b as usize..]));
+        order
+    }
+
+    #[test]
+    fn small_and_repetitive_texts() {
+        for text in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![2, 1, 0, 1, 0, 1, 0],
+            vec![0; 40],
+            [3, 1, 2].repeat(30),
+            [1, 2, 3, 1, 2].repeat(25),
+        ] {
+            let alphabet = text.iter().max().map_or(1, |&max| max + 1);
+            assert_eq!(suffix_array(&text, alphabet), naive(&text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn agrees_with_sorting(text in prop::collection::vec(0u32..4, 0..300)) {
+            prop_assert_eq!(suffix_array(&text, 4), naive(&text));
+        }
+
+        #[test]
+        fn agrees_on_repeats(piece in prop::collection::vec(0u32..6, 1..20), copies in 1usize..20) {
+            let text = piece.repeat(copies);
+            prop_assert_eq!(suffix_array(&text, 6), naive(&text));
+        }
+    }
+}

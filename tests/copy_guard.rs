@@ -1,0 +1,164 @@
+//! The copy guard (`Walk::max_copy`) against a naive search of the text:
+//! no run of the output longer than the bound occurs in the text, across
+//! restarts and in sentences, and a seed replays the same tokens.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed test, helpers included"
+)]
+
+use llm_markov_rs::{build_with, BuildOptions, Chain, ChainError, Walk};
+use proptest::prelude::*;
+
+fn guarded_chain(text: &str, order: usize) -> Chain {
+    let options = BuildOptions {
+        copy_index: true,
+        ..BuildOptions::default()
+    };
+    build_with(text.as_bytes(), order, options).unwrap()
+}
+
+/// The longest run of `output` that occurs in `text`, word for word, the
+/// slow obvious way.
+fn longest_run(text: &[&str], output: &[&str]) -> usize {
+    let mut longest = 0;
+    for start in 0..output.len() {
+        for end in start + longest + 1..=output.len() {
+            let run = &output[start..end];
+            if text.windows(run.len()).any(|window| window == run) {
+                longest = end - start;
+            } else {
+                break;
+            }
+        }
+    }
+    longest
+}
+
+fn walk(
+    chain: &Chain,
+    seed: u64,
+    max_copy: usize,
+    sentences: Option<u64>,
+) -> (Vec<String>, Walk<&Chain>) {
+    let mut walk = Walk::new(chain, seed).at_most(300);
+    if let Some(count) = sentences {
+        walk = walk.sentences(count);
+    }
+    let mut walk = walk.max_copy(max_copy).unwrap();
+    let words = walk
+        .by_ref()
+        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect();
+    (words, walk)
+}
+
+const SHERLOCK: &str = include_str!("data/sherlock_excerpt.txt");
+
+#[test]
+fn no_run_of_the_output_is_longer_than_the_bound() {
+    let text: Vec<&str> = SHERLOCK.split_whitespace().take(6000).collect();
+    let joined = text.join(" ");
+    for order in 1..=3 {
+        let chain = guarded_chain(&joined, order);
+        for max_copy in [order + 1, order + 3] {
+            for seed in 0..4 {
+                let (output, walk) = walk(&chain, seed, max_copy, None);
+                let output: Vec<&str> = output.iter().map(String::as_str).collect();
+                let longest = longest_run(&text, &output);
+                assert!(
+                    longest <= max_copy,
+                    "order {order}, max_copy {max_copy}: {longest}"
+                );
+                assert_eq!(walk.longest_copy(), Some(longest));
+                assert_eq!(output.len(), 300, "the walk was blocked");
+            }
+        }
+        // Unguarded, the same chain copies far more: the guard does work.
+        let free: Vec<&[u8]> = Walk::new(&chain, 1).take(300).collect();
+        let free: Vec<&str> = free
+            .iter()
+            .map(|w| std::str::from_utf8(w).unwrap())
+            .collect();
+        assert!(longest_run(&text, &free) > order + 3);
+    }
+}
+
+#[test]
+fn no_sentence_is_a_whole_sentence_of_the_text() {
+    let text = "The cat sat. The dog ran. The cat ran. A dog sat. The dog sat on the cat. \
+                A cat ran on the dog.";
+    let sentences: Vec<&str> = text.split_inclusive('.').map(str::trim).collect();
+    let chain = guarded_chain(text, 1);
+    for seed in 0..50 {
+        let (output, _) = walk(&chain, seed, 15, Some(3));
+        let written = output.join(" ");
+        for sentence in written.split_inclusive('.').map(str::trim) {
+            assert!(
+                !sentences.contains(&sentence),
+                "{sentence:?} is copied (seed {seed})"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_seed_replays_the_guarded_walk() {
+    let chain = guarded_chain(SHERLOCK, 2);
+    assert_eq!(walk(&chain, 9, 5, None).0, walk(&chain, 9, 5, None).0);
+    assert_ne!(walk(&chain, 9, 5, None).0, walk(&chain, 10, 5, None).0);
+}
+
+#[test]
+fn the_bound_is_at_least_one_more_than_the_order_and_needs_the_index() {
+    let chain = guarded_chain("a b c d e f", 2);
+    let error = Walk::new(&chain, 1).max_copy(2).unwrap_err();
+    assert_eq!(
+        error,
+        ChainError::MaxCopyTooLow {
+            order: 2,
+            max_copy: 2
+        }
+    );
+    assert!(error.to_string().contains("at least order + 1 = 3"));
+    let plain = build_with(b"a b c d e f", 2, BuildOptions::default()).unwrap();
+    assert_eq!(
+        Walk::new(&plain, 1).max_copy(3).unwrap_err(),
+        ChainError::NoCopyIndex
+    );
+}
+
+#[test]
+fn a_text_that_allows_nothing_more_ends_the_walk() {
+    // One word, over and over: every run of three is in the text.
+    let chain = guarded_chain("a a a a a a", 1);
+    let (output, walk) = walk(&chain, 1, 2, None);
+    assert_eq!(output, ["a", "a"]);
+    assert!(walk.blocked());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn random_texts_keep_the_bound(
+        words in prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "d.", "e", "f!"]), 8..120),
+        order in 1usize..4,
+        extra in 1usize..4,
+        seed in any::<u64>(),
+        in_sentences in any::<bool>(),
+    ) {
+        prop_assume!(words.len() > order);
+        let text = words.join(" ");
+        let chain = guarded_chain(&text, order);
+        let max_copy = order + extra;
+        let sentences = (in_sentences && chain.has_sentence_ends()).then_some(3);
+        let (output, walk) = walk(&chain, seed, max_copy, sentences);
+        let output: Vec<&str> = output.iter().map(String::as_str).collect();
+        let longest = longest_run(&words, &output);
+        prop_assert!(longest <= max_copy);
+        prop_assert_eq!(walk.longest_copy().unwrap_or(0), longest);
+        // A text whose every sentence start begins a whole sentence of it
+        // (one sentence, repeated) allows nothing: the walk says so.
+        prop_assert!(!output.is_empty() || walk.blocked());
+    }
+}

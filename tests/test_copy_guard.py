@@ -1,0 +1,176 @@
+"""The copy guard, ``max_copy``, through llm's CLI and Python API: no run of
+the output longer than the bound occurs in the text, checked by a naive
+search; sentences by default copy no whole sentence and no run over 15."""
+
+from __future__ import annotations
+
+import asyncio
+
+import llm
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import ends_sentence
+
+
+def longest_run(text: list[str], output: list[str]) -> int:
+    """The longest run of ``output`` that occurs in ``text``, word for word:
+    every window of every length, the slow obvious way."""
+    longest = 0
+    for start in range(len(output)):
+        end = start + longest + 1
+        while end <= len(output):
+            run = output[start:end]
+            if not any(
+                text[at : at + len(run)] == run
+                for at in range(len(text) - len(run) + 1)
+            ):
+                break
+            longest = end - start
+            end += 1
+    return longest
+
+
+def prompt(text: str, **options) -> llm.Response:
+    response = llm.get_model("markov").prompt(text, **options)
+    response.text()
+    return response
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_no_run_is_longer_than_max_copy(sherlock, order):
+    # Bug: the guard left out, or off by one (a run of max_copy + 1).
+    text = sherlock.split()
+    for max_copy in (order + 1, order + 3):
+        for seed in range(3):
+            response = prompt(
+                sherlock, order=order, max_copy=max_copy, length=120, seed=seed
+            )
+            output = response.text().split()
+            assert len(output) == 120
+            longest = longest_run(text, output)
+            assert longest <= max_copy
+            assert response.response_json["max_copy"] == max_copy
+            assert response.response_json["longest_copy"] == longest
+    # Without the guard the same chain copies longer runs.
+    free = prompt(sherlock, order=order, length=120, seed=0)
+    assert longest_run(text, free.text().split()) > order + 1
+    assert free.response_json["max_copy"] is None
+
+
+def test_sentences_copy_no_whole_sentence_by_default(llm_cli, tmp_path):
+    # Short sentences of a few words recur, so an unguarded walk copies
+    # whole ones.
+    text = (
+        "The cat sat. The dog ran. The cat ran. A dog sat. The dog sat on the "
+        "cat. A cat ran on the dog. The dog sat. The bird sang. A bird ran.\n"
+    )
+    path = tmp_path / "short.txt"
+    path.write_text(text, encoding="utf-8")
+    sentences = {
+        tuple(sentence.split()) for sentence in text.replace(". ", ".\n").splitlines()
+    }
+    copied = 0
+    for seed in range(30):
+        args = ("-m", "markov", "-o", "sentences", "3", "-o", "seed", str(seed))
+        result = llm_cli(*args, "-f", str(path))
+        assert result.exit_code == 0, result.output
+        words = result.output.split()
+        sentence: list[str] = []
+        for word in words:
+            sentence.append(word)
+            if ends_sentence(word):
+                assert tuple(sentence) not in sentences, (seed, sentence)
+                sentence = []
+        free = llm_cli(*args, "-o", "max_copy", "0", "-f", str(path)).output.split()
+        copied += " ".join(free).count("The cat sat.")
+    assert copied > 0, "the text is too varied to show the guard working"
+
+
+def test_sentences_log_the_default_bound(sherlock):
+    response = prompt(sherlock, order=2, sentences=4, seed=5)
+    assert response.response_json["max_copy"] == 15
+    assert response.response_json["longest_copy"] <= 15
+    assert longest_run(sherlock.split(), response.text().split()) <= 15
+    off = prompt(sherlock, order=2, sentences=4, seed=5, max_copy=0)
+    assert off.response_json["max_copy"] is None
+    assert "longest_copy" not in off.response_json
+
+
+def test_bad_bounds_are_one_error_line(llm_cli):
+    low = llm_cli(
+        "-m", "markov", "-o", "order", "2", "-o", "max_copy", "2", "a b c d e"
+    )
+    assert low.exit_code == 1
+    assert low.output.startswith("Error: max_copy must be at least order + 1 = 3")
+    negative = llm_cli("-m", "markov", "-o", "max_copy", "-1", "a b c")
+    assert negative.exit_code == 1
+    assert "max_copy must be between 0 and" in negative.output
+
+
+def test_a_text_that_allows_nothing_is_an_error(llm_cli):
+    # One word: every run of three words is in the text, and every sentence
+    # from a sentence start is the text's one sentence.
+    result = llm_cli(
+        "-m", "markov", "-o", "order", "2", "-o", "sentences", "1", "Yes! Yes!"
+    )  # fmt: skip
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: the text cannot give any output within max_copy 15")
+    assert "give a larger max_copy" in line
+
+
+def test_a_walk_that_runs_out_says_so_in_the_log():
+    response = prompt("a a a a a a", max_copy=2, length=10)
+    assert response.text() == "a a"
+    assert response.response_json["copy_note"].startswith("stopped after 2 words")
+
+
+def test_options_list_documents_max_copy(llm_cli):
+    listed = llm_cli("models", "--options", "-m", "markov").output
+    assert "max_copy:" in listed
+    assert "15" in listed
+
+
+def test_the_async_model_and_a_seed_give_the_same_guarded_words(sherlock):
+    sync = prompt(sherlock, order=2, max_copy=4, length=80, seed=21).text()
+
+    async def run() -> str:
+        model = llm.get_async_model("markov")
+        return await model.prompt(
+            sherlock, order=2, max_copy=4, length=80, seed=21
+        ).text()
+
+    assert asyncio.run(run()) == sync
+    assert prompt(sherlock, order=2, max_copy=4, length=80, seed=22).text() != sync
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["a", "b", "c", "d.", "e", "f!"]), min_size=6, max_size=80
+    ),
+    order=st.integers(1, 3),
+    extra=st.integers(1, 3),
+    seed=st.integers(0, 2**64 - 1),
+    sentences=st.sampled_from([None, 2]),
+)
+def test_random_texts_keep_the_bound(words, order, extra, seed, sentences):
+    if len(words) <= order:
+        return
+    text = " ".join(words)
+    options = {"order": order, "max_copy": order + extra, "length": 80, "seed": seed}
+    if sentences and any(ends_sentence(word) for word in words):
+        options["sentences"] = sentences
+    try:
+        response = prompt(text, **options)
+    except llm.ModelError as error:
+        refused = str(error)
+    else:
+        output = response.text().split()
+        assert longest_run(words, output) <= order + extra
+        assert response.response_json["longest_copy"] == longest_run(words, output)
+        return
+    # A text whose sentences can only be copied whole allows nothing.
+    assert "cannot give any output" in refused
