@@ -1,5 +1,6 @@
 //! Generating words by walking a chain.
 
+use std::collections::VecDeque;
 use std::ops::Deref;
 
 use crate::chain::Chain;
@@ -58,6 +59,9 @@ pub struct Walk<C> {
     /// Whether the walk ended because no token could follow within the
     /// bound on copies.
     blocked: bool,
+    /// In a guarded walk in sentences, the rest of the sentence drafted
+    /// and not yet given.
+    drafted: VecDeque<u32>,
 }
 
 impl<C: Deref<Target = Chain>> Walk<C> {
@@ -77,6 +81,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             guard: None,
             allowed: Vec::new(),
             blocked: false,
+            drafted: VecDeque::new(),
         }
     }
 
@@ -168,9 +173,11 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     ///
     /// At each step the followers that would make a longer copy are left
     /// out, and the rest keep their relative weights. When none is left,
-    /// the walk restarts at a random state whose tokens keep the bound
-    /// (in sentences, one that starts a sentence); when no state does, it
-    /// ends ([`Walk::blocked`]). Fails unless the chain was built with its
+    /// the walk restarts at a random state whose tokens keep the bound; when
+    /// no state does, it ends ([`Walk::blocked`]). In sentences, each
+    /// sentence is drafted whole before it is given: one that cannot end
+    /// within the bound is dropped, and another begins at a sentence start
+    /// (up to 100 tries a sentence). Fails unless the chain was built with its
     /// copy index, or when `max_copy` is below `order + 1`: every step
     /// copies `order + 1` tokens.
     pub fn max_copy(mut self, max_copy: usize) -> Result<Self, ChainError> {
@@ -269,14 +276,20 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 starts_a_sentence,
             ));
         }
-        let Some(id) = self.step() else {
+        let drafts = self.guard.is_some() && self.sentences.is_some();
+        if drafts && self.drafted.is_empty() {
+            self.draft_sentence();
+        }
+        let next = if drafts {
+            self.drafted.pop_front()
+        } else {
+            self.step(true)
+        };
+        let Some(id) = next else {
             self.blocked = true;
             self.remaining = Some(0);
             return None;
         };
-        if let (Some(guard), Some(index)) = (&mut self.guard, self.chain.copy_index()) {
-            guard.push(&self.chain, index, id);
-        }
         self.written += 1;
         if let Some(remaining) = &mut self.remaining {
             *remaining -= 1;
@@ -292,25 +305,57 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some(id)
     }
 
-    /// Moves the walk on by one word, and gives that word's id; `None`
-    /// when the copy guard leaves no way on.
-    fn step(&mut self) -> Option<u32> {
+    /// Moves the walk on by one word, and gives that word's id, which the
+    /// copy guard (if any) takes as written. Where no follower is left it
+    /// restarts (`may_restart`) or gives `None`; `None` too when the guard
+    /// allows no restart.
+    fn step(&mut self, may_restart: bool) -> Option<u32> {
         let pending = match self.pending {
             Some(0) => match self.next_state() {
                 Some(next) => {
                     self.state = next;
                     1
                 }
-                None => self.jump()?,
+                None if may_restart => self.jump()?,
+                None => return None,
             },
             Some(pending) => pending,
             None => self.jump()?,
         };
         self.pending = Some(pending - 1);
-        Some(
-            self.chain
-                .state_word(self.state, self.chain.order() - pending),
-        )
+        let id = self
+            .chain
+            .state_word(self.state, self.chain.order() - pending);
+        if let (Some(guard), Some(index)) = (&mut self.guard, self.chain.copy_index()) {
+            guard.push(&self.chain, index, id);
+        }
+        Some(id)
+    }
+
+    /// Writes the next sentence into `drafted`, for a guarded walk in
+    /// sentences: a sentence that cannot go on within the guard is dropped
+    /// before any of it is given, and another begins at a sentence start,
+    /// so that every sentence given begins as a sentence of the text
+    /// does. Leaves `drafted` empty when no sentence can be written. A
+    /// sentence that reaches the walk's cap is given as far as the cap.
+    fn draft_sentence(&mut self) {
+        const SENTENCE_TRIES: usize = 100;
+        let cap = self.remaining.unwrap_or(u64::MAX);
+        let before = self.guard.clone();
+        for _ in 0..SENTENCE_TRIES {
+            let mut length = 0u64;
+            while let Some(id) = self.step(length == 0) {
+                self.drafted.push_back(id);
+                length += 1;
+                if self.chain.ends_sentence(id) || length >= cap {
+                    return;
+                }
+            }
+            // Stuck: back to where the sentence began, to begin another.
+            self.drafted.clear();
+            self.guard.clone_from(&before);
+            self.pending = None;
+        }
     }
 
     /// A follower of the current state, drawn by weight among those the

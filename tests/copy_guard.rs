@@ -162,3 +162,54 @@ proptest! {
         prop_assert!(!output.is_empty() || walk.blocked());
     }
 }
+
+#[test]
+fn a_text_of_one_sentence_gives_no_sentence() {
+    // Every sentence from its start is the text's one sentence.
+    let chain = guarded_chain("The only sentence there is.", 1);
+    let (output, walk) = walk(&chain, 3, 15, Some(1));
+    assert!(output.is_empty(), "{output:?}");
+    assert!(walk.blocked());
+}
+
+#[test]
+fn every_sentence_begins_as_one_does_and_follows_the_chain_to_its_end() {
+    // The bug: a sentence the guard left no way on restarted mid-way, so
+    // that the output's sentence jumped from one place of the text to
+    // another.
+    let words: Vec<&str> = SHERLOCK.split_whitespace().take(8000).collect();
+    let starts: Vec<usize> = (0..words.len())
+        .filter(|&at| at == 0 || llm_markov_rs::ends_sentence(words[at - 1].as_bytes()))
+        .collect();
+    let occurs = |run: &[&str]| words.windows(run.len()).any(|window| window == run);
+    let mut sentences = 0;
+    for order in 1..=2 {
+        let chain = guarded_chain(&words.join(" "), order);
+        for seed in 0..10 {
+            let (output, walk) = walk(&chain, seed, order + 2, Some(4));
+            let output: Vec<&str> = output.iter().map(String::as_str).collect();
+            assert!(!walk.blocked());
+            let mut start = 0;
+            for (at, word) in output.iter().enumerate() {
+                if at == start {
+                    let opening = &output[at..(at + order).min(output.len())];
+                    assert!(
+                        starts.iter().any(|&s| words[s..].starts_with(opening)),
+                        "seed {seed}: {opening:?} starts no sentence of the text"
+                    );
+                } else if at >= start + order {
+                    let step = &output[at - order..=at];
+                    assert!(
+                        occurs(step),
+                        "seed {seed}: {step:?} is not a step of the chain"
+                    );
+                }
+                if llm_markov_rs::ends_sentence(word.as_bytes()) {
+                    start = at + 1;
+                    sentences += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(sentences, 80);
+}

@@ -191,8 +191,10 @@ class Chain:
         (the prompt's tokens do not count), restarts included, and in
         sentences never a sentence that is a whole sentence of the text:
         followers that would are left out, the rest keep their weights, and
-        when none is left it restarts where the bound allows; when nothing
-        does, it ends (``blocked``).
+        when none is left it restarts where the bound allows (in sentences,
+        a sentence that cannot end within the bound is dropped before any
+        of it is given, and another begun at a sentence start); when
+        nothing does, it ends (``blocked``).
 
         Raises:
             llm_markov_rs.MarkovError: ``sentences`` is 0, or given for a
