@@ -74,7 +74,12 @@ except OSError:
     before_kib = None
 learned = {}
 started = time.perf_counter()
-if contender.startswith("llm-markov-rs"):
+if contender.startswith("llm-markov-rs max_copy"):
+    order = int(contender[-1])
+    response = model.prompt(text, length=50, order=order, max_copy=order + 3)
+    response.text()
+    learned = {"words": response.response_json["word_count"]}
+elif contender.startswith("llm-markov-rs"):
     order = int(contender[-1])
     response = model.prompt(text, length=50, order=order)
     response.text()
@@ -91,8 +96,18 @@ elif contender.startswith("read + build"):
 elif contender.startswith("train"):
     from llm_markov_rs import train_chain
     info = train_chain("bench", [__import__("pathlib").Path(path)],
-                       order=int(contender[-1]), replace=True)
+                       order=int(contender[-1]), replace=True,
+                       copy_guard="no guard" not in contender)
     learned = {"file_size": info.file_size}
+elif contender.startswith("guarded walk"):
+    import llm_markov_rs._markov as native
+    order = int(contender[-1])
+    chain = native.Chain(text, order, copy_index=True)
+    walk = chain.walk(1_000_000, 1, None, None, order + 3)
+    started = time.perf_counter()
+    while walk.next_text(1 << 16):
+        pass
+    learned = {"words": walk.words_written}
 elif contender == "load + 50 words":
     response = saved.prompt(sys.argv[4], length=50)
     response.text()
@@ -345,11 +360,16 @@ def bench_corpus(path: pathlib.Path, rounds: int, markovify: bool) -> None:
 def bench_saved(
     path: pathlib.Path, size: int, rounds: int, user_path: str, build_seconds: float
 ) -> None:
-    """A saved chain of order 1 against building it from the text."""
+    """A saved chain of order 1 against building it from the text: trained
+    with the copy guard's index (the default) and without it."""
     read_build = medians(
         [run_child(path, "read + build 1", user_path) for _ in range(rounds)]
     )
-    train = medians([run_child(path, "train 1", user_path) for _ in range(rounds)])
+    guarded = medians([run_child(path, "train 1", user_path) for _ in range(rounds)])
+    train = medians(
+        [run_child(path, "train 1 no guard", user_path) for _ in range(rounds)]
+    )
+    # The chain trained last, without the index, is the one loaded.
     load = medians(
         [run_child(path, "load + 50 words", user_path) for _ in range(rounds)]
     )
@@ -362,7 +382,7 @@ def bench_saved(
             time_command([*llm_command, "-m", "markov/bench", PROMPT], env)
         )
     startup_s, saved_s = statistics.median(startup), statistics.median(saved_prompt)
-    print(f"saved chain of order 1 ({path.name}):")
+    print(f"saved chain of order 1 ({path.name}), trained with --no-copy-guard:")
     print(
         f"  file: {train['file_size'] / 1e6:.1f} MB, {train['file_size'] / size:.3f}x "
         "the text"
@@ -382,6 +402,44 @@ def bench_saved(
         f"{(saved_s - startup_s) * 1000:+.0f} ms over llm -m markov 'a b' "
         f"({startup_s:.3f} s)"
     )
+    print("  with the copy guard's index (the default):")
+    print(
+        f"    file: {guarded['file_size'] / 1e6:.1f} MB, "
+        f"{guarded['file_size'] / size:.3f}x the text; train "
+        f"{guarded['seconds']:.3f} s, {guarded['seconds'] / train['seconds']:.2f}x "
+        "the train without"
+    )
+
+
+def bench_guard(wordnet: pathlib.Path, rounds: int) -> None:
+    """The copy guard on WordNet: build + 50 words with max_copy against
+    without, and guarded generation, at orders 1 to 3 with max_copy =
+    order + 3."""
+    user_path = tempfile.mkdtemp(prefix="markov-bench-")
+    try:
+        print("\ncopy guard on wordnet.txt, max_copy = order + 3, medians")
+        for order in (1, 2, 3):
+            plain, guarded, walk = (
+                medians(
+                    [
+                        run_child(wordnet, f"{name}{order}", user_path)
+                        for _ in range(rounds)
+                    ]
+                )
+                for name in (
+                    "llm-markov-rs order ",
+                    "llm-markov-rs max_copy ",
+                    "guarded walk ",
+                )
+            )
+            print(
+                f"order {order}: build + 50 words {guarded['seconds']:.3f} s, "
+                f"{guarded['seconds'] / plain['seconds']:.2f}x without "
+                f"({plain['seconds']:.3f} s); guarded generation "
+                f"{walk['words'] / walk['seconds']:,.0f} words/s"
+            )
+    finally:
+        shutil.rmtree(user_path, ignore_errors=True)
 
 
 def registration_cost(path: pathlib.Path, rounds: int) -> str:
@@ -418,7 +476,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--corpus",
-        choices=["sherlock", "wordnet", "tokens", "all"],
+        choices=["sherlock", "wordnet", "tokens", "guard", "all"],
         default="all",
         help="which large corpus to measure, or the token modes (default: all)",
     )
@@ -438,7 +496,9 @@ def main() -> None:
         bench_corpus(wordnet, rounds, markovify=False)
     if args.corpus in ("tokens", "all"):
         bench_tokens(repeated, wordnet, rounds)
-    if args.corpus == "tokens":
+    if args.corpus in ("guard", "all"):
+        bench_guard(wordnet, rounds)
+    if args.corpus in ("tokens", "guard"):
         return
 
     speeds = []

@@ -66,18 +66,19 @@ pub fn build_from_corpus(
     let alphabet = corpus.vocabulary.len() as u32;
     if options.threads <= 1 {
         let chain = link_corpus(corpus, order, options)?;
-        options.watch.check()?;
-        return Ok(chain.with_copy_index(CopyIndex::new(text, alphabet)));
+        let index = CopyIndex::new(text, alphabet, options.watch)?;
+        return Ok(chain.with_copy_index(index));
     }
     // The suffix array takes one thread for about as long as linking takes
     // all of them: sorted beside it.
     std::thread::scope(|scope| {
-        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet));
+        let watch = options.watch;
+        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet, watch));
         let chain = link_corpus(corpus, order, options);
         let index = sorting
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok(chain?.with_copy_index(index))
+        Ok(chain?.with_copy_index(index?))
     })
 }
 

@@ -75,8 +75,9 @@ fn every_number_on_disk_is_little_endian() {
     assert_eq!(&bytes[..8], b"\x89MARKOV\n");
     assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
     assert_eq!(bytes[12..16], 0u32.to_le_bytes()); // words tokens
-    assert_eq!(bytes[16..20], 2u32.to_le_bytes());
-    assert_eq!(bytes[20..28], 13u64.to_le_bytes());
+    assert_eq!(bytes[16..20], 0u32.to_le_bytes()); // no copy index
+    assert_eq!(bytes[20..24], 2u32.to_le_bytes());
+    assert_eq!(bytes[24..32], 13u64.to_le_bytes());
 }
 
 #[test]
@@ -257,11 +258,69 @@ fn a_token_with_a_break_its_mode_never_keeps_is_refused() {
     }
 }
 
+fn with_copy_index(text: &[u8], order: usize) -> Chain {
+    let options = BuildOptions {
+        copy_index: true,
+        ..BuildOptions::default()
+    };
+    build_with(text, order, options).unwrap()
+}
+
+#[test]
+fn the_copy_index_is_saved_and_loaded_with_its_chain() {
+    let chain = with_copy_index(TEXT, 2);
+    let bytes = encoded(&chain, b"");
+    let (loaded, _) = chain_file::decode(&bytes).unwrap();
+    assert_eq!(loaded, chain);
+    assert!(loaded.copy_index().is_some());
+    // 13 words: 52 bytes of text and 52 of suffix array, no more.
+    let without = encoded(&build(TEXT, 2).unwrap(), b"");
+    assert_eq!(bytes.len() - without.len(), 8 * 13);
+    let folder = scratch("copy-index");
+    let path = folder.join("guarded.markov");
+    chain_file::save(&chain, &path, b"", Watch::none()).unwrap();
+    assert!(chain_file::Header::read(&path).unwrap().has_copy_index);
+}
+
+#[test]
+fn a_forged_copy_index_is_refused() {
+    let chain = with_copy_index(TEXT, 1);
+    let bytes = encoded(&chain, b"");
+    // The suffix array is the last 13 numbers before the checksum, the
+    // text the 13 before it.
+    let suffixes = bytes.len() - 4 - 4 * 13;
+    let text = suffixes - 4 * 13;
+    let mut swapped = bytes.clone();
+    let (first, second) = (suffixes, suffixes + 4);
+    let saved: Vec<u8> = swapped[first..first + 4].to_vec();
+    swapped.copy_within(second..second + 4, first);
+    swapped[second..second + 4].copy_from_slice(&saved);
+    let error = chain_file::decode(&with_fixed_checksum(swapped)).unwrap_err();
+    assert!(
+        error.to_string().contains("not the suffix array"),
+        "{error}"
+    );
+    let mut outside = bytes.clone();
+    set_u32(&mut outside, suffixes, 1000);
+    let error = chain_file::decode(&with_fixed_checksum(outside)).unwrap_err();
+    assert!(
+        error.to_string().contains("not the suffix array"),
+        "{error}"
+    );
+    let mut unknown_word = bytes;
+    set_u32(&mut unknown_word, text, 999);
+    let error = chain_file::decode(&with_fixed_checksum(unknown_word)).unwrap_err();
+    assert!(
+        error.to_string().contains("not in its vocabulary"),
+        "{error}"
+    );
+}
+
 #[test]
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
     let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
-    bytes[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
     let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
     assert!(matches!(error, ChainFileError::Truncated), "{error}");
 }
@@ -278,9 +337,9 @@ struct Layout {
 
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (order, vocabulary, word_bytes) = (number(16), number(28), number(32));
-    let (states, pairs, metadata) = (number(40), number(44), number(48));
-    let words = 52 + metadata + 4 * vocabulary;
+    let (order, vocabulary, word_bytes) = (number(20), number(32), number(36));
+    let (states, pairs, metadata) = (number(44), number(48), number(52));
+    let words = 56 + metadata + 4 * vocabulary;
     let state_words = words + word_bytes;
     let follower_ends = state_words + 4 * states * order;
     let followers = follower_ends + 4 * states;
@@ -336,7 +395,11 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             "does not continue the words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
         ),
-        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 16, 0))),
+        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 20, 0))),
+        (
+            "copy index flag is 2",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, 16, 2)),
+        ),
         (
             "unknown kind",
             Box::new(|b: &mut Vec<u8>| set_u32(b, 12, 7)),

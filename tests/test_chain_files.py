@@ -16,7 +16,7 @@ from helpers import PROMPT
 
 #: The fixed header: magic, version, order, words, vocabulary size,
 #: vocabulary bytes, states, distinct transitions, metadata length.
-HEADER = struct.Struct("<8sIIIQIQIII")
+HEADER = struct.Struct("<8sIIIIQIQIII")
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def forge(data: bytes, at: int, value: int) -> bytes:
 
 def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
-    (_, _, _, order, _, words, word_bytes, states, pairs, metadata) = (
+    (_, _, _, _, order, _, words, word_bytes, states, pairs, metadata) = (
         HEADER.unpack_from(data)
     )
     start = HEADER.size + metadata
@@ -76,7 +76,7 @@ def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
         ("older version", forge(data, 8, 0), "format 0"),
         ("follower out of range", forge(data, at["followers"], 10**6), "consistent"),
         ("zero count", forge(data, at["counts"], 0), "count of zero"),
-        ("huge state count", forge(data, 40, 2**32 - 1), "truncated"),
+        ("huge state count", forge(data, 44, 2**32 - 1), "truncated"),
         ("words not text", with_checksum(bytes(not_text)), "not text"),
         ("unknown tokens", forge(data, 12, 9), "tokens are of an unknown kind"),
     ]

@@ -5,6 +5,7 @@ search; sentences by default copy no whole sentence and no run over 15."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import llm
 import pytest
@@ -173,3 +174,45 @@ def test_random_texts_keep_the_bound(words, order, extra, seed, sentences):
         return
     # A text whose sentences can only be copied whole allows nothing.
     assert "cannot give any output" in refused
+
+
+def test_saved_chains_keep_the_guard_unless_told_not_to(llm_cli, tmp_path, sherlock):
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    guarded = llm_cli("markov", "train", "guarded", str(book), "--order", "2")
+    assert guarded.exit_code == 0, guarded.output
+    plain = llm_cli(
+        "markov", "train", "plain", str(book), "--order", "2", "--no-copy-guard"
+    )
+    assert plain.exit_code == 0, plain.output
+    info = {
+        entry["name"]: entry
+        for entry in json.loads(llm_cli("markov", "list", "--json").output)
+    }
+    assert info["guarded"]["copy_guard"] is True
+    assert info["plain"]["copy_guard"] is False
+    # The index: 8 bytes a word of the text.
+    words = info["guarded"]["word_count"]
+    grown = info["guarded"]["file_size"] - info["plain"]["file_size"]
+    assert grown == 8 * words
+
+    text = sherlock.split()
+    model = llm.get_model("markov/guarded")
+    for seed in range(3):
+        response = model.prompt(
+            "I had seen little of", max_copy=4, length=80, seed=seed
+        )
+        output = response.text().split()
+        assert longest_run(text, output) <= 4
+        assert response.response_json["longest_copy"] == longest_run(text, output)
+    in_sentences = model.prompt("", sentences=3, seed=1)
+    in_sentences.text()
+    assert in_sentences.response_json["max_copy"] == 15
+
+    refused = llm_cli("-m", "markov/plain", "-o", "max_copy", "5", "I had seen")
+    assert refused.exit_code == 1
+    assert "trained with --no-copy-guard" in refused.output
+    assert "llm markov train plain FILE --force" in refused.output
+    unguarded = llm.get_model("markov/plain").prompt("", sentences=2, seed=1)
+    unguarded.text()
+    assert unguarded.response_json["max_copy"] is None

@@ -129,13 +129,16 @@ def test_a_saved_chain_continues_the_prompt_to_the_nth_sentence_end(
     assert trained.exit_code == 0, trained.output
     model = llm.get_model("markov/book")
     for seed in range(5):
-        response = model.prompt("I had seen little", sentences=2, seed=seed)
+        response = model.prompt("I had seen little", sentences=2, seed=seed, max_copy=0)
         output = response.text().split()
         assert response.response_json["start"] == {"continued_from": ["seen", "little"]}
         assert sum(ends_sentence(word) for word in output) == 2
         assert ends_sentence(output[-1])
         assert_walk(["seen", "little", *output], sherlock, order=2)
-    result = llm_cli("-m", "markov/book", "-o", "sentences", "1", "-o", "seed", "3", "")
+    result = llm_cli(
+        "-m", "markov/book", "-o", "sentences", "1", "-o", "seed", "3",
+        "-o", "max_copy", "0", "",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert_sentences(result.output.split(), sherlock, 1, order=2)
 

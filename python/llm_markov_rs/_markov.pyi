@@ -55,6 +55,7 @@ class ChainHeader(TypedDict):
     """What a chain file's header says (see ``read_chain_header``)."""
 
     tokens: str
+    copy_index: bool
     order: int
     word_count: int
     vocabulary_size: int

@@ -132,11 +132,12 @@ class Run:
         if max_copy is not None and not chain.has_copy_index:
             if options.max_copy is not None:
                 raise MarkovError(
-                    f"the saved chain '{chain_name}' has no copy index (saved "
-                    "chains do not keep one yet), so it cannot bound its copies; "
-                    "leave out max_copy, or use -m markov -o max_copy N on the text"
+                    f"the saved chain '{chain_name}' was trained with "
+                    "--no-copy-guard, so it cannot bound its copies; train it "
+                    f"again without it (llm markov train {chain_name} FILE "
+                    "--force), or leave out max_copy"
                 )
-            # Sentences on a saved chain: no default guard without the index.
+            # Sentences from a chain without the index: no default guard.
             max_copy = None
         walk = chain.walk(options.word_cap, seed, start, options.sentences, max_copy)
         return cls(

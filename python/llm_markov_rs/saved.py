@@ -139,6 +139,8 @@ class SavedChainInfo:
     path: Path
     #: What the chain is made of: "words", "lines", "unicode" or "chars".
     tokens: str
+    #: Whether the file keeps the copy guard's index, which max_copy needs.
+    copy_guard: bool
     order: int
     word_count: int
     vocabulary_size: int
@@ -167,6 +169,7 @@ class SavedChainInfo:
             "model": f"markov/{self.name}",
             "path": str(self.path),
             "tokens": self.tokens,
+            "copy_guard": self.copy_guard,
             "order": self.order,
             "word_count": self.word_count,
             "vocabulary_size": self.vocabulary_size,
@@ -220,6 +223,7 @@ def read_info(name: str) -> SavedChainInfo:
         name=name,
         path=path,
         tokens=header["tokens"],
+        copy_guard=header["copy_index"],
         order=header["order"],
         word_count=header["word_count"],
         vocabulary_size=header["vocabulary_size"],

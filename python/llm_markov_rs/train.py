@@ -41,6 +41,7 @@ def train_chain(
     *,
     order: int = 1,
     tokens: str = "words",
+    copy_guard: bool = True,
     encoding: str = "utf-8",
     replace: bool = False,
     progress: ProgressCallback | None = None,
@@ -50,6 +51,11 @@ def train_chain(
     ``sources``, in order, and save it as
     ``name`` in llm's user directory, where ``llm.get_model("markov/NAME")``
     finds it.
+
+    With ``copy_guard`` (the default) the file keeps the text as token ids
+    and its suffix array, 8 bytes a token, so that prompts can bound how
+    much of the text they copy (``max_copy``); without it the file is
+    smaller and training faster, and ``max_copy`` on the chain is an error.
 
     Each source is a ``str`` of text, a path to a file in ``encoding``, or a
     binary file object; their texts are joined by newlines. The file is
@@ -83,7 +89,7 @@ def train_chain(
     text = "\n".join(texts)
     del texts
     native = load_native()
-    chain = native.Chain(text, order, progress, tokens)
+    chain = native.Chain(text, order, progress, tokens, copy_guard)
     del text
     metadata = {
         # The first sources by name, and how many there were: a chain

@@ -4,6 +4,7 @@ use std::io::{self, Read};
 
 use super::header::{invalid, FixedHeader};
 use crate::chain::{Chain, StateWords, Transitions};
+use crate::copy_index::CopyIndex;
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::{BitSet, SentenceMarks};
@@ -106,6 +107,12 @@ pub(super) fn decode_sections(
         counts: sections.u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
+        copy_index: if header.copy_index {
+            let words = header.word_count as usize;
+            Some((sections.u32s(words)?, sections.u32s(words)?))
+        } else {
+            None
+        },
     };
     sections.finish()?;
     Ok((decode_chain(header, decoded)?, metadata))
@@ -123,6 +130,8 @@ struct Decoded {
     counts: Vec<u32>,
     sentence_ends: Vec<u8>,
     sentence_starts: Vec<u8>,
+    /// The text as token ids and its suffix array, if the file has them.
+    copy_index: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 /// The chain the sections hold, checked.
@@ -186,7 +195,21 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         sentences,
     );
     check_steps(&chain)?;
-    Ok(chain)
+    match decoded.copy_index {
+        None => Ok(chain),
+        Some((text, suffixes)) => {
+            let vocabulary_size = chain.vocabulary().len();
+            if text.iter().any(|&id| id as usize >= vocabulary_size) {
+                return Err(invalid(
+                    "its copy index has a word that is not in its vocabulary".into(),
+                ));
+            }
+            let index = CopyIndex::from_parts(text, suffixes).ok_or_else(|| {
+                invalid("its copy index is not the suffix array of its text".into())
+            })?;
+            Ok(chain.with_copy_index(index))
+        }
+    }
 }
 
 fn decode_vocabulary(

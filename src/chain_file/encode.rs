@@ -30,6 +30,7 @@ pub(super) fn encode(
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
     out.write_all(&chain.tokens().code().to_le_bytes())?;
+    out.write_all(&u32::from(chain.copy_index().is_some()).to_le_bytes())?;
     out.write_all(&(chain.order() as u32).to_le_bytes())?;
     out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
     out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
@@ -61,6 +62,11 @@ pub(super) fn encode(
             .starts_as_set(chain.state_count() as usize)
             .to_bytes(),
     )?;
+    if let Some(index) = chain.copy_index() {
+        watch.check()?;
+        write_u32_slice(&mut out, index.text())?;
+        write_u32_slice(&mut out, index.suffixes())?;
+    }
     let checksum = out.hasher.clone().finalize();
     out.inner.write_all(&checksum.to_le_bytes())?;
     Ok(())

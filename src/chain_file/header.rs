@@ -14,11 +14,14 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 52;
+pub(super) const HEADER_LEN: usize = 56;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
     pub(super) tokens: Tokens,
+    /// Whether the file holds the copy index: the text and its suffix
+    /// array, after the sentence marks.
+    pub(super) copy_index: bool,
     pub(super) order: usize,
     pub(super) word_count: u64,
     pub(super) vocabulary_size: u32,
@@ -41,12 +44,18 @@ impl FixedHeader {
             4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
+        let copy_index = if self.copy_index {
+            8 * u128::from(self.word_count)
+        } else {
+            0
+        };
         HEADER_LEN as u128
             + self.metadata_len as u128
             + words
             + state_words
             + transitions
             + sentence_marks
+            + copy_index
             + 4
     }
 
@@ -117,8 +126,18 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
             "its tokens are of an unknown kind ({tokens_code})"
         )));
     };
+    let copy_index = match fields.u32()? {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(invalid(format!(
+                "its copy index flag is {other}, not 0 or 1"
+            )))
+        }
+    };
     let fixed = FixedHeader {
         tokens,
+        copy_index,
         order: fields.u32()? as usize,
         word_count: fields.u64()?,
         vocabulary_size: fields.u32()?,
@@ -186,6 +205,7 @@ mod tests {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(version.to_le_bytes());
         bytes.extend(Tokens::Lines.code().to_le_bytes());
+        bytes.extend(1u32.to_le_bytes()); // with the copy index
         bytes.extend(order.to_le_bytes());
         bytes.extend(5u64.to_le_bytes()); // words
         bytes.extend(3u32.to_le_bytes()); // distinct words
@@ -210,7 +230,9 @@ mod tests {
         // Header, metadata, word ends and bytes, state words (order 2),
         // follower ends, followers and counts, sentence marks, checksum.
         assert_eq!(fixed.tokens, Tokens::Lines);
-        let expected = 52 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 4;
+        assert!(fixed.copy_index);
+        // With the copy index: 5 words of text and their suffix array.
+        let expected = 56 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

@@ -8,8 +8,10 @@
 //! | --- | --- |
 //! | 8 | the magic number `89 4D 41 52 4B 4F 56 0A` (`\x89MARKOV\n`) |
 //! | 4 | the format version, [`crate::limits::FORMAT_VERSION`] |
+//! | 4 | the token mode: 0 `words`, 1 `lines`, 2 `unicode`, 3 `chars` ([`crate::Tokens`]) |
+//! | 4 | 1 when the file holds the copy index, else 0 |
 //! | 4 | the order *k* |
-//! | 8 | how many words the training text had |
+//! | 8 | *N*, how many words (tokens) the training text had |
 //! | 4 | *V*, how many distinct words |
 //! | 8 | *B*, how many bytes the distinct words take together |
 //! | 4 | *S*, how many states |
@@ -24,18 +26,23 @@
 //! | 4 *P* | how many times each follower followed |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
+//! | 4 *N* | with the copy index: the text as word ids |
+//! | 4 *N* | with the copy index: its suffix array |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
 //!
 //! The sentence marks record what the sentence rule said when the chain
 //! was trained (see [`crate::ends_sentence`]), so that a file keeps its
 //! sentences whatever later versions make of punctuation. Version 1 had no
-//! sentence marks.
+//! sentence marks; version 3 added the token mode, version 4 the copy
+//! index.
 //!
 //! Files come from anywhere, so loading checks everything before it trusts
 //! anything: the size that the header promises (before allocating), the
 //! checksum, and then that the contents make a chain: ids in range, words
-//! without whitespace, counts that add up to the words of the text, every
-//! step from a state to a follower consistent with their words. A file that
+//! without whitespace (but the break a token keeps), counts that add up to
+//! the words of the text, every step from a state to a follower consistent
+//! with their words, and a copy index whose suffix array is that of its
+//! text (checked in linear time). A file that
 //! fails is an error that says what to do, never a panic, a hang or
 //! unbounded memory.
 
@@ -61,6 +68,8 @@ use header::{open_chain_file, parse_fixed_header, read_up_to, HEADER_LEN};
 pub struct Header {
     /// How the training text was cut into tokens.
     pub tokens: Tokens,
+    /// Whether the file holds the copy guard's index.
+    pub has_copy_index: bool,
     /// How many words of context a state holds.
     pub order: usize,
     /// How many words the training text had.
@@ -89,6 +98,7 @@ impl Header {
         }
         Ok(Header {
             tokens: fixed.tokens,
+            has_copy_index: fixed.copy_index,
             order: fixed.order,
             word_count: fixed.word_count,
             vocabulary_size: fixed.vocabulary_size,
