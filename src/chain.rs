@@ -3,7 +3,7 @@
 
 use crate::copy_index::CopyIndex;
 use crate::rng::Rng;
-use crate::sentence::{ends_sentence, BitSet, SentenceMarks};
+use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, BitSet, SentenceMarks};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
@@ -65,8 +65,9 @@ impl Chain {
     /// A chain from its parts, which the caller has built or checked to be
     /// consistent: `states` and `transitions` cover the same states, every
     /// id is in range, and at most one state lacks followers.
-    /// `first_state` is the text's first window, which starts a sentence;
-    /// the sentence marks are found from it and the words.
+    /// `first_and_last_state` are the text's first window, which starts a
+    /// sentence, and its last, whose words end the text; the sentence marks
+    /// are found from them and the transitions.
     pub(crate) fn from_parts(
         tokens: Tokens,
         order: usize,
@@ -74,7 +75,7 @@ impl Chain {
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
-        first_state: u32,
+        first_and_last_state: (u32, u32),
     ) -> Chain {
         let mut chain = Chain::with_sentence_marks(
             tokens,
@@ -85,7 +86,8 @@ impl Chain {
             transitions,
             SentenceMarks::default(),
         );
-        chain.sentences = chain.find_sentence_marks(first_state);
+        let (first_state, last_state) = first_and_last_state;
+        chain.sentences = chain.find_sentence_marks(first_state, last_state);
         chain
     }
 
@@ -134,28 +136,52 @@ impl Chain {
     /// Which words end a sentence, by [`ends_sentence`], and which states
     /// start one: the first window of the text, and every state that
     /// followed a state whose first word ends a sentence.
-    fn find_sentence_marks(&self, first_state: u32) -> SentenceMarks {
+    fn find_sentence_marks(&self, first_state: u32, last_state: u32) -> SentenceMarks {
         let vocabulary = &self.vocabulary;
+        let text_of = |id: u32| self.tokens.split(vocabulary.word(id)).0;
+        let by_rule: Vec<bool> = (0..vocabulary.len() as u32)
+            .map(|id| ends_sentence(text_of(id)))
+            .collect();
+        let lower_start = |id: u32| starts_in_lower_case_or_dash(text_of(id));
         let mut ends = BitSet::new(vocabulary.len());
-        for id in 0..vocabulary.len() {
-            let (text, _) = self.tokens.split(vocabulary.word(id as u32));
-            if ends_sentence(text) {
-                ends.insert(id);
-            }
-        }
         let mut starts = BitSet::new(self.state_count() as usize);
         starts.insert(first_state as usize);
+        // Every place of the text but the last `order - 1` is the first
+        // word of a state; the word after it is the state's second, or at
+        // order 1 the follower's.
         for state in 0..self.state_count() {
-            if ends.contains(self.state_word(state, 0) as usize) {
-                for (next, _) in self.followers(state) {
+            let first = self.state_word(state, 0);
+            if !by_rule[first as usize] {
+                continue;
+            }
+            for (next, _) in self.followers(state) {
+                if !lower_start(self.state_word(next, 0)) {
+                    ends.insert(first as usize);
                     starts.insert(next as usize);
                 }
+            }
+        }
+        // The last window's words: each before the next, and the last at
+        // the end of the text, where it ends a sentence by the rule alone.
+        let last_words: Vec<u32> = self.state_words(last_state).collect();
+        for (index, &word) in last_words.iter().enumerate() {
+            let before_a_sentence = last_words
+                .get(index + 1)
+                .is_none_or(|&next| !lower_start(next));
+            if by_rule[word as usize] && before_a_sentence {
+                ends.insert(word as usize);
             }
         }
         SentenceMarks {
             ends,
             starts: starts.ids().collect(),
         }
+    }
+
+    /// Whether word `id`, where `next` follows it, ends a sentence there.
+    pub(crate) fn ends_sentence_before(&self, id: u32, next: u32) -> bool {
+        self.ends_sentence(id)
+            && !starts_in_lower_case_or_dash(self.tokens.split(self.vocabulary.word(next)).0)
     }
 
     /// Whether word `id` ends a sentence ([`ends_sentence`]).

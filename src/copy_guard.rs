@@ -106,8 +106,9 @@ impl CopyGuard {
             let mut run: Vec<u32> = sentence.copied().collect();
             run.push(token);
             let text = index.text();
-            let is_sentence_start =
-                |start: usize| start == 0 || chain.ends_sentence(text[start - 1]);
+            let is_sentence_start = |start: usize| {
+                start == 0 || chain.ends_sentence_before(text[start - 1], text[start])
+            };
             return index
                 .occurrences(&run)
                 .any(|at| is_sentence_start(index.start(at)));

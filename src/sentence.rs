@@ -2,9 +2,11 @@
 //!
 //! A word ends a sentence when it ends with terminal punctuation, allowing
 //! closing quotes and brackets after it (`done."`, `(yes!)`, `終わり。」`),
-//! unless it is a known abbreviation (`Mr.`, `e.g.`) or an initial (`J.`).
-//! The word after a sentence end starts a sentence, and so does the first
-//! word of the text.
+//! unless it is a known abbreviation (`Mr.`, `e.g.`) or an initial (`J.`),
+//! and when the word after it in the text does not start with a lower-case
+//! letter or a dash (markovify's rule: `"What!` before `answered` ends no
+//! sentence). The word after a sentence end starts a sentence, and so does
+//! the first word of the text.
 
 /// Punctuation that ends a sentence: `.` `!` `?`, the ellipsis, and their
 /// full-width, CJK, Arabic, Devanagari and doubled forms.
@@ -70,6 +72,16 @@ pub fn ends_sentence(word: &[u8]) -> bool {
         matches!((letters.next(), letters.next()), (Some(letter), None) if letter.is_uppercase())
     };
     !(is_initial || ABBREVIATIONS.contains(&body))
+}
+
+/// Whether `word` starts with a lower-case letter or a dash: after such a
+/// word, the word before it ends no sentence.
+pub(crate) fn starts_in_lower_case_or_dash(word: &[u8]) -> bool {
+    let first = match word.utf8_chunks().next() {
+        Some(chunk) => chunk.valid().chars().next(),
+        None => None,
+    };
+    first.is_some_and(|c| c.is_lowercase() || matches!(c, '-' | '–' | '—'))
 }
 
 /// Which words of a chain end a sentence, and which states start one.

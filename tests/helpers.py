@@ -148,7 +148,28 @@ def ends_sentence(word: str) -> bool:
     return not (initial or body in ABBREVIATIONS)
 
 
+def starts_lower(word: str) -> bool:
+    """Whether ``word`` starts with a lower-case letter or a dash: the word
+    before it then ends no sentence."""
+    return bool(word) and (word[0].islower() or word[0] in "-–—")
+
+
+def ends_at(words: list[str], index: int) -> bool:
+    """Whether the word at ``index`` ends a sentence there: by the rule, and
+    not before a word in lower case or a dash."""
+    following = words[index + 1] if index + 1 < len(words) else None
+    return ends_sentence(words[index]) and not (
+        following is not None and starts_lower(following)
+    )
+
+
 def sentence_starts(words: list[str]) -> set[int]:
     """Where sentences start in ``words``: the first word, and each word
-    after one that ends a sentence."""
-    return {0} | {i + 1 for i, word in enumerate(words[:-1]) if ends_sentence(word)}
+    after one that ends a sentence there."""
+    return {0} | {i + 1 for i in range(len(words) - 1) if ends_at(words, i)}
+
+
+def sentence_ends(words: list[str]) -> set[str]:
+    """The words that end a sentence somewhere in ``words``: those a walk
+    counts as sentence ends."""
+    return {words[i] for i in range(len(words)) if ends_at(words, i)}

@@ -13,10 +13,33 @@ fn words_of(text: &str) -> Vec<&str> {
     text.split_whitespace().collect()
 }
 
+/// Whether a word starts with a lower-case letter or a dash, after which
+/// the word before it ends no sentence.
+fn starts_lower(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() || matches!(c, '-' | '–' | '—'))
+}
+
+/// Whether the word at `index` ends a sentence there: by the rule, and
+/// not before a word in lower case or a dash.
+fn ends_at(words: &[&str], index: usize) -> bool {
+    ends_sentence(words[index].as_bytes())
+        && words.get(index + 1).is_none_or(|next| !starts_lower(next))
+}
+
 /// Where sentences start in `words`: the first word, and every word after
-/// one that ends a sentence.
+/// one that ends a sentence there.
 fn starts_a_sentence(words: &[&str], index: usize) -> bool {
-    index == 0 || ends_sentence(words[index - 1].as_bytes())
+    index == 0 || ends_at(words, index - 1)
+}
+
+/// The words that end a sentence somewhere in `words`: those a walk counts.
+fn sentence_ends<'w>(words: &[&'w str]) -> Vec<&'w str> {
+    (0..words.len())
+        .filter(|&index| ends_at(words, index))
+        .map(|index| words[index])
+        .collect()
 }
 
 fn sentence_walk(chain: &Chain, seed: u64, sentences: usize, cap: usize) -> Vec<String> {
@@ -45,9 +68,12 @@ fn a_walk_starts_at_a_sentence_and_ends_after_the_last() {
                     && words[index..].iter().zip(opening).all(|(a, b)| a == b)),
                 "{output:?}"
             );
-            let ends = output.iter().filter(|word| ends_sentence(word.as_bytes()));
+            let ends_of_text = sentence_ends(&words);
+            let ends = output
+                .iter()
+                .filter(|word| ends_of_text.contains(&word.as_str()));
             assert_eq!(ends.count(), 2, "{output:?}");
-            assert!(ends_sentence(output.last().unwrap().as_bytes()));
+            assert!(ends_of_text.contains(&output.last().unwrap().as_str()));
         }
     }
 }
@@ -61,6 +87,26 @@ fn the_starts_are_the_text_start_and_the_words_after_each_end() {
         .map(|&state| chain.vocabulary().word(chain.last_word(state)))
         .collect();
     assert_eq!(starts, [&b"One"[..], b"Three", b"Five"]);
+}
+
+#[test]
+fn a_word_before_lower_case_or_a_dash_ends_no_sentence() {
+    // The bug: "What!" before "answered" ended a sentence, so the walk
+    // wrote fragments ("What!") and began sentences in lower case.
+    let text = b"\"What!\" answered the snake handler. Then he said \"Stop!\" - and left. \
+                 \"Go!\" She went.";
+    let chain = build(text, 1).unwrap();
+    let starts: Vec<&[u8]> = chain
+        .sentence_starts()
+        .iter()
+        .map(|&state| chain.vocabulary().word(chain.last_word(state)))
+        .collect();
+    assert_eq!(starts, [&b"\"What!\""[..], b"Then", b"\"Go!\"", b"She"]);
+    let id = |word: &[u8]| chain.vocabulary().find_all(&[word])[0].unwrap();
+    assert!(!chain.ends_sentence(id(b"\"What!\"")));
+    assert!(!chain.ends_sentence(id(b"\"Stop!\"")));
+    assert!(chain.ends_sentence(id(b"\"Go!\"")));
+    assert!(chain.ends_sentence(id(b"went.")));
 }
 
 #[test]
@@ -104,10 +150,11 @@ proptest! {
         let chain = build(text.as_bytes(), order).unwrap();
         let cap = 300;
         let output = sentence_walk(&chain, seed, sentences, cap);
-        let ends = output.iter().filter(|word| ends_sentence(word.as_bytes())).count();
+        let ends_of_text = sentence_ends(&words);
+        let ends = output.iter().filter(|word| ends_of_text.contains(&word.as_str())).count();
         if output.len() < cap {
             prop_assert_eq!(ends, sentences);
-            prop_assert!(ends_sentence(output.last().unwrap().as_bytes()));
+            prop_assert!(ends_of_text.contains(&output.last().unwrap().as_str()));
         } else {
             prop_assert!(ends <= sentences);
         }

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import ends_sentence
+from helpers import ends_sentence, sentence_ends
 
 
 def longest_run(text: list[str], output: list[str]) -> int:
@@ -161,7 +161,7 @@ def test_random_texts_keep_the_bound(words, order, extra, seed, sentences):
         return
     text = " ".join(words)
     options = {"order": order, "max_copy": order + extra, "length": 80, "seed": seed}
-    if sentences and any(ends_sentence(word) for word in words):
+    if sentences and sentence_ends(words):
         options["sentences"] = sentences
     try:
         response = prompt(text, **options)

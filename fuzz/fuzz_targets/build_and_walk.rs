@@ -198,12 +198,49 @@ fuzz_target!(|input: Input| {
         .sentences(sentences as u64)
         .at_most(cap as u64)
         .collect();
-    let ends_one = |token: &[u8]| ends_sentence(tokens.split(token).0);
+    // A token ends a sentence where the rule says so and the next token
+    // does not start in lower case or with a dash; a walk counts the
+    // tokens that end one somewhere.
+    let starts_lower = |token: &[u8]| {
+        let text = String::from_utf8_lossy(tokens.split(token).0).into_owned();
+        text.chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || matches!(c, '-' | '–' | '—'))
+    };
+    let ends_of_text: std::collections::HashSet<&[u8]> = (0..words.len())
+        .filter(|&at| {
+            ends_sentence(tokens.split(words[at]).0)
+                && words.get(at + 1).is_none_or(|&next| !starts_lower(next))
+        })
+        .map(|at| words[at])
+        .collect();
+    let ends_one = |token: &[u8]| ends_of_text.contains(token);
     let ends = in_sentences.iter().filter(|word| ends_one(word)).count();
     if in_sentences.len() < cap {
         assert_eq!(ends, sentences);
         assert!(in_sentences.last().is_some_and(|word| ends_one(word)));
     } else {
         assert!(ends <= sentences);
+    }
+
+    // With the copy guard: no run of max_copy + 1 tokens of the output
+    // occurs in the text, however the walk restarts.
+    let max_copy = order + 1 + (input.seed % 3) as usize;
+    let guarded = build_with(
+        input.text,
+        order,
+        BuildOptions {
+            tokens,
+            copy_index: true,
+            ..options
+        },
+    )
+    .expect("the guarded build succeeds where the plain one did");
+    let walk = Walk::new(&guarded, input.seed)
+        .max_copy(max_copy)
+        .expect("max_copy is above the order and the chain has its index");
+    let output: Vec<&[u8]> = walk.take(length).collect();
+    for run in output.windows(max_copy + 1) {
+        assert!(!words.windows(max_copy + 1).any(|window| window == run));
     }
 });

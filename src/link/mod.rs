@@ -58,6 +58,11 @@ pub(crate) fn link_corpus(
         states = states.next_order(counted.take(), options)?;
     }
     let first_state = states.segments.iter().find_map(|run| run.first().copied());
+    let last_state = states
+        .segments
+        .iter()
+        .rev()
+        .find_map(|run| run.last().copied());
     let state_words = if order == 1 {
         StateWords::SingleWord
     } else {
@@ -71,7 +76,7 @@ pub(crate) fn link_corpus(
         vocabulary,
         state_words,
         transitions,
-        first_state.unwrap_or(0),
+        (first_state.unwrap_or(0), last_state.unwrap_or(0)),
     ))
 }
 
