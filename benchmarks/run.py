@@ -161,6 +161,31 @@ print(seconds)
 """
 
 
+# Writes 1,000 sentences of the novel at state size / order 2 with each
+# library, timed from the text in memory, and prints them as JSON.
+SENTENCES = r"""
+import json, sys, time
+text = open(sys.argv[1], encoding="utf-8").read()
+if sys.argv[2] == "markovify":
+    import markovify
+    started = time.perf_counter()
+    model = markovify.Text(text, state_size=2)
+    sentences = [model.make_sentence() for _ in range(1000)]
+else:
+    # One sentence a walk, as make_sentence() makes them: the sentences as
+    # the chain counts them, each guarded as the markov model guards them
+    # by default (max_copy 15, no whole sentence of the text).
+    import llm_markov_rs._markov as native
+    started = time.perf_counter()
+    chain = native.Chain(text, 2, copy_index=True)
+    sentences = [
+        chain.walk(1000, seed, None, 1, 15).next_text(1000) or None
+        for seed in range(1000)
+    ]
+print(json.dumps({"seconds": time.perf_counter() - started, "sentences": sentences}))
+"""
+
+
 def make_corpora() -> list[pathlib.Path]:
     """The single copy of the novel, its ~60 MB repetition, and WordNet."""
     source = SHARED / "sherlock.txt"
@@ -367,7 +392,7 @@ def bench_saved(
     )
     guarded = medians([run_child(path, "train 1", user_path) for _ in range(rounds)])
     train = medians(
-        [run_child(path, "train 1 no guard", user_path) for _ in range(rounds)]
+        [run_child(path, "train no guard 1", user_path) for _ in range(rounds)]
     )
     # The chain trained last, without the index, is the one loaded.
     load = medians(
@@ -442,6 +467,53 @@ def bench_guard(wordnet: pathlib.Path, rounds: int) -> None:
         shutil.rmtree(user_path, ignore_errors=True)
 
 
+def bench_sentences(novel: pathlib.Path) -> None:
+    """1,000 sentences of the novel at state size 2, against markovify: the
+    time from the text in memory, and what the sentences are like."""
+    from markovify.splitters import split_into_sentences
+
+    text = novel.read_text(encoding="utf-8")
+    words = text.split()
+    joined = " " + " ".join(words) + " "
+    whole = {" ".join(sentence.split()) for sentence in split_into_sentences(text)}
+
+    def occurs(run: list[str]) -> bool:
+        return " " + " ".join(run) + " " in joined
+
+    def longest_run(sentence: list[str]) -> int:
+        longest, start = 0, 0
+        for end in range(1, len(sentence) + 1):
+            while start < end and not occurs(sentence[start:end]):
+                start += 1
+            longest = max(longest, end - start)
+        return longest
+
+    print("\n1,000 sentences of the novel, state size 2 (one run each)")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="markov-bench-") as user_path:
+        for name in ("llm-markov-rs", "markovify"):
+            result = subprocess.run(
+                [sys.executable, "-c", SENTENCES, str(novel), name, user_path],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[name] = json.loads(result.stdout)
+    for name, result in results.items():
+        made = [s for s in result["sentences"] if s is not None]
+        split = [s.split() for s in made]
+        print(
+            f"{name:14} {result['seconds']:7.2f} s; {len(made)} sentences "
+            f"({len(result['sentences']) - len(made)} None); whole copies "
+            f"{sum(' '.join(s) in whole for s in split) / len(split):.1%}, under 4 "
+            f"words {sum(len(s) < 4 for s in split) / len(split):.1%}, lower-case "
+            f"starts {sum(s[0][:1].islower() for s in split) / len(split):.1%}, "
+            f"longest copied run {max(longest_run(s) for s in split)}"
+        )
+    ratio = results["markovify"]["seconds"] / results["llm-markov-rs"]["seconds"]
+    print(f"llm-markov-rs is {ratio:.0f}x faster")
+
+
 def registration_cost(path: pathlib.Path, rounds: int) -> str:
     """What 200 saved chains add to llm's registering of models, which it
     does on every command: medians, in fresh processes."""
@@ -498,6 +570,8 @@ def main() -> None:
         bench_tokens(repeated, wordnet, rounds)
     if args.corpus in ("guard", "all"):
         bench_guard(wordnet, rounds)
+        if has_markovify():
+            bench_sentences(single)
     if args.corpus in ("tokens", "guard"):
         return
 

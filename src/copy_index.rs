@@ -137,7 +137,16 @@ impl CopyIndex {
         // token; it sorts first.
         let next = |start: u32| self.text.get(start as usize + depth).copied();
         let low = stretch.partition_point(|&start| next(start) < Some(token));
-        let high = stretch.partition_point(|&start| next(start) <= Some(token));
+        // The run of `token` is usually short: galloped from its start
+        // rather than searched for over the whole stretch again.
+        let rest = &stretch[low..];
+        let mut bound = 1;
+        while bound < rest.len() && next(rest[bound]) == Some(token) {
+            bound *= 2;
+        }
+        let checked = bound / 2;
+        let window = &rest[checked..bound.min(rest.len())];
+        let high = low + checked + window.partition_point(|&start| next(start) == Some(token));
         range.start + low..range.start + high
     }
 

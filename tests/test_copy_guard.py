@@ -216,3 +216,22 @@ def test_saved_chains_keep_the_guard_unless_told_not_to(llm_cli, tmp_path, sherl
     unguarded = llm.get_model("markov/plain").prompt("", sentences=2, seed=1)
     unguarded.text()
     assert unguarded.response_json["max_copy"] is None
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_both_models_keep_the_bound_through_the_cli(llm_cli, tmp_path, sherlock, order):
+    # Bug: the option parsed but not passed on, for one model or one mode.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    text = sherlock.split()
+    trained = llm_cli("markov", "train", "book", str(book), "--order", str(order))
+    assert trained.exit_code == 0, trained.output
+    max_copy = str(order + 2)
+    for model, source in (("markov", ("-f", str(book))), ("markov/book", ("I had",))):
+        for mode in (("-o", "length", "150"), ("-o", "sentences", "5")):
+            result = llm_cli(
+                "-m", model, "-o", "max_copy", max_copy, "-o", "seed", "2",
+                *mode, *source,
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+            assert longest_run(text, result.output.split()) <= order + 2, (model, mode)
