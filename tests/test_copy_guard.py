@@ -191,6 +191,8 @@ def test_saved_chains_keep_the_guard_unless_told_not_to(llm_cli, tmp_path, sherl
     }
     assert info["guarded"]["copy_guard"] is True
     assert info["plain"]["copy_guard"] is False
+    shown = llm_cli("markov", "info", "plain").output
+    assert "copy_guard: no" in shown
     # The index: 8 bytes a word of the text.
     words = info["guarded"]["word_count"]
     grown = info["guarded"]["file_size"] - info["plain"]["file_size"]
@@ -212,7 +214,7 @@ def test_saved_chains_keep_the_guard_unless_told_not_to(llm_cli, tmp_path, sherl
     refused = llm_cli("-m", "markov/plain", "-o", "max_copy", "5", "I had seen")
     assert refused.exit_code == 1
     assert "trained with --no-copy-guard" in refused.output
-    assert "llm markov train plain FILE --force" in refused.output
+    assert "llm markov train plain FILE --force, with the same" in refused.output
     unguarded = llm.get_model("markov/plain").prompt("", sentences=2, seed=1)
     unguarded.text()
     assert unguarded.response_json["max_copy"] is None

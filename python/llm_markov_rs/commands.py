@@ -225,6 +225,8 @@ def info(name: str, json_: bool) -> None:
 def show_value(value: object) -> str:
     """A field of ``info`` as text: numbers grouped by thousands, as
     ``list`` shows them, and lists joined by commas."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):

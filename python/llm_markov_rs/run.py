@@ -135,7 +135,8 @@ class Run:
                     f"the saved chain '{chain_name}' was trained with "
                     "--no-copy-guard, so it cannot bound its copies; train it "
                     f"again without it (llm markov train {chain_name} FILE "
-                    "--force), or leave out max_copy"
+                    "--force, with the same --order and --tokens), or leave out "
+                    "max_copy"
                 )
             # Sentences from a chain without the index: no default guard.
             max_copy = None
