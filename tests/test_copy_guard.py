@@ -17,19 +17,18 @@ from helpers import ends_sentence, sentence_ends
 
 def longest_run(text: list[str], output: list[str]) -> int:
     """The longest run of ``output`` that occurs in ``text``, word for word:
-    every window of every length, the slow obvious way."""
-    longest = 0
-    for start in range(len(output)):
-        end = start + longest + 1
-        while end <= len(output):
-            run = output[start:end]
-            if not any(
-                text[at : at + len(run)] == run
-                for at in range(len(text) - len(run) + 1)
-            ):
-                break
-            longest = end - start
-            end += 1
+    every window searched for in the text joined by spaces (the words of
+    ``str.split()`` hold none), the slow obvious way."""
+    joined = " " + " ".join(text) + " "
+
+    def occurs(run: list[str]) -> bool:
+        return " " + " ".join(run) + " " in joined
+
+    longest, start = 0, 0
+    for end in range(1, len(output) + 1):
+        while start < end and not occurs(output[start:end]):
+            start += 1
+        longest = max(longest, end - start)
     return longest
 
 
