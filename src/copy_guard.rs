@@ -9,7 +9,6 @@
 //! narrowing of the interval tells. So the bound is exact, and checking a
 //! step costs a few binary searches, not a scan of the text.
 
-use std::collections::VecDeque;
 use std::ops::Range;
 
 use crate::chain::Chain;
@@ -19,14 +18,10 @@ use crate::copy_index::CopyIndex;
 #[derive(Clone, Debug)]
 pub(crate) struct CopyGuard {
     max_copy: usize,
-    /// The output's last tokens, at most `max_copy` of them.
-    recent: VecDeque<u32>,
-    /// How many of the last tokens occur, in order, in the text: the
-    /// longest such run, at most `max_copy`.
-    matched: usize,
-    /// For each length from 0 to `matched`, the suffix array's interval of
-    /// the suffixes that start with the output's last tokens of that
-    /// length (all of them for 0).
+    /// For each length from 0 up to the longest run at the end of the
+    /// output that occurs in the text (at most `max_copy`), the suffix
+    /// array's interval of the suffixes that start with the output's last
+    /// tokens of that length (all of them for 0).
     intervals: Vec<Range<usize>>,
     /// The longest run the output has had.
     longest: usize,
@@ -51,8 +46,6 @@ impl CopyGuard {
     ) -> Self {
         CopyGuard {
             max_copy,
-            recent: VecDeque::with_capacity(max_copy + 1),
-            matched: 0,
             intervals: std::iter::once(0..index.len()).collect(),
             longest: 0,
             whole_sentences,
@@ -66,25 +59,31 @@ impl CopyGuard {
         self.longest
     }
 
+    /// How many of the output's last tokens occur, in order, in the text:
+    /// the longest such run, at most `max_copy`.
+    fn matched(&self) -> usize {
+        self.intervals.len() - 1
+    }
+
     /// Whether some token could be refused now: only then is a step worth
     /// checking.
     pub(crate) fn may_refuse(&self) -> bool {
-        self.matched == self.max_copy || self.checks_sentences()
+        self.matched() == self.max_copy || self.checks_sentences()
     }
 
     /// Whether a token that ends a sentence may have to be refused for
     /// making a whole sentence of the text ([`CopyGuard::ends_a_copied_sentence`]).
     pub(crate) fn checks_sentences(&self) -> bool {
-        self.whole_sentences && self.sentence_is_whole && self.sentence_len <= self.matched
+        self.whole_sentences && self.sentence_is_whole && self.sentence_len <= self.matched()
     }
 
     /// Whether `token` may come next: it does not make a run of more than
     /// `max_copy` tokens of the text, nor end a sentence that is a whole
     /// sentence of the text.
     pub(crate) fn allows(&self, chain: &Chain, index: &CopyIndex, token: u32) -> bool {
-        let copies = self.matched == self.max_copy
+        let copies = self.matched() == self.max_copy
             && !index
-                .narrow(self.interval(), self.max_copy, token)
+                .narrow(self.intervals[self.max_copy].clone(), self.max_copy, token)
                 .is_empty();
         let copies_a_sentence =
             self.checks_sentences() && self.ends_a_copied_sentence(chain, index, token);
@@ -100,17 +99,16 @@ impl CopyGuard {
         token: u32,
     ) -> bool {
         if chain.ends_sentence(token) {
-            // The sentence so far is the end of the matched run, so it
-            // occurs; with `token`, does it occur where a sentence starts?
-            let sentence = self.recent.range(self.recent.len() - self.sentence_len..);
-            let mut run: Vec<u32> = sentence.copied().collect();
-            run.push(token);
+            // The sentence so far is the end of the matched run, so its
+            // interval is kept; with `token`, does it occur where a
+            // sentence starts?
+            let sentence = self.intervals[self.sentence_len].clone();
             let text = index.text();
             let is_sentence_start = |start: usize| {
                 start == 0 || chain.ends_sentence_before(text[start - 1], text[start])
             };
             return index
-                .occurrences(&run)
+                .narrow(sentence, self.sentence_len, token)
                 .any(|at| is_sentence_start(index.start(at)));
         }
         false
@@ -128,16 +126,12 @@ impl CopyGuard {
 
     /// Takes `token` as the output's next.
     pub(crate) fn push(&mut self, chain: &Chain, index: &CopyIndex, token: u32) {
-        if self.recent.len() == self.max_copy {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(token);
         // The run of length j + 1 that ends with `token` is the run of
-        // length j before it, narrowed by `token`: each from the interval
-        // kept for it. The longest that occurs is the new match; it is at
-        // most `max_copy` long, since the step was allowed.
-        // In place, from the shortest: each new interval is made from the
-        // old one a token shorter, saved before it is replaced.
+        // length j before it, narrowed by `token`. The longest that occurs
+        // is the new match; it is at most `max_copy` long, since the step
+        // was allowed. Made in place, from the shortest: each new interval
+        // from the old one a token shorter, saved before it is replaced.
+        let matched = self.matched();
         let mut shorter = std::mem::replace(&mut self.intervals[0], 0..index.len());
         let mut length = 0;
         loop {
@@ -157,23 +151,17 @@ impl CopyGuard {
                     break;
                 }
             }
-            if length == self.max_copy || length > self.matched {
+            if length == self.max_copy || length > matched {
                 break;
             }
         }
         self.intervals.truncate(length + 1);
-        self.matched = self.intervals.len() - 1;
-        self.longest = self.longest.max(self.matched);
+        self.longest = self.longest.max(self.matched());
         if chain.ends_sentence(token) {
             self.sentence_len = 0;
             self.sentence_is_whole = true;
         } else {
             self.sentence_len += 1;
         }
-    }
-
-    /// The interval of the output's last `matched` tokens.
-    fn interval(&self) -> Range<usize> {
-        self.intervals[self.matched].clone()
     }
 }

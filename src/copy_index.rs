@@ -116,19 +116,6 @@ impl CopyIndex {
         &self.suffixes
     }
 
-    /// The suffix array's interval of the suffixes that start with
-    /// `tokens`: empty when the run never occurs.
-    pub(crate) fn occurrences(&self, tokens: &[u32]) -> Range<usize> {
-        let mut range = 0..self.suffixes.len();
-        for (depth, &token) in tokens.iter().enumerate() {
-            range = self.narrow(range, depth, token);
-            if range.is_empty() {
-                break;
-            }
-        }
-        range
-    }
-
     /// Within `range`, whose suffixes all share their first `depth`
     /// tokens, those whose next token is `token`.
     pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
@@ -165,8 +152,18 @@ impl CopyIndex {
 mod tests {
     use super::*;
 
+    /// The suffix array's interval of the suffixes that start with
+    /// `tokens`, narrowed a token at a time.
+    fn occurrences(index: &CopyIndex, tokens: &[u32]) -> Range<usize> {
+        let mut range = 0..index.len();
+        for (depth, &token) in tokens.iter().enumerate() {
+            range = index.narrow(range, depth, token);
+        }
+        range
+    }
+
     fn positions(index: &CopyIndex, tokens: &[u32]) -> Vec<usize> {
-        let mut found: Vec<usize> = index.occurrences(tokens).map(|i| index.start(i)).collect();
+        let mut found: Vec<usize> = occurrences(index, tokens).map(|i| index.start(i)).collect();
         found.sort_unstable();
         found
     }
@@ -178,7 +175,7 @@ mod tests {
         assert_eq!(positions(&index, &[0, 1, 2]), [0]);
         assert_eq!(positions(&index, &[1, 0]), Vec::<usize>::new());
         assert_eq!(positions(&index, &[]).len(), 8);
-        let both = index.occurrences(&[0, 1]);
+        let both = occurrences(&index, &[0, 1]);
         assert_eq!(index.narrow(both, 2, 3).len(), 1);
     }
 

@@ -245,24 +245,9 @@ pub(crate) fn can_cut_after(tokens: Tokens, text: &[u8], at: usize) -> bool {
 /// whitespace follows it, the prompt does not say which break it keeps.
 /// [`crate::Walk::continuing`] takes both.
 pub fn prompt_tokens(tokens: Tokens, prompt: &[u8]) -> (Vec<Vec<u8>>, bool) {
-    if tokens == Tokens::Words {
-        return (Words::new(prompt).map(<[u8]>::to_vec).collect(), false);
-    }
-    let Ok(part) = tokenize_part(
-        tokens,
-        prompt,
-        0..prompt.len(),
-        LastBreak::Open,
-        Watch::none(),
-    ) else {
-        // Nothing can cancel a walk's prompt.
-        return (Vec::new(), false);
-    };
-    let words = part
-        .spans()
-        .map(|(start, end)| part.bytes[start..end].to_vec())
-        .collect();
-    (words, part.last_is_open)
+    // A prompt of more than a gigabyte without a line break is continued
+    // from nothing, as one whose words the chain does not know.
+    cut(tokens, prompt, LastBreak::Open).unwrap_or_default()
 }
 
 /// `text` cut into tokens as `tokens` mode cuts a training text, each as a
@@ -271,18 +256,24 @@ pub fn prompt_tokens(tokens: Tokens, prompt: &[u8]) -> (Vec<Vec<u8>>, bool) {
 /// its tokens out one by one. Fails only as a build would for a text of
 /// more than a gigabyte without a line break ([`ChainError::LineTooLong`]).
 pub fn text_tokens(tokens: Tokens, text: &[u8]) -> Result<Vec<Vec<u8>>, ChainError> {
+    cut(tokens, text, LastBreak::EndsALine).map(|(cut, _)| cut)
+}
+
+/// The tokens of the whole of `text`, each copied out, and whether the last
+/// one's break is open.
+fn cut(
+    tokens: Tokens,
+    text: &[u8],
+    last_break: LastBreak,
+) -> Result<(Vec<Vec<u8>>, bool), ChainError> {
     if tokens == Tokens::Words {
-        return Ok(Words::new(text).map(<[u8]>::to_vec).collect());
+        return Ok((Words::new(text).map(<[u8]>::to_vec).collect(), false));
     }
-    let part = tokenize_part(
-        tokens,
-        text,
-        0..text.len(),
-        LastBreak::EndsALine,
-        Watch::none(),
-    )?;
-    Ok(part
+    // Nothing watches this cut, so nothing can cancel it.
+    let part = tokenize_part(tokens, text, 0..text.len(), last_break, Watch::none())?;
+    let cut = part
         .spans()
         .map(|(start, end)| part.bytes[start..end].to_vec())
-        .collect())
+        .collect();
+    Ok((cut, part.last_is_open))
 }

@@ -97,14 +97,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// given are never emitted again. [`Walk::continued_words`] tells how
     /// many of them the walk continues.
     pub fn after(chain: C, seed: u64, words: &[&[u8]]) -> Self {
-        let tail = &words[words.len().saturating_sub(chain.order())..];
-        let ids: Vec<Vec<u32>> = chain
-            .vocabulary()
-            .find_all(tail)
-            .into_iter()
-            .map(|id| id.into_iter().collect())
-            .collect();
-        Walk::after_ids(chain, seed, &ids)
+        Walk::continuing(chain, seed, words, false)
     }
 
     /// A walk through `chain` that continues `prompt`, cut into tokens as
@@ -112,35 +105,35 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// otherwise as [`Walk::after`]. When no whitespace ends the prompt (in
     /// modes whose tokens keep their break), its last token may be any of
     /// the chain's tokens with that text, whatever their break.
-    pub fn continuing(chain: C, seed: u64, prompt: &[Vec<u8>], last_is_open: bool) -> Self {
+    pub fn continuing<T: AsRef<[u8]>>(
+        chain: C,
+        seed: u64,
+        prompt: &[T],
+        last_is_open: bool,
+    ) -> Self {
         let tail = &prompt[prompt.len().saturating_sub(chain.order())..];
-        let mut wanted: Vec<Vec<u8>> = tail.to_vec();
-        if let (true, Some(text)) = (last_is_open, tail.last()) {
+        let with_breaks: Vec<Vec<u8>> = match (last_is_open, tail.last()) {
             // The last token with each break it may keep, looked up in the
             // same pass over the vocabulary.
-            wanted.extend(chain.tokens().possible_breaks().iter().map(|kept| {
-                let mut token = text.clone();
-                token.extend_from_slice(kept);
-                token
-            }));
-        }
-        let wanted: Vec<&[u8]> = wanted.iter().map(Vec::as_slice).collect();
+            (true, Some(text)) => (chain.tokens().possible_breaks().iter())
+                .map(|kept| [text.as_ref(), kept].concat())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let wanted: Vec<&[u8]> = (tail.iter().map(AsRef::as_ref))
+            .chain(with_breaks.iter().map(Vec::as_slice))
+            .collect();
         let found = chain.vocabulary().find_all(&wanted);
-        let (exact, with_breaks) = found.split_at(tail.len());
+        let (exact, found_with_breaks) = found.split_at(tail.len());
         let mut ids: Vec<Vec<u32>> = exact
             .iter()
             .map(|id| id.iter().copied().collect())
             .collect();
         if let (true, Some(last)) = (last_is_open, ids.last_mut()) {
-            *last = with_breaks.iter().flatten().copied().collect();
+            *last = found_with_breaks.iter().flatten().copied().collect();
         }
-        Walk::after_ids(chain, seed, &ids)
-    }
-
-    /// A walk that continues tokens given as the ids each may be.
-    fn after_ids(chain: C, seed: u64, ids: &[Vec<u32>]) -> Self {
         let mut walk = Walk::new(chain, seed);
-        let (matched, candidates) = continuations(&walk.chain, ids);
+        let (matched, candidates) = continuations(&walk.chain, &ids);
         if matched > 0 {
             let pick = match candidates.len() {
                 1 => 0,
@@ -417,17 +410,20 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 return Some(order);
             }
         }
-        let candidates: Vec<u32> = if in_sentences {
-            chain.sentence_starts().to_vec()
+        // Every candidate in turn: the sentence starts, or every state.
+        let starts = chain.sentence_starts();
+        let count = if in_sentences {
+            starts.len()
         } else {
-            (0..chain.state_count()).collect()
+            chain.state_count() as usize
         };
-        if candidates.is_empty() {
+        let candidate = |at: usize| if in_sentences { starts[at] } else { at as u32 };
+        if count == 0 {
             return None;
         }
-        let first = self.rng.below(candidates.len() as u64) as usize;
-        let state = (0..candidates.len())
-            .map(|offset| candidates[(first + offset) % candidates.len()])
+        let first = self.rng.below(count as u64) as usize;
+        let state = (0..count)
+            .map(|offset| candidate((first + offset) % count))
             .find(|&state| allows(state))?;
         self.state = state;
         Some(order)
