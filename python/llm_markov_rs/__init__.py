@@ -18,7 +18,7 @@ import llm
 from llm_markov_rs.errors import MarkovError
 
 if TYPE_CHECKING:
-    from llm_markov_rs.saved import SavedChainInfo
+    from llm_markov_rs.info import SavedChainInfo
     from llm_markov_rs.train import train_chain
 
 __all__ = [
@@ -60,7 +60,7 @@ def __getattr__(name: str) -> Any:
 
         return train_chain
     if name == "SavedChainInfo":
-        from llm_markov_rs.saved import SavedChainInfo
+        from llm_markov_rs.info import SavedChainInfo
 
         return SavedChainInfo
     # From the installed package's metadata, whose version maturin takes

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -21,14 +21,15 @@ from llm_markov_rs.errors import MarkovError, load_native, other_markov_plugin_n
 from llm_markov_rs.options import TOKENS_HELP
 from llm_markov_rs.saved import (
     NAME_RULE,
-    SavedChainInfo,
     chain_path,
     chains_folder,
     load_chain,
     missing_chain,
-    read_info,
     scan_chain_files,
 )
+
+if TYPE_CHECKING:
+    from llm_markov_rs.info import SavedChainInfo
 
 Result = TypeVar("Result")
 
@@ -138,6 +139,8 @@ def train(
 def list_chains(json_: bool) -> None:
     """List the saved chains: name, order, words learned, distinct words,
     file size, what each was trained from, and when."""
+    from llm_markov_rs.info import SavedChainInfo, read_info
+
     names, misnamed = scan_chain_files()
     listed: list[SavedChainInfo | tuple[str, str]] = []
     for name in names:
@@ -204,6 +207,8 @@ def list_chains(json_: bool) -> None:
 @click.option("json_", "--json", is_flag=True, help="Output as JSON.")
 def info(name: str, json_: bool) -> None:
     """Show what the saved chain NAME holds, after checking its whole file."""
+
+    from llm_markov_rs.info import read_info
 
     def describe() -> dict[str, Any]:
         saved = read_info(name)

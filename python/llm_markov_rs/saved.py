@@ -1,5 +1,5 @@
-"""Saved chains: where they live, what they are called, what their headers
-say, and loading them.
+"""Saved chains: where they live, what they are called, and loading them
+(what their headers say is in ``info``).
 
 Each saved chain is one file, ``NAME.markov``, in the ``markov`` folder of
 llm's user directory. Listing the names reads no file: llm registers a model
@@ -8,13 +8,11 @@ for each on every command, so that must stay cheap.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import llm
 
@@ -129,115 +127,3 @@ def load_chain(name: str) -> Chain:
     with _loaded_lock:
         _loaded[path] = (key, chain)
     return chain
-
-
-@dataclass(frozen=True)
-class SavedChainInfo:
-    """What a saved chain's file says about it, read from its header alone."""
-
-    name: str
-    path: Path
-    #: What the chain is made of: "words", "lines", "unicode" or "chars".
-    tokens: str
-    #: Whether the file keeps the copy guard's index, which max_copy needs.
-    copy_guard: bool
-    order: int
-    word_count: int
-    vocabulary_size: int
-    state_count: int
-    distinct_transition_count: int
-    file_size: int
-    #: The first sources it was trained from (at most TRAINED_FROM_SHOWN),
-    #: as the train command named them.
-    trained_from: list[str]
-    #: How many sources it was trained from in all.
-    source_count: int
-    trained_at: str | None
-    created_by: str | None
-
-    @property
-    def transition_count(self) -> int:
-        """How many transitions the chain learned: one per word after the
-        first ``order``."""
-        return self.word_count - self.order
-
-    def as_json(self) -> dict[str, Any]:
-        """The fields as ``llm markov list --json`` and ``info --json``
-        print them: the names of the chain's own attributes."""
-        return {
-            "name": self.name,
-            "model": f"markov/{self.name}",
-            "path": str(self.path),
-            "tokens": self.tokens,
-            "copy_guard": self.copy_guard,
-            "order": self.order,
-            "word_count": self.word_count,
-            "vocabulary_size": self.vocabulary_size,
-            "state_count": self.state_count,
-            "transition_count": self.transition_count,
-            "distinct_transition_count": self.distinct_transition_count,
-            "file_size": self.file_size,
-            "trained_from": self.trained_from,
-            "source_count": self.source_count,
-            "trained_at": self.trained_at,
-            "created_by": self.created_by,
-        }
-
-    def describe_sources(self) -> str:
-        """What it was trained from, in a few words: the first sources, and
-        how many more there were."""
-        shown = ", ".join(self.trained_from) or "?"
-        more = self.source_count - len(self.trained_from)
-        return f"{shown} and {more:,} more" if more > 0 else shown
-
-
-def parse_metadata(text: str) -> dict[str, Any]:
-    """The metadata this plugin saves with a chain (a JSON object); anything
-    else, as from another writer, reads as no metadata."""
-    try:
-        metadata = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return metadata if isinstance(metadata, dict) else {}
-
-
-def read_info(name: str) -> SavedChainInfo:
-    """What the saved chain ``name`` is, from its file's header."""
-    path = chain_path(name)
-    try:
-        size = path.stat().st_size
-        header = load_native().read_chain_header(str(path))
-    except FileNotFoundError:
-        raise missing_chain(name) from None
-    except (MarkovError, OSError) as error:
-        raise unreadable_chain(name, path, str(error)) from error
-    metadata = parse_metadata(header["metadata"])
-    trained_from = metadata.get("trained_from")
-    sources = (
-        [str(source) for source in trained_from]
-        if isinstance(trained_from, list)
-        else []
-    )
-    source_count = metadata.get("source_count")
-    return SavedChainInfo(
-        name=name,
-        path=path,
-        tokens=header["tokens"],
-        copy_guard=header["copy_index"],
-        order=header["order"],
-        word_count=header["word_count"],
-        vocabulary_size=header["vocabulary_size"],
-        state_count=header["state_count"],
-        distinct_transition_count=header["distinct_transition_count"],
-        file_size=size,
-        trained_from=sources,
-        source_count=source_count
-        if isinstance(source_count, int) and source_count >= len(sources)
-        else len(sources),
-        trained_at=_text_or_none(metadata.get("trained_at")),
-        created_by=_text_or_none(metadata.get("created_by")),
-    )
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None

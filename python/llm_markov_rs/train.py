@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
 from llm_markov_rs.errors import MarkovError, load_native
+from llm_markov_rs.info import SavedChainInfo, read_info
 from llm_markov_rs.saved import (
     TRAINED_FROM_SHOWN,
-    SavedChainInfo,
     chain_path,
     chains_folder,
     check_name,
-    read_info,
 )
 
 #: Text to learn from: a ``str`` is the text itself, a path names a file,
