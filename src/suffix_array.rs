@@ -19,7 +19,8 @@ use crate::error::ChainError;
 /// Marks a slot of the suffix array not yet filled.
 const EMPTY: u32 = u32::MAX;
 
-/// How many slots a pass fills between two looks at the cancel flag.
+/// How many steps a loop over the text takes between two looks at the
+/// cancel flag.
 const SLOTS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
 
 /// The suffix array of `text`, whose ids are all below `alphabet`: the start
@@ -72,28 +73,38 @@ fn induced_sort(
     let mut typed = vec![0u32; n];
     typed[n - 1] = text[n - 1] << 1;
     for i in (0..n - 1).rev() {
+        now_and_then(i, watch)?;
         let is_s = text[i] < text[i + 1] || (text[i] == text[i + 1] && typed[i + 1] & 1 == 1);
         typed[i] = text[i] << 1 | u32::from(is_s);
     }
-    let buckets = Buckets::new(&typed, alphabet);
+    let buckets = Buckets::new(&typed, alphabet, watch)?;
     // The LMS positions: an S suffix after an L suffix.
     let is_lms = |i: usize| i > 0 && typed[i] & 1 == 1 && typed[i - 1] & 1 == 0;
-    let lms: Vec<u32> = (1..n).filter(|&i| is_lms(i)).map(|i| i as u32).collect();
+    let mut lms: Vec<u32> = Vec::new();
+    for i in 1..n {
+        now_and_then(i, watch)?;
+        if is_lms(i) {
+            lms.push(i as u32);
+        }
+    }
 
     // Sort the LMS substrings (from one LMS position to the next, both
     // included): induced from the LMS positions in text order.
     induce(&typed, &buckets, &lms, order, watch)?;
-    let sorted: Vec<u32> = order
-        .iter()
-        .copied()
-        .filter(|&start| is_lms(start as usize))
-        .collect();
+    let mut sorted: Vec<u32> = Vec::with_capacity(lms.len());
+    for (index, &start) in order.iter().enumerate() {
+        now_and_then(index, watch)?;
+        if is_lms(start as usize) {
+            sorted.push(start);
+        }
+    }
 
     // Name each LMS substring by its rank among the distinct ones, and
     // write the names in text order: the reduced string. Two LMS positions
     // are never next to each other, so half as many slots tell them apart.
     let mut lms_index = vec![EMPTY; n.div_ceil(2)];
     for (index, &start) in lms.iter().enumerate() {
+        now_and_then(index, watch)?;
         lms_index[start as usize / 2] = index as u32;
     }
     let substring_end = |start: u32| {
@@ -102,7 +113,10 @@ fn induced_sort(
     };
     let mut names = vec![0u32; lms.len()];
     let mut name = 0u32;
-    for pair in sorted.windows(2) {
+    for (index, pair) in sorted.windows(2).enumerate() {
+        // Comparing substrings at random places in the text: the slowest
+        // loop between two induced passes.
+        now_and_then(index, watch)?;
         let (before, start) = (pair[0] as usize, pair[1] as usize);
         let (before_end, end) = (substring_end(pair[0]), substring_end(pair[1]));
         // Equal substrings: the same ids (and so the same types) up to and
@@ -123,18 +137,31 @@ fn induced_sort(
     let sorted_lms: Vec<u32> = if name as usize + 1 == lms.len() {
         let mut by_name = vec![0u32; lms.len()];
         for (index, &rank) in names.iter().enumerate() {
+            now_and_then(index, watch)?;
             by_name[rank as usize] = lms[index];
         }
         by_name
     } else {
         let mut reduced_order = vec![EMPTY; lms.len()];
         induced_sort(&names, name as usize + 1, &mut reduced_order, watch)?;
+        for (at, slot) in reduced_order.iter_mut().enumerate() {
+            now_and_then(at, watch)?;
+            *slot = lms[*slot as usize];
+        }
         reduced_order
-            .iter()
-            .map(|&index| lms[index as usize])
-            .collect()
     };
     induce(&typed, &buckets, &sorted_lms, order, watch)
+}
+
+/// Looks at `watch` when `step` is a multiple of
+/// [`SLOTS_BETWEEN_CANCEL_CHECKS`]: every loop over the text does, so that
+/// Ctrl-C stops a sort of a large text at once.
+fn now_and_then(step: usize, watch: Watch) -> Result<(), ChainError> {
+    if step % SLOTS_BETWEEN_CANCEL_CHECKS == 0 {
+        watch.check()
+    } else {
+        Ok(())
+    }
 }
 
 /// Where each id's bucket starts and ends in the suffix array, and where
@@ -146,10 +173,11 @@ struct Buckets {
 }
 
 impl Buckets {
-    fn new(typed: &[u32], alphabet: usize) -> Self {
+    fn new(typed: &[u32], alphabet: usize, watch: Watch) -> Result<Self, ChainError> {
         let mut counts = vec![0u32; alphabet];
         let mut l_counts = vec![0u32; alphabet];
-        for &coded in typed {
+        for (index, &coded) in typed.iter().enumerate() {
+            now_and_then(index, watch)?;
             let id = (coded >> 1) as usize;
             counts[id] += 1;
             l_counts[id] += 1 - (coded & 1);
@@ -164,11 +192,11 @@ impl Buckets {
             at += count;
             ends.push(at);
         }
-        Buckets {
+        Ok(Buckets {
             starts,
             s_starts,
             ends,
-        }
+        })
     }
 }
 
@@ -186,7 +214,8 @@ fn induce(
     watch.check()?;
     order.fill(EMPTY);
     let mut cursor = buckets.s_starts.clone();
-    for &start in lms {
+    for (index, &start) in lms.iter().enumerate() {
+        now_and_then(index, watch)?;
         let id = (typed[start as usize] >> 1) as usize;
         order[cursor[id] as usize] = start;
         cursor[id] += 1;
@@ -198,9 +227,7 @@ fn induce(
     order[cursor[last] as usize] = (n - 1) as u32;
     cursor[last] += 1;
     for index in 0..n {
-        if index % SLOTS_BETWEEN_CANCEL_CHECKS == 0 {
-            watch.check()?;
-        }
+        now_and_then(index, watch)?;
         let start = order[index];
         if start != EMPTY && start > 0 {
             let before = typed[start as usize - 1];
@@ -213,9 +240,7 @@ fn induce(
     }
     let mut cursor = buckets.ends.clone();
     for index in (0..n).rev() {
-        if index % SLOTS_BETWEEN_CANCEL_CHECKS == 0 {
-            watch.check()?;
-        }
+        now_and_then(index, watch)?;
         let start = order[index];
         if start != EMPTY && start > 0 {
             let before = typed[start as usize - 1];
