@@ -87,7 +87,8 @@ pub struct BuildOptions<'flag> {
     /// How the text is cut into tokens; the chain records it.
     pub tokens: Tokens,
     /// Whether the chain keeps its text and suffix array, so that a walk
-    /// can bound how much of the text it copies: 8 bytes a token more.
+    /// can bound how much of the text it copies: 8 bytes a token more (and
+    /// 4.25 more once a guarded walk needs them).
     pub copy_index: bool,
     /// Threads used to split and link the text.
     pub threads: usize,

@@ -138,7 +138,7 @@ impl CopyGuard {
             let narrowed = if length == 0 {
                 index.starting_with(token)
             } else {
-                index.narrow(shorter.clone(), length, token)
+                index.narrow_by_tails(shorter.clone(), self.intervals[length].clone())
             };
             if narrowed.is_empty() {
                 break;
