@@ -1,9 +1,10 @@
 //! The Markov chain: which states follow which, and how often, as flat
 //! arrays of ids.
 
+use crate::bit_set::BitSet;
 use crate::copy_index::CopyIndex;
 use crate::rng::Rng;
-use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, BitSet, SentenceMarks};
+use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 

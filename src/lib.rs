@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod ascii_words;
+mod bit_set;
 mod build;
 mod build_options;
 mod chain;

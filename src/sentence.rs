@@ -8,6 +8,8 @@
 //! sentence). The word after a sentence end starts a sentence, and so does
 //! the first word of the text.
 
+use crate::bit_set::BitSet;
+
 /// Punctuation that ends a sentence: `.` `!` `?`, the ellipsis, and their
 /// full-width, CJK, Arabic, Devanagari and doubled forms.
 const TERMINALS: &[char] = &[
@@ -103,78 +105,6 @@ impl SentenceMarks {
             set.insert(state as usize);
         }
         set
-    }
-}
-
-/// A set of ids below a fixed bound, one bit each.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct BitSet {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl BitSet {
-    /// An empty set of ids below `len`.
-    pub(crate) fn new(len: usize) -> Self {
-        BitSet {
-            words: vec![0; len.div_ceil(64)],
-            len,
-        }
-    }
-
-    /// The set whose bytes (bit `i % 8` of byte `i / 8`, little-endian) are
-    /// `bytes`, or `None` unless there are exactly enough bytes for `len`
-    /// ids and every bit past `len` is clear.
-    pub(crate) fn from_bytes(bytes: &[u8], len: usize) -> Option<Self> {
-        if bytes.len() != len.div_ceil(8) {
-            return None;
-        }
-        let mut set = BitSet::new(len);
-        for (index, &byte) in bytes.iter().enumerate() {
-            set.words[index / 8] |= u64::from(byte) << (8 * (index % 8));
-        }
-        let past_end = set.words.last().map_or(0, |&last| {
-            let used = len % 64;
-            if used == 0 {
-                0
-            } else {
-                last >> used
-            }
-        });
-        (past_end == 0).then_some(set)
-    }
-
-    /// The set as bytes, as [`BitSet::from_bytes`] reads them.
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes: Vec<u8> = self
-            .words
-            .iter()
-            .flat_map(|word| word.to_le_bytes())
-            .collect();
-        bytes.truncate(self.len.div_ceil(8));
-        bytes
-    }
-
-    pub(crate) fn insert(&mut self, id: usize) {
-        self.words[id / 64] |= 1 << (id % 64);
-    }
-
-    pub(crate) fn contains(&self, id: usize) -> bool {
-        self.words[id / 64] >> (id % 64) & 1 == 1
-    }
-
-    /// The ids in the set, in order.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.words.iter().enumerate().flat_map(|(index, &word)| {
-            let mut rest = word;
-            std::iter::from_fn(move || {
-                (rest != 0).then(|| {
-                    let bit = rest.trailing_zeros();
-                    rest &= rest - 1;
-                    (index * 64) as u32 + bit
-                })
-            })
-        })
     }
 }
 

@@ -3,11 +3,12 @@
 use std::io::{self, Read};
 
 use super::header::{invalid, FixedHeader};
+use crate::bit_set::BitSet;
 use crate::chain::{Chain, StateWords, Transitions};
 use crate::copy_index::CopyIndex;
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
-use crate::sentence::{BitSet, SentenceMarks};
+use crate::sentence::SentenceMarks;
 use crate::tokenize::Words;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
