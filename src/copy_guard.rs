@@ -124,6 +124,13 @@ impl CopyGuard {
         })
     }
 
+    /// Takes the next token as the start of a sentence, as a restart at a
+    /// sentence start of the text makes it.
+    pub(crate) fn begin_sentence(&mut self) {
+        self.sentence_len = 0;
+        self.sentence_is_whole = true;
+    }
+
     /// Takes `token` as the output's next.
     pub(crate) fn push(&mut self, chain: &Chain, index: &CopyIndex, token: u32) {
         // The run of length j + 1 that ends with `token` is the run of

@@ -204,7 +204,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     }
 
     /// How many of the last given words the walk continues: 0 when it
-    /// started at random.
+    /// started at random, or when a guarded walk in sentences could write
+    /// no sentence from them and restarted before writing any word.
     pub fn continued_words(&self) -> usize {
         self.continued
     }
@@ -327,15 +328,22 @@ impl<C: Deref<Target = Chain>> Walk<C> {
 
     /// Writes the next sentence into `drafted`, for a guarded walk in
     /// sentences: a sentence that cannot go on within the guard is dropped
-    /// before any of it is given, and another begins at a sentence start,
-    /// so that every sentence given begins as a sentence of the text
-    /// does. Leaves `drafted` empty when no sentence can be written. A
-    /// sentence that reaches the walk's cap is given as far as the cap.
+    /// before any of it is given, and tried again from where it began;
+    /// after a few tries, another begins at a sentence start of the text
+    /// instead. If that drops the continuation of a prompt, the walk no
+    /// longer counts as continuing it. Leaves `drafted` empty when no
+    /// sentence can be written. A sentence that reaches the walk's cap is
+    /// given as far as the cap.
     fn draft_sentence(&mut self) {
         const SENTENCE_TRIES: usize = 100;
+        /// Tries from where the sentence begins (the end of the sentence
+        /// before, or the prompt), so that the text goes on from there as
+        /// an unguarded walk's would, before restarting elsewhere.
+        const TRIES_FROM_HERE: usize = 10;
         let cap = self.remaining.unwrap_or(u64::MAX);
         let before = self.guard.clone();
-        for _ in 0..SENTENCE_TRIES {
+        let (state, pending) = (self.state, self.pending);
+        for attempt in 1..=SENTENCE_TRIES {
             let mut length = 0u64;
             while let Some(id) = self.step(length == 0) {
                 self.drafted.push_back(id);
@@ -347,7 +355,19 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             // Stuck: back to where the sentence began, to begin another.
             self.drafted.clear();
             self.guard.clone_from(&before);
-            self.pending = None;
+            if attempt < TRIES_FROM_HERE {
+                (self.state, self.pending) = (state, pending);
+            } else {
+                // A restart, at a sentence start: the sentence may now be
+                // a whole sentence of the text, which the guard refuses.
+                self.pending = None;
+                if let Some(guard) = &mut self.guard {
+                    guard.begin_sentence();
+                }
+                if self.written == 0 {
+                    self.continued = 0;
+                }
+            }
         }
     }
 

@@ -213,3 +213,86 @@ fn every_sentence_begins_as_one_does_and_follows_the_chain_to_its_end() {
     }
     assert_eq!(sentences, 80);
 }
+
+/// Sentences of five words: one of three capitalized words (a sentence
+/// ends only before one), three of twelve, one of three that end it.
+/// Every word has many followers, so an order-1 walk can write sentences
+/// of its own within a small bound. A fixed, simple generator: the test
+/// needs variety, not randomness.
+fn varied_sentences() -> String {
+    let firsts = ["The", "A", "Then"];
+    let words = [
+        "red", "green", "blue", "cat", "dog", "fox", "runs", "sits", "jumps", "now", "here",
+        "there",
+    ];
+    let ends = ["end.", "stop.", "done."];
+    let mut state = 7u64;
+    let mut next = |below: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) as usize % below
+    };
+    let mut text = Vec::new();
+    for _ in 0..200 {
+        text.push(firsts[next(firsts.len())]);
+        for _ in 0..3 {
+            text.push(words[next(words.len())]);
+        }
+        text.push(ends[next(ends.len())]);
+    }
+    text.join(" ")
+}
+
+fn continuing<'chain>(
+    chain: &'chain Chain,
+    prompt: &[&str],
+    max_copy: usize,
+) -> (Vec<String>, Walk<&'chain Chain>) {
+    let mut walk = Walk::continuing(chain, 5, prompt, false)
+        .at_most(300)
+        .sentences(1)
+        .max_copy(max_copy)
+        .unwrap();
+    let words = walk
+        .by_ref()
+        .map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect();
+    (words, walk)
+}
+
+#[test]
+fn a_prompt_no_sentence_can_continue_is_given_up_and_the_walk_says_so() {
+    // "Zebra" goes on only as "one two three four five.", which copies
+    // more than 2 words: no sentence can continue it within max_copy 2, so
+    // the walk writes one of its own from a sentence start instead. The
+    // bug: it still said it continued "Zebra".
+    let text = format!("Zebra one two three four five. {}", varied_sentences());
+    let chain = guarded_chain(&text, 1);
+    let (output, walk) = continuing(&chain, &["Zebra"], 2);
+    assert!(!walk.blocked(), "{output:?}");
+    assert_ne!(output.first().map(String::as_str), Some("one"));
+    assert_eq!(walk.continued_words(), 0, "{output:?}");
+    // Within a bound that allows it, the walk continues the prompt.
+    let (output, walk) = continuing(&chain, &["Zebra"], 10);
+    assert_eq!(output[..2], ["one", "two"]);
+    assert_eq!(walk.continued_words(), 1);
+}
+
+#[test]
+fn a_sentence_restarted_after_a_prompt_is_not_a_whole_sentence_of_the_text() {
+    // "Zebra" goes on for 20 words, over the sentences' default bound of
+    // 15, so the walk restarts at a sentence start; every sentence there
+    // is a whole sentence of the text, which the guard refuses. The bug:
+    // a restart after a prompt kept the prompt's sentence, which is not
+    // checked as a whole sentence, and gave "First second third."
+    let long: Vec<String> = (1..=20).map(|at| format!("w{at}")).collect();
+    let text = format!(
+        "Zebra {}. First second third. Fourth fifth sixth.",
+        long.join(" ")
+    );
+    let chain = guarded_chain(&text, 1);
+    let (output, walk) = continuing(&chain, &["Zebra"], 15);
+    assert!(output.is_empty(), "{output:?}");
+    assert!(walk.blocked());
+}

@@ -236,3 +236,34 @@ def test_both_models_keep_the_bound_through_the_cli(llm_cli, tmp_path, sherlock,
             )  # fmt: skip
             assert result.exit_code == 0, result.output
             assert longest_run(text, result.output.split()) <= order + 2, (model, mode)
+
+
+def test_a_prompt_no_sentence_can_continue_is_logged_as_a_random_start(
+    llm_cli, tmp_path
+):
+    # Bug: when no sentence could continue the prompt within the guard, the
+    # walk wrote one from a sentence start of the text, but the log still
+    # said it continued the prompt. "Zebra" goes on only as five words that
+    # copy more than 2; the other sentences mix a few words many ways.
+    import random
+
+    pick = random.Random(7).choice
+    words = "red green blue cat dog fox runs sits jumps now here there".split()
+    sentences = [
+        " ".join(
+            [pick(["The", "A", "Then"]), *(pick(words) for _ in range(3))]
+            + [pick(["end.", "stop.", "done."])]
+        )
+        for _ in range(200)
+    ]
+    book = tmp_path / "zoo.txt"
+    book.write_text("Zebra one two three four five. " + " ".join(sentences))
+    trained = llm_cli("markov", "train", "zoo", str(book), "--order", "1")
+    assert trained.exit_code == 0, trained.output
+    model = llm.get_model("markov/zoo")
+    given_up = model.prompt("Zebra", sentences=1, max_copy=2, seed=5)
+    assert given_up.text().split()[0] in ("The", "A", "Then")
+    assert given_up.response_json["start"] == "random"
+    continued = model.prompt("Zebra", sentences=1, max_copy=10, seed=5)
+    assert continued.text().split()[:2] == ["one", "two"]
+    assert continued.response_json["start"] == {"continued_from": ["Zebra"]}

@@ -250,4 +250,5 @@ class Walk:
     @property
     def continued_from(self) -> list[str] | None:
         """The prompt's last words that the walk continues, or None when it
-        started at random."""
+        started at random (or, guarded in sentences, could write no sentence
+        from them and started at random instead)."""

@@ -23,8 +23,9 @@ const MAX_WORDS_PER_TEXT: u64 = 1 << 20;
 #[pyclass(frozen, module = "llm_markov_rs._markov", name = "Walk")]
 pub(crate) struct PyWalk {
     walk: Mutex<Walk<Arc<Chain>>>,
-    /// The prompt's tokens that the walk continues, none for a random
-    /// start.
+    /// The prompt's tokens that the walk set out to continue, none for a
+    /// random start. (It may give that up before its first word: see
+    /// [`Walk::continued_words`].)
     continued_from: Vec<Vec<u8>>,
     /// How many tokens the prompt has.
     prompt_token_count: usize,
@@ -111,7 +112,7 @@ impl PyWalk {
 
     #[getter]
     fn continued_from<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        if self.continued_from.is_empty() {
+        if self.continued_from.is_empty() || self.lock().continued_words() == 0 {
             return Ok(None);
         }
         let words = self
