@@ -248,12 +248,10 @@ def test_a_prompt_no_sentence_can_continue_is_logged_as_a_random_start(
     import random
 
     pick = random.Random(7).choice
-    words = "red green blue cat dog fox runs sits jumps now here there".split()
+    firsts, ends = ["The", "A", "Then"], ["end.", "stop.", "done."]
+    words = ["red", "green", "blue", "cat", "dog", "fox", "runs", "sits", "jumps"]
     sentences = [
-        " ".join(
-            [pick(["The", "A", "Then"]), *(pick(words) for _ in range(3))]
-            + [pick(["end.", "stop.", "done."])]
-        )
+        " ".join([pick(firsts), *(pick(words) for _ in range(3)), pick(ends)])
         for _ in range(200)
     ]
     book = tmp_path / "zoo.txt"
