@@ -217,6 +217,11 @@ impl CopyIndex {
         range.start + low..range.start + high
     }
 
+    /// Whether the tails are made yet.
+    pub(crate) fn has_tails(&self) -> bool {
+        self.tails.get().is_some()
+    }
+
     /// Within `range`, whose suffixes all share their first token, those
     /// that go on as the suffixes in `tails` start: the narrowing of a run
     /// by a token, when the run less its first token is already narrowed

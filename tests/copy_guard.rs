@@ -296,3 +296,23 @@ fn a_sentence_restarted_after_a_prompt_is_not_a_whole_sentence_of_the_text() {
     assert!(output.is_empty(), "{output:?}");
     assert!(walk.blocked());
 }
+
+#[test]
+fn narrowing_by_tails_walks_the_same_words_as_narrowing_by_the_text() {
+    // A guard narrows through the text until its walk is long, then by
+    // the index's tails, made once a chain; a walk on a chain whose tails
+    // are made uses them from its first token. Both must give the same
+    // words for a seed: a wrong tail interval would let a copy through or
+    // refuse a follower, and the walks would part.
+    let with_tails = guarded_chain(SHERLOCK, 1);
+    let through_text = guarded_chain(SHERLOCK, 1);
+    let mut long = Walk::new(&with_tails, 99).max_copy(3).unwrap();
+    assert_eq!(long.by_ref().take(70_000).count(), 70_000);
+    for seed in 0..5 {
+        for sentences in [None, Some(20)] {
+            let (first, _) = walk(&with_tails, seed, 3, sentences);
+            let (second, _) = walk(&through_text, seed, 3, sentences);
+            assert_eq!(first, second, "seed {seed}, {sentences:?} sentences");
+        }
+    }
+}
