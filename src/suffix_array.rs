@@ -107,33 +107,42 @@ fn induced_sort(
     // Name each LMS substring by its rank among the distinct ones, and
     // write the names in text order: the reduced string. Two LMS positions
     // are never next to each other, so half as many slots tell them apart.
-    let mut lms_index = vec![EMPTY; n.div_ceil(2)];
+    // Each slot holds the position's index among the LMS positions and
+    // where its substring ends (the next LMS position, or the text's end):
+    // one random read a substring, not two.
+    let mut lms_slots = vec![[EMPTY, 0]; n.div_ceil(2)];
     for (index, &start) in lms.iter().enumerate() {
         now_and_then(index, watch)?;
-        lms_index[start as usize / 2] = index as u32;
+        let end = lms.get(index + 1).map_or(n as u32, |&end| end);
+        lms_slots[start as usize / 2] = [index as u32, end];
     }
-    let substring_end = |start: u32| {
-        let next = lms_index[start as usize / 2] as usize + 1;
-        lms.get(next).map_or(n, |&end| end as usize)
-    };
     let mut names = vec![0u32; lms.len()];
     let mut name = 0u32;
-    for (index, pair) in sorted.windows(2).enumerate() {
+    // The substring before, as (start, end), carried from one step to the
+    // next: its text is still in cache when it is compared again.
+    let mut before = sorted.first().map(|&start| {
+        let [_, end] = lms_slots[start as usize / 2];
+        (start as usize, end as usize)
+    });
+    for (index, &start) in sorted.iter().enumerate().skip(1) {
         // Comparing substrings at random places in the text: the slowest
         // loop between two induced passes.
         now_and_then(index, watch)?;
-        let (before, start) = (pair[0] as usize, pair[1] as usize);
-        let (before_end, end) = (substring_end(pair[0]), substring_end(pair[1]));
+        let [lms_index, end] = lms_slots[start as usize / 2];
+        let (start, end) = (start as usize, end as usize);
         // Equal substrings: the same ids (and so the same types) up to and
         // including the next LMS position, which must not be the end.
-        let same = before_end - before == end - start
-            && end < n
-            && before_end < n
-            && text[before..=before_end] == text[start..=end];
+        let same = before.is_some_and(|(before, before_end)| {
+            before_end - before == end - start
+                && end < n
+                && before_end < n
+                && text[before..=before_end] == text[start..=end]
+        });
         if !same {
             name += 1;
         }
-        names[lms_index[start / 2] as usize] = name;
+        names[lms_index as usize] = name;
+        before = Some((start, end));
     }
     // (The first of `sorted` keeps the name 0.)
 
