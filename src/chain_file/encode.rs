@@ -63,14 +63,24 @@ pub(super) fn encode(
             .to_bytes(),
     )?;
     if let Some(index) = chain.copy_index() {
-        watch.check()?;
-        write_u32_slice(&mut out, index.text())?;
-        write_u32_slice(&mut out, index.suffixes())?;
+        // 8 bytes a token: hundreds of megabytes for a large text, so the
+        // cancel flag is looked at between blocks, not only between
+        // sections.
+        for section in [index.text(), index.suffixes()] {
+            for block in section.chunks(INDEX_VALUES_PER_BLOCK) {
+                watch.check()?;
+                write_u32_slice(&mut out, block)?;
+            }
+        }
     }
     let checksum = out.hasher.clone().finalize();
     out.inner.write_all(&checksum.to_le_bytes())?;
     Ok(())
 }
+
+/// How many values of the copy index are written between two looks at the
+/// cancel flag: 16 MB.
+const INDEX_VALUES_PER_BLOCK: usize = 1 << 22;
 
 /// Writes `values` little-endian: as they are in memory on a little-endian
 /// machine.
