@@ -25,8 +25,9 @@ pub struct CopyIndex {
     /// suffix array, and one past the last: token `t`'s are
     /// `first_token[t]..first_token[t + 1]`.
     first_token: Vec<u32>,
-    /// Made by the first walk that narrows by them: a chain that is only
-    /// trained and saved, or walked without the guard, never needs them.
+    /// Made by the first guard that narrows by them, once its output is
+    /// long: a chain that is only trained and saved, or walked without the
+    /// guard or for a short output, never needs them.
     tails: OnceLock<Tails>,
 }
 
@@ -223,13 +224,14 @@ impl CopyIndex {
     }
 
     /// Within `range`, whose suffixes all share their first token, those
-    /// that go on as the suffixes in `tails` start: the narrowing of a run
-    /// by a token, when the run less its first token is already narrowed
-    /// by it. One look-up a step of the search, not two.
-    pub(crate) fn narrow_by_tails(&self, range: Range<usize>, tails: Range<usize>) -> Range<usize> {
-        let made = self.tails.get_or_init(|| Tails::of(self));
-        let low = made.first_above(range.clone(), tails.start);
-        let high = made.first_above(low..range.end, tails.end);
+    /// whose rest (the suffix less its first token) is in the interval
+    /// `rest`: the narrowing of a run by a token, when the run less its
+    /// first token is already narrowed by it, to `rest`. One look-up a step
+    /// of the search, not two.
+    pub(crate) fn narrow_by_tails(&self, range: Range<usize>, rest: Range<usize>) -> Range<usize> {
+        let tails = self.tails.get_or_init(|| Tails::of(self));
+        let low = tails.first_above(range.clone(), rest.start);
+        let high = tails.first_above(low..range.end, rest.end);
         low..high
     }
 
