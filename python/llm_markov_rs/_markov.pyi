@@ -87,14 +87,16 @@ class Chain:
         progress: Callable[[str, int, int], object] | None = None,
         tokens: str = "words",
         copy_index: bool = False,
+        threads: int | None = None,
     ) -> Chain:
         """Build the chain of ``order`` from ``text``, cut into ``tokens``
         (one of ``TOKENS``; see ``tokenize``). With ``copy_index``, keep
         the text and its suffix array (8 bytes a token), so that a walk can
         bound its copies (``walk(..., max_copy=N)``).
 
-        The build runs with the GIL released, on every core for texts of
-        4 MiB or more (on the calling thread below that), and stops with
+        The build runs with the GIL released, on ``threads`` threads (None:
+        one a core) for texts of 4 MiB or more (on the calling thread below
+        that); the chain is the same whatever the count. It stops with
         KeyboardInterrupt on Ctrl-C. For texts of 1 MiB or more,
         ``progress`` is called about every 50 ms, and at the end of each
         stage, with ``(stage, done, total)``: ``"splitting"`` in bytes of
@@ -103,7 +105,7 @@ class Chain:
         Raises:
             llm_markov_rs.MarkovError: ``text`` has no words, or fewer than
                 ``order``, or ``order`` is below 1 or above MAX_ORDER, or
-                ``tokens`` is not one of ``TOKENS``.
+                ``tokens`` is not one of ``TOKENS``, or ``threads`` is 0.
             RuntimeError: a bug in the extension; please report it.
         """
     @staticmethod

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.saved import load_chain
+from llm_markov_rs.threads import build_threads
 
 if TYPE_CHECKING:
     import llm
@@ -100,11 +101,13 @@ class Run:
         """Build the chain from the prompt's text (the slow part) and start
         a walk, from the ``start`` words if given."""
         options = cast("MarkovOptions", prompt.options)
+        threads = build_threads()
         chain = load_native().Chain(
             training_text(prompt),
             options.order,
             tokens=options.tokens,
             copy_index=options.copy_bound(options.order) is not None,
+            threads=threads,
         )
         return cls.begin(chain, prompt, options.start, None)
 

@@ -20,6 +20,7 @@ from llm_markov_rs.saved import (
     chains_folder,
     check_name,
 )
+from llm_markov_rs.threads import build_threads
 
 #: Text to learn from: a ``str`` is the text itself, a path names a file,
 #: and a binary file object (``sys.stdin.buffer``) is read to its end.
@@ -61,8 +62,9 @@ def train_chain(
     written atomically: an error or Ctrl-C leaves the old chain (or none)
     and no partial file. Raises :class:`MarkovError` when ``name`` is not a
     plain name, when it exists and ``replace`` is false, when a file cannot
-    be read or decoded (the message gives the byte offset), or when the text
-    cannot make a chain of ``order``. ``sources`` is a list (or other
+    be read or decoded (the message gives the byte offset), when the text
+    cannot make a chain of ``order``, or when ``LLM_MARKOV_THREADS`` (the
+    threads the build may use) is not a count. ``sources`` is a list (or other
     iterable) of them: a lone ``str`` or path is refused, since it would be
     read one character at a time.
     """
@@ -84,11 +86,13 @@ def train_chain(
             f"'{encoding}' is not an encoding Python knows; try utf-8, "
             "latin-1 or cp1252"
         ) from None
+    # Checked before the text is read, which may take long.
+    threads = build_threads()
     texts, described = read_sources(list(sources), codec, progress)
     text = "\n".join(texts)
     del texts
     native = load_native()
-    chain = native.Chain(text, order, progress, tokens, copy_guard)
+    chain = native.Chain(text, order, progress, tokens, copy_guard, threads)
     del text
     metadata = {
         # The first sources by name, and how many there were: a chain

@@ -28,15 +28,21 @@ fn build_chain(
     order: usize,
     tokens: Tokens,
     copy_index: bool,
+    threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Chain> {
     check_order(order).map_err(user_error)?;
     let bytes = text.as_bytes();
+    let defaults = BuildOptions::default();
     let options = BuildOptions {
         tokens,
         copy_index,
-        ..BuildOptions::default()
+        threads: threads.unwrap_or(defaults.threads),
+        ..defaults
     };
+    // Tells the tests how many threads a build was given.
+    #[cfg(feature = "fault-injection")]
+    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
         return run_unwatched(py, || build_with(bytes, order, options));
     }
@@ -70,7 +76,10 @@ pub(crate) struct PyChain {
 #[pymethods]
 impl PyChain {
     #[new]
-    #[pyo3(signature = (text, order = 1, progress = None, tokens = "words", copy_index = false))]
+    #[pyo3(signature = (
+        text, order = 1, progress = None, tokens = "words", copy_index = false, threads = None
+    ))]
+    #[allow(clippy::too_many_arguments, reason = "Python's keyword arguments")]
     fn new(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
@@ -78,10 +87,14 @@ impl PyChain {
         progress: Option<Bound<'_, PyAny>>,
         tokens: &str,
         copy_index: bool,
+        threads: Option<usize>,
     ) -> PyResult<Self> {
+        if threads == Some(0) {
+            return Err(user_error("threads must be at least 1"));
+        }
         let tokens = tokens_named(tokens)?;
         let text = Utf8Text::new(text)?;
-        let chain = build_chain(py, text, order, tokens, copy_index, progress)?;
+        let chain = build_chain(py, text, order, tokens, copy_index, threads, progress)?;
         Ok(PyChain {
             chain: Arc::new(chain),
         })

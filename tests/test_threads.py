@@ -1,0 +1,79 @@
+"""LLM_MARKOV_THREADS: the threads a build may use, for both models and for
+training, and a clear error for a value that is not a count."""
+
+from __future__ import annotations
+
+import pytest
+
+#: What the development build prints on stderr, with
+#: LLM_MARKOV_RS_TEST_MARKS set, when a build is given its threads.
+THREADS_MARK = "llm-markov-rs: a build's threads: "
+
+
+def threads_given(stderr: str) -> list[int]:
+    """The thread counts of the builds the test build reported."""
+    return [
+        int(line.removeprefix(THREADS_MARK))
+        for line in stderr.splitlines()
+        if line.startswith(THREADS_MARK)
+    ]
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_the_variable_caps_every_build(
+    llm_cli, capfd, monkeypatch, tmp_path, sherlock, threads
+):
+    # Bug: the variable read but not passed on, by one of the two ways a
+    # chain is built (a prompt to markov, llm markov train).
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_MARKS", "1")
+    monkeypatch.setenv("LLM_MARKOV_THREADS", threads)
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    capfd.readouterr()
+    prompted = llm_cli("-m", "markov", "-o", "length", "5", "-f", str(book))
+    assert prompted.exit_code == 0, prompted.output
+    trained = llm_cli("markov", "train", "book", str(book))
+    assert trained.exit_code == 0, trained.output
+    assert threads_given(capfd.readouterr().err) == [int(threads)] * 2
+
+
+def test_unset_or_empty_means_every_core(llm_cli, capfd, monkeypatch, sherlock):
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_MARKS", "1")
+    monkeypatch.setenv("LLM_MARKOV_THREADS", " ")
+    capfd.readouterr()
+    result = llm_cli("-m", "markov", "-o", "length", "5", sherlock)
+    assert result.exit_code == 0, result.output
+    (given,) = threads_given(capfd.readouterr().err)
+    assert given >= 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "٣"])
+def test_a_value_that_is_not_a_count_is_one_error_line(
+    llm_cli, monkeypatch, tmp_path, user_path, value
+):
+    monkeypatch.setenv("LLM_MARKOV_THREADS", value)
+    book = tmp_path / "book.txt"
+    book.write_text("one two three four five", encoding="utf-8")
+    for args in (
+        ("-m", "markov", "one two three"),
+        ("markov", "train", "b", str(book)),
+    ):
+        result = llm_cli(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output == (
+            "Error: LLM_MARKOV_THREADS must be a whole number of threads, at "
+            f"least 1, not {value!r}; unset it to use every core\n"
+        )
+    # The train lost nothing: no chain, no partial file.
+    assert not (user_path / "markov").exists() or not any(
+        (user_path / "markov").iterdir()
+    )
+
+
+def test_the_python_api_refuses_zero_threads():
+    from llm_markov_rs import MarkovError
+    from llm_markov_rs._markov import Chain
+
+    with pytest.raises(MarkovError, match="threads must be at least 1"):
+        Chain("one two three", 1, threads=0)
+    assert Chain("one two three", 1, threads=2).word_count == 3
