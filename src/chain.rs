@@ -4,6 +4,7 @@
 use crate::bit_set::BitSet;
 use crate::copy_index::CopyIndex;
 use crate::rng::Rng;
+use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
@@ -53,6 +54,9 @@ pub struct Chain {
     vocabulary: Vocabulary,
     states: StateWords,
     transitions: Transitions,
+    /// [`samples_of`] the cumulative counts: a state with thousands of
+    /// followers is drawn from mostly in cache.
+    cumulative_samples: Vec<u32>,
     /// The one state that can lack followers: the last window of the text,
     /// when it appears nowhere else.
     dead_end: Option<u32>,
@@ -114,6 +118,7 @@ impl Chain {
             word_count,
             vocabulary,
             states,
+            cumulative_samples: samples_of(&transitions.cumulative),
             transitions,
             dead_end,
             sentences,
@@ -358,12 +363,14 @@ impl Chain {
     /// or `None` at a dead end.
     pub(crate) fn next_state(&self, state: u32, rng: &mut Rng) -> Option<u32> {
         let range = self.follower_range(state);
-        let cumulative = &self.transitions.cumulative[range.clone()];
+        let cumulative = &self.transitions.cumulative;
         let before = self.running_before(range.start);
-        let &after = cumulative.last()?;
+        let &after = cumulative[range.clone()].last()?;
         let draw = before + rng.below(u64::from(after - before)) as u32;
-        let pick = cumulative.partition_point(|&running| running <= draw);
-        Some(self.transitions.followers[range.start + pick])
+        let pick = first_past(cumulative, &self.cumulative_samples, range, |running| {
+            running > draw
+        });
+        Some(self.transitions.followers[pick])
     }
 
     /// How the states' words are stored, for saving.

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use crate::build_options::Watch;
 use crate::error::ChainError;
+use crate::sampled_search::{first_past, samples_of};
 use crate::suffix_array::suffix_array;
 
 /// A chain's text, token by token, and its suffix array.
@@ -49,14 +50,9 @@ impl Eq for CopyIndex {}
 #[derive(Clone, Debug)]
 struct Tails {
     slots: Vec<u32>,
-    /// Every [`SAMPLE_EVERY`]th of `slots`: small enough to stay in cache,
-    /// so that a search over a wide interval looks here first and ends in
-    /// one cache line of `slots`.
+    /// [`samples_of`] `slots`, for wide searches.
     samples: Vec<u32>,
 }
-
-/// How far apart the sampled slots of [`Tails`] are: one cache line.
-const SAMPLE_EVERY: usize = 16;
 
 impl Tails {
     /// The tails of `index`'s suffixes, from the rank of each suffix.
@@ -72,38 +68,16 @@ impl Tails {
         let slots: Vec<u32> = (index.suffixes.iter())
             .map(|&start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
             .collect();
-        let samples = slots.iter().step_by(SAMPLE_EVERY).copied().collect();
+        let samples = samples_of(&slots);
         Tails { slots, samples }
     }
 
     /// The first slot of `range` whose tail is above `bound` (or the end of
     /// `range`), when the tails rise over `range`.
     fn first_above(&self, range: Range<usize>, bound: usize) -> usize {
-        let above = |&tail: &u32| tail as usize > bound;
-        // The samples within `range`, when there are any.
-        let (first, end) = (
-            range.start.div_ceil(SAMPLE_EVERY),
-            range.end.div_ceil(SAMPLE_EVERY),
-        );
-        let window = match self.samples.get(first..end) {
-            Some(samples) if !samples.is_empty() => {
-                let sample = first + samples.partition_point(|tail| !above(tail));
-                // After the last sample not above, up to the first above.
-                let start = if sample == first {
-                    range.start
-                } else {
-                    (sample - 1) * SAMPLE_EVERY + 1
-                };
-                let end = if sample == end {
-                    range.end
-                } else {
-                    sample * SAMPLE_EVERY
-                };
-                start..end
-            }
-            _ => range,
-        };
-        window.start + self.slots[window].partition_point(|tail| !above(tail))
+        first_past(&self.slots, &self.samples, range, |tail| {
+            tail as usize > bound
+        })
     }
 }
 

@@ -35,6 +35,7 @@ mod link;
 mod packed_table;
 mod parallel;
 mod rng;
+mod sampled_search;
 mod segment;
 mod sentence;
 mod suffix_array;
