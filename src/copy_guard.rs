@@ -124,9 +124,14 @@ impl CopyGuard {
     }
 
     /// Whether each of `tokens`, written in turn from here, is allowed.
-    pub(crate) fn allows_all(&self, chain: &Chain, index: &CopyIndex, tokens: &[u32]) -> bool {
+    pub(crate) fn allows_all(
+        &self,
+        chain: &Chain,
+        index: &CopyIndex,
+        tokens: impl IntoIterator<Item = u32>,
+    ) -> bool {
         let mut trial = self.clone();
-        tokens.iter().all(|&token| {
+        tokens.into_iter().all(|token| {
             let allowed = trial.allows(chain, index, token);
             trial.push(chain, index, token);
             allowed

@@ -242,30 +242,36 @@ fn induce(
     cursor[last] += 1;
     for index in 0..n {
         now_and_then(index, watch)?;
-        let start = order[index];
-        if start != EMPTY && start > 0 {
-            let before = typed[start as usize - 1];
-            if before & 1 == 0 {
-                let id = (before >> 1) as usize;
-                order[cursor[id] as usize] = start - 1;
-                cursor[id] += 1;
-            }
+        if let Some((id, before)) = suffix_before(typed, order[index], L_TYPE) {
+            order[cursor[id] as usize] = before;
+            cursor[id] += 1;
         }
     }
     let mut cursor = buckets.ends.clone();
     for index in (0..n).rev() {
         now_and_then(index, watch)?;
-        let start = order[index];
-        if start != EMPTY && start > 0 {
-            let before = typed[start as usize - 1];
-            if before & 1 == 1 {
-                let id = (before >> 1) as usize;
-                cursor[id] -= 1;
-                order[cursor[id] as usize] = start - 1;
-            }
+        if let Some((id, before)) = suffix_before(typed, order[index], S_TYPE) {
+            cursor[id] -= 1;
+            order[cursor[id] as usize] = before;
         }
     }
     Ok(())
+}
+
+/// The type bit of an L suffix in `typed`.
+const L_TYPE: u32 = 0;
+/// The type bit of an S suffix in `typed`.
+const S_TYPE: u32 = 1;
+
+/// The suffix one token before the suffix at `start` (a slot's value), as
+/// its first id and its start, when there is one and it is of `kind`: the
+/// suffix an induced pass places next.
+fn suffix_before(typed: &[u32], start: u32, kind: u32) -> Option<(usize, u32)> {
+    if start == EMPTY || start == 0 {
+        return None;
+    }
+    let before = typed[start as usize - 1];
+    (before & 1 == kind).then_some(((before >> 1) as usize, start - 1))
 }
 
 #[cfg(test)]

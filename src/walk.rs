@@ -169,9 +169,10 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// the walk restarts at a random state whose tokens keep the bound; when
     /// no state does, it ends ([`Walk::blocked`]). In sentences, each
     /// sentence is drafted whole before it is given: one that cannot end
-    /// within the bound is dropped, and another begins at a sentence start
-    /// (up to 100 tries a sentence). Fails unless the chain was built with its
-    /// copy index, or when `max_copy` is below `order + 1`: every step
+    /// within the bound is dropped and tried again from where it began,
+    /// then from sentence starts (up to 100 tries a sentence). Fails unless
+    /// the chain was built with its copy index, or when `max_copy` is below
+    /// `order + 1`: every step
     /// copies `order + 1` tokens.
     pub fn max_copy(mut self, max_copy: usize) -> Result<Self, ChainError> {
         let order = self.chain.order();
@@ -420,8 +421,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             return Some(order);
         };
         let allows = |state: u32| {
-            let words: Vec<u32> = chain.state_words(state).collect();
-            !chain.is_dead_end(state) && guard.allows_all(chain, index, &words)
+            !chain.is_dead_end(state) && guard.allows_all(chain, index, chain.state_words(state))
         };
         for _ in 0..RANDOM_TRIES {
             let state = draw(&mut self.rng);

@@ -27,6 +27,14 @@ SENTENCES_MAX_COPY = 15
 #: Above any useful bound; it keeps the value a machine integer.
 MAX_MAX_COPY = 2**32
 
+#: The options that are whole numbers within bounds, with their lowest and
+#: highest values, and the highest as the error shows it.
+WHOLE_NUMBER_BOUNDS = {
+    "seed": (0, MAX_SEED, "2**64-1"),
+    "max_copy": (0, MAX_MAX_COPY, str(MAX_MAX_COPY)),
+    "sentences": (1, MAX_LENGTH, str(MAX_LENGTH)),
+}
+
 #: Why a saved chain's model refuses the base model's options.
 SAVED_CHAIN_REFUSALS = {
     "order": (
@@ -174,26 +182,14 @@ class WalkOptions(llm.Model.Options):
             raise ValueError("delay must be between 0 and 10 seconds")
         return delay
 
-    @field_validator("seed")
+    @field_validator(*WHOLE_NUMBER_BOUNDS)
     @classmethod
-    def _check_seed(cls, seed: int | None) -> int | None:
-        if seed is not None and not 0 <= seed <= MAX_SEED:
-            raise ValueError("seed must be between 0 and 2**64-1")
-        return seed
-
-    @field_validator("max_copy")
-    @classmethod
-    def _check_max_copy(cls, max_copy: int | None) -> int | None:
-        if max_copy is not None and not 0 <= max_copy <= MAX_MAX_COPY:
-            raise ValueError(f"max_copy must be between 0 and {MAX_MAX_COPY}")
-        return max_copy
-
-    @field_validator("sentences")
-    @classmethod
-    def _check_sentences(cls, sentences: int | None) -> int | None:
-        if sentences is not None and not 1 <= sentences <= MAX_LENGTH:
-            raise ValueError(f"sentences must be between 1 and {MAX_LENGTH}")
-        return sentences
+    def _check_bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
+        name = info.field_name or ""
+        low, high, shown = WHOLE_NUMBER_BOUNDS[name]
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{name} must be between {low} and {shown}")
+        return value
 
 
 class MarkovOptions(WalkOptions):
