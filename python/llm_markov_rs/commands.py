@@ -94,7 +94,10 @@ def train(
 ) -> None:
     """Learn a chain from FILES (or '-', or nothing: standard input), in
     order, and save it as NAME: then prompt it with
-    llm -m markov/NAME "words to continue"."""
+    llm -m markov/NAME "words to continue".
+
+    The build runs on every core; set LLM_MARKOV_THREADS=N to use at most N
+    threads (the chain is the same)."""
     from llm_markov_rs.options import max_order
     from llm_markov_rs.train import Source, train_chain
 
