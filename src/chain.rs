@@ -57,9 +57,9 @@ pub struct Chain {
     /// [`samples_of`] the cumulative counts: a state with thousands of
     /// followers is drawn from mostly in cache.
     cumulative_samples: Vec<u32>,
-    /// The one state that can lack followers: the last window of the text,
-    /// when it appears nowhere else.
-    dead_end: Option<u32>,
+    /// The states that lack followers, in id order: the last window of a
+    /// document, when it appears nowhere else.
+    dead_ends: Vec<u32>,
     sentences: SentenceMarks,
     /// The text with its suffix array, when the chain was built with it:
     /// what the copy guard needs.
@@ -107,11 +107,10 @@ impl Chain {
         transitions: Transitions,
         sentences: SentenceMarks,
     ) -> Chain {
-        let dead_end = transitions
-            .offsets
-            .windows(2)
-            .position(|range| range[0] == range[1])
-            .map(|state| state as u32);
+        let dead_ends = (transitions.offsets.windows(2).enumerate())
+            .filter(|(_, range)| range[0] == range[1])
+            .map(|(state, _)| state as u32)
+            .collect();
         Chain {
             tokens,
             order,
@@ -120,7 +119,7 @@ impl Chain {
             states,
             cumulative_samples: samples_of(&transitions.cumulative),
             transitions,
-            dead_end,
+            dead_ends,
             sentences,
             copy_index: None,
         }
@@ -239,10 +238,13 @@ impl Chain {
     }
 
     /// How many transitions the chain learned: one per word that follows a
-    /// full window, `word_count - order` in all, each follower counted as
-    /// many times as it followed.
+    /// full window of its document (`word_count - order` for a single
+    /// text), each follower counted as many times as it followed.
     pub fn transition_count(&self) -> usize {
-        self.word_count - self.order
+        self.transitions
+            .cumulative
+            .last()
+            .map_or(0, |&total| total as usize)
     }
 
     /// How many distinct (state, next state) pairs the chain holds.
@@ -292,28 +294,29 @@ impl Chain {
         self.state_word(state, self.order - 1)
     }
 
-    /// Whether `state` has no follower: only the text's last window can
-    /// lack one, when it appears nowhere else.
+    /// Whether `state` has no follower: only the last window of a
+    /// document can lack one, when it appears nowhere else.
     pub(crate) fn is_dead_end(&self, state: u32) -> bool {
-        self.dead_end == Some(state)
+        self.follower_range(state).is_empty()
     }
 
-    /// A state chosen uniformly among those that have followers, or the only
-    /// state when none has.
+    /// A state chosen uniformly among those that have followers, or the
+    /// first state when none has.
     pub(crate) fn random_state(&self, rng: &mut Rng) -> u32 {
-        let count = u64::from(self.state_count());
-        match self.dead_end {
-            Some(_) if count == 1 => 0,
-            Some(dead_end) => {
-                let state = rng.below(count - 1) as u32;
-                if state >= dead_end {
-                    state + 1
-                } else {
-                    state
-                }
-            }
-            None => rng.below(count) as u32,
+        let alive = u64::from(self.state_count()) - self.dead_ends.len() as u64;
+        if alive == 0 {
+            return 0;
         }
+        // The `draw`th state with followers: each dead end at or below it
+        // moves it on by one.
+        let mut state = rng.below(alive) as u32;
+        for &dead_end in &self.dead_ends {
+            if dead_end > state {
+                break;
+            }
+            state += 1;
+        }
+        state
     }
 
     /// A state chosen uniformly among those that start a sentence.

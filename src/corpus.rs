@@ -24,7 +24,7 @@ const WORDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
 pub struct Corpus {
     /// How the text was cut into tokens.
     pub(crate) tokens: Tokens,
-    /// The distinct words, numbered in order of first appearance.
+    /// The distinct words, numbered in byte order.
     pub(crate) vocabulary: Vocabulary,
     /// The text as word ids, in consecutive pieces (one per thread that split
     /// it), so that no piece is copied to join them.
@@ -60,7 +60,58 @@ impl Corpus {
             Corpus::merge(pieces, watch)?
         };
         corpus.tokens = tokens;
+        corpus.sort_vocabulary(options.threads)?;
         Ok(corpus)
+    }
+
+    /// Renumbers the words in byte order. A chain's ids then depend only
+    /// on which words it has, not on where they first appeared, so two
+    /// chains' vocabularies merge in one pass and a word's id keeps its
+    /// order among another chain's ([`crate::merge`]).
+    fn sort_vocabulary(&mut self, threads: usize) -> Result<(), ChainError> {
+        let vocabulary = &self.vocabulary;
+        // Sorted by their first eight bytes, kept beside the ids, then
+        // each run of ties by the whole words: few compares reach into the
+        // words.
+        let prefix = |word: &[u8]| {
+            let mut bytes = [0u8; 8];
+            let length = word.len().min(8);
+            bytes[..length].copy_from_slice(&word[..length]);
+            u64::from_be_bytes(bytes)
+        };
+        let mut by_bytes: Vec<(u64, u32)> = (0..vocabulary.len() as u32)
+            .map(|id| (prefix(vocabulary.word(id)), id))
+            .collect();
+        by_bytes.sort_unstable();
+        for tied in by_bytes.chunk_by_mut(|a, b| a.0 == b.0) {
+            if tied.len() > 1 {
+                tied.sort_unstable_by(|&(_, a), &(_, b)| {
+                    vocabulary.word(a).cmp(vocabulary.word(b))
+                });
+            }
+        }
+        if (by_bytes.iter().enumerate()).all(|(rank, &(_, id))| rank == id as usize) {
+            return Ok(());
+        }
+        let mut sorted = Vocabulary::default();
+        let mut new_ids = vec![0u32; by_bytes.len()];
+        for &(_, id) in &by_bytes {
+            new_ids[id as usize] = sorted.push(vocabulary.word(id));
+        }
+        renumber_in_parallel(
+            self.segments.iter_mut().map(Vec::as_mut_slice),
+            &new_ids,
+            threads,
+        )?;
+        for counts in &mut self.counts {
+            let mut renumbered = vec![0u32; counts.len()];
+            for (&count, &new_id) in counts.iter().zip(&new_ids) {
+                renumbered[new_id as usize] = count;
+            }
+            *counts = renumbered;
+        }
+        self.vocabulary = sorted;
+        Ok(())
     }
 
     /// Joins parts interned on their own into one corpus. The first part's
@@ -286,10 +337,14 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_numbered_by_first_appearance() {
+    fn ids_are_numbered_in_byte_order() {
+        // The bug: ids by first appearance, which differ between texts
+        // and so cannot be merged in one pass.
         let corpus = Corpus::from_text(b"b a b c a", options(1, Watch::none())).unwrap();
-        assert_eq!(ids(&corpus), [0, 1, 0, 2, 1]);
-        assert_eq!(corpus.vocabulary.word(2), b"c");
+        assert_eq!(ids(&corpus), [1, 0, 1, 2, 0]);
+        assert_eq!(corpus.vocabulary.word(0), b"a");
+        // The counts follow the words to their new ids.
+        assert_eq!(corpus.counts, [vec![2, 2, 1]]);
     }
 
     #[test]
@@ -333,7 +388,8 @@ mod tests {
             }
             totals
         };
-        assert_eq!(totals(&parallel), [300, 100, 100, 40]);
+        // a, last, later, new
+        assert_eq!(totals(&parallel), [300, 40, 100, 100]);
         assert_eq!(totals(&serial), totals(&parallel));
     }
 
@@ -366,12 +422,9 @@ mod tests {
                 ..BuildOptions::default()
             };
             let corpus = Corpus::from_text(text.as_bytes(), options).unwrap();
-            let mut first_ids = std::collections::HashMap::new();
-            for word in text.split(' ') {
-                let next_id = first_ids.len() as u32;
-                first_ids.entry(word).or_insert(next_id);
-            }
-            let expected: Vec<u32> = text.split(' ').map(|word| first_ids[word]).collect();
+            let sorted: std::collections::BTreeSet<&str> = text.split(' ').collect();
+            let id_of = |word: &str| sorted.iter().position(|&seen| seen == word).unwrap() as u32;
+            let expected: Vec<u32> = text.split(' ').map(id_of).collect();
             assert_eq!(ids(&corpus), expected, "{threads} threads");
             assert_eq!(
                 words_of(&corpus),

@@ -21,7 +21,7 @@ fn reference_words(text: &str) -> Vec<String> {
 }
 
 /// Every window of `order` words mapped to the words that follow it, each
-/// once with how many times it followed, in the order they first followed.
+/// once with how many times it followed, in byte order.
 fn reference_table(words: &[String], order: usize) -> HashMap<Vec<String>, Vec<(String, u32)>> {
     let mut table: HashMap<Vec<String>, Vec<(String, u32)>> = HashMap::new();
     for window in words.windows(order + 1) {
@@ -33,6 +33,9 @@ fn reference_table(words: &[String], order: usize) -> HashMap<Vec<String>, Vec<(
             Some((_, count)) => *count += 1,
             None => followers.push((window[order].clone(), 1)),
         }
+    }
+    for followers in table.values_mut() {
+        followers.sort();
     }
     table
 }

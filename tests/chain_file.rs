@@ -365,6 +365,11 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
     let bytes = encoded(&chain, b"");
     let at = layout(&bytes);
     let states = chain.state_count();
+    // Where the followers of the first state with two of them start.
+    let two_followers_at: usize = (0..states)
+        .map(|state| chain.followers(state).len())
+        .take_while(|&count| count < 2)
+        .sum();
     let forgeries: Vec<Forgery> = vec![
         (
             "a word holds whitespace",
@@ -383,8 +388,27 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 0)),
         ),
         (
-            "do not add up",
+            "add up to more than the words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 2)),
+        ),
+        // Merging walks words, states and followers in order: a file out
+        // of order would merge into a wrong chain.
+        (
+            "not in byte order",
+            Box::new(|b: &mut Vec<u8>| b[at.words] = b'z'),
+        ),
+        (
+            "states are out of order",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, at.state_words, 6)),
+        ),
+        (
+            "followers are out of order",
+            Box::new(move |b: &mut Vec<u8>| {
+                let first = at.followers + 4 * two_followers_at;
+                let (one, two) = (first, first + 4);
+                let swapped = [b[two..two + 4].to_vec(), b[one..one + 4].to_vec()].concat();
+                b[one..one + 8].copy_from_slice(&swapped);
+            }),
         ),
         (
             "out of place",

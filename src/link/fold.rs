@@ -1,5 +1,5 @@
 //! Folding a linked table: each state's followers, with repetition, become
-//! its distinct followers, in the order they first followed. The chain's
+//! its distinct followers, in id order. The chain's
 //! last round keeps how often each followed; earlier rounds only number
 //! them, as the states of the next order.
 
@@ -25,8 +25,7 @@ const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
 /// Each state's distinct followers, without counts: what a round that
 /// numbers its transitions finds. State `s`'s are
-/// `followers[offsets[s]..offsets[s + 1]]`, in the order they first
-/// followed, and the `i`th of all of them is transition number `i`.
+/// `followers[offsets[s]..offsets[s + 1]]`, in id order, and the `i`th of all of them is transition number `i`.
 pub(super) struct DistinctPairs {
     pub(super) offsets: Vec<u32>,
     pub(super) followers: Vec<u32>,
@@ -137,6 +136,7 @@ pub(super) fn fold_counted(
         |slots| GatherInPlace {
             slots,
             counts: Vec::new(),
+            by_follower: Vec::new(),
         },
         |target| target.counts,
     )?;
@@ -193,6 +193,8 @@ pub(super) fn fold_numbered(
         |slots| NumberSlots {
             slots,
             distinct: Vec::new(),
+            by_follower: Vec::new(),
+            new_place: Vec::new(),
         },
         |target| target.distinct,
     )?;
@@ -264,6 +266,14 @@ trait FoldTarget {
     /// Records that slot `slot` holds the range's `index`th distinct
     /// follower.
     fn place(&mut self, slot: usize, index: u32);
+    /// Puts the distinct followers from the `first`th on, those of the
+    /// state whose slots are `slots`, in id order.
+    fn sort_state(&mut self, first: usize, slots: Range<usize>);
+}
+
+/// Whether `values` rise: most states' few followers do already.
+fn rising(values: &[u32]) -> bool {
+    values.windows(2).all(|pair| pair[0] < pair[1])
 }
 
 /// Numbers every linked slot by its distinct follower, kept apart. A
@@ -272,6 +282,10 @@ trait FoldTarget {
 struct NumberSlots<'a> {
     slots: &'a mut [u32],
     distinct: Vec<u32>,
+    /// Room for sorting a state's followers with where each was.
+    by_follower: Vec<(u32, u32)>,
+    /// Room for where each of a state's followers went when sorted.
+    new_place: Vec<u32>,
 }
 
 impl FoldTarget for NumberSlots<'_> {
@@ -291,6 +305,30 @@ impl FoldTarget for NumberSlots<'_> {
     fn place(&mut self, slot: usize, index: u32) {
         self.slots[slot] = index;
     }
+    fn sort_state(&mut self, first: usize, slots: Range<usize>) {
+        if rising(&self.distinct[first..]) {
+            return;
+        }
+        // Each follower with where it was, sorted; the slots hold where
+        // each was, and are renumbered to where it is.
+        let by_follower = &mut self.by_follower;
+        by_follower.clear();
+        by_follower.extend(
+            (self.distinct[first..].iter())
+                .zip(0u32..)
+                .map(|(&f, i)| (f, i)),
+        );
+        by_follower.sort_unstable();
+        self.new_place.clear();
+        self.new_place.resize(by_follower.len(), 0);
+        for (place, &(follower, old)) in by_follower.iter().enumerate() {
+            self.distinct[first + place] = follower;
+            self.new_place[old as usize] = (first + place) as u32;
+        }
+        for slot in &mut self.slots[slots] {
+            *slot = self.new_place[*slot as usize - first];
+        }
+    }
 }
 
 /// Gathers the distinct followers at the start of the linked slots
@@ -299,6 +337,8 @@ impl FoldTarget for NumberSlots<'_> {
 struct GatherInPlace<'a> {
     slots: &'a mut [u32],
     counts: Vec<u32>,
+    /// Room for sorting a state's followers with their counts.
+    by_follower: Vec<(u32, u32)>,
 }
 
 impl FoldTarget for GatherInPlace<'_> {
@@ -319,6 +359,24 @@ impl FoldTarget for GatherInPlace<'_> {
         self.counts[index] += 1;
     }
     fn place(&mut self, _slot: usize, _index: u32) {}
+    fn sort_state(&mut self, first: usize, _slots: Range<usize>) {
+        let end = self.counts.len();
+        if rising(&self.slots[first..end]) {
+            return;
+        }
+        let by_follower = &mut self.by_follower;
+        by_follower.clear();
+        by_follower.extend(
+            (self.slots[first..end].iter())
+                .zip(&self.counts[first..end])
+                .map(|(&f, &c)| (f, c)),
+        );
+        by_follower.sort_unstable();
+        for (index, &(follower, count)) in (first..end).zip(by_follower.iter()) {
+            self.slots[index] = follower;
+            self.counts[index] = count;
+        }
+    }
 }
 
 /// Folds the followers of `states`, whose linked slots `target` holds, and
@@ -347,6 +405,7 @@ fn fold_followers(
     for state in states {
         let first = target.distinct_count();
         let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
+        let (range_start, range_end) = (range.start, range.end);
         since_check += range.len();
         if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
             watch.advance(since_check)?;
@@ -411,6 +470,7 @@ fn fold_followers(
                 target.place(slot, index);
             }
         }
+        target.sort_state(first, range_start..range_end);
         ends.push(target.distinct_count() as u32);
     }
     Ok(ends)
@@ -439,15 +499,15 @@ mod tests {
     }
 
     #[test]
-    fn folding_keeps_first_order_and_counts_on_any_number_of_threads() {
+    fn folding_sorts_followers_and_counts_on_any_number_of_threads() {
         let table = table();
         let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
         for threads in 1..5 {
             let transitions = fold_counted(linked(&states), threads, Watch::none()).unwrap();
             assert_eq!(transitions.offsets, [0, 2, 2, 5, 6, 7], "{threads} threads");
-            assert_eq!(transitions.followers, [2, 1, 3, 1, 2, 0, 1]);
-            // Counts 3, 1; 10, 20, 10; 1; 2 as running totals.
-            assert_eq!(transitions.cumulative, [3, 4, 14, 34, 44, 45, 47]);
+            assert_eq!(transitions.followers, [1, 2, 1, 2, 3, 0, 1]);
+            // Counts 1, 3; 20, 10, 10; 1; 2 as running totals.
+            assert_eq!(transitions.cumulative, [1, 4, 24, 34, 44, 45, 47]);
         }
     }
 
@@ -458,7 +518,7 @@ mod tests {
         for threads in 1..5 {
             let (pairs, numbers) = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
             assert_eq!(pairs.offsets, [0, 2, 2, 5, 6, 7]);
-            assert_eq!(pairs.followers, [2, 1, 3, 1, 2, 0, 1]);
+            assert_eq!(pairs.followers, [1, 2, 1, 2, 3, 0, 1]);
             let slots: Vec<u32> = states.concat();
             assert_eq!(numbers.len(), slots.len());
             for (state, range) in pairs.offsets.windows(2).enumerate() {
