@@ -113,8 +113,13 @@ impl CopyGuard {
             // sentence starts?
             let sentence = self.intervals[self.sentence_len].clone();
             let text = index.text();
-            let is_sentence_start = |start: usize| {
-                start == 0 || chain.ends_sentence_before(text[start - 1], text[start])
+            // A document starts a sentence: the text's first, and each
+            // after a separator, an id past the words.
+            let words = chain.vocabulary().len();
+            let is_sentence_start = |start: usize| match start.checked_sub(1) {
+                None => true,
+                Some(before) if text[before] as usize >= words => true,
+                Some(before) => chain.ends_sentence_before(text[before], text[start]),
             };
             return index
                 .narrow(sentence, self.sentence_len, token)

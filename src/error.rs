@@ -4,6 +4,7 @@ use std::fmt;
 
 #[cfg(doc)]
 use crate::limits::{FORMAT_VERSION, MAX_ORDER, MAX_VOCABULARY_BYTES, MAX_WORDS};
+use crate::tokens::Tokens;
 
 /// The ways building a chain can fail. Every message is written for the
 /// person who gave the text.
@@ -56,6 +57,26 @@ pub enum ChainError {
     /// A walk was asked to bound its copies, but the chain has no copy
     /// index to check them against.
     NoCopyIndex,
+    /// A merge was given no chain.
+    NothingToMerge,
+    /// A chain to merge has another order than the first.
+    OrdersDiffer {
+        /// Which chain, counting from 0.
+        source: usize,
+        /// Its order.
+        order: usize,
+        /// The first chain's order.
+        first: usize,
+    },
+    /// A chain to merge cuts its text into other tokens than the first.
+    TokensDiffer {
+        /// Which chain, counting from 0.
+        source: usize,
+        /// Its tokens.
+        tokens: Tokens,
+        /// The first chain's tokens.
+        first: Tokens,
+    },
     /// The build was cancelled before it finished.
     Cancelled,
 }
@@ -68,6 +89,27 @@ impl fmt::Display for ChainError {
                 "markov needs some words to learn from, but the text is empty or only whitespace"
             ),
             ChainError::OrderTooLow => write!(f, "order must be >= 1"),
+            ChainError::NothingToMerge => write!(f, "give at least one chain to merge"),
+            ChainError::OrdersDiffer {
+                source,
+                order,
+                first,
+            } => write!(
+                f,
+                "chain {} has order {order} but chain 1 has order {first}: only chains of one \
+                 order merge",
+                source + 1
+            ),
+            ChainError::TokensDiffer {
+                source,
+                tokens,
+                first,
+            } => write!(
+                f,
+                "chain {} has {tokens} tokens but chain 1 has {first} tokens: only chains of \
+                 one token mode merge",
+                source + 1
+            ),
             ChainError::OrderTooHigh { order, max } => {
                 write!(f, "order must be <= {max}, got {order}")
             }

@@ -1,0 +1,351 @@
+//! Merging chains: the chain of several texts from the chains of each, as
+//! if each text had been its own document of one training.
+//!
+//! Every chain numbers its words in byte order, its states in the order of
+//! their words' ids, and each state's followers by id. So a word's id keeps
+//! its place among the merged words, each chain's states stay in order
+//! when renumbered, and merging is one pass over each chain, as KenLM
+//! merges sorted counts: no table of every state is hashed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::num::NonZeroU32;
+
+use crate::bit_set::BitSet;
+use crate::build_options::Watch;
+use crate::chain::{Chain, StateWords, Transitions};
+use crate::copy_index::CopyIndex;
+use crate::error::ChainError;
+use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
+use crate::sentence::SentenceMarks;
+use crate::vocabulary::Vocabulary;
+
+/// How many follower lists are merged between two looks at the cancel
+/// flag (and two reports of progress).
+const STATES_BETWEEN_CANCEL_CHECKS: usize = 1 << 16;
+
+/// One chain to merge, and how many times its counts count: merging a
+/// chain with weight `k` is merging `k` copies of it.
+#[derive(Clone, Copy, Debug)]
+pub struct MergeSource<'a> {
+    /// The chain.
+    pub chain: &'a Chain,
+    /// What its counts are multiplied by.
+    pub weight: NonZeroU32,
+}
+
+impl<'a> MergeSource<'a> {
+    /// `chain`, counted once.
+    pub fn once(chain: &'a Chain) -> Self {
+        MergeSource {
+            chain,
+            weight: NonZeroU32::MIN,
+        }
+    }
+}
+
+/// How much progress [`merge`] reports in all (see
+/// [`Watch::reporting_to`]), for a progress bar's total: one unit a state
+/// of each source.
+pub fn merging_work(sources: &[MergeSource<'_>]) -> u64 {
+    sources
+        .iter()
+        .map(|source| u64::from(source.chain.state_count()))
+        .sum()
+}
+
+/// The chain of every source's text, each its own document: the states of
+/// all of them, each state's followers with their counts summed (times
+/// each source's weight), and every sentence mark of each.
+///
+/// Merging the chains of texts gives the same chain, id for id, as
+/// training on the texts as documents, whatever the order of the sources.
+/// The copy index is merged too when every source has one: the texts in
+/// the order given, each its own document. When some source lacks one, so
+/// does the result, and a walk cannot bound its copies.
+///
+/// Fails when there is no source, when the sources differ in order or in
+/// tokens, when the sum is more than a chain can count, or when `watch` is
+/// cancelled.
+pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainError> {
+    let Some(first) = sources.first() else {
+        return Err(ChainError::NothingToMerge);
+    };
+    let (order, tokens) = (first.chain.order(), first.chain.tokens());
+    for (index, source) in sources.iter().enumerate() {
+        if source.chain.order() != order {
+            return Err(ChainError::OrdersDiffer {
+                source: index,
+                order: source.chain.order(),
+                first: order,
+            });
+        }
+        if source.chain.tokens() != tokens {
+            return Err(ChainError::TokensDiffer {
+                source: index,
+                tokens: source.chain.tokens(),
+                first: tokens,
+            });
+        }
+    }
+    let word_count = sources.iter().try_fold(0usize, |total, source| {
+        let words = source.chain.word_count() as u64 * u64::from(source.weight.get());
+        usize::try_from(words)
+            .ok()
+            .and_then(|words| total.checked_add(words))
+            .filter(|&total| total <= MAX_WORDS)
+            .ok_or(ChainError::TooManyWords { max: MAX_WORDS })
+    })?;
+    let (vocabulary, word_ids) = merge_vocabularies(sources)?;
+    let (states, state_ids) = merge_states(sources, &word_ids, order);
+    let state_count = state_ids_count(&states, vocabulary.len(), order);
+    let transitions = merge_transitions(sources, &state_ids, state_count, watch)?;
+    let sentences = merge_sentence_marks(sources, &word_ids, &state_ids, vocabulary.len());
+    let copy_index = merge_copy_indexes(sources, &word_ids, vocabulary.len(), watch)?;
+    let chain = Chain::with_sentence_marks(
+        tokens,
+        order,
+        word_count,
+        vocabulary,
+        states,
+        transitions,
+        sentences,
+    );
+    Ok(match copy_index {
+        Some(index) => chain.with_copy_index(index),
+        None => chain,
+    })
+}
+
+/// How many states the merged chain has.
+fn state_ids_count(states: &StateWords, vocabulary_size: usize, order: usize) -> usize {
+    match states {
+        StateWords::SingleWord => vocabulary_size,
+        StateWords::Flat(words) => words.len() / order,
+    }
+}
+
+/// The words of every source, each once, in byte order, and for each
+/// source what its word ids became.
+fn merge_vocabularies(
+    sources: &[MergeSource<'_>],
+) -> Result<(Vocabulary, Vec<Vec<u32>>), ChainError> {
+    let vocabularies: Vec<&Vocabulary> = sources
+        .iter()
+        .map(|source| source.chain.vocabulary())
+        .collect();
+    let mut merged = Vocabulary::default();
+    let mut new_ids: Vec<Vec<u32>> = vocabularies
+        .iter()
+        .map(|vocabulary| Vec::with_capacity(vocabulary.len()))
+        .collect();
+    let mut next: BinaryHeap<Reverse<(&[u8], usize)>> = (vocabularies.iter().enumerate())
+        .filter(|(_, vocabulary)| !vocabulary.is_empty())
+        .map(|(source, vocabulary)| Reverse((vocabulary.word(0), source)))
+        .collect();
+    while let Some(Reverse((word, source))) = next.pop() {
+        let is_new = merged.is_empty() || merged.word(merged.len() as u32 - 1) != word;
+        if is_new {
+            merged
+                .try_push(word)
+                .ok_or(ChainError::VocabularyTooLarge {
+                    max_bytes: MAX_VOCABULARY_BYTES,
+                })?;
+        }
+        let ids = &mut new_ids[source];
+        ids.push(merged.len() as u32 - 1);
+        let vocabulary = vocabularies[source];
+        if ids.len() < vocabulary.len() {
+            next.push(Reverse((vocabulary.word(ids.len() as u32), source)));
+        }
+    }
+    merged.shrink_to_fit();
+    Ok((merged, new_ids))
+}
+
+/// The states of every source, each once, in the order of their words'
+/// ids, and for each source what its state ids became.
+fn merge_states(
+    sources: &[MergeSource<'_>],
+    word_ids: &[Vec<u32>],
+    order: usize,
+) -> (StateWords, Vec<Vec<u32>>) {
+    if order == 1 {
+        return (StateWords::SingleWord, word_ids.to_vec());
+    }
+    // Each source's states in the merged words' ids: still in order, since
+    // the words keep theirs.
+    let renamed: Vec<Vec<u32>> = (sources.iter().zip(word_ids))
+        .map(|(source, ids)| {
+            let chain = source.chain;
+            (0..chain.state_count())
+                .flat_map(|state| chain.state_words(state))
+                .map(|word| ids[word as usize])
+                .collect()
+        })
+        .collect();
+    let words_of = |source: usize, state: usize| &renamed[source][state * order..][..order];
+    let mut merged: Vec<u32> = Vec::new();
+    let mut new_ids: Vec<Vec<u32>> = sources
+        .iter()
+        .map(|source| Vec::with_capacity(source.chain.state_count() as usize))
+        .collect();
+    let mut next: BinaryHeap<Reverse<(&[u32], usize)>> = (0..sources.len())
+        .filter(|&source| !renamed[source].is_empty())
+        .map(|source| Reverse((words_of(source, 0), source)))
+        .collect();
+    while let Some(Reverse((words, source))) = next.pop() {
+        let is_new = merged.is_empty() || &merged[merged.len() - order..] != words;
+        if is_new {
+            merged.extend_from_slice(words);
+        }
+        let ids = &mut new_ids[source];
+        ids.push((merged.len() / order - 1) as u32);
+        if ids.len() * order < renamed[source].len() {
+            next.push(Reverse((words_of(source, ids.len()), source)));
+        }
+    }
+    (StateWords::Flat(merged), new_ids)
+}
+
+/// Each merged state's followers: those of every source's state that
+/// became it, each follower once, its counts summed times its source's
+/// weight, in id order.
+fn merge_transitions(
+    sources: &[MergeSource<'_>],
+    state_ids: &[Vec<u32>],
+    state_count: usize,
+    watch: Watch,
+) -> Result<Transitions, ChainError> {
+    // Where each source is in its own states: they became merged states in
+    // order, so one pass over the merged states walks each source once.
+    let mut at = vec![0usize; sources.len()];
+    let mut offsets = Vec::with_capacity(state_count + 1);
+    offsets.push(0u32);
+    let mut followers: Vec<u32> = Vec::new();
+    let mut cumulative: Vec<u32> = Vec::new();
+    let mut running = 0u64;
+    let mut gathered: Vec<(u32, u64)> = Vec::new();
+    for merged_state in 0..state_count as u32 {
+        if merged_state as usize % STATES_BETWEEN_CANCEL_CHECKS == 0 && merged_state > 0 {
+            watch.advance(STATES_BETWEEN_CANCEL_CHECKS)?;
+        }
+        gathered.clear();
+        let mut from_sources = 0;
+        for (source, ids) in state_ids.iter().enumerate() {
+            let state = at[source];
+            if ids.get(state) != Some(&merged_state) {
+                continue;
+            }
+            at[source] += 1;
+            from_sources += 1;
+            let weight = u64::from(sources[source].weight.get());
+            gathered.extend(
+                (sources[source].chain.followers(state as u32))
+                    .map(|(next, count)| (ids[next as usize], u64::from(count) * weight)),
+            );
+        }
+        // One source's followers are in id order already, and stay so.
+        if from_sources > 1 {
+            gathered.sort_unstable_by_key(|&(next, _)| next);
+        }
+        let mut previous: Option<u32> = None;
+        for &(next, count) in &gathered {
+            running += count;
+            if running > MAX_WORDS as u64 {
+                return Err(ChainError::TooManyWords { max: MAX_WORDS });
+            }
+            if previous == Some(next) {
+                if let Some(last) = cumulative.last_mut() {
+                    *last = running as u32;
+                }
+            } else {
+                followers.push(next);
+                cumulative.push(running as u32);
+                previous = Some(next);
+            }
+        }
+        offsets.push(followers.len() as u32);
+    }
+    Ok(Transitions {
+        offsets,
+        followers,
+        cumulative,
+    })
+}
+
+/// The words that end a sentence in any source, and the states that start
+/// one in any source.
+fn merge_sentence_marks(
+    sources: &[MergeSource<'_>],
+    word_ids: &[Vec<u32>],
+    state_ids: &[Vec<u32>],
+    vocabulary_size: usize,
+) -> SentenceMarks {
+    let mut ends = BitSet::new(vocabulary_size);
+    let mut starts: Vec<u32> = Vec::new();
+    for ((source, words), states) in sources.iter().zip(word_ids).zip(state_ids) {
+        let chain = source.chain;
+        for word in 0..chain.vocabulary().len() as u32 {
+            if chain.ends_sentence(word) {
+                ends.insert(words[word as usize] as usize);
+            }
+        }
+        starts.extend((chain.sentence_starts().iter()).map(|&state| states[state as usize]));
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    SentenceMarks { ends, starts }
+}
+
+/// The sources' texts in order, each its own document, and their suffix
+/// array, when every source has a copy index; `None` when one lacks it.
+fn merge_copy_indexes(
+    sources: &[MergeSource<'_>],
+    word_ids: &[Vec<u32>],
+    vocabulary_size: usize,
+    watch: Watch,
+) -> Result<Option<CopyIndex>, ChainError> {
+    let Some(indexes) = (sources.iter())
+        .map(|source| source.chain.copy_index())
+        .collect::<Option<Vec<&CopyIndex>>>()
+    else {
+        return Ok(None);
+    };
+    let separator = vocabulary_size as u32;
+    let length = indexes.iter().map(|index| index.len() + 1).sum::<usize>() - 1;
+    let mut text = Vec::with_capacity(length);
+    for (number, (index, ids)) in indexes.iter().zip(word_ids).enumerate() {
+        if number > 0 {
+            text.push(separator);
+        }
+        // A source's own separator is one past its words.
+        text.extend(
+            (index.text().iter())
+                .map(|&token| ids.get(token as usize).copied().unwrap_or(separator)),
+        );
+    }
+    watch.check()?;
+    CopyIndex::new(text, separator + 1, watch).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+
+    #[test]
+    fn merged_states_stay_in_the_order_of_their_words() {
+        let a = build(b"b c a b c d a b", 2).unwrap();
+        let b = build(b"a c d d b c a c", 2).unwrap();
+        let merged = merge(
+            &[MergeSource::once(&a), MergeSource::once(&b)],
+            Watch::none(),
+        )
+        .unwrap();
+        let states: Vec<Vec<u32>> = (0..merged.state_count())
+            .map(|state| merged.state_words(state).collect())
+            .collect();
+        assert!(states.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}

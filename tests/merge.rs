@@ -1,0 +1,227 @@
+//! Merging chains (`merge`) against a naive count of the documents' windows:
+//! the merged chain holds every document's transitions, each counted its
+//! weight's times, none across documents, whatever the grouping or order of
+//! the sources.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed test, helpers included"
+)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+
+use llm_markov_rs::{
+    build, build_with, merge, BuildOptions, Chain, ChainError, MergeSource, Tokens, Walk, Watch,
+};
+use proptest::prelude::*;
+
+/// Each window of `order` words of any document, with how many times each
+/// word followed it, times the document's weight: the slow obvious way.
+type Table = HashMap<Vec<String>, BTreeMap<String, u64>>;
+
+fn reference(documents: &[(Vec<String>, u32)], order: usize) -> Table {
+    let mut table = Table::new();
+    for (words, weight) in documents {
+        for window in words.windows(order + 1) {
+            *table
+                .entry(window[..order].to_vec())
+                .or_default()
+                .entry(window[order].clone())
+                .or_default() += u64::from(*weight);
+        }
+    }
+    table
+}
+
+fn word(chain: &Chain, id: u32) -> String {
+    String::from_utf8(chain.vocabulary().word(id).to_vec()).unwrap()
+}
+
+fn table_of(chain: &Chain) -> Table {
+    (0..chain.state_count())
+        .filter(|&state| chain.followers(state).len() > 0)
+        .map(|state| {
+            let words = chain.state_words(state).map(|id| word(chain, id)).collect();
+            let followers = chain
+                .followers(state)
+                .map(|(next, count)| (word(chain, chain.last_word(next)), u64::from(count)))
+                .collect();
+            (words, followers)
+        })
+        .collect()
+}
+
+fn merged(sources: &[(&Chain, u32)]) -> Result<Chain, ChainError> {
+    let sources: Vec<MergeSource> = sources
+        .iter()
+        .map(|&(chain, weight)| MergeSource {
+            chain,
+            weight: NonZeroU32::new(weight).unwrap(),
+        })
+        .collect();
+    merge(&sources, Watch::none())
+}
+
+fn guarded(text: &str, order: usize) -> Chain {
+    let options = BuildOptions {
+        copy_index: true,
+        ..BuildOptions::default()
+    };
+    build_with(text.as_bytes(), order, options).unwrap()
+}
+
+/// A text of words from a small alphabet, so that windows repeat, cut into
+/// two to four documents at random places, each with a weight.
+fn any_documents() -> impl Strategy<Value = Vec<(Vec<String>, u32)>> {
+    let word = prop::sample::select(vec!["a", "b", "cc", "é", "Zz.", "b!", "\u{feff}x"]);
+    let document = prop::collection::vec(word, 3..40)
+        .prop_map(|words| words.into_iter().map(str::to_owned).collect::<Vec<_>>());
+    prop::collection::vec((document, 1u32..4), 2..5)
+}
+
+proptest! {
+    #[test]
+    fn merging_the_documents_chains_counts_each_window_of_each_document(
+        documents in any_documents(),
+        order in 1usize..4,
+    ) {
+        // The bugs: a transition across two documents, a count not times
+        // its weight, or a state of one chain lost beside the other's.
+        let chains: Vec<Chain> = documents
+            .iter()
+            .map(|(words, _)| build(words.join(" ").as_bytes(), order).unwrap())
+            .collect();
+        let sources: Vec<(&Chain, u32)> = chains
+            .iter()
+            .zip(&documents)
+            .map(|(chain, (_, weight))| (chain, *weight))
+            .collect();
+        let chain = merged(&sources).unwrap();
+        prop_assert_eq!(table_of(&chain), reference(&documents, order));
+        let weighted = |count: usize, weight: u32| count * weight as usize;
+        prop_assert_eq!(
+            chain.word_count(),
+            documents.iter().map(|(words, w)| weighted(words.len(), *w)).sum::<usize>()
+        );
+        prop_assert_eq!(
+            chain.transition_count(),
+            documents.iter().map(|(words, w)| weighted(words.len() - order, *w)).sum::<usize>()
+        );
+
+        // The same chain, id for id, whatever the order or grouping of the
+        // sources: the ids depend on what the chain holds, not on how it
+        // was put together.
+        let mut reversed = sources.clone();
+        reversed.reverse();
+        prop_assert_eq!(&merged(&reversed).unwrap(), &chain);
+        let (first, rest) = sources.split_at(1);
+        let rest = merged(rest).unwrap();
+        prop_assert_eq!(&merged(&[first[0], (&rest, 1)]).unwrap(), &chain);
+
+        // A chain counted k times is k copies of it.
+        let (one, weight) = sources[0];
+        let copies = vec![(one, 1); weight as usize];
+        prop_assert_eq!(merged(&copies).unwrap(), merged(&[(one, weight)]).unwrap());
+
+        // Every document's first window starts a sentence.
+        for (words, _) in &documents {
+            let opening: Vec<String> = words[..order].to_vec();
+            let starts = chain.sentence_starts().iter().any(|&state| {
+                chain.state_words(state).map(|id| word(&chain, id)).collect::<Vec<_>>() == opening
+            });
+            prop_assert!(starts, "{:?} starts no sentence", opening);
+        }
+    }
+}
+
+#[test]
+fn a_chain_merged_alone_is_itself() {
+    // The bug: merging renumbered words, states or followers, so a merged
+    // chain walked differently from the one it came from.
+    let text = include_str!("data/sherlock_excerpt.txt");
+    for order in 1..=3 {
+        let chain = guarded(text, order);
+        assert_eq!(merged(&[(&chain, 1)]).unwrap(), chain, "order {order}");
+    }
+}
+
+#[test]
+fn the_merged_copy_index_holds_every_document_and_no_run_across_them() {
+    // Half of a text in each of two chains. The bug it catches: a merged
+    // index that held only one document's text (so the guard let runs of
+    // the other through), or that joined them (so it saw a run across the
+    // cut that neither document has).
+    let words: Vec<&str> = include_str!("data/sherlock_excerpt.txt")
+        .split_whitespace()
+        .take(8000)
+        .collect();
+    let (first, second) = words.split_at(words.len() / 2);
+    let chains = [guarded(&first.join(" "), 2), guarded(&second.join(" "), 2)];
+    let chain = merged(&[(&chains[0], 1), (&chains[1], 1)]).unwrap();
+    assert!(chain.copy_index().is_some());
+    let longest_in = |document: &[&str], output: &[String]| {
+        let mut longest = 0;
+        for start in 0..output.len() {
+            for end in start + longest + 1..=output.len() {
+                let run = &output[start..end];
+                let found = document.windows(run.len()).any(|window| window == run);
+                if !found {
+                    break;
+                }
+                longest = end - start;
+            }
+        }
+        longest
+    };
+    for seed in 0..6 {
+        let mut walk = Walk::new(&chain, seed).at_most(300).max_copy(4).unwrap();
+        let output: Vec<String> = walk
+            .by_ref()
+            .map(|token| String::from_utf8(token.to_vec()).unwrap())
+            .collect();
+        let longest = longest_in(first, &output).max(longest_in(second, &output));
+        assert!(longest <= 4, "seed {seed}: a run of {longest}");
+        assert_eq!(walk.longest_copy(), Some(longest), "seed {seed}");
+    }
+}
+
+#[test]
+fn a_source_without_a_copy_index_leaves_the_merge_without_one() {
+    let guarded = guarded("the cat sat on the mat", 1);
+    let bare = build(b"the dog sat on the log", 1).unwrap();
+    let chain = merged(&[(&guarded, 1), (&bare, 1)]).unwrap();
+    assert!(chain.copy_index().is_none());
+    assert_eq!(
+        Walk::new(&chain, 1).max_copy(3).err(),
+        Some(ChainError::NoCopyIndex)
+    );
+}
+
+#[test]
+fn chains_that_cannot_merge_are_refused() {
+    let order_1 = build(b"the cat sat on the mat", 1).unwrap();
+    let order_2 = build(b"the cat sat on the mat", 2).unwrap();
+    let lines = build_with(
+        b"the cat\nsat on the mat\n",
+        1,
+        BuildOptions {
+            tokens: Tokens::Lines,
+            ..BuildOptions::default()
+        },
+    )
+    .unwrap();
+    let error = merged(&[(&order_1, 1), (&order_2, 1)]).unwrap_err();
+    assert!(matches!(
+        error,
+        ChainError::OrdersDiffer {
+            source: 1,
+            order: 2,
+            first: 1
+        }
+    ));
+    assert!(error.to_string().contains("chain 2 has order 2"), "{error}");
+    let error = merged(&[(&order_1, 1), (&lines, 1)]).unwrap_err();
+    assert!(matches!(error, ChainError::TokensDiffer { source: 1, .. }));
+    assert_eq!(merged(&[]).unwrap_err(), ChainError::NothingToMerge);
+}
