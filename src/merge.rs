@@ -314,6 +314,9 @@ fn merge_copy_indexes(
     };
     let separator = vocabulary_size as u32;
     let length = indexes.iter().map(|index| index.len() + 1).sum::<usize>() - 1;
+    if length > MAX_WORDS {
+        return Err(ChainError::TooManyWords { max: MAX_WORDS });
+    }
     let mut text = Vec::with_capacity(length);
     for (number, (index, ids)) in indexes.iter().zip(word_ids).enumerate() {
         if number > 0 {

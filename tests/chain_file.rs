@@ -320,7 +320,7 @@ fn a_forged_copy_index_is_refused() {
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
     let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
-    bytes[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes[52..56].copy_from_slice(&u32::MAX.to_le_bytes());
     let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
     assert!(matches!(error, ChainFileError::Truncated), "{error}");
 }
@@ -337,9 +337,9 @@ struct Layout {
 
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (order, vocabulary, word_bytes) = (number(20), number(32), number(36));
-    let (states, pairs, metadata) = (number(44), number(48), number(52));
-    let words = 56 + metadata + 4 * vocabulary;
+    let (order, vocabulary, word_bytes) = (number(20), number(40), number(44));
+    let (states, pairs, metadata) = (number(52), number(56), number(60));
+    let words = 64 + metadata + 4 * vocabulary;
     let state_words = words + word_bytes;
     let follower_ends = state_words + 4 * states * order;
     let followers = follower_ends + 4 * states;
@@ -388,8 +388,14 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 0)),
         ),
         (
-            "add up to more than the words",
+            "do not add up to its transitions",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 2)),
+        ),
+        (
+            // The header's transitions, the counts' sum, more than the
+            // text's words allow.
+            "more transitions than the words of its text",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, 24, 3)),
         ),
         // Merging walks words, states and followers in order: a file out
         // of order would merge into a wrong chain.
@@ -421,7 +427,8 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
         ),
         ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 20, 0))),
         (
-            "copy index flag is 2",
+            // A copy index of 2 tokens that the file does not hold.
+            "truncated",
             Box::new(|b: &mut Vec<u8>| set_u32(b, 16, 2)),
         ),
         (

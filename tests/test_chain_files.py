@@ -14,9 +14,10 @@ from llm_markov_rs import MarkovError, train_chain
 
 from helpers import PROMPT
 
-#: The fixed header: magic, version, order, words, vocabulary size,
-#: vocabulary bytes, states, distinct transitions, metadata length.
-HEADER = struct.Struct("<8sIIIIQIQIII")
+#: The fixed header: magic, version, tokens, copy index length, order,
+#: words, transitions, vocabulary size, vocabulary bytes, states, distinct
+#: transitions, metadata length.
+HEADER = struct.Struct("<8sIIIIQQIQIII")
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def forge(data: bytes, at: int, value: int) -> bytes:
 
 def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
-    (_, _, _, _, order, _, words, word_bytes, states, pairs, metadata) = (
+    (_, _, _, _, order, _, _, words, word_bytes, states, pairs, metadata) = (
         HEADER.unpack_from(data)
     )
     start = HEADER.size + metadata
@@ -64,7 +65,8 @@ def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0x10
     not_text = bytearray(data[:-4])
-    not_text[at["words"]] = 0xFF  # no whitespace, but not UTF-8 either
+    # No whitespace, and still the last word in byte order, but not UTF-8.
+    not_text[at["state_words"] - 1] = 0xFF
     return [
         ("empty", b"", "not a markov chain file"),
         ("text", PROMPT.encode(), "not a markov chain file"),
@@ -76,7 +78,7 @@ def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
         ("older version", forge(data, 8, 0), "format 0"),
         ("follower out of range", forge(data, at["followers"], 10**6), "consistent"),
         ("zero count", forge(data, at["counts"], 0), "count of zero"),
-        ("huge state count", forge(data, 44, 2**32 - 1), "truncated"),
+        ("huge state count", forge(data, 52, 2**32 - 1), "truncated"),
         ("words not text", with_checksum(bytes(not_text)), "not text"),
         ("unknown tokens", forge(data, 12, 9), "tokens are of an unknown kind"),
     ]

@@ -58,6 +58,7 @@ class ChainHeader(TypedDict):
     copy_index: bool
     order: int
     word_count: int
+    transition_count: int
     vocabulary_size: int
     state_count: int
     distinct_transition_count: int
@@ -119,6 +120,40 @@ class Chain:
                 chain file, or is truncated, corrupted, inconsistent or in
                 another format version; the message says what to do.
         """
+    @staticmethod
+    def merge(
+        sources: list[tuple[Chain, int]],
+        progress: Callable[[str, int, int], object] | None = None,
+    ) -> Chain:
+        """The chain of every source's text, each its own document, its
+        counts multiplied by its weight (a whole number, at least 1): the
+        same chain, id for id, as building on the texts as documents,
+        whatever the order of the sources. The copy index is merged when
+        every source has one (the texts in the order given); otherwise the
+        result has none.
+
+        Runs with the GIL released, and stops with KeyboardInterrupt on
+        Ctrl-C; ``progress`` is called as for a build, with stage
+        ``"merging"`` in states.
+
+        Raises:
+            llm_markov_rs.MarkovError: no source, a weight below 1, sources
+                of different orders or tokens, or a sum larger than a chain
+                can count.
+        """
+    def to_bytes(self) -> bytes:
+        """The chain as the bytes of a chain file without metadata: what
+        pickling sends to another process."""
+    @staticmethod
+    def from_bytes(data: bytes) -> Chain:
+        """The chain that ``to_bytes`` gave, checked as ``load`` checks a
+        file.
+
+        Raises:
+            llm_markov_rs.MarkovError: ``data`` is not a whole, consistent
+                chain of text words in this format version.
+        """
+    def __reduce__(self) -> tuple[Callable[[bytes], Chain], tuple[bytes]]: ...
     def save(self, path: str | os.PathLike[str], metadata: str) -> None:
         """Save the chain with ``metadata`` to ``path`` atomically: written
         to a temporary file in the same folder, flushed to disk, then
@@ -150,8 +185,9 @@ class Chain:
         has."""
     @property
     def transition_count(self) -> int:
-        """How many transitions the chain learned: ``word_count - order``,
-        each follower counted as often as it followed."""
+        """How many transitions the chain learned: ``word_count - order``
+        for a single text (each document loses ``order``), each follower
+        counted as often as it followed."""
     @property
     def distinct_transition_count(self) -> int:
         """How many distinct (state, next state) pairs the chain holds."""
@@ -159,7 +195,7 @@ class Chain:
         """Each state (its words joined by single spaces; in the other
         modes, its tokens as they are, breaks included) mapped to the
         tokens that followed it in the text, each with how many times, in
-        the order they first followed. States with no follower are left
+        the order of their ids (the byte order of their words). States with no follower are left
         out. Its size grows with the text: check ``transition_count``
         first."""
     def walk(

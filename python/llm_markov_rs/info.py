@@ -29,6 +29,9 @@ class SavedChainInfo:
     copy_guard: bool
     order: int
     word_count: int
+    #: How many transitions the chain learned: one per word after the first
+    #: ``order`` of each document, times its weight in a merge.
+    transition_count: int
     vocabulary_size: int
     state_count: int
     distinct_transition_count: int
@@ -40,12 +43,6 @@ class SavedChainInfo:
     source_count: int
     trained_at: str | None
     created_by: str | None
-
-    @property
-    def transition_count(self) -> int:
-        """How many transitions the chain learned: one per word after the
-        first ``order``."""
-        return self.word_count - self.order
 
     def as_json(self) -> dict[str, Any]:
         """The fields as ``llm markov list --json`` and ``info --json``
@@ -112,6 +109,7 @@ def read_info(name: str) -> SavedChainInfo:
         copy_guard=header["copy_index"],
         order=header["order"],
         word_count=header["word_count"],
+        transition_count=header["transition_count"],
         vocabulary_size=header["vocabulary_size"],
         state_count=header["state_count"],
         distinct_transition_count=header["distinct_transition_count"],

@@ -108,11 +108,9 @@ pub(super) fn decode_sections(
         counts: sections.u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
-        copy_index: if header.copy_index {
-            let words = header.word_count as usize;
-            Some((sections.u32s(words)?, sections.u32s(words)?))
-        } else {
-            None
+        copy_index: match header.copy_index_len as usize {
+            0 => None,
+            tokens => Some((sections.u32s(tokens)?, sections.u32s(tokens)?)),
         },
     };
     sections.finish()?;
@@ -321,9 +319,12 @@ fn decode_transitions(
     // Each document of `n` words gives `n - order` transitions: a single
     // text gives `word_count - order`, several fewer.
     let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
+    if total != header.transition_count {
+        return Err(invalid("its counts do not add up to its transitions".into()));
+    }
     if total > header.word_count - header.order as u64 {
         return Err(invalid(
-            "its counts add up to more than the words of its text".into(),
+            "it has more transitions than the words of its text".into(),
         ));
     }
     // The total is at most MAX_WORDS, so the running totals fit.

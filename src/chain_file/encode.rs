@@ -30,9 +30,12 @@ pub(super) fn encode(
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
     out.write_all(&chain.tokens().code().to_le_bytes())?;
-    out.write_all(&u32::from(chain.copy_index().is_some()).to_le_bytes())?;
+    // At most MAX_WORDS tokens: a merge refuses to make a longer one.
+    let copy_index_len = chain.copy_index().map_or(0, |index| index.len() as u32);
+    out.write_all(&copy_index_len.to_le_bytes())?;
     out.write_all(&(chain.order() as u32).to_le_bytes())?;
     out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
+    out.write_all(&(chain.transition_count() as u64).to_le_bytes())?;
     out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
     out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;
     out.write_all(&chain.state_count().to_le_bytes())?;

@@ -14,16 +14,20 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 56;
+pub(super) const HEADER_LEN: usize = 64;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
     pub(super) tokens: Tokens,
-    /// Whether the file holds the copy index: the text and its suffix
-    /// array, after the sentence marks.
-    pub(super) copy_index: bool,
+    /// How many tokens the copy index's text has (its documents and one
+    /// separator between each two), or 0 when the file holds no index.
+    /// The text and its suffix array follow the sentence marks.
+    pub(super) copy_index_len: u32,
     pub(super) order: usize,
     pub(super) word_count: u64,
+    /// The sum of the counts: `word_count - order` for a single text, less
+    /// for several documents.
+    pub(super) transition_count: u64,
     pub(super) vocabulary_size: u32,
     pub(super) vocabulary_bytes: u64,
     pub(super) state_count: u32,
@@ -44,11 +48,7 @@ impl FixedHeader {
             4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
-        let copy_index = if self.copy_index {
-            8 * u128::from(self.word_count)
-        } else {
-            0
-        };
+        let copy_index = 8 * u128::from(self.copy_index_len);
         HEADER_LEN as u128
             + self.metadata_len as u128
             + words
@@ -126,20 +126,12 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
             "its tokens are of an unknown kind ({tokens_code})"
         )));
     };
-    let copy_index = match fields.u32()? {
-        0 => false,
-        1 => true,
-        other => {
-            return Err(invalid(format!(
-                "its copy index flag is {other}, not 0 or 1"
-            )))
-        }
-    };
     let fixed = FixedHeader {
         tokens,
-        copy_index,
+        copy_index_len: fields.u32()?,
         order: fields.u32()? as usize,
         word_count: fields.u64()?,
+        transition_count: fields.u64()?,
         vocabulary_size: fields.u32()?,
         vocabulary_bytes: fields.u64()?,
         state_count: fields.u32()?,
@@ -205,9 +197,10 @@ mod tests {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(version.to_le_bytes());
         bytes.extend(Tokens::Lines.code().to_le_bytes());
-        bytes.extend(1u32.to_le_bytes()); // with the copy index
+        bytes.extend(5u32.to_le_bytes()); // a copy index of 5 tokens
         bytes.extend(order.to_le_bytes());
         bytes.extend(5u64.to_le_bytes()); // words
+        bytes.extend(3u64.to_le_bytes()); // transitions
         bytes.extend(3u32.to_le_bytes()); // distinct words
         bytes.extend(9u64.to_le_bytes()); // their bytes
         bytes.extend(4u32.to_le_bytes()); // states
@@ -230,9 +223,9 @@ mod tests {
         // Header, metadata, word ends and bytes, state words (order 2),
         // follower ends, followers and counts, sentence marks, checksum.
         assert_eq!(fixed.tokens, Tokens::Lines);
-        assert!(fixed.copy_index);
+        assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
         // With the copy index: 5 words of text and their suffix array.
-        let expected = 56 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
+        let expected = 64 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

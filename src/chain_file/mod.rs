@@ -9,9 +9,10 @@
 //! | 8 | the magic number `89 4D 41 52 4B 4F 56 0A` (`\x89MARKOV\n`) |
 //! | 4 | the format version, [`crate::limits::FORMAT_VERSION`] |
 //! | 4 | the token mode: 0 `words`, 1 `lines`, 2 `unicode`, 3 `chars` ([`crate::Tokens`]) |
-//! | 4 | 1 when the file holds the copy index, else 0 |
+//! | 4 | *I*, how many tokens the copy index's text has, or 0 without one |
 //! | 4 | the order *k* |
 //! | 8 | *N*, how many words (tokens) the training text had |
+//! | 8 | *T*, how many transitions: the sum of the counts |
 //! | 4 | *V*, how many distinct words |
 //! | 8 | *B*, how many bytes the distinct words take together |
 //! | 4 | *S*, how many states |
@@ -19,28 +20,29 @@
 //! | 4 | *M*, how many bytes of metadata follow |
 //! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
 //! | 4 *V* | where each word ends in the words' bytes (a `u32` each) |
-//! | *B* | the words' bytes, one after another, in order of first appearance |
-//! | 4 *S k* | each state's word ids, oldest first (only when *k* > 1: at order 1, state *i* is word *i*) |
+//! | *B* | the words' bytes, one after another, in byte order |
+//! | 4 *S k* | each state's word ids, oldest first, states in the order of their words' ids (only when *k* > 1: at order 1, state *i* is word *i*) |
 //! | 4 *S* | where each state's followers end in the two arrays below |
-//! | 4 *P* | each follower (a state id), in the order they first followed |
+//! | 4 *P* | each follower (a state id), in id order |
 //! | 4 *P* | how many times each follower followed |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
-//! | 4 *N* | with the copy index: the text as word ids |
-//! | 4 *N* | with the copy index: its suffix array |
+//! | 4 *I* | with the copy index: the text as word ids, its documents one after another, *V* between each two |
+//! | 4 *I* | with the copy index: its suffix array |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
 //!
 //! The sentence marks record what the sentence rule said when the chain
 //! was trained (see [`crate::ends_sentence`]), so that a file keeps its
 //! sentences whatever later versions make of punctuation. Version 1 had no
 //! sentence marks; version 3 added the token mode, version 4 the copy
-//! index.
+//! index, version 5 documents (several may end without a follower) and
+//! the order of ids that merging relies on.
 //!
 //! Files come from anywhere, so loading checks everything before it trusts
 //! anything: the size that the header promises (before allocating), the
 //! checksum, and then that the contents make a chain: ids in range, words
-//! without whitespace (but the break a token keeps), counts that add up to
-//! the words of the text, every step from a state to a follower consistent
+//! without whitespace (but the break a token keeps), words, states and
+//! followers in their order, counts that add up to *T*, at most *N* − *k*, every step from a state to a follower consistent
 //! with their words, and a copy index whose suffix array is that of its
 //! text (checked in linear time). A file that
 //! fails is an error that says what to do, never a panic, a hang or
@@ -74,6 +76,9 @@ pub struct Header {
     pub order: usize,
     /// How many words the training text had.
     pub word_count: u64,
+    /// How many transitions the chain learned (see
+    /// [`Chain::transition_count`]).
+    pub transition_count: u64,
     /// How many distinct words the text had.
     pub vocabulary_size: u32,
     /// How many distinct states the chain has.
@@ -98,9 +103,10 @@ impl Header {
         }
         Ok(Header {
             tokens: fixed.tokens,
-            has_copy_index: fixed.copy_index,
+            has_copy_index: fixed.copy_index_len > 0,
             order: fixed.order,
             word_count: fixed.word_count,
+            transition_count: fixed.transition_count,
             vocabulary_size: fixed.vocabulary_size,
             state_count: fixed.state_count,
             distinct_transition_count: fixed.distinct_transition_count,

@@ -1,18 +1,19 @@
 //! `Chain`: building, loading and saving chains from Python.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
 use crate::{
-    build_from_corpus, build_with, chain_file, check_order, linking_work, prompt_tokens,
-    BuildOptions, Chain, Corpus, Tokens, Walk,
+    build_from_corpus, build_with, chain_file, check_order, linking_work, merge, merging_work,
+    prompt_tokens, BuildOptions, Chain, Corpus, MergeSource, Tokens, Walk,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
@@ -73,6 +74,24 @@ pub(crate) struct PyChain {
     chain: Arc<Chain>,
 }
 
+impl PyChain {
+    /// `chain`, read from a file or bytes, unless a word is not text: the
+    /// core takes any bytes for words, but from Python words are text.
+    fn of_text(chain: Chain) -> PyResult<Self> {
+        let vocabulary = chain.vocabulary();
+        let words_are_text = is_python_text(vocabulary.bytes())
+            && (0..vocabulary.len() as u32).all(|id| starts_a_character(vocabulary.word(id)[0]));
+        if !words_are_text {
+            return Err(user_error(
+                "it holds words that are not text; train it again",
+            ));
+        }
+        Ok(PyChain {
+            chain: Arc::new(chain),
+        })
+    }
+}
+
 #[pymethods]
 impl PyChain {
     #[new]
@@ -103,21 +122,61 @@ impl PyChain {
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<(Self, Bound<'_, PyString>)> {
         let (chain, metadata) = run_unwatched(py, || chain_file::load(&path))?;
-        // The core takes any bytes for words; from Python, words are text.
-        let vocabulary = chain.vocabulary();
-        let words_are_text = is_python_text(vocabulary.bytes())
-            && (0..vocabulary.len() as u32).all(|id| starts_a_character(vocabulary.word(id)[0]));
-        if !words_are_text {
-            return Err(user_error(
-                "it holds words that are not text; train it again",
-            ));
+        Ok((PyChain::of_text(chain)?, metadata_text(py, &metadata)?))
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (sources, progress = None))]
+    fn merge(
+        py: Python<'_>,
+        sources: Vec<(Bound<'_, PyChain>, u32)>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut chains = Vec::with_capacity(sources.len());
+        for (chain, weight) in &sources {
+            let weight = NonZeroU32::new(*weight)
+                .ok_or_else(|| user_error("a weight must be a whole number of at least 1"))?;
+            chains.push((Arc::clone(&chain.get().chain), weight));
         }
-        Ok((
-            PyChain {
-                chain: Arc::new(chain),
-            },
-            metadata_text(py, &metadata)?,
-        ))
+        let sources: Vec<MergeSource<'_>> = (chains.iter())
+            .map(|(chain, weight)| MergeSource {
+                chain,
+                weight: *weight,
+            })
+            .collect();
+        let merging = progress.map(|callback| Progress {
+            callback,
+            stage: "merging",
+            total: merging_work(&sources),
+        });
+        let chain = run_watched(py, merging.as_ref(), |watch| merge(&sources, watch))?;
+        Ok(PyChain {
+            chain: Arc::new(chain),
+        })
+    }
+
+    /// The chain as the bytes of a chain file, without metadata: what
+    /// pickling sends to another process.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut bytes = Vec::new();
+        run_watched(py, None, |watch| {
+            chain_file::encode(&self.chain, b"", &mut bytes, watch)
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The chain that `to_bytes` gave, checked as a file is.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let (chain, _) = run_unwatched(py, || chain_file::decode(data))?;
+        PyChain::of_text(chain)
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = slf.get_type().getattr("from_bytes")?;
+        Ok((from_bytes, (slf.get().to_bytes(slf.py())?,)))
     }
 
     fn save(&self, py: Python<'_>, path: PathBuf, metadata: &Bound<'_, PyString>) -> PyResult<()> {
