@@ -4,7 +4,7 @@
 use crate::build_options::BuildOptions;
 use crate::chain::Chain;
 use crate::copy_index::CopyIndex;
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, Piece};
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
 use crate::link::{self, link_corpus};
@@ -22,6 +22,21 @@ pub fn build(text: &[u8], order: usize) -> Result<Chain, ChainError> {
 pub fn build_with(text: &[u8], order: usize, options: BuildOptions) -> Result<Chain, ChainError> {
     check_order(order)?;
     let corpus = Corpus::from_text(text, options)?;
+    build_from_corpus(corpus, order, options)
+}
+
+/// Builds the chain of `order` from `text`, `piece` of a longer document,
+/// as `options` say: merged with the chains of the document's other pieces
+/// ([`crate::merge`]), it makes the document's chain. A copy index holds
+/// the piece's own tokens, not those it carries.
+pub fn build_piece(
+    text: &[u8],
+    order: usize,
+    options: BuildOptions,
+    piece: Piece<'_>,
+) -> Result<Chain, ChainError> {
+    check_order(order)?;
+    let corpus = Corpus::from_piece(text, piece, options)?;
     build_from_corpus(corpus, order, options)
 }
 
@@ -62,7 +77,8 @@ pub fn build_from_corpus(
     if !options.copy_index {
         return link_corpus(corpus, order, options);
     }
-    let text = corpus.segments.concat();
+    let mut text = corpus.segments.concat();
+    text.drain(..corpus.carried);
     let alphabet = corpus.vocabulary.len() as u32;
     if options.threads <= 1 {
         let chain = link_corpus(corpus, order, options)?;

@@ -71,8 +71,9 @@ impl Chain {
     /// consistent: `states` and `transitions` cover the same states, every
     /// id is in range, and at most one state lacks followers.
     /// `first_and_last_state` are the text's first window, which starts a
-    /// sentence, and its last, whose words end the text; the sentence marks
-    /// are found from them and the transitions.
+    /// sentence, and its last, whose words end the text, when the text
+    /// holds that end of its document ([`crate::Piece`]); the sentence
+    /// marks are found from them and the transitions.
     pub(crate) fn from_parts(
         tokens: Tokens,
         order: usize,
@@ -80,7 +81,7 @@ impl Chain {
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
-        first_and_last_state: (u32, u32),
+        first_and_last_state: (Option<u32>, Option<u32>),
     ) -> Chain {
         let mut chain = Chain::with_sentence_marks(
             tokens,
@@ -141,7 +142,11 @@ impl Chain {
     /// Which words end a sentence, by [`ends_sentence`], and which states
     /// start one: the first window of the text, and every state that
     /// followed a state whose first word ends a sentence.
-    fn find_sentence_marks(&self, first_state: u32, last_state: u32) -> SentenceMarks {
+    fn find_sentence_marks(
+        &self,
+        first_state: Option<u32>,
+        last_state: Option<u32>,
+    ) -> SentenceMarks {
         let vocabulary = &self.vocabulary;
         let text_of = |id: u32| self.tokens.split(vocabulary.word(id)).0;
         let by_rule: Vec<bool> = (0..vocabulary.len() as u32)
@@ -150,7 +155,9 @@ impl Chain {
         let lower_start = |id: u32| starts_in_lower_case_or_dash(text_of(id));
         let mut ends = BitSet::new(vocabulary.len());
         let mut starts = BitSet::new(self.state_count() as usize);
-        starts.insert(first_state as usize);
+        if let Some(first_state) = first_state {
+            starts.insert(first_state as usize);
+        }
         // Every place of the text but the last `order - 1` is the first
         // word of a state; the word after it is the state's second, or at
         // order 1 the follower's.
@@ -168,7 +175,9 @@ impl Chain {
         }
         // The last window's words: each before the next, and the last at
         // the end of the text, where it ends a sentence by the rule alone.
-        let last_words: Vec<u32> = self.state_words(last_state).collect();
+        let last_words: Vec<u32> = last_state
+            .map(|state| self.state_words(state).collect())
+            .unwrap_or_default();
         for (index, &word) in last_words.iter().enumerate() {
             let before_a_sentence = last_words
                 .get(index + 1)

@@ -33,12 +33,58 @@ pub struct Corpus {
     /// by the interner, in the table slot it reads anyway, so that linking
     /// needs no counting pass of its own.
     pub(crate) counts: Vec<Vec<u32>>,
+    /// How many tokens at its start are the end of the piece of its
+    /// document before it, repeated ([`Piece::carried`]): 0 at the start
+    /// of a document.
+    pub(crate) carried: usize,
+    /// Whether its document ends with it.
+    pub(crate) ends_document: bool,
+}
+
+/// Where a text lies in its document, when a long document is built in
+/// pieces, each merged into the chain of those before it
+/// ([`crate::merge`]) so that memory stays bounded.
+///
+/// A piece starts with the last `order` tokens of the piece before it
+/// (`carried`), so that its chain counts the transitions across the cut,
+/// and none is counted twice. Neither end of a cut is a sentence start or
+/// end by its place alone: the piece after decides, as the whole text
+/// would. So the pieces' chains merge into the whole document's chain.
+#[derive(Clone, Copy, Debug)]
+pub struct Piece<'a> {
+    /// The last `order` tokens of the piece before, as a chain's
+    /// vocabulary holds them (see [`crate::text_tokens`]); none for the
+    /// first piece of a document.
+    pub carried: &'a [&'a [u8]],
+    /// Whether the document ends with this piece.
+    pub ends_document: bool,
+}
+
+impl Piece<'_> {
+    /// A whole document: nothing carried, and its end.
+    pub const WHOLE: Piece<'static> = Piece {
+        carried: &[],
+        ends_document: true,
+    };
 }
 
 impl Corpus {
-    /// Cuts `text` into tokens as `options.tokens` says and interns them,
-    /// on as many threads as `options` allow.
+    /// Cuts `text`, a whole document, into tokens as `options.tokens` says
+    /// and interns them, on as many threads as `options` allow.
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
+        Corpus::from_piece(text, Piece::WHOLE, options)
+    }
+
+    /// Cuts `text`, `piece` of its document, into tokens as
+    /// `options.tokens` says, after the tokens it carries, and interns
+    /// them. `text` must start where its mode can cut a text in two (after
+    /// a line feed, before a character that is not whitespace): its tokens
+    /// are then those the whole document has there.
+    pub fn from_piece(
+        text: &[u8],
+        piece: Piece<'_>,
+        options: BuildOptions,
+    ) -> Result<Corpus, ChainError> {
         let watch = options.watch;
         let tokens = options.tokens;
         let ranges = split_into_parts(text, tokens, options.threads, options.parallel_min_bytes);
@@ -60,8 +106,52 @@ impl Corpus {
             Corpus::merge(pieces, watch)?
         };
         corpus.tokens = tokens;
+        corpus.carry(piece.carried)?;
+        corpus.ends_document = piece.ends_document;
         corpus.sort_vocabulary(options.threads)?;
         Ok(corpus)
+    }
+
+    /// Puts `carried` tokens before the text, as a segment of their own.
+    fn carry(&mut self, carried: &[&[u8]]) -> Result<(), ChainError> {
+        if carried.is_empty() {
+            return Ok(());
+        }
+        if self.word_count() + carried.len() > MAX_WORDS {
+            return Err(ChainError::TooManyWords { max: MAX_WORDS });
+        }
+        let found = self.vocabulary.find_all(carried);
+        let mut ids = Vec::with_capacity(carried.len());
+        for (index, (&token, found)) in carried.iter().zip(found).enumerate() {
+            // A token the text lacks, carried twice, is added once.
+            let earlier = || {
+                (carried[..index].iter().zip(&ids))
+                    .find(|(&before, _)| before == token)
+                    .map(|(_, &id)| id)
+            };
+            let id = match found.or_else(earlier) {
+                Some(id) => id,
+                None => self
+                    .vocabulary
+                    .try_push(token)
+                    .ok_or(ChainError::VocabularyTooLarge {
+                        max_bytes: MAX_VOCABULARY_BYTES,
+                    })?,
+            };
+            ids.push(id);
+        }
+        let words = self.vocabulary.len();
+        for counts in &mut self.counts {
+            counts.resize(words, 0);
+        }
+        let mut counts = vec![0u32; words];
+        for &id in &ids {
+            counts[id as usize] += 1;
+        }
+        self.segments.insert(0, ids);
+        self.counts.insert(0, counts);
+        self.carried = carried.len();
+        Ok(())
     }
 
     /// Renumbers the words in byte order. A chain's ids then depend only
@@ -132,6 +222,8 @@ impl Corpus {
                 vocabulary: Vocabulary::default(),
                 segments: Vec::new(),
                 counts: Vec::new(),
+                carried: 0,
+                ends_document: true,
             });
         };
         let InternedPart {
@@ -188,10 +280,12 @@ impl Corpus {
             vocabulary,
             segments,
             counts: segment_counts,
+            carried: 0,
+            ends_document: true,
         })
     }
 
-    /// How many words the text has.
+    /// How many words the text has, carried ones included.
     pub fn word_count(&self) -> usize {
         self.segments.iter().map(Vec::len).sum()
     }

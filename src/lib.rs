@@ -48,11 +48,11 @@ mod walk;
 #[cfg(feature = "python")]
 mod python;
 
-pub use build::{build, build_from_corpus, build_with, check_order, linking_work};
+pub use build::{build, build_from_corpus, build_piece, build_with, check_order, linking_work};
 pub use build_options::{BuildOptions, Watch};
 pub use chain::Chain;
 pub use copy_index::CopyIndex;
-pub use corpus::Corpus;
+pub use corpus::{Corpus, Piece};
 pub use error::{ChainError, ChainFileError};
 pub use merge::{merge, merging_work, MergeSource};
 pub use segment::{prompt_tokens, text_tokens};

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 
 use llm_markov_rs::{
-    build, build_with, merge, BuildOptions, Chain, ChainError, MergeSource, Tokens, Walk, Watch,
+    build, build_piece, build_with, merge, text_tokens, BuildOptions, Chain, ChainError,
+    MergeSource, Piece, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -224,4 +225,63 @@ fn chains_that_cannot_merge_are_refused() {
     let error = merged(&[(&order_1, 1), (&lines, 1)]).unwrap_err();
     assert!(matches!(error, ChainError::TokensDiffer { source: 1, .. }));
     assert_eq!(merged(&[]).unwrap_err(), ChainError::NothingToMerge);
+}
+
+/// A text of lines of words, some ending sentences, some lines blank.
+fn any_lines() -> impl Strategy<Value = String> {
+    let word = prop::sample::select(vec!["a", "Bb", "cc.", "dé", "E!", "f,", "\u{feff}g"]);
+    let line = prop::collection::vec(word, 0..6).prop_map(|words| words.join(" "));
+    prop::collection::vec(line, 1..30).prop_map(|lines| lines.join("\n") + "\n")
+}
+
+/// The places where a text may be cut into pieces: after a line feed,
+/// before a character that is not whitespace.
+fn safe_cuts(text: &str) -> Vec<usize> {
+    text.char_indices()
+        .filter(|&(at, c)| at > 0 && text.as_bytes()[at - 1] == b'\n' && !c.is_whitespace())
+        .map(|(at, _)| at)
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn a_document_built_in_pieces_and_merged_is_the_whole_documents_chain(
+        text in any_lines(),
+        order in 1usize..4,
+        cut_choices in prop::collection::vec(any::<bool>(), 0..30),
+        tokens in prop::sample::select(vec![Tokens::Words, Tokens::Lines, Tokens::Unicode]),
+    ) {
+        // The bugs: a transition across a cut lost or counted twice, a
+        // cut taken for a sentence start or end, a carried token counted
+        // as a word again.
+        let options = BuildOptions { tokens, ..BuildOptions::default() };
+        let whole = build_with(text.as_bytes(), order, options);
+        prop_assume!(whole.is_ok());
+        let whole = whole.unwrap();
+        let cuts: Vec<usize> = safe_cuts(&text)
+            .into_iter()
+            .zip(cut_choices.iter().chain(std::iter::repeat(&false)))
+            .filter(|&(_, &cut)| cut)
+            .map(|(at, _)| at)
+            .collect();
+        let token_count = |piece: &str| text_tokens(tokens, piece.as_bytes()).unwrap().len();
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for end in cuts.into_iter().chain([text.len()]) {
+            // A piece is built once it has `order` tokens, or at the end.
+            if end < text.len() && token_count(&text[start..end]) < order {
+                continue;
+            }
+            let before = text_tokens(tokens, &text.as_bytes()[..start]).unwrap();
+            let carried: Vec<&[u8]> = before[before.len().saturating_sub(order)..]
+                .iter()
+                .map(Vec::as_slice)
+                .collect();
+            let piece = Piece { carried: &carried, ends_document: end == text.len() };
+            pieces.push(build_piece(&text.as_bytes()[start..end], order, options, piece).unwrap());
+            start = end;
+        }
+        let sources: Vec<(&Chain, u32)> = pieces.iter().map(|piece| (piece, 1)).collect();
+        prop_assert_eq!(merged(&sources).unwrap(), whole);
+    }
 }

@@ -320,7 +320,9 @@ fn decode_transitions(
     // text gives `word_count - order`, several fewer.
     let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
     if total != header.transition_count {
-        return Err(invalid("its counts do not add up to its transitions".into()));
+        return Err(invalid(
+            "its counts do not add up to its transitions".into(),
+        ));
     }
     if total > header.word_count - header.order as u64 {
         return Err(invalid(

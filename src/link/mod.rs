@@ -38,12 +38,15 @@ pub(crate) fn link_corpus(
     order: usize,
     options: BuildOptions,
 ) -> Result<Chain, ChainError> {
-    let word_count = corpus.word_count();
+    // Carried tokens were counted with the piece before.
+    let word_count = corpus.word_count() - corpus.carried;
     let Corpus {
         tokens,
         vocabulary,
         segments,
         counts,
+        carried,
+        ends_document,
     } = corpus;
     let mut states = StateSequence {
         segments,
@@ -76,7 +79,10 @@ pub(crate) fn link_corpus(
         vocabulary,
         state_words,
         transitions,
-        (first_state.unwrap_or(0), last_state.unwrap_or(0)),
+        (
+            first_state.filter(|_| carried == 0),
+            last_state.filter(|_| ends_document),
+        ),
     ))
 }
 
