@@ -1,8 +1,8 @@
 """llm-markov-rs: an llm plugin that adds word-level Markov chain models.
 
 ``markov`` learns a chain from the prompt; ``markov/NAME`` is a chain saved
-with ``llm markov train`` (or :func:`train_chain`) that continues the
-prompt's words.
+with ``llm markov train`` (or :func:`train_chain`, or :func:`merge_chains`
+from other chains) that continues the prompt's words.
 
 This module is the plugin's entry point, so llm imports it on every command.
 It must stay cheap and must import even when the native extension cannot be
@@ -19,11 +19,13 @@ from llm_markov_rs.errors import MarkovError
 
 if TYPE_CHECKING:
     from llm_markov_rs.info import SavedChainInfo
+    from llm_markov_rs.merge import merge_chains
     from llm_markov_rs.train import train_chain
 
 __all__ = [
     "MarkovError",
     "SavedChainInfo",
+    "merge_chains",
     "register_commands",
     "register_models",
     "train_chain",
@@ -59,6 +61,10 @@ def __getattr__(name: str) -> Any:
         from llm_markov_rs.train import train_chain
 
         return train_chain
+    if name == "merge_chains":
+        from llm_markov_rs.merge import merge_chains
+
+        return merge_chains
     if name == "SavedChainInfo":
         from llm_markov_rs.info import SavedChainInfo
 

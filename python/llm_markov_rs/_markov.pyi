@@ -110,6 +110,35 @@ class Chain:
             RuntimeError: a bug in the extension; please report it.
         """
     @staticmethod
+    def build_piece(
+        text: str,
+        order: int = 1,
+        carried: list[str] = ...,
+        ends_document: bool = True,
+        progress: Callable[[str, int, int], object] | None = None,
+        tokens: str = "words",
+        copy_index: bool = False,
+        threads: int | None = None,
+    ) -> Chain | None:
+        """Build the chain of ``text``, a piece of a longer document, as
+        ``Chain(...)`` builds a whole one: merged (``Chain.merge``) with the
+        chains of the document's other pieces, it is the document's chain.
+
+        ``text`` must start after a line feed, before a character that is not
+        whitespace (or at the document's start), and ``carried`` must be the
+        last ``order`` tokens of the document before it (as ``tokenize``
+        gives them; empty for the first piece). ``ends_document`` says
+        whether the document ends with it. A copy index holds the piece's
+        own tokens only.
+
+        Returns None when ``carried`` and ``text`` together have fewer than
+        ``order`` tokens: a document that short has no state.
+
+        Raises:
+            llm_markov_rs.MarkovError: as ``Chain(...)`` does, but for a text
+                too short.
+        """
+    @staticmethod
     def load(path: str | os.PathLike[str]) -> tuple[Chain, str]:
         """The chain saved at ``path`` and the metadata saved with it, after
         checking every part of the file (its size, its checksum, and that
@@ -195,9 +224,9 @@ class Chain:
         """Each state (its words joined by single spaces; in the other
         modes, its tokens as they are, breaks included) mapped to the
         tokens that followed it in the text, each with how many times, in
-        the order of their ids (the byte order of their words). States with no follower are left
-        out. Its size grows with the text: check ``transition_count``
-        first."""
+        the order of their ids (the byte order of their words). States
+        with no follower are left out. Its size grows with the text: check
+        ``transition_count`` first."""
     def walk(
         self,
         length: int,

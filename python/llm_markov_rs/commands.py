@@ -1,4 +1,4 @@
-"""The ``llm markov`` commands: train, list, info, remove and path.
+"""The ``llm markov`` commands: train, merge, list, info, remove and path.
 
 llm registers plugin commands on every start, so this module imports only
 click and the plugin's light modules; the native extension loads when a
@@ -55,16 +55,12 @@ def markov_group() -> None:
 @click.option(
     "--order",
     type=int,
-    default=1,
-    show_default=True,
-    help="How many previous words the next word depends on.",
+    help="How many previous words the next word depends on.  [default: 1]",
 )
 @click.option(
     "--tokens",
     metavar="MODE",
-    default="words",
-    show_default=True,
-    help="What the chain is made of. " + TOKENS_HELP + ".",
+    help="What the chain is made of. " + TOKENS_HELP + ".  [default: words]",
 )
 @click.option(
     "--encoding",
@@ -83,27 +79,38 @@ def markov_group() -> None:
     ),
 )
 @click.option("--force", is_flag=True, help="Replace a saved chain of that name.")
+@click.option(
+    "--add",
+    is_flag=True,
+    help=(
+        "Add FILES to the saved chain NAME, keeping its order, tokens and "
+        "copy guard."
+    ),
+)
 def train(
     name: str,
     files: tuple[str, ...],
-    order: int,
-    tokens: str,
+    order: int | None,
+    tokens: str | None,
     encoding: str,
     no_copy_guard: bool,
     force: bool,
+    add: bool,
 ) -> None:
-    """Learn a chain from FILES (or '-', or nothing: standard input), in
-    order, and save it as NAME: then prompt it with
+    """Learn a chain from FILES (or '-', or nothing: standard input), each
+    its own document, and save it as NAME: then prompt it with
     llm -m markov/NAME "words to continue".
 
-    The build runs on every core; set LLM_MARKOV_THREADS=N to use at most N
-    threads (the chain is the same)."""
+    Without the copy guard, text is read in pieces of 64 MB, so memory
+    stays bounded whatever its size. The build runs on every core; set
+    LLM_MARKOV_THREADS=N to use at most N threads (the chain is the
+    same)."""
     from llm_markov_rs.options import max_order
     from llm_markov_rs.train import Source, train_chain
 
     def train_it() -> SavedChainInfo:
         limit = max_order()
-        if not 1 <= order <= limit:
+        if order is not None and not 1 <= order <= limit:
             raise MarkovError(f"--order must be between 1 and {limit}, not {order}")
         sources: list[Source] = [
             sys.stdin.buffer if file == "-" else Path(file) for file in files or ("-",)
@@ -117,13 +124,20 @@ def train(
                 sources,
                 order=order,
                 tokens=tokens,
-                copy_guard=not no_copy_guard,
+                # With --add, the chain's own unless told otherwise.
+                copy_guard=False if no_copy_guard else (None if add else True),
                 encoding=encoding,
                 replace=force,
+                add=add,
                 progress=progress,
             )
 
     info = run_or_fail(train_it)
+    report_saved(info)
+
+
+def report_saved(info: SavedChainInfo) -> None:
+    """Says what was saved, and how to prompt it."""
     # "words" for the default mode, as before; the mode's name otherwise.
     mode, unit = (
         ("", "words") if info.tokens == "words" else (f" ({info.tokens})", "tokens")
@@ -135,6 +149,51 @@ def train(
         f"in {info.path}"
     )
     click.echo(f'Prompt it with: llm -m markov/{info.name} "words to continue"')
+
+
+@markov_group.command()
+@click.argument("name")
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "weights",
+    "--weight",
+    metavar="SOURCE=K",
+    multiple=True,
+    help="Count SOURCE's transitions K times (a whole number); may be repeated.",
+)
+@click.option("--force", is_flag=True, help="Replace a saved chain of that name.")
+def merge(
+    name: str, sources: tuple[str, ...], weights: tuple[str, ...], force: bool
+) -> None:
+    """Merge the chains SOURCES (saved chain names, or paths of chain files)
+    into a new saved chain NAME: the chain of all their texts, each its own
+    document, the same as training on those texts. They must have the same
+    order and tokens. The copy guard's index is merged when every source
+    has one; otherwise the result has none, and this says so."""
+    from llm_markov_rs.merge import any_copy_guard, merge_chains
+
+    def merge_them() -> SavedChainInfo:
+        parsed: dict[str, int] = {}
+        for weight in weights:
+            source, equals, count = weight.rpartition("=")
+            if not equals or not count.strip().isdigit():
+                raise MarkovError(
+                    f"--weight takes SOURCE=K with K a whole number, not '{weight}'"
+                )
+            parsed[source] = int(count)
+        with terminal_progress(sys.stderr) as progress:
+            return merge_chains(
+                name, list(sources), weights=parsed, replace=force, progress=progress
+            )
+
+    info = run_or_fail(merge_them)
+    report_saved(info)
+    if not info.copy_guard and any_copy_guard(sources):
+        click.echo(
+            "Note: not every source keeps the copy guard's index, so the merged "
+            "chain has none: max_copy on it is an error.",
+            err=True,
+        )
 
 
 @markov_group.command(name="list")
@@ -293,6 +352,8 @@ STAGE_LABELS = {
     "reading": "reading",
     "splitting": "splitting into words",
     "linking": "linking the chain",
+    "training": "training",
+    "merging": "merging chains",
 }
 
 

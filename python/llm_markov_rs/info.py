@@ -84,6 +84,21 @@ def parse_metadata(text: str) -> dict[str, Any]:
     return metadata if isinstance(metadata, dict) else {}
 
 
+def recorded_sources(metadata: dict[str, Any]) -> tuple[list[str], int]:
+    """The sources a chain's metadata names (the first ones), and how many
+    it was learned from in all."""
+    trained_from = metadata.get("trained_from")
+    named = (
+        [str(source) for source in trained_from]
+        if isinstance(trained_from, list)
+        else []
+    )
+    count = metadata.get("source_count")
+    return named, count if isinstance(count, int) and count >= len(named) else len(
+        named
+    )
+
+
 def read_info(name: str) -> SavedChainInfo:
     """What the saved chain ``name`` is, from its file's header."""
     path = chain_path(name)
@@ -95,13 +110,7 @@ def read_info(name: str) -> SavedChainInfo:
     except (MarkovError, OSError) as error:
         raise unreadable_chain(name, path, str(error)) from error
     metadata = parse_metadata(header["metadata"])
-    trained_from = metadata.get("trained_from")
-    sources = (
-        [str(source) for source in trained_from]
-        if isinstance(trained_from, list)
-        else []
-    )
-    source_count = metadata.get("source_count")
+    sources, source_count = recorded_sources(metadata)
     return SavedChainInfo(
         name=name,
         path=path,
@@ -115,9 +124,7 @@ def read_info(name: str) -> SavedChainInfo:
         distinct_transition_count=header["distinct_transition_count"],
         file_size=size,
         trained_from=sources,
-        source_count=source_count
-        if isinstance(source_count, int) and source_count >= len(sources)
-        else len(sources),
+        source_count=source_count,
         trained_at=_text_or_none(metadata.get("trained_at")),
         created_by=_text_or_none(metadata.get("created_by")),
     )

@@ -1,72 +1,89 @@
 """Training a chain once, from files or strings, and saving it to prompt it
-as its own model (``markov/NAME``) as often as you like."""
+as its own model (``markov/NAME``) as often as you like; adding text to a
+saved chain."""
 
 from __future__ import annotations
 
 import codecs
-import io
-import json
 import os
-from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import BinaryIO, TypeAlias
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from llm_markov_rs.errors import MarkovError, load_native
-from llm_markov_rs.info import SavedChainInfo, read_info
-from llm_markov_rs.saved import (
-    TRAINED_FROM_SHOWN,
-    chain_path,
-    chains_folder,
-    check_name,
+from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
+from llm_markov_rs.reading import (
+    ProgressCallback,
+    ReadProgress,
+    Source,
+    describe,
+    last_cut,
+    read_document,
+    total_size,
 )
+from llm_markov_rs.save import save_chain
+from llm_markov_rs.saved import chain_path, check_name, missing_chain, unreadable_chain
 from llm_markov_rs.threads import build_threads
 
-#: Text to learn from: a ``str`` is the text itself, a path names a file,
-#: and a binary file object (``sys.stdin.buffer``) is read to its end.
-Source: TypeAlias = str | os.PathLike[str] | BinaryIO
+if TYPE_CHECKING:
+    from llm_markov_rs._markov import Chain
 
-#: Called as work goes on with ``(stage, done, total)``: ``"reading"`` in
-#: bytes (total 0 when unknown, as for a pipe), then ``"splitting"`` in bytes
-#: and ``"linking"`` in transitions as the chain is built.
-ProgressCallback: TypeAlias = Callable[[str, int, int], None]
+__all__ = ["ProgressCallback", "Source", "train_chain"]
 
-#: Files are read this many bytes at a time (then decoded at once).
-READ_CHUNK_BYTES = 1 << 22
+Kept = TypeVar("Kept", int, str, bool)
+
+#: Without the copy guard, text is read and built this many bytes at a
+#: time, each piece merged into the chain of those before it: training then
+#: holds the chain and one piece, whatever the size of the text.
+PIECE_BYTES = 64 << 20
 
 
 def train_chain(
     name: str,
     sources: Iterable[Source],
     *,
-    order: int = 1,
-    tokens: str = "words",
-    copy_guard: bool = True,
+    order: int | None = None,
+    tokens: str | None = None,
+    copy_guard: bool | None = None,
     encoding: str = "utf-8",
     replace: bool = False,
+    add: bool = False,
     progress: ProgressCallback | None = None,
 ) -> SavedChainInfo:
-    """Learn a chain of ``order`` over ``tokens`` (``"words"``, ``"lines"``,
-    ``"unicode"`` or ``"chars"``; see ``llm models --options``) from
-    ``sources``, in order, and save it as
-    ``name`` in llm's user directory, where ``llm.get_model("markov/NAME")``
-    finds it.
+    """Learn a chain of ``order`` (default 1) over ``tokens`` (``"words"``,
+    the default, ``"lines"``, ``"unicode"`` or ``"chars"``; see ``llm models
+    --options``) from ``sources``, and save it as ``name`` in llm's user
+    directory, where ``llm.get_model("markov/NAME")`` finds it.
+
+    Each source is its own document: a ``str`` of text, a path to a file in
+    ``encoding``, or a binary file object. No transition crosses from one
+    document to the next, so the chain is the same as merging the chains of
+    each (:func:`merge_chains`). ``sources`` is a list (or other iterable) of
+    them: a lone ``str`` or path is refused, since it would be read one
+    character at a time.
 
     With ``copy_guard`` (the default) the file keeps the text as token ids
     and its suffix array, 8 bytes a token, so that prompts can bound how
-    much of the text they copy (``max_copy``); without it the file is
-    smaller and training faster, and ``max_copy`` on the chain is an error.
+    much of the text they copy (``max_copy``); each document is then read
+    whole. Without it the file is smaller, and text is read and built in
+    pieces of 64 MB, so memory stays bounded whatever its size.
 
-    Each source is a ``str`` of text, a path to a file in ``encoding``, or a
-    binary file object; their texts are joined by newlines. The file is
-    written atomically: an error or Ctrl-C leaves the old chain (or none)
-    and no partial file. Raises :class:`MarkovError` when ``name`` is not a
-    plain name, when it exists and ``replace`` is false, when a file cannot
-    be read or decoded (the message gives the byte offset), when the text
-    cannot make a chain of ``order``, or when ``LLM_MARKOV_THREADS`` (the
-    threads the build may use) is not a count. ``sources`` is a list (or other
-    iterable) of them: a lone ``str`` or path is refused, since it would be
-    read one character at a time.
+    With ``add``, the chain ``name`` must exist, and the sources are added
+    to it as more documents: its order, tokens and copy guard are kept
+    (giving others is an error).
+
+    ``progress`` is called with ``(stage, done, total)``: ``"reading"`` in
+    bytes (total 0 when unknown, as for a pipe), ``"splitting"`` in bytes
+    and ``"linking"`` in transitions as each document is built, and
+    ``"merging"`` in states as documents are merged; without the copy
+    guard, ``"training"`` in bytes read and built.
+
+    The file is written atomically: an error or Ctrl-C leaves the old chain
+    (or none) and no partial file. Raises :class:`MarkovError` when
+    ``name`` is not a plain name, when it exists and neither ``replace``
+    nor ``add`` is given (or does not exist with ``add``), when a file
+    cannot be read or decoded (the message gives the byte offset), when no
+    document has ``order`` tokens, or when ``LLM_MARKOV_THREADS`` (the
+    threads the build may use) is not a count.
     """
     if isinstance(sources, (str, bytes, os.PathLike)):
         raise MarkovError(
@@ -74,147 +91,187 @@ def train_chain(
             f"{type(sources).__name__}; for one source, pass [source]"
         )
     path = chain_path(check_name(name))
-    if path.exists() and not replace:
-        raise MarkovError(
-            f"a chain called '{name}' already exists ({path}); to replace it, "
-            "give --force (replace=True in Python), or choose another name"
+    codec = _codec(encoding)
+    if add:
+        if replace:
+            raise MarkovError(
+                "add and replace do not go together: add keeps the chain and "
+                "adds to it, replace trains a new one"
+            )
+        base, base_metadata = _load_to_add_to(name)
+        order = _kept(order, base.order, "order", name)
+        tokens = _kept(tokens, base.tokens, "tokens", name)
+        copy_guard = _kept(copy_guard, base.has_copy_index, "copy guard", name)
+        named, count = recorded_sources(parse_metadata(base_metadata))
+    else:
+        if path.exists() and not replace:
+            raise MarkovError(
+                f"a chain called '{name}' already exists ({path}); to replace "
+                "it, give --force (replace=True in Python), to add to it, "
+                "--add (add=True), or choose another name"
+            )
+        base, named, count = None, [], 0
+    # Checked before the text is read, which may take long.
+    threads = build_threads()
+    sources = list(sources)
+    documents = _Documents(
+        order=1 if order is None else order,
+        tokens="words" if tokens is None else tokens,
+        copy_index=True if copy_guard is None else copy_guard,
+        threads=threads,
+        progress=progress,
+        chain=base,
+    )
+    read = ReadProgress(
+        progress,
+        "reading" if documents.copy_index else "training",
+        total_size(sources),
+    )
+    piece_bytes = None if documents.copy_index else PIECE_BYTES
+    for source in sources:
+        documents.add(read_document(source, codec, read, piece_bytes))
+    chain = documents.chain
+    if chain is None:
+        raise documents.too_short()
+    described = [describe(source) for source in sources]
+    return save_chain(
+        name,
+        chain,
+        named + described,
+        count + len(described),
+        {"encoding": codec.name},
+    )
+
+
+class _Documents:
+    """The chain of the documents so far: each built, in pieces or whole,
+    and merged into the chain of those before it."""
+
+    def __init__(
+        self,
+        *,
+        order: int,
+        tokens: str,
+        copy_index: bool,
+        threads: int | None,
+        progress: ProgressCallback | None,
+        chain: Chain | None,
+    ) -> None:
+        self.native = load_native()
+        self.order = order
+        self.tokens = tokens
+        self.copy_index = copy_index
+        self.threads = threads
+        self.progress = progress
+        self.chain = chain
+        #: Whether any text so far held more than whitespace.
+        self.has_words = False
+        if not 1 <= order <= self.native.MAX_ORDER:
+            raise MarkovError(
+                f"order must be between 1 and {self.native.MAX_ORDER}, not {order}"
+            )
+
+    def add(self, pieces: Iterator[tuple[str, bool]]) -> None:
+        """Builds the document whose text ``pieces`` gives, and merges it
+        in. A piece is built once it has ``order`` tokens, carrying the
+        last ``order`` to the next, so that the pieces' chains merge into
+        the whole document's."""
+        carried: list[str] = []
+        held = ""
+        for piece, is_last in pieces:
+            text = held + piece
+            del piece
+            self.has_words = self.has_words or not (text.isspace() or not text)
+            tail = [] if is_last else last_tokens(text, self.order, self.tokens)
+            if not is_last and len(tail) < self.order:
+                held = text
+                continue
+            held = ""
+            built = self.native.Chain.build_piece(
+                text,
+                self.order,
+                carried,
+                is_last,
+                # Pieces report as the text is read and built.
+                self.progress if self.copy_index else None,
+                self.tokens,
+                self.copy_index,
+                self.threads,
+            )
+            del text
+            carried = tail
+            if built is not None:
+                self._merge(built)
+
+    def too_short(self) -> MarkovError:
+        """The error for sources that made no chain at all."""
+        if not self.has_words:
+            return MarkovError(
+                "markov needs some words to learn from, but the text is empty "
+                "or only whitespace"
+            )
+        unit = "words" if self.tokens == "words" else "tokens"
+        return MarkovError(
+            f"order {self.order} needs a text of at least {self.order} {unit}, "
+            "but no source has that many; use a lower order or give more text"
         )
+
+    def _merge(self, built: Chain) -> None:
+        if self.chain is None:
+            self.chain = built
+            return
+        self.chain = self.native.Chain.merge(
+            [(self.chain, 1), (built, 1)],
+            self.progress if self.copy_index else None,
+        )
+
+
+def last_tokens(text: str, order: int, tokens: str) -> list[str]:
+    """The last ``order`` tokens of ``text`` (all, when it has fewer), as a
+    chain holds them: cut from its last lines alone, which a chain cuts as
+    it cuts the whole."""
+    if tokens == "words":
+        # The words of str.split(), from the end.
+        return text.rsplit(maxsplit=order)[-order:]
+    span = 4096
+    while True:
+        start = last_cut(text, len(text) - span)
+        found: list[str] = load_native().tokenize(text[start:], tokens)
+        if len(found) >= order or start == 0:
+            return found[-order:]
+        span *= 4
+
+
+def _codec(encoding: str) -> codecs.CodecInfo:
     try:
-        codec = codecs.lookup(encoding)
+        return codecs.lookup(encoding)
     except LookupError:
         raise MarkovError(
             f"'{encoding}' is not an encoding Python knows; try utf-8, "
             "latin-1 or cp1252"
         ) from None
-    # Checked before the text is read, which may take long.
-    threads = build_threads()
-    texts, described = read_sources(list(sources), codec, progress)
-    text = "\n".join(texts)
-    del texts
-    native = load_native()
-    chain = native.Chain(text, order, progress, tokens, copy_guard, threads)
-    del text
-    metadata = {
-        # The first sources by name, and how many there were: a chain
-        # trained on many files keeps small metadata.
-        "trained_from": described[:TRAINED_FROM_SHOWN],
-        "source_count": len(described),
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "encoding": codec.name,
-        "created_by": f"llm-markov-rs {native.__version__}",
-    }
-    chains_folder().mkdir(parents=True, exist_ok=True)
-    chain.save(str(path), json.dumps(metadata, ensure_ascii=False))
-    return read_info(name)
 
 
-def read_sources(
-    sources: list[Source],
-    codec: codecs.CodecInfo,
-    progress: ProgressCallback | None,
-) -> tuple[list[str], list[str]]:
-    """The text of each source, and how each is described in the chain's
-    metadata."""
-    sizes = [_size(source) for source in sources]
-    total = 0 if None in sizes else sum(size or 0 for size in sizes)
-    done = 0
-    texts = []
-    described = []
-    for source, size in zip(sources, sizes, strict=True):
-        if isinstance(source, str):
-            texts.append(source)
-            described.append("<text>")
-            continue
-        if isinstance(source, os.PathLike):
-            display = os.fspath(source)
-            try:
-                with open(source, "rb") as file:
-                    text = _decode(file, display, codec, progress, done, total)
-            except OSError as error:
-                reason = error.strerror or str(error)
-                raise MarkovError(f"cannot read {display}: {reason}") from None
-        else:
-            # A file object's name; sys.stdin.buffer's is "<stdin>", and an
-            # open file descriptor's a number.
-            name = getattr(source, "name", None)
-            display = name if isinstance(name, str) else "<stdin>"
-            text = _decode(source, display, codec, progress, done, total)
-        done += size or 0
-        texts.append(text)
-        described.append(display)
-    return texts, described
-
-
-def _size(source: Source) -> int | None:
-    if isinstance(source, str):
-        return 0
-    if isinstance(source, os.PathLike):
-        try:
-            return Path(source).stat().st_size
-        except OSError:
-            return 0  # reading it will say what is wrong
-    return None
-
-
-def _decode(
-    file: BinaryIO,
-    display: str,
-    codec: codecs.CodecInfo,
-    progress: ProgressCallback | None,
-    done_before: int,
-    total: int,
-) -> str:
-    """The whole of ``file``, decoded, or a MarkovError that gives the byte
-    offset of the first undecodable byte and suggests ``--encoding``.
-
-    The bytes are read in chunks (reporting progress), into one buffer when
-    the file's size is known, then decoded in one call: several times
-    faster than decoding chunk by chunk.
-    """
-    data = _read_all(file, progress, done_before, total)
+def _load_to_add_to(name: str) -> tuple[Chain, str]:
+    """The saved chain ``name`` and its metadata, to add text to."""
+    path = chain_path(name)
+    if not path.exists():
+        raise missing_chain(name)
     try:
-        return codec.decode(data, "strict")[0]
-    except UnicodeDecodeError as error:
-        bad = data[error.start : error.start + 1].hex()
+        chain: Chain
+        metadata: str
+        chain, metadata = load_native().Chain.load(str(path))
+    except MarkovError as error:
+        raise unreadable_chain(name, path, str(error)) from error
+    return chain, metadata
+
+
+def _kept(given: Kept | None, kept: Kept, what: str, name: str) -> Kept:
+    """``kept``, the chain's own, unless ``given`` differs from it."""
+    if given is not None and given != kept:
+        shown = ("on" if kept else "off") if isinstance(kept, bool) else kept
         raise MarkovError(
-            f"{display} is not valid {codec.name} text: byte {error.start} "
-            f"(0x{bad}) cannot be decoded; give its encoding with "
-            "--encoding (encoding= in Python), for example --encoding "
-            "latin-1"
-        ) from None
-
-
-def _read_all(
-    file: BinaryIO, progress: ProgressCallback | None, done_before: int, total: int
-) -> bytes | bytearray:
-    """Every byte of ``file``, read a chunk at a time: straight into one
-    buffer when it is a regular file of known size."""
-    try:
-        size = os.fstat(file.fileno()).st_size
-    except (OSError, AttributeError, ValueError):
-        size = 0
-    readinto: Callable[[memoryview], int] | None = getattr(file, "readinto", None)
-    buffer = bytearray(size if readinto else 0)
-    read = 0
-    if readinto is not None and buffer:
-        with memoryview(buffer) as view:
-            while read < size and (
-                count := readinto(view[read : read + READ_CHUNK_BYTES])
-            ):
-                read += count
-                if progress is not None:
-                    progress("reading", done_before + read, total)
-        del buffer[read:]
-    # A pipe, or a file that grew while it was read: the rest in chunks.
-    # A buffered file's read comes back short only at its end; reading on
-    # would wait for a second Ctrl-D on a terminal.
-    ends_when_short = isinstance(file, io.BufferedIOBase)
-    chunks: list[bytes | bytearray] = [buffer]
-    while chunk := file.read(READ_CHUNK_BYTES):
-        chunks.append(chunk)
-        read += len(chunk)
-        if progress is not None:
-            progress("reading", done_before + read, total)
-        if ends_when_short and len(chunk) < READ_CHUNK_BYTES:
-            break
-    return buffer if len(chunks) == 1 else b"".join(chunks)
+            f"the chain '{name}' has {what} {shown}, which adding keeps; "
+            f"leave out {what} to add to it, or train another chain"
+        )
+    return kept

@@ -12,13 +12,44 @@ use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
 use crate::{
-    build_from_corpus, build_with, chain_file, check_order, linking_work, merge, merging_work,
-    prompt_tokens, BuildOptions, Chain, Corpus, MergeSource, Tokens, Walk,
+    build_from_corpus, build_piece, chain_file, check_order, linking_work, merge, merging_work,
+    prompt_tokens, BuildOptions, Chain, ChainError, Corpus, MergeSource, Piece, Tokens, Walk,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
 /// milliseconds, too short for Ctrl-C or a progress bar to matter.
 const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
+
+/// How a chain is built from Python: the arguments of a build but its
+/// text.
+struct Build<'py> {
+    order: usize,
+    tokens: Tokens,
+    copy_index: bool,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> Build<'py> {
+    fn new(
+        order: usize,
+        tokens: &str,
+        copy_index: bool,
+        threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        if threads == Some(0) {
+            return Err(user_error("threads must be at least 1"));
+        }
+        Ok(Build {
+            order,
+            tokens: tokens_named(tokens)?,
+            copy_index,
+            threads,
+            progress,
+        })
+    }
+}
 
 /// Builds the chain in two steps, so that the temporary UTF-8 copy of a
 /// non-ASCII text is freed as soon as the words are split, before the
@@ -26,13 +57,17 @@ const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
 fn build_chain(
     py: Python<'_>,
     text: Utf8Text<'_, '_>,
-    order: usize,
-    tokens: Tokens,
-    copy_index: bool,
-    threads: Option<usize>,
-    progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<Chain> {
-    check_order(order).map_err(user_error)?;
+    piece: Piece<'_>,
+    build: Build<'_>,
+) -> Result<Chain, BuildFailure> {
+    let Build {
+        order,
+        tokens,
+        copy_index,
+        threads,
+        progress,
+    } = build;
+    check_order(order)?;
     let bytes = text.as_bytes();
     let defaults = BuildOptions::default();
     let options = BuildOptions {
@@ -45,15 +80,15 @@ fn build_chain(
     #[cfg(feature = "fault-injection")]
     crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
-        return run_unwatched(py, || build_with(bytes, order, options));
+        return run_unwatched_build(py, || build_piece(bytes, order, options, piece));
     }
     let splitting = progress.as_ref().map(|callback| Progress {
         callback: callback.clone(),
         stage: "splitting",
         total: bytes.len() as u64,
     });
-    let corpus = run_watched(py, splitting.as_ref(), |watch| {
-        Corpus::from_text(bytes, BuildOptions { watch, ..options })
+    let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
+        Corpus::from_piece(bytes, piece, BuildOptions { watch, ..options })
     })?;
     drop(text);
     let linking = progress.map(|callback| Progress {
@@ -61,9 +96,59 @@ fn build_chain(
         stage: "linking",
         total: linking_work(&corpus, order),
     });
-    run_watched(py, linking.as_ref(), |watch| {
+    run_watched_build(py, linking.as_ref(), |watch| {
         build_from_corpus(corpus, order, BuildOptions { watch, ..options })
     })
+}
+
+/// Why a build made no chain: the core's error, which a caller may look
+/// at, or Python's (Ctrl-C, a progress callback that raised, a bug).
+enum BuildFailure {
+    Core(ChainError),
+    Python(PyErr),
+}
+
+impl From<ChainError> for BuildFailure {
+    fn from(error: ChainError) -> Self {
+        BuildFailure::Core(error)
+    }
+}
+
+impl From<BuildFailure> for PyErr {
+    fn from(failure: BuildFailure) -> Self {
+        match failure {
+            BuildFailure::Core(error) => user_error(error),
+            BuildFailure::Python(error) => error,
+        }
+    }
+}
+
+/// [`run_unwatched`], keeping the core's error as it is.
+fn run_unwatched_build<T: Send>(
+    py: Python<'_>,
+    step: impl FnOnce() -> Result<T, ChainError> + Send,
+) -> Result<T, BuildFailure> {
+    let outcome = run_unwatched(py, || Ok::<_, ChainError>(step()));
+    outcome
+        .map_err(BuildFailure::Python)?
+        .map_err(BuildFailure::Core)
+}
+
+/// [`run_watched`], keeping the core's error as it is.
+fn run_watched_build<T: Send>(
+    py: Python<'_>,
+    progress: Option<&Progress<'_>>,
+    step: impl FnOnce(crate::Watch<'_>) -> Result<T, ChainError> + Send,
+) -> Result<T, BuildFailure> {
+    // A cancel stays an error of the step, so that Ctrl-C goes on as a
+    // KeyboardInterrupt.
+    let outcome = run_watched(py, progress, |watch| match step(watch) {
+        Err(ChainError::Cancelled) => Err(ChainError::Cancelled),
+        other => Ok(other),
+    });
+    outcome
+        .map_err(BuildFailure::Python)?
+        .map_err(BuildFailure::Core)
 }
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
@@ -108,15 +193,51 @@ impl PyChain {
         copy_index: bool,
         threads: Option<usize>,
     ) -> PyResult<Self> {
-        if threads == Some(0) {
-            return Err(user_error("threads must be at least 1"));
-        }
-        let tokens = tokens_named(tokens)?;
+        let build = Build::new(order, tokens, copy_index, threads, progress)?;
         let text = Utf8Text::new(text)?;
-        let chain = build_chain(py, text, order, tokens, copy_index, threads, progress)?;
+        let chain = build_chain(py, text, Piece::WHOLE, build)?;
         Ok(PyChain {
             chain: Arc::new(chain),
         })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (
+        text, order = 1, carried = Vec::new(), ends_document = true, progress = None,
+        tokens = "words", copy_index = false, threads = None
+    ))]
+    #[allow(clippy::too_many_arguments, reason = "Python's keyword arguments")]
+    fn build_piece(
+        py: Python<'_>,
+        text: &Bound<'_, PyString>,
+        order: usize,
+        carried: Vec<Bound<'_, PyString>>,
+        ends_document: bool,
+        progress: Option<Bound<'_, PyAny>>,
+        tokens: &str,
+        copy_index: bool,
+        threads: Option<usize>,
+    ) -> PyResult<Option<Self>> {
+        let build = Build::new(order, tokens, copy_index, threads, progress)?;
+        let carried: Vec<Utf8Text<'_, '_>> = (carried.iter())
+            .map(Utf8Text::new)
+            .collect::<PyResult<_>>()?;
+        let carried: Vec<&[u8]> = carried.iter().map(Utf8Text::as_bytes).collect();
+        let piece = Piece {
+            carried: &carried,
+            ends_document,
+        };
+        let text = Utf8Text::new(text)?;
+        match build_chain(py, text, piece, build) {
+            Ok(chain) => Ok(Some(PyChain {
+                chain: Arc::new(chain),
+            })),
+            // A document shorter than one state makes no chain.
+            Err(BuildFailure::Core(ChainError::NoWords | ChainError::TooFewWords { .. })) => {
+                Ok(None)
+            }
+            Err(failure) => Err(failure.into()),
+        }
     }
 
     #[staticmethod]

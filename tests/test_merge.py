@@ -1,0 +1,262 @@
+"""Chains that grow: ``llm markov merge``, ``llm markov train --add``, and
+training in pieces. Each file is its own document, so merging the chains
+of texts gives the same chain, byte for byte, as training on the texts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+
+import llm
+import llm_markov_rs.train
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from llm_markov_rs import MarkovError, merge_chains, train_chain
+from llm_markov_rs._markov import Chain
+
+from helpers import reference_table
+
+
+def saved_bytes(name: str) -> bytes:
+    """The chain saved as ``name``, without its metadata (which says when
+    and from what it was made)."""
+    from llm_markov_rs.saved import chain_path
+
+    return Chain.load(chain_path(name))[0].to_bytes()
+
+
+def train(llm_cli, name: str, *arguments: object) -> None:
+    """``llm markov train NAME ARGUMENTS...``, which must succeed."""
+    result = llm_cli("markov", "train", name, *map(str, arguments))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def halves(tmp_path, sherlock):
+    """The novel excerpt cut in two files at a line start."""
+    text = sherlock
+    cut = text.index("\n", len(text) // 2) + 1
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text(text[:cut], encoding="utf-8")
+    second.write_text(text[cut:], encoding="utf-8")
+    return first, second
+
+
+def test_merging_the_chains_of_two_files_is_training_on_both(llm_cli, halves):
+    # The bug: files joined into one text (a transition across them), or a
+    # merge that renumbers, so the same seed writes other words.
+    first, second = halves
+    for name, files in (("a", [first]), ("b", [second]), ("ab", [first, second])):
+        assert (
+            llm_cli("markov", "train", name, *map(str, files), "--order", "2").exit_code
+            == 0
+        )
+    result = llm_cli("markov", "merge", "merged", "a", "b")
+    assert result.exit_code == 0, result.output
+    assert "Saved chain 'merged': order 2" in result.output
+    assert saved_bytes("merged") == saved_bytes("ab")
+    # In the other order, the copy index holds the texts the other way
+    # round; the chain is the same.
+    assert llm_cli("markov", "merge", "reversed", "b", "a").exit_code == 0
+    user = llm.user_dir() / "markov"
+    reversed_chain = Chain.load(user / "reversed.markov")[0]
+    assert (
+        reversed_chain.transitions() == Chain.load(user / "ab.markov")[0].transitions()
+    )
+    prompt = ["-o", "seed", "5", "-o", "length", "30", "-o", "max_copy", "6"]
+    merged = llm_cli("prompt", "-m", "markov/merged", *prompt)
+    assert merged.exit_code == 0, merged.output
+    assert merged.output == llm_cli("prompt", "-m", "markov/ab", *prompt).output
+    info = json.loads(llm_cli("markov", "info", "merged", "--json").output)
+    assert info["source_count"] == 2
+    assert info["copy_guard"] is True
+
+
+def test_a_weight_counts_a_chain_that_many_times(llm_cli, halves):
+    first, _ = halves
+    train(llm_cli, "a", str(first), "--no-copy-guard")
+    twice = llm_cli("markov", "train", "twice", str(first), str(first))
+    assert twice.exit_code == 0, twice.output
+    result = llm_cli("markov", "merge", "weighted", "a", "--weight", "a=2")
+    assert result.exit_code == 0, result.output
+    chain = Chain.load(llm.user_dir() / "markov" / "weighted.markov")[0]
+    expected = Chain.load(llm.user_dir() / "markov" / "twice.markov")[0]
+    assert chain.transitions() == expected.transitions()
+    assert chain.word_count == expected.word_count
+    # Only the copy guard's index differs: the weight does not copy text.
+    assert not chain.has_copy_index
+    assert expected.has_copy_index
+
+
+def test_adding_a_file_is_training_on_both(llm_cli, halves):
+    # The bug: --add that replaced the chain, joined the new text to the
+    # old, or lost the copy guard's index.
+    first, second = halves
+    assert (
+        llm_cli("markov", "train", "grown", str(first), "--order", "2").exit_code == 0
+    )
+    result = llm_cli("markov", "train", "grown", str(second), "--add")
+    assert result.exit_code == 0, result.output
+    assert (
+        llm_cli(
+            "markov", "train", "both", str(first), str(second), "--order", "2"
+        ).exit_code
+        == 0
+    )
+    assert saved_bytes("grown") == saved_bytes("both")
+    info = json.loads(llm_cli("markov", "info", "grown", "--json").output)
+    assert info["trained_from"] == [str(first), str(second)]
+    assert info["copy_guard"] is True
+
+
+def test_merging_a_chain_without_the_copy_guard_says_it_drops_the_index(
+    llm_cli, halves
+):
+    first, second = halves
+    train(llm_cli, "guarded", str(first))
+    assert (
+        llm_cli("markov", "train", "bare", str(second), "--no-copy-guard").exit_code
+        == 0
+    )
+    result = llm_cli("markov", "merge", "mixed", "guarded", "bare")
+    assert result.exit_code == 0, result.output
+    assert "the merged chain has none: max_copy on it is an error" in result.output
+    prompt = llm_cli("prompt", "-m", "markov/mixed", "-o", "max_copy", "5", "x")
+    assert prompt.exit_code == 1
+    assert "copy" in prompt.output
+    # Both without it: nothing was dropped, nothing to say.
+    assert (
+        llm_cli("markov", "train", "bare2", str(first), "--no-copy-guard").exit_code
+        == 0
+    )
+    quiet = llm_cli("markov", "merge", "plain", "bare", "bare2")
+    assert "Note" not in quiet.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["merge", "m", "a", "two"], "cannot merge 'two' (order 2) with 'a' (order 1)"),
+        (["merge", "m", "a", "lines"], "(tokens lines) with 'a' (tokens words)"),
+        (["merge", "m", "a", "missing"], "there is no saved chain called 'missing'"),
+        (["merge", "m", "a", "nowhere.markov"], "cannot merge nowhere.markov"),
+        (["merge", "m", "a", "--weight", "a=1.5"], "K a whole number, not 'a=1.5'"),
+        (["merge", "m", "a", "--weight", "a=0"], "at least 1, not 0"),
+        (["merge", "m", "a", "--weight", "b=2"], "'b', which is not one of"),
+        (["merge", "a", "a"], "already exists"),
+        (["train", "missing", "{file}", "--add"], "no saved chain called 'missing'"),
+        (["train", "a", "{file}", "--add", "--order", "3"], "order 1, which adding"),
+        (["train", "a", "{file}", "--add", "--no-copy-guard"], "copy guard on"),
+        (["train", "a", "{file}", "--add", "--force"], "do not go together"),
+    ],
+)
+def test_chains_that_cannot_merge_are_one_line_errors(
+    llm_cli, tmp_path, arguments, message
+):
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat. The dog sat.\n", encoding="utf-8")
+    train(llm_cli, "a", str(text))
+    train(llm_cli, "two", str(text), "--order", "2")
+    assert (
+        llm_cli("markov", "train", "lines", str(text), "--tokens", "lines").exit_code
+        == 0
+    )
+    arguments = [argument.format(file=text) for argument in arguments]
+    result = llm_cli("markov", *arguments)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ")
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_merging_a_corrupted_file_is_one_error_naming_it(llm_cli, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat\n", encoding="utf-8")
+    train(llm_cli, "a", str(text))
+    corrupted = tmp_path / "shared.markov"
+    data = bytearray((llm.user_dir() / "markov" / "a.markov").read_bytes())
+    data[len(data) // 2] ^= 0x40
+    corrupted.write_bytes(bytes(data))
+    result = llm_cli("markov", "merge", "m", "a", str(corrupted))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot merge {corrupted}: ")
+    assert "checksum" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (llm.user_dir() / "markov" / "m.markov").exists()
+
+
+@pytest.mark.parametrize("tokens", ["words", "lines", "unicode", "chars"])
+@pytest.mark.parametrize("order", [1, 3])
+def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
+    user_path, tmp_path, monkeypatch, sherlock, tokens, order
+):
+    # The bugs: a transition across a piece's cut lost or counted twice,
+    # tokens carried wrongly (in modes that keep breaks), a cut taken for a
+    # sentence start or end, a short piece built before it had `order`
+    # tokens.
+    text = sherlock[:60_000]
+    path = tmp_path / "book.txt"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 3_000)
+    train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=False)
+    whole = Chain(text, order, tokens=tokens)
+    assert saved_bytes("pieces") == whole.to_bytes()
+
+
+def test_a_line_longer_than_a_piece_is_read_on(user_path, tmp_path, monkeypatch):
+    text = "one two three " * 500 + "\nfour five six\n"
+    path = tmp_path / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 100)
+    train_chain("long", [path], order=2, copy_guard=False)
+    assert saved_bytes("long") == Chain(text, 2).to_bytes()
+
+
+def test_the_python_api_merges_and_adds(user_path):
+    train_chain("x", ["the cat sat on the mat"], copy_guard=False)
+    train_chain("y", ["the dog sat on the log"], copy_guard=False)
+    info = merge_chains("xy", ["x", "y"], weights={"y": 3})
+    assert info.transition_count == 5 + 3 * 5
+    assert info.word_count == 6 + 3 * 6
+    train_chain("x", ["a bird sat on the fence"], add=True)
+    assert llm.get_model("markov/x").prompt("sat on", length=3).text()
+    with pytest.raises(MarkovError, match="at least one chain"):
+        merge_chains("none", [])
+    with pytest.raises(MarkovError, match="not a single str"):
+        merge_chains("one", "x")
+
+
+documents = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["a", "b", "c.", "D", "e!"]), min_size=1, max_size=30),
+        st.integers(1, 3),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(documents=documents, order=st.integers(1, 3))
+def test_merging_documents_chains_is_training_on_the_documents(documents, order):
+    # The bugs: a transition across two documents, a weight not applied, a
+    # merge whose ids depend on the order of its sources.
+    weighted = [
+        (" ".join(words), weight) for words, weight in documents if len(words) >= order
+    ]
+    assume(weighted)
+    merged = Chain.merge([(Chain(text, order), weight) for text, weight in weighted])
+    # Training on each document as often as its weight says.
+    repeated = [text for text, weight in weighted for _ in range(weight)]
+    train_chain("trained", repeated, order=order, copy_guard=False, replace=True)
+    assert saved_bytes("trained") == merged.to_bytes()
+    backwards = Chain.merge([(Chain(t, order), w) for t, w in reversed(weighted)])
+    assert backwards.to_bytes() == merged.to_bytes()
+    # Against the windows of each document, counted its weight's times.
+    expected: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, weight in weighted:
+        for state, followers in reference_table(text.split(), order).items():
+            for word, count in followers.items():
+                expected[" ".join(state)][word] += count * weight
+    assert merged.transitions() == {state: dict(f) for state, f in expected.items()}
