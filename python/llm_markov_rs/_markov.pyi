@@ -111,7 +111,7 @@ class Chain:
         """
     @staticmethod
     def build_piece(
-        text: str,
+        text: str | bytes,
         order: int = 1,
         carried: list[str] = ...,
         ends_document: bool = True,
@@ -119,6 +119,7 @@ class Chain:
         tokens: str = "words",
         copy_index: bool = False,
         threads: int | None = None,
+        length: int | None = None,
     ) -> Chain | None:
         """Build the chain of ``text``, a piece of a longer document, as
         ``Chain(...)`` builds a whole one: merged (``Chain.merge``) with the
@@ -131,10 +132,16 @@ class Chain:
         whether the document ends with it. A copy index holds the piece's
         own tokens only.
 
+        ``text`` may be UTF-8 ``bytes``, of which only the first ``length``
+        are built when ``length`` is given: a file's bytes, cut with no
+        decoded copy.
+
         Returns None when ``carried`` and ``text`` together have fewer than
         ``order`` tokens: a document that short has no state.
 
         Raises:
+            UnicodeDecodeError: ``text`` is bytes that are not UTF-8 (as
+                ``bytes.decode`` would raise it, with where).
             llm_markov_rs.MarkovError: as ``Chain(...)`` does, but for a text
                 too short.
         """

@@ -83,8 +83,7 @@ def markov_group() -> None:
     "--add",
     is_flag=True,
     help=(
-        "Add FILES to the saved chain NAME, keeping its order, tokens and "
-        "copy guard."
+        "Add FILES to the saved chain NAME, keeping its order, tokens and copy guard."
     ),
 )
 def train(

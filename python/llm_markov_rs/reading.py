@@ -3,7 +3,8 @@ pieces cut where a chain may cut its text.
 
 A piece ends right after a line feed that a character other than
 whitespace follows: every token mode cuts a text there the same way as it
-cuts the whole, so the pieces' tokens are the document's.
+cuts the whole, so the pieces' tokens are the document's. UTF-8 files are
+passed to the build as their bytes, which it checks, with no decoded copy.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import codecs
 import io
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
@@ -26,7 +28,7 @@ Source: TypeAlias = str | os.PathLike[str] | BinaryIO
 #: :func:`llm_markov_rs.train_chain` for the stages.
 ProgressCallback: TypeAlias = Callable[[str, int, int], None]
 
-#: Files are read this many bytes at a time.
+#: A whole file is read this many bytes at a time, reporting progress.
 READ_CHUNK_BYTES = 1 << 22
 
 
@@ -44,6 +46,50 @@ class ReadProgress:
         self.done += count
         if self.callback is not None:
             self.callback(self.stage, self.done, self.total)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a document's text: a ``str``, or the UTF-8 bytes of a
+    file as read."""
+
+    text: str | bytes
+    #: How much of ``text`` is the piece: all of a ``str``; the first
+    #: ``end`` of ``bytes`` (the rest is read again for the next piece).
+    end: int
+    #: Whether the document ends with this piece.
+    is_last: bool
+    #: How the document's source is named in errors.
+    source: str
+    #: Where the piece starts in its file, in bytes.
+    offset: int = 0
+
+    def decode_error(self, at: int) -> MarkovError:
+        """The error for the byte at ``at`` in the piece, which is not
+        UTF-8."""
+        byte = bytes(self.text[at : at + 1]) if isinstance(self.text, bytes) else b""
+        return not_decodable(self.source, "utf-8", self.offset + at, byte)
+
+    def tail(self, span: int) -> tuple[str, bool]:
+        """The piece's text from a line start about ``span`` characters (or
+        bytes) before its end, and whether that is the piece's start."""
+        text, end = self.text, self.end
+        if isinstance(text, str):
+            start = text.rfind("\n", 0, max(0, end - span)) + 1
+            return text[start:end], start == 0
+        start = text.rfind(b"\n", 0, max(0, end - span)) + 1
+        try:
+            return text[start:end].decode("utf-8"), start == 0
+        except UnicodeDecodeError as error:
+            raise self.decode_error(start + error.start) from None
+
+    def has_words(self) -> bool:
+        """Whether the piece holds more than whitespace."""
+        # Its start nearly always says, without a copy of the whole.
+        start = self.text[: min(self.end, 1 << 16)]
+        if start and not start.isspace():
+            return True
+        return self.end > len(start) and not self.text[: self.end].isspace()
 
 
 def total_size(sources: list[Source]) -> int:
@@ -70,24 +116,37 @@ def read_document(
     codec: codecs.CodecInfo,
     progress: ReadProgress,
     piece_bytes: int | None,
-) -> Iterator[tuple[str, bool]]:
-    """The text of ``source`` as ``(piece, is_last)`` pairs: whole when
-    ``piece_bytes`` is None, else in pieces of about that many bytes, each
-    but the last ending where a chain may cut its text. A MarkovError says
-    which file cannot be read or decoded, and where."""
-    if isinstance(source, str):
-        yield source, True
-        return
+) -> Iterator[Piece]:
+    """The text of ``source``: whole when ``piece_bytes`` is None, else in
+    pieces of about that many bytes, each but the last ending where a chain
+    may cut its text. A MarkovError says which file cannot be read or
+    decoded, and where; the bytes of a UTF-8 file are checked by the build
+    (``Piece.decode_error`` then says where)."""
     display = describe(source)
+    if isinstance(source, str):
+        yield Piece(source, len(source), True, display)
+        return
+    pieces = _utf8_pieces if codec.name == "utf-8" else _decoded_pieces
     if not isinstance(source, os.PathLike):
-        yield from _pieces(source, display, codec, progress, piece_bytes)
+        yield from pieces(source, display, codec, progress, piece_bytes)
         return
     try:
         with open(source, "rb") as file:
-            yield from _pieces(file, display, codec, progress, piece_bytes)
+            yield from pieces(file, display, codec, progress, piece_bytes)
     except OSError as error:
         reason = error.strerror or str(error)
         raise MarkovError(f"cannot read {display}: {reason}") from None
+
+
+def read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
+    """``pieces``, each read on a thread of its own while the caller works
+    on the one before: reading a piece overlaps building the last, which
+    releases the GIL."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(next, pieces, None)
+        while (piece := coming.result()) is not None:
+            coming = reader.submit(next, pieces, None)
+            yield piece
 
 
 def last_cut(text: str, before: int) -> int:
@@ -103,38 +162,105 @@ def last_cut(text: str, before: int) -> int:
     return 0
 
 
-def _pieces(
+def not_decodable(source: str, encoding: str, at: int, byte: bytes) -> MarkovError:
+    """The error for a source whose byte at ``at`` is not ``encoding``."""
+    return MarkovError(
+        f"{source} is not valid {encoding} text: byte {at} (0x{byte.hex()}) "
+        "cannot be decoded; give its encoding with --encoding (encoding= in "
+        "Python), for example --encoding latin-1"
+    )
+
+
+def _utf8_pieces(
     file: BinaryIO,
     display: str,
     codec: codecs.CodecInfo,
     progress: ReadProgress,
     piece_bytes: int | None,
-) -> Iterator[tuple[str, bool]]:
+) -> Iterator[Piece]:
+    if piece_bytes is None:
+        data = _read_all(file, progress)
+        whole = bytes(data) if isinstance(data, bytearray) else data
+        del data
+        yield Piece(whole, len(whole), True, display)
+        return
+    try:
+        seekable = file.seekable()
+    except (AttributeError, ValueError, OSError):
+        seekable = False
+    offset = 0
+    rest = b""
+    wanted = piece_bytes
+    while True:
+        chunk, ended = _read_up_to(file, wanted - len(rest))
+        data = rest + chunk if rest else chunk
+        del chunk
+        if ended:
+            progress.advance(len(data))
+            yield Piece(data, len(data), True, display, offset)
+            return
+        cut = _last_cut_in_utf8(data)
+        if cut == 0:
+            # No place to cut yet (one very long line): read on.
+            rest, wanted = data, len(data) + piece_bytes
+            continue
+        if seekable:
+            # The rest is read again with the next piece: no copy of it.
+            file.seek(cut - len(data), io.SEEK_CUR)
+            rest = b""
+        else:
+            rest = data[cut:]
+        wanted = piece_bytes
+        progress.advance(cut)
+        yield Piece(data, cut, False, display, offset)
+        offset += cut
+
+
+def _last_cut_in_utf8(data: bytes) -> int:
+    """Where UTF-8 ``data`` may be cut last (see :func:`last_cut`), or 0."""
+    at = len(data)
+    while (line_feed := data.rfind(b"\n", 0, at)) >= 0:
+        cut = line_feed + 1
+        if cut < len(data):
+            first = data[cut : cut + 4].decode("utf-8", "replace")[:1]
+            if not first.isspace():
+                return cut
+        at = line_feed
+    return 0
+
+
+def _decoded_pieces(
+    file: BinaryIO,
+    display: str,
+    codec: codecs.CodecInfo,
+    progress: ReadProgress,
+    piece_bytes: int | None,
+) -> Iterator[Piece]:
     def decode(data: bytes | bytearray, final: bool, read_before: int) -> str:
         return _decode(codec, decoder, data, final, read_before, display)
 
     decoder = codec.incrementaldecoder("strict")
     if piece_bytes is None:
         # Decoded in one call: several times faster than chunk by chunk.
-        yield decode(_read_all(file, progress), True, 0), True
+        text = decode(_read_all(file, progress), True, 0)
+        yield Piece(text, len(text), True, display)
         return
     read_before = 0
     rest = ""
     ended = False
-    while True:
-        data, ended = (b"", True) if ended else _read_up_to(file, piece_bytes, progress)
+    while not ended:
+        data, ended = _read_up_to(file, piece_bytes)
+        progress.advance(len(data))
         text = rest + decode(data, ended, read_before)
         read_before += len(data)
-        if ended:
-            yield text, True
-            return
-        cut = last_cut(text, len(text))
+        cut = len(text) if ended else last_cut(text, len(text))
         if cut == 0:
             # No place to cut yet (one very long line): read on.
             rest = text
             continue
         rest = text[cut:]
-        yield text[:cut], False
+        piece = text[:cut]
+        yield Piece(piece, len(piece), ended, display)
 
 
 def _decode(
@@ -155,13 +281,8 @@ def _decode(
         # The decoder may hold the start of a character from the bytes
         # before: the error counts from there.
         at = read_before - len(held) + error.start
-        bad = (bytes(held) + bytes(data))[error.start : error.start + 1].hex()
-        raise MarkovError(
-            f"{display} is not valid {codec.name} text: byte {at} "
-            f"(0x{bad}) cannot be decoded; give its encoding with "
-            "--encoding (encoding= in Python), for example --encoding "
-            "latin-1"
-        ) from None
+        bad = (bytes(held) + bytes(data))[error.start : error.start + 1]
+        raise not_decodable(display, codec.name, at, bad) from None
 
 
 def _size(source: Source) -> int | None:
@@ -175,26 +296,22 @@ def _size(source: Source) -> int | None:
     return None
 
 
-def _read_up_to(
-    file: BinaryIO, count: int, progress: ReadProgress
-) -> tuple[bytes, bool]:
-    """Up to ``count`` bytes of ``file``, read a chunk at a time, and
-    whether it has ended."""
-    # A buffered file's read comes back short only at its end; reading on
-    # would wait for a second Ctrl-D on a terminal.
-    ends_when_short = isinstance(file, io.BufferedIOBase)
+def _read_up_to(file: BinaryIO, count: int) -> tuple[bytes, bool]:
+    """Up to ``count`` bytes of ``file``, in one ``bytes``, and whether it
+    has ended."""
+    # A buffered file's read returns all it is asked for, short only at
+    # its end; reading on would wait for a second Ctrl-D on a terminal.
+    if isinstance(file, io.BufferedIOBase):
+        data = file.read(count)
+        return data, len(data) < count
     chunks: list[bytes] = []
     wanted = count
     while wanted > 0:
-        asked = min(wanted, READ_CHUNK_BYTES)
-        chunk = file.read(asked)
+        chunk = file.read(wanted)
         if not chunk:
             return b"".join(chunks), True
         chunks.append(chunk)
         wanted -= len(chunk)
-        progress.advance(len(chunk))
-        if ends_when_short and len(chunk) < asked:
-            return b"".join(chunks), True
     return b"".join(chunks), False
 
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, TypeVar
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
 from llm_markov_rs.reading import (
+    Piece,
     ProgressCallback,
     ReadProgress,
     Source,
     describe,
-    last_cut,
+    read_ahead,
     read_document,
     total_size,
 )
@@ -129,7 +130,7 @@ def train_chain(
     )
     piece_bytes = None if documents.copy_index else PIECE_BYTES
     for source in sources:
-        documents.add(read_document(source, codec, read, piece_bytes))
+        documents.add(read_ahead(read_document(source, codec, read, piece_bytes)))
     chain = documents.chain
     if chain is None:
         raise documents.too_short()
@@ -171,34 +172,38 @@ class _Documents:
                 f"order must be between 1 and {self.native.MAX_ORDER}, not {order}"
             )
 
-    def add(self, pieces: Iterator[tuple[str, bool]]) -> None:
+    def add(self, pieces: Iterator[Piece]) -> None:
         """Builds the document whose text ``pieces`` gives, and merges it
         in. A piece is built once it has ``order`` tokens, carrying the
         last ``order`` to the next, so that the pieces' chains merge into
         the whole document's."""
         carried: list[str] = []
-        held = ""
-        for piece, is_last in pieces:
-            text = held + piece
-            del piece
-            self.has_words = self.has_words or not (text.isspace() or not text)
-            tail = [] if is_last else last_tokens(text, self.order, self.tokens)
-            if not is_last and len(tail) < self.order:
-                held = text
+        held: Piece | None = None
+        for piece in pieces:
+            if held is not None:
+                piece = _joined(held, piece)
+            self.has_words = self.has_words or piece.has_words()
+            tail = [] if piece.is_last else last_tokens(piece, self.order, self.tokens)
+            if not piece.is_last and len(tail) < self.order:
+                held = piece
                 continue
-            held = ""
-            built = self.native.Chain.build_piece(
-                text,
-                self.order,
-                carried,
-                is_last,
-                # Pieces report as the text is read and built.
-                self.progress if self.copy_index else None,
-                self.tokens,
-                self.copy_index,
-                self.threads,
-            )
-            del text
+            held = None
+            try:
+                built = self.native.Chain.build_piece(
+                    piece.text,
+                    self.order,
+                    carried,
+                    piece.is_last,
+                    # Pieces report as the text is read and built.
+                    self.progress if self.copy_index else None,
+                    self.tokens,
+                    self.copy_index,
+                    self.threads,
+                    None if isinstance(piece.text, str) else piece.end,
+                )
+            except UnicodeDecodeError as error:
+                raise piece.decode_error(error.start) from None
+            del piece
             carried = tail
             if built is not None:
                 self._merge(built)
@@ -226,20 +231,41 @@ class _Documents:
         )
 
 
-def last_tokens(text: str, order: int, tokens: str) -> list[str]:
-    """The last ``order`` tokens of ``text`` (all, when it has fewer), as a
-    chain holds them: cut from its last lines alone, which a chain cuts as
-    it cuts the whole."""
-    if tokens == "words":
-        # The words of str.split(), from the end.
-        return text.rsplit(maxsplit=order)[-order:]
+def last_tokens(piece: Piece, order: int, tokens: str) -> list[str]:
+    """The last ``order`` tokens of ``piece`` (all, when it has fewer), as
+    a chain holds them: cut from its last lines alone, from a place where
+    a chain may cut its text, which it cuts there as it cuts the whole."""
     span = 4096
     while True:
-        start = last_cut(text, len(text) - span)
-        found: list[str] = load_native().tokenize(text[start:], tokens)
-        if len(found) >= order or start == 0:
+        tail, is_whole = piece.tail(span)
+        start = 0 if is_whole else _first_cut(tail)
+        text = tail[start:]
+        found: list[str] = (
+            # The words of str.split().
+            text.split() if tokens == "words" else load_native().tokenize(text, tokens)
+        )
+        if len(found) >= order or is_whole:
             return found[-order:]
         span *= 4
+
+
+def _first_cut(tail: str) -> int:
+    """The first place in ``tail``, which starts a line, where a chain may
+    cut its text (see :func:`last_cut`), or its end."""
+    at = 0
+    while at < len(tail) and tail[at].isspace():
+        line_feed = tail.find("\n", at)
+        if line_feed < 0:
+            return len(tail)
+        at = line_feed + 1
+    return at
+
+
+def _joined(held: Piece, piece: Piece) -> Piece:
+    """``held``, a piece too short to build alone, and the piece after it,
+    as one piece."""
+    text = held.text[: held.end] + piece.text[: piece.end]  # type: ignore[operator]
+    return Piece(text, len(text), piece.is_last, held.source, held.offset)
 
 
 def _codec(encoding: str) -> codecs.CodecInfo:

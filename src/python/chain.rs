@@ -204,12 +204,12 @@ impl PyChain {
     #[staticmethod]
     #[pyo3(signature = (
         text, order = 1, carried = Vec::new(), ends_document = true, progress = None,
-        tokens = "words", copy_index = false, threads = None
+        tokens = "words", copy_index = false, threads = None, length = None
     ))]
     #[allow(clippy::too_many_arguments, reason = "Python's keyword arguments")]
     fn build_piece(
         py: Python<'_>,
-        text: &Bound<'_, PyString>,
+        text: &Bound<'_, PyAny>,
         order: usize,
         carried: Vec<Bound<'_, PyString>>,
         ends_document: bool,
@@ -217,6 +217,7 @@ impl PyChain {
         tokens: &str,
         copy_index: bool,
         threads: Option<usize>,
+        length: Option<usize>,
     ) -> PyResult<Option<Self>> {
         let build = Build::new(order, tokens, copy_index, threads, progress)?;
         let carried: Vec<Utf8Text<'_, '_>> = (carried.iter())
@@ -227,7 +228,7 @@ impl PyChain {
             carried: &carried,
             ends_document,
         };
-        let text = Utf8Text::new(text)?;
+        let text = Utf8Text::from_str_or_bytes(text, length)?;
         match build_chain(py, text, piece, build) {
             Ok(chain) => Ok(Some(PyChain {
                 chain: Arc::new(chain),

@@ -1,8 +1,11 @@
 //! Text across the boundary: Python strings as UTF-8 bytes and back, lone
 //! surrogates included.
 
+use pyo3::exceptions::PyUnicodeDecodeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
+
+use super::errors::user_error;
 
 /// A Python string as UTF-8 bytes, with lone surrogates encoded as
 /// `"surrogatepass"` does, so that no character is lost or replaced.
@@ -13,6 +16,9 @@ pub(crate) enum Utf8Text<'a, 'py> {
     /// string's cached UTF-8 form, and freed after the build instead of
     /// living as long as the string.
     Encoded(Bound<'py, PyBytes>),
+    /// The first bytes of a `bytes` object, checked to be UTF-8: a file's
+    /// bytes, read and cut with no decoded copy.
+    Utf8Bytes(&'a Bound<'py, PyBytes>, usize),
 }
 
 impl<'a, 'py> Utf8Text<'a, 'py> {
@@ -24,10 +30,36 @@ impl<'a, 'py> Utf8Text<'a, 'py> {
         Ok(Utf8Text::Encoded(encoded.cast_into::<PyBytes>()?))
     }
 
+    /// A `str`, or the first `length` bytes (all, when `None`) of a
+    /// `bytes` object, which must be UTF-8: else a `UnicodeDecodeError`
+    /// that says where, as `bytes.decode` raises it.
+    pub(crate) fn from_str_or_bytes(
+        text: &'a Bound<'py, PyAny>,
+        length: Option<usize>,
+    ) -> PyResult<Self> {
+        if let Ok(text) = text.cast::<PyString>() {
+            if length.is_some() {
+                return Err(user_error("a length is only for a text given as bytes"));
+            }
+            return Utf8Text::new(text);
+        }
+        let bytes = text.cast::<PyBytes>()?;
+        let all = bytes.as_bytes();
+        let length = length.unwrap_or(all.len());
+        let Some(taken) = all.get(..length) else {
+            return Err(user_error("the length is past the end of the bytes"));
+        };
+        if let Err(error) = std::str::from_utf8(taken) {
+            return Err(PyUnicodeDecodeError::new_utf8(text.py(), taken, error)?.into());
+        }
+        Ok(Utf8Text::Utf8Bytes(bytes, length))
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
             Utf8Text::Ascii(text) => text.as_bytes(),
             Utf8Text::Encoded(bytes) => bytes.as_bytes(),
+            Utf8Text::Utf8Bytes(bytes, length) => &bytes.as_bytes()[..*length],
         }
     }
 }
