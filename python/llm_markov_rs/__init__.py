@@ -18,6 +18,7 @@ import llm
 from llm_markov_rs.errors import MarkovError
 
 if TYPE_CHECKING:
+    from llm_markov_rs.cluster import train_on_dask
     from llm_markov_rs.info import SavedChainInfo
     from llm_markov_rs.merge import merge_chains
     from llm_markov_rs.train import train_chain
@@ -29,6 +30,7 @@ __all__ = [
     "register_commands",
     "register_models",
     "train_chain",
+    "train_on_dask",
 ]
 
 
@@ -61,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from llm_markov_rs.train import train_chain
 
         return train_chain
+    if name == "train_on_dask":
+        from llm_markov_rs.cluster import train_on_dask
+
+        return train_on_dask
     if name == "merge_chains":
         from llm_markov_rs.merge import merge_chains
 

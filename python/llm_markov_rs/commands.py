@@ -86,6 +86,17 @@ def markov_group() -> None:
         "Add FILES to the saved chain NAME, keeping its order, tokens and copy guard."
     ),
 )
+@click.option(
+    "--dask",
+    "scheduler",
+    metavar="SCHEDULER",
+    help=(
+        "Train on the Dask cluster at SCHEDULER (tcp://HOST:8786, or 'local' "
+        "for one on this machine): FILES are then URLs that the workers open "
+        "with fsspec (s3://, gs://, hdfs://, or paths they see). Needs "
+        "llm-markov-rs[dask]."
+    ),
+)
 def train(
     name: str,
     files: tuple[str, ...],
@@ -95,6 +106,7 @@ def train(
     no_copy_guard: bool,
     force: bool,
     add: bool,
+    scheduler: str | None,
 ) -> None:
     """Learn a chain from FILES (or '-', or nothing: standard input), each
     its own document, and save it as NAME: then prompt it with
@@ -111,6 +123,20 @@ def train(
         limit = max_order()
         if order is not None and not 1 <= order <= limit:
             raise MarkovError(f"--order must be between 1 and {limit}, not {order}")
+        # With --add, the chain's own unless told otherwise.
+        copy_guard = False if no_copy_guard else (None if add else True)
+        if scheduler is not None:
+            return train_on_cluster(
+                name,
+                files,
+                scheduler,
+                order=order,
+                tokens=tokens,
+                copy_guard=copy_guard,
+                encoding=encoding,
+                replace=force,
+                add=add,
+            )
         sources: list[Source] = [
             sys.stdin.buffer if file == "-" else Path(file) for file in files or ("-",)
         ]
@@ -123,8 +149,7 @@ def train(
                 sources,
                 order=order,
                 tokens=tokens,
-                # With --add, the chain's own unless told otherwise.
-                copy_guard=False if no_copy_guard else (None if add else True),
+                copy_guard=copy_guard,
                 encoding=encoding,
                 replace=force,
                 add=add,
@@ -133,6 +158,21 @@ def train(
 
     info = run_or_fail(train_it)
     report_saved(info)
+
+
+def train_on_cluster(
+    name: str, urls: tuple[str, ...], scheduler: str, **options: Any
+) -> SavedChainInfo:
+    """``llm markov train --dask``: train the files at ``urls`` on the Dask
+    cluster at ``scheduler``."""
+    from llm_markov_rs.cluster import connect, train_on_dask
+
+    if not urls or "-" in urls:
+        raise MarkovError(
+            "--dask trains files the workers open: give their URLs, not standard input"
+        )
+    with connect(scheduler) as client, terminal_progress(sys.stderr) as progress:
+        return train_on_dask(name, list(urls), client, progress=progress, **options)
 
 
 def report_saved(info: SavedChainInfo) -> None:

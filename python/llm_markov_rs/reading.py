@@ -116,13 +116,15 @@ def read_document(
     codec: codecs.CodecInfo,
     progress: ReadProgress,
     piece_bytes: int | None,
+    display: str | None = None,
 ) -> Iterator[Piece]:
-    """The text of ``source``: whole when ``piece_bytes`` is None, else in
+    """The text of ``source`` (called ``display`` in errors, by default
+    as :func:`describe` names it): whole when ``piece_bytes`` is None, else in
     pieces of about that many bytes, each but the last ending where a chain
     may cut its text. A MarkovError says which file cannot be read or
     decoded, and where; the bytes of a UTF-8 file are checked by the build
     (``Piece.decode_error`` then says where)."""
-    display = describe(source)
+    display = display or describe(source)
     if isinstance(source, str):
         yield Piece(source, len(source), True, display)
         return

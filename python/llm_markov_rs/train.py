@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from llm_markov_rs.errors import MarkovError, load_native
@@ -91,8 +92,96 @@ def train_chain(
             "sources must be a list of texts, paths or files, not a single "
             f"{type(sources).__name__}; for one source, pass [source]"
         )
+    plan = plan_training(
+        name,
+        order=order,
+        tokens=tokens,
+        copy_guard=copy_guard,
+        encoding=encoding,
+        replace=replace,
+        add=add,
+    )
+    sources = list(sources)
+    documents = plan.documents(progress)
+    read = ReadProgress(
+        progress,
+        "reading" if plan.copy_guard else "training",
+        total_size(sources),
+    )
+    for source in sources:
+        documents.add(
+            read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
+        )
+    return plan.save(documents, [describe(source) for source in sources])
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What a training makes, settled before any text is read: the chain's
+    name and options, and the chain it adds to, if any."""
+
+    name: str
+    order: int
+    tokens: str
+    copy_guard: bool
+    codec: codecs.CodecInfo
+    threads: int | None
+    #: The saved chain that the text is added to (``add``).
+    base: Chain | None
+    #: The sources the base chain names, and how many it had.
+    base_sources: tuple[list[str], int]
+
+    @property
+    def piece_bytes(self) -> int | None:
+        """How much text is built at a time: a whole document with the copy
+        guard, whose index needs all of it."""
+        return None if self.copy_guard else PIECE_BYTES
+
+    def documents(self, progress: ProgressCallback | None) -> Documents:
+        """An empty chain of documents, built as the plan says."""
+        return Documents(
+            order=self.order,
+            tokens=self.tokens,
+            copy_index=self.copy_guard,
+            threads=self.threads,
+            progress=progress,
+            chain=None,
+        )
+
+    def save(self, documents: Documents, described: list[str]) -> SavedChainInfo:
+        """Save the chain of ``documents`` (added to the base chain), learned
+        from the sources ``described``."""
+        chain = documents.chain
+        if chain is None:
+            raise documents.too_short()
+        if self.base is not None:
+            chain = load_native().Chain.merge([(self.base, 1), (chain, 1)])
+        named, count = self.base_sources
+        return save_chain(
+            self.name,
+            chain,
+            named + described,
+            count + len(described),
+            {"encoding": self.codec.name},
+        )
+
+
+def plan_training(
+    name: str,
+    *,
+    order: int | None,
+    tokens: str | None,
+    copy_guard: bool | None,
+    encoding: str,
+    replace: bool,
+    add: bool,
+) -> TrainingPlan:
+    """The plan of a training, as :func:`train_chain` describes its
+    arguments, or the MarkovError that it cannot be."""
     path = chain_path(check_name(name))
     codec = _codec(encoding)
+    base: Chain | None = None
+    base_sources: tuple[list[str], int] = ([], 0)
     if add:
         if replace:
             raise MarkovError(
@@ -103,48 +192,33 @@ def train_chain(
         order = _kept(order, base.order, "order", name)
         tokens = _kept(tokens, base.tokens, "tokens", name)
         copy_guard = _kept(copy_guard, base.has_copy_index, "copy guard", name)
-        named, count = recorded_sources(parse_metadata(base_metadata))
-    else:
-        if path.exists() and not replace:
-            raise MarkovError(
-                f"a chain called '{name}' already exists ({path}); to replace "
-                "it, give --force (replace=True in Python), to add to it, "
-                "--add (add=True), or choose another name"
-            )
-        base, named, count = None, [], 0
-    # Checked before the text is read, which may take long.
-    threads = build_threads()
-    sources = list(sources)
-    documents = _Documents(
-        order=1 if order is None else order,
+        base_sources = recorded_sources(parse_metadata(base_metadata))
+    elif path.exists() and not replace:
+        raise MarkovError(
+            f"a chain called '{name}' already exists ({path}); to replace "
+            "it, give --force (replace=True in Python), to add to it, "
+            "--add (add=True), or choose another name"
+        )
+    order = 1 if order is None else order
+    native = load_native()
+    if not 1 <= order <= native.MAX_ORDER:
+        raise MarkovError(
+            f"order must be between 1 and {native.MAX_ORDER}, not {order}"
+        )
+    return TrainingPlan(
+        name=name,
+        order=order,
         tokens="words" if tokens is None else tokens,
-        copy_index=True if copy_guard is None else copy_guard,
-        threads=threads,
-        progress=progress,
-        chain=base,
-    )
-    read = ReadProgress(
-        progress,
-        "reading" if documents.copy_index else "training",
-        total_size(sources),
-    )
-    piece_bytes = None if documents.copy_index else PIECE_BYTES
-    for source in sources:
-        documents.add(read_ahead(read_document(source, codec, read, piece_bytes)))
-    chain = documents.chain
-    if chain is None:
-        raise documents.too_short()
-    described = [describe(source) for source in sources]
-    return save_chain(
-        name,
-        chain,
-        named + described,
-        count + len(described),
-        {"encoding": codec.name},
+        copy_guard=True if copy_guard is None else copy_guard,
+        codec=codec,
+        # Checked before the text is read, which may take long.
+        threads=build_threads(),
+        base=base,
+        base_sources=base_sources,
     )
 
 
-class _Documents:
+class Documents:
     """The chain of the documents so far: each built, in pieces or whole,
     and merged into the chain of those before it."""
 
@@ -167,10 +241,6 @@ class _Documents:
         self.chain = chain
         #: Whether any text so far held more than whitespace.
         self.has_words = False
-        if not 1 <= order <= self.native.MAX_ORDER:
-            raise MarkovError(
-                f"order must be between 1 and {self.native.MAX_ORDER}, not {order}"
-            )
 
     def add(self, pieces: Iterator[Piece]) -> None:
         """Builds the document whose text ``pieces`` gives, and merges it
