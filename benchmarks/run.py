@@ -514,6 +514,207 @@ def bench_sentences(novel: pathlib.Path) -> None:
     print(f"llm-markov-rs is {ratio:.0f}x faster")
 
 
+# Runs one command and prints its peak resident memory in KiB (on Linux,
+# ru_maxrss of the only child this process had) and its seconds.
+PEAK = r"""
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kib": peak}))
+"""
+
+
+def peak_of(command: list[str], env: dict[str, str]) -> dict:
+    """The seconds and peak resident memory of ``command``, run alone."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    if result.returncode != 0:
+        sys.exit(f"{command} failed:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def repeated_to(source: pathlib.Path, size: int) -> pathlib.Path:
+    """``source`` repeated to ``size`` bytes (whole copies, at least), in
+    benchmarks/data."""
+    target = DATA / f"{source.stem}-{size >> 20}MB.txt"
+    text = source.read_bytes()
+    copies = -(-size // len(text))
+    if not target.exists() or target.stat().st_size != copies * len(text):
+        with open(target, "wb") as out:
+            for _ in range(copies):
+                out.write(text)
+    return target
+
+
+def shards_of(path: pathlib.Path, count: int) -> list[pathlib.Path]:
+    """``path`` cut into ``count`` files at line starts."""
+    text = path.read_bytes()
+    cuts = [0]
+    for index in range(1, count):
+        cuts.append(text.index(b"\n", len(text) * index // count) + 1)
+    cuts.append(len(text))
+    shards = []
+    for index in range(count):
+        shard = DATA / f"{path.stem}-shard{index}.txt"
+        shard.write_bytes(text[cuts[index] : cuts[index + 1]])
+        shards.append(shard)
+    return shards
+
+
+def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> None:
+    """Chains that grow: training in bounded memory on generated texts of
+    256 MB, 1 GB and 4 GB (WordNet repeated, without the copy guard, as
+    llm markov train runs), merging 8 shards of WordNet against training it
+    whole, and what the order and the threads cost."""
+    user_path = tempfile.mkdtemp(prefix="markov-bench-")
+    env = {**os.environ, "LLM_USER_PATH": user_path}
+    llm_command = [sys.executable, "-m", "llm", "markov"]
+    try:
+        print("\nscale: llm markov train --no-copy-guard, peak RSS of the process")
+        peaks = {}
+        for size in (256 << 20, 1 << 30, 4 << 30):
+            text = repeated_to(wordnet, size)
+            # The 4 GB text once: it takes half a minute a round.
+            runs = [
+                peak_of(
+                    [
+                        *llm_command,
+                        "train",
+                        "big",
+                        str(text),
+                        "--no-copy-guard",
+                        "--force",
+                    ],
+                    env,
+                )
+                for _ in range(rounds if size < 4 << 30 else 1)
+            ]
+            figures = medians(runs)
+            chain_mb = (
+                pathlib.Path(user_path) / "markov" / "big.markov"
+            ).stat().st_size / 1e6
+            peak_mb = figures["peak_kib"] * 1024 / 1e6
+            peaks[size] = peak_mb
+            print(
+                f"  {text.stat().st_size / 1e9:5.2f} GB: {figures['seconds']:6.2f} s "
+                f"({text.stat().st_size / 1e6 / figures['seconds']:.0f} MB/s), peak "
+                f"{peak_mb:.0f} MB, {peak_mb - chain_mb:.0f} MB above the chain "
+                f"({chain_mb:.1f} MB saved)"
+            )
+        print(f"  4 GB peak against 1 GB: {peaks[4 << 30] / peaks[1 << 30]:.2f}x")
+
+        print("\nmerging 8 shards of wordnet.txt against training it whole, medians")
+        shards = shards_of(wordnet, 8)
+        for flag, label in (
+            ([], "with the copy guard"),
+            (["--no-copy-guard"], "without it"),
+        ):
+            for index, shard in enumerate(shards):
+                peak_of(
+                    [
+                        *llm_command,
+                        "train",
+                        f"shard{index}",
+                        str(shard),
+                        *flag,
+                        "--force",
+                    ],
+                    env,
+                )
+            names = [f"shard{index}" for index in range(len(shards))]
+            merge = medians(
+                [
+                    peak_of([*llm_command, "merge", "merged", *names, "--force"], env)
+                    for _ in range(rounds)
+                ]
+            )
+            whole = medians(
+                [
+                    peak_of(
+                        [
+                            *llm_command,
+                            "train",
+                            "whole",
+                            str(wordnet),
+                            *flag,
+                            "--force",
+                        ],
+                        env,
+                    )
+                    for _ in range(rounds)
+                ]
+            )
+            print(
+                f"  {label}: merge {merge['seconds']:.2f} s, train "
+                f"{whole['seconds']:.2f} s: {merge['seconds'] / whole['seconds']:.2f}x"
+            )
+
+        print("\nfile size against the order (the novel, --no-copy-guard)")
+        sizes = {}
+        for order in (1, 3, 10, 30):
+            peak_of(
+                [
+                    *llm_command,
+                    "train",
+                    f"order{order}",
+                    str(single),
+                    "--no-copy-guard",
+                    "--order",
+                    str(order),
+                    "--force",
+                ],
+                env,
+            )
+            sizes[order] = (
+                (pathlib.Path(user_path) / "markov" / f"order{order}.markov")
+                .stat()
+                .st_size
+            )
+        print(
+            "  " + ", ".join(f"order {o}: {b / 1e6:.1f} MB" for o, b in sizes.items())
+        )
+        print(f"  order 30 against order 3: {sizes[30] / sizes[3]:.2f}x")
+
+        print(
+            "\nbuild memory against threads (wordnet.txt, order 3, extra over the text)"
+        )
+        extra = {}
+        for threads in (2, 64):
+            child_env = {**os.environ, "LLM_MARKOV_THREADS": str(threads)}
+            runs = []
+            for _ in range(rounds):
+                result = subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        CHILD,
+                        str(wordnet),
+                        "llm-markov-rs order 3",
+                        user_path,
+                        PROMPT,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=child_env,
+                )
+                runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+            extra[threads] = medians(runs)["step_kib"] * 1024 / wordnet.stat().st_size
+        print(
+            f"  2 threads: {extra[2]:.2f}x the text, 64 threads: {extra[64]:.2f}x "
+            f"({extra[64] / extra[2]:.2f}x)"
+        )
+    finally:
+        shutil.rmtree(user_path, ignore_errors=True)
+
+
 def registration_cost(path: pathlib.Path, rounds: int) -> str:
     """What 200 saved chains add to llm's registering of models, which it
     does on every command: medians, in fresh processes."""
@@ -548,7 +749,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--corpus",
-        choices=["sherlock", "wordnet", "tokens", "guard", "all"],
+        choices=["sherlock", "wordnet", "tokens", "guard", "scale", "all"],
         default="all",
         help="which large corpus to measure, or the token modes (default: all)",
     )
@@ -572,7 +773,9 @@ def main() -> None:
         bench_guard(wordnet, rounds)
         if has_markovify():
             bench_sentences(single)
-    if args.corpus in ("tokens", "guard"):
+    if args.corpus in ("scale", "all"):
+        bench_scale(wordnet, single, rounds)
+    if args.corpus in ("tokens", "guard", "scale"):
         return
 
     speeds = []
