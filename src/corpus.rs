@@ -362,17 +362,25 @@ fn intern_spans<'text>(
     Ok(interned)
 }
 
+/// How many times `min_bytes` a part holds at least, beyond the first two.
+const PART_MIN_BYTES_FACTOR: usize = 4;
+
 /// Cuts `text` into at most `threads` parts of similar size (more when
 /// `tokens` mode caps their size), each cut where the mode may cut it
 /// ([`can_cut_after`]) so that no token is cut in two. Text with no such
 /// place near a cut stays in fewer, larger parts.
+///
+/// Each part keeps an interner and a count of every word of the text, so
+/// parts beyond two hold at least four times `min_bytes` each: with many
+/// threads, memory then grows with the text, not with the threads.
 fn split_into_parts(
     text: &[u8],
     tokens: Tokens,
     threads: usize,
     min_bytes: usize,
 ) -> Vec<Range<usize>> {
-    let threads = threads.max(1);
+    let worth = (text.len() / (PART_MIN_BYTES_FACTOR * min_bytes).max(1)).max(2);
+    let threads = threads.clamp(1, worth);
     let max_part = if tokens == Tokens::Words {
         usize::MAX
     } else {
@@ -446,8 +454,17 @@ mod tests {
         let sentence = "the cat sat on the mat\u{3000}and the dog\u{a0}ate the cat\n";
         let text = sentence.repeat(PARALLEL_MIN_BYTES / sentence.len() * 3);
         let serial = Corpus::from_text(text.as_bytes(), options(1, Watch::none())).unwrap();
-        let parallel = Corpus::from_text(text.as_bytes(), options(3, Watch::none())).unwrap();
+        // With a lower threshold, the text makes three parts.
+        let three_parts = BuildOptions {
+            parallel_min_bytes: PARALLEL_MIN_BYTES / (2 * PART_MIN_BYTES_FACTOR),
+            ..options(3, Watch::none())
+        };
+        let parallel = Corpus::from_text(text.as_bytes(), three_parts).unwrap();
         assert_eq!(parallel.segments.len(), 3);
+        // With the threshold as it is, a part holds at least four times
+        // it: the text makes two, however many threads there are.
+        let many = Corpus::from_text(text.as_bytes(), options(64, Watch::none())).unwrap();
+        assert_eq!(many.segments.len(), 2);
         assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
     }

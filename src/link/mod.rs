@@ -170,7 +170,7 @@ fn link_in_shares(
     at_place: impl Fn(&mut u32, u32) + Sync,
 ) -> Result<(Linked, usize), ChainError> {
     // Counts taken per segment need one share per segment.
-    let cuts = share_cuts(segments, options, counts.is_none());
+    let cuts = share_cuts(segments, options, counts.is_none(), count);
     let shares = read_shares(segments, &cuts);
     let pair_counts = match counts {
         Some(counts) => counts_from_occurrences(&shares, counts),

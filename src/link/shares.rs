@@ -79,18 +79,25 @@ pub(super) struct ShareCut {
     stretch: Range<usize>,
 }
 
-/// How a sequence is cut into shares: one per segment, or, when `recut`
-/// and the sequence is in one piece, as many as `options` allow once it is
-/// long enough to pay.
+/// How a sequence of `state_count` distinct states is cut into shares:
+/// one per segment, or, when `recut` and the sequence is in one piece, as
+/// many as `options` allow once it is long enough to pay.
 pub(super) fn share_cuts(
     segments: &[Vec<u32>],
     options: BuildOptions,
     recut: bool,
+    state_count: u32,
 ) -> Vec<ShareCut> {
     if let ([sequence], true) = (segments, recut) {
+        // Each share counts its pairs in an array as long as the states,
+        // so shares are kept to about as many as the sequence is times
+        // longer than that: the arrays together then take no more memory
+        // than the sequence itself, whatever the threads. Two are always
+        // allowed, so that a small machine keeps its parallelism.
+        let worth = (sequence.len() / (state_count as usize).max(1)).max(2);
         // Ids are four bytes each.
         let threads = if sequence.len().saturating_mul(4) >= options.parallel_min_bytes {
-            options.threads.max(1)
+            options.threads.clamp(1, worth)
         } else {
             1
         };
@@ -287,8 +294,9 @@ mod tests {
         let expected: Vec<(u32, u32)> = sequence.windows(2).map(|w| (w[0], w[1])).collect();
         for threads in 1..6 {
             let segments = vec![sequence.clone()];
-            let cuts = share_cuts(&segments, options(threads), true);
-            assert_eq!(cuts.len(), threads.min(sequence.len()));
+            let cuts = share_cuts(&segments, options(threads), true, 5);
+            // 23 positions of 5 states pay for 4 count arrays.
+            assert_eq!(cuts.len(), threads.min(23 / 5));
             assert_eq!(all_pairs(&segments, &cuts), expected, "{threads} threads");
         }
     }
@@ -298,19 +306,19 @@ mod tests {
         // An empty segment in the middle hands its predecessor's last state
         // to the next one.
         let segments = vec![vec![1, 2], vec![], vec![3, 1]];
-        let cuts = share_cuts(&segments, options(8), false);
+        let cuts = share_cuts(&segments, options(8), false, 4);
         assert_eq!(cuts.len(), 3);
         assert_eq!(cuts[2].before, Some(2));
         assert_eq!(all_pairs(&segments, &cuts), [(1, 2), (2, 3), (3, 1)]);
         // Without recutting, one piece stays one share.
         let one = vec![vec![1, 2, 3]];
-        assert_eq!(share_cuts(&one, options(8), false).len(), 1);
+        assert_eq!(share_cuts(&one, options(8), false, 4).len(), 1);
     }
 
     #[test]
     fn counts_from_occurrences_match_counted_pairs() {
         let segments = vec![vec![0, 1, 0], vec![2, 0, 1]];
-        let cuts = share_cuts(&segments, options(2), false);
+        let cuts = share_cuts(&segments, options(2), false, 3);
         let shares = read_shares(&segments, &cuts);
         let occurrences = vec![vec![2, 1, 0], vec![1, 1, 1]];
         assert_eq!(
@@ -324,7 +332,7 @@ mod tests {
         let sequence = vec![0, 1, 0, 2, 0, 1, 1, 2];
         let serial = {
             let mut segments = vec![sequence.clone()];
-            let cuts = share_cuts(&segments, options(1), true);
+            let cuts = share_cuts(&segments, options(1), true, 3);
             let counts = count_pairs(3, &read_shares(&segments, &cuts), Watch::none()).unwrap();
             link(
                 3,
@@ -339,7 +347,7 @@ mod tests {
         assert_eq!(serial.offsets, [0, 3, 6, 7]);
         assert_eq!(serial.followers, [1, 2, 1, 0, 1, 2, 0]);
         let mut segments = vec![sequence];
-        let cuts = share_cuts(&segments, options(3), true);
+        let cuts = share_cuts(&segments, options(3), true, 3);
         let counts = count_pairs(3, &read_shares(&segments, &cuts), Watch::none()).unwrap();
         let parallel = link(
             3,
