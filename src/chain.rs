@@ -6,18 +6,9 @@ use crate::copy_index::CopyIndex;
 use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
+use crate::state_words::{StateWordArray, StateWords};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
-
-/// Where the words of each state are found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StateWords {
-    /// Order 1: a state is a single word, and its id is the word's id.
-    SingleWord,
-    /// Higher orders: state `s` is the word ids `words[s * order..(s + 1) *
-    /// order]`, oldest first.
-    Flat(Vec<u32>),
-}
 
 /// Each state's followers, once each, with how often each followed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -289,13 +280,16 @@ impl Chain {
     pub fn state_word(&self, state: u32, index: usize) -> u32 {
         match &self.states {
             StateWords::SingleWord => state,
-            StateWords::Flat(words) => words[state as usize * self.order + index],
+            StateWords::Linked(states) => states.word(state, index),
         }
     }
 
     /// The word ids of `state`, oldest first.
-    pub fn state_words(&self, state: u32) -> impl Iterator<Item = u32> + '_ {
-        (0..self.order).map(move |index| self.state_word(state, index))
+    pub fn state_words(&self, state: u32) -> impl Iterator<Item = u32> {
+        match &self.states {
+            StateWords::SingleWord => StateWordArray::one(state),
+            StateWords::Linked(states) => states.words(state),
+        }
     }
 
     /// The word a walk emits when it moves into `state`: its newest word.

@@ -39,6 +39,7 @@ mod rng;
 mod sampled_search;
 mod segment;
 mod sentence;
+mod state_words;
 mod suffix_array;
 mod tokenize;
 mod tokens;

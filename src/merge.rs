@@ -13,11 +13,12 @@ use std::num::NonZeroU32;
 
 use crate::bit_set::BitSet;
 use crate::build_options::Watch;
-use crate::chain::{Chain, StateWords, Transitions};
+use crate::chain::{Chain, Transitions};
 use crate::copy_index::CopyIndex;
 use crate::error::ChainError;
 use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
 use crate::sentence::SentenceMarks;
+use crate::state_words::{LinkedStates, StateWords};
 use crate::vocabulary::Vocabulary;
 
 /// How many follower lists are merged between two looks at the cancel
@@ -97,9 +98,18 @@ pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainEr
             .ok_or(ChainError::TooManyWords { max: MAX_WORDS })
     })?;
     let (vocabulary, word_ids) = merge_vocabularies(sources)?;
-    let (states, state_ids) = merge_states(sources, &word_ids, order);
-    let state_count = state_ids_count(&states, vocabulary.len(), order);
+    let (last_words, state_ids) = merge_states(sources, &word_ids, order);
+    let state_count = if order == 1 {
+        vocabulary.len()
+    } else {
+        last_words.len()
+    };
     let transitions = merge_transitions(sources, &state_ids, state_count, watch)?;
+    let states = if order == 1 {
+        StateWords::SingleWord
+    } else {
+        link_states(sources, &word_ids, &state_ids, last_words, &transitions)
+    };
     let sentences = merge_sentence_marks(sources, &word_ids, &state_ids, vocabulary.len());
     let copy_index = merge_copy_indexes(sources, &word_ids, vocabulary.len(), watch)?;
     let chain = Chain::with_sentence_marks(
@@ -115,14 +125,6 @@ pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainEr
         Some(index) => chain.with_copy_index(index),
         None => chain,
     })
-}
-
-/// How many states the merged chain has.
-fn state_ids_count(states: &StateWords, vocabulary_size: usize, order: usize) -> usize {
-    match states {
-        StateWords::SingleWord => vocabulary_size,
-        StateWords::Flat(words) => words.len() / order,
-    }
 }
 
 /// The words of every source, each once, in byte order, and for each
@@ -164,48 +166,86 @@ fn merge_vocabularies(
 }
 
 /// The states of every source, each once, in the order of their words'
-/// ids, and for each source what its state ids became.
+/// ids: each merged state's last word (nothing at order 1, where a state is
+/// its word), and for each source what its state ids became.
 fn merge_states(
     sources: &[MergeSource<'_>],
     word_ids: &[Vec<u32>],
     order: usize,
-) -> (StateWords, Vec<Vec<u32>>) {
+) -> (Vec<u32>, Vec<Vec<u32>>) {
     if order == 1 {
-        return (StateWords::SingleWord, word_ids.to_vec());
+        return (Vec::new(), word_ids.to_vec());
     }
-    // Each source's states in the merged words' ids: still in order, since
-    // the words keep theirs.
-    let renamed: Vec<Vec<u32>> = (sources.iter().zip(word_ids))
-        .map(|(source, ids)| {
-            let chain = source.chain;
-            (0..chain.state_count())
-                .flat_map(|state| chain.state_words(state))
-                .map(|word| ids[word as usize])
-                .collect()
-        })
-        .collect();
-    let words_of = |source: usize, state: usize| &renamed[source][state * order..][..order];
-    let mut merged: Vec<u32> = Vec::new();
+    // A source's state in the merged words' ids: the states stay in order,
+    // since the words keep theirs. Only each source's next state is held.
+    let words_of = |source: usize, state: u32| -> Vec<u32> {
+        let ids = &word_ids[source];
+        (sources[source].chain.state_words(state))
+            .map(|word| ids[word as usize])
+            .collect()
+    };
+    let mut last = Vec::new();
     let mut new_ids: Vec<Vec<u32>> = sources
         .iter()
         .map(|source| Vec::with_capacity(source.chain.state_count() as usize))
         .collect();
-    let mut next: BinaryHeap<Reverse<(&[u32], usize)>> = (0..sources.len())
-        .filter(|&source| !renamed[source].is_empty())
+    let mut next: BinaryHeap<Reverse<(Vec<u32>, usize)>> = (0..sources.len())
+        .filter(|&source| sources[source].chain.state_count() > 0)
         .map(|source| Reverse((words_of(source, 0), source)))
         .collect();
+    let mut newest: Vec<u32> = Vec::new();
     while let Some(Reverse((words, source))) = next.pop() {
-        let is_new = merged.is_empty() || &merged[merged.len() - order..] != words;
-        if is_new {
-            merged.extend_from_slice(words);
+        if last.is_empty() || newest != words {
+            last.push(words[order - 1]);
+            newest = words;
         }
         let ids = &mut new_ids[source];
-        ids.push((merged.len() / order - 1) as u32);
-        if ids.len() * order < renamed[source].len() {
-            next.push(Reverse((words_of(source, ids.len()), source)));
+        ids.push(last.len() as u32 - 1);
+        let state = ids.len() as u32;
+        if state < sources[source].chain.state_count() {
+            next.push(Reverse((words_of(source, state), source)));
         }
     }
-    (StateWords::Flat(merged), new_ids)
+    (last, new_ids)
+}
+
+/// The merged states of order 2 or more: each its last word, linked by the
+/// merged transitions, with the words of those that follow none from a
+/// source where it followed none either.
+fn link_states(
+    sources: &[MergeSource<'_>],
+    word_ids: &[Vec<u32>],
+    state_ids: &[Vec<u32>],
+    last_words: Vec<u32>,
+    transitions: &Transitions,
+) -> StateWords {
+    let order = sources[0].chain.order();
+    let mut roots: Vec<(u32, Vec<u32>)> = Vec::new();
+    for ((source, words), states) in sources.iter().zip(word_ids).zip(state_ids) {
+        if let StateWords::Linked(linked) = source.chain.state_words_table() {
+            let (root_states, root_words) = linked.roots();
+            for (&state, root) in root_states.iter().zip(root_words.chunks_exact(order)) {
+                let renamed = root.iter().map(|&word| words[word as usize]).collect();
+                roots.push((states[state as usize], renamed));
+            }
+        }
+    }
+    roots.sort_unstable_by_key(|(state, _)| *state);
+    roots.dedup_by_key(|(state, _)| *state);
+    let roots: Vec<(u32, &[u32])> = (roots.iter())
+        .map(|(state, words)| (*state, words.as_slice()))
+        .collect();
+    let offsets = &transitions.offsets;
+    let each_state = (0..last_words.len()).map(|state| {
+        let range = offsets[state] as usize..offsets[state + 1] as usize;
+        (state as u32, &transitions.followers[range])
+    });
+    match LinkedStates::new(order, last_words, each_state, &roots, true) {
+        Ok(states) => StateWords::Linked(states),
+        // A merged state that follows none followed none in any source,
+        // where it was a root with its words.
+        Err(_) => unreachable!("merged states link as their sources did"),
+    }
 }
 
 /// Each merged state's followers: those of every source's state that

@@ -338,10 +338,10 @@ struct Layout {
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let (order, vocabulary, word_bytes) = (number(20), number(40), number(44));
-    let (states, pairs, metadata) = (number(52), number(56), number(60));
-    let words = 64 + metadata + 4 * vocabulary;
+    let (states, pairs, roots, metadata) = (number(52), number(56), number(60), number(64));
+    let words = 68 + metadata + 4 * vocabulary;
     let state_words = words + word_bytes;
-    let follower_ends = state_words + 4 * states * order;
+    let follower_ends = state_words + 4 * states + 4 * roots * (1 + order);
     let followers = follower_ends + 4 * states;
     Layout {
         words,
@@ -404,8 +404,10 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| b[at.words] = b'z'),
         ),
         (
+            // State 0, "and the", made "and cat": "the dog", which
+            // follows it alone, then reads "cat dog", out of place.
             "states are out of order",
-            Box::new(|b: &mut Vec<u8>| set_u32(b, at.state_words, 6)),
+            Box::new(|b: &mut Vec<u8>| set_u32(b, at.state_words, 1)),
         ),
         (
             "followers are out of order",
@@ -421,8 +423,15 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.follower_ends, u32::MAX)),
         ),
         (
-            // State 0 ("the cat") followed by state 0 again.
+            // State 2, "dog sat", followed by "the cat" instead of "sat
+            // on" (which "cat sat" still leads to).
             "does not continue the words",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers + 4 * 2, 6)),
+        ),
+        (
+            // State 0, "and the", followed by itself: "the dog" then
+            // follows no state, and has no words of its own.
+            "follows no state but has no words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
         ),
         ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 20, 0))),
@@ -493,4 +502,30 @@ proptest! {
             prop_assert_eq!(again, loaded);
         }
     }
+}
+
+#[test]
+fn the_words_of_a_first_window_are_checked() {
+    // "a b" follows no state: the file keeps its words whole. The bugs: a
+    // root given for a state that follows another (its words would shadow
+    // the linked ones), or root words out of the vocabulary.
+    let chain = build(b"a b c d", 2).unwrap();
+    let bytes = encoded(&chain, b"");
+    assert_eq!(chain_file::decode(&bytes).unwrap().0, chain);
+    let at = layout(&bytes);
+    let root_state = at.state_words + 4 * chain.state_count() as usize;
+    let mut linked = bytes.clone();
+    set_u32(&mut linked, root_state, 1);
+    let error = chain_file::decode(&with_fixed_checksum(linked)).unwrap_err();
+    assert!(
+        error.to_string().contains("state that follows another"),
+        "{error}"
+    );
+    let mut unknown = bytes;
+    set_u32(&mut unknown, root_state + 4, 99);
+    let error = chain_file::decode(&with_fixed_checksum(unknown)).unwrap_err();
+    assert!(
+        error.to_string().contains("not in its vocabulary"),
+        "{error}"
+    );
 }

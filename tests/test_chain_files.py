@@ -16,8 +16,8 @@ from helpers import PROMPT
 
 #: The fixed header: magic, version, tokens, copy index length, order,
 #: words, transitions, vocabulary size, vocabulary bytes, states, distinct
-#: transitions, metadata length.
-HEADER = struct.Struct("<8sIIIIQQIQIII")
+#: transitions, states that follow none, metadata length.
+HEADER = struct.Struct("<8sIIIIQQIQIIII")
 
 
 @pytest.fixture
@@ -42,14 +42,16 @@ def forge(data: bytes, at: int, value: int) -> bytes:
 
 def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
-    (_, _, _, _, order, _, _, words, word_bytes, states, pairs, metadata) = (
+    (_, _, _, _, order, _, _, words, word_bytes, states, pairs, roots, metadata) = (
         HEADER.unpack_from(data)
     )
     start = HEADER.size + metadata
     ends = start
     word_text = ends + 4 * words
     state_words = word_text + word_bytes
-    follower_ends = state_words + 4 * states * order
+    # Each state's last word, then the states that follow none, with
+    # their words.
+    follower_ends = state_words + 4 * states + 4 * roots * (1 + order)
     followers = follower_ends + 4 * states
     return {
         "word_ends": ends,

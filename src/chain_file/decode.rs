@@ -4,11 +4,12 @@ use std::io::{self, Read};
 
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
-use crate::chain::{Chain, StateWords, Transitions};
+use crate::chain::{Chain, Transitions};
 use crate::copy_index::CopyIndex;
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
+use crate::state_words::{LinkError, LinkedStates, StateWords};
 use crate::tokenize::Words;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
@@ -98,10 +99,14 @@ pub(super) fn decode_sections(
     let decoded = Decoded {
         word_ends: sections.u32s(vocabulary_size)?,
         word_bytes: sections.bytes(header.vocabulary_bytes as usize)?,
-        state_words: if header.order > 1 {
-            sections.u32s(state_count * header.order)?
+        states: if header.order > 1 {
+            DecodedStates {
+                last: sections.u32s(state_count)?,
+                root_states: sections.u32s(header.root_count as usize)?,
+                root_words: sections.u32s(header.root_count as usize * header.order)?,
+            }
         } else {
-            Vec::new()
+            DecodedStates::default()
         },
         follower_offsets: sections.u32s_after_zero(state_count)?,
         followers: sections.u32s(pairs)?,
@@ -117,11 +122,19 @@ pub(super) fn decode_sections(
     Ok((decode_chain(header, decoded)?, metadata))
 }
 
+/// The states of a chain of order 2 or more, as a file holds them.
+#[derive(Default)]
+struct DecodedStates {
+    last: Vec<u32>,
+    root_states: Vec<u32>,
+    root_words: Vec<u32>,
+}
+
 /// The sections of a file, read but not yet checked.
 struct Decoded {
     word_ends: Vec<u32>,
     word_bytes: Vec<u8>,
-    state_words: Vec<u32>,
+    states: DecodedStates,
     /// 0, then where each state's followers end: read after a leading 0,
     /// so that the vector is the chain's offsets.
     follower_offsets: Vec<u32>,
@@ -147,38 +160,20 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         )));
     }
     let vocabulary = decode_vocabulary(header.tokens, decoded.word_ends, decoded.word_bytes)?;
-    let states = if order == 1 {
-        if state_count != vocabulary.len() {
-            return Err(invalid("at order 1 it has not one state per word".into()));
-        }
-        StateWords::SingleWord
-    } else {
-        let state_words = decoded.state_words;
-        if state_words
-            .iter()
-            .any(|&id| id as usize >= vocabulary.len())
-        {
-            return Err(invalid(
-                "a state has a word that is not in its vocabulary".into(),
-            ));
-        }
-        // In the order of their words' ids, each once: merging relies on it.
-        let mut states = state_words.chunks_exact(order);
-        let mut previous = states.next();
-        for state in states {
-            if previous >= Some(state) {
-                return Err(invalid("its states are out of order, or repeat".into()));
-            }
-            previous = Some(state);
-        }
-        StateWords::Flat(state_words)
-    };
+    if order == 1 && state_count != vocabulary.len() {
+        return Err(invalid("at order 1 it has not one state per word".into()));
+    }
     let transitions = decode_transitions(
         header,
         decoded.follower_offsets,
         decoded.followers,
         decoded.counts,
     )?;
+    let states = if order == 1 {
+        StateWords::SingleWord
+    } else {
+        decode_states(order, vocabulary.len(), decoded.states, &transitions)?
+    };
     let sentences = match (
         BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
         BitSet::from_bytes(&decoded.sentence_starts, state_count),
@@ -203,6 +198,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         sentences,
     );
     check_steps(&chain)?;
+    check_state_order(&chain)?;
     match decoded.copy_index {
         None => Ok(chain),
         Some((text, suffixes)) => {
@@ -219,6 +215,71 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
             Ok(chain.with_copy_index(index))
         }
     }
+}
+
+/// The states of a chain of `order` 2 or more from their last words and
+/// roots, linked by `transitions`.
+fn decode_states(
+    order: usize,
+    vocabulary_size: usize,
+    states: DecodedStates,
+    transitions: &Transitions,
+) -> Result<StateWords, ChainFileError> {
+    let DecodedStates {
+        last,
+        root_states,
+        root_words,
+    } = states;
+    let in_vocabulary = |words: &[u32]| words.iter().all(|&id| (id as usize) < vocabulary_size);
+    if !in_vocabulary(&last) || !in_vocabulary(&root_words) {
+        return Err(invalid(
+            "a state has a word that is not in its vocabulary".into(),
+        ));
+    }
+    let rising = root_states.windows(2).all(|pair| pair[0] < pair[1]);
+    if !rising
+        || root_states
+            .last()
+            .is_some_and(|&state| state as usize >= last.len())
+    {
+        return Err(invalid("its first windows are out of place".into()));
+    }
+    let roots: Vec<(u32, &[u32])> = root_states
+        .iter()
+        .zip(root_words.chunks_exact(order))
+        .map(|(&state, words)| (state, words))
+        .collect();
+    let offsets = &transitions.offsets;
+    let each_state = (0..last.len()).map(|state| {
+        let range = offsets[state] as usize..offsets[state + 1] as usize;
+        (state as u32, &transitions.followers[range])
+    });
+    match LinkedStates::new(order, last, each_state, &roots, false) {
+        Ok(states) => Ok(StateWords::Linked(states)),
+        Err(LinkError::RootWithoutWords) => Err(invalid(
+            "a state follows no state but has no words of its own".into(),
+        )),
+        Err(LinkError::WordsOfALinkedState) => Err(invalid(
+            "it gives words of its own to a state that follows another".into(),
+        )),
+    }
+}
+
+/// States in the order of their words' ids, each once: merging relies on
+/// it.
+fn check_state_order(chain: &Chain) -> Result<(), ChainFileError> {
+    if chain.order() == 1 {
+        return Ok(());
+    }
+    let mut previous: Option<Vec<u32>> = None;
+    for state in 0..chain.state_count() {
+        let words: Vec<u32> = chain.state_words(state).collect();
+        if previous.as_ref().is_some_and(|before| *before >= words) {
+            return Err(invalid("its states are out of order, or repeat".into()));
+        }
+        previous = Some(words);
+    }
+    Ok(())
 }
 
 fn decode_vocabulary(

@@ -4,9 +4,10 @@ use std::io::{self, Write};
 
 use super::header::MAGIC;
 use crate::build_options::Watch;
-use crate::chain::{Chain, StateWords};
+use crate::chain::Chain;
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES};
+use crate::state_words::StateWords;
 
 /// Writes `chain` with `metadata` to `out`, looking at `watch` between
 /// sections.
@@ -40,13 +41,22 @@ pub(super) fn encode(
     out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;
     out.write_all(&chain.state_count().to_le_bytes())?;
     out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
+    let roots = match chain.state_words_table() {
+        StateWords::SingleWord => None,
+        StateWords::Linked(states) => Some(states.roots()),
+    };
+    let root_count = roots.map_or(0, |(states, _)| states.len() as u32);
+    out.write_all(&root_count.to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
     write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
     watch.check()?;
-    if let StateWords::Flat(words) = chain.state_words_table() {
-        write_u32_slice(&mut out, words)?;
+    if let StateWords::Linked(states) = chain.state_words_table() {
+        write_u32_slice(&mut out, states.last_words())?;
+        let (root_states, root_words) = states.roots();
+        write_u32_slice(&mut out, root_states)?;
+        write_u32_slice(&mut out, root_words)?;
     }
     write_u32_slice(&mut out, &transitions.offsets[1..])?;
     write_u32_slice(&mut out, &transitions.followers)?;

@@ -14,7 +14,7 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 64;
+pub(super) const HEADER_LEN: usize = 68;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
@@ -32,6 +32,8 @@ pub(super) struct FixedHeader {
     pub(super) vocabulary_bytes: u64,
     pub(super) state_count: u32,
     pub(super) distinct_transition_count: u32,
+    /// How many states follow no state and keep their words whole.
+    pub(super) root_count: u32,
     pub(super) metadata_len: usize,
 }
 
@@ -40,7 +42,8 @@ impl FixedHeader {
     fn file_size(&self) -> u128 {
         let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
         let state_words = if self.order > 1 {
-            4 * u128::from(self.state_count) * self.order as u128
+            4 * u128::from(self.state_count)
+                + 4 * u128::from(self.root_count) * (1 + self.order as u128)
         } else {
             0
         };
@@ -136,6 +139,7 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
         vocabulary_bytes: fields.u64()?,
         state_count: fields.u32()?,
         distinct_transition_count: fields.u32()?,
+        root_count: fields.u32()?,
         metadata_len: fields.u32()? as usize,
     };
     if !(1..=MAX_ORDER).contains(&fixed.order) {
@@ -205,6 +209,7 @@ mod tests {
         bytes.extend(9u64.to_le_bytes()); // their bytes
         bytes.extend(4u32.to_le_bytes()); // states
         bytes.extend(6u32.to_le_bytes()); // distinct pairs
+        bytes.extend(1u32.to_le_bytes()); // one state that follows none
         bytes.extend(metadata_len.to_le_bytes());
         assert_eq!(bytes.len(), HEADER_LEN);
         bytes
@@ -225,7 +230,9 @@ mod tests {
         assert_eq!(fixed.tokens, Tokens::Lines);
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
         // With the copy index: 5 words of text and their suffix array.
-        let expected = 64 + 7 + (4 * 3 + 9) + 4 * 4 * 2 + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
+        // Last words of 4 states, one root state with its 2 words.
+        let expected =
+            68 + 7 + (4 * 3 + 9) + (4 * 4 + 4 * 3) + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

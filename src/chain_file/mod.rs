@@ -17,11 +17,13 @@
 //! | 8 | *B*, how many bytes the distinct words take together |
 //! | 4 | *S*, how many states |
 //! | 4 | *P*, how many distinct (state, next state) pairs |
+//! | 4 | *R*, how many states follow no state (a document's first window that appears nowhere else) |
 //! | 4 | *M*, how many bytes of metadata follow |
 //! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
 //! | 4 *V* | where each word ends in the words' bytes (a `u32` each) |
 //! | *B* | the words' bytes, one after another, in byte order |
-//! | 4 *S k* | each state's word ids, oldest first, states in the order of their words' ids (only when *k* > 1: at order 1, state *i* is word *i*) |
+//! | 4 *S* | each state's last word id (only when *k* > 1: at order 1, state *i* is word *i*); states are in the order of their words' ids |
+//! | 4 *R* + 4 *R k* | the states that follow no state, in id order, then the *k* word ids of each (only when *k* > 1) |
 //! | 4 *S* | where each state's followers end in the two arrays below |
 //! | 4 *P* | each follower (a state id), in id order |
 //! | 4 *P* | how many times each follower followed |
@@ -30,6 +32,10 @@
 //! | 4 *I* | with the copy index: the text as word ids, its documents one after another, *V* between each two |
 //! | 4 *I* | with the copy index: its suffix array |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//!
+//! A state's other words are those of the state of least id that it
+//! follows, moved on by one: they are found from the transitions, so a
+//! state costs the same few bytes at every order.
 //!
 //! The sentence marks record what the sentence rule said when the chain
 //! was trained (see [`crate::ends_sentence`]), so that a file keeps its

@@ -23,14 +23,6 @@ const FEW_SLOTS: usize = 16;
 /// slots (four bytes each) per state, so that it stays small beside them.
 const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
-/// Each state's distinct followers, without counts: what a round that
-/// numbers its transitions finds. State `s`'s are
-/// `followers[offsets[s]..offsets[s + 1]]`, in id order, and the `i`th of all of them is transition number `i`.
-pub(super) struct DistinctPairs {
-    pub(super) offsets: Vec<u32>,
-    pub(super) followers: Vec<u32>,
-}
-
 /// What folding each range of states gives: the range's states' ends among
 /// its distinct followers, and the values its target kept.
 struct FoldedRanges {
@@ -174,13 +166,14 @@ pub(super) fn fold_counted(
 
 /// Folds each state's repeated followers into distinct ones, without
 /// counts, and numbers every slot of the linked table by its distinct
-/// transition (its index among all the distinct followers): the numbers,
-/// in the linked table's order, are returned with the pairs.
+/// transition (its index among all the distinct followers, state by state
+/// and in id order within one): the distinct followers, in that order, and
+/// the numbers, in the linked table's order.
 pub(super) fn fold_numbered(
     linked: Linked,
     threads: usize,
     watch: Watch,
-) -> Result<(DistinctPairs, Vec<u32>), ChainError> {
+) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
     let Linked {
         offsets,
         mut followers,
@@ -210,11 +203,7 @@ pub(super) fn fold_numbered(
             Ok(())
         },
     )?;
-    let pairs = DistinctPairs {
-        offsets: folded.offsets,
-        followers: folded.joined,
-    };
-    Ok((pairs, followers))
+    Ok((folded.joined, followers))
 }
 
 /// `values` cut into consecutive pieces that end at `ends`.
@@ -516,18 +505,20 @@ mod tests {
         let table = table();
         let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
         for threads in 1..5 {
-            let (pairs, numbers) = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
-            assert_eq!(pairs.offsets, [0, 2, 2, 5, 6, 7]);
-            assert_eq!(pairs.followers, [1, 2, 1, 2, 3, 0, 1]);
+            let (followers, numbers) =
+                fold_numbered(linked(&states), threads, Watch::none()).unwrap();
+            assert_eq!(followers, [1, 2, 1, 2, 3, 0, 1]);
             let slots: Vec<u32> = states.concat();
             assert_eq!(numbers.len(), slots.len());
-            for (state, range) in pairs.offsets.windows(2).enumerate() {
+            // Each state's distinct followers, as folding with counts finds.
+            let offsets = [0, 2, 2, 5, 6, 7];
+            for (state, range) in offsets.windows(2).enumerate() {
                 let linked_range = states[..state].iter().map(|s| s.len()).sum::<usize>()
                     ..states[..=state].iter().map(|s| s.len()).sum::<usize>();
                 for slot in linked_range {
                     let number = numbers[slot];
                     assert!((range[0]..range[1]).contains(&number));
-                    assert_eq!(pairs.followers[number as usize], slots[slot]);
+                    assert_eq!(followers[number as usize], slots[slot]);
                 }
             }
         }

@@ -14,11 +14,12 @@ mod fold;
 mod shares;
 
 use crate::build_options::BuildOptions;
-use crate::chain::{Chain, StateWords, Transitions};
+use crate::chain::{Chain, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::renumber_in_parallel;
-use fold::{fold_counted, fold_numbered, DistinctPairs};
+use crate::state_words::{LinkedStates, StateWords};
+use fold::{fold_counted, fold_numbered};
 use shares::{
     count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
 };
@@ -48,10 +49,12 @@ pub(crate) fn link_corpus(
         carried,
         ends_document,
     } = corpus;
+    // The first window's words, for a state that may follow no other.
+    let first_window: Vec<u32> = segments.iter().flatten().take(order).copied().collect();
     let mut states = StateSequence {
         segments,
         count: vocabulary.len() as u32,
-        words: Vec::new(),
+        last: Vec::new(),
         order: 1,
     };
     // The corpus counted each word in each of its segments while interning
@@ -66,12 +69,24 @@ pub(crate) fn link_corpus(
         .iter()
         .rev()
         .find_map(|run| run.last().copied());
+    let last_words = std::mem::take(&mut states.last);
+    let transitions = states.transitions(counted.take(), options)?;
     let state_words = if order == 1 {
         StateWords::SingleWord
     } else {
-        StateWords::Flat(std::mem::take(&mut states.words))
+        // The text has a window, since it has `order` words.
+        let roots = [(first_state.unwrap_or(0), first_window.as_slice())];
+        let each_state = (0..transitions.offsets.len() - 1).map(|state| {
+            let range =
+                transitions.offsets[state] as usize..transitions.offsets[state + 1] as usize;
+            (state as u32, &transitions.followers[range])
+        });
+        match LinkedStates::new(order, last_words, each_state, &roots, true) {
+            Ok(states) => StateWords::Linked(states),
+            // Every window but the first follows the one before it.
+            Err(_) => unreachable!("a text's windows all follow one another"),
+        }
     };
-    let transitions = states.transitions(counted.take(), options)?;
     Ok(Chain::from_parts(
         tokens,
         order,
@@ -93,9 +108,9 @@ struct StateSequence {
     segments: Vec<Vec<u32>>,
     /// How many distinct states there are; ids are below it.
     count: u32,
-    /// Each state's word ids, `order` per state (empty at order 1, where a
-    /// state is its word).
-    words: Vec<u32>,
+    /// Each state's last word (empty at order 1, where a state is its
+    /// word).
+    last: Vec<u32>,
     order: usize,
 }
 
@@ -110,7 +125,7 @@ impl StateSequence {
         let StateSequence {
             mut segments,
             count,
-            words,
+            last,
             order,
         } = self;
         // Each pair writes its slot over its second state: the sequence
@@ -119,7 +134,7 @@ impl StateSequence {
             link_in_shares(&mut segments, count, counts, options, |place, slot| {
                 *place = slot
             })?;
-        let (pairs, numbers) = fold_numbered(linked, threads, options.watch)?;
+        let (followers, numbers) = fold_numbered(linked, threads, options.watch)?;
         // The sequence's first state starts no pair, so it holds no slot;
         // every other position holds the slot of the pair it ends, which
         // becomes that transition's number.
@@ -132,8 +147,8 @@ impl StateSequence {
             threads,
         )?;
         Ok(StateSequence {
-            words: pair_words(&pairs, &words, order),
-            count: pairs.followers.len() as u32,
+            last: pair_last_words(&followers, &last, order),
+            count: followers.len() as u32,
             segments,
             order: order + 1,
         })
@@ -186,21 +201,18 @@ fn link_in_shares(
     Ok((linked, cuts.len()))
 }
 
-/// The words of each distinct pair of an order-`order` chain as a state of
-/// the next order: the first state's words, then the second state's last.
-/// `words` holds `order` word ids per state (nothing at order 1, where a
-/// state is its word).
-fn pair_words(pairs: &DistinctPairs, words: &[u32], order: usize) -> Vec<u32> {
-    let mut next = Vec::with_capacity(pairs.followers.len() * (order + 1));
-    for (state, range) in pairs.offsets.windows(2).enumerate() {
-        for &follower in &pairs.followers[range[0] as usize..range[1] as usize] {
+/// The last word of each distinct pair of an order-`order` chain as a
+/// state of the next order: its second state's. `last` holds each state's
+/// last word (nothing at order 1, where a state is its word).
+fn pair_last_words(followers: &[u32], last: &[u32], order: usize) -> Vec<u32> {
+    followers
+        .iter()
+        .map(|&follower| {
             if order == 1 {
-                next.extend([state as u32, follower]);
+                follower
             } else {
-                next.extend_from_slice(&words[state * order..(state + 1) * order]);
-                next.push(words[follower as usize * order + order - 1]);
+                last[follower as usize]
             }
-        }
-    }
-    next
+        })
+        .collect()
 }
