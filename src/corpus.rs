@@ -108,7 +108,10 @@ impl Corpus {
         corpus.tokens = tokens;
         corpus.carry(piece.carried)?;
         corpus.ends_document = piece.ends_document;
-        corpus.sort_vocabulary(options.threads)?;
+        // On as many threads as split it: no more, since each thread that
+        // allocates may keep an arena of its own.
+        let threads = corpus.segments.len();
+        corpus.sort_vocabulary(threads)?;
         Ok(corpus)
     }
 

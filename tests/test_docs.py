@@ -93,3 +93,37 @@ def test_the_readme_gives_the_parallel_threshold_the_core_uses():
     assert match, "PARALLEL_MIN_BYTES is no longer a number of MiB"
     readme = " ".join(README.split())
     assert f"Texts of {match.group(1)} MiB or more are split and linked" in readme
+
+
+def test_the_shard_and_merge_pattern_runs_as_shown(tmp_path, monkeypatch, sherlock):
+    # The README's pattern for Ray or Spark users, run as it stands: the
+    # bug it catches is an example that no longer runs, or whose merged
+    # chain is not the chain of the shards' files.
+    from llm_markov_rs import train_chain
+    from llm_markov_rs._markov import Chain
+    from llm_markov_rs.saved import chain_path
+
+    (block,) = [block for block in code_blocks("python") if "def train_shard" in block]
+    lines = sherlock.splitlines(keepends=True)
+    shards = [lines[: len(lines) // 2], lines[len(lines) // 2 :]]
+    paths = []
+    for index, shard in enumerate(shards):
+        path = tmp_path / f"shard{index}.txt"
+        path.write_text("".join(shard), encoding="utf-8")
+        paths.append(str(path))
+    namespace: dict = {}
+
+    class Results:
+        """What the workers would send back, made by the block's own
+        train_shard when the driver's loop asks for it."""
+
+        def __iter__(self):
+            train_shard = namespace["train_shard"]
+            return iter([train_shard(i, [path]) for i, path in enumerate(paths)])
+
+    namespace["results"] = Results()
+    monkeypatch.chdir(tmp_path)
+    exec(block, namespace)
+    train_chain("direct", [pathlib.Path(path) for path in paths], order=2)
+    merged = Chain.load(chain_path("books"))[0]
+    assert merged.to_bytes() == Chain.load(chain_path("direct"))[0].to_bytes()

@@ -123,20 +123,17 @@ def train(
         limit = max_order()
         if order is not None and not 1 <= order <= limit:
             raise MarkovError(f"--order must be between 1 and {limit}, not {order}")
-        # With --add, the chain's own unless told otherwise.
-        copy_guard = False if no_copy_guard else (None if add else True)
+        options: dict[str, Any] = {
+            "order": order,
+            "tokens": tokens,
+            # With --add, the chain's own unless told otherwise.
+            "copy_guard": False if no_copy_guard else (None if add else True),
+            "encoding": encoding,
+            "replace": force,
+            "add": add,
+        }
         if scheduler is not None:
-            return train_on_cluster(
-                name,
-                files,
-                scheduler,
-                order=order,
-                tokens=tokens,
-                copy_guard=copy_guard,
-                encoding=encoding,
-                replace=force,
-                add=add,
-            )
+            return train_on_cluster(name, files, scheduler, **options)
         sources: list[Source] = [
             sys.stdin.buffer if file == "-" else Path(file) for file in files or ("-",)
         ]
@@ -144,17 +141,7 @@ def train(
             # Otherwise a user who forgot the file name sees nothing happen.
             click.echo("Reading standard input (Ctrl-D to end)", err=True)
         with terminal_progress(sys.stderr) as progress:
-            return train_chain(
-                name,
-                sources,
-                order=order,
-                tokens=tokens,
-                copy_guard=copy_guard,
-                encoding=encoding,
-                replace=force,
-                add=add,
-                progress=progress,
-            )
+            return train_chain(name, sources, progress=progress, **options)
 
     info = run_or_fail(train_it)
     report_saved(info)
