@@ -204,6 +204,29 @@ def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
     assert saved_bytes("pieces") == whole.to_bytes()
 
 
+def test_training_in_pieces_reports_the_bytes_read_and_built(
+    user_path, tmp_path, monkeypatch, sherlock
+):
+    # The bug: a progress bar that stops, or runs past its end, when the
+    # text is read a piece at a time.
+    path = tmp_path / "book.txt"
+    path.write_text(sherlock, encoding="utf-8")
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 10_000)
+    seen: list[tuple[str, int, int]] = []
+    train_chain(
+        "pieces",
+        [path],
+        copy_guard=False,
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    size = path.stat().st_size
+    assert {stage for stage, _, _ in seen} == {"training"}
+    done = [done for _, done, _ in seen]
+    assert done == sorted(done)
+    assert len(done) > size // 10_000 // 2
+    assert seen[-1] == ("training", size, size)
+
+
 def test_a_line_longer_than_a_piece_is_read_on(user_path, tmp_path, monkeypatch):
     text = "one two three " * 500 + "\nfour five six\n"
     path = tmp_path / "long.txt"
