@@ -146,9 +146,17 @@ def read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
     releases the GIL."""
     with ThreadPoolExecutor(max_workers=1) as reader:
         coming = reader.submit(next, pieces, None)
-        while (piece := coming.result()) is not None:
+        while True:
+            # Held in a list and popped, so that this frame lets go of a
+            # piece as soon as it is given: its text is freed once the
+            # caller is done with it, not when the next piece comes.
+            piece = coming.result()
+            if piece is None:
+                return
+            held = [piece]
+            del piece
             coming = reader.submit(next, pieces, None)
-            yield piece
+            yield held.pop()
 
 
 def last_cut(text: str, before: int) -> int:
