@@ -227,6 +227,23 @@ def test_training_in_pieces_reports_the_bytes_read_and_built(
     assert seen[-1] == ("training", size, size)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_pieces_shorter_than_a_state_are_held_for_the_next(
+    user_path, tmp_path, monkeypatch, encoding
+):
+    # Pieces of a few bytes hold fewer than `order` words: each is joined
+    # to the next before it is built. The bugs: a short piece built alone
+    # (its words carried wrongly), or joined out of order. UTF-8 files are
+    # read as bytes, others decoded: both ways.
+    words = [f"w{index % 7}{'.' if index % 5 == 0 else ''}" for index in range(300)]
+    text = "\n".join(words) + "\n"
+    path = tmp_path / "short-lines.txt"
+    path.write_text(text, encoding=encoding)
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 10)
+    train_chain("short", [path], order=5, copy_guard=False, encoding=encoding)
+    assert saved_bytes("short") == Chain(text, 5).to_bytes()
+
+
 def test_a_line_longer_than_a_piece_is_read_on(user_path, tmp_path, monkeypatch):
     text = "one two three " * 500 + "\nfour five six\n"
     path = tmp_path / "long.txt"

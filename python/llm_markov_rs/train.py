@@ -332,9 +332,15 @@ def _first_cut(tail: str) -> int:
 
 
 def _joined(held: Piece, piece: Piece) -> Piece:
-    """``held``, a piece too short to build alone, and the piece after it,
-    as one piece."""
-    text = held.text[: held.end] + piece.text[: piece.end]  # type: ignore[operator]
+    """``held``, a piece too short to build alone, and the piece after it
+    (of the same document, so both text or both bytes), as one piece."""
+    text: str | bytes
+    if isinstance(held.text, str) and isinstance(piece.text, str):
+        text = held.text + piece.text
+    elif isinstance(held.text, bytes) and isinstance(piece.text, bytes):
+        text = held.text[: held.end] + piece.text[: piece.end]
+    else:
+        raise TypeError("the pieces of one document are all text or all bytes")
     return Piece(text, len(text), piece.is_last, held.source, held.offset)
 
 
