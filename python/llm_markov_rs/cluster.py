@@ -172,7 +172,6 @@ def train_document(
         copy_index=copy_guard,
         threads=None,
         progress=None,
-        chain=None,
     )
     codec = codecs.lookup(encoding)
     try:

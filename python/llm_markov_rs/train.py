@@ -145,7 +145,6 @@ class TrainingPlan:
             copy_index=self.copy_guard,
             threads=self.threads,
             progress=progress,
-            chain=None,
         )
 
     def save(self, documents: Documents, described: list[str]) -> SavedChainInfo:
@@ -230,7 +229,6 @@ class Documents:
         copy_index: bool,
         threads: int | None,
         progress: ProgressCallback | None,
-        chain: Chain | None,
     ) -> None:
         self.native = load_native()
         self.order = order
@@ -238,7 +236,7 @@ class Documents:
         self.copy_index = copy_index
         self.threads = threads
         self.progress = progress
-        self.chain = chain
+        self.chain: Chain | None = None
         #: Whether any text so far held more than whitespace.
         self.has_words = False
 
