@@ -26,6 +26,18 @@ pub(crate) struct Transitions {
     pub(crate) cumulative: Vec<u32>,
 }
 
+impl Transitions {
+    /// Each state with its followers, in id order.
+    pub(crate) fn each_state(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
+        self.offsets.windows(2).enumerate().map(|(state, range)| {
+            (
+                state as u32,
+                &self.followers[range[0] as usize..range[1] as usize],
+            )
+        })
+    }
+}
+
 /// A word-level Markov chain of a given order.
 ///
 /// [`crate::build`] makes one from a text, [`crate::chain_file::load`] from

@@ -235,12 +235,7 @@ fn link_states(
     let roots: Vec<(u32, &[u32])> = (roots.iter())
         .map(|(state, words)| (*state, words.as_slice()))
         .collect();
-    let offsets = &transitions.offsets;
-    let each_state = (0..last_words.len()).map(|state| {
-        let range = offsets[state] as usize..offsets[state + 1] as usize;
-        (state as u32, &transitions.followers[range])
-    });
-    match LinkedStates::new(order, last_words, each_state, &roots, true) {
+    match LinkedStates::new(order, last_words, transitions.each_state(), &roots, true) {
         Ok(states) => StateWords::Linked(states),
         // A merged state that follows none followed none in any source,
         // where it was a root with its words.

@@ -249,12 +249,7 @@ fn decode_states(
         .zip(root_words.chunks_exact(order))
         .map(|(&state, words)| (state, words))
         .collect();
-    let offsets = &transitions.offsets;
-    let each_state = (0..last.len()).map(|state| {
-        let range = offsets[state] as usize..offsets[state + 1] as usize;
-        (state as u32, &transitions.followers[range])
-    });
-    match LinkedStates::new(order, last, each_state, &roots, false) {
+    match LinkedStates::new(order, last, transitions.each_state(), &roots, false) {
         Ok(states) => Ok(StateWords::Linked(states)),
         Err(LinkError::RootWithoutWords) => Err(invalid(
             "a state follows no state but has no words of its own".into(),
@@ -271,13 +266,10 @@ fn check_state_order(chain: &Chain) -> Result<(), ChainFileError> {
     if chain.order() == 1 {
         return Ok(());
     }
-    let mut previous: Option<Vec<u32>> = None;
-    for state in 0..chain.state_count() {
-        let words: Vec<u32> = chain.state_words(state).collect();
-        if previous.as_ref().is_some_and(|before| *before >= words) {
-            return Err(invalid("its states are out of order, or repeat".into()));
-        }
-        previous = Some(words);
+    let in_order = (1..chain.state_count())
+        .all(|state| chain.state_words(state - 1).lt(chain.state_words(state)));
+    if !in_order {
+        return Err(invalid("its states are out of order, or repeat".into()));
     }
     Ok(())
 }
@@ -412,8 +404,10 @@ fn check_steps(chain: &Chain) -> Result<(), ChainFileError> {
     }
     for state in 0..chain.state_count() {
         for (next, _) in chain.followers(state) {
-            let consistent = (1..order)
-                .all(|index| chain.state_word(state, index) == chain.state_word(next, index - 1));
+            // Each state's words found once: `order` steps, not one walk
+            // back a word.
+            let consistent =
+                (chain.state_words(state).skip(1)).eq(chain.state_words(next).take(order - 1));
             if !consistent {
                 return Err(invalid(
                     "a follower does not continue the words of its state".into(),

@@ -76,12 +76,7 @@ pub(crate) fn link_corpus(
     } else {
         // The text has a window, since it has `order` words.
         let roots = [(first_state.unwrap_or(0), first_window.as_slice())];
-        let each_state = (0..transitions.offsets.len() - 1).map(|state| {
-            let range =
-                transitions.offsets[state] as usize..transitions.offsets[state + 1] as usize;
-            (state as u32, &transitions.followers[range])
-        });
-        match LinkedStates::new(order, last_words, each_state, &roots, true) {
+        match LinkedStates::new(order, last_words, transitions.each_state(), &roots, true) {
             Ok(states) => StateWords::Linked(states),
             // Every window but the first follows the one before it.
             Err(_) => unreachable!("a text's windows all follow one another"),

@@ -159,6 +159,14 @@ pub(crate) struct PyChain {
     chain: Arc<Chain>,
 }
 
+impl From<Chain> for PyChain {
+    fn from(chain: Chain) -> Self {
+        PyChain {
+            chain: Arc::new(chain),
+        }
+    }
+}
+
 impl PyChain {
     /// `chain`, read from a file or bytes, unless a word is not text: the
     /// core takes any bytes for words, but from Python words are text.
@@ -171,9 +179,7 @@ impl PyChain {
                 "it holds words that are not text; train it again",
             ));
         }
-        Ok(PyChain {
-            chain: Arc::new(chain),
-        })
+        Ok(PyChain::from(chain))
     }
 }
 
@@ -196,9 +202,7 @@ impl PyChain {
         let build = Build::new(order, tokens, copy_index, threads, progress)?;
         let text = Utf8Text::new(text)?;
         let chain = build_chain(py, text, Piece::WHOLE, build)?;
-        Ok(PyChain {
-            chain: Arc::new(chain),
-        })
+        Ok(PyChain::from(chain))
     }
 
     #[staticmethod]
@@ -230,9 +234,7 @@ impl PyChain {
         };
         let text = Utf8Text::from_str_or_bytes(text, length)?;
         match build_chain(py, text, piece, build) {
-            Ok(chain) => Ok(Some(PyChain {
-                chain: Arc::new(chain),
-            })),
+            Ok(chain) => Ok(Some(PyChain::from(chain))),
             // A document shorter than one state makes no chain.
             Err(BuildFailure::Core(ChainError::NoWords | ChainError::TooFewWords { .. })) => {
                 Ok(None)
@@ -272,9 +274,7 @@ impl PyChain {
             total: merging_work(&sources),
         });
         let chain = run_watched(py, merging.as_ref(), |watch| merge(&sources, watch))?;
-        Ok(PyChain {
-            chain: Arc::new(chain),
-        })
+        Ok(PyChain::from(chain))
     }
 
     /// The chain as the bytes of a chain file, without metadata: what
