@@ -148,10 +148,7 @@ def train_on_dask(
             if progress is not None:
                 progress("merging", merged, merges)
     chain, has_words = level[0].result() if level else (None, False)
-    documents = plan.documents(None)
-    documents.chain = chain
-    documents.has_words = has_words
-    return plan.save(documents, urls)
+    return plan.save(chain, has_words, urls)
 
 
 def train_document(

@@ -112,7 +112,8 @@ def train_chain(
         documents.add(
             read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
         )
-    return plan.save(documents, [describe(source) for source in sources])
+    described = [describe(source) for source in sources]
+    return plan.save(documents.chain, documents.has_words, described)
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,14 @@ class TrainingPlan:
             progress=progress,
         )
 
-    def save(self, documents: Documents, described: list[str]) -> SavedChainInfo:
-        """Save the chain of ``documents`` (added to the base chain), learned
-        from the sources ``described``."""
-        chain = documents.chain
+    def save(
+        self, chain: Chain | None, has_words: bool, described: list[str]
+    ) -> SavedChainInfo:
+        """Save ``chain``, the chain of the sources ``described``, added to
+        the base chain. None (no document had a state) is the error that
+        says why, from whether any source ``has_words``."""
         if chain is None:
-            raise documents.too_short()
+            raise self.too_short(has_words)
         if self.base is not None:
             chain = load_native().Chain.merge([(self.base, 1), (chain, 1)])
         named, count = self.base_sources
@@ -162,6 +165,19 @@ class TrainingPlan:
             named + described,
             count + len(described),
             {"encoding": self.codec.name},
+        )
+
+    def too_short(self, has_words: bool) -> MarkovError:
+        """The error for sources that made no chain at all."""
+        if not has_words:
+            return MarkovError(
+                "markov needs some words to learn from, but the text is empty "
+                "or only whitespace"
+            )
+        unit = "words" if self.tokens == "words" else "tokens"
+        return MarkovError(
+            f"order {self.order} needs a text of at least {self.order} {unit}, "
+            "but no source has that many; use a lower order or give more text"
         )
 
 
@@ -275,19 +291,6 @@ class Documents:
             carried = tail
             if built is not None:
                 self._merge(built)
-
-    def too_short(self) -> MarkovError:
-        """The error for sources that made no chain at all."""
-        if not self.has_words:
-            return MarkovError(
-                "markov needs some words to learn from, but the text is empty "
-                "or only whitespace"
-            )
-        unit = "words" if self.tokens == "words" else "tokens"
-        return MarkovError(
-            f"order {self.order} needs a text of at least {self.order} {unit}, "
-            "but no source has that many; use a lower order or give more text"
-        )
 
     def _merge(self, built: Chain) -> None:
         if self.chain is None:
