@@ -141,6 +141,8 @@ impl StateSequence {
             &numbers,
             threads,
         )?;
+        // A vector as long as the text: gone before the next one is made.
+        drop(numbers);
         Ok(StateSequence {
             last: pair_last_words(&followers, &last, order),
             count: followers.len() as u32,

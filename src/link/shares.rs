@@ -197,7 +197,9 @@ pub(super) fn count_pairs(
     watch: Watch,
 ) -> Result<Vec<Vec<u32>>, ChainError> {
     on_threads(shares.to_vec(), |share| {
-        let mut counts = vec![0u32; state_count as usize];
+        // One more place than the states, for `link` to make the offsets.
+        let mut counts = Vec::with_capacity(state_count as usize + 1);
+        counts.resize(state_count as usize, 0u32);
         share.for_each_pair(watch, |state, _| counts[state as usize] += 1)?;
         Ok(counts)
     })
@@ -233,22 +235,19 @@ pub(super) fn link(
 ) -> Result<Linked, ChainError> {
     let states = state_count as usize;
     // Turn each share's counts into the first slot it fills for each state.
-    let mut offsets = Vec::with_capacity(states + 1);
     let mut next = 0u32;
     for state in 0..states {
-        offsets.push(next);
         for share_slots in &mut pair_counts {
             let count = share_slots[state];
             share_slots[state] = next;
             next += count;
         }
     }
-    offsets.push(next);
 
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
     let followers: Vec<AtomicU32> = (0..next).map(|_| AtomicU32::new(0)).collect();
-    on_threads(
+    let mut ends = on_threads(
         shares.into_iter().zip(pair_counts).collect(),
         |(share, mut free)| {
             share.for_each_pair(watch, |state, place| {
@@ -256,9 +255,18 @@ pub(super) fn link(
                 followers[*slot as usize].store(*place, AtomicOrdering::Relaxed);
                 at_place(place, *slot);
                 *slot += 1;
-            })
+            })?;
+            Ok(free)
         },
     )?;
+    // The last share's next free slot of each state is where the state's
+    // followers end: moved on by one, those are the offsets, so that no
+    // array of the states is made beside the shares' (one is as long as
+    // the sequence is times the states, at the peak of a build).
+    let mut offsets = ends.pop().unwrap_or_else(|| vec![0; states]);
+    drop(ends);
+    offsets.reserve_exact(1);
+    offsets.insert(0, 0);
     // Same size and alignment: this reuses the allocation.
     let followers = followers.into_iter().map(AtomicU32::into_inner).collect();
     Ok(Linked { offsets, followers })
