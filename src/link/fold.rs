@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::shares::{Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
+use super::shares::{split_at_ends, Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::chain::Transitions;
 use crate::error::ChainError;
@@ -23,15 +23,15 @@ const FEW_SLOTS: usize = 16;
 /// slots (four bytes each) per state, so that it stays small beside them.
 const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
-/// What folding each range of states gives: the range's states' ends among
-/// its distinct followers, and the values its target kept.
+/// What folding each range of states gives: the chain's offsets, and the
+/// values each range's target kept.
 struct FoldedRanges {
     /// The chain's offsets, written over the linked ones.
     offsets: Vec<u32>,
     /// How many distinct followers come before each range.
     bases: Vec<u32>,
-    /// Every range's kept values, joined in order.
-    joined: Vec<u32>,
+    /// Each range's kept values, in order.
+    kept: Vec<Vec<u32>>,
     /// Where each range's slots end in the linked table.
     slot_ends: Vec<usize>,
     /// How many distinct followers there are in all.
@@ -50,62 +50,61 @@ fn fold_ranges<'slots, T: FoldTarget + Send>(
     target: impl Fn(&'slots mut [u32]) -> T + Sync,
     kept: impl Fn(T) -> Vec<u32> + Sync,
 ) -> Result<FoldedRanges, ChainError> {
-    let mut linked_offsets = linked_offsets;
-    let state_count = linked_offsets.len() - 1;
-    let ranges = state_ranges(&linked_offsets, threads);
+    let mut offsets = linked_offsets;
+    let state_count = offsets.len() - 1;
+    let ranges = state_ranges(&offsets, threads);
     let slot_ends: Vec<usize> = ranges
         .iter()
-        .map(|states| linked_offsets[states.end] as usize)
+        .map(|states| offsets[states.end] as usize)
         .collect();
+    let first_slots: Vec<u32> = ranges.iter().map(|states| offsets[states.start]).collect();
     let pieces = split_at_ends(followers, &slot_ends);
-    let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
-    let folded = on_threads(work, |(states, piece)| {
+    // Each range writes its states' ends among its distinct followers over
+    // their linked ends, once read: `offsets[s + 1]` is where state `s`
+    // ends.
+    let state_ends: Vec<usize> = ranges.iter().map(|states| states.end).collect();
+    let end_pieces = split_at_ends(&mut offsets[1..], &state_ends);
+    let work: Vec<_> = (first_slots.into_iter().zip(end_pieces))
+        .zip(pieces)
+        .collect();
+    let kept = on_threads(work, |((first_slot, ends), piece)| {
         let mut range_target = target(piece);
-        let ends = fold_followers(
-            &linked_offsets,
-            states,
-            &mut range_target,
-            state_count,
-            watch,
-        )?;
-        Ok((ends, kept(range_target)))
+        fold_followers(first_slot, ends, &mut range_target, state_count, watch)?;
+        let mut values = kept(range_target);
+        values.shrink_to_fit();
+        Ok(values)
     })?;
 
     // The ranges' ends, moved on by the distinct followers before each
-    // range, are the chain's offsets: written over the linked ones, which
-    // are no longer needed.
-    let mut bases = Vec::with_capacity(folded.len());
-    let mut distinct = 0usize;
-    for (states, (ends, _)) in ranges.iter().zip(&folded) {
-        bases.push(distinct as u32);
-        for (offset, &end) in linked_offsets[states.start + 1..=states.end]
-            .iter_mut()
-            .zip(ends)
-        {
-            *offset = distinct as u32 + end;
+    // range, are the chain's offsets.
+    let mut bases = Vec::with_capacity(ranges.len());
+    let mut distinct = 0u32;
+    for states in &ranges {
+        bases.push(distinct);
+        let ends = &mut offsets[states.start + 1..=states.end];
+        let range_distinct = ends.last().copied().unwrap_or(0);
+        for end in ends {
+            *end += distinct;
         }
-        distinct += ends.last().map_or(0, |&end| end as usize);
+        distinct += range_distinct;
     }
-
-    // The ranges' vectors joined: the first grows to hold the rest, so
-    // that there is never a second copy of them all.
-    let mut joined: Vec<u32> = Vec::new();
-    for (index, (_, values)) in folded.into_iter().enumerate() {
-        if index == 0 {
-            joined = values;
-            joined.reserve_exact(distinct - joined.len());
-        } else {
-            joined.extend_from_slice(&values);
-        }
-    }
-    joined.shrink_to_fit();
     Ok(FoldedRanges {
-        offsets: linked_offsets,
+        offsets,
         bases,
-        joined,
+        kept,
         slot_ends,
-        distinct,
+        distinct: distinct as usize,
     })
+}
+
+/// `pieces` joined in order into a vector of exactly `len` values, each
+/// piece freed once copied.
+fn join_exact(pieces: Vec<Vec<u32>>, len: usize) -> Vec<u32> {
+    let mut joined = Vec::with_capacity(len);
+    for piece in pieces {
+        joined.extend_from_slice(&piece);
+    }
+    joined
 }
 
 /// Folds each state's repeated followers into distinct ones with counts:
@@ -135,10 +134,11 @@ pub(super) fn fold_counted(
     let FoldedRanges {
         offsets,
         bases,
-        joined: mut cumulative,
+        kept: counts,
         slot_ends,
         distinct,
     } = folded;
+    let mut cumulative = join_exact(counts, distinct);
     // Counts to running totals. They add up to the transitions, which are
     // fewer than u32::MAX.
     let mut running = 0u32;
@@ -167,13 +167,15 @@ pub(super) fn fold_counted(
 /// Folds each state's repeated followers into distinct ones, without
 /// counts, and numbers every slot of the linked table by its distinct
 /// transition (its index among all the distinct followers, state by state
-/// and in id order within one): the distinct followers, in that order, and
-/// the numbers, in the linked table's order.
+/// and in id order within one): the distinct followers, in that order, in
+/// pieces (joined, they are as many as the states of the next order, so
+/// the caller joins them once it no longer needs the numbers), and the
+/// numbers, in the linked table's order.
 pub(super) fn fold_numbered(
     linked: Linked,
     threads: usize,
     watch: Watch,
-) -> Result<(Vec<u32>, Vec<u32>), ChainError> {
+) -> Result<(Vec<Vec<u32>>, Vec<u32>), ChainError> {
     let Linked {
         offsets,
         mut followers,
@@ -203,21 +205,7 @@ pub(super) fn fold_numbered(
             Ok(())
         },
     )?;
-    Ok((folded.joined, followers))
-}
-
-/// `values` cut into consecutive pieces that end at `ends`.
-pub(super) fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]> {
-    let mut pieces = Vec::with_capacity(ends.len());
-    let mut rest = values;
-    let mut start = 0;
-    for &end in ends {
-        let (piece, tail) = rest.split_at_mut(end - start);
-        pieces.push(piece);
-        rest = tail;
-        start = end;
-    }
-    pieces
+    Ok((folded.kept, followers))
 }
 
 /// Cuts the states into up to `threads` consecutive ranges holding about the
@@ -368,15 +356,17 @@ impl FoldTarget for GatherInPlace<'_> {
     }
 }
 
-/// Folds the followers of `states`, whose linked slots `target` holds, and
-/// gives each state's end among the range's distinct followers.
+/// Folds the followers of a range of states, whose linked slots `target`
+/// holds from the slot `first_slot` of the whole table on. `ends` holds
+/// where each of the range's states' slots end in the whole table, and is
+/// given where each ends among the range's distinct followers.
 fn fold_followers(
-    offsets: &[u32],
-    states: Range<usize>,
+    first_slot: u32,
+    ends: &mut [u32],
     target: &mut impl FoldTarget,
     state_count: usize,
     watch: Watch,
-) -> Result<Vec<u32>, ChainError> {
+) -> Result<(), ChainError> {
     // For each next state: which state last saw it (plus one, so that zero
     // means never), and where its count is. Made only for a state with many
     // slots: most states have few, and a few slots are folded faster by
@@ -384,16 +374,17 @@ fn fold_followers(
     // table as large as all the states. When that table would be large
     // beside the slots themselves (at higher orders, where states are many),
     // a crowded state gets a hash table of its own followers instead.
-    let first_slot = offsets[states.start] as usize;
-    let slot_count = offsets[states.end] as usize - first_slot;
+    let first_slot = first_slot as usize;
+    let slot_count = ends.last().map_or(0, |&end| end as usize - first_slot);
     let mut seen: Vec<(u32, u32)> = Vec::new();
     let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
     let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
-    let mut ends = Vec::with_capacity(states.len());
+    let mut slots_start = 0;
     let mut since_check = 0usize;
-    for state in states {
+    for (state, end) in ends.iter_mut().enumerate() {
         let first = target.distinct_count();
-        let range = offsets[state] as usize - first_slot..offsets[state + 1] as usize - first_slot;
+        let range = slots_start..*end as usize - first_slot;
+        slots_start = range.end;
         let (range_start, range_end) = (range.start, range.end);
         since_check += range.len();
         if since_check >= TRANSITIONS_BETWEEN_CANCEL_CHECKS {
@@ -460,9 +451,9 @@ fn fold_followers(
             }
         }
         target.sort_state(first, range_start..range_end);
-        ends.push(target.distinct_count() as u32);
+        *end = target.distinct_count() as u32;
     }
-    Ok(ends)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -505,8 +496,8 @@ mod tests {
         let table = table();
         let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
         for threads in 1..5 {
-            let (followers, numbers) =
-                fold_numbered(linked(&states), threads, Watch::none()).unwrap();
+            let (pieces, numbers) = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
+            let followers = pieces.concat();
             assert_eq!(followers, [1, 2, 1, 2, 3, 0, 1]);
             let slots: Vec<u32> = states.concat();
             assert_eq!(numbers.len(), slots.len());

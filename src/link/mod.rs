@@ -143,9 +143,10 @@ impl StateSequence {
         )?;
         // A vector as long as the text: gone before the next one is made.
         drop(numbers);
+        let last = pair_last_words(followers, &last, order);
         Ok(StateSequence {
-            last: pair_last_words(&followers, &last, order),
-            count: followers.len() as u32,
+            count: last.len() as u32,
+            last,
             segments,
             order: order + 1,
         })
@@ -199,17 +200,21 @@ fn link_in_shares(
 }
 
 /// The last word of each distinct pair of an order-`order` chain as a
-/// state of the next order: its second state's. `last` holds each state's
-/// last word (nothing at order 1, where a state is its word).
-fn pair_last_words(followers: &[u32], last: &[u32], order: usize) -> Vec<u32> {
-    followers
-        .iter()
-        .map(|&follower| {
+/// state of the next order: its second state's. `followers` are the
+/// distinct pairs' second states, in pieces, each freed once read; `last`
+/// holds each state's last word (nothing at order 1, where a state is its
+/// word).
+fn pair_last_words(followers: Vec<Vec<u32>>, last: &[u32], order: usize) -> Vec<u32> {
+    let count = followers.iter().map(Vec::len).sum();
+    let mut pair_last = Vec::with_capacity(count);
+    for piece in followers {
+        pair_last.extend(piece.iter().map(|&follower| {
             if order == 1 {
                 follower
             } else {
                 last[follower as usize]
             }
-        })
-        .collect()
+        }));
+    }
+    pair_last
 }
