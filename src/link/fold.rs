@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::shares::{split_at_ends, Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
+use super::shares::{Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::chain::Transitions;
 use crate::error::ChainError;
@@ -97,10 +97,10 @@ fn fold_ranges<'slots, T: FoldTarget + Send>(
     })
 }
 
-/// `pieces` joined in order into a vector of exactly `len` values, each
+/// `pieces` joined in order into a vector of exactly their length, each
 /// piece freed once copied.
-fn join_exact(pieces: Vec<Vec<u32>>, len: usize) -> Vec<u32> {
-    let mut joined = Vec::with_capacity(len);
+fn join_exact(pieces: Vec<Vec<u32>>) -> Vec<u32> {
+    let mut joined = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
     for piece in pieces {
         joined.extend_from_slice(&piece);
     }
@@ -138,7 +138,7 @@ pub(super) fn fold_counted(
         slot_ends,
         distinct,
     } = folded;
-    let mut cumulative = join_exact(counts, distinct);
+    let mut cumulative = join_exact(counts);
     // Counts to running totals. They add up to the transitions, which are
     // fewer than u32::MAX.
     let mut running = 0u32;
@@ -206,6 +206,20 @@ pub(super) fn fold_numbered(
         },
     )?;
     Ok((folded.kept, followers))
+}
+
+/// `values` cut into consecutive pieces that end at `ends`.
+pub(super) fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]> {
+    let mut pieces = Vec::with_capacity(ends.len());
+    let mut rest = values;
+    let mut start = 0;
+    for &end in ends {
+        let (piece, tail) = rest.split_at_mut(end - start);
+        pieces.push(piece);
+        rest = tail;
+        start = end;
+    }
+    pieces
 }
 
 /// Cuts the states into up to `threads` consecutive ranges holding about the

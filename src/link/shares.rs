@@ -272,20 +272,6 @@ pub(super) fn link(
     Ok(Linked { offsets, followers })
 }
 
-/// `values` cut into consecutive pieces that end at `ends`.
-pub(super) fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'a mut [u32]> {
-    let mut pieces = Vec::with_capacity(ends.len());
-    let mut rest = values;
-    let mut start = 0;
-    for &end in ends {
-        let (piece, tail) = rest.split_at_mut(end - start);
-        pieces.push(piece);
-        rest = tail;
-        start = end;
-    }
-    pieces
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
