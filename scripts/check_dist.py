@@ -39,6 +39,8 @@ SDIST_ALLOWED = (
     "LICENSE",
     "LICENSE-Unicode",
     "src/",
+    "crates/map-large/Cargo.toml",
+    "crates/map-large/src/",
     "python/llm_markov_rs/",
 )
 
