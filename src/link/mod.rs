@@ -56,6 +56,7 @@ pub(crate) fn link_corpus(
         count: vocabulary.len() as u32,
         last: Vec::new(),
         order: 1,
+        spare: Vec::new(),
     };
     // The corpus counted each word in each of its segments while interning
     // them, so the first round needs no counting pass.
@@ -107,6 +108,11 @@ struct StateSequence {
     /// word).
     last: Vec<u32>,
     order: usize,
+    /// A vector as long as the sequence that the round before is done
+    /// with, for this round's linked table (empty in the first round): an
+    /// array as long as the text costs as much to fault in fresh as to
+    /// fill, and the two are never needed at once.
+    spare: Vec<u32>,
 }
 
 impl StateSequence {
@@ -122,13 +128,18 @@ impl StateSequence {
             count,
             last,
             order,
+            spare,
         } = self;
         // Each pair writes its slot over its second state: the sequence
         // becomes the pairs' slots.
-        let (linked, threads) =
-            link_in_shares(&mut segments, count, counts, options, |place, slot| {
-                *place = slot
-            })?;
+        let (linked, threads) = link_in_shares(
+            &mut segments,
+            count,
+            counts,
+            spare,
+            options,
+            |place, slot| *place = slot,
+        )?;
         let (followers, numbers) = fold_numbered(linked, threads, options.watch)?;
         // The sequence's first state starts no pair, so it holds no slot;
         // every other position holds the slot of the pair it ends, which
@@ -141,14 +152,14 @@ impl StateSequence {
             &numbers,
             threads,
         )?;
-        // A vector as long as the text: gone before the next one is made.
-        drop(numbers);
         let last = pair_last_words(followers, &last, order);
         Ok(StateSequence {
             count: last.len() as u32,
             last,
             segments,
             order: order + 1,
+            // The next round links one pair fewer than this one did.
+            spare: numbers,
         })
     }
 
@@ -162,9 +173,11 @@ impl StateSequence {
         let StateSequence {
             mut segments,
             count,
+            spare,
             ..
         } = self;
-        let (linked, threads) = link_in_shares(&mut segments, count, counts, options, |_, _| {})?;
+        let (linked, threads) =
+            link_in_shares(&mut segments, count, counts, spare, options, |_, _| {})?;
         drop(segments);
         fold_counted(linked, threads, options.watch)
     }
@@ -173,12 +186,14 @@ impl StateSequence {
 /// Links a sequence of `count` distinct states in shares, one per thread
 /// (or per segment): the linked table, and how many shares there were.
 /// `counts`, when the caller has them, say how many times each state occurs
-/// in each segment, and save a counting pass. `at_place` is called as
-/// [`link`] says.
+/// in each segment, and save a counting pass. `spare`, a vector no longer
+/// needed, becomes the linked table if it is long enough. `at_place` is
+/// called as [`link`] says.
 fn link_in_shares(
     segments: &mut [Vec<u32>],
     count: u32,
     counts: Option<Vec<Vec<u32>>>,
+    spare: Vec<u32>,
     options: BuildOptions,
     at_place: impl Fn(&mut u32, u32) + Sync,
 ) -> Result<(Linked, usize), ChainError> {
@@ -193,6 +208,7 @@ fn link_in_shares(
         count,
         write_shares(segments, &cuts),
         pair_counts,
+        spare,
         at_place,
         options.watch,
     )?;
