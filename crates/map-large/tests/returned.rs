@@ -10,15 +10,17 @@ use map_large::MapLarge;
 #[global_allocator]
 static ALLOCATOR: MapLarge = MapLarge;
 
-/// This process's resident memory in bytes, from `/proc/self/statm`.
+/// This process's resident memory in bytes, from `/proc/self/status`
+/// (in kB there, whatever the page size).
 fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux has /proc");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux has /proc");
+    let kilobytes: usize = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
         .and_then(|field| field.parse().ok())
-        .expect("statm's second field is the resident pages");
-    pages * 4096
+        .expect("status has VmRSS in kB");
+    kilobytes * 1024
 }
 
 /// The bug this catches: large blocks served from glibc's heaps, which
