@@ -8,7 +8,8 @@
 //! `./scripts/bench` makes that file. On Linux the example also prints how
 //! far one build raised resident memory, over the size of the text: the
 //! benchmark's memory figure, without Python, measured before any other
-//! build (later ones reuse memory the allocator kept).
+//! build. On glibc it allocates as the extension does, through
+//! `map_large::MapLarge`.
 //! For where the time goes inside a stage, run the example under `perf
 //! record` with
 //! `CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`.
@@ -17,6 +18,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use llm_markov_rs::{build_from_corpus, BuildOptions, Chain, Corpus, Words};
+
+/// The extension's allocator, so that memory and time are the extension's
+/// (with the `python` feature, the library installs it itself).
+#[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "python")))]
+#[global_allocator]
+static ALLOCATOR: map_large::MapLarge = map_large::MapLarge;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
