@@ -187,8 +187,8 @@ impl StateSequence {
 /// (or per segment): the linked table, and how many shares there were.
 /// `counts`, when the caller has them, say how many times each state occurs
 /// in each segment, and save a counting pass. `spare`, a vector no longer
-/// needed, becomes the linked table if it is long enough. `at_place` is
-/// called as [`link`] says.
+/// needed, becomes the linked table. `at_place` is called as [`link`]
+/// says.
 fn link_in_shares(
     segments: &mut [Vec<u32>],
     count: u32,

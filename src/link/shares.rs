@@ -227,13 +227,14 @@ pub(super) struct Linked {
 /// its own slots in each state's followers, after those of the shares before
 /// it, so the threads fill disjoint slots and the result is the serial one.
 ///
-/// `spare` is a vector the caller is done with: if it has room for every
-/// pair, the table is made in its memory (every slot is written).
+/// `spare` is a vector the caller is done with (or an empty one): the
+/// table is made in its memory, grown or cut to one slot a pair (every
+/// slot is written).
 pub(super) fn link(
     state_count: u32,
     shares: Vec<LinkShareMut<'_>>,
     mut pair_counts: Vec<Vec<u32>>,
-    spare: Vec<u32>,
+    mut spare: Vec<u32>,
     at_place: impl Fn(&mut u32, u32) + Sync,
     watch: Watch,
 ) -> Result<Linked, ChainError> {
@@ -250,15 +251,9 @@ pub(super) fn link(
 
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
-    let followers: Vec<AtomicU32> = if spare.len() >= next as usize {
-        let mut spare = spare;
-        spare.truncate(next as usize);
-        // Same size and alignment: this keeps the spare's memory.
-        spare.into_iter().map(AtomicU32::new).collect()
-    } else {
-        drop(spare);
-        (0..next).map(|_| AtomicU32::new(0)).collect()
-    };
+    spare.resize(next as usize, 0);
+    // Same size and alignment: this keeps the spare's memory.
+    let followers: Vec<AtomicU32> = spare.into_iter().map(AtomicU32::new).collect();
     let mut ends = on_threads(
         shares.into_iter().zip(pair_counts).collect(),
         |(share, mut free)| {
