@@ -283,7 +283,8 @@ impl Chain {
             .map_or(0, |last| self.transitions.cumulative[last])
     }
 
-    fn follower_range(&self, state: u32) -> std::ops::Range<usize> {
+    /// Where `state`'s followers are in the transition table.
+    pub(crate) fn follower_range(&self, state: u32) -> std::ops::Range<usize> {
         let offsets = &self.transitions.offsets;
         offsets[state as usize] as usize..offsets[state as usize + 1] as usize
     }

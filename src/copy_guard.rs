@@ -41,6 +41,13 @@ pub(crate) struct CopyGuard {
     /// a sentence end, or at the start of a walk in sentences), so that it
     /// may be a whole sentence of the text.
     sentence_is_whole: bool,
+    /// In sentences, the most of a sentence's tokens that a copied run of
+    /// it may be: markovify's `max_overlap_ratio`.
+    max_copy_ratio: Option<f64>,
+    /// The longest copied run within the current sentence.
+    sentence_longest: usize,
+    /// The longest copied run of the sentence the last token ended.
+    ended_sentence_longest: usize,
 }
 
 impl CopyGuard {
@@ -60,7 +67,23 @@ impl CopyGuard {
             sentence_len: 0,
             sentence_is_whole: starts_a_sentence,
             taken: 0,
+            max_copy_ratio: None,
+            sentence_longest: 0,
+            ended_sentence_longest: 0,
         }
+    }
+
+    /// The guard, also refusing to end a sentence of `n` tokens that has a
+    /// copied run of more than `ratio * n` of them, rounded half to even
+    /// as Python's `round` (and so markovify) rounds.
+    pub(crate) fn with_ratio(mut self, ratio: f64) -> Self {
+        self.max_copy_ratio = Some(ratio);
+        self
+    }
+
+    /// The longest copied run a sentence of `tokens` tokens may have.
+    pub(crate) fn ratio_bound(ratio: f64, tokens: usize) -> usize {
+        (ratio * tokens as f64).round_ties_even() as usize
     }
 
     /// The longest run of the output so far that occurs in the text.
@@ -77,7 +100,7 @@ impl CopyGuard {
     /// Whether some token could be refused now: only then is a step worth
     /// checking.
     pub(crate) fn may_refuse(&self) -> bool {
-        self.matched() == self.max_copy || self.checks_sentences()
+        self.matched() == self.max_copy || self.checks_sentences() || self.max_copy_ratio.is_some()
     }
 
     /// Whether a token that ends a sentence may have to be refused for
@@ -96,7 +119,21 @@ impl CopyGuard {
                 .is_empty();
         let copies_a_sentence =
             self.checks_sentences() && self.ends_a_copied_sentence(chain, index, token);
-        !copies && !copies_a_sentence
+        !copies && !copies_a_sentence && !self.ends_a_mostly_copied_sentence(chain, index, token)
+    }
+
+    /// Whether `token` ends a sentence with a copied run of more of it
+    /// than the ratio allows.
+    fn ends_a_mostly_copied_sentence(&self, chain: &Chain, index: &CopyIndex, token: u32) -> bool {
+        let Some(ratio) = self.max_copy_ratio else {
+            return false;
+        };
+        if !chain.ends_sentence(token) {
+            return false;
+        }
+        let mut trial = self.clone();
+        trial.push(chain, index, token);
+        trial.ended_sentence_longest > CopyGuard::ratio_bound(ratio, self.sentence_len + 1)
     }
 
     /// Whether `token` ends the current sentence as a whole sentence of the
@@ -147,6 +184,7 @@ impl CopyGuard {
     /// sentence start of the text makes it.
     pub(crate) fn begin_sentence(&mut self) {
         self.sentence_len = 0;
+        self.sentence_longest = 0;
         self.sentence_is_whole = true;
     }
 
@@ -187,7 +225,12 @@ impl CopyGuard {
         }
         self.intervals.truncate(length + 1);
         self.longest = self.longest.max(self.matched());
+        // Of the run, only the part within this sentence counts for it.
+        let within = self.matched().min(self.sentence_len + 1);
+        self.sentence_longest = self.sentence_longest.max(within);
         if chain.ends_sentence(token) {
+            self.ended_sentence_longest = self.sentence_longest;
+            self.sentence_longest = 0;
             self.sentence_len = 0;
             self.sentence_is_whole = true;
         } else {

@@ -79,6 +79,32 @@ pub enum ChainError {
     },
     /// The build was cancelled before it finished.
     Cancelled,
+    /// A walk was asked for a phrase (`contains`, `end`) with no token.
+    NoPhrase {
+        /// The option that gave it.
+        option: String,
+    },
+    /// A phrase a walk must write has a token the text lacks.
+    PhraseNotInText {
+        /// The option that gave it.
+        option: String,
+        /// The phrase as given.
+        phrase: String,
+        /// The phrase as the text has it, where it differs only in case.
+        other_case: Option<String>,
+    },
+    /// No output within the walk's budget can do what it was asked: the
+    /// message says what, and what to raise or leave out.
+    Unreachable {
+        /// What the walk was asked to write.
+        goal: String,
+        /// What would let it.
+        advice: String,
+    },
+    /// A temperature below 0, or not a number.
+    BadTemperature,
+    /// An overlap ratio outside 0 to 1.
+    BadCopyRatio,
 }
 
 impl fmt::Display for ChainError {
@@ -146,6 +172,36 @@ impl fmt::Display for ChainError {
                  enforced"
             ),
             ChainError::Cancelled => write!(f, "building the chain was cancelled"),
+            ChainError::NoPhrase { option } => {
+                write!(
+                    f,
+                    "{option} needs a word or phrase to look for, not only whitespace"
+                )
+            }
+            ChainError::PhraseNotInText {
+                option,
+                phrase,
+                other_case,
+            } => match other_case {
+                Some(other) => write!(
+                    f,
+                    "{option}: {phrase:?} is not in the text, but {other:?} is; give -o {option} \
+                     {other:?}"
+                ),
+                None => write!(
+                    f,
+                    "{option}: {phrase:?} is not in the text; give a word or phrase the text has"
+                ),
+            },
+            ChainError::Unreachable { goal, advice } => {
+                write!(f, "no output can {goal}; {advice}")
+            }
+            ChainError::BadTemperature => {
+                write!(f, "temperature must be a number of at least 0")
+            }
+            ChainError::BadCopyRatio => {
+                write!(f, "max_copy_ratio must be between 0 and 1")
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ use crate::continuation::continuations;
 use crate::copy_guard::CopyGuard;
 use crate::error::ChainError;
 use crate::rng::Rng;
+use crate::steer::{find_phrase, PhraseRole, Plan, Position, Request, Steer};
+use crate::temperature::Temperature;
 
 /// A walk through a chain: the words it generates, one at a time,
 /// determined by its seed and the chain.
@@ -62,6 +64,22 @@ pub struct Walk<C> {
     /// In a guarded walk in sentences, the rest of the sentence drafted
     /// and not yet given.
     drafted: VecDeque<u32>,
+    /// The cap as given to [`Walk::at_most`].
+    length: Option<u64>,
+    /// The temperature of the draws, when not 1.
+    temperature: Option<Temperature>,
+    /// The overlap ratio for the guard, in sentences.
+    max_copy_ratio: Option<f64>,
+    /// The most characters the output may have.
+    max_chars: Option<u64>,
+    /// What the walk is steered to, as asked.
+    request: Request,
+    /// The steering, made at the walk's first step ([`Walk::prepare`]).
+    steer: Option<Box<Steer>>,
+    /// Where the walk is in its steering.
+    position: Position,
+    /// Why the walk could not start, once [`Walk::prepare`] has said so.
+    failure: Option<Result<(), ChainError>>,
 }
 
 impl<C: Deref<Target = Chain>> Walk<C> {
@@ -82,6 +100,14 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             allowed: Vec::new(),
             blocked: false,
             drafted: VecDeque::new(),
+            length: None,
+            temperature: None,
+            max_copy_ratio: None,
+            max_chars: None,
+            request: Request::default(),
+            steer: None,
+            position: Position::default(),
+            failure: None,
         }
     }
 
@@ -156,7 +182,70 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             wanted: count,
             written: 0,
         });
+        self.request.in_sentences = true;
+        self.request.sentences = count;
         self
+    }
+
+    /// The walk, drawing each follower by its count raised to
+    /// `1 / temperature`: 1 is the chain as learned, towards 0 the most
+    /// frequent follower (0 itself: always the most frequent, ties drawn by
+    /// the seed), above 1 flatter. Fails unless it is a number of at least
+    /// 0.
+    pub fn temperature(mut self, temperature: f64) -> Result<Self, ChainError> {
+        self.temperature = if temperature == 1.0 {
+            None
+        } else {
+            Some(Temperature::new(&self.chain, temperature)?)
+        };
+        Ok(self)
+    }
+
+    /// The walk, writing at most `max_chars` characters (Unicode scalar
+    /// values, the breaks between tokens included); in sentences, whole
+    /// sentences only, as many as fit.
+    pub fn max_chars(mut self, max_chars: u64) -> Self {
+        self.max_chars = Some(max_chars);
+        self.request.chars = true;
+        self
+    }
+
+    /// The walk in sentences, ending a sentence only where its quotation
+    /// marks and brackets are balanced (one pair open at a time, none
+    /// closed before it opens): on by default from Python.
+    pub fn balanced(mut self, balanced: bool) -> Self {
+        self.request.balanced = balanced;
+        self
+    }
+
+    /// The walk in sentences with a bound on copies ([`Walk::max_copy`]),
+    /// also never ending a sentence of `n` tokens that copies a run of more
+    /// than `ratio * n` of them (rounded half to even, as markovify's
+    /// `max_overlap_ratio` is). Fails unless `ratio` is from 0 to 1.
+    pub fn max_copy_ratio(mut self, ratio: f64) -> Result<Self, ChainError> {
+        if !(0.0..=1.0).contains(&ratio) {
+            return Err(ChainError::BadCopyRatio);
+        }
+        self.max_copy_ratio = Some(ratio);
+        Ok(self)
+    }
+
+    /// The walk, writing `phrase` (cut into tokens as the chain's were):
+    /// in sentences, in every sentence; otherwise somewhere within its cap.
+    /// Fails when the phrase has a token the text lacks.
+    pub fn contains(mut self, phrase: &[u8]) -> Result<Self, ChainError> {
+        let phrase = find_phrase(&self.chain, "contains", phrase)?;
+        self.request.phrase = Some((phrase, PhraseRole::Contains));
+        Ok(self)
+    }
+
+    /// The walk, ending with `phrase` (cut into tokens as the chain's
+    /// were): in sentences, its last sentence does; otherwise the output,
+    /// within its cap. Fails when the phrase has a token the text lacks.
+    pub fn ends_with(mut self, phrase: &[u8]) -> Result<Self, ChainError> {
+        let phrase = find_phrase(&self.chain, "end", phrase)?;
+        self.request.phrase = Some((phrase, PhraseRole::Ends));
+        Ok(self)
     }
 
     /// The walk, never writing more than `max_copy` consecutive tokens
@@ -201,6 +290,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// The walk, ending after at most `words` more words.
     pub fn at_most(mut self, words: u64) -> Self {
         self.remaining = Some(words);
+        self.length = Some(words);
         self
     }
 
@@ -259,20 +349,11 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if self.remaining == Some(0) || self.sentences.is_some_and(SentenceCount::is_done) {
             return None;
         }
-        if let (Some(max_copy), None, Some(index)) =
-            (self.max_copy, &self.guard, self.chain.copy_index())
-        {
-            let in_sentences = self.sentences.is_some();
-            let starts_a_sentence = in_sentences && self.continued == 0;
-            self.guard = Some(CopyGuard::new(
-                index,
-                max_copy,
-                in_sentences,
-                starts_a_sentence,
-            ));
+        if self.prepare().is_err() {
+            return None;
         }
         let drafts = self.guard.is_some() && self.sentences.is_some();
-        if drafts && self.drafted.is_empty() {
+        if drafts && self.drafted.is_empty() && !self.position.finished {
             self.draft_sentence();
         }
         let next = if drafts {
@@ -281,7 +362,9 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             self.step(true)
         };
         let Some(id) = next else {
-            self.blocked = true;
+            // A steered walk that finished where its goal said is not
+            // blocked.
+            self.blocked = !self.position.finished;
             self.remaining = Some(0);
             return None;
         };
@@ -300,12 +383,281 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some(id)
     }
 
+    /// Makes what the walk needs before its first word: the copy guard and
+    /// the steering, and checks that some output can do what the walk was
+    /// asked. Called by the first step; call it first to learn why a walk
+    /// gives nothing ([`ChainError::Unreachable`]). A continuation of given
+    /// words from which no output can is given up for a random start.
+    pub fn prepare(&mut self) -> Result<(), ChainError> {
+        if let Some(failure) = &self.failure {
+            return failure.clone();
+        }
+        let outcome = self.make_steer();
+        if outcome.is_err() {
+            self.remaining = Some(0);
+        }
+        if let (Some(max_copy), Some(index)) = (self.max_copy, self.chain.copy_index()) {
+            let in_sentences = self.sentences.is_some();
+            let starts_a_sentence = in_sentences && self.continued == 0;
+            let guard = CopyGuard::new(index, max_copy, in_sentences, starts_a_sentence);
+            self.guard = Some(match (self.max_copy_ratio, in_sentences) {
+                (Some(ratio), true) => guard.with_ratio(ratio),
+                _ => guard,
+            });
+        }
+        self.failure = Some(outcome.clone());
+        outcome
+    }
+
+    fn make_steer(&mut self) -> Result<(), ChainError> {
+        let request = &self.request;
+        let steered =
+            request.phrase.is_some() || request.chars || (request.in_sentences && request.balanced);
+        if !steered {
+            return Ok(());
+        }
+        let bound = match self.max_chars {
+            Some(max_chars) => max_chars,
+            None => self.length.unwrap_or(u64::MAX),
+        };
+        let steer = Steer::new(&self.chain, request, bound);
+        self.steer = Some(Box::new(steer));
+        if self.pending.is_some() && !self.continuation_fits() {
+            // No output goes on from the given words as asked: start where
+            // one can.
+            self.pending = None;
+            self.continued = 0;
+        }
+        if self.pending.is_none() && !self.some_start_fits() {
+            return Err(self.unreachable());
+        }
+        self.position.at_sentence_start = self.pending.is_none();
+        Ok(())
+    }
+
+    /// The steering's plan for what the walk writes next.
+    fn plan(&self) -> Option<&Plan> {
+        current_plan(self.steer.as_deref(), &self.position, self.sentences)
+    }
+
+    /// What is left of the budget the steering counts in, for the current
+    /// sentence.
+    fn left(&self) -> u64 {
+        let position = &self.position;
+        let overall = match self.max_chars {
+            Some(max_chars) => max_chars.saturating_sub(position.chars),
+            None => self
+                .length
+                .map_or(u64::MAX, |length| length.saturating_sub(position.tokens)),
+        };
+        overall.min(position.sentence_left.unwrap_or(u64::MAX))
+    }
+
+    /// Whether writing `state`'s words from here keeps to the steering
+    /// within `left`.
+    fn words_fit(&self, state: u32, words: impl IntoIterator<Item = u32>, left: u64) -> bool {
+        let Some(steer) = self.steer.as_deref() else {
+            return true;
+        };
+        match self.plan() {
+            Some(plan) => steer
+                .try_words(&self.chain, plan, &self.position, state, words, left)
+                .is_some(),
+            // Only characters are counted, if anything: the cap on tokens
+            // cuts a state's words as it does unsteered.
+            None if self.max_chars.is_none() => true,
+            None => {
+                let mut last = self.position.last;
+                let mut spent = 0u64;
+                for word in words {
+                    spent += u64::from(steer.costs.step(last, word));
+                    last = Some(word);
+                }
+                spent <= left
+            }
+        }
+    }
+
+    /// Whether the given words the walk set out to continue, and what it
+    /// writes of its state's, can lead to what it was asked.
+    fn continuation_fits(&self) -> bool {
+        let Some(pending) = self.pending else {
+            return false;
+        };
+        let order = self.chain.order();
+        let words = (order - pending..order).map(|index| self.chain.state_word(self.state, index));
+        if pending > 0 {
+            return self.words_fit(self.state, words, self.left());
+        }
+        match self.plan() {
+            Some(plan) => plan
+                .distance(self.state, self.position.step)
+                .is_some_and(|least| least <= self.left()),
+            None => true,
+        }
+    }
+
+    /// Whether some state the walk may start at can lead to what it was
+    /// asked.
+    fn some_start_fits(&self) -> bool {
+        let chain: &Chain = &self.chain;
+        let left = self.left();
+        if self.sentences.is_some() {
+            (chain.sentence_starts().iter()).any(|&state| self.steer_fits(state, left))
+        } else {
+            (0..chain.state_count()).any(|state| self.steer_fits(state, left))
+        }
+    }
+
+    /// Whether the steering lets the walk move to `state` and write all of
+    /// its words with `left` to spend. A state without followers fits only
+    /// where its words reach the goal: the sentence ends there.
+    fn steer_fits(&self, state: u32, left: u64) -> bool {
+        let words = self.chain.state_words(state);
+        if self.plan().is_some() {
+            return self.words_fit(state, words, left);
+        }
+        !self.chain.is_dead_end(state) && self.words_fit(state, words, left)
+    }
+
+    /// Why no output can do what the walk was asked.
+    fn unreachable(&self) -> ChainError {
+        let request = &self.request;
+        let within = match (self.max_chars, self.length) {
+            (Some(chars), _) => format!("within {chars} characters"),
+            (None, Some(length)) if length < u64::MAX / 2 => format!("within {length} words"),
+            _ => String::new(),
+        };
+        let raise = if self.max_chars.is_some() {
+            "raise max_chars"
+        } else {
+            "raise length"
+        };
+        let unit = if request.in_sentences {
+            "a whole sentence"
+        } else {
+            "an output"
+        };
+        let mut goal = format!("be {unit}");
+        let mut advice = raise.to_owned();
+        if let Some((_, role)) = &request.phrase {
+            let (verb, option) = match role {
+                PhraseRole::Contains => ("contain the phrase", "contains"),
+                PhraseRole::Ends => ("end with the phrase", "end"),
+            };
+            goal = format!("be {unit} and {verb}");
+            advice = format!("{raise}, or give another {option}");
+            if request.in_sentences && *role == PhraseRole::Ends {
+                advice.push_str(
+                    " (in sentences it must end a sentence of the text, as 'Holmes.' may)",
+                );
+            }
+        }
+        if request.in_sentences && request.balanced {
+            goal.push_str(" with balanced quotes and brackets");
+            advice.push_str(", or turn that off with -o balanced false");
+        }
+        if !within.is_empty() {
+            goal = format!("{goal} {within}");
+        }
+        ChainError::Unreachable { goal, advice }
+    }
+
+    /// Takes `id` as written, for the steering.
+    fn advance_steer(&mut self, id: u32) {
+        let Some(steer) = self.steer.as_deref() else {
+            return;
+        };
+        let chain: &Chain = &self.chain;
+        let cost = u64::from(steer.costs.step(self.position.last, id));
+        let in_sentences = self.sentences.is_some();
+        let plan = self.plan();
+        let mut position = self.position;
+        position.tokens += 1;
+        if self.max_chars.is_some() {
+            position.chars += cost;
+        }
+        if let Some(left) = &mut position.sentence_left {
+            *left = left.saturating_sub(cost);
+        }
+        position.at_sentence_start = false;
+        let mut reached = false;
+        if let Some(plan) = plan {
+            match plan.automaton.after(chain, position.step, id) {
+                // A token the steering did not choose (a restart of the
+                // copy guard's): the automaton starts again.
+                None => position.step = 0,
+                Some((step, reaches_goal)) => {
+                    position.step = step;
+                    reached = reaches_goal;
+                }
+            }
+        }
+        position.last = Some(id);
+        if in_sentences && chain.ends_sentence(id) {
+            position.sentences += 1;
+            position.step = 0;
+            position.sentence_left = None;
+            position.at_sentence_start = true;
+        } else if reached {
+            match steer.phrase_role() {
+                Some(PhraseRole::Contains) => position.done = true,
+                _ => {
+                    // The output ends with the phrase: it ends here unless
+                    // it can end with it again within its budget.
+                    let left = self.left_after(&position);
+                    let again = plan.and_then(|plan| plan.distance(self.state, position.step));
+                    position.finished = again.is_none_or(|least| least > left);
+                }
+            }
+        }
+        self.position = position;
+        let more_wanted = (self.sentences).is_some_and(|count| position.sentences < count.wanted);
+        if position.at_sentence_start && more_wanted && !self.next_sentence_fits() {
+            self.position.finished = true;
+        }
+    }
+
+    fn left_after(&self, position: &Position) -> u64 {
+        match self.max_chars {
+            Some(max_chars) => max_chars.saturating_sub(position.chars),
+            None => self
+                .length
+                .map_or(u64::MAX, |length| length.saturating_sub(position.tokens)),
+        }
+    }
+
+    /// Whether another whole sentence fits in what is left.
+    fn next_sentence_fits(&self) -> bool {
+        let Some(plan) = self.plan() else {
+            return true;
+        };
+        let left = self.left();
+        let from_here = plan
+            .distance(self.state, 0)
+            .is_some_and(|least| least <= left);
+        from_here || plan.least_sentence.is_some_and(|least| least + 2 <= left)
+    }
+
+    /// Whether the next sentence begins at a sentence start found from its
+    /// phrase, rather than where the last one ended.
+    fn must_jump(&self) -> bool {
+        let (Some(steer), Some(plan)) = (self.steer.as_deref(), self.plan()) else {
+            return false;
+        };
+        self.position.at_sentence_start && steer.anchors(plan)
+    }
+
     /// Moves the walk on by one word, and gives that word's id, which the
     /// copy guard (if any) takes as written. Where no follower is left it
     /// restarts (`may_restart`) or gives `None`; `None` too when the guard
     /// allows no restart.
     fn step(&mut self, may_restart: bool) -> Option<u32> {
+        if self.position.finished {
+            return None;
+        }
         let pending = match self.pending {
+            Some(0) if self.must_jump() => self.jump()?,
             Some(0) => match self.next_state() {
                 Some(next) => {
                     self.state = next;
@@ -324,6 +676,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if let (Some(guard), Some(index)) = (&mut self.guard, self.chain.copy_index()) {
             guard.push(&self.chain, index, id);
         }
+        self.advance_steer(id);
         Some(id)
     }
 
@@ -343,7 +696,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         const TRIES_FROM_HERE: usize = 10;
         let cap = self.remaining.unwrap_or(u64::MAX);
         let before = self.guard.clone();
-        let (state, pending) = (self.state, self.pending);
+        let (state, pending, position) = (self.state, self.pending, self.position);
         for attempt in 1..=SENTENCE_TRIES {
             let mut length = 0u64;
             while let Some(id) = self.step(length == 0) {
@@ -353,9 +706,13 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                     return;
                 }
             }
+            if self.position.finished {
+                return;
+            }
             // Stuck: back to where the sentence began, to begin another.
             self.drafted.clear();
             self.guard.clone_from(&before);
+            self.position = position;
             if attempt < TRIES_FROM_HERE {
                 (self.state, self.pending) = (state, pending);
             } else {
@@ -372,65 +729,133 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         }
     }
 
-    /// A follower of the current state, drawn by weight among those the
-    /// copy guard allows.
+    /// A follower of the current state, drawn by weight (tempered, when
+    /// the walk has a temperature) among those the copy guard allows and
+    /// from which the steering's goal stays within reach.
     fn next_state(&mut self) -> Option<u32> {
-        let chain: &Chain = &self.chain;
-        let (Some(guard), Some(index)) = (&self.guard, chain.copy_index()) else {
-            return chain.next_state(self.state, &mut self.rng);
-        };
-        if !guard.may_refuse() {
-            return chain.next_state(self.state, &mut self.rng);
+        let guard = self.guard.as_ref().filter(|guard| guard.may_refuse());
+        if guard.is_none() && self.steer.is_none() && self.temperature.is_none() {
+            return self.chain.next_state(self.state, &mut self.rng);
         }
-        let allowed = |next: u32| guard.allows(chain, index, chain.last_word(next));
-        // Drawn as usual, and drawn again when refused: the allowed
+        let left = self.left();
+        let steer = self.steer.as_deref();
+        let plan = current_plan(steer, &self.position, self.sentences);
+        let chain: &Chain = &self.chain;
+        let position = &self.position;
+        let index = chain.copy_index();
+        let counts_chars = self.max_chars.is_some();
+        let admits = |next: u32| {
+            let token = chain.last_word(next);
+            if let (Some(guard), Some(index)) = (guard, index) {
+                if !guard.allows(chain, index, token) {
+                    return false;
+                }
+            }
+            match (steer, plan) {
+                (Some(steer), Some(plan)) => steer
+                    .try_move(chain, plan, position, next, token, left)
+                    .is_some(),
+                // Only characters are counted, if anything.
+                (Some(steer), None) => {
+                    !counts_chars || u64::from(steer.costs.step(position.last, token)) <= left
+                }
+                (None, _) => true,
+            }
+        };
+        // Drawn as usual, and drawn again when refused: the admitted
         // followers keep their relative weights, and a state with
         // thousands of followers is not read whole. When the refused ones
-        // weigh nearly all, the draw is made among the allowed alone.
+        // weigh nearly all, the draw is made among the admitted alone.
         const REDRAWS: usize = 8;
-        for _ in 0..REDRAWS {
-            let next = chain.next_state(self.state, &mut self.rng)?;
-            if allowed(next) {
-                return Some(next);
+        if !self.temperature.as_ref().is_some_and(Temperature::is_zero) {
+            for _ in 0..REDRAWS {
+                let next = match &mut self.temperature {
+                    Some(temperature) => temperature.draw(chain, self.state, &mut self.rng),
+                    None => chain.next_state(self.state, &mut self.rng),
+                }?;
+                if admits(next) {
+                    return Some(next);
+                }
             }
+        }
+        if let Some(temperature) = &self.temperature {
+            let candidates: Vec<(u32, u32)> = (chain.followers(self.state))
+                .filter(|&(next, _)| admits(next))
+                .collect();
+            return temperature.draw_among(&candidates, &mut self.rng);
         }
         self.allowed.clear();
         self.allowed
-            .extend(chain.followers(self.state).map(|(next, _)| allowed(next)));
+            .extend(chain.followers(self.state).map(|(next, _)| admits(next)));
         chain.next_state_among(self.state, &mut self.rng, &self.allowed)
     }
 
+    /// Whether the walk may move to `state` and write all of its words,
+    /// with `left` to spend: it has followers, and the copy guard and the
+    /// steering allow its words.
+    fn fits(&self, state: u32, left: u64) -> bool {
+        let chain: &Chain = &self.chain;
+        if let (Some(guard), Some(index)) = (&self.guard, chain.copy_index()) {
+            if !guard.allows_all(chain, index, chain.state_words(state)) {
+                return false;
+            }
+        }
+        self.steer_fits(state, left)
+    }
+
     /// Moves to a random state (one that starts a sentence, in sentence
-    /// mode); all of its words are to be emitted. With a copy guard, to one
-    /// whose words it allows: a few random tries, then every candidate in
-    /// turn from a random one; `None` when no candidate is allowed.
+    /// mode); all of its words are to be emitted. With a copy guard or
+    /// steering, to one whose words they allow: a few random tries, then
+    /// every candidate in turn from a random one; `None` when none is
+    /// allowed. A sentence steered to a phrase starts where a walk back
+    /// from the phrase found a sentence of the text to begin.
     fn jump(&mut self) -> Option<usize> {
         const RANDOM_TRIES: usize = 64;
+        const ANCHOR_TRIES: usize = 16;
         let order = self.chain.order();
         let in_sentences = self.sentences.is_some();
-        let chain: &Chain = &self.chain;
-        let draw = |rng: &mut Rng| {
+        let draw = |chain: &Chain, rng: &mut Rng| {
             if in_sentences {
                 chain.random_sentence_start(rng)
             } else {
                 chain.random_state(rng)
             }
         };
-        let (Some(guard), Some(index)) = (&self.guard, chain.copy_index()) else {
-            self.state = draw(&mut self.rng);
+        if self.guard.is_none() && self.steer.is_none() {
+            self.state = draw(&self.chain, &mut self.rng);
             return Some(order);
+        }
+        let anchored = self.position.at_sentence_start
+            && (self.steer.as_deref())
+                .is_some_and(|steer| self.plan().is_some_and(|plan| steer.anchors(plan)));
+        let left = if self.position.at_sentence_start {
+            self.left_after(&self.position)
+        } else {
+            self.left()
         };
-        let allows = |state: u32| {
-            !chain.is_dead_end(state) && guard.allows_all(chain, index, chain.state_words(state))
-        };
+        if anchored {
+            for _ in 0..ANCHOR_TRIES {
+                let steer = self.steer.as_deref()?;
+                let Some((start, budget)) = steer.anchored_start(&self.chain, &mut self.rng) else {
+                    continue;
+                };
+                let budget = budget.min(left);
+                if self.fits(start, budget) {
+                    self.state = start;
+                    self.position.sentence_left = Some(budget);
+                    return Some(order);
+                }
+            }
+        }
         for _ in 0..RANDOM_TRIES {
-            let state = draw(&mut self.rng);
-            if allows(state) {
+            let state = draw(&self.chain, &mut self.rng);
+            if self.fits(state, left) {
                 self.state = state;
                 return Some(order);
             }
         }
         // Every candidate in turn: the sentence starts, or every state.
+        let chain: &Chain = &self.chain;
         let starts = chain.sentence_starts();
         let count = if in_sentences {
             starts.len()
@@ -444,7 +869,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         let first = self.rng.below(count as u64) as usize;
         let state = (0..count)
             .map(|offset| candidate((first + offset) % count))
-            .find(|&state| allows(state))?;
+            .find(|&state| self.fits(state, left))?;
         self.state = state;
         Some(order)
     }
@@ -457,6 +882,21 @@ impl<'chain> Iterator for Walk<&'chain Chain> {
         let chain: &'chain Chain = self.chain;
         self.next_id().map(|id| chain.vocabulary().word(id))
     }
+}
+
+/// The steering's plan for what a walk at `position` writes next: for the
+/// last of its `sentences`, or its whole output, the last plan.
+fn current_plan<'steer>(
+    steer: Option<&'steer Steer>,
+    position: &Position,
+    sentences: Option<SentenceCount>,
+) -> Option<&'steer Plan> {
+    let steer = steer?;
+    if position.done {
+        return None;
+    }
+    let last = sentences.is_none_or(|count| position.sentences + 1 >= count.wanted);
+    steer.plan(last)
 }
 
 /// How many sentences a walk is to write, and has written.

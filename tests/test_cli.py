@@ -128,7 +128,7 @@ def test_bad_option_values_are_refused(llm_cli, option, value, message):
 
 
 def test_unknown_option_is_refused(llm_cli):
-    result = llm_cli("-m", "markov", "-o", "temperature", "1", PROMPT)
+    result = llm_cli("-m", "markov", "-o", "top_p", "1", PROMPT)
     assert result.exit_code == 1
     assert "Error: " in result.output
 

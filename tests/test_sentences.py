@@ -78,7 +78,10 @@ def test_without_sentences_nothing_changes(sherlock):
 def test_edge_cases_by_the_documented_rule(text, count):
     model = llm.get_model("markov")
     for seed in range(30):
-        response = model.prompt(text, sentences=count, seed=seed, max_copy=0)
+        # The sentence rule alone: balancing would refuse to end "« Oui."
+        response = model.prompt(
+            text, sentences=count, seed=seed, max_copy=0, balanced=False
+        )
         output = response.text().split()
         assert_sentences(output, text, count)
         assert response.response_json["sentences_written"] == count
@@ -94,13 +97,21 @@ def test_a_text_without_a_sentence_end_is_a_clear_error(llm_cli):
     assert "give length instead" in result.output
 
 
-def test_the_cap_stops_long_sentences_and_says_why():
+def test_the_cap_stops_long_sentences_and_says_why(llm_cli):
     # One sentence of 1,500 distinct words: the walk starts at its first
     # word and can only go on through it.
     words = [f"w{index}" for index in range(1500)]
     text = " ".join(words) + " end."
+    # Steered (balanced, the default), no whole sentence fits in 50 words:
+    # known before a word is written, and said.
+    refused = llm_cli(
+        "-m", "markov", "-o", "sentences", "2", "-o", "length", "50", text
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: no output can be a whole sentence")
+    assert "within 50 words; raise length" in refused.output
     response = llm.get_model("markov").prompt(
-        text, sentences=2, length=50, seed=1, max_copy=0
+        text, sentences=2, length=50, seed=1, max_copy=0, balanced=False
     )
     assert response.text().split() == words[:50]
     logged = response.response_json
@@ -110,7 +121,9 @@ def test_the_cap_stops_long_sentences_and_says_why():
         in logged["sentences_note"]
     )
     # Without length, the cap is 1000 words, not 20.
-    uncapped = llm.get_model("markov").prompt(text, sentences=1, seed=1, max_copy=0)
+    uncapped = llm.get_model("markov").prompt(
+        text, sentences=1, seed=1, max_copy=0, balanced=False
+    )
     assert uncapped.text().split() == words[:1000]
 
 
@@ -182,8 +195,15 @@ def test_any_text_gives_n_sentences_or_the_cap(text, count, order, seed):
     if len(text.split()) < order:
         return
     cap = 200
+    # The sentence rule and the cap alone (tests/test_steer.py balances).
     response = llm.get_model("markov").prompt(
-        text, sentences=count, order=order, length=cap, seed=seed, max_copy=0
+        text,
+        sentences=count,
+        order=order,
+        length=cap,
+        seed=seed,
+        max_copy=0,
+        balanced=False,
     )
     ends = sentence_ends(text.split())
     if not ends:

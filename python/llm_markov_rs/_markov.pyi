@@ -241,6 +241,13 @@ class Chain:
         prompt: str | None = None,
         sentences: int | None = None,
         max_copy: int | None = None,
+        *,
+        temperature: float = 1.0,
+        max_chars: int | None = None,
+        balanced: bool = False,
+        max_copy_ratio: float | None = None,
+        contains: str | None = None,
+        end: str | None = None,
     ) -> Walk:
         """A lazy walk of ``length`` words through the chain, every step
         determined by ``seed`` (0 to 2**64-1) and the chain.
@@ -271,10 +278,30 @@ class Chain:
         of it is given, and another begun at a sentence start); when
         nothing does, it ends (``blocked``).
 
+        Steering, exact and without retries: a backward pass over the
+        chain's transitions tells, for every state, the least the walk must
+        still write to reach its goal, and each step draws only among the
+        followers from which the goal stays within what is left (the rest
+        keep their weights). ``contains``: the output (each sentence) holds
+        the phrase, cut into tokens as the text was; in sentences each
+        begins where a walk back from the phrase found a sentence of the
+        text to begin. ``end``: the output (its last sentence) ends with
+        it. ``max_chars``: at most that many characters (in sentences,
+        whole sentences only). ``balanced`` (in sentences): a sentence ends
+        only with its quotes and brackets balanced, one pair open at a
+        time. ``max_copy_ratio`` (in sentences, with ``max_copy``): no
+        sentence of n tokens copies a run of more than
+        ``round(max_copy_ratio * n)`` of them. ``temperature``: each
+        follower weighs its count to the power ``1 / temperature`` (0: the
+        most frequent, ties by the seed).
+
         Raises:
             llm_markov_rs.MarkovError: ``sentences`` is 0, or given for a
                 text in which no word ends a sentence; ``max_copy`` is below
-                ``order + 1``, or the chain has no copy index.
+                ``order + 1``, or the chain has no copy index; a phrase has
+                a token the text lacks; no output within ``length`` (or
+                ``max_chars``) can meet the goal; ``temperature`` is below
+                0 or ``max_copy_ratio`` outside 0 to 1.
         """
 
 @final

@@ -6,7 +6,13 @@ import math
 from typing import Any
 
 import llm
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from llm_markov_rs.errors import MarkovError
@@ -26,6 +32,12 @@ MAX_DELAY = 10.0
 SENTENCES_MAX_COPY = 15
 #: Above any useful bound; it keeps the value a machine integer.
 MAX_MAX_COPY = 2**32
+#: The overlap ratio in sentences mode when ``max_copy_ratio`` is not given:
+#: markovify's ``max_overlap_ratio``.
+SENTENCES_MAX_COPY_RATIO = 0.7
+#: Above this a temperature draws every follower alike, to the precision of
+#: a float.
+MAX_TEMPERATURE = 1000.0
 
 #: The options that are whole numbers within bounds, with their lowest and
 #: highest values, and the highest as the error shows it.
@@ -33,6 +45,7 @@ WHOLE_NUMBER_BOUNDS = {
     "seed": (0, MAX_SEED, "2**64-1"),
     "max_copy": (0, MAX_MAX_COPY, str(MAX_MAX_COPY)),
     "sentences": (1, MAX_LENGTH, str(MAX_LENGTH)),
+    "max_chars": (1, MAX_LENGTH, str(MAX_LENGTH)),
 }
 
 #: Why a saved chain's model refuses the base model's options.
@@ -147,6 +160,72 @@ class WalkOptions(llm.Model.Options):
         ),
     )
 
+    contains: str | None = Field(
+        default=None,
+        description=(
+            "A word or phrase the output must contain (default: none); with "
+            "sentences, every sentence contains it. Cut into tokens as the "
+            "text is; it must be in the text."
+        ),
+    )
+    end: str | None = Field(
+        default=None,
+        description=(
+            "A word or phrase the output must end with (default: none); with "
+            "sentences, the last sentence ends with it, so it must end a "
+            "sentence of the text (give 'Holmes.' rather than 'Holmes')."
+        ),
+    )
+    max_chars: int | None = Field(
+        default=None,
+        description=(
+            "The most characters to write, at least 1 (default: no limit; "
+            "without length, it sets the words too); with sentences, whole "
+            "sentences only, as many as fit."
+        ),
+    )
+    temperature: float = Field(
+        default=1.0,
+        description=(
+            "How the next word is drawn, from 0 to 1000 (default 1: as often "
+            "as it followed in the text); below 1 the frequent followers "
+            "more often, 0 always the most frequent; above 1 flatter."
+        ),
+    )
+    balanced: bool | None = Field(
+        default=None,
+        description=(
+            "With sentences, end a sentence only where its quotes and "
+            "brackets are balanced, one pair open at a time (default true "
+            "with sentences; false turns it off)."
+        ),
+    )
+    max_copy_ratio: float | None = Field(
+        default=None,
+        description=(
+            "With sentences and the copy guard, the most of a sentence's "
+            "words that one run copied from the text may be, from 0 to 1, "
+            "rounded as markovify's max_overlap_ratio (default 0.7 with "
+            "sentences; 1 turns it off)."
+        ),
+    )
+
+    def steering(self) -> dict[str, Any]:
+        """The walk's keyword arguments that steer it, with the sentences
+        defaults in force."""
+        in_sentences = self.sentences is not None
+        ratio = self.max_copy_ratio
+        if ratio is None and in_sentences:
+            ratio = SENTENCES_MAX_COPY_RATIO
+        return {
+            "temperature": self.temperature,
+            "max_chars": self.max_chars,
+            "balanced": in_sentences and self.balanced is not False,
+            "max_copy_ratio": ratio,
+            "contains": self.contains,
+            "end": self.end,
+        }
+
     def copy_bound(self, order: int) -> int | None:
         """The bound on copies in force: ``max_copy`` if given (0: none),
         else in sentences mode 15 (at least ``order + 1``), else none."""
@@ -162,7 +241,10 @@ class WalkOptions(llm.Model.Options):
         ``sentences`` a cap that a sentence does not reach."""
         if self.length is not None:
             return self.length
-        return DEFAULT_LENGTH if self.sentences is None else SENTENCES_LENGTH
+        if self.sentences is not None:
+            return SENTENCES_LENGTH
+        # Every token is at least a character.
+        return self.max_chars if self.max_chars is not None else DEFAULT_LENGTH
 
     @field_validator("length")
     @classmethod
@@ -181,6 +263,37 @@ class WalkOptions(llm.Model.Options):
         if not (math.isfinite(delay) and 0 <= delay <= MAX_DELAY):
             raise ValueError("delay must be between 0 and 10 seconds")
         return delay
+
+    @field_validator("temperature")
+    @classmethod
+    def _check_temperature(cls, temperature: float) -> float:
+        if not (math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
+            raise ValueError("temperature must be between 0 and 1000")
+        return temperature
+
+    @field_validator("max_copy_ratio")
+    @classmethod
+    def _check_ratio(cls, ratio: float | None) -> float | None:
+        if ratio is not None and not (math.isfinite(ratio) and 0 <= ratio <= 1):
+            raise ValueError("max_copy_ratio must be between 0 and 1")
+        return ratio
+
+    @field_validator("contains", "end")
+    @classmethod
+    def _check_phrase(cls, phrase: str | None, info: ValidationInfo) -> str | None:
+        if phrase is not None and not phrase.strip():
+            raise ValueError(
+                f"{info.field_name} needs a word or phrase, not only spaces"
+            )
+        return phrase
+
+    @model_validator(mode="after")
+    def _one_phrase(self) -> WalkOptions:
+        if self.contains is not None and self.end is not None:
+            raise ValueError(
+                "give contains or end, not both: a walk is steered to one phrase"
+            )
+        return self
 
     @field_validator(*WHOLE_NUMBER_BOUNDS)
     @classmethod

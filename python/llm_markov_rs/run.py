@@ -143,7 +143,14 @@ class Run:
                 )
             # Sentences from a chain without the index: no default guard.
             max_copy = None
-        walk = chain.walk(options.word_cap, seed, start, options.sentences, max_copy)
+        walk = chain.walk(
+            options.word_cap,
+            seed,
+            start,
+            options.sentences,
+            max_copy,
+            **options.steering(),
+        )
         return cls(
             chain=chain,
             walk=walk,
@@ -210,6 +217,11 @@ class Run:
                     f"stopped at the cap of {self.options.word_cap} words after "
                     f"{written} of {sentences} sentences; raise length for more"
                 )
+        steering = self.options.steering()
+        if steering["max_copy_ratio"] is not None and self.max_copy is None:
+            # Without the guard there is nothing to measure copies by.
+            steering["max_copy_ratio"] = None
+        log.update(steering)
         log["max_copy"] = self.max_copy
         if self.max_copy is not None:
             log["longest_copy"] = self.walk.longest_copy

@@ -376,14 +376,25 @@ impl PyChain {
         Ok(table)
     }
 
-    #[pyo3(signature = (length, seed, prompt = None, sentences = None, max_copy = None))]
+    #[pyo3(signature = (
+        length, seed, prompt = None, sentences = None, max_copy = None, *, temperature = 1.0,
+        max_chars = None, balanced = false, max_copy_ratio = None, contains = None, end = None
+    ))]
+    #[allow(clippy::too_many_arguments, reason = "Python's keyword arguments")]
     fn walk(
         &self,
+        py: Python<'_>,
         length: u64,
         seed: u64,
         prompt: Option<&Bound<'_, PyString>>,
         sentences: Option<u64>,
         max_copy: Option<usize>,
+        temperature: f64,
+        max_chars: Option<u64>,
+        balanced: bool,
+        max_copy_ratio: Option<f64>,
+        contains: Option<&Bound<'_, PyString>>,
+        end: Option<&Bound<'_, PyString>>,
     ) -> PyResult<PyWalk> {
         if sentences == Some(0) {
             return Err(user_error("sentences must be at least 1"));
@@ -408,6 +419,31 @@ impl PyChain {
         if let Some(max_copy) = max_copy {
             walk = walk.max_copy(max_copy).map_err(user_error)?;
         }
+        walk = walk.temperature(temperature).map_err(user_error)?;
+        if let Some(ratio) = max_copy_ratio {
+            walk = walk.max_copy_ratio(ratio).map_err(user_error)?;
+        }
+        if let Some(max_chars) = max_chars {
+            walk = walk.max_chars(max_chars);
+        }
+        walk = walk.balanced(balanced);
+        if let Some(phrase) = contains {
+            walk = walk
+                .contains(Utf8Text::new(phrase)?.as_bytes())
+                .map_err(user_error)?;
+        }
+        if let Some(phrase) = end {
+            walk = walk
+                .ends_with(Utf8Text::new(phrase)?.as_bytes())
+                .map_err(user_error)?;
+        }
+        // The steering's backward pass reads the whole chain: without the
+        // GIL, and its failure is the caller's error now rather than an
+        // empty output later.
+        let walk = run_unwatched(py, move || {
+            let mut walk = walk;
+            walk.prepare().map(|()| walk)
+        })?;
         Ok(PyWalk::new(walk, &tokens))
     }
 

@@ -1,0 +1,148 @@
+//! Where a sentence that holds a phrase begins: found by walking back from
+//! an occurrence of the phrase, along the transitions into each state in
+//! proportion to how often they were taken, to where its sentence began in
+//! the text, as markovify's maintainer proposed. The sentence itself is
+//! then written forwards, steered to the phrase within about the length
+//! that walk found, so that it reads like a sentence of the text rather
+//! than a long way round to the phrase.
+
+use super::predecessors::Predecessors;
+use super::{Costs, Phrase, PhraseRole};
+use crate::chain::Chain;
+use crate::rng::Rng;
+
+/// The most tokens walked back, or on, from the phrase: a sentence longer
+/// than this is steered within the walk's own budget instead.
+const MOST_TOKENS: usize = 200;
+
+/// The states whose last words are the phrase's last (as many as a state
+/// holds), and none of whose other words ends a sentence, each with how
+/// often it occurs: where a walk back may begin.
+#[derive(Clone, Debug)]
+pub(crate) struct Anchors {
+    states: Vec<u32>,
+    /// The running total of the occurrences.
+    cumulative: Vec<u64>,
+}
+
+impl Anchors {
+    /// The anchors of `phrase` in `chain`, for its `role`.
+    pub(crate) fn new(
+        chain: &Chain,
+        predecessors: &Predecessors,
+        phrase: &Phrase,
+        role: PhraseRole,
+    ) -> Self {
+        let order = chain.order();
+        let shared = phrase.len().min(order);
+        let mut states = Vec::new();
+        let mut cumulative = Vec::new();
+        let mut total = 0u64;
+        for state in 0..chain.state_count() {
+            let last = chain.last_word(state);
+            if role == PhraseRole::Ends && !chain.ends_sentence(last) {
+                continue;
+            }
+            let matches = (0..shared).all(|back| {
+                let word = chain.state_word(state, order - 1 - back);
+                phrase
+                    .ids(phrase.len() - 1 - back)
+                    .binary_search(&word)
+                    .is_ok()
+            });
+            let crosses = (0..order - 1).any(|at| chain.ends_sentence(chain.state_word(state, at)));
+            if matches && !crosses {
+                total += predecessors.count_into(state).max(1);
+                states.push(state);
+                cumulative.push(total);
+            }
+        }
+        Anchors { states, cumulative }
+    }
+
+    fn draw(&self, rng: &mut Rng) -> Option<u32> {
+        let &total = self.cumulative.last()?;
+        let draw = rng.below(total);
+        let at = self.cumulative.partition_point(|&running| running <= draw);
+        self.states.get(at).copied()
+    }
+}
+
+/// A sentence start and a budget for a sentence around the phrase: the
+/// start where a walk back from one of `anchors` reached the start of its
+/// sentence, and half as much again as that sentence of the text cost,
+/// walked on from the phrase to its end. `None` when the walk back meets
+/// a state that no sentence start leads to, or runs too long.
+pub(crate) fn sentence_around(
+    chain: &Chain,
+    predecessors: &Predecessors,
+    anchors: &Anchors,
+    phrase: &Phrase,
+    costs: &Costs,
+    rng: &mut Rng,
+) -> Option<(u32, u64)> {
+    let order = chain.order();
+    let anchor = anchors.draw(rng)?;
+    // The tokens of the sentence, last first while walking back.
+    let mut backwards: Vec<u32> = chain.state_words(anchor).collect();
+    backwards.reverse();
+    let mut state = anchor;
+    // The phrase's tokens before those the anchor holds are walked back
+    // through first; then anything, to the sentence's start.
+    let mut forced = phrase.len().saturating_sub(order);
+    loop {
+        let start_here = chain.sentence_starts().binary_search(&state).is_ok();
+        let allowed = |before: u32| {
+            let first = chain.state_word(before, 0);
+            forced == 0 || phrase.ids(forced - 1).binary_search(&first).is_ok()
+        };
+        let choices: Vec<(u32, u32)> = predecessors
+            .of_state(state)
+            .filter(|&(before, _)| allowed(before))
+            .collect();
+        let total: u64 = choices.iter().map(|&(_, count)| u64::from(count)).sum();
+        if total == 0 {
+            // A document's first window starts a sentence.
+            if forced == 0 && start_here {
+                break;
+            }
+            return None;
+        }
+        let mut draw = rng.below(total);
+        let (before, _) = *choices.iter().find(|&&(_, count)| {
+            let taken = draw < u64::from(count);
+            draw = draw.saturating_sub(u64::from(count));
+            taken
+        })?;
+        let first = chain.state_word(before, 0);
+        if chain.ends_sentence(first) {
+            // The sentence begins here, after the word that ended the one
+            // before: unless the phrase is not yet all written.
+            if forced == 0 && start_here {
+                break;
+            }
+            return None;
+        }
+        backwards.push(first);
+        state = before;
+        forced = forced.saturating_sub(1);
+        if backwards.len() > MOST_TOKENS {
+            return None;
+        }
+    }
+    let start = state;
+    let mut sentence: Vec<u32> = backwards.into_iter().rev().collect();
+    // On from the anchor, as the chain goes, to a sentence end.
+    let mut at = anchor;
+    while !chain.ends_sentence(chain.last_word(at)) && sentence.len() < 2 * MOST_TOKENS {
+        at = chain.next_state(at, rng)?;
+        sentence.push(chain.last_word(at));
+    }
+    let mut cost = 0u64;
+    let mut before = None;
+    for &token in &sentence {
+        cost += u64::from(costs.step(before, token));
+        before = Some(token);
+    }
+    Some((start, cost + cost / 2 + order as u64))
+}

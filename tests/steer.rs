@@ -1,0 +1,160 @@
+//! Steering (`Walk::contains`, `ends_with`, `max_chars`, `balanced`,
+//! `temperature`) against naive searches of the text: every step follows
+//! the chain, the phrase is where it must be, the budget holds, and a
+//! budget is refused exactly when no output can meet it.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed test, helpers included"
+)]
+
+use std::collections::{HashMap, HashSet};
+
+use llm_markov_rs::{build, Chain, ChainError, Walk};
+use proptest::prelude::*;
+
+fn words_of(walk: Walk<&Chain>) -> Vec<String> {
+    walk.map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect()
+}
+
+/// Whether each word of `output` follows the one before it in `text` (at
+/// order 1), after the first.
+fn follows_the_text(text: &[&str], output: &[String]) -> bool {
+    let pairs: HashSet<(&str, &str)> = text.windows(2).map(|pair| (pair[0], pair[1])).collect();
+    output
+        .windows(2)
+        .all(|pair| pairs.contains(&(pair[0].as_str(), pair[1].as_str())))
+}
+
+/// The least number of words from `from` (excluded) to `to` (included)
+/// along the text's word pairs, by breadth-first search.
+fn words_between(text: &[&str], from: &str, to: &str) -> Option<usize> {
+    let mut next: HashMap<&str, Vec<&str>> = HashMap::new();
+    for pair in text.windows(2) {
+        next.entry(pair[0]).or_default().push(pair[1]);
+    }
+    let mut seen = HashSet::from([from]);
+    let mut frontier = vec![from];
+    for distance in 1..=text.len() {
+        let mut later = Vec::new();
+        for word in frontier {
+            for &after in next.get(word).into_iter().flatten() {
+                if after == to {
+                    return Some(distance);
+                }
+                if seen.insert(after) {
+                    later.push(after);
+                }
+            }
+        }
+        frontier = later;
+    }
+    None
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn outputs_that_must_end_with_a_word_do_and_follow_the_chain(
+        words in prop::collection::vec(0u8..6, 3..40),
+        pick in 0usize..40,
+        length in 1u64..20,
+        seed: u64,
+    ) {
+        let text: Vec<String> = words.iter().map(|word| format!("w{word}")).collect();
+        let text: Vec<&str> = text.iter().map(String::as_str).collect();
+        let chain = build(text.join(" ").as_bytes(), 1).unwrap();
+        let target = text[pick % text.len()];
+        let start = text[0];
+        // Going on from the first word, the target is as far as the naive
+        // search says: that length is met, one less is not.
+        let walk = Walk::after(&chain, seed, &[start.as_bytes()])
+            .at_most(length)
+            .ends_with(target.as_bytes())
+            .unwrap();
+        let mut walk = walk;
+        let prepared = walk.prepare();
+        let least = words_between(&text, start, target);
+        let continued = walk.continued_words() == 1;
+        prop_assert_eq!(continued, least.is_some_and(|least| least as u64 <= length));
+        if prepared.is_err() {
+            let unreachable = matches!(prepared, Err(ChainError::Unreachable { .. }));
+            prop_assert!(unreachable);
+            return Ok(());
+        }
+        let output = words_of(walk);
+        prop_assert!(output.len() as u64 <= length);
+        prop_assert_eq!(output.last().map(String::as_str), Some(target));
+        let mut with_start = vec![start.to_owned()];
+        with_start.extend(output.iter().cloned());
+        if continued {
+            prop_assert!(follows_the_text(&text, &with_start));
+        }
+    }
+
+    #[test]
+    fn characters_never_pass_max_chars(
+        words in prop::collection::vec("[a-c]{1,4}[.!]?", 2..40),
+        max_chars in 1u64..40,
+        seed: u64,
+    ) {
+        let text = words.join(" ");
+        let chain = build(text.as_bytes(), 1).unwrap();
+        let output = words_of(Walk::new(&chain, seed).at_most(1000).max_chars(max_chars));
+        prop_assert!(output.join(" ").chars().count() as u64 <= max_chars);
+    }
+}
+
+#[test]
+fn temperature_zero_always_takes_the_most_frequent_follower() {
+    // "a" is followed by "b" three times and by "c" once.
+    let chain = build(b"a b a b a b a c a", 1).unwrap();
+    let output = words_of(Walk::new(&chain, 3).at_most(30).temperature(0.0).unwrap());
+    for pair in output.windows(2) {
+        if pair[0] == "a" {
+            assert_eq!(pair[1], "b");
+        }
+    }
+    assert!(matches!(
+        Walk::new(&chain, 3).temperature(-1.0),
+        Err(ChainError::BadTemperature)
+    ));
+}
+
+#[test]
+fn a_phrase_the_text_lacks_is_named_with_the_form_it_has() {
+    let chain = build(b"Sherlock Holmes and HOLMES. Watson.", 1).unwrap();
+    let error = Walk::new(&chain, 1).contains(b"holmes").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "contains: \"holmes\" is not in the text, but \"Holmes\" is; give -o contains \"Holmes\""
+    );
+}
+
+#[test]
+fn sentences_close_what_they_open() {
+    // Without balancing, a sentence may end inside the quote: `"Go` then
+    // `home.` ends one by the rule alone.
+    let text = b"He said \"Go home. Now.\" She left. \"Why? Fine.\" They went home.";
+    let chain = build(text, 1).unwrap();
+    for seed in 0..200 {
+        let mut walk = Walk::new(&chain, seed)
+            .sentences(3)
+            .at_most(200)
+            .balanced(true);
+        walk.prepare().unwrap();
+        let output = words_of(walk);
+        let mut quotes = 0;
+        for word in &output {
+            quotes += word.matches('"').count();
+            if chain.vocabulary().find_all(&[word.as_bytes()])[0]
+                .is_some_and(|id| chain.ends_sentence(id))
+            {
+                assert_eq!(quotes % 2, 0, "{output:?}");
+            }
+        }
+        assert_eq!(quotes % 2, 0, "{output:?}");
+    }
+}
