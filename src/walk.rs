@@ -8,7 +8,7 @@ use crate::continuation::continuations;
 use crate::copy_guard::CopyGuard;
 use crate::error::ChainError;
 use crate::rng::Rng;
-use crate::steer::{find_phrase, PhraseRole, Plan, Position, Request, Steer};
+use crate::steer::{find_phrase, PhraseRole, Request, Steering};
 use crate::temperature::Temperature;
 
 /// A walk through a chain: the words it generates, one at a time,
@@ -64,22 +64,16 @@ pub struct Walk<C> {
     /// In a guarded walk in sentences, the rest of the sentence drafted
     /// and not yet given.
     drafted: VecDeque<u32>,
-    /// The cap as given to [`Walk::at_most`].
-    length: Option<u64>,
     /// The temperature of the draws, when not 1.
     temperature: Option<Temperature>,
     /// The overlap ratio for the guard, in sentences.
     max_copy_ratio: Option<f64>,
-    /// The most characters the output may have.
-    max_chars: Option<u64>,
-    /// What the walk is steered to, as asked.
+    /// What the walk is to be steered to, as asked.
     request: Request,
-    /// The steering, made at the walk's first step ([`Walk::prepare`]).
-    steer: Option<Box<Steer>>,
-    /// Where the walk is in its steering.
-    position: Position,
-    /// Why the walk could not start, once [`Walk::prepare`] has said so.
-    failure: Option<Result<(), ChainError>>,
+    /// The steering, made by [`Walk::prepare`] when anything is steered.
+    steering: Option<Box<Steering>>,
+    /// What [`Walk::prepare`] said, once it has run.
+    prepared: Option<Result<(), ChainError>>,
 }
 
 impl<C: Deref<Target = Chain>> Walk<C> {
@@ -100,14 +94,11 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             allowed: Vec::new(),
             blocked: false,
             drafted: VecDeque::new(),
-            length: None,
             temperature: None,
             max_copy_ratio: None,
-            max_chars: None,
             request: Request::default(),
-            steer: None,
-            position: Position::default(),
-            failure: None,
+            steering: None,
+            prepared: None,
         }
     }
 
@@ -182,8 +173,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             wanted: count,
             written: 0,
         });
-        self.request.in_sentences = true;
-        self.request.sentences = count;
+        self.request.sentences = Some(count);
         self
     }
 
@@ -205,8 +195,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// values, the breaks between tokens included); in sentences, whole
     /// sentences only, as many as fit.
     pub fn max_chars(mut self, max_chars: u64) -> Self {
-        self.max_chars = Some(max_chars);
-        self.request.chars = true;
+        self.request.max_chars = Some(max_chars);
         self
     }
 
@@ -290,7 +279,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// The walk, ending after at most `words` more words.
     pub fn at_most(mut self, words: u64) -> Self {
         self.remaining = Some(words);
-        self.length = Some(words);
+        self.request.length = Some(words);
         self
     }
 
@@ -353,7 +342,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             return None;
         }
         let drafts = self.guard.is_some() && self.sentences.is_some();
-        if drafts && self.drafted.is_empty() && !self.position.finished {
+        if drafts && self.drafted.is_empty() && !self.finished() {
             self.draft_sentence();
         }
         let next = if drafts {
@@ -364,7 +353,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         let Some(id) = next else {
             // A steered walk that finished where its goal said is not
             // blocked.
-            self.blocked = !self.position.finished;
+            self.blocked = !self.finished();
             self.remaining = Some(0);
             return None;
         };
@@ -389,13 +378,25 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// gives nothing ([`ChainError::Unreachable`]). A continuation of given
     /// words from which no output can is given up for a random start.
     pub fn prepare(&mut self) -> Result<(), ChainError> {
-        if let Some(failure) = &self.failure {
-            return failure.clone();
+        if let Some(prepared) = &self.prepared {
+            return prepared.clone();
         }
-        let outcome = self.make_steer();
-        if outcome.is_err() {
-            self.remaining = Some(0);
-        }
+        let request = std::mem::take(&mut self.request);
+        let outcome = match Steering::begin(&self.chain, request, self.state, self.pending) {
+            Ok(Some((steering, continues))) => {
+                if !continues {
+                    self.pending = None;
+                    self.continued = 0;
+                }
+                self.steering = Some(Box::new(steering));
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => {
+                self.remaining = Some(0);
+                Err(error)
+            }
+        };
         if let (Some(max_copy), Some(index)) = (self.max_copy, self.chain.copy_index()) {
             let in_sentences = self.sentences.is_some();
             let starts_a_sentence = in_sentences && self.continued == 0;
@@ -405,247 +406,15 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 _ => guard,
             });
         }
-        self.failure = Some(outcome.clone());
+        self.prepared = Some(outcome.clone());
         outcome
     }
 
-    fn make_steer(&mut self) -> Result<(), ChainError> {
-        let request = &self.request;
-        let steered =
-            request.phrase.is_some() || request.chars || (request.in_sentences && request.balanced);
-        if !steered {
-            return Ok(());
-        }
-        let bound = match self.max_chars {
-            Some(max_chars) => max_chars,
-            None => self.length.unwrap_or(u64::MAX),
-        };
-        let steer = Steer::new(&self.chain, request, bound);
-        self.steer = Some(Box::new(steer));
-        if self.pending.is_some() && !self.continuation_fits() {
-            // No output goes on from the given words as asked: start where
-            // one can.
-            self.pending = None;
-            self.continued = 0;
-        }
-        if self.pending.is_none() && !self.some_start_fits() {
-            return Err(self.unreachable());
-        }
-        self.position.at_sentence_start = self.pending.is_none();
-        Ok(())
-    }
-
-    /// The steering's plan for what the walk writes next.
-    fn plan(&self) -> Option<&Plan> {
-        current_plan(self.steer.as_deref(), &self.position, self.sentences)
-    }
-
-    /// What is left of the budget the steering counts in, for the current
-    /// sentence.
-    fn left(&self) -> u64 {
-        let position = &self.position;
-        let overall = match self.max_chars {
-            Some(max_chars) => max_chars.saturating_sub(position.chars),
-            None => self
-                .length
-                .map_or(u64::MAX, |length| length.saturating_sub(position.tokens)),
-        };
-        overall.min(position.sentence_left.unwrap_or(u64::MAX))
-    }
-
-    /// Whether writing `state`'s words from here keeps to the steering
-    /// within `left`.
-    fn words_fit(&self, state: u32, words: impl IntoIterator<Item = u32>, left: u64) -> bool {
-        let Some(steer) = self.steer.as_deref() else {
-            return true;
-        };
-        match self.plan() {
-            Some(plan) => steer
-                .try_words(&self.chain, plan, &self.position, state, words, left)
-                .is_some(),
-            // Only characters are counted, if anything: the cap on tokens
-            // cuts a state's words as it does unsteered.
-            None if self.max_chars.is_none() => true,
-            None => {
-                let mut last = self.position.last;
-                let mut spent = 0u64;
-                for word in words {
-                    spent += u64::from(steer.costs.step(last, word));
-                    last = Some(word);
-                }
-                spent <= left
-            }
-        }
-    }
-
-    /// Whether the given words the walk set out to continue, and what it
-    /// writes of its state's, can lead to what it was asked.
-    fn continuation_fits(&self) -> bool {
-        let Some(pending) = self.pending else {
-            return false;
-        };
-        let order = self.chain.order();
-        let words = (order - pending..order).map(|index| self.chain.state_word(self.state, index));
-        if pending > 0 {
-            return self.words_fit(self.state, words, self.left());
-        }
-        match self.plan() {
-            Some(plan) => plan
-                .distance(self.state, self.position.step)
-                .is_some_and(|least| least <= self.left()),
-            None => true,
-        }
-    }
-
-    /// Whether some state the walk may start at can lead to what it was
-    /// asked.
-    fn some_start_fits(&self) -> bool {
-        let chain: &Chain = &self.chain;
-        let left = self.left();
-        if self.sentences.is_some() {
-            (chain.sentence_starts().iter()).any(|&state| self.steer_fits(state, left))
-        } else {
-            (0..chain.state_count()).any(|state| self.steer_fits(state, left))
-        }
-    }
-
-    /// Whether the steering lets the walk move to `state` and write all of
-    /// its words with `left` to spend. A state without followers fits only
-    /// where its words reach the goal: the sentence ends there.
-    fn steer_fits(&self, state: u32, left: u64) -> bool {
-        let words = self.chain.state_words(state);
-        if self.plan().is_some() {
-            return self.words_fit(state, words, left);
-        }
-        !self.chain.is_dead_end(state) && self.words_fit(state, words, left)
-    }
-
-    /// Why no output can do what the walk was asked.
-    fn unreachable(&self) -> ChainError {
-        let request = &self.request;
-        let within = match (self.max_chars, self.length) {
-            (Some(chars), _) => format!("within {chars} characters"),
-            (None, Some(length)) if length < u64::MAX / 2 => format!("within {length} words"),
-            _ => String::new(),
-        };
-        let raise = if self.max_chars.is_some() {
-            "raise max_chars"
-        } else {
-            "raise length"
-        };
-        let unit = if request.in_sentences {
-            "a whole sentence"
-        } else {
-            "an output"
-        };
-        let mut goal = format!("be {unit}");
-        let mut advice = raise.to_owned();
-        if let Some((_, role)) = &request.phrase {
-            let (verb, option) = match role {
-                PhraseRole::Contains => ("contain the phrase", "contains"),
-                PhraseRole::Ends => ("end with the phrase", "end"),
-            };
-            goal = format!("be {unit} and {verb}");
-            advice = format!("{raise}, or give another {option}");
-            if request.in_sentences && *role == PhraseRole::Ends {
-                advice.push_str(
-                    " (in sentences it must end a sentence of the text, as 'Holmes.' may)",
-                );
-            }
-        }
-        if request.in_sentences && request.balanced {
-            goal.push_str(" with balanced quotes and brackets");
-            advice.push_str(", or turn that off with -o balanced false");
-        }
-        if !within.is_empty() {
-            goal = format!("{goal} {within}");
-        }
-        ChainError::Unreachable { goal, advice }
-    }
-
-    /// Takes `id` as written, for the steering.
-    fn advance_steer(&mut self, id: u32) {
-        let Some(steer) = self.steer.as_deref() else {
-            return;
-        };
-        let chain: &Chain = &self.chain;
-        let cost = u64::from(steer.costs.step(self.position.last, id));
-        let in_sentences = self.sentences.is_some();
-        let plan = self.plan();
-        let mut position = self.position;
-        position.tokens += 1;
-        if self.max_chars.is_some() {
-            position.chars += cost;
-        }
-        if let Some(left) = &mut position.sentence_left {
-            *left = left.saturating_sub(cost);
-        }
-        position.at_sentence_start = false;
-        let mut reached = false;
-        if let Some(plan) = plan {
-            match plan.automaton.after(chain, position.step, id) {
-                // A token the steering did not choose (a restart of the
-                // copy guard's): the automaton starts again.
-                None => position.step = 0,
-                Some((step, reaches_goal)) => {
-                    position.step = step;
-                    reached = reaches_goal;
-                }
-            }
-        }
-        position.last = Some(id);
-        if in_sentences && chain.ends_sentence(id) {
-            position.sentences += 1;
-            position.step = 0;
-            position.sentence_left = None;
-            position.at_sentence_start = true;
-        } else if reached {
-            match steer.phrase_role() {
-                Some(PhraseRole::Contains) => position.done = true,
-                _ => {
-                    // The output ends with the phrase: it ends here unless
-                    // it can end with it again within its budget.
-                    let left = self.left_after(&position);
-                    let again = plan.and_then(|plan| plan.distance(self.state, position.step));
-                    position.finished = again.is_none_or(|least| least > left);
-                }
-            }
-        }
-        self.position = position;
-        let more_wanted = (self.sentences).is_some_and(|count| position.sentences < count.wanted);
-        if position.at_sentence_start && more_wanted && !self.next_sentence_fits() {
-            self.position.finished = true;
-        }
-    }
-
-    fn left_after(&self, position: &Position) -> u64 {
-        match self.max_chars {
-            Some(max_chars) => max_chars.saturating_sub(position.chars),
-            None => self
-                .length
-                .map_or(u64::MAX, |length| length.saturating_sub(position.tokens)),
-        }
-    }
-
-    /// Whether another whole sentence fits in what is left.
-    fn next_sentence_fits(&self) -> bool {
-        let Some(plan) = self.plan() else {
-            return true;
-        };
-        let left = self.left();
-        let from_here = plan
-            .distance(self.state, 0)
-            .is_some_and(|least| least <= left);
-        from_here || plan.least_sentence.is_some_and(|least| least + 2 <= left)
-    }
-
-    /// Whether the next sentence begins at a sentence start found from its
-    /// phrase, rather than where the last one ended.
-    fn must_jump(&self) -> bool {
-        let (Some(steer), Some(plan)) = (self.steer.as_deref(), self.plan()) else {
-            return false;
-        };
-        self.position.at_sentence_start && steer.anchors(plan)
+    /// Whether a steered walk is to end where it is, its goal met.
+    fn finished(&self) -> bool {
+        self.steering
+            .as_ref()
+            .is_some_and(|steering| steering.finished())
     }
 
     /// Moves the walk on by one word, and gives that word's id, which the
@@ -653,11 +422,15 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// restarts (`may_restart`) or gives `None`; `None` too when the guard
     /// allows no restart.
     fn step(&mut self, may_restart: bool) -> Option<u32> {
-        if self.position.finished {
+        if self.finished() {
             return None;
         }
         let pending = match self.pending {
-            Some(0) if self.must_jump() => self.jump()?,
+            Some(0)
+                if (self.steering.as_ref()).is_some_and(|steering| steering.begins_anchored()) =>
+            {
+                self.jump()?
+            }
             Some(0) => match self.next_state() {
                 Some(next) => {
                     self.state = next;
@@ -676,7 +449,9 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if let (Some(guard), Some(index)) = (&mut self.guard, self.chain.copy_index()) {
             guard.push(&self.chain, index, id);
         }
-        self.advance_steer(id);
+        if let Some(steering) = &mut self.steering {
+            steering.advance(&self.chain, self.state, id);
+        }
         Some(id)
     }
 
@@ -696,7 +471,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         const TRIES_FROM_HERE: usize = 10;
         let cap = self.remaining.unwrap_or(u64::MAX);
         let before = self.guard.clone();
-        let (state, pending, position) = (self.state, self.pending, self.position);
+        let position = self.steering.as_ref().map(|steering| steering.position());
+        let (state, pending) = (self.state, self.pending);
         for attempt in 1..=SENTENCE_TRIES {
             let mut length = 0u64;
             while let Some(id) = self.step(length == 0) {
@@ -706,13 +482,15 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                     return;
                 }
             }
-            if self.position.finished {
+            if self.finished() {
                 return;
             }
             // Stuck: back to where the sentence began, to begin another.
             self.drafted.clear();
             self.guard.clone_from(&before);
-            self.position = position;
+            if let (Some(steering), Some(position)) = (&mut self.steering, position) {
+                steering.restore(position);
+            }
             if attempt < TRIES_FROM_HERE {
                 (self.state, self.pending) = (state, pending);
             } else {
@@ -734,16 +512,13 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// from which the steering's goal stays within reach.
     fn next_state(&mut self) -> Option<u32> {
         let guard = self.guard.as_ref().filter(|guard| guard.may_refuse());
-        if guard.is_none() && self.steer.is_none() && self.temperature.is_none() {
+        let steering = self.steering.as_deref();
+        if guard.is_none() && steering.is_none() && self.temperature.is_none() {
             return self.chain.next_state(self.state, &mut self.rng);
         }
-        let left = self.left();
-        let steer = self.steer.as_deref();
-        let plan = current_plan(steer, &self.position, self.sentences);
+        let left = steering.map_or(u64::MAX, Steering::left);
         let chain: &Chain = &self.chain;
-        let position = &self.position;
         let index = chain.copy_index();
-        let counts_chars = self.max_chars.is_some();
         let admits = |next: u32| {
             let token = chain.last_word(next);
             if let (Some(guard), Some(index)) = (guard, index) {
@@ -751,16 +526,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                     return false;
                 }
             }
-            match (steer, plan) {
-                (Some(steer), Some(plan)) => steer
-                    .try_move(chain, plan, position, next, token, left)
-                    .is_some(),
-                // Only characters are counted, if anything.
-                (Some(steer), None) => {
-                    !counts_chars || u64::from(steer.costs.step(position.last, token)) <= left
-                }
-                (None, _) => true,
-            }
+            steering.is_none_or(|steering| steering.admits(chain, next, left))
         };
         // Drawn as usual, and drawn again when refused: the admitted
         // followers keep their relative weights, and a state with
@@ -800,61 +566,69 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 return false;
             }
         }
-        self.steer_fits(state, left)
+        match &self.steering {
+            Some(steering) => steering.start_fits(chain, state, left),
+            None => !chain.is_dead_end(state),
+        }
     }
 
     /// Moves to a random state (one that starts a sentence, in sentence
     /// mode); all of its words are to be emitted. With a copy guard or
-    /// steering, to one whose words they allow: a few random tries, then
-    /// every candidate in turn from a random one; `None` when none is
-    /// allowed. A sentence steered to a phrase starts where a walk back
-    /// from the phrase found a sentence of the text to begin.
+    /// steering, to one whose words they allow ([`Walk::jump_to_fitting`]);
+    /// `None` when none is allowed. A sentence steered to a phrase starts
+    /// where a walk back from the phrase found a sentence of the text to
+    /// begin.
     fn jump(&mut self) -> Option<usize> {
-        const RANDOM_TRIES: usize = 64;
         const ANCHOR_TRIES: usize = 16;
-        let order = self.chain.order();
-        let in_sentences = self.sentences.is_some();
-        let draw = |chain: &Chain, rng: &mut Rng| {
-            if in_sentences {
-                chain.random_sentence_start(rng)
-            } else {
-                chain.random_state(rng)
+        let Some(steering) = self.steering.as_deref() else {
+            if self.guard.is_none() {
+                self.state = self.random_start();
+                return Some(self.chain.order());
             }
+            return self.jump_to_fitting(u64::MAX);
         };
-        if self.guard.is_none() && self.steer.is_none() {
-            self.state = draw(&self.chain, &mut self.rng);
-            return Some(order);
-        }
-        let anchored = self.position.at_sentence_start
-            && (self.steer.as_deref())
-                .is_some_and(|steer| self.plan().is_some_and(|plan| steer.anchors(plan)));
-        let left = if self.position.at_sentence_start {
-            self.left_after(&self.position)
-        } else {
-            self.left()
-        };
-        if anchored {
+        let left = steering.restart_left();
+        if steering.begins_anchored() {
             for _ in 0..ANCHOR_TRIES {
-                let steer = self.steer.as_deref()?;
-                let Some((start, budget)) = steer.anchored_start(&self.chain, &mut self.rng) else {
+                let steering = self.steering.as_deref()?;
+                let Some((start, budget)) = steering.anchored_start(&self.chain, &mut self.rng)
+                else {
                     continue;
                 };
                 let budget = budget.min(left);
                 if self.fits(start, budget) {
                     self.state = start;
-                    self.position.sentence_left = Some(budget);
-                    return Some(order);
+                    self.steering.as_mut()?.budget_sentence(budget);
+                    return Some(self.chain.order());
                 }
             }
         }
+        self.jump_to_fitting(left)
+    }
+
+    /// A random state: one that starts a sentence, in sentence mode.
+    fn random_start(&mut self) -> u32 {
+        if self.sentences.is_some() {
+            self.chain.random_sentence_start(&mut self.rng)
+        } else {
+            self.chain.random_state(&mut self.rng)
+        }
+    }
+
+    /// Moves to a random state that [`Walk::fits`] with `left` to spend: a
+    /// few random tries, then every candidate in turn from a random one.
+    fn jump_to_fitting(&mut self, left: u64) -> Option<usize> {
+        const RANDOM_TRIES: usize = 64;
+        let order = self.chain.order();
         for _ in 0..RANDOM_TRIES {
-            let state = draw(&self.chain, &mut self.rng);
+            let state = self.random_start();
             if self.fits(state, left) {
                 self.state = state;
                 return Some(order);
             }
         }
         // Every candidate in turn: the sentence starts, or every state.
+        let in_sentences = self.sentences.is_some();
         let chain: &Chain = &self.chain;
         let starts = chain.sentence_starts();
         let count = if in_sentences {
@@ -882,21 +656,6 @@ impl<'chain> Iterator for Walk<&'chain Chain> {
         let chain: &'chain Chain = self.chain;
         self.next_id().map(|id| chain.vocabulary().word(id))
     }
-}
-
-/// The steering's plan for what a walk at `position` writes next: for the
-/// last of its `sentences`, or its whole output, the last plan.
-fn current_plan<'steer>(
-    steer: Option<&'steer Steer>,
-    position: &Position,
-    sentences: Option<SentenceCount>,
-) -> Option<&'steer Plan> {
-    let steer = steer?;
-    if position.done {
-        return None;
-    }
-    let last = sentences.is_none_or(|count| position.sentences + 1 >= count.wanted);
-    steer.plan(last)
 }
 
 /// How many sentences a walk is to write, and has written.

@@ -48,6 +48,13 @@ WHOLE_NUMBER_BOUNDS = {
     "max_chars": (1, MAX_LENGTH, str(MAX_LENGTH)),
 }
 
+#: The options that are numbers within bounds, with their lowest and
+#: highest values.
+NUMBER_BOUNDS = {
+    "temperature": (0.0, MAX_TEMPERATURE),
+    "max_copy_ratio": (0.0, 1.0),
+}
+
 #: Why a saved chain's model refuses the base model's options.
 SAVED_CHAIN_REFUSALS = {
     "order": (
@@ -210,13 +217,16 @@ class WalkOptions(llm.Model.Options):
         ),
     )
 
-    def steering(self) -> dict[str, Any]:
+    def steering(self, guarded: bool) -> dict[str, Any]:
         """The walk's keyword arguments that steer it, with the sentences
-        defaults in force."""
+        defaults in force; the overlap ratio only with the copy guard
+        (``guarded``), which measures copies."""
         in_sentences = self.sentences is not None
         ratio = self.max_copy_ratio
         if ratio is None and in_sentences:
             ratio = SENTENCES_MAX_COPY_RATIO
+        if not guarded:
+            ratio = None
         return {
             "temperature": self.temperature,
             "max_chars": self.max_chars,
@@ -264,19 +274,14 @@ class WalkOptions(llm.Model.Options):
             raise ValueError("delay must be between 0 and 10 seconds")
         return delay
 
-    @field_validator("temperature")
+    @field_validator(*NUMBER_BOUNDS)
     @classmethod
-    def _check_temperature(cls, temperature: float) -> float:
-        if not (math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
-            raise ValueError("temperature must be between 0 and 1000")
-        return temperature
-
-    @field_validator("max_copy_ratio")
-    @classmethod
-    def _check_ratio(cls, ratio: float | None) -> float | None:
-        if ratio is not None and not (math.isfinite(ratio) and 0 <= ratio <= 1):
-            raise ValueError("max_copy_ratio must be between 0 and 1")
-        return ratio
+    def _check_number(cls, value: float | None, info: ValidationInfo) -> float | None:
+        name = info.field_name or ""
+        low, high = NUMBER_BOUNDS[name]
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{name} must be between {low:g} and {high:g}")
+        return value
 
     @field_validator("contains", "end")
     @classmethod

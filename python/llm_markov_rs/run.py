@@ -149,7 +149,7 @@ class Run:
             start,
             options.sentences,
             max_copy,
-            **options.steering(),
+            **options.steering(guarded=max_copy is not None),
         )
         return cls(
             chain=chain,
@@ -217,11 +217,7 @@ class Run:
                     f"stopped at the cap of {self.options.word_cap} words after "
                     f"{written} of {sentences} sentences; raise length for more"
                 )
-        steering = self.options.steering()
-        if steering["max_copy_ratio"] is not None and self.max_copy is None:
-            # Without the guard there is nothing to measure copies by.
-            steering["max_copy_ratio"] = None
-        log.update(steering)
+        log.update(self.options.steering(guarded=self.max_copy is not None))
         log["max_copy"] = self.max_copy
         if self.max_copy is not None:
             log["longest_copy"] = self.walk.longest_copy

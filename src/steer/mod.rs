@@ -17,17 +17,17 @@ mod brackets;
 mod distances;
 mod phrase;
 mod predecessors;
+mod steering;
 
 use crate::chain::Chain;
-use crate::error::ChainError;
 use crate::rng::Rng;
-use crate::tokens::Tokens;
 
 use anchor::Anchors;
 pub(crate) use brackets::Brackets;
 use distances::{Distances, UNREACHABLE};
-pub(crate) use phrase::Phrase;
+pub(crate) use phrase::{find_phrase, Phrase};
 use predecessors::Predecessors;
+pub(crate) use steering::Steering;
 
 /// What the phrase of a steered walk is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +168,46 @@ impl Plan {
         let distance = self.distances.from(state, step);
         (distance != UNREACHABLE).then_some(u64::from(distance))
     }
+
+    /// What writing `tokens` in turn from `position` costs, and the step it
+    /// ends at, if none fails, in sentences the goal is reached only by the
+    /// last, and the goal is reached or still within reach of `left` from
+    /// `state` (where the tokens leave the walk) after them.
+    pub(crate) fn try_words(
+        &self,
+        chain: &Chain,
+        costs: &Costs,
+        position: &Position,
+        state: u32,
+        tokens: impl IntoIterator<Item = u32>,
+        left: u64,
+    ) -> Option<Move> {
+        let mut trial = *position;
+        let mut spent = 0u64;
+        let mut reached = false;
+        for token in tokens {
+            // In sentences, the goal is a sentence end: only the last may
+            // reach it.
+            if reached && self.automaton.in_sentences {
+                return None;
+            }
+            spent += u64::from(costs.step(trial.last, token));
+            let (step, reaches_goal) = self.automaton.after(chain, trial.step, token)?;
+            trial.step = step;
+            trial.last = Some(token);
+            reached = reaches_goal;
+        }
+        let still = if reached {
+            0
+        } else {
+            self.distance(state, trial.step)?
+        };
+        (spent + still <= left).then_some(Move {
+            step: trial.step,
+            reaches_goal: reached,
+            cost: spent,
+        })
+    }
 }
 
 /// Where a steered walk is: the automaton step, what it has spent, and
@@ -198,59 +238,88 @@ pub(crate) struct Position {
     pub(crate) finished: bool,
 }
 
-/// What a step does to a steered walk.
+/// What writing some tokens does to a steered walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Move {
+    /// The automaton step after them.
     pub(crate) step: usize,
+    /// Whether the last of them reaches the goal.
     pub(crate) reaches_goal: bool,
+    /// What they cost.
     pub(crate) cost: u64,
+}
+
+/// What a walk asks of its steering: its options.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Request {
+    /// The phrase to write, and what for.
+    pub(crate) phrase: Option<(Phrase, PhraseRole)>,
+    /// In sentences, whether a sentence ends only with its pairs balanced.
+    pub(crate) balanced: bool,
+    /// How many sentences, when the walk is in sentences.
+    pub(crate) sentences: Option<u64>,
+    /// The most characters to write.
+    pub(crate) max_chars: Option<u64>,
+    /// The most tokens to write.
+    pub(crate) length: Option<u64>,
+}
+
+impl Request {
+    /// Whether the walk is in sentences.
+    pub(crate) fn in_sentences(&self) -> bool {
+        self.sentences.is_some()
+    }
+
+    /// Whether anything is to be steered.
+    pub(crate) fn steers(&self) -> bool {
+        self.phrase.is_some() || self.max_chars.is_some() || (self.in_sentences() && self.balanced)
+    }
+
+    /// The whole budget, in the unit the steering counts.
+    pub(crate) fn budget(&self) -> u64 {
+        match self.max_chars {
+            Some(max_chars) => max_chars,
+            None => self.length.unwrap_or(u64::MAX),
+        }
+    }
 }
 
 /// The plans of one walk and what it needs to follow them.
 #[derive(Clone, Debug)]
-pub(crate) struct Steer {
+pub(crate) struct Plans {
     /// The plan for every sentence but the last; `None` when those are not
     /// steered.
-    pub(crate) each: Option<Plan>,
+    each: Option<Plan>,
     /// The plan for the last sentence, or for the whole output outside
     /// sentences; `None` when it is the same as `each`.
-    pub(crate) last: Option<Plan>,
+    last: Option<Plan>,
     pub(crate) costs: Costs,
     /// In sentences steered to a phrase: each state's predecessors and
     /// where the phrase occurs, to walk back from it to a sentence start.
     anchoring: Option<(Predecessors, Anchors)>,
-    phrase: Option<(Phrase, PhraseRole)>,
 }
 
-/// What a walk asks of its steering, from the options.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Request {
-    pub(crate) phrase: Option<(Phrase, PhraseRole)>,
-    pub(crate) balanced: bool,
-    pub(crate) in_sentences: bool,
-    pub(crate) sentences: u64,
-    pub(crate) chars: bool,
-}
-
-impl Steer {
-    /// The plans for `request` over `chain`, exact up to `bound`.
-    pub(crate) fn new(chain: &Chain, request: &Request, bound: u64) -> Self {
-        let brackets = if request.balanced && request.in_sentences {
+impl Plans {
+    /// The plans for `request` over `chain`, exact up to its budget.
+    pub(crate) fn new(chain: &Chain, request: &Request) -> Self {
+        let in_sentences = request.in_sentences();
+        let brackets = if request.balanced && in_sentences {
             Brackets::of(chain)
         } else {
             Brackets::none(chain.vocabulary().len())
         };
-        let costs = if request.chars {
+        let costs = if request.max_chars.is_some() {
             Costs::chars(chain)
         } else {
             Costs::Tokens
         };
         let predecessors = Predecessors::of(chain);
+        let bound = request.budget();
         let plan = |phrase: Option<(Phrase, PhraseRole)>| {
             let automaton = Automaton {
                 brackets: brackets.clone(),
                 phrase,
-                in_sentences: request.in_sentences,
+                in_sentences,
             };
             let distances = Distances::new(chain, &predecessors, &automaton, &costs, bound);
             let mut plan = Plan {
@@ -258,48 +327,38 @@ impl Steer {
                 distances,
                 least_sentence: None,
             };
-            if request.in_sentences {
-                let least = (chain.sentence_starts().iter())
+            if in_sentences {
+                plan.least_sentence = (chain.sentence_starts().iter())
                     .filter_map(|&start| {
                         let words = chain.state_words(start);
-                        try_words(
-                            chain,
-                            &plan,
-                            &costs,
-                            &Position::default(),
-                            start,
-                            words,
-                            u64::MAX,
-                        )
+                        plan.try_words(chain, &costs, &Position::default(), start, words, u64::MAX)
                     })
                     .map(|found| found.cost)
                     .min();
-                plan.least_sentence = least;
             }
             plan
         };
-        let (each, last) = match (&request.phrase, request.in_sentences) {
-            (Some((phrase, PhraseRole::Ends)), true) if request.sentences > 1 => (
+        let (each, last) = match (&request.phrase, request.sentences) {
+            (Some((phrase, PhraseRole::Ends)), Some(count)) if count > 1 => (
                 Some(plan(None)),
                 Some(plan(Some((phrase.clone(), PhraseRole::Ends)))),
             ),
-            (phrase, true) => (Some(plan(phrase.clone())), None),
-            (Some(phrase), false) => (None, Some(plan(Some(phrase.clone())))),
-            (None, false) => (None, None),
+            (phrase, Some(_)) => (Some(plan(phrase.clone())), None),
+            (Some(phrase), None) => (None, Some(plan(Some(phrase.clone())))),
+            (None, None) => (None, None),
         };
-        let anchoring = match (&request.phrase, request.in_sentences) {
+        let anchoring = match (&request.phrase, in_sentences) {
             (Some((phrase, role)), true) => {
                 let anchors = Anchors::new(chain, &predecessors, phrase, *role);
                 Some((predecessors, anchors))
             }
             _ => None,
         };
-        Steer {
+        Plans {
             each,
             last,
             costs,
             anchoring,
-            phrase: request.phrase.clone(),
         }
     }
 
@@ -312,165 +371,122 @@ impl Steer {
         }
     }
 
-    /// What the walk's phrase is for, if it has one.
-    pub(crate) fn phrase_role(&self) -> Option<PhraseRole> {
-        self.phrase.as_ref().map(|(_, role)| *role)
+    /// A sentence start for a sentence that `plan` steers to its phrase,
+    /// and a budget that gives it about the length of a sentence of the
+    /// text: found by walking back from an occurrence of the phrase to
+    /// where its sentence begins, and on to where it ends. `None` for a
+    /// plan without a phrase, or outside sentences.
+    pub(crate) fn anchored_start(
+        &self,
+        chain: &Chain,
+        plan: &Plan,
+        rng: &mut Rng,
+    ) -> Option<(u32, u64)> {
+        let (phrase, _) = plan.automaton.phrase.as_ref()?;
+        let (predecessors, anchors) = self.anchoring.as_ref()?;
+        anchor::sentence_around(chain, predecessors, anchors, phrase, &self.costs, rng)
     }
 
-    /// Whether a sentence steered by `plan` begins at a sentence start found
+    /// Whether sentences steered by `plan` begin at a sentence start found
     /// by walking back from its phrase.
     pub(crate) fn anchors(&self, plan: &Plan) -> bool {
         self.anchoring.is_some() && plan.automaton.phrase.is_some()
     }
-
-    /// What writing `token` from `position` does under `plan`, if it may be
-    /// written with `left` to spend: the goal is then reached by it, or
-    /// still within reach from `state` (the state it moves to).
-    pub(crate) fn try_move(
-        &self,
-        chain: &Chain,
-        plan: &Plan,
-        position: &Position,
-        state: u32,
-        token: u32,
-        left: u64,
-    ) -> Option<Move> {
-        let cost = u64::from(self.costs.step(position.last, token));
-        let (step, reaches_goal) = plan.automaton.after(chain, position.step, token)?;
-        let still = if reaches_goal {
-            Some(0)
-        } else {
-            plan.distance(state, step)
-        }?;
-        (cost + still <= left).then_some(Move {
-            step,
-            reaches_goal,
-            cost,
-        })
-    }
-
-    /// What writing `tokens` in turn from `position` costs, and the step it
-    /// ends at, if none fails and the goal is reached only by the last (in
-    /// sentences) and is within reach of `left` from `state` after them.
-    pub(crate) fn try_words(
-        &self,
-        chain: &Chain,
-        plan: &Plan,
-        position: &Position,
-        state: u32,
-        tokens: impl IntoIterator<Item = u32>,
-        left: u64,
-    ) -> Option<Move> {
-        try_words(chain, plan, &self.costs, position, state, tokens, left)
-    }
-
-    /// A sentence start for a sentence that holds (or ends with) the
-    /// phrase, and a budget that gives it about the length of a sentence
-    /// of the text: found by walking back from an occurrence of the phrase
-    /// to where its sentence begins, and on to where it ends.
-    pub(crate) fn anchored_start(&self, chain: &Chain, rng: &mut Rng) -> Option<(u32, u64)> {
-        let (phrase, _) = self.phrase.as_ref()?;
-        let (predecessors, anchors) = self.anchoring.as_ref()?;
-        anchor::sentence_around(chain, predecessors, anchors, phrase, &self.costs, rng)
-    }
 }
 
-/// What writing `tokens` in turn from `position` costs, and the step it
-/// ends at, if none fails and the goal is reached only by the last (in
-/// sentences) and is within reach of `left` from `state` after them.
-fn try_words(
-    chain: &Chain,
-    plan: &Plan,
-    costs: &Costs,
-    position: &Position,
-    state: u32,
-    tokens: impl IntoIterator<Item = u32>,
-    left: u64,
-) -> Option<Move> {
-    let mut trial = *position;
-    let mut spent = 0u64;
-    let mut reached = false;
-    for token in tokens {
-        // In sentences, the goal is a sentence end: only the last may
-        // reach it.
-        if reached && plan.automaton.in_sentences {
-            return None;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+    use crate::tokens::Tokens;
+
+    fn id(chain: &Chain, word: &str) -> u32 {
+        chain.vocabulary().find_all(&[word.as_bytes()])[0].unwrap()
+    }
+
+    fn request(sentences: Option<u64>, balanced: bool) -> Request {
+        Request {
+            sentences,
+            balanced,
+            length: Some(100),
+            ..Request::default()
         }
-        spent += u64::from(costs.step(trial.last, token));
-        let (step, reaches_goal) = plan.automaton.after(chain, trial.step, token)?;
-        trial.step = step;
-        trial.last = Some(token);
-        reached = reaches_goal;
     }
-    let still = if reached {
-        0
-    } else {
-        plan.distance(state, trial.step)?
-    };
-    (spent + still <= left).then_some(Move {
-        step: trial.step,
-        reaches_goal: reached,
-        cost: spent,
-    })
-}
 
-/// The ids a phrase's tokens may be in `chain`, from its text cut as the
-/// chain's tokens are; an error that names the phrase when it has no token,
-/// or a token the text lacks (with the form the text has, when one differs
-/// only in case).
-pub(crate) fn find_phrase(chain: &Chain, option: &str, text: &[u8]) -> Result<Phrase, ChainError> {
-    let tokens = chain.tokens();
-    let (cut, _) = crate::segment::prompt_tokens(tokens, text);
-    let not_in_text = |other: Option<String>| ChainError::PhraseNotInText {
-        option: option.to_owned(),
-        phrase: String::from_utf8_lossy(text).trim().to_owned(),
-        other_case: other,
-    };
-    if cut.is_empty() {
-        return Err(ChainError::NoPhrase {
-            option: option.to_owned(),
-        });
+    #[test]
+    fn a_sentence_ends_only_with_its_pair_closed() {
+        let chain = build(b"He said \"go home.\" Then he left. \"Stop.\"", 1).unwrap();
+        let plans = Plans::new(&chain, &request(Some(1), true));
+        let automaton = &plans.plan(true).unwrap().automaton;
+        let open = automaton.after(&chain, 0, id(&chain, "\"go")).unwrap();
+        assert_eq!(open, (1, false));
+        // "home.\"" closes the quote and ends the sentence.
+        assert_eq!(
+            automaton.after(&chain, 1, id(&chain, "home.\"")),
+            Some((0, true))
+        );
+        // "left." ends a sentence, but not with the quote open.
+        assert_eq!(automaton.after(&chain, 1, id(&chain, "left.")), None);
+        assert_eq!(
+            automaton.after(&chain, 0, id(&chain, "left.")),
+            Some((0, true))
+        );
+        // A quote that both opens and closes leaves none open.
+        assert_eq!(
+            automaton.after(&chain, 0, id(&chain, "\"Stop.\"")),
+            Some((0, true))
+        );
     }
-    let vocabulary = chain.vocabulary();
-    let count = cut.len();
-    let mut positions = Vec::with_capacity(count);
-    let text_of = |word: &[u8]| tokens.split(word).0.to_vec();
-    for (index, token) in cut.iter().enumerate() {
-        // In the modes whose tokens keep their break, a phrase's token
-        // matches the text's whatever its break: the phrase is given on one
-        // line, the text has it across lines too.
-        let wanted = text_of(token);
-        let mut ids: Vec<u32> = (0..vocabulary.len() as u32)
-            .filter(|&id| tokens.split(vocabulary.word(id)).0 == wanted.as_slice())
-            .collect();
-        ids.sort_unstable();
-        if ids.is_empty() {
-            // The form the text has that differs only in case, with the
-            // fewest capitals: "Holmes" before "HOLMES".
-            let lower = String::from_utf8_lossy(&wanted).to_lowercase();
-            let capitals = |word: &str| word.chars().filter(|c| c.is_uppercase()).count();
-            let other = (0..vocabulary.len() as u32)
-                .map(|id| String::from_utf8_lossy(&text_of(vocabulary.word(id))).into_owned())
-                .filter(|word| word.to_lowercase() == lower)
-                .min_by_key(|word| (capitals(word), word.clone()));
-            return Err(not_in_text(other.map(|word: String| {
-                let mut words: Vec<String> = cut
-                    .iter()
-                    .map(|t| String::from_utf8_lossy(tokens.split(t).0).into_owned())
-                    .collect();
-                words[index] = word;
-                join_for_message(tokens, &words)
-            })));
+
+    #[test]
+    fn contains_stays_met_and_ends_with_does_not() {
+        let chain = build(b"a b c a b", 1).unwrap();
+        let phrase = Phrase::new(vec![vec![id(&chain, "b")]]);
+        for (role, after_c) in [(PhraseRole::Contains, true), (PhraseRole::Ends, false)] {
+            let automaton = Automaton {
+                brackets: Brackets::none(chain.vocabulary().len()),
+                phrase: Some((phrase.clone(), role)),
+                in_sentences: false,
+            };
+            let (step, reached) = automaton.after(&chain, 0, id(&chain, "b")).unwrap();
+            assert!(reached);
+            let (_, still) = automaton.after(&chain, step, id(&chain, "c")).unwrap();
+            assert_eq!(still, after_c, "{role:?}");
         }
-        positions.push(ids);
     }
-    Ok(Phrase::new(positions))
-}
 
-/// Tokens joined back into a phrase for a message.
-fn join_for_message(tokens: Tokens, words: &[String]) -> String {
-    match tokens {
-        Tokens::Words | Tokens::Lines => words.join(" "),
-        Tokens::Unicode | Tokens::Chars => words.concat(),
+    #[test]
+    fn characters_count_the_break_before_a_token() {
+        let words = build("ab ünï".as_bytes(), 1).unwrap();
+        let costs = Costs::chars(&words);
+        assert_eq!(costs.step(None, id(&words, "ünï")), 3);
+        assert_eq!(costs.step(Some(id(&words, "ab")), id(&words, "ünï")), 4);
+        let options = crate::BuildOptions {
+            tokens: Tokens::Chars,
+            ..crate::BuildOptions::default()
+        };
+        let chars = crate::build_with(b"xy", 1, options).unwrap();
+        let costs = Costs::chars(&chars);
+        assert_eq!(costs.step(Some(id(&chars, "x")), id(&chars, "y")), 1);
+    }
+
+    #[test]
+    fn distances_are_the_fewest_tokens_to_a_sentence_end() {
+        // From "a": b c d. (3); from "E": f. (1); from "d.": E f. (2).
+        let chain = build(b"a b c d. E f.", 1).unwrap();
+        let plans = Plans::new(&chain, &request(Some(1), false));
+        let plan = plans.plan(true).unwrap();
+        for (word, least) in [("a", 3), ("c", 1), ("d.", 2), ("E", 1)] {
+            assert_eq!(plan.distance(id(&chain, word), 0), Some(least), "{word}");
+        }
+        // The text's last word has no follower: no end lies ahead of it.
+        assert_eq!(plan.distance(id(&chain, "f."), 0), None);
+        // Within a bound of 2, "a" cannot reach one.
+        let tight = Request {
+            length: Some(2),
+            ..request(Some(1), false)
+        };
+        let plans = Plans::new(&chain, &tight);
+        assert_eq!(plans.plan(true).unwrap().distance(id(&chain, "a"), 0), None);
     }
 }

@@ -1,6 +1,11 @@
 //! A phrase the output must contain or end with, as token ids, and how far
 //! the output's last tokens match it.
 
+use crate::chain::Chain;
+use crate::error::ChainError;
+use crate::segment::prompt_tokens;
+use crate::tokens::Tokens;
+
 /// A phrase: for each of its tokens, the ids it may be (several in the
 /// modes whose tokens keep their break: `Holmes` is `Holmes ` or
 /// `Holmes\n`).
@@ -43,6 +48,66 @@ impl Phrase {
                     })
             })
             .unwrap_or(0)
+    }
+}
+
+/// The ids a phrase's tokens may be in `chain`, from its text cut as the
+/// chain's tokens are; an error that names the phrase when it has no token,
+/// or a token the text lacks (with the form the text has, when one differs
+/// only in case).
+pub(crate) fn find_phrase(chain: &Chain, option: &str, text: &[u8]) -> Result<Phrase, ChainError> {
+    let tokens = chain.tokens();
+    let (cut, _) = prompt_tokens(tokens, text);
+    let not_in_text = |other: Option<String>| ChainError::PhraseNotInText {
+        option: option.to_owned(),
+        phrase: String::from_utf8_lossy(text).trim().to_owned(),
+        other_case: other,
+    };
+    if cut.is_empty() {
+        return Err(ChainError::NoPhrase {
+            option: option.to_owned(),
+        });
+    }
+    let vocabulary = chain.vocabulary();
+    let mut positions = Vec::with_capacity(cut.len());
+    let text_of = |word: &[u8]| tokens.split(word).0.to_vec();
+    for (index, token) in cut.iter().enumerate() {
+        // In the modes whose tokens keep their break, a phrase's token
+        // matches the text's whatever its break: the phrase is given on one
+        // line, the text has it across lines too.
+        let wanted = text_of(token);
+        // Ascending, as `Phrase::after` searches them.
+        let ids: Vec<u32> = (0..vocabulary.len() as u32)
+            .filter(|&id| tokens.split(vocabulary.word(id)).0 == wanted.as_slice())
+            .collect();
+        if ids.is_empty() {
+            // The form the text has that differs only in case, with the
+            // fewest capitals: "Holmes" before "HOLMES".
+            let lower = String::from_utf8_lossy(&wanted).to_lowercase();
+            let capitals = |word: &str| word.chars().filter(|c| c.is_uppercase()).count();
+            let other = (0..vocabulary.len() as u32)
+                .map(|id| String::from_utf8_lossy(&text_of(vocabulary.word(id))).into_owned())
+                .filter(|word| word.to_lowercase() == lower)
+                .min_by_key(|word| (capitals(word), word.clone()));
+            return Err(not_in_text(other.map(|word: String| {
+                let mut words: Vec<String> = cut
+                    .iter()
+                    .map(|t| String::from_utf8_lossy(tokens.split(t).0).into_owned())
+                    .collect();
+                words[index] = word;
+                join_for_message(tokens, &words)
+            })));
+        }
+        positions.push(ids);
+    }
+    Ok(Phrase::new(positions))
+}
+
+/// Tokens joined back into a phrase for a message.
+fn join_for_message(tokens: Tokens, words: &[String]) -> String {
+    match tokens {
+        Tokens::Words | Tokens::Lines => words.join(" "),
+        Tokens::Unicode | Tokens::Chars => words.concat(),
     }
 }
 

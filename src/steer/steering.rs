@@ -1,0 +1,297 @@
+//! The steering of one walk: its plans, where it is in them, and what is
+//! left of its budget. The walk asks it which followers and restarts keep
+//! to the plan, and tells it each token it writes.
+
+use super::{PhraseRole, Plan, Plans, Position, Request};
+use crate::chain::Chain;
+use crate::error::ChainError;
+use crate::rng::Rng;
+
+/// A walk's steering.
+#[derive(Clone, Debug)]
+pub(crate) struct Steering {
+    plans: Plans,
+    request: Request,
+    position: Position,
+}
+
+impl Steering {
+    /// The steering for `request` over `chain`, or `None` when it asks for
+    /// nothing to be steered; made before the walk's first word, whose
+    /// state is `state` with `pending` of its words still to write when it
+    /// continues given words. Also gives whether the walk may continue them
+    /// (`false`: no output goes on from them as asked, so it starts where
+    /// one can), or an error when no output can do what was asked.
+    pub(crate) fn begin(
+        chain: &Chain,
+        request: Request,
+        state: u32,
+        pending: Option<usize>,
+    ) -> Result<Option<(Steering, bool)>, ChainError> {
+        if !request.steers() {
+            return Ok(None);
+        }
+        let plans = Plans::new(chain, &request);
+        let mut steering = Steering {
+            plans,
+            request,
+            position: Position::default(),
+        };
+        let continues =
+            pending.is_some_and(|pending| steering.continuation_fits(chain, state, pending));
+        if !continues && !steering.some_start_fits(chain) {
+            return Err(steering.unreachable());
+        }
+        steering.position.at_sentence_start = !continues;
+        Ok(Some((steering, continues)))
+    }
+
+    /// Where the walk is, to restore when a drafted sentence is dropped.
+    pub(crate) fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Back to `position`, which [`Steering::position`] gave.
+    pub(crate) fn restore(&mut self, position: Position) {
+        self.position = position;
+    }
+
+    /// Whether the walk is to end here: its output ends with the phrase and
+    /// cannot end with it again, or no further whole sentence fits.
+    pub(crate) fn finished(&self) -> bool {
+        self.position.finished
+    }
+
+    /// The plan for what the walk writes next: for the last of its
+    /// sentences, or its whole output, the last plan; none once the phrase
+    /// it must contain is written.
+    fn plan(&self) -> Option<&Plan> {
+        if self.position.done {
+            return None;
+        }
+        let last =
+            (self.request.sentences).is_none_or(|wanted| self.position.sentences + 1 >= wanted);
+        self.plans.plan(last)
+    }
+
+    /// What is left of the whole budget at `position`, in the unit the
+    /// steering counts.
+    fn left_overall(&self, position: &Position) -> u64 {
+        match (self.request.max_chars, self.request.length) {
+            (Some(max_chars), _) => max_chars.saturating_sub(position.chars),
+            (None, length) => {
+                length.map_or(u64::MAX, |length| length.saturating_sub(position.tokens))
+            }
+        }
+    }
+
+    /// What is left for the current sentence.
+    pub(crate) fn left(&self) -> u64 {
+        let position = &self.position;
+        (self.left_overall(position)).min(position.sentence_left.unwrap_or(u64::MAX))
+    }
+
+    /// What a restart may spend: the whole budget at a sentence start,
+    /// what is left of the sentence within one.
+    pub(crate) fn restart_left(&self) -> u64 {
+        if self.position.at_sentence_start {
+            self.left_overall(&self.position)
+        } else {
+            self.left()
+        }
+    }
+
+    /// Whether the walk may move to follower `next` with `left` to spend.
+    pub(crate) fn admits(&self, chain: &Chain, next: u32, left: u64) -> bool {
+        self.words_fit(chain, next, [chain.last_word(next)], left)
+    }
+
+    /// Whether writing `words`, which leave the walk at `state`, keeps to
+    /// the plan within `left`.
+    fn words_fit(
+        &self,
+        chain: &Chain,
+        state: u32,
+        words: impl IntoIterator<Item = u32>,
+        left: u64,
+    ) -> bool {
+        let position = &self.position;
+        match self.plan() {
+            Some(plan) => {
+                (plan.try_words(chain, &self.plans.costs, position, state, words, left)).is_some()
+            }
+            // Only characters are counted, if anything: the cap on tokens
+            // cuts a state's words as it does unsteered.
+            None if self.request.max_chars.is_none() => true,
+            None => {
+                let mut last = position.last;
+                let mut spent = 0u64;
+                for word in words {
+                    spent += u64::from(self.plans.costs.step(last, word));
+                    last = Some(word);
+                }
+                spent <= left
+            }
+        }
+    }
+
+    /// Whether the walk may move to `state` and write all of its words with
+    /// `left` to spend. A state without followers fits only where its words
+    /// reach the goal: the sentence ends there.
+    pub(crate) fn start_fits(&self, chain: &Chain, state: u32, left: u64) -> bool {
+        let words = chain.state_words(state);
+        if self.plan().is_some() {
+            return self.words_fit(chain, state, words, left);
+        }
+        !chain.is_dead_end(state) && self.words_fit(chain, state, words, left)
+    }
+
+    /// Whether a walk that continues given words from `state`, with
+    /// `pending` of its words still to write, can do what it was asked.
+    fn continuation_fits(&self, chain: &Chain, state: u32, pending: usize) -> bool {
+        let order = chain.order();
+        let words = (order - pending..order).map(|index| chain.state_word(state, index));
+        if pending > 0 {
+            return self.words_fit(chain, state, words, self.left());
+        }
+        match self.plan() {
+            Some(plan) => {
+                (plan.distance(state, self.position.step)).is_some_and(|least| least <= self.left())
+            }
+            None => true,
+        }
+    }
+
+    /// Whether some state the walk may start at can do what it was asked.
+    fn some_start_fits(&self, chain: &Chain) -> bool {
+        let left = self.left();
+        if self.request.in_sentences() {
+            (chain.sentence_starts().iter()).any(|&state| self.start_fits(chain, state, left))
+        } else {
+            (0..chain.state_count()).any(|state| self.start_fits(chain, state, left))
+        }
+    }
+
+    /// Whether the next sentence begins at a sentence start found from its
+    /// phrase, rather than where the last one ended.
+    pub(crate) fn begins_anchored(&self) -> bool {
+        self.position.at_sentence_start && self.plan().is_some_and(|plan| self.plans.anchors(plan))
+    }
+
+    /// A sentence start for the next sentence, found from its phrase, and
+    /// its budget ([`Plans::anchored_start`]).
+    pub(crate) fn anchored_start(&self, chain: &Chain, rng: &mut Rng) -> Option<(u32, u64)> {
+        self.plans.anchored_start(chain, self.plan()?, rng)
+    }
+
+    /// Gives the sentence now begun a budget of its own.
+    pub(crate) fn budget_sentence(&mut self, budget: u64) {
+        self.position.sentence_left = Some(budget);
+    }
+
+    /// Takes `token` as written, which left the walk at `state`.
+    pub(crate) fn advance(&mut self, chain: &Chain, state: u32, token: u32) {
+        let in_sentences = self.request.in_sentences();
+        let plan = self.plan();
+        let mut position = self.position;
+        let cost = u64::from(self.plans.costs.step(position.last, token));
+        position.tokens += 1;
+        if self.request.max_chars.is_some() {
+            position.chars += cost;
+        }
+        if let Some(left) = &mut position.sentence_left {
+            *left = left.saturating_sub(cost);
+        }
+        position.at_sentence_start = false;
+        let mut reached = false;
+        if let Some(plan) = plan {
+            match plan.automaton.after(chain, position.step, token) {
+                // A token the steering did not choose (a restart of the
+                // copy guard's): the automaton starts again.
+                None => position.step = 0,
+                Some((step, reaches_goal)) => {
+                    position.step = step;
+                    reached = reaches_goal;
+                }
+            }
+        }
+        position.last = Some(token);
+        if in_sentences && chain.ends_sentence(token) {
+            position.sentences += 1;
+            position.step = 0;
+            position.sentence_left = None;
+            position.at_sentence_start = true;
+        } else if reached {
+            match &self.request.phrase {
+                Some((_, PhraseRole::Contains)) => position.done = true,
+                _ => {
+                    // The output ends with the phrase: it ends here unless
+                    // it can end with it again within its budget.
+                    let left = self.left_overall(&position);
+                    let again = plan.and_then(|plan| plan.distance(state, position.step));
+                    position.finished = again.is_none_or(|least| least > left);
+                }
+            }
+        }
+        self.position = position;
+        let more_wanted =
+            (self.request.sentences).is_some_and(|wanted| position.sentences < wanted);
+        if position.at_sentence_start && more_wanted && !self.next_sentence_fits(state) {
+            self.position.finished = true;
+        }
+    }
+
+    /// Whether another whole sentence fits in what is left, from `state`.
+    fn next_sentence_fits(&self, state: u32) -> bool {
+        let Some(plan) = self.plan() else {
+            return true;
+        };
+        let left = self.left();
+        let from_here = plan.distance(state, 0).is_some_and(|least| least <= left);
+        from_here || plan.least_sentence.is_some_and(|least| least + 2 <= left)
+    }
+
+    /// Why no output can do what the walk was asked.
+    fn unreachable(&self) -> ChainError {
+        let request = &self.request;
+        let in_sentences = request.in_sentences();
+        let within = match (request.max_chars, request.length) {
+            (Some(chars), _) => format!(" within {chars} characters"),
+            (None, Some(length)) if length < u64::MAX / 2 => format!(" within {length} words"),
+            _ => String::new(),
+        };
+        let raise = if request.max_chars.is_some() {
+            "raise max_chars"
+        } else {
+            "raise length"
+        };
+        let unit = if in_sentences {
+            "a whole sentence"
+        } else {
+            "an output"
+        };
+        let mut goal = format!("be {unit}");
+        let mut advice = raise.to_owned();
+        if let Some((_, role)) = &request.phrase {
+            let (verb, option) = match role {
+                PhraseRole::Contains => ("contain the phrase", "contains"),
+                PhraseRole::Ends => ("end with the phrase", "end"),
+            };
+            goal = format!("be {unit} and {verb}");
+            advice = format!("{raise}, or give another {option}");
+            if in_sentences && *role == PhraseRole::Ends {
+                advice.push_str(
+                    " (in sentences it must end a sentence of the text, as 'Holmes.' may)",
+                );
+            }
+        }
+        if in_sentences && request.balanced {
+            goal.push_str(" with balanced quotes and brackets");
+            advice.push_str(", or turn that off with -o balanced false");
+        }
+        ChainError::Unreachable {
+            goal: goal + &within,
+            advice,
+        }
+    }
+}
