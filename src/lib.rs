@@ -60,6 +60,7 @@ pub use error::{ChainError, ChainFileError};
 pub use merge::{merge, merging_work, MergeSource};
 pub use segment::{prompt_tokens, text_tokens};
 pub use sentence::ends_sentence;
+pub use steer::PlanCache;
 pub use tokenize::Words;
 pub use tokens::Tokens;
 pub use vocabulary::Vocabulary;

@@ -2,13 +2,14 @@
 
 use std::collections::VecDeque;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::chain::Chain;
 use crate::continuation::continuations;
 use crate::copy_guard::CopyGuard;
 use crate::error::ChainError;
 use crate::rng::Rng;
-use crate::steer::{find_phrase, PhraseRole, Request, Steering};
+use crate::steer::{find_phrase, PhraseRole, PlanCache, Request, Steering};
 use crate::temperature::Temperature;
 
 /// A walk through a chain: the words it generates, one at a time,
@@ -74,6 +75,8 @@ pub struct Walk<C> {
     steering: Option<Box<Steering>>,
     /// What [`Walk::prepare`] said, once it has run.
     prepared: Option<Result<(), ChainError>>,
+    /// Where the steering's plans for this chain are kept between walks.
+    plan_cache: Option<Arc<PlanCache>>,
 }
 
 impl<C: Deref<Target = Chain>> Walk<C> {
@@ -99,6 +102,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             request: Request::default(),
             steering: None,
             prepared: None,
+            plan_cache: None,
         }
     }
 
@@ -382,7 +386,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             return prepared.clone();
         }
         let request = std::mem::take(&mut self.request);
-        let outcome = match Steering::begin(&self.chain, request, self.state, self.pending) {
+        let cache = self.plan_cache.as_deref();
+        let outcome = match Steering::begin(&self.chain, request, self.state, self.pending, cache) {
             Ok(Some((steering, continues))) => {
                 if !continues {
                     self.pending = None;
@@ -408,6 +413,14 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         }
         self.prepared = Some(outcome.clone());
         outcome
+    }
+
+    /// The walk, taking its steering's plans from `cache`, which keeps
+    /// those made for earlier walks through the same chain: many short
+    /// steered walks then pay for the backward pass once.
+    pub fn plan_cache(mut self, cache: Arc<PlanCache>) -> Self {
+        self.plan_cache = Some(cache);
+        self
     }
 
     /// Whether a steered walk is to end where it is, its goal met.

@@ -10,7 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use llm_markov_rs::{build, Chain, ChainError, Walk};
+use std::sync::Arc;
+
+use llm_markov_rs::{build, Chain, ChainError, PlanCache, Walk};
 use proptest::prelude::*;
 
 fn words_of(walk: Walk<&Chain>) -> Vec<String> {
@@ -156,5 +158,35 @@ fn sentences_close_what_they_open() {
             }
         }
         assert_eq!(quotes % 2, 0, "{output:?}");
+    }
+}
+
+#[test]
+fn walks_that_share_a_plan_cache_write_what_walks_without_one_do() {
+    // Bugs: plans kept under a key that misses an option (contains taken
+    // for end, balanced for unbalanced), or kept across chains.
+    let novel = include_str!("data/sherlock_excerpt.txt");
+    let chains = [
+        build(novel.as_bytes(), 2).unwrap(),
+        build(novel.as_bytes(), 1).unwrap(),
+    ];
+    let cache = Arc::new(PlanCache::new());
+    for chain in &chains {
+        for seed in 0..6 {
+            fn asks(walk: Walk<&Chain>) -> Vec<Walk<&Chain>> {
+                let walk = walk.sentences(2).at_most(300);
+                vec![
+                    walk.clone().balanced(true),
+                    walk.clone().balanced(false).max_chars(200),
+                    walk.clone().balanced(true).contains(b"Holmes").unwrap(),
+                    walk.balanced(true).ends_with(b"Holmes.").unwrap(),
+                ]
+            }
+            let alone = asks(Walk::new(chain, seed));
+            let shared = asks(Walk::new(chain, seed).plan_cache(Arc::clone(&cache)));
+            for (alone, shared) in alone.into_iter().zip(shared) {
+                assert_eq!(words_of(alone), words_of(shared), "seed {seed}");
+            }
+        }
     }
 }

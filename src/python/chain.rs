@@ -11,6 +11,7 @@ use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::PyWalk;
+use crate::steer::PlanCache;
 use crate::{
     build_from_corpus, build_piece, chain_file, check_order, linking_work, merge, merging_work,
     prompt_tokens, BuildOptions, Chain, ChainError, Corpus, MergeSource, Piece, Tokens, Walk,
@@ -157,12 +158,15 @@ fn run_watched_build<T: Send>(
 pub(crate) struct PyChain {
     /// Shared with the walks through it, which may outlive this object.
     chain: Arc<Chain>,
+    /// The steering's plans made for walks through this chain.
+    plans: Arc<PlanCache>,
 }
 
 impl From<Chain> for PyChain {
     fn from(chain: Chain) -> Self {
         PyChain {
             chain: Arc::new(chain),
+            plans: Arc::default(),
         }
     }
 }
@@ -412,7 +416,9 @@ impl PyChain {
             .map(|prompt| prompt_tokens(self.chain.tokens(), prompt.as_bytes()))
             .unwrap_or_default();
         let chain = Arc::clone(&self.chain);
-        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open).at_most(length);
+        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open)
+            .at_most(length)
+            .plan_cache(Arc::clone(&self.plans));
         if let Some(count) = sentences {
             walk = walk.sentences(count);
         }

@@ -18,7 +18,8 @@ pub(crate) struct Distances {
 }
 
 impl Distances {
-    /// The distances for `automaton` over `chain`, exact up to `bound`:
+    /// The distances for `automaton` over `chain`, exact up to `bound`
+    /// (above it, [`UNREACHABLE`]):
     /// Dial's algorithm (Dijkstra with a bucket per cost, in a ring as long
     /// as the dearest step), run backwards from the steps that reach the
     /// goal. Nothing costlier than `bound` is kept, so a tight budget makes

@@ -19,6 +19,8 @@ mod phrase;
 mod predecessors;
 mod steering;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use crate::chain::Chain;
 use crate::rng::Rng;
 
@@ -250,7 +252,7 @@ pub(crate) struct Move {
 }
 
 /// What a walk asks of its steering: its options.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Request {
     /// The phrase to write, and what for.
     pub(crate) phrase: Option<(Phrase, PhraseRole)>,
@@ -275,12 +277,100 @@ impl Request {
         self.phrase.is_some() || self.max_chars.is_some() || (self.in_sentences() && self.balanced)
     }
 
-    /// The whole budget, in the unit the steering counts.
-    pub(crate) fn budget(&self) -> u64 {
-        match self.max_chars {
-            Some(max_chars) => max_chars,
-            None => self.length.unwrap_or(u64::MAX),
+    /// What the plans for this request depend on: not the cap on tokens,
+    /// since distances in tokens are kept whole (each step costs one, so
+    /// the backward pass reads the whole chain whatever the cap); the cap
+    /// on characters bounds a pass in characters, whose ring of buckets is
+    /// as long as the dearest step it keeps.
+    pub(crate) fn plans_key(&self) -> Request {
+        Request {
+            phrase: self.phrase.clone(),
+            balanced: self.balanced && self.in_sentences(),
+            // Only whether a last sentence is planned apart.
+            sentences: self.sentences.map(|count| count.min(2)),
+            max_chars: self.max_chars,
+            length: None,
         }
+    }
+}
+
+/// The steering's plans made for walks through one chain, kept for later
+/// walks that ask the same ([`crate::Walk::plan_cache`]).
+///
+/// A steered walk first runs a backward pass over the whole chain; a
+/// caller that writes one sentence a walk, as markovify's
+/// `make_sentence()` does, would pay for it every time. Share one cache
+/// between the walks through one chain: given another chain, it starts
+/// over.
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    made: Mutex<Made>,
+}
+
+/// The plans a cache holds, and the shape of the chain they are for.
+#[derive(Debug, Default)]
+struct Made {
+    chain: Option<(usize, u32, usize, usize)>,
+    plans: Vec<(Request, Arc<Plans>)>,
+}
+
+/// What tells chains apart cheaply: order, states, words, transitions.
+fn shape_of(chain: &Chain) -> (usize, u32, usize, usize) {
+    let transitions = chain.distinct_transition_count();
+    (
+        chain.order(),
+        chain.state_count(),
+        chain.vocabulary().len(),
+        transitions,
+    )
+}
+
+impl PlanCache {
+    /// The most plans kept; the oldest goes first.
+    const KEPT: usize = 8;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        PlanCache::default()
+    }
+
+    /// The plans for `request` over `chain`: made once, then shared.
+    pub(crate) fn plans(&self, chain: &Chain, request: &Request) -> Arc<Plans> {
+        let key = request.plans_key();
+        let shape = Some(shape_of(chain));
+        let found = |made: &Made| {
+            (made.chain == shape)
+                .then(|| made.plans.iter().find(|(known, _)| *known == key))
+                .flatten()
+                .map(|(_, plans)| Arc::clone(plans))
+        };
+        if let Some(plans) = found(&self.lock()) {
+            return plans;
+        }
+        // Made without the lock: two walks that ask at once may both
+        // make them, and the first kept is shared from then on.
+        let plans = Arc::new(Plans::new(chain, &key));
+        let mut made = self.lock();
+        if let Some(kept) = found(&made) {
+            return kept;
+        }
+        if made.chain != shape {
+            *made = Made {
+                chain: shape,
+                plans: Vec::new(),
+            };
+        }
+        if made.plans.len() == Self::KEPT {
+            made.plans.remove(0);
+        }
+        made.plans.push((key, Arc::clone(&plans)));
+        plans
+    }
+
+    /// The plans kept. Nothing panics while the lock is held, so a poisoned
+    /// lock still holds a consistent list.
+    fn lock(&self) -> MutexGuard<'_, Made> {
+        self.made.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -314,7 +404,7 @@ impl Plans {
             Costs::Tokens
         };
         let predecessors = Predecessors::of(chain);
-        let bound = request.budget();
+        let bound = request.max_chars.unwrap_or(u64::MAX);
         let plan = |phrase: Option<(Phrase, PhraseRole)>| {
             let automaton = Automaton {
                 brackets: brackets.clone(),
@@ -481,9 +571,9 @@ mod tests {
         }
         // The text's last word has no follower: no end lies ahead of it.
         assert_eq!(plan.distance(id(&chain, "f."), 0), None);
-        // Within a bound of 2, "a" cannot reach one.
+        // Within 2 characters, "a" cannot reach one.
         let tight = Request {
-            length: Some(2),
+            max_chars: Some(2),
             ..request(Some(1), false)
         };
         let plans = Plans::new(&chain, &tight);

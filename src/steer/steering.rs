@@ -2,7 +2,9 @@
 //! left of its budget. The walk asks it which followers and restarts keep
 //! to the plan, and tells it each token it writes.
 
-use super::{PhraseRole, Plan, Plans, Position, Request};
+use std::sync::Arc;
+
+use super::{PhraseRole, Plan, PlanCache, Plans, Position, Request};
 use crate::chain::Chain;
 use crate::error::ChainError;
 use crate::rng::Rng;
@@ -10,14 +12,15 @@ use crate::rng::Rng;
 /// A walk's steering.
 #[derive(Clone, Debug)]
 pub(crate) struct Steering {
-    plans: Plans,
+    plans: Arc<Plans>,
     request: Request,
     position: Position,
 }
 
 impl Steering {
     /// The steering for `request` over `chain`, or `None` when it asks for
-    /// nothing to be steered; made before the walk's first word, whose
+    /// nothing to be steered, its plans from `cache` when given; made
+    /// before the walk's first word, whose
     /// state is `state` with `pending` of its words still to write when it
     /// continues given words. Also gives whether the walk may continue them
     /// (`false`: no output goes on from them as asked, so it starts where
@@ -27,11 +30,15 @@ impl Steering {
         request: Request,
         state: u32,
         pending: Option<usize>,
+        cache: Option<&PlanCache>,
     ) -> Result<Option<(Steering, bool)>, ChainError> {
         if !request.steers() {
             return Ok(None);
         }
-        let plans = Plans::new(chain, &request);
+        let plans = match cache {
+            Some(cache) => cache.plans(chain, &request),
+            None => Arc::new(Plans::new(chain, &request.plans_key())),
+        };
         let mut steering = Steering {
             plans,
             request,
