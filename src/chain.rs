@@ -289,6 +289,12 @@ impl Chain {
         offsets[state as usize] as usize..offsets[state as usize + 1] as usize
     }
 
+    /// The follower at `index` of the transition table, a place of some
+    /// state's [`Chain::follower_range`].
+    pub(crate) fn follower_at(&self, index: usize) -> u32 {
+        self.transitions.followers[index]
+    }
+
     /// The id of word `index` (from 0 to `order - 1`) of `state`.
     pub fn state_word(&self, state: u32, index: usize) -> u32 {
         match &self.states {

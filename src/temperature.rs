@@ -14,7 +14,8 @@ use crate::rng::Rng;
 /// the same frequent states again and again.
 #[derive(Clone, Debug)]
 pub(crate) struct Temperature {
-    /// `1 / T`, or `None` for `T = 0`.
+    /// `1 / T`, or `None` for `T = 0`, where the most frequent followers
+    /// weigh 1 each and the rest nothing.
     exponent: Option<f64>,
     /// For each follower in the chain's table, the running total of the
     /// tempered weights over its state's followers.
@@ -30,46 +31,26 @@ impl Temperature {
         if !(temperature >= 0.0 && temperature.is_finite()) {
             return Err(ChainError::BadTemperature);
         }
-        let exponent = (temperature > 0.0).then(|| 1.0 / temperature);
-        let states = if exponent.is_some() {
-            chain.state_count() as usize
-        } else {
-            0
-        };
         Ok(Temperature {
-            exponent,
-            cumulative: vec![
-                0.0;
-                if states > 0 {
-                    chain.distinct_transition_count()
-                } else {
-                    0
-                }
-            ],
-            made: BitSet::new(states),
+            exponent: (temperature > 0.0).then(|| 1.0 / temperature),
+            cumulative: vec![0.0; chain.distinct_transition_count()],
+            made: BitSet::new(chain.state_count() as usize),
         })
     }
 
-    /// Whether draws are made among the most frequent only.
-    pub(crate) fn is_zero(&self) -> bool {
-        self.exponent.is_none()
-    }
-
     /// A follower of `state` by tempered weight, among all; `None` at a
-    /// dead end or at temperature 0 (where the caller picks among the most
-    /// frequent).
+    /// dead end.
     pub(crate) fn draw(&mut self, chain: &Chain, state: u32, rng: &mut Rng) -> Option<u32> {
-        let exponent = self.exponent?;
         let range = chain.follower_range(state);
         if range.is_empty() {
             return None;
         }
         if !self.made.contains(state as usize) {
             let counts: Vec<u32> = chain.followers(state).map(|(_, count)| count).collect();
-            let most = f64::from(counts.iter().copied().max().unwrap_or(1));
+            let most = counts.iter().copied().max().unwrap_or(1);
             let mut running = 0.0;
             for (slot, count) in self.cumulative[range.clone()].iter_mut().zip(counts) {
-                running += (f64::from(count) / most).powf(exponent);
+                running += weight(self.exponent, count, most);
                 *slot = running;
             }
             self.made.insert(state as usize);
@@ -77,30 +58,28 @@ impl Temperature {
         let stretch = &self.cumulative[range.clone()];
         let total = *stretch.last()?;
         let draw = unit(rng) * total;
-        let at = stretch
-            .partition_point(|&running| running <= draw)
-            .min(stretch.len() - 1);
-        chain.followers(state).nth(at).map(|(next, _)| next)
+        // The first follower whose running total passes the draw: one of
+        // weight above 0, since the totals rise only at those.
+        let at = stretch.partition_point(|&running| running <= draw);
+        Some(chain.follower_at(range.start + at.min(stretch.len() - 1)))
     }
 
     /// A follower among `candidates` (each with its count), by tempered
-    /// weight; at temperature 0, or where every tempered weight is too
-    /// small to count, one of the most frequent.
+    /// weight; where every tempered weight is too small to count, one of
+    /// the most frequent.
     pub(crate) fn draw_among(&self, candidates: &[(u32, u32)], rng: &mut Rng) -> Option<u32> {
         let most = candidates.iter().map(|&(_, count)| count).max()?;
-        if let Some(exponent) = self.exponent {
-            let weights: Vec<f64> = (candidates.iter())
-                .map(|&(_, count)| (f64::from(count) / f64::from(most)).powf(exponent))
-                .collect();
-            let total: f64 = weights.iter().sum();
-            if total > 0.0 && total.is_finite() {
-                let mut draw = unit(rng) * total;
-                for (&(next, _), weight) in candidates.iter().zip(&weights) {
-                    if draw < *weight {
-                        return Some(next);
-                    }
-                    draw -= weight;
+        let weights: Vec<f64> = (candidates.iter())
+            .map(|&(_, count)| weight(self.exponent, count, most))
+            .collect();
+        let total: f64 = weights.iter().sum();
+        if total > 0.0 && total.is_finite() {
+            let mut draw = unit(rng) * total;
+            for (&(next, _), weight) in candidates.iter().zip(&weights) {
+                if draw < *weight {
+                    return Some(next);
                 }
+                draw -= weight;
             }
         }
         let ties: Vec<u32> = (candidates.iter())
@@ -112,6 +91,16 @@ impl Temperature {
             count => rng.below(count as u64) as usize,
         };
         ties.get(pick).copied()
+    }
+}
+
+/// A follower's tempered weight, from its count and the most of its
+/// state's: `(count / most)^exponent`, or at temperature 0 (no exponent) 1
+/// for the most frequent and 0 for the rest.
+fn weight(exponent: Option<f64>, count: u32, most: u32) -> f64 {
+    match exponent {
+        Some(exponent) => (f64::from(count) / f64::from(most)).powf(exponent),
+        None => f64::from(u8::from(count == most)),
     }
 }
 

@@ -546,15 +546,13 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         // thousands of followers is not read whole. When the refused ones
         // weigh nearly all, the draw is made among the admitted alone.
         const REDRAWS: usize = 8;
-        if !self.temperature.as_ref().is_some_and(Temperature::is_zero) {
-            for _ in 0..REDRAWS {
-                let next = match &mut self.temperature {
-                    Some(temperature) => temperature.draw(chain, self.state, &mut self.rng),
-                    None => chain.next_state(self.state, &mut self.rng),
-                }?;
-                if admits(next) {
-                    return Some(next);
-                }
+        for _ in 0..REDRAWS {
+            let next = match &mut self.temperature {
+                Some(temperature) => temperature.draw(chain, self.state, &mut self.rng),
+                None => chain.next_state(self.state, &mut self.rng),
+            }?;
+            if admits(next) {
+                return Some(next);
             }
         }
         if let Some(temperature) = &self.temperature {
