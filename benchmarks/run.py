@@ -173,16 +173,106 @@ if sys.argv[2] == "markovify":
     sentences = [model.make_sentence() for _ in range(1000)]
 else:
     # One sentence a walk, as make_sentence() makes them: the sentences as
-    # the chain counts them, each guarded as the markov model guards them
-    # by default (max_copy 15, no whole sentence of the text).
+    # the chain counts them, with the markov model's sentences defaults
+    # (max_copy 15 and no whole sentence of the text, balanced quotes and
+    # brackets, the overlap ratio 0.7).
     import llm_markov_rs._markov as native
     started = time.perf_counter()
     chain = native.Chain(text, 2, copy_index=True)
     sentences = [
-        chain.walk(1000, seed, None, 1, 15).next_text(1000) or None
+        chain.walk(
+            1000, seed, None, 1, 15, balanced=True, max_copy_ratio=0.7
+        ).next_text(1000) or None
         for seed in range(1000)
     ]
 print(json.dumps({"seconds": time.perf_counter() - started, "sentences": sentences}))
+"""
+
+
+# Steered sentences against markovify, on one text: 200 sentences with the
+# defaults, and 100 that contain a word (markovify: generate until one does,
+# at most 10,000 tries a sentence), unless the word is "". Prints one JSON
+# line.
+STEERED = r"""
+import json, sys, time
+text = open(sys.argv[1], encoding="utf-8").read()
+# An empty word: the sentences alone (100 sentences with a word, 10,000
+# tries each, would take markovify hours on WordNet).
+library, word = sys.argv[2], sys.argv[3]
+if library == "markovify":
+    import markovify
+    started = time.perf_counter()
+    model = markovify.Text(text, state_size=2)
+    built = time.perf_counter() - started
+    plain = [model.make_sentence() for _ in range(200)]
+    plain_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model = markovify.Text(text, state_size=2) if word else None
+    holding, misses = [], 0
+    for _ in range(100 if word else 0):
+        for _ in range(10_000):
+            sentence = model.make_sentence()
+            if sentence is not None and word in sentence.split():
+                holding.append(sentence)
+                break
+        else:
+            misses += 1
+    contains_seconds = time.perf_counter() - started
+else:
+    import llm_markov_rs._markov as native
+    defaults = dict(balanced=True, max_copy_ratio=0.7)
+    started = time.perf_counter()
+    chain = native.Chain(text, 2, copy_index=True)
+    built = time.perf_counter() - started
+    plain = [
+        chain.walk(1000, seed, None, 1, 15, **defaults).next_text(1000) or None
+        for seed in range(200)
+    ]
+    plain_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    chain = native.Chain(text, 2, copy_index=True)
+    holding = [
+        chain.walk(1000, seed, None, 1, 15, contains=word, **defaults).next_text(1000)
+        for seed in range(100 if word else 0)
+    ]
+    misses = 0
+    contains_seconds = time.perf_counter() - started
+print(json.dumps({
+    "build_seconds": built, "plain_seconds": plain_seconds, "plain": plain,
+    "contains_seconds": contains_seconds, "holding": holding, "misses": misses,
+}))
+"""
+
+# Times the first steered walk through a chain (the backward pass) and a
+# second one with the same options (the plans kept), at the given order.
+STEERED_FIRST = r"""
+import json, sys, time
+import llm_markov_rs._markov as native
+text = open(sys.argv[1], encoding="utf-8").read()
+chain = native.Chain(text, int(sys.argv[2]))
+times = []
+for seed in (1, 2):
+    started = time.perf_counter()
+    chain.walk(1000, seed, None, 1, None, balanced=True).next_text(1000)
+    times.append(time.perf_counter() - started)
+print(json.dumps({"first": times[0], "again": times[1], "states": chain.state_count}))
+"""
+
+# Generates 1,000,000 words of a text at order 1 with a steering option,
+# through the extension, timed after the chain is built.
+STEERED_SPEED = r"""
+import json, sys, time
+import llm_markov_rs._markov as native
+text = open(sys.argv[1], encoding="utf-8").read()
+option = json.loads(sys.argv[2])
+chain = native.Chain(text, 1)
+started = time.perf_counter()
+walk = chain.walk(1_000_000, 1, None, None, None, **option)
+words = 0
+while chunk := walk.next_text(1 << 16):
+    pass
+words = walk.words_written
+print(json.dumps({"seconds": time.perf_counter() - started, "words": words}))
 """
 
 
@@ -514,6 +604,157 @@ def bench_sentences(novel: pathlib.Path) -> None:
     print(f"llm-markov-rs is {ratio:.0f}x faster")
 
 
+#: The pairs a sentence balances, as the README lists them.
+PAIRS = {'"': '"', "“": "”", "(": ")", "[": "]", "{": "}", "«": "»", "「": "」"}
+CLOSERS = {close: open_ for open_, close in PAIRS.items()}
+
+
+def balanced(sentence: str) -> bool:
+    """One pair open at a time, none closed before it opens, all closed."""
+    open_ = None
+    for char in sentence:
+        if char not in PAIRS and char not in CLOSERS:
+            continue
+        if open_ is None and char in PAIRS:
+            open_ = char
+        elif (open_ is not None and CLOSERS.get(char) == open_) or char == open_ == '"':
+            open_ = None
+        else:
+            return False
+    return open_ is None
+
+
+def quotes(sentence: str) -> bool:
+    """Whether a sentence holds a quotation mark."""
+    return '"' in sentence or "“" in sentence or "”" in sentence
+
+
+def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
+    """#29's figures: sentences with the defaults against markovify (quotes,
+    copies, quotations kept), contains against generating until a sentence
+    holds the word, and generation with temperature or max_chars."""
+    from markovify.splitters import split_into_sentences
+
+    print(
+        "\nsteering: 200 sentences at order 2 with the defaults;"
+        " 100 that contain a word"
+    )
+    # Markovify's make_sentence() checks each sentence against the whole
+    # text: generating until one holds a word is measured on the novel.
+    for path, steered_word in ((novel, True), (wordnet, False)):
+        text = path.read_text(encoding="utf-8")
+        words = text.split()
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        # A lower-case word: one that stands inside sentences.
+        word = min(
+            w
+            for w, n in counts.items()
+            if 20 <= n <= 50 and w.isalpha() and w.islower()
+        )
+        sentences_of_text = split_into_sentences(text)
+        whole = {" ".join(s.split()) for s in sentences_of_text}
+        text_quoting = sum(map(quotes, sentences_of_text)) / len(sentences_of_text)
+
+        # Where each word stands: a run is looked up at its rarest word's
+        # places, not by searching the whole text.
+        places: dict[str, list[int]] = {}
+        for place, each in enumerate(words):
+            places.setdefault(each, []).append(place)
+
+        def occurs(run: list[str], words=words, places=places) -> bool:
+            rarest = min(range(len(run)), key=lambda at: len(places.get(run[at], ())))
+            return any(
+                words[place - rarest : place - rarest + len(run)] == run
+                for place in places.get(run[rarest], ())
+                if place >= rarest
+            )
+
+        def longest_run(sentence: list[str]) -> int:
+            longest, start = 0, 0
+            for end in range(1, len(sentence) + 1):
+                while start < end and not occurs(sentence[start:end]):
+                    start += 1
+                longest = max(longest, end - start)
+            return longest
+
+        print(
+            f"{path.name}: contains {word!r} ({counts[word]} times); "
+            f"{text_quoting:.1%} of the text's sentences quote"
+        )
+        results = {}
+        for library in ("llm-markov-rs", "markovify"):
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    STEERED,
+                    str(path),
+                    library,
+                    word if steered_word else "",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[library] = json.loads(result.stdout)
+        for library, result in results.items():
+            made = [s for s in result["plain"] if s]
+            split = [s.split() for s in made]
+            over = sum(longest_run(s) > min(15, round(0.7 * len(s))) for s in split)
+            holding = [s for s in result["holding"] if s]
+            line = (
+                f"  {library:14} build {result['build_seconds']:6.2f} s, 200 sentences "
+                f"{result['plain_seconds']:6.2f} s ({len(made)} made): unbalanced "
+                f"{sum(not balanced(s) for s in made)}, whole copies "
+                f"{sum(' '.join(s) in whole for s in split)}, over 70% copied {over}, "
+                f"quoting {sum(map(quotes, made)) / max(len(made), 1):.1%}"
+            )
+            if steered_word:
+                line += (
+                    f"; contains: {result['contains_seconds']:6.2f} s, "
+                    f"{sum(word in s.split() for s in holding)} of 100 hold it, "
+                    f"{result['misses']} missed"
+                )
+            print(line)
+        if steered_word:
+            ratio = (
+                results["markovify"]["contains_seconds"]
+                / results["llm-markov-rs"]["contains_seconds"]
+            )
+            print(f"  contains: llm-markov-rs is {ratio:.0f}x faster (build included)")
+    # The Japanese manual pages in words mode: another script, long lines
+    # as one word, a long tail.
+    japanese = manual_pages()[1]
+    for path, order in ((novel, 2), (wordnet, 1), (wordnet, 2), (japanese, 2)):
+        result = subprocess.run(
+            [sys.executable, "-c", STEERED_FIRST, str(path), str(order)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        first = json.loads(result.stdout)
+        print(
+            f"a sentence in {path.name}, order {order} ({first['states']:,} states): "
+            f"first walk {first['first'] * 1000:.0f} ms (the backward pass), "
+            f"the next {first['again'] * 1000:.1f} ms (its plans kept)"
+        )
+    for option in ({"temperature": 0.7}, {"temperature": 0}, {"max_chars": 7_000_000}):
+        result = subprocess.run(
+            [sys.executable, "-c", STEERED_SPEED, str(wordnet), json.dumps(option)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        speed = json.loads(result.stdout)
+        print(
+            f"generation on WordNet, order 1, {option}: "
+            f"{speed['words'] / speed['seconds']:,.0f} words/s "
+            f"({speed['words']:,} words)"
+        )
+
+
 # Runs one command and prints its peak resident memory in KiB (on Linux,
 # ru_maxrss of the only child this process had) and its seconds.
 PEAK = r"""
@@ -749,7 +990,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--corpus",
-        choices=["sherlock", "wordnet", "tokens", "guard", "scale", "all"],
+        choices=["sherlock", "wordnet", "tokens", "guard", "scale", "steer", "all"],
         default="all",
         help="which large corpus to measure, or the token modes (default: all)",
     )
@@ -775,7 +1016,9 @@ def main() -> None:
             bench_sentences(single)
     if args.corpus in ("scale", "all"):
         bench_scale(wordnet, single, rounds)
-    if args.corpus in ("tokens", "guard", "scale"):
+    if args.corpus in ("steer", "all") and markovify:
+        bench_steer(single, wordnet)
+    if args.corpus in ("tokens", "guard", "scale", "steer"):
         return
 
     speeds = []

@@ -316,3 +316,34 @@ def test_steering_errors_are_one_line(llm_cli, sherlock, options, message):
     assert result.output.startswith("Error: "), result.output
     assert message in result.output
     assert result.output.count("\n") <= 2
+
+
+def test_the_cli_steers_and_logs_what_it_steered(llm_cli, last_log, tmp_path, sherlock):
+    # Bug: an option that validates through the CLI but never reaches the
+    # walk, or reaches it and is not logged.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    ends = sentence_ends(sherlock.split())
+    result = llm_cli(
+        "-m", "markov", "-o", "order", "2", "-o", "sentences", "3",
+        "-o", "contains", "Holmes,", "-o", "max_chars", "600",
+        "-o", "temperature", "0.8", "-o", "seed", "5", "-f", str(book),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = result.output.strip()
+    assert len(output) <= 600
+    for sentence in split_sentences(output.split(), ends):
+        assert "Holmes," in sentence
+        assert balanced(" ".join(sentence))
+    logged = last_log()["response_json"]
+    assert logged["contains"] == "Holmes,"
+    assert logged["max_chars"] == 600
+    assert logged["temperature"] == 0.8
+    assert logged["balanced"] is True
+    ended = llm_cli(
+        "-m", "markov", "-o", "end", "Baker Street", "-o", "length", "15",
+        "-o", "seed", "2", "-f", str(book),
+    )  # fmt: skip
+    assert ended.exit_code == 0, ended.output
+    assert ended.output.strip().endswith("Baker Street")
+    assert len(ended.output.split()) <= 15
