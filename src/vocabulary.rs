@@ -60,6 +60,10 @@ impl Vocabulary {
     /// found in one pass over it.
     pub fn find_all(&self, words: &[&[u8]]) -> Vec<Option<u32>> {
         let mut found = vec![None; words.len()];
+        // A walk without a prompt asks for nothing: no pass over the words.
+        if words.is_empty() {
+            return found;
+        }
         let longest = words.iter().map(|word| word.len()).max().unwrap_or(0);
         let mut start = 0;
         for (id, &end) in self.ends.iter().enumerate() {
