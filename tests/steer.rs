@@ -15,7 +15,7 @@ use std::sync::Arc;
 use llm_markov_rs::{build, Chain, ChainError, PlanCache, Walk};
 use proptest::prelude::*;
 
-fn words_of(walk: Walk<&Chain>) -> Vec<String> {
+fn words_of<'chain>(walk: impl Iterator<Item = &'chain [u8]>) -> Vec<String> {
     walk.map(|word| String::from_utf8(word.to_vec()).unwrap())
         .collect()
 }
@@ -188,5 +188,25 @@ fn walks_that_share_a_plan_cache_write_what_walks_without_one_do() {
                 assert_eq!(words_of(alone), words_of(shared), "seed {seed}");
             }
         }
+    }
+}
+
+#[test]
+fn a_walk_that_runs_out_of_characters_between_sentences_ends_without_being_blocked() {
+    // Bug: whether another sentence fits was judged by a sentence start's
+    // own words ("A", 1 character), not by the whole sentence it starts,
+    // so the walk went on, found no way, and ended as blocked.
+    let text = b"A b c d e f g. H i j k l m n.";
+    let chain = build(text, 1).unwrap();
+    for seed in 0..20 {
+        let first = "A b c d e f g.".len() as u64;
+        let mut walk = Walk::new(&chain, seed)
+            .sentences(5)
+            .at_most(100)
+            .max_chars(first + 3);
+        walk.prepare().unwrap();
+        let output = words_of(walk.by_ref()).join(" ");
+        assert!(output.ends_with('.'), "{output}");
+        assert!(!walk.blocked(), "seed {seed}: {output}");
     }
 }

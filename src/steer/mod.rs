@@ -158,8 +158,8 @@ impl Costs {
 pub(crate) struct Plan {
     pub(crate) automaton: Automaton,
     distances: Distances,
-    /// In sentences, the least a sentence that begins at a sentence start
-    /// of the text costs: whether another fits.
+    /// In sentences, the least a whole sentence that begins at a sentence
+    /// start of the text costs: whether another fits.
     pub(crate) least_sentence: Option<u64>,
 }
 
@@ -171,11 +171,12 @@ impl Plan {
         (distance != UNREACHABLE).then_some(u64::from(distance))
     }
 
-    /// What writing `tokens` in turn from `position` costs, and the step it
-    /// ends at, if none fails, in sentences the goal is reached only by the
-    /// last, and the goal is reached or still within reach of `left` from
-    /// `state` (where the tokens leave the walk) after them.
-    pub(crate) fn try_words(
+    /// The least the walk costs from `position` through `tokens` to its
+    /// goal: writing them, then the least still to spend from `state`
+    /// (where they leave it). `None` when it is above `left`, when the
+    /// automaton refuses a token, or when in sentences one before the last
+    /// reaches the goal.
+    pub(crate) fn cost_through(
         &self,
         chain: &Chain,
         costs: &Costs,
@@ -183,7 +184,7 @@ impl Plan {
         state: u32,
         tokens: impl IntoIterator<Item = u32>,
         left: u64,
-    ) -> Option<Move> {
+    ) -> Option<u64> {
         let mut trial = *position;
         let mut spent = 0u64;
         let mut reached = false;
@@ -204,11 +205,8 @@ impl Plan {
         } else {
             self.distance(state, trial.step)?
         };
-        (spent + still <= left).then_some(Move {
-            step: trial.step,
-            reaches_goal: reached,
-            cost: spent,
-        })
+        let total = spent + still;
+        (total <= left).then_some(total)
     }
 }
 
@@ -238,17 +236,6 @@ pub(crate) struct Position {
     /// and cannot end with it again within its budget, or no further whole
     /// sentence fits.
     pub(crate) finished: bool,
-}
-
-/// What writing some tokens does to a steered walk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Move {
-    /// The automaton step after them.
-    pub(crate) step: usize,
-    /// Whether the last of them reaches the goal.
-    pub(crate) reaches_goal: bool,
-    /// What they cost.
-    pub(crate) cost: u64,
 }
 
 /// What a walk asks of its steering: its options.
@@ -421,9 +408,15 @@ impl Plans {
                 plan.least_sentence = (chain.sentence_starts().iter())
                     .filter_map(|&start| {
                         let words = chain.state_words(start);
-                        plan.try_words(chain, &costs, &Position::default(), start, words, u64::MAX)
+                        plan.cost_through(
+                            chain,
+                            &costs,
+                            &Position::default(),
+                            start,
+                            words,
+                            u64::MAX,
+                        )
                     })
-                    .map(|found| found.cost)
                     .min();
             }
             plan

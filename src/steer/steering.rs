@@ -125,7 +125,8 @@ impl Steering {
         let position = &self.position;
         match self.plan() {
             Some(plan) => {
-                (plan.try_words(chain, &self.plans.costs, position, state, words, left)).is_some()
+                (plan.cost_through(chain, &self.plans.costs, position, state, words, left))
+                    .is_some()
             }
             // Only characters are counted, if anything: the cap on tokens
             // cuts a state's words as it does unsteered.
