@@ -116,6 +116,11 @@ impl Brackets {
         }
     }
 
+    /// Whether `token` has no quotation mark or bracket.
+    pub(crate) fn leaves_alone(&self, token: u32) -> bool {
+        self.effect_of.get(token as usize) == Some(&0)
+    }
+
     /// How many values [`Open`] takes: none, and each pair the text uses.
     pub(crate) fn open_states(&self) -> usize {
         usize::from(self.pairs) + 1

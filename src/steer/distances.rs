@@ -55,6 +55,9 @@ impl Distances {
         // predecessors, at each automaton step that accepts its token.
         for next in 0..chain.state_count() {
             let token = chain.last_word(next);
+            if automaton.keeps_step(chain, token) {
+                continue;
+            }
             for step in 0..steps {
                 if let Some((_, true)) = automaton.after(chain, step, token) {
                     for (state, _) in predecessors.of_state(next) {
@@ -75,9 +78,13 @@ impl Distances {
                 }
                 let token = chain.last_word(next);
                 earlier.clear();
-                earlier.extend((0..steps).filter(|&before| {
-                    automaton.after(chain, before, token) == Some((step as usize, false))
-                }));
+                if automaton.keeps_step(chain, token) {
+                    earlier.push(step as usize);
+                } else {
+                    earlier.extend((0..steps).filter(|&before| {
+                        automaton.after(chain, before, token) == Some((step as usize, false))
+                    }));
+                }
                 if earlier.is_empty() {
                     continue;
                 }

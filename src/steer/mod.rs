@@ -61,6 +61,15 @@ impl Automaton {
         self.brackets.open_states() * matched
     }
 
+    /// Whether `token` takes every step to itself without reaching the
+    /// goal: no mark, no sentence end, and no phrase to follow. Most tokens
+    /// do, which spares the backward pass trying each step.
+    pub(crate) fn keeps_step(&self, chain: &Chain, token: u32) -> bool {
+        self.phrase.is_none()
+            && self.brackets.leaves_alone(token)
+            && !(self.in_sentences && chain.ends_sentence(token))
+    }
+
     /// The automaton step after `token` from `step`, and whether `token`
     /// reaches the goal; `None` when no output may go on with it (a pair
     /// closed before it opened, or in sentences a sentence that ends
