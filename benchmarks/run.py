@@ -629,6 +629,14 @@ def quotes(sentence: str) -> bool:
     return '"' in sentence or "“" in sentence or "”" in sentence
 
 
+def child_json(script: str, *arguments: object) -> dict:
+    """What ``script``, run in a fresh interpreter with ``arguments``,
+    printed as one JSON line."""
+    command = [sys.executable, "-c", script, *map(str, arguments)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
 def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
     """#29's figures: sentences with the defaults against markovify (quotes,
     copies, quotations kept), contains against generating until a sentence
@@ -685,20 +693,9 @@ def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
         )
         results = {}
         for library in ("llm-markov-rs", "markovify"):
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    STEERED,
-                    str(path),
-                    library,
-                    word if steered_word else "",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
+            results[library] = child_json(
+                STEERED, path, library, word if steered_word else ""
             )
-            results[library] = json.loads(result.stdout)
         for library, result in results.items():
             made = [s for s in result["plain"] if s]
             split = [s.split() for s in made]
@@ -728,26 +725,14 @@ def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
     # as one word, a long tail.
     japanese = manual_pages()[1]
     for path, order in ((novel, 2), (wordnet, 1), (wordnet, 2), (japanese, 2)):
-        result = subprocess.run(
-            [sys.executable, "-c", STEERED_FIRST, str(path), str(order)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        first = json.loads(result.stdout)
+        first = child_json(STEERED_FIRST, path, order)
         print(
             f"a sentence in {path.name}, order {order} ({first['states']:,} states): "
             f"first walk {first['first'] * 1000:.0f} ms (the backward pass), "
             f"the next {first['again'] * 1000:.1f} ms (its plans kept)"
         )
     for option in ({"temperature": 0.7}, {"temperature": 0}, {"max_chars": 7_000_000}):
-        result = subprocess.run(
-            [sys.executable, "-c", STEERED_SPEED, str(wordnet), json.dumps(option)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        speed = json.loads(result.stdout)
+        speed = child_json(STEERED_SPEED, wordnet, json.dumps(option))
         print(
             f"generation on WordNet, order 1, {option}: "
             f"{speed['words'] / speed['seconds']:,.0f} words/s "
