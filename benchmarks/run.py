@@ -557,26 +557,45 @@ def bench_guard(wordnet: pathlib.Path, rounds: int) -> None:
         shutil.rmtree(user_path, ignore_errors=True)
 
 
+class CopiedRuns:
+    """How much of a sentence is copied from a text, word for word."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        # Where each word stands: a run is looked up at its rarest word's
+        # places, not by searching the whole text (minutes on WordNet).
+        self.places: dict[str, list[int]] = {}
+        for place, word in enumerate(words):
+            self.places.setdefault(word, []).append(place)
+
+    def occurs(self, run: list[str]) -> bool:
+        """Whether ``run`` occurs in the text."""
+        places = self.places
+        rarest = min(range(len(run)), key=lambda at: len(places.get(run[at], ())))
+        return any(
+            self.words[place - rarest : place - rarest + len(run)] == run
+            for place in places.get(run[rarest], ())
+            if place >= rarest
+        )
+
+    def longest(self, sentence: list[str]) -> int:
+        """The longest run of ``sentence`` that occurs in the text."""
+        longest, start = 0, 0
+        for end in range(1, len(sentence) + 1):
+            while start < end and not self.occurs(sentence[start:end]):
+                start += 1
+            longest = max(longest, end - start)
+        return longest
+
+
 def bench_sentences(novel: pathlib.Path) -> None:
     """1,000 sentences of the novel at state size 2, against markovify: the
     time from the text in memory, and what the sentences are like."""
     from markovify.splitters import split_into_sentences
 
     text = novel.read_text(encoding="utf-8")
-    words = text.split()
-    joined = " " + " ".join(words) + " "
+    longest_run = CopiedRuns(text.split()).longest
     whole = {" ".join(sentence.split()) for sentence in split_into_sentences(text)}
-
-    def occurs(run: list[str]) -> bool:
-        return " " + " ".join(run) + " " in joined
-
-    def longest_run(sentence: list[str]) -> int:
-        longest, start = 0, 0
-        for end in range(1, len(sentence) + 1):
-            while start < end and not occurs(sentence[start:end]):
-                start += 1
-            longest = max(longest, end - start)
-        return longest
 
     print("\n1,000 sentences of the novel, state size 2 (one run each)")
     results = {}
@@ -665,27 +684,7 @@ def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
         whole = {" ".join(s.split()) for s in sentences_of_text}
         text_quoting = sum(map(quotes, sentences_of_text)) / len(sentences_of_text)
 
-        # Where each word stands: a run is looked up at its rarest word's
-        # places, not by searching the whole text.
-        places: dict[str, list[int]] = {}
-        for place, each in enumerate(words):
-            places.setdefault(each, []).append(place)
-
-        def occurs(run: list[str], words=words, places=places) -> bool:
-            rarest = min(range(len(run)), key=lambda at: len(places.get(run[at], ())))
-            return any(
-                words[place - rarest : place - rarest + len(run)] == run
-                for place in places.get(run[rarest], ())
-                if place >= rarest
-            )
-
-        def longest_run(sentence: list[str]) -> int:
-            longest, start = 0, 0
-            for end in range(1, len(sentence) + 1):
-                while start < end and not occurs(sentence[start:end]):
-                    start += 1
-                longest = max(longest, end - start)
-            return longest
+        longest_run = CopiedRuns(words).longest
 
         print(
             f"{path.name}: contains {word!r} ({counts[word]} times); "
