@@ -79,6 +79,11 @@ if contender.startswith("llm-markov-rs max_copy"):
     response = model.prompt(text, length=50, order=order, max_copy=order + 3)
     response.text()
     learned = {"words": response.response_json["word_count"]}
+elif contender.startswith("sentences"):
+    # Five sentences at order 2, with the default guard or with none.
+    guard = {} if contender == "sentences guarded" else {"max_copy": 0}
+    response = model.prompt(text, sentences=5, order=2, **guard)
+    response.text()
 elif contender.startswith("llm-markov-rs"):
     order = int(contender[-1])
     response = model.prompt(text, length=50, order=order)
@@ -313,6 +318,58 @@ def manual_pages() -> list[pathlib.Path]:
     return pages
 
 
+#: Bump when high_vocabulary_text() changes, so that a stale copy is made
+#: again.
+HIGH_VOCABULARY_VERSION = 1
+
+
+def high_vocabulary_text() -> pathlib.Path:
+    """A text with a vocabulary over twice WordNet's that is not WordNet:
+    the Chinese and Japanese manual pages (whitespace-split, so whole
+    clauses are words, in other scripts) and 3 million words drawn from a
+    Zipf distribution (exponent 1) over 1.2 million made-up words, in
+    sentences of 5 to 24 words a line. Made once, from a fixed seed, in
+    benchmarks/data (never committed)."""
+    target = DATA / f"high-vocabulary-v{HIGH_VOCABULARY_VERSION}.txt"
+    if target.exists():
+        return target
+    import itertools
+    import random
+
+    rng = random.Random(30)
+    onsets = [*"bcdfghjklmnprstvwz", "br", "dr", "gr", "kr", "pl", "st", "tr", "sh"]
+    vowels = [*"aeiouyáéöü", "ai", "ou", "ea"]
+    codas = ["", "", "", "n", "r", "s", "l", "t", "nd", "st"]
+
+    def made_up_word() -> str:
+        syllables = rng.choice((1, 2, 2, 3, 3, 4))
+        return "".join(
+            rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+            for _ in range(syllables)
+        )
+
+    vocabulary = sorted({made_up_word() for _ in range(1_500_000)})
+    rng.shuffle(vocabulary)
+    ranks = itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1))
+    words = rng.choices(vocabulary, cum_weights=list(ranks), k=3_000_000)
+    lines = []
+    start = 0
+    while start < len(words):
+        end = start + rng.randint(5, 24)
+        sentence = words[start:end]
+        lines.append(sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ".")
+        start = end
+    chinese, japanese = manual_pages()
+    partial = target.with_suffix(".partial")
+    with open(partial, "wb") as out:
+        out.write(chinese.read_bytes())
+        out.write(japanese.read_bytes())
+        out.write("\n".join(lines).encode())
+        out.write(b"\n")
+    partial.replace(target)
+    return target
+
+
 def bench_tokens(repeated: pathlib.Path, wordnet: pathlib.Path, rounds: int) -> None:
     """What each token mode costs to build at order 1, against words mode on
     the same text: the build alone, in fresh processes, medians."""
@@ -470,6 +527,79 @@ def bench_corpus(path: pathlib.Path, rounds: int, markovify: bool) -> None:
         bench_saved(path, size, rounds, user_path, ours["seconds"])
     finally:
         shutil.rmtree(user_path, ignore_errors=True)
+
+
+def bench_speed(texts: list[pathlib.Path], rounds: int) -> None:
+    """#30's targets on each text, side by side in one run, medians: build +
+    50 words at orders 1 to 3 against `wc -w`, extra memory over the text,
+    the copy guard at order 1 and in sentences mode against none."""
+    contenders = [
+        "llm-markov-rs order 1",
+        "llm-markov-rs order 2",
+        "llm-markov-rs order 3",
+        "llm-markov-rs max_copy 1",
+        "sentences guarded",
+        "sentences unguarded",
+    ]
+    print("\nspeed: build + 50 words (order 1 to 3), medians of", rounds)
+    misses = []
+    for path in texts:
+        size = path.stat().st_size
+        user_path = tempfile.mkdtemp(prefix="markov-bench-")
+        try:
+            # Rounds interleave the contenders, so that a slow spell of the
+            # machine falls on all of them.
+            samples: dict[str, list[dict]] = {name: [] for name in contenders}
+            wc_samples = []
+            for _ in range(rounds):
+                for name in contenders:
+                    samples[name].append(run_child(path, name, user_path))
+                wc_samples.append(time_command(["wc", "-w", str(path)]))
+        finally:
+            shutil.rmtree(user_path, ignore_errors=True)
+        results = {name: medians(runs) for name, runs in samples.items()}
+        wc = statistics.median(wc_samples)
+        first = results["llm-markov-rs order 1"]
+        print(
+            f"{path.name}: {size / 1e6:.1f} MB, {first['words']:,} words, "
+            f"{first['distinct_words']:,} distinct; wc -w {wc:.3f} s"
+        )
+        limit_wc = 1.5 if first["distinct_words"] > 600_000 else 1.0
+        checks = []
+        for order in (1, 2, 3):
+            figures = results[f"llm-markov-rs order {order}"]
+            # The step's own peak: above what the process held with the
+            # text read.
+            extra = figures["step_kib"] * 1024 / size
+            line = (
+                f"  order {order}: {figures['seconds']:.3f} s, "
+                f"{figures['seconds'] / wc:.2f}x wc -w, "
+                f"{figures['seconds'] / first['seconds']:.2f}x order 1, "
+                f"extra memory {extra:.2f}x the text"
+            )
+            print(line)
+            checks.append((f"order {order} extra memory", extra, 2.0))
+        checks.append(("order 1 / wc -w", first["seconds"] / wc, limit_wc))
+        for order, limit in ((2, 1.5), (3, 2.0)):
+            ratio = (
+                results[f"llm-markov-rs order {order}"]["seconds"] / first["seconds"]
+            )
+            checks.append((f"order {order} / order 1", ratio, limit))
+        guarded = results["llm-markov-rs max_copy 1"]["seconds"]
+        sentences = (
+            results["sentences guarded"]["seconds"],
+            results["sentences unguarded"]["seconds"],
+        )
+        print(
+            f"  max_copy 4 at order 1: {guarded:.3f} s; 5 sentences at order 2 with "
+            f"the default guard {sentences[0]:.3f} s, without {sentences[1]:.3f} s"
+        )
+        checks.append(("max_copy / without, order 1", guarded / first["seconds"], 2.0))
+        checks.append(("sentences guard / without", sentences[0] / sentences[1], 2.0))
+        for name, value, limit in checks:
+            if value > limit:
+                misses.append(f"{path.name}: {name} {value:.2f}x > {limit}x")
+    print("  targets: " + ("all met" if not misses else "missed: " + "; ".join(misses)))
 
 
 def bench_saved(
@@ -974,7 +1104,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--corpus",
-        choices=["sherlock", "wordnet", "tokens", "guard", "scale", "steer", "all"],
+        choices=[
+            "sherlock",
+            "wordnet",
+            "speed",
+            "tokens",
+            "guard",
+            "scale",
+            "steer",
+            "all",
+        ],
         default="all",
         help="which large corpus to measure, or the token modes (default: all)",
     )
@@ -992,6 +1131,8 @@ def main() -> None:
         bench_corpus(repeated, rounds, markovify)
     if args.corpus in ("wordnet", "all"):
         bench_corpus(wordnet, rounds, markovify=False)
+    if args.corpus in ("speed", "all"):
+        bench_speed([repeated, wordnet, high_vocabulary_text()], rounds)
     if args.corpus in ("tokens", "all"):
         bench_tokens(repeated, wordnet, rounds)
     if args.corpus in ("guard", "all"):
@@ -1002,7 +1143,7 @@ def main() -> None:
         bench_scale(wordnet, single, rounds)
     if args.corpus in ("steer", "all") and markovify:
         bench_steer(single, wordnet)
-    if args.corpus in ("tokens", "guard", "scale", "steer"):
+    if args.corpus in ("speed", "tokens", "guard", "scale", "steer"):
         return
 
     speeds = []
