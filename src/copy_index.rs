@@ -85,7 +85,7 @@ impl CopyIndex {
     /// The index of `text`, whose ids are all below `alphabet`; `watch`
     /// can cancel the sort.
     pub(crate) fn new(text: Vec<u32>, alphabet: u32, watch: Watch) -> Result<Self, ChainError> {
-        let (text, suffixes) = suffix_array(text, watch)?;
+        let (text, suffixes) = suffix_array(text, alphabet, watch)?;
         Ok(CopyIndex::with_suffixes_of(text, suffixes, alphabet))
     }
 
