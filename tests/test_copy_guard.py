@@ -106,7 +106,7 @@ def test_bad_bounds_are_one_error_line(llm_cli):
     assert low.output.startswith("Error: max_copy must be at least order + 1 = 3")
     negative = llm_cli("-m", "markov", "-o", "max_copy", "-1", "a b c")
     assert negative.exit_code == 1
-    assert "max_copy must be between 0 and" in negative.output
+    assert "max_copy must be at least 0, not -1" in negative.output
 
 
 @pytest.mark.parametrize("text", ["The cat sat on the mat.", "Yes! Yes!"])

@@ -141,8 +141,13 @@ def test_merging_a_chain_without_the_copy_guard_says_it_drops_the_index(
         (["merge", "m", "a", "lines"], "(tokens lines) with 'a' (tokens words)"),
         (["merge", "m", "a", "missing"], "there is no saved chain called 'missing'"),
         (["merge", "m", "a", "nowhere.markov"], "cannot merge nowhere.markov"),
-        (["merge", "m", "a", "--weight", "a=1.5"], "K a whole number, not 'a=1.5'"),
-        (["merge", "m", "a", "--weight", "a=0"], "at least 1, not 0"),
+        (["merge", "m", "a", "--weight", "a=1.5"], "to 4,294,967,295, not 'a=1.5'"),
+        (["merge", "m", "a", "--weight", "a=0"], "from 1 to 4,294,967,295, not 0"),
+        # The bugs: 2**32 raised OverflowError, "²" ValueError, and "١٢"
+        # (Arabic-Indic digits) was taken as 12.
+        (["merge", "m", "a", "--weight", "a=4294967296"], "not 4294967296"),
+        (["merge", "m", "a", "--weight", "a=²"], "K a whole number from 1 to"),
+        (["merge", "m", "a", "--weight", "a=١٢"], "not 'a=١٢'"),
         (["merge", "m", "a", "--weight", "b=2"], "'b', which is not one of"),
         (["merge", "a", "a"], "already exists"),
         (["train", "missing", "{file}", "--add"], "no saved chain called 'missing'"),
@@ -265,6 +270,10 @@ def test_the_python_api_merges_and_adds(user_path):
         merge_chains("none", [])
     with pytest.raises(MarkovError, match="not a single str"):
         merge_chains("one", "x")
+    # The bug: a weight over 32 bits raised OverflowError from the native
+    # merge instead of saying the range.
+    with pytest.raises(MarkovError, match="from 1 to 4,294,967,295, not 4294967296"):
+        merge_chains("big", ["x", "y"], weights={"y": 2**32})
 
 
 documents = st.lists(

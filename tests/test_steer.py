@@ -295,7 +295,7 @@ def test_saved_chains_and_async_steer_the_same(llm_cli, tmp_path, sherlock):
         (("end", "   "), "end needs a word or phrase"),
         (("temperature", "-1"), "temperature must be between 0 and 1000"),
         (("max_copy_ratio", "1.5"), "max_copy_ratio must be between 0 and 1"),
-        (("max_chars", "0"), "max_chars must be between 1 and"),
+        (("max_chars", "0"), "max_chars must be at least 1, not 0"),
         (
             ("contains", "Holmes", "-o", "end", "Holmes."),
             "give contains or end, not both",

@@ -196,15 +196,19 @@ def merge(
     document, the same as training on those texts. They must have the same
     order and tokens. The copy guard's index is merged when every source
     has one; otherwise the result has none, and this says so."""
-    from llm_markov_rs.merge import any_copy_guard, merge_chains
+    from llm_markov_rs.merge import MAX_WEIGHT, any_copy_guard, merge_chains
 
     def merge_them() -> SavedChainInfo:
         parsed: dict[str, int] = {}
         for weight in weights:
             source, equals, count = weight.rpartition("=")
-            if not equals or not count.strip().isdigit():
+            # ASCII digits only: str.isdigit() also takes "²", which int()
+            # refuses, and int() reads "١٢" as 12.
+            count = count.strip()
+            if not equals or not (count.isascii() and count.isdigit()):
                 raise MarkovError(
-                    f"--weight takes SOURCE=K with K a whole number, not '{weight}'"
+                    f"--weight takes SOURCE=K with K a whole number from 1 to "
+                    f"{MAX_WEIGHT:,}, not '{weight}'"
                 )
             parsed[source] = int(count)
         with terminal_progress(sys.stderr) as progress:

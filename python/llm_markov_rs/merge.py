@@ -18,6 +18,9 @@ from llm_markov_rs.saved import (
     unreadable_chain,
 )
 
+#: The largest weight: the core counts a source's copies in 32 bits.
+MAX_WEIGHT = 2**32 - 1
+
 if TYPE_CHECKING:
     from llm_markov_rs._markov import Chain
 
@@ -75,10 +78,14 @@ def merge_chains(
                 f"a weight is given for '{source}', which is not one of the "
                 f"chains to merge ({', '.join(shown)})"
             )
-        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int)
+            or not 1 <= weight <= MAX_WEIGHT
+        ):
             raise MarkovError(
-                f"the weight of '{source}' must be a whole number of at least 1, "
-                f"not {weight!r}"
+                f"the weight of '{source}' must be a whole number from 1 to "
+                f"{MAX_WEIGHT:,}, not {weight!r}"
             )
     loaded = [_load(source) for source in sources]
     first = loaded[0][0]

@@ -40,12 +40,12 @@ SENTENCES_MAX_COPY_RATIO = 0.7
 MAX_TEMPERATURE = 1000.0
 
 #: The options that are whole numbers within bounds, with their lowest and
-#: highest values, and the highest as the error shows it.
+#: highest values, and the highest as a person reads it in an error.
 WHOLE_NUMBER_BOUNDS = {
     "seed": (0, MAX_SEED, "2**64-1"),
-    "max_copy": (0, MAX_MAX_COPY, str(MAX_MAX_COPY)),
-    "sentences": (1, MAX_LENGTH, str(MAX_LENGTH)),
-    "max_chars": (1, MAX_LENGTH, str(MAX_LENGTH)),
+    "max_copy": (0, MAX_MAX_COPY, "2**32"),
+    "sentences": (1, MAX_LENGTH, "2**63-1"),
+    "max_chars": (1, MAX_LENGTH, "2**63-1"),
 }
 
 #: The options that are numbers within bounds, with their lowest and
@@ -305,8 +305,12 @@ class WalkOptions(llm.Model.Options):
     def _check_bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
         name = info.field_name or ""
         low, high, shown = WHOLE_NUMBER_BOUNDS[name]
-        if value is not None and not low <= value <= high:
-            raise ValueError(f"{name} must be between {low} and {shown}")
+        # The bound that was crossed, alone: "sentences must be at least 1",
+        # not a range that ends in a machine's largest integer.
+        if value is not None and value < low:
+            raise ValueError(f"{name} must be at least {low}, not {value}")
+        if value is not None and value > high:
+            raise ValueError(f"{name} must be at most {shown}, not {value}")
         return value
 
 
