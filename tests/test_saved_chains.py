@@ -307,6 +307,35 @@ def test_bad_text_names_the_file_and_byte_and_suggests_an_encoding(llm_cli, tmp_
     assert "'klingon' is not an encoding" in unknown.output
 
 
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        # The bugs: each raised a traceback (UnicodeError, TypeError,
+        # binascii.Error) instead of one line.
+        ("utf-16", "cannot be read as utf-16 text (UTF-16 stream does not start"),
+        ("rot13", "'rot13' is not a text encoding"),
+        ("base64", "'base64' is not a text encoding"),
+        ("hex", "'hex' is not a text encoding"),
+    ],
+)
+def test_an_encoding_that_cannot_read_the_text_is_one_line(
+    llm_cli, tmp_path, encoding, message
+):
+    # UTF-16 without a byte order mark.
+    path = tmp_path / "bare16.txt"
+    path.write_bytes("the cat sat on the mat\n".encode("utf-16-le"))
+    for source, given in ((str(path), None), ("-", path.read_bytes())):
+        result = llm_cli(
+            "markov", "train", "t", source, "--encoding", encoding, input=given
+        )
+        assert result.exit_code == 1, result.output
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith("Error: ")
+        assert message in line
+    assert not (llm.user_dir() / "markov" / "t.markov").exists()
+    train(llm_cli, "t", str(path), "--encoding", "utf-16-le")
+
+
 def test_a_bad_byte_far_into_a_large_file_is_found(llm_cli, tmp_path):
     big = tmp_path / "big.txt"
     # Past the first read chunk, with a multi-byte character straddling it.

@@ -293,6 +293,19 @@ def _decode(
         at = read_before - len(held) + error.start
         bad = (bytes(held) + bytes(data))[error.start : error.start + 1]
         raise not_decodable(display, codec.name, at, bad) from None
+    except UnicodeError as error:
+        # Not about one byte: utf-16 without a byte order mark says "UTF-16
+        # stream does not start with BOM".
+        example = (
+            "utf-16-le or utf-16-be for UTF-16 without a byte order mark"
+            if codec.name.startswith("utf-16")
+            else "utf-8"
+        )
+        raise MarkovError(
+            f"{display} cannot be read as {codec.name} text ({error}); give its "
+            f"encoding with --encoding (encoding= in Python), for example "
+            f"--encoding {example}"
+        ) from None
 
 
 def _size(source: Source) -> int | None:

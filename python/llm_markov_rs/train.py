@@ -347,12 +347,26 @@ def _joined(held: Piece, piece: Piece) -> Piece:
 
 def _codec(encoding: str) -> codecs.CodecInfo:
     try:
-        return codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise MarkovError(
             f"'{encoding}' is not an encoding Python knows; try utf-8, "
             "latin-1 or cp1252"
         ) from None
+    try:
+        # bytes.decode() takes text encodings only: rot13, base64, hex and
+        # zlib are codecs too, and their decoders return bytes or want str.
+        b"\0\0".decode(codec.name)
+    except LookupError:
+        raise MarkovError(
+            f"'{encoding}' is not a text encoding (it turns bytes into bytes, "
+            "or text into text); give the encoding of the text, such as utf-8, "
+            "utf-16, latin-1 or cp1252"
+        ) from None
+    except UnicodeError:
+        # A text encoding that refuses these two bytes: the file says more.
+        pass
+    return codec
 
 
 def _load_to_add_to(name: str) -> tuple[Chain, str]:
