@@ -532,3 +532,28 @@ def test_train_from_a_terminal_says_it_reads_standard_input(tmp_path):
     assert process.returncode == 0, stderr
     assert b"Reading standard input (Ctrl-D to end)" in stderr
     assert b"Saved chain 'typed'" in stdout
+
+
+def test_a_file_where_the_chains_folder_goes_breaks_no_llm_command(
+    llm_cli, user_path, tmp_path
+):
+    # The bug: register_models scanned it and raised NotADirectoryError, so
+    # `llm models`, `llm markov list` and every prompt failed with a
+    # traceback; train raised FileExistsError after building the chain.
+    (user_path / "markov").write_text("not a folder", encoding="utf-8")
+    models = llm_cli("models")
+    assert models.exit_code == 0
+    assert "Markov: markov" in models.output
+    prompt = llm_cli("-m", "markov", "-o", "length", "3", "-o", "seed", "1", "a b c")
+    assert prompt.exit_code == 0
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat\n", encoding="utf-8")
+    for arguments in (("markov", "list"), ("markov", "train", "t", str(text))):
+        result = llm_cli(*arguments)
+        assert result.exit_code == 1
+        assert result.output == (
+            f"Error: {user_path / 'markov'}, where saved chains are kept, is a "
+            "file, not a folder: move it away, and saved chains will be kept "
+            "there\n"
+        )
+    assert (user_path / "markov").read_text(encoding="utf-8") == "not a folder"

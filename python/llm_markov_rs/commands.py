@@ -233,7 +233,7 @@ def list_chains(json_: bool) -> None:
     file size, what each was trained from, and when."""
     from llm_markov_rs.info import SavedChainInfo, read_info
 
-    names, misnamed = scan_chain_files()
+    names, misnamed = run_or_fail(scan_chain_files)
     listed: list[SavedChainInfo | tuple[str, str]] = []
     for name in names:
         try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_markov_rs.errors import load_native
 from llm_markov_rs.info import SavedChainInfo, read_info
-from llm_markov_rs.saved import TRAINED_FROM_SHOWN, chain_path, chains_folder
+from llm_markov_rs.saved import TRAINED_FROM_SHOWN, chain_path, make_chains_folder
 
 if TYPE_CHECKING:
     from llm_markov_rs._markov import Chain
@@ -33,6 +33,6 @@ def save_chain(
         **extra,
         "created_by": f"llm-markov-rs {load_native().__version__}",
     }
-    chains_folder().mkdir(parents=True, exist_ok=True)
+    make_chains_folder()
     chain.save(str(chain_path(name)), json.dumps(metadata, ensure_ascii=False))
     return read_info(name)

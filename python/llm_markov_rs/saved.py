@@ -58,18 +58,27 @@ def chain_path(name: str) -> Path:
 
 def saved_names() -> list[str]:
     """The names of the saved chains, sorted, from the folder's listing
-    alone: no file is opened."""
-    return scan_chain_files()[0]
+    alone: no file is opened. None when the folder cannot be listed: llm
+    registers models on every command, and one bad path must not break
+    them all; the ``llm markov`` commands say what is wrong."""
+    try:
+        return scan_chain_files()[0]
+    except MarkovError:
+        return []
 
 
 def scan_chain_files() -> tuple[list[str], list[str]]:
     """From one listing of the chains' folder: the names of the saved
     chains, and the ``.markov`` files whose names are not chain names (so
-    no model is registered for them), each sorted."""
+    no model is registered for them), each sorted. A MarkovError when the
+    folder is there but cannot be listed."""
+    folder = chains_folder()
     try:
-        entries = os.scandir(chains_folder())
+        entries = os.scandir(folder)
     except FileNotFoundError:
         return [], []
+    except OSError as error:
+        raise unusable_folder(folder, error) from None
     with entries:
         stems = sorted(
             entry.name.removesuffix(SUFFIX)
@@ -79,6 +88,29 @@ def scan_chain_files() -> tuple[list[str], list[str]]:
     names = [stem for stem in stems if NAME_PATTERN.fullmatch(stem)]
     misnamed = [stem + SUFFIX for stem in stems if not NAME_PATTERN.fullmatch(stem)]
     return names, misnamed
+
+
+def make_chains_folder() -> Path:
+    """The chains' folder, made if it is not there yet, or a MarkovError
+    that says why it cannot be."""
+    folder = chains_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise unusable_folder(folder, error) from None
+    return folder
+
+
+def unusable_folder(folder: Path, error: OSError) -> MarkovError:
+    """The error for a chains' folder that cannot be listed or made."""
+    if isinstance(error, (NotADirectoryError, FileExistsError)):
+        return MarkovError(
+            f"{folder}, where saved chains are kept, is a file, not a folder: "
+            "move it away, and saved chains will be kept there"
+        )
+    return MarkovError(
+        f"cannot use {folder}, where saved chains are kept: {error.strerror or error}"
+    )
 
 
 def missing_chain(name: str) -> MarkovError:
