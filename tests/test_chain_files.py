@@ -157,3 +157,25 @@ def test_a_header_reads_any_metadata_that_loading_the_file_reads(llm_cli, user_p
     (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
     assert entry["name"] == "odd"
     assert "error" not in entry
+
+
+@pytest.mark.parametrize(
+    "metadata", ["[" * 100_000, '{"trained_from": ' + "[" * 100_000 + "]"]
+)
+def test_metadata_nested_too_deep_reads_as_none(llm_cli, user_path, metadata):
+    # The bug: such a chain loaded, and then list, info and merge raised
+    # RecursionError from json.loads.
+    from llm_markov_rs._markov import Chain
+
+    folder = user_path / "markov"
+    folder.mkdir()
+    Chain(PROMPT).save(str(folder / "deep.markov"), metadata)
+    listed = llm_cli("markov", "list", "--json")
+    assert listed.exit_code == 0
+    (entry,) = json.loads(listed.output)
+    assert entry["name"] == "deep"
+    assert "error" not in entry
+    assert entry["trained_from"] == []
+    assert llm_cli("markov", "info", "deep").exit_code == 0
+    merged = llm_cli("markov", "merge", "both", "deep", "deep")
+    assert merged.exit_code == 0, merged.output

@@ -76,10 +76,12 @@ class SavedChainInfo:
 
 def parse_metadata(text: str) -> dict[str, Any]:
     """The metadata this plugin saves with a chain (a JSON object); anything
-    else, as from another writer, reads as no metadata."""
+    else, as from another writer, reads as no metadata. So does JSON nested
+    deeper than Python's parser goes (the file format bounds the metadata's
+    bytes, not its depth)."""
     try:
         metadata = json.loads(text) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return metadata if isinstance(metadata, dict) else {}
 
