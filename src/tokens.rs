@@ -94,6 +94,34 @@ impl Tokens {
         }
     }
 
+    /// What goes between `before`, a token as the vocabulary holds it,
+    /// and `after`, the first token of a state the walk jumped to, which
+    /// did not follow it in the text. In `unicode` mode, a token that kept
+    /// no break stood before punctuation ("direction" before ","): before
+    /// a word from elsewhere it gets a space, so that words from two places
+    /// never run together, unless it opens a bracket or quote. Otherwise
+    /// the break it kept.
+    pub(crate) fn break_before_jump<'a>(self, before: &'a [u8], after: &[u8]) -> &'a [u8] {
+        let (text, kept) = self.split(before);
+        let opens = |text: &[u8]| {
+            let last = std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| text.chars().last());
+            last.is_some_and(|last| "([{“‘«「『".contains(last))
+        };
+        let starts_a_word = |text: &[u8]| {
+            let first = std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| text.chars().next());
+            first.is_some_and(char::is_alphanumeric)
+        };
+        if self == Tokens::Unicode && kept.is_empty() && starts_a_word(after) && !opens(text) {
+            SPACE
+        } else {
+            kept
+        }
+    }
+
     /// The breaks a token of this mode may keep, for matching a prompt's
     /// last token, whose break the prompt does not show.
     pub(crate) fn possible_breaks(self) -> &'static [&'static [u8]] {

@@ -47,6 +47,9 @@ pub struct Walk<C> {
     continued: usize,
     /// The last token given, whose break goes before the next one.
     last: Option<u32>,
+    /// Whether the last token given begins a state the walk jumped to,
+    /// rather than one it followed from the token before.
+    after_jump: bool,
     /// How many more words the walk may give; `None` for no cap.
     remaining: Option<u64>,
     written: u64,
@@ -64,7 +67,7 @@ pub struct Walk<C> {
     blocked: bool,
     /// In a guarded walk in sentences, the rest of the sentence drafted
     /// and not yet given.
-    drafted: VecDeque<u32>,
+    drafted: VecDeque<(u32, bool)>,
     /// The temperature of the draws, when not 1.
     temperature: Option<Temperature>,
     /// The overlap ratio for the guard, in sentences.
@@ -89,6 +92,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             pending: None,
             continued: 0,
             last: None,
+            after_jump: false,
             remaining: None,
             written: 0,
             sentences: None,
@@ -328,7 +332,15 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             let Some(id) = self.next_id() else { break };
             let vocabulary = self.chain.vocabulary();
             if let Some(last) = self.last {
-                out.extend_from_slice(tokens.split(vocabulary.word(last)).1);
+                let before = vocabulary.word(last);
+                // The break a token kept is what followed it in the text;
+                // after a jump, something else follows it.
+                let between = if self.after_jump {
+                    tokens.break_before_jump(before, vocabulary.word(id))
+                } else {
+                    tokens.split(before).1
+                };
+                out.extend_from_slice(between);
             }
             out.extend_from_slice(tokens.split(vocabulary.word(id)).0);
             self.last = Some(id);
@@ -354,7 +366,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         } else {
             self.step(true)
         };
-        let Some(id) = next else {
+        let Some((id, after_jump)) = next else {
             // A steered walk that finished where its goal said is not
             // blocked.
             self.blocked = !self.finished();
@@ -362,6 +374,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             return None;
         };
         self.written += 1;
+        self.after_jump = after_jump;
         if let Some(remaining) = &mut self.remaining {
             *remaining -= 1;
         }
@@ -431,29 +444,30 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     }
 
     /// Moves the walk on by one word, and gives that word's id, which the
-    /// copy guard (if any) takes as written. Where no follower is left it
+    /// copy guard (if any) takes as written, and whether it is the first
+    /// word of a state the walk jumped to. Where no follower is left it
     /// restarts (`may_restart`) or gives `None`; `None` too when the guard
     /// allows no restart.
-    fn step(&mut self, may_restart: bool) -> Option<u32> {
+    fn step(&mut self, may_restart: bool) -> Option<(u32, bool)> {
         if self.finished() {
             return None;
         }
-        let pending = match self.pending {
+        let (pending, jumped) = match self.pending {
             Some(0)
                 if (self.steering.as_ref()).is_some_and(|steering| steering.begins_anchored()) =>
             {
-                self.jump()?
+                (self.jump()?, true)
             }
             Some(0) => match self.next_state() {
                 Some(next) => {
                     self.state = next;
-                    1
+                    (1, false)
                 }
-                None if may_restart => self.jump()?,
+                None if may_restart => (self.jump()?, true),
                 None => return None,
             },
-            Some(pending) => pending,
-            None => self.jump()?,
+            Some(pending) => (pending, false),
+            None => (self.jump()?, true),
         };
         self.pending = Some(pending - 1);
         let id = self
@@ -465,7 +479,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if let Some(steering) = &mut self.steering {
             steering.advance(&self.chain, self.state, id);
         }
-        Some(id)
+        Some((id, jumped))
     }
 
     /// Writes the next sentence into `drafted`, for a guarded walk in
@@ -488,8 +502,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         let (state, pending) = (self.state, self.pending);
         for attempt in 1..=SENTENCE_TRIES {
             let mut length = 0u64;
-            while let Some(id) = self.step(length == 0) {
-                self.drafted.push_back(id);
+            while let Some((id, after_jump)) = self.step(length == 0) {
+                self.drafted.push_back((id, after_jump));
                 length += 1;
                 if self.chain.ends_sentence(id) || length >= cap {
                     return;

@@ -7,7 +7,7 @@
     reason = "in a test, a failed unwrap is a failed test, helpers included"
 )]
 
-use llm_markov_rs::{build_with, BuildOptions, Chain, ChainError, Walk};
+use llm_markov_rs::{build_with, text_tokens, BuildOptions, Chain, ChainError, Tokens, Walk};
 use proptest::prelude::*;
 
 fn guarded_chain(text: &str, order: usize) -> Chain {
@@ -20,7 +20,7 @@ fn guarded_chain(text: &str, order: usize) -> Chain {
 
 /// The longest run of `output` that occurs in `text`, word for word, the
 /// slow obvious way.
-fn longest_run(text: &[&str], output: &[&str]) -> usize {
+fn longest_run<T: PartialEq>(text: &[T], output: &[T]) -> usize {
     let mut longest = 0;
     for start in 0..output.len() {
         for end in start + longest + 1..=output.len() {
@@ -160,6 +160,52 @@ proptest! {
         // A text whose every sentence start begins a whole sentence of it
         // (one sentence, repeated) allows nothing: the walk says so.
         prop_assert!(!output.is_empty() || walk.blocked());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// The guard in every token mode, against the text cut the same way
+    /// (the bug this catches: a mode whose tokens the guard narrows by
+    /// differently from how the text was cut). In `unicode` mode, the
+    /// written text never runs two words together: after a jump, a token
+    /// that stood before punctuation in the text ("direction" before ",")
+    /// used to be written with its empty break before the next word.
+    #[test]
+    fn every_token_mode_keeps_the_bound(
+        words in prop::collection::vec(
+            prop::sample::select(vec!["ab", "cd", "ef,", "gh.", "ij", "kl\n", "mn!"]),
+            8..120,
+        ),
+        mode in prop::sample::select(Tokens::ALL.to_vec()),
+        order in 1usize..4,
+        extra in 1usize..4,
+        seed in any::<u64>(),
+    ) {
+        let text = words.join(" ");
+        let options = BuildOptions {
+            tokens: mode,
+            copy_index: true,
+            ..BuildOptions::default()
+        };
+        let cut = text_tokens(mode, text.as_bytes()).unwrap();
+        prop_assume!(cut.len() > order);
+        let chain = build_with(text.as_bytes(), order, options).unwrap();
+        let max_copy = order + extra;
+        let mut walk = Walk::new(&chain, seed).at_most(200).max_copy(max_copy).unwrap();
+        let mut written = Vec::new();
+        walk.clone().write_words(200, &mut written);
+        let output: Vec<Vec<u8>> = walk.by_ref().map(<[u8]>::to_vec).collect();
+        let cut: Vec<&[u8]> = cut.iter().map(Vec::as_slice).collect();
+        let output: Vec<&[u8]> = output.iter().map(Vec::as_slice).collect();
+        prop_assert!(longest_run(&cut, &output) <= max_copy);
+        if mode == Tokens::Unicode {
+            // Every run of letters written is a word of the text.
+            let written = String::from_utf8(written).unwrap();
+            for run in written.split(|c: char| !c.is_alphabetic()).filter(|run| !run.is_empty()) {
+                prop_assert!(run.len() == 2, "{:?} in {:?}", run, written);
+            }
+        }
     }
 }
 
