@@ -130,6 +130,27 @@ def test_it_backs_off_to_a_shorter_run_then_to_a_random_start(llm_cli, tmp_path)
     assert empty.response_json["start"] == "random"
 
 
+def test_a_prompt_with_none_of_the_chains_words_says_so(llm_cli, tmp_path):
+    # The bug: such a prompt started at random without a word to the user;
+    # only the log's "start" showed it.
+    text = tmp_path / "t.txt"
+    text.write_text("a b c a b d x b e", encoding="utf-8")
+    train(llm_cli, "t", str(text))
+    unknown = llm_cli("-m", "markov/t", "-o", "length", "3", "nothing here")
+    assert unknown.exit_code == 0
+    assert unknown.stderr == (
+        "Warning: the saved chain 't' has none of the prompt's last words, so "
+        "its text starts at random; 'llm markov info t' shows what it was "
+        "trained on\n"
+    )
+    assert len(unknown.stdout.split()) == 3
+    known = llm_cli("-m", "markov/t", "-o", "length", "3", "nothing x")
+    assert known.exit_code == 0
+    assert known.stderr == ""
+    # An empty prompt asks for no words to continue.
+    assert llm_cli("-m", "markov/t", "-o", "length", "3", "").stderr == ""
+
+
 def test_the_log_says_what_the_saved_model_did(llm_cli, last_log, book, sherlock):
     train(llm_cli, "book", str(book))
     result = llm_cli(

@@ -151,6 +151,16 @@ class Run:
             max_copy,
             **options.steering(guarded=max_copy is not None),
         )
+        if chain_name and walk.prompt_token_count and walk.continued_from is None:
+            # Only the log's "start" would show it otherwise.
+            import click
+
+            click.echo(
+                f"Warning: the saved chain '{chain_name}' has none of the "
+                "prompt's last words, so its text starts at random; "
+                f"'llm markov info {chain_name}' shows what it was trained on",
+                err=True,
+            )
         return cls(
             chain=chain,
             walk=walk,
