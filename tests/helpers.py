@@ -3,6 +3,7 @@ chain, built here the slow obvious way from ``str.split()``."""
 
 from __future__ import annotations
 
+import pathlib
 from collections import defaultdict
 
 import llm
@@ -173,3 +174,16 @@ def sentence_ends(words: list[str]) -> set[str]:
     """The words that end a sentence somewhere in ``words``: those a walk
     counts as sentence ends."""
     return {words[i] for i in range(len(words)) if ends_at(words, i)}
+
+
+def files_in(folder: pathlib.Path) -> list[str]:
+    """The names of the files in the chains' ``folder`` (none if it is not
+    there), but the writers' lock files: empty files that the operating
+    system's lock is taken on, left in place as locks are (removing one
+    would let a third writer lock a new file while a second waits on the
+    old)."""
+    if not folder.exists():
+        return []
+    return sorted(
+        path.name for path in folder.iterdir() if not path.name.endswith(".lock")
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import files_in
+
 #: What the development build prints on stderr, with
 #: LLM_MARKOV_RS_TEST_MARKS set, when a build is given its threads.
 THREADS_MARK = "llm-markov-rs: a build's threads: "
@@ -65,9 +67,7 @@ def test_a_value_that_is_not_a_count_is_one_error_line(
             f"least 1, not {value!r}; unset it to use every core\n"
         )
     # The train lost nothing: no chain, no partial file.
-    assert not (user_path / "markov").exists() or not any(
-        (user_path / "markov").iterdir()
-    )
+    assert files_in(user_path / "markov") == []
 
 
 def test_the_python_api_refuses_zero_threads():

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from llm_markov_rs.errors import MarkovError, load_native
+from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import ProgressCallback, ReadProgress, read_document
 from llm_markov_rs.train import Documents, plan_training
 
@@ -105,50 +106,51 @@ def train_on_dask(
     except ImportError:
         raise MarkovError(INSTALL_HINT) from None
     urls = list(urls)
-    plan = plan_training(
-        name,
-        order=order,
-        tokens=tokens,
-        copy_guard=copy_guard,
-        encoding=encoding,
-        replace=replace,
-        add=add,
-    )
-    options = dict(storage_options or {})
-    level: list[Future[Trained]] = [
-        client.submit(
-            train_document,
-            url,
-            plan.order,
-            plan.tokens,
-            plan.copy_guard,
-            plan.codec.name,
-            plan.piece_bytes,
-            options,
-            pure=False,
+    with writing_chain(name):
+        plan = plan_training(
+            name,
+            order=order,
+            tokens=tokens,
+            copy_guard=copy_guard,
+            encoding=encoding,
+            replace=replace,
+            add=add,
         )
-        for url in urls
-    ]
-    for done, future in enumerate(as_completed(level), start=1):
-        if future.status == "error":
-            future.result()  # raises the worker's error here
-        if progress is not None:
-            progress("training", done, len(urls))
-    merges = _merge_count(len(level))
-    merged = 0
-    while len(level) > 1:
-        level = [
-            client.submit(merge_trained, *level[start : start + MERGE_FAN_IN])
-            for start in range(0, len(level), MERGE_FAN_IN)
+        options = dict(storage_options or {})
+        level: list[Future[Trained]] = [
+            client.submit(
+                train_document,
+                url,
+                plan.order,
+                plan.tokens,
+                plan.copy_guard,
+                plan.codec.name,
+                plan.piece_bytes,
+                options,
+                pure=False,
+            )
+            for url in urls
         ]
-        for future in as_completed(level):
+        for done, future in enumerate(as_completed(level), start=1):
             if future.status == "error":
-                future.result()
-            merged += 1
+                future.result()  # raises the worker's error here
             if progress is not None:
-                progress("merging", merged, merges)
-    chain, has_words = level[0].result() if level else (None, False)
-    return plan.save(chain, has_words, urls)
+                progress("training", done, len(urls))
+        merges = _merge_count(len(level))
+        merged = 0
+        while len(level) > 1:
+            level = [
+                client.submit(merge_trained, *level[start : start + MERGE_FAN_IN])
+                for start in range(0, len(level), MERGE_FAN_IN)
+            ]
+            for future in as_completed(level):
+                if future.status == "error":
+                    future.result()
+                merged += 1
+                if progress is not None:
+                    progress("merging", merged, merges)
+        chain, has_words = level[0].result() if level else (None, False)
+        return plan.save(chain, has_words, urls)
 
 
 def train_document(

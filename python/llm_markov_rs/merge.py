@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
+from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import ProgressCallback
 from llm_markov_rs.save import save_chain
 from llm_markov_rs.saved import (
@@ -64,54 +65,55 @@ def merge_chains(
     sources = list(sources)
     if not sources:
         raise MarkovError("give at least one chain to merge")
-    path = chain_path(name)
-    if path.exists() and not replace:
-        raise MarkovError(
-            f"a chain called '{name}' already exists ({path}); to replace it, "
-            "give --force (replace=True in Python), or choose another name"
-        )
-    given = weights or {}
-    shown = [os.fspath(source) for source in sources]
-    for source, weight in given.items():
-        if source not in shown:
+    with writing_chain(name):
+        path = chain_path(name)
+        if path.exists() and not replace:
             raise MarkovError(
-                f"a weight is given for '{source}', which is not one of the "
-                f"chains to merge ({', '.join(shown)})"
+                f"a chain called '{name}' already exists ({path}); to replace it, "
+                "give --force (replace=True in Python), or choose another name"
             )
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, int)
-            or not 1 <= weight <= MAX_WEIGHT
-        ):
-            raise MarkovError(
-                f"the weight of '{source}' must be a whole number from 1 to "
-                f"{MAX_WEIGHT:,}, not {weight!r}"
-            )
-    loaded = [_load(source) for source in sources]
-    first = loaded[0][0]
-    for (chain, _), label in zip(loaded, shown, strict=True):
-        for what, value, wanted in (
-            ("order", chain.order, first.order),
-            ("tokens", chain.tokens, first.tokens),
-        ):
-            if value != wanted:
+        given = weights or {}
+        shown = [os.fspath(source) for source in sources]
+        for source, weight in given.items():
+            if source not in shown:
                 raise MarkovError(
-                    f"cannot merge '{label}' ({what} {value}) with '{shown[0]}' "
-                    f"({what} {wanted}): only chains of the same order and "
-                    "tokens merge"
+                    f"a weight is given for '{source}', which is not one of the "
+                    f"chains to merge ({', '.join(shown)})"
                 )
-    weighted = [
-        (chain, given.get(label, 1))
-        for (chain, _), label in zip(loaded, shown, strict=True)
-    ]
-    merged = load_native().Chain.merge(weighted, progress)
-    named: list[str] = []
-    count = 0
-    for _, metadata in loaded:
-        source_named, source_count = recorded_sources(parse_metadata(metadata))
-        named += source_named
-        count += source_count
-    return save_chain(name, merged, named, count, {"merged_from": shown})
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int)
+                or not 1 <= weight <= MAX_WEIGHT
+            ):
+                raise MarkovError(
+                    f"the weight of '{source}' must be a whole number from 1 to "
+                    f"{MAX_WEIGHT:,}, not {weight!r}"
+                )
+        loaded = [_load(source) for source in sources]
+        first = loaded[0][0]
+        for (chain, _), label in zip(loaded, shown, strict=True):
+            for what, value, wanted in (
+                ("order", chain.order, first.order),
+                ("tokens", chain.tokens, first.tokens),
+            ):
+                if value != wanted:
+                    raise MarkovError(
+                        f"cannot merge '{label}' ({what} {value}) with '{shown[0]}' "
+                        f"({what} {wanted}): only chains of the same order and "
+                        "tokens merge"
+                    )
+        weighted = [
+            (chain, given.get(label, 1))
+            for (chain, _), label in zip(loaded, shown, strict=True)
+        ]
+        merged = load_native().Chain.merge(weighted, progress)
+        named: list[str] = []
+        count = 0
+        for _, metadata in loaded:
+            source_named, source_count = recorded_sources(parse_metadata(metadata))
+            named += source_named
+            count += source_count
+        return save_chain(name, merged, named, count, {"merged_from": shown})
 
 
 def any_copy_guard(sources: Iterable[ChainSource]) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
+from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import (
     Piece,
     ProgressCallback,
@@ -92,28 +93,29 @@ def train_chain(
             "sources must be a list of texts, paths or files, not a single "
             f"{type(sources).__name__}; for one source, pass [source]"
         )
-    plan = plan_training(
-        name,
-        order=order,
-        tokens=tokens,
-        copy_guard=copy_guard,
-        encoding=encoding,
-        replace=replace,
-        add=add,
-    )
-    sources = list(sources)
-    documents = plan.documents(progress)
-    read = ReadProgress(
-        progress,
-        "reading" if plan.copy_guard else "training",
-        total_size(sources),
-    )
-    for source in sources:
-        documents.add(
-            read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
+    with writing_chain(name):
+        plan = plan_training(
+            name,
+            order=order,
+            tokens=tokens,
+            copy_guard=copy_guard,
+            encoding=encoding,
+            replace=replace,
+            add=add,
         )
-    described = [describe(source) for source in sources]
-    return plan.save(documents.chain, documents.has_words, described)
+        sources = list(sources)
+        documents = plan.documents(progress)
+        read = ReadProgress(
+            progress,
+            "reading" if plan.copy_guard else "training",
+            total_size(sources),
+        )
+        for source in sources:
+            documents.add(
+                read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
+            )
+        described = [describe(source) for source in sources]
+        return plan.save(documents.chain, documents.has_words, described)
 
 
 @dataclass(frozen=True)
