@@ -33,7 +33,10 @@ LlmRunner = Callable[..., Result]
 
 @pytest.fixture
 def llm_cli() -> LlmRunner:
-    """Run ``llm`` with the given arguments through click's CliRunner."""
+    """Run ``llm`` with the given arguments through click's CliRunner. An
+    exception that llm would show as a traceback is raised in the test
+    (``catch_exceptions=False``), so checking the output for "Traceback"
+    would test nothing."""
     from llm.cli import cli
 
     def run(*args: str, input: str | bytes | None = None) -> Result:

@@ -286,7 +286,6 @@ def test_names_are_checked(llm_cli, book, user_path, name, message):
     result = llm_cli("markov", "train", "--", name, str(book))
     assert result.exit_code == 1
     assert message in result.output
-    assert "Traceback" not in result.output
     assert not (user_path / "markov").exists() or not any(
         (user_path / "markov").iterdir()
     )

@@ -3,6 +3,10 @@
 //! mapping of the process fail for a while.
 #![cfg(target_os = "linux")]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::Mutex;
+
 use map_large::{refuse_mappings, MapLarge, MAPPED_FROM};
 
 #[global_allocator]
@@ -16,8 +20,12 @@ fn pattern(len: usize) -> impl Iterator<Item = u8> {
 /// Rust abort the whole process (Python's with it) though the system
 /// allocator could still have served the block; or a block from the
 /// fallback later unmapped or remapped as if it were a mapping.
+/// The tests share the switch that refuses mappings: one at a time.
+static REFUSING: Mutex<()> = Mutex::new(());
+
 #[test]
 fn refused_mappings_fall_back_to_the_system_allocator() {
+    let _one_at_a_time = REFUSING.lock().unwrap_or_else(|poison| poison.into_inner());
     refuse_mappings(true);
     // Made, grown (a fallback block moved), shrunk below the threshold and
     // grown again, all from the system allocator.
@@ -43,4 +51,27 @@ fn refused_mappings_fall_back_to_the_system_allocator() {
     mapped.reserve(64 * MAPPED_FROM);
     refuse_mappings(false);
     assert!(mapped.iter().copied().eq(pattern(2 * MAPPED_FROM)));
+}
+
+/// The bug this catches: a zeroed block from the fallback handed out with
+/// a freed block's old contents (a fresh mapping is always zero, so only
+/// the fallback can show it).
+#[test]
+fn zeroed_blocks_from_the_fallback_start_at_zero() {
+    let _one_at_a_time = REFUSING.lock().unwrap_or_else(|poison| poison.into_inner());
+    // Raise glibc's mmap threshold to 31 MB, as a Python read does, so
+    // that glibc serves the fallback's blocks from a heap that reuses them.
+    let read_buffer = Layout::from_size_align(31 << 20, 8).unwrap();
+    // SAFETY: a valid layout, freed with the same layout.
+    unsafe {
+        let block = System.alloc(read_buffer);
+        assert!(!block.is_null());
+        System.dealloc(block, read_buffer);
+    }
+    refuse_mappings(true);
+    let dirty = vec![u64::MAX; MAPPED_FROM];
+    drop(black_box(dirty));
+    let zeroed = vec![0u64; MAPPED_FROM];
+    refuse_mappings(false);
+    assert!(zeroed.iter().all(|&word| word == 0));
 }
