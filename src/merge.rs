@@ -333,8 +333,9 @@ fn merge_sentence_marks(
     SentenceMarks { ends, starts }
 }
 
-/// The sources' texts in order, each its own document, and their suffix
-/// array, when every source has a copy index; `None` when one lacks it.
+/// The sources' texts in order, each its own document and repeated as its
+/// weight says, and their suffix array, when every source has a copy
+/// index; `None` when one lacks it.
 fn merge_copy_indexes(
     sources: &[MergeSource<'_>],
     word_ids: &[Vec<u32>],
@@ -348,20 +349,32 @@ fn merge_copy_indexes(
         return Ok(None);
     };
     let separator = vocabulary_size as u32;
-    let length = indexes.iter().map(|index| index.len() + 1).sum::<usize>() - 1;
-    if length > MAX_WORDS {
-        return Err(ChainError::TooManyWords { max: MAX_WORDS });
-    }
+    // A source of weight k is k copies of its text, as the chain counts
+    // its transitions k times: merging with weight k is merging k copies,
+    // guarded or not.
+    let copies = |source: &MergeSource<'_>| source.weight.get() as usize;
+    let length = (indexes.iter().zip(sources))
+        .try_fold(0usize, |total, (index, source)| {
+            (index.len() + 1)
+                .checked_mul(copies(source))
+                .and_then(|words| total.checked_add(words))
+        })
+        .map(|total| total - 1)
+        .filter(|&length| length <= MAX_WORDS)
+        .ok_or(ChainError::TooManyWords { max: MAX_WORDS })?;
     let mut text = Vec::with_capacity(length);
-    for (number, (index, ids)) in indexes.iter().zip(word_ids).enumerate() {
-        if number > 0 {
-            text.push(separator);
-        }
+    for ((index, ids), source) in indexes.iter().zip(word_ids).zip(sources) {
         // A source's own separator is one past its words.
-        text.extend(
-            (index.text().iter())
-                .map(|&token| ids.get(token as usize).copied().unwrap_or(separator)),
-        );
+        let renumbered: Vec<u32> = (index.text().iter())
+            .map(|&token| ids.get(token as usize).copied().unwrap_or(separator))
+            .collect();
+        for _ in 0..copies(source) {
+            if !text.is_empty() {
+                text.push(separator);
+            }
+            text.extend_from_slice(&renumbered);
+            watch.check()?;
+        }
     }
     watch.check()?;
     CopyIndex::new(text, separator + 1, watch).map(Some)

@@ -11,7 +11,8 @@ use std::sync::atomic::AtomicBool;
 
 use llm_markov_rs::limits::FORMAT_VERSION;
 use llm_markov_rs::{
-    build, build_with, chain_file, BuildOptions, Chain, ChainFileError, Tokens, Walk, Watch,
+    build, build_with, chain_file, merge, BuildOptions, Chain, ChainError, ChainFileError,
+    MergeSource, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -317,6 +318,28 @@ fn a_forged_copy_index_is_refused() {
 }
 
 #[test]
+fn a_word_count_its_copy_index_does_not_hold_is_refused() {
+    // The bug: a guarded file whose header claimed 4,294,967,294 words
+    // loaded and merged, and every later merge with it failed.
+    let chain = with_copy_index(TEXT, 1);
+    let bytes = encoded(&chain, b"");
+    // The word count: a u64 after the magic, version, tokens, the copy
+    // index's length and the order.
+    assert_eq!(bytes[24..32], 13u64.to_le_bytes());
+    for claimed in [14u64, 4_294_967_294] {
+        let mut forged = bytes.clone();
+        forged[24..32].copy_from_slice(&claimed.to_le_bytes());
+        let error = chain_file::decode(&with_fixed_checksum(forged)).unwrap_err();
+        assert!(
+            error.to_string().contains(&format!(
+                "counts {claimed} words, but its copy index holds 13"
+            )),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
     let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
@@ -478,14 +501,19 @@ proptest! {
     }
 
     #[test]
-    fn a_forged_number_gives_an_error_or_a_chain_that_walks_and_saves(
+    fn a_forged_number_gives_an_error_or_a_chain_that_walks_saves_and_merges(
         text in any_text(),
         order in 1usize..4,
+        guarded: bool,
         position in any::<prop::sample::Index>(),
         value in prop_oneof![0u32..8, any::<u32>()],
         seed: u64,
     ) {
-        let Ok(chain) = build(text.as_bytes(), order) else {
+        let options = BuildOptions {
+            copy_index: guarded,
+            ..BuildOptions::default()
+        };
+        let Ok(chain) = build_with(text.as_bytes(), order, options) else {
             return Ok(());
         };
         let mut forged = encoded(&chain, b"");
@@ -493,13 +521,31 @@ proptest! {
         set_u32(&mut forged, at, value);
         // Most forgeries are refused. One that passes every check (a count
         // moved between followers, say) is a chain in its own right: it
-        // walks without a panic and saves back to the same chain.
+        // walks without a panic (guarded too), saves back to the same
+        // chain, and merges with itself, as a trained chain does. (A header
+        // that claimed more words than its copy index held used to pass,
+        // and then fail every merge.)
         if let Ok((loaded, _)) = chain_file::decode(&with_fixed_checksum(forged)) {
-            for word in Walk::new(&loaded, seed).take(200) {
+            let walk = Walk::new(&loaded, seed).at_most(200);
+            let walk = if loaded.copy_index().is_some() {
+                walk.max_copy(order + 1).unwrap()
+            } else {
+                walk
+            };
+            for word in walk {
                 prop_assert!(!word.is_empty());
             }
             let (again, _) = chain_file::decode(&encoded(&loaded, b"")).unwrap();
-            prop_assert_eq!(again, loaded);
+            prop_assert_eq!(&again, &loaded);
+            // Without an index nothing bounds the words a header counts
+            // (documents of any number), so merging a claim of billions
+            // twice may be too many words: an error, never a panic.
+            let twice = [MergeSource::once(&loaded), MergeSource::once(&loaded)];
+            match merge(&twice, Watch::none()) {
+                Ok(_) => {}
+                Err(ChainError::TooManyWords { .. }) if !guarded => {}
+                Err(error) => prop_assert!(false, "merging it failed: {error}"),
+            }
         }
     }
 }

@@ -209,6 +209,18 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
                     "its copy index has a word that is not in its vocabulary".into(),
                 ));
             }
+            // The index holds the text the chain counts, word for word: a
+            // header that claims more would make every later merge fail.
+            let indexed = text
+                .iter()
+                .filter(|&&id| (id as usize) < vocabulary_size)
+                .count();
+            if indexed != chain.word_count() {
+                return Err(invalid(format!(
+                    "its header counts {} words, but its copy index holds {indexed}",
+                    chain.word_count()
+                )));
+            }
             let index = CopyIndex::from_parts(text, suffixes).ok_or_else(|| {
                 invalid("its copy index is not the suffix array of its text".into())
             })?;
