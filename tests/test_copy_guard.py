@@ -116,8 +116,25 @@ def test_a_text_that_allows_nothing_is_an_error(llm_cli, text):
     result = llm_cli("-m", "markov", "-o", "sentences", "1", text)
     assert result.exit_code == 1
     (line,) = result.output.strip().splitlines()
-    assert line.startswith("Error: the text cannot give any output within max_copy 15")
+    assert line.startswith("Error: no sentence was found within max_copy 15")
     assert "give a larger max_copy" in line
+
+
+def test_no_sentence_found_is_not_called_no_output(llm_cli, sherlock):
+    # The bug: -o order 3 -o max_copy 4 -o sentences 3 said "the text
+    # cannot give any output within max_copy 4", while the same options
+    # without sentences write text: the sentences tried were given up, not
+    # proved impossible.
+    options = ["-o", "order", "3", "-o", "max_copy", "4", "-o", "seed", "1"]
+    sentences = llm_cli("-m", "markov", *options, "-o", "sentences", "3", sherlock)
+    assert sentences.exit_code == 1
+    assert sentences.output.startswith(
+        "Error: no sentence was found within max_copy 4: each must copy at most 4"
+    )
+    assert "cannot give any output" not in sentences.output
+    words = llm_cli("-m", "markov", *options, "-o", "length", "20", sherlock)
+    assert words.exit_code == 0
+    assert len(words.output.split()) == 20
 
 
 def test_a_walk_that_runs_out_says_so_in_the_log():
@@ -176,6 +193,7 @@ def test_random_texts_keep_the_bound(words, order, extra, seed, sentences):
     # (steering refuses that before any word).
     assert (
         "cannot give any output" in refused
+        or "no sentence was found" in refused
         or "no output can be a whole sentence" in refused
     )
 

@@ -191,11 +191,21 @@ class Run:
                 yield 0.0, chunk
                 size = min(size * 2, MAX_CHUNK_WORDS)
         if self.walk.blocked and self.walk.words_written == 0:
+            turn_off = "give a larger max_copy, or -o max_copy 0 to turn the guard off"
+            if self.options.sentences is not None:
+                # Drafting gives a sentence up after a number of tries: that
+                # none was found is not a proof that none exists.
+                raise MarkovError(
+                    f"no sentence was found within max_copy {self.max_copy}: "
+                    f"each must copy at most {self.max_copy} words in a row of "
+                    "the text and not be a whole sentence of it, and every "
+                    f"sentence tried copied more; {turn_off}"
+                )
+            # Outside sentences every state was tried as a beginning.
             raise MarkovError(
                 f"the text cannot give any output within max_copy {self.max_copy}: "
-                "every way to begin copies more of it than that, or a whole "
-                "sentence of it; give a larger max_copy, or -o max_copy 0 to "
-                "turn the guard off"
+                "every way to begin copies more of it than that; "
+                f"{turn_off}"
             )
 
     def record(self, response: llm.Response | llm.AsyncResponse) -> None:
