@@ -59,7 +59,37 @@ def main() -> None:
     stderr_lines = result.stderr.splitlines()
     assert len(stderr_lines) < 10, f"the demo's setup is noisy:\n{result.stderr}"
     assert logged_responses() > before, "the demo logged nothing to .llm-demo/"
+    check_next_steps(result.stdout)
     print("demo check passed")
+
+
+def check_next_steps(printed: str) -> None:
+    """Runs each command the demo suggests next, as printed, in a shell
+    that has neither the virtual environment nor LLM_USER_PATH: each must
+    work there and print something."""
+    commands = [
+        line.strip()
+        for line in printed.splitlines()
+        if line.startswith("  LLM_USER_PATH=")
+    ]
+    assert len(commands) >= 2, f"the demo suggests no next steps:\n{printed}"
+    bare = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("VIRTUAL_ENV", "LLM_USER_PATH", "PATH")
+    }
+    bare["PATH"] = os.defpath
+    for command in commands:
+        ran = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            env=bare,
+            cwd=tempfile.gettempdir(),
+            check=False,
+        )
+        assert ran.returncode == 0, f"{command}\n{ran.stdout}{ran.stderr}"
+        assert ran.stdout.strip(), f"{command} printed nothing"
 
 
 if __name__ == "__main__":
