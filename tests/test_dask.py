@@ -108,7 +108,10 @@ def test_without_dask_the_error_says_what_to_install(llm_cli, files, monkeypatch
     monkeypatch.setitem(sys.modules, "distributed", None)
     result = llm_cli("markov", "train", "x", str(files[0]), "--dask", "local")
     assert result.exit_code == 1
-    assert "llm install 'llm-markov-rs[dask]'" in result.output
+    # The bug: it named llm-markov-rs[dask], which nothing can install
+    # before the package is published.
+    assert "llm install 'distributed>=2024.1' 'fsspec>=2024.1'" in result.output
+    assert "llm-markov-rs[dask]" not in result.output
 
 
 def test_the_plugin_imports_without_loading_dask():

@@ -35,8 +35,10 @@ MERGE_FAN_IN = 8
 
 #: What to install to train on Dask.
 INSTALL_HINT = (
-    "training on Dask needs Dask's distributed and fsspec: install them with "
-    "llm install 'llm-markov-rs[dask]' (pip install 'llm-markov-rs[dask]')"
+    "training on Dask needs Dask's distributed and fsspec: install them into "
+    "llm's environment with llm install 'distributed>=2024.1' 'fsspec>=2024.1' "
+    "(the plugin's dask extra names the same: llm install -e '.[dask]' from "
+    "a clone)"
 )
 
 #: A document's chain (None when it has too few tokens for one state), and

@@ -94,7 +94,7 @@ def markov_group() -> None:
         "Train on the Dask cluster at SCHEDULER (tcp://HOST:8786, or 'local' "
         "for one on this machine): FILES are then URLs that the workers open "
         "with fsspec (s3://, gs://, hdfs://, or paths they see). Needs "
-        "llm-markov-rs[dask]."
+        "Dask's distributed and fsspec (the dask extra)."
     ),
 )
 def train(
