@@ -66,6 +66,30 @@ def test_every_example_on_the_repositorys_texts_writes_what_it_shows(llm_cli):
         assert result.output.rstrip("\n") == output.rstrip("\n"), command
 
 
+def test_the_saved_chain_sessions_print_what_they_show(llm_cli, user_path):
+    # The bug it catches: saved-chain examples on a novel that is not in the
+    # repository, which no test could run.
+    sessions = [
+        block for block in code_blocks("console") if block.startswith("$ llm markov ")
+    ]
+    assert len(sessions) >= 2
+    shown_folder = "~/.config/io.datasette.llm"
+    for session in sessions:
+        for chain in (user_path / "markov").glob("*.markov"):
+            chain.unlink()
+        steps = session.strip().split("$ ")[1:]
+        for step in steps:
+            command, _, output = step.partition("\n")
+            arguments = [
+                str(ROOT / argument) if argument.startswith("tests/data/") else argument
+                for argument in shlex.split(command)[1:]
+            ]
+            result = llm_cli(*arguments)
+            assert result.exit_code == 0, result.output
+            printed = result.output.replace(str(user_path), shown_folder)
+            assert printed.rstrip("\n") == output.rstrip("\n"), command
+
+
 def test_the_saved_models_options_are_those_it_takes(llm_cli, tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("a b. c d. e f.", encoding="utf-8")
