@@ -88,6 +88,9 @@ impl Corpus {
         let watch = options.watch;
         let tokens = options.tokens;
         let ranges = split_into_parts(text, tokens, options.threads, options.parallel_min_bytes);
+        // Tells the tests how many threads split the text.
+        #[cfg(feature = "fault-injection")]
+        crate::build_options::test_mark(&format!("a build's parts: {}", ranges.len()));
         let mut corpus = if tokens == Tokens::Words {
             let pieces = on_threads(ranges, |range| {
                 let part = &text[range];

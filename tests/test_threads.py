@@ -3,6 +3,8 @@ training, and a clear error for a value that is not a count."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from helpers import files_in
@@ -12,41 +14,60 @@ from helpers import files_in
 THREADS_MARK = "llm-markov-rs: a build's threads: "
 
 
-def threads_given(stderr: str) -> list[int]:
-    """The thread counts of the builds the test build reported."""
+PARTS_MARK = "llm-markov-rs: a build's parts: "
+
+
+def threads_given(stderr: str, mark: str = THREADS_MARK) -> list[int]:
+    """The thread counts of the builds the test build reported (with
+    ``PARTS_MARK``: how many threads split each text)."""
     return [
-        int(line.removeprefix(THREADS_MARK))
+        int(line.removeprefix(mark))
         for line in stderr.splitlines()
-        if line.startswith(THREADS_MARK)
+        if line.startswith(mark)
     ]
 
 
-@pytest.mark.parametrize("threads", ["1", "3"])
+@pytest.mark.parametrize(("threads", "parts"), [("1", 1), ("3", 2)])
 def test_the_variable_caps_every_build(
-    llm_cli, capfd, monkeypatch, tmp_path, sherlock, threads
+    llm_cli, capfd, monkeypatch, tmp_path, sherlock, threads, parts
 ):
     # Bug: the variable read but not passed on, by one of the two ways a
     # chain is built (a prompt to markov, llm markov train).
     monkeypatch.setenv("LLM_MARKOV_RS_TEST_MARKS", "1")
     monkeypatch.setenv("LLM_MARKOV_THREADS", threads)
+    # Over the 4 MiB below which a text is split on one thread whatever
+    # the count, so that the count decides how many threads split it: one
+    # when capped to one, else two (a third part needs 16 MiB more).
     book = tmp_path / "book.txt"
-    book.write_text(sherlock, encoding="utf-8")
+    book.write_text(sherlock * 40, encoding="utf-8")
+    assert book.stat().st_size > 4 << 20
     capfd.readouterr()
     prompted = llm_cli("-m", "markov", "-o", "length", "5", "-f", str(book))
     assert prompted.exit_code == 0, prompted.output
     trained = llm_cli("markov", "train", "book", str(book))
     assert trained.exit_code == 0, trained.output
-    assert threads_given(capfd.readouterr().err) == [int(threads)] * 2
+    stderr = capfd.readouterr().err
+    assert threads_given(stderr) == [int(threads)] * 2
+    assert threads_given(stderr, PARTS_MARK) == [parts] * 2
 
 
 def test_unset_or_empty_means_every_core(llm_cli, capfd, monkeypatch, sherlock):
     monkeypatch.setenv("LLM_MARKOV_RS_TEST_MARKS", "1")
     monkeypatch.setenv("LLM_MARKOV_THREADS", " ")
     capfd.readouterr()
-    result = llm_cli("-m", "markov", "-o", "length", "5", sherlock)
+    result = llm_cli("-m", "markov", "-o", "length", "5", sherlock * 40)
     assert result.exit_code == 0, result.output
-    (given,) = threads_given(capfd.readouterr().err)
-    assert given >= 1
+    stderr = capfd.readouterr().err
+    # Every core this process may run on (Rust's available_parallelism,
+    # which also reads a container's CPU quota; the CI machines have none
+    # below their cores).
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count()
+    )
+    assert threads_given(stderr) == [cores]
+    assert threads_given(stderr, PARTS_MARK) == [min(cores, 2)]
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "٣"])
