@@ -1,11 +1,12 @@
-"""Fails if the Rust modules under src/ import each other in a cycle.
+"""Fails if the Rust modules under src/ break the crate's layers or import
+each other in a cycle.
 
 Each file is a module. An edge goes from a module to every module it names
 in code (``use crate::a::b``, ``crate::a::f()``, ``use super::x``); doc
 comments and comments do not count, nor does a parent's ``mod child;``.
-The layers the crate promises (data types at the bottom, building above,
-walking and the file format on top, the bindings last) hold only while this
-graph has no cycle.
+Each top-level module belongs to one of ``LAYERS``, and uses only modules
+of its own layer or those below; within a layer, and among a folder's
+files, no cycle.
 """
 
 from __future__ import annotations
@@ -15,6 +16,45 @@ import sys
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
+
+#: The crate's layers, bottom first: each top-level module (a file, or a
+#: folder with its files) by name. CONTRIBUTING.md describes each.
+LAYERS = (
+    # What a chain is and the plain parts it is made of, with the options
+    # and watch that a long computation takes.
+    [
+        "limits",
+        "error",
+        "rng",
+        "tokenize",
+        "tokens",
+        "ascii_words",
+        "bit_set",
+        "sampled_search",
+        "vocabulary",
+        "sentence",
+        "state_words",
+        "build_options",
+        "suffix_array",
+        "copy_index",
+        "chain",
+    ],
+    # Building chains: cutting text into tokens, interning, linking, merging.
+    [
+        "segment",
+        "packed_table",
+        "interner",
+        "parallel",
+        "corpus",
+        "link",
+        "build",
+        "merge",
+    ],
+    # Using them: walks, the copy guard, steering, the file format.
+    ["walk", "continuation", "copy_guard", "temperature", "steer", "chain_file"],
+    # The Python bindings.
+    ["python"],
+)
 PATH = re.compile(r"\b(crate|super)((?:::[a-z_][a-z0-9_]*)+)")
 
 
@@ -53,11 +93,26 @@ def main() -> int:
                         break
                 if target != module and target in modules and target:
                     edges[module].add(target)
+    layer_of = {name: level for level, names in enumerate(LAYERS) for name in names}
+    failed = False
+    for module in sorted(modules):
+        if module and module[0] not in layer_of:
+            print(f"{'::'.join(module)} is in no layer: add it to LAYERS")
+            failed = True
+    for module, targets in sorted(edges.items()):
+        for target in sorted(targets):
+            source_layer = layer_of.get(module[0])
+            target_layer = layer_of.get(target[0])
+            if None not in (source_layer, target_layer) and (
+                target_layer > source_layer  # type: ignore[operator]
+            ):
+                print(f"{'::'.join(module)} uses {'::'.join(target)}, a layer above it")
+                failed = True
     cycle = find_cycle(edges)
     if cycle:
         print("module cycle: " + " -> ".join("::".join(m) for m in cycle))
-        return 1
-    return 0
+        failed = True
+    return 1 if failed else 0
 
 
 def find_cycle(
