@@ -116,13 +116,12 @@ def train(
     stays bounded whatever its size. The build runs on every core; set
     LLM_MARKOV_THREADS=N to use at most N threads (the chain is the
     same)."""
-    from llm_markov_rs.options import max_order
+    from llm_markov_rs.options import order_error
     from llm_markov_rs.train import Source, train_chain
 
     def train_it() -> SavedChainInfo:
-        limit = max_order()
-        if order is not None and not 1 <= order <= limit:
-            raise MarkovError(f"--order must be between 1 and {limit}, not {order}")
+        if order is not None and (error := order_error(order, "--order")):
+            raise MarkovError(error)
         options: dict[str, Any] = {
             "order": order,
             "tokens": tokens,

@@ -87,6 +87,15 @@ TOKENS_HELP = (
 )
 
 
+def order_error(order: int, name: str = "order") -> str | None:
+    """Why ``order`` cannot be a chain's order, said of the option or
+    argument ``name``, or None when it can: the one home of that range."""
+    limit = max_order()
+    if 1 <= order <= limit:
+        return None
+    return f"{name} must be between 1 and {limit}, not {order}"
+
+
 def max_order() -> int:
     """The highest order a chain may have: the Rust core's ``MAX_ORDER``,
     its one definition, read from the native module when first needed."""
@@ -346,8 +355,8 @@ class MarkovOptions(WalkOptions):
     @field_validator("order")
     @classmethod
     def _check_order(cls, order: int) -> int:
-        if order < 1 or order > max_order():
-            raise ValueError(f"order must be between 1 and {max_order()}")
+        if error := order_error(order):
+            raise ValueError(error)
         return order
 
 

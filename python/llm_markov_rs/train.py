@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
 from llm_markov_rs.locking import writing_chain
+from llm_markov_rs.options import order_error
 from llm_markov_rs.reading import (
     Piece,
     ProgressCallback,
@@ -217,11 +218,8 @@ def plan_training(
             "--add (add=True), or choose another name"
         )
     order = 1 if order is None else order
-    native = load_native()
-    if not 1 <= order <= native.MAX_ORDER:
-        raise MarkovError(
-            f"order must be between 1 and {native.MAX_ORDER}, not {order}"
-        )
+    if error := order_error(order):
+        raise MarkovError(error)
     return TrainingPlan(
         name=name,
         order=order,
