@@ -159,17 +159,49 @@ def read_ahead(pieces: Iterator[Piece]) -> Iterator[Piece]:
             yield held.pop()
 
 
-def last_cut(text: str, before: int) -> int:
+def may_cut_at(text: str | bytes, at: int) -> bool:
+    """Whether a document may be cut into pieces at ``at`` of ``text`` (a
+    str, or UTF-8 bytes): after a line feed, before a character other than
+    whitespace. A chain built in pieces is then the whole text's
+    (``Corpus::from_piece`` in the core says why); this is the rule's one
+    home in Python."""
+    if not 0 < at < len(text):
+        return False
+    if isinstance(text, str):
+        return text[at - 1] == "\n" and not text[at].isspace()
+    first = text[at : at + 4].decode("utf-8", "replace")[:1]
+    return text[at - 1] == ord("\n") and not first.isspace()
+
+
+def last_cut(text: str | bytes, before: int) -> int:
     """The last place at or before ``before`` where ``text`` may be cut
-    into pieces (after a line feed, before a character other than
-    whitespace), or 0 when there is none."""
+    (:func:`may_cut_at`), or 0 when there is none."""
+
+    def line_feed_before(at: int) -> int:
+        if isinstance(text, str):
+            return text.rfind("\n", 0, at)
+        return text.rfind(b"\n", 0, at)
+
     at = before
-    while (line_feed := text.rfind("\n", 0, at)) >= 0:
-        cut = line_feed + 1
-        if cut < len(text) and cut <= before and not text[cut].isspace():
-            return cut
-        at = line_feed
+    while (found := line_feed_before(at)) >= 0:
+        if may_cut_at(text, found + 1) and found + 1 <= before:
+            return found + 1
+        at = found
     return 0
+
+
+def first_cut(text: str) -> int:
+    """The first place in ``text`` where it may be cut (:func:`may_cut_at`),
+    counting its start when it starts with a character other than
+    whitespace, or its end when there is none."""
+    if text[:1] and not text[:1].isspace():
+        return 0
+    at = text.find("\n")
+    while at >= 0:
+        if may_cut_at(text, at + 1):
+            return at + 1
+        at = text.find("\n", at + 1)
+    return len(text)
 
 
 def not_decodable(source: str, encoding: str, at: int, byte: bytes) -> MarkovError:
@@ -209,7 +241,7 @@ def _utf8_pieces(
             progress.advance(len(data))
             yield Piece(data, len(data), True, display, offset)
             return
-        cut = _last_cut_in_utf8(data)
+        cut = last_cut(data, len(data))
         if cut == 0:
             # No place to cut yet (one very long line): read on.
             rest, wanted = data, len(data) + piece_bytes
@@ -224,19 +256,6 @@ def _utf8_pieces(
         progress.advance(cut)
         yield Piece(data, cut, False, display, offset)
         offset += cut
-
-
-def _last_cut_in_utf8(data: bytes) -> int:
-    """Where UTF-8 ``data`` may be cut last (see :func:`last_cut`), or 0."""
-    at = len(data)
-    while (line_feed := data.rfind(b"\n", 0, at)) >= 0:
-        cut = line_feed + 1
-        if cut < len(data):
-            first = data[cut : cut + 4].decode("utf-8", "replace")[:1]
-            if not first.isspace():
-                return cut
-        at = line_feed
-    return 0
 
 
 def _decoded_pieces(

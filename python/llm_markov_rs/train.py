@@ -20,6 +20,7 @@ from llm_markov_rs.reading import (
     ReadProgress,
     Source,
     describe,
+    first_cut,
     read_ahead,
     read_document,
     total_size,
@@ -309,7 +310,7 @@ def last_tokens(piece: Piece, order: int, tokens: str) -> list[str]:
     span = 4096
     while True:
         tail, is_whole = piece.tail(span)
-        start = 0 if is_whole else _first_cut(tail)
+        start = 0 if is_whole else first_cut(tail)
         text = tail[start:]
         found: list[str] = (
             # The words of str.split().
@@ -318,18 +319,6 @@ def last_tokens(piece: Piece, order: int, tokens: str) -> list[str]:
         if len(found) >= order or is_whole:
             return found[-order:]
         span *= 4
-
-
-def _first_cut(tail: str) -> int:
-    """The first place in ``tail``, which starts a line, where a chain may
-    cut its text (see :func:`last_cut`), or its end."""
-    at = 0
-    while at < len(tail) and tail[at].isspace():
-        line_feed = tail.find("\n", at)
-        if line_feed < 0:
-            return len(tail)
-        at = line_feed + 1
-    return at
 
 
 def _joined(held: Piece, piece: Piece) -> Piece:
