@@ -13,11 +13,7 @@ from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
 from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import ProgressCallback
 from llm_markov_rs.save import save_chain
-from llm_markov_rs.saved import (
-    chain_path,
-    missing_chain,
-    unreadable_chain,
-)
+from llm_markov_rs.saved import chain_path, load_saved
 
 #: The largest weight: the core counts a source's copies in 32 bits.
 MAX_WEIGHT = 2**32 - 1
@@ -139,14 +135,12 @@ def _load(source: ChainSource) -> tuple[Chain, str]:
     names it."""
     text = os.fspath(source)
     path, is_name = _path_of(source)
+    if is_name:
+        return load_saved(text)
     if not path.exists():
-        if is_name:
-            raise missing_chain(text)
         raise MarkovError(f"cannot merge {text}: there is no such file")
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
     except MarkovError as error:
-        if is_name:
-            raise unreadable_chain(text, path, str(error)) from error
         raise MarkovError(f"cannot merge {text}: {error}") from error
     return loaded

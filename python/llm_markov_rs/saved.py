@@ -150,12 +150,22 @@ def load_chain(name: str) -> Chain:
         cached = _loaded.get(path)
     if cached is not None and cached[0] == key:
         return cached[1]
-    try:
-        chain: Chain
-        chain, _metadata = load_native().Chain.load(str(path))
-    except MarkovError as error:
-        # Every failure to read or check the file, gone or not.
-        raise unreadable_chain(name, path, str(error)) from error
+    chain, _metadata = load_saved(name)
     with _loaded_lock:
         _loaded[path] = (key, chain)
     return chain
+
+
+def load_saved(name: str) -> tuple[Chain, str]:
+    """The saved chain ``name`` and its metadata, read and checked now (no
+    cache), or a MarkovError that names its file and says what to do: the
+    one place a saved chain is loaded and its errors are said."""
+    path = chain_path(name)
+    if not path.exists():
+        raise missing_chain(name)
+    try:
+        loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
+    except MarkovError as error:
+        # Every failure to read or check the file, gone since or not.
+        raise unreadable_chain(name, path, str(error)) from error
+    return loaded

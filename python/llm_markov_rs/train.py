@@ -26,7 +26,7 @@ from llm_markov_rs.reading import (
     total_size,
 )
 from llm_markov_rs.save import save_chain
-from llm_markov_rs.saved import chain_path, check_name, missing_chain, unreadable_chain
+from llm_markov_rs.saved import chain_path, check_name, load_saved
 from llm_markov_rs.threads import build_threads
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def plan_training(
                 "add and replace do not go together: add keeps the chain and "
                 "adds to it, replace trains a new one"
             )
-        base, base_metadata = _load_to_add_to(name)
+        base, base_metadata = load_saved(name)
         order = _kept(order, base.order, "order", name)
         tokens = _kept(tokens, base.tokens, "tokens", name)
         copy_guard = _kept(copy_guard, base.has_copy_index, "copy guard", name)
@@ -356,20 +356,6 @@ def _codec(encoding: str) -> codecs.CodecInfo:
         # A text encoding that refuses these two bytes: the file says more.
         pass
     return codec
-
-
-def _load_to_add_to(name: str) -> tuple[Chain, str]:
-    """The saved chain ``name`` and its metadata, to add text to."""
-    path = chain_path(name)
-    if not path.exists():
-        raise missing_chain(name)
-    try:
-        chain: Chain
-        metadata: str
-        chain, metadata = load_native().Chain.load(str(path))
-    except MarkovError as error:
-        raise unreadable_chain(name, path, str(error)) from error
-    return chain, metadata
 
 
 def _kept(given: Kept | None, kept: Kept, what: str, name: str) -> Kept:
