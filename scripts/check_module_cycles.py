@@ -67,7 +67,10 @@ def module_of(file: Path) -> tuple[str, ...]:
 
 
 def code_lines(text: str) -> list[str]:
-    """The lines of ``text`` with comments cut off."""
+    """The lines of ``text`` with comments cut off, up to its unit tests
+    (``#[cfg(test)] mod tests``, last in a file by this crate's habit):
+    tests may build what they test with modules of any layer."""
+    text = text.split("#[cfg(test)]\nmod tests", 1)[0]
     return [line.split("//", 1)[0] for line in text.splitlines()]
 
 

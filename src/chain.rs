@@ -408,3 +408,91 @@ impl Chain {
         &self.transitions
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+
+    /// The id of `word` in `chain`.
+    fn id_of(chain: &Chain, word: &[u8]) -> u32 {
+        chain.vocabulary().find_all(&[word])[0].unwrap()
+    }
+
+    /// A chain whose states' followers and counts are known: at order 1,
+    /// "a" is followed by b three times and c once, "c" is a dead end.
+    fn known() -> (Chain, u32, u32, u32) {
+        let chain = build(b"a b a b a b a c", 1).unwrap();
+        let id = |word: &[u8]| id_of(&chain, word);
+        let (a, b, c) = (id(b"a"), id(b"b"), id(b"c"));
+        (chain, a, b, c)
+    }
+
+    #[test]
+    fn the_sampled_draw_picks_what_the_plain_draw_picks() {
+        // next_state searches the running counts through their samples;
+        // next_state_among scans them. From the same draw, both must pick
+        // the same follower, or seeds would depend on the search.
+        let chain = build(b"x y x z x z x w x y x y x q x y", 1).unwrap();
+        let x = id_of(&chain, b"x");
+        let all = vec![true; chain.followers(x).len()];
+        for seed in 0..500 {
+            let sampled = chain.next_state(x, &mut Rng::from_seed(seed));
+            let scanned = chain.next_state_among(x, &mut Rng::from_seed(seed), &all);
+            assert_eq!(sampled, scanned, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn draws_follow_the_counts_and_only_the_allowed() {
+        let (chain, a, b, c) = known();
+        let followers: Vec<(u32, u32)> = chain.followers(a).collect();
+        assert_eq!(followers, [(b, 3), (c, 1)]);
+        let mut rng = Rng::from_seed(1);
+        let draws = 8000;
+        let bs = (0..draws)
+            .filter(|_| chain.next_state(a, &mut rng) == Some(b))
+            .count();
+        // 6000 expected; 300 is over six standard deviations.
+        assert!((5700..6300).contains(&bs), "{bs}");
+        let only_c = [false, true];
+        assert_eq!(chain.next_state_among(a, &mut rng, &only_c), Some(c));
+        assert_eq!(chain.next_state_among(a, &mut rng, &[false, false]), None);
+        assert_eq!(chain.next_state(c, &mut rng), None);
+    }
+
+    #[test]
+    fn a_random_state_is_never_a_dead_end_and_may_be_any_other() {
+        let chain = build(b"a b c d e f g h", 1).unwrap();
+        let dead_end = id_of(&chain, b"h");
+        assert!(chain.is_dead_end(dead_end));
+        let mut seen = vec![0; chain.state_count() as usize];
+        let mut rng = Rng::from_seed(3);
+        for _ in 0..7000 {
+            seen[chain.random_state(&mut rng) as usize] += 1;
+        }
+        assert_eq!(seen[dead_end as usize], 0);
+        assert!(
+            (0..chain.state_count())
+                .filter(|&state| state != dead_end)
+                .all(|state| seen[state as usize] > 800),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_sentence_ends_only_before_a_word_that_can_start_one() {
+        // "etc." before "and" does not end a sentence; "end." before "The"
+        // does, and "The" then starts one.
+        let chain = build(b"it was the end. The cat, etc. and more. So", 1).unwrap();
+        let id = |word: &[u8]| id_of(&chain, word);
+        assert!(chain.ends_sentence(id(b"end.")));
+        assert!(!chain.ends_sentence(id(b"etc.")));
+        assert!(chain.ends_sentence_before(id(b"end."), id(b"The")));
+        assert!(!chain.ends_sentence_before(id(b"end."), id(b"and")));
+        let starts = chain.sentence_starts();
+        assert!(starts.contains(&id(b"The")));
+        assert!(starts.contains(&id(b"it")), "the text's first state");
+        assert!(!starts.contains(&id(b"and")));
+    }
+}

@@ -695,3 +695,72 @@ impl SentenceCount {
         self.written >= self.wanted
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{build, build_with};
+    use crate::build_options::BuildOptions;
+    use crate::tokens::Tokens;
+
+    /// Every step of `walk` as `(id, after_jump)`, `count` of them.
+    fn steps(walk: &mut Walk<&Chain>, count: usize) -> Vec<(u32, bool)> {
+        (0..count).map_while(|_| walk.step(true)).collect()
+    }
+
+    #[test]
+    fn a_step_is_marked_as_after_a_jump_only_where_the_walk_jumped() {
+        // "c" is a dead end: after it the walk jumps, and only the first
+        // word of the state it jumps to is marked. Everywhere else a word
+        // follows the one before in the text.
+        let chain = build(b"a b a b c", 1).unwrap();
+        let c = chain.vocabulary().find_all(&[b"c"])[0].unwrap();
+        for seed in 0..20 {
+            let mut walk = Walk::new(&chain, seed);
+            let taken = steps(&mut walk, 60);
+            assert!(taken[0].1, "a walk starts with a jump");
+            for pair in taken.windows(2) {
+                let ((before, _), (_, jumped)) = (pair[0], pair[1]);
+                assert_eq!(jumped, before == c, "seed {seed}: {taken:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_is_the_number_of_words_given() {
+        let chain = build(b"a b c a b d", 1).unwrap();
+        for cap in [0, 1, 7, 100] {
+            let given = Walk::new(&chain, 5).at_most(cap).count() as u64;
+            assert_eq!(given, cap);
+            let mut out = Vec::new();
+            let mut walk = Walk::new(&chain, 5).at_most(cap);
+            assert_eq!(walk.write_words(u64::MAX, &mut out), cap);
+            assert_eq!(walk.words_written(), cap);
+        }
+    }
+
+    #[test]
+    fn written_words_take_the_break_their_token_kept_but_after_a_jump() {
+        // In unicode mode "end" and "then" kept no break (punctuation
+        // followed them). The copy guard, at one more than the order, makes
+        // the walk jump often; after a jump a word from elsewhere gets a
+        // space, so that no two words run together ("endwe").
+        let options = BuildOptions {
+            tokens: Tokens::Unicode,
+            copy_index: true,
+            ..BuildOptions::default()
+        };
+        let text = b"we go to the end. they go to the end, then we go; then they go.";
+        let words = ["we", "go", "to", "the", "end", "they", "then"];
+        let chain = build_with(text, 1, options).unwrap();
+        for seed in 0..40 {
+            let mut walk = Walk::new(&chain, seed).at_most(60).max_copy(2).unwrap();
+            let mut out = Vec::new();
+            walk.write_words(60, &mut out);
+            let written = String::from_utf8(out).unwrap();
+            let glued = (written.split(|c: char| !c.is_alphabetic()))
+                .find(|word| !word.is_empty() && !words.contains(word));
+            assert_eq!(glued, None, "seed {seed}: {written:?}");
+        }
+    }
+}
