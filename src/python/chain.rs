@@ -7,150 +7,13 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
+use super::build::{build_chain, Build, BuildFailure};
 use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
-use super::walk::PyWalk;
+use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
-use crate::{
-    build_from_corpus, build_piece, chain_file, check_order, linking_work, merge, merging_work,
-    prompt_tokens, BuildOptions, Chain, ChainError, Corpus, MergeSource, Piece, Tokens, Walk,
-};
-
-/// Texts shorter than this are built on the calling thread: they take a few
-/// milliseconds, too short for Ctrl-C or a progress bar to matter.
-const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
-
-/// How a chain is built from Python: the arguments of a build but its
-/// text.
-struct Build<'py> {
-    order: usize,
-    tokens: Tokens,
-    copy_index: bool,
-    threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-}
-
-impl<'py> Build<'py> {
-    fn new(
-        order: usize,
-        tokens: &str,
-        copy_index: bool,
-        threads: Option<usize>,
-        progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Self> {
-        if threads == Some(0) {
-            return Err(user_error("threads must be at least 1"));
-        }
-        Ok(Build {
-            order,
-            tokens: tokens_named(tokens)?,
-            copy_index,
-            threads,
-            progress,
-        })
-    }
-}
-
-/// Builds the chain in two steps, so that the temporary UTF-8 copy of a
-/// non-ASCII text is freed as soon as the words are split, before the
-/// transition table takes its memory.
-fn build_chain(
-    py: Python<'_>,
-    text: Utf8Text<'_, '_>,
-    piece: Piece<'_>,
-    build: Build<'_>,
-) -> Result<Chain, BuildFailure> {
-    let Build {
-        order,
-        tokens,
-        copy_index,
-        threads,
-        progress,
-    } = build;
-    check_order(order)?;
-    let bytes = text.as_bytes();
-    let defaults = BuildOptions::default();
-    let options = BuildOptions {
-        tokens,
-        copy_index,
-        threads: threads.unwrap_or(defaults.threads),
-        ..defaults
-    };
-    // Tells the tests how many threads a build was given.
-    #[cfg(feature = "fault-injection")]
-    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
-    if bytes.len() < WATCHED_BUILD_MIN_BYTES {
-        return run_unwatched_build(py, || build_piece(bytes, order, options, piece));
-    }
-    let splitting = progress.as_ref().map(|callback| Progress {
-        callback: callback.clone(),
-        stage: "splitting",
-        total: bytes.len() as u64,
-    });
-    let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
-        Corpus::from_piece(bytes, piece, BuildOptions { watch, ..options })
-    })?;
-    drop(text);
-    let linking = progress.map(|callback| Progress {
-        callback,
-        stage: "linking",
-        total: linking_work(&corpus, order),
-    });
-    run_watched_build(py, linking.as_ref(), |watch| {
-        build_from_corpus(corpus, order, BuildOptions { watch, ..options })
-    })
-}
-
-/// Why a build made no chain: the core's error, which a caller may look
-/// at, or Python's (Ctrl-C, a progress callback that raised, a bug).
-enum BuildFailure {
-    Core(ChainError),
-    Python(PyErr),
-}
-
-impl From<ChainError> for BuildFailure {
-    fn from(error: ChainError) -> Self {
-        BuildFailure::Core(error)
-    }
-}
-
-impl From<BuildFailure> for PyErr {
-    fn from(failure: BuildFailure) -> Self {
-        match failure {
-            BuildFailure::Core(error) => user_error(error),
-            BuildFailure::Python(error) => error,
-        }
-    }
-}
-
-/// [`run_unwatched`], keeping the core's error as it is.
-fn run_unwatched_build<T: Send>(
-    py: Python<'_>,
-    step: impl FnOnce() -> Result<T, ChainError> + Send,
-) -> Result<T, BuildFailure> {
-    let outcome = run_unwatched(py, || Ok::<_, ChainError>(step()));
-    outcome
-        .map_err(BuildFailure::Python)?
-        .map_err(BuildFailure::Core)
-}
-
-/// [`run_watched`], keeping the core's error as it is.
-fn run_watched_build<T: Send>(
-    py: Python<'_>,
-    progress: Option<&Progress<'_>>,
-    step: impl FnOnce(crate::Watch<'_>) -> Result<T, ChainError> + Send,
-) -> Result<T, BuildFailure> {
-    // A cancel stays an error of the step, so that Ctrl-C goes on as a
-    // KeyboardInterrupt.
-    let outcome = run_watched(py, progress, |watch| match step(watch) {
-        Err(ChainError::Cancelled) => Err(ChainError::Cancelled),
-        other => Ok(other),
-    });
-    outcome
-        .map_err(BuildFailure::Python)?
-        .map_err(BuildFailure::Core)
-}
+use crate::{chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, Tokens};
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
 /// of walks and threads at once.
@@ -400,57 +263,20 @@ impl PyChain {
         contains: Option<&Bound<'_, PyString>>,
         end: Option<&Bound<'_, PyString>>,
     ) -> PyResult<PyWalk> {
-        if sentences == Some(0) {
-            return Err(user_error("sentences must be at least 1"));
-        }
-        if sentences.is_some() && !self.chain.has_sentence_ends() {
-            return Err(user_error(
-                "the text has no sentence end (no word ends with '.', '!', '?' or the \
-                 like), so it cannot be written in sentences; leave out sentences and \
-                 give length instead",
-            ));
-        }
-        let prompt = prompt.map(Utf8Text::new).transpose()?;
-        let (tokens, last_is_open) = prompt
-            .as_ref()
-            .map(|prompt| prompt_tokens(self.chain.tokens(), prompt.as_bytes()))
-            .unwrap_or_default();
-        let chain = Arc::clone(&self.chain);
-        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open)
-            .at_most(length)
-            .plan_cache(Arc::clone(&self.plans));
-        if let Some(count) = sentences {
-            walk = walk.sentences(count);
-        }
-        if let Some(max_copy) = max_copy {
-            walk = walk.max_copy(max_copy).map_err(user_error)?;
-        }
-        walk = walk.temperature(temperature).map_err(user_error)?;
-        if let Some(ratio) = max_copy_ratio {
-            walk = walk.max_copy_ratio(ratio).map_err(user_error)?;
-        }
-        if let Some(max_chars) = max_chars {
-            walk = walk.max_chars(max_chars);
-        }
-        walk = walk.balanced(balanced);
-        if let Some(phrase) = contains {
-            walk = walk
-                .contains(Utf8Text::new(phrase)?.as_bytes())
-                .map_err(user_error)?;
-        }
-        if let Some(phrase) = end {
-            walk = walk
-                .ends_with(Utf8Text::new(phrase)?.as_bytes())
-                .map_err(user_error)?;
-        }
-        // The steering's backward pass reads the whole chain: without the
-        // GIL, and its failure is the caller's error now rather than an
-        // empty output later.
-        let walk = run_unwatched(py, move || {
-            let mut walk = walk;
-            walk.prepare().map(|()| walk)
-        })?;
-        Ok(PyWalk::new(walk, &tokens))
+        let request = WalkRequest {
+            length,
+            seed,
+            prompt,
+            sentences,
+            max_copy,
+            temperature,
+            max_chars,
+            balanced,
+            max_copy_ratio,
+            contains,
+            end,
+        };
+        request.start(py, Arc::clone(&self.chain), Arc::clone(&self.plans))
     }
 
     fn __repr__(&self) -> String {
@@ -462,15 +288,4 @@ impl PyChain {
             self.chain.transition_count()
         )
     }
-}
-
-/// The token mode called `name`, or an error that lists the modes.
-pub(crate) fn tokens_named(name: &str) -> PyResult<Tokens> {
-    Tokens::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Tokens::ALL.iter().map(|mode| mode.name()).collect();
-        user_error(format!(
-            "tokens must be one of {}, got {name:?}",
-            names.join(", ")
-        ))
-    })
 }

@@ -2,6 +2,7 @@
 //! core. Every failure becomes a Python exception; long work runs with the
 //! GIL released and stops on Ctrl-C.
 
+mod build;
 mod chain;
 mod errors;
 mod steps;
@@ -57,7 +58,7 @@ fn tokenize<'py>(
     text: &Bound<'py, PyString>,
     tokens: &str,
 ) -> PyResult<Vec<Bound<'py, PyString>>> {
-    let tokens = chain::tokens_named(tokens)?;
+    let tokens = build::tokens_named(tokens)?;
     let text = text::Utf8Text::new(text)?;
     let bytes = text.as_bytes();
     let cut = run_unwatched(py, || text_tokens(tokens, bytes))?;

@@ -6,8 +6,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
-use super::text::text_from_utf8;
-use crate::{Chain, Walk};
+use super::errors::user_error;
+use super::steps::run_unwatched;
+use super::text::{text_from_utf8, Utf8Text};
+use crate::steer::PlanCache;
+use crate::{prompt_tokens, Chain, Walk};
 
 /// The most words one `Walk.next_text` call returns: a bound on the memory
 /// one call can ask for, far above the plugin's largest chunk.
@@ -50,6 +53,97 @@ impl PyWalk {
     /// lock still holds a consistent walk.
     fn lock(&self) -> MutexGuard<'_, Walk<Arc<Chain>>> {
         self.walk.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The arguments of `Chain.walk`, as Python gave them.
+pub(crate) struct WalkRequest<'a, 'py> {
+    pub(crate) length: u64,
+    pub(crate) seed: u64,
+    pub(crate) prompt: Option<&'a Bound<'py, PyString>>,
+    pub(crate) sentences: Option<u64>,
+    pub(crate) max_copy: Option<usize>,
+    pub(crate) temperature: f64,
+    pub(crate) max_chars: Option<u64>,
+    pub(crate) balanced: bool,
+    pub(crate) max_copy_ratio: Option<f64>,
+    pub(crate) contains: Option<&'a Bound<'py, PyString>>,
+    pub(crate) end: Option<&'a Bound<'py, PyString>>,
+}
+
+impl WalkRequest<'_, '_> {
+    /// A walk through `chain` as asked, ready for its first word (its
+    /// steering's plans made, kept in `plans`), or the error that no walk
+    /// can be.
+    pub(crate) fn start(
+        self,
+        py: Python<'_>,
+        chain: Arc<Chain>,
+        plans: Arc<PlanCache>,
+    ) -> PyResult<PyWalk> {
+        let WalkRequest {
+            length,
+            seed,
+            prompt,
+            sentences,
+            max_copy,
+            temperature,
+            max_chars,
+            balanced,
+            max_copy_ratio,
+            contains,
+            end,
+        } = self;
+        if sentences == Some(0) {
+            return Err(user_error("sentences must be at least 1"));
+        }
+        if sentences.is_some() && !chain.has_sentence_ends() {
+            return Err(user_error(
+                "the text has no sentence end (no word ends with '.', '!', '?' or the \
+                 like), so it cannot be written in sentences; leave out sentences and \
+                 give length instead",
+            ));
+        }
+        let prompt = prompt.map(Utf8Text::new).transpose()?;
+        let (tokens, last_is_open) = prompt
+            .as_ref()
+            .map(|prompt| prompt_tokens(chain.tokens(), prompt.as_bytes()))
+            .unwrap_or_default();
+        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open)
+            .at_most(length)
+            .plan_cache(plans);
+        if let Some(count) = sentences {
+            walk = walk.sentences(count);
+        }
+        if let Some(max_copy) = max_copy {
+            walk = walk.max_copy(max_copy).map_err(user_error)?;
+        }
+        walk = walk.temperature(temperature).map_err(user_error)?;
+        if let Some(ratio) = max_copy_ratio {
+            walk = walk.max_copy_ratio(ratio).map_err(user_error)?;
+        }
+        if let Some(max_chars) = max_chars {
+            walk = walk.max_chars(max_chars);
+        }
+        walk = walk.balanced(balanced);
+        if let Some(phrase) = contains {
+            walk = walk
+                .contains(Utf8Text::new(phrase)?.as_bytes())
+                .map_err(user_error)?;
+        }
+        if let Some(phrase) = end {
+            walk = walk
+                .ends_with(Utf8Text::new(phrase)?.as_bytes())
+                .map_err(user_error)?;
+        }
+        // The steering's backward pass reads the whole chain: without the
+        // GIL, and its failure is the caller's error now rather than an
+        // empty output later.
+        let walk = run_unwatched(py, move || {
+            let mut walk = walk;
+            walk.prepare().map(|()| walk)
+        })?;
+        Ok(PyWalk::new(walk, &tokens))
     }
 }
 

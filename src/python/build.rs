@@ -1,0 +1,159 @@
+//! Building a chain from Python: a build's arguments, checked; the two
+//! steps of a build with the GIL released, Ctrl-C and progress; and why a
+//! build made no chain.
+
+use pyo3::prelude::*;
+
+use super::errors::user_error;
+use super::steps::{run_unwatched, run_watched, Progress};
+use super::text::Utf8Text;
+use crate::{
+    build_from_corpus, build_piece, check_order, linking_work, BuildOptions, Chain, ChainError,
+    Corpus, Piece, Tokens,
+};
+
+/// Texts shorter than this are built on the calling thread: they take a few
+/// milliseconds, too short for Ctrl-C or a progress bar to matter.
+const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
+
+/// How a chain is built from Python: the arguments of a build but its
+/// text.
+pub(super) struct Build<'py> {
+    order: usize,
+    tokens: Tokens,
+    copy_index: bool,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> Build<'py> {
+    pub(super) fn new(
+        order: usize,
+        tokens: &str,
+        copy_index: bool,
+        threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Self> {
+        if threads == Some(0) {
+            return Err(user_error("threads must be at least 1"));
+        }
+        Ok(Build {
+            order,
+            tokens: tokens_named(tokens)?,
+            copy_index,
+            threads,
+            progress,
+        })
+    }
+}
+
+/// Builds the chain in two steps, so that the temporary UTF-8 copy of a
+/// non-ASCII text is freed as soon as the words are split, before the
+/// transition table takes its memory.
+pub(super) fn build_chain(
+    py: Python<'_>,
+    text: Utf8Text<'_, '_>,
+    piece: Piece<'_>,
+    build: Build<'_>,
+) -> Result<Chain, BuildFailure> {
+    let Build {
+        order,
+        tokens,
+        copy_index,
+        threads,
+        progress,
+    } = build;
+    check_order(order)?;
+    let bytes = text.as_bytes();
+    let defaults = BuildOptions::default();
+    let options = BuildOptions {
+        tokens,
+        copy_index,
+        threads: threads.unwrap_or(defaults.threads),
+        ..defaults
+    };
+    // Tells the tests how many threads a build was given.
+    #[cfg(feature = "fault-injection")]
+    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
+    if bytes.len() < WATCHED_BUILD_MIN_BYTES {
+        return run_unwatched_build(py, || build_piece(bytes, order, options, piece));
+    }
+    let splitting = progress.as_ref().map(|callback| Progress {
+        callback: callback.clone(),
+        stage: "splitting",
+        total: bytes.len() as u64,
+    });
+    let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
+        Corpus::from_piece(bytes, piece, BuildOptions { watch, ..options })
+    })?;
+    drop(text);
+    let linking = progress.map(|callback| Progress {
+        callback,
+        stage: "linking",
+        total: linking_work(&corpus, order),
+    });
+    run_watched_build(py, linking.as_ref(), |watch| {
+        build_from_corpus(corpus, order, BuildOptions { watch, ..options })
+    })
+}
+
+/// Why a build made no chain: the core's error, which a caller may look
+/// at, or Python's (Ctrl-C, a progress callback that raised, a bug).
+pub(super) enum BuildFailure {
+    Core(ChainError),
+    Python(PyErr),
+}
+
+impl From<ChainError> for BuildFailure {
+    fn from(error: ChainError) -> Self {
+        BuildFailure::Core(error)
+    }
+}
+
+impl From<BuildFailure> for PyErr {
+    fn from(failure: BuildFailure) -> Self {
+        match failure {
+            BuildFailure::Core(error) => user_error(error),
+            BuildFailure::Python(error) => error,
+        }
+    }
+}
+
+/// [`run_unwatched`], keeping the core's error as it is.
+pub(super) fn run_unwatched_build<T: Send>(
+    py: Python<'_>,
+    step: impl FnOnce() -> Result<T, ChainError> + Send,
+) -> Result<T, BuildFailure> {
+    let outcome = run_unwatched(py, || Ok::<_, ChainError>(step()));
+    outcome
+        .map_err(BuildFailure::Python)?
+        .map_err(BuildFailure::Core)
+}
+
+/// [`run_watched`], keeping the core's error as it is.
+pub(super) fn run_watched_build<T: Send>(
+    py: Python<'_>,
+    progress: Option<&Progress<'_>>,
+    step: impl FnOnce(crate::Watch<'_>) -> Result<T, ChainError> + Send,
+) -> Result<T, BuildFailure> {
+    // A cancel stays an error of the step, so that Ctrl-C goes on as a
+    // KeyboardInterrupt.
+    let outcome = run_watched(py, progress, |watch| match step(watch) {
+        Err(ChainError::Cancelled) => Err(ChainError::Cancelled),
+        other => Ok(other),
+    });
+    outcome
+        .map_err(BuildFailure::Python)?
+        .map_err(BuildFailure::Core)
+}
+
+/// The token mode called `name`, or an error that lists the modes.
+pub(crate) fn tokens_named(name: &str) -> PyResult<Tokens> {
+    Tokens::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Tokens::ALL.iter().map(|mode| mode.name()).collect();
+        user_error(format!(
+            "tokens must be one of {}, got {name:?}",
+            names.join(", ")
+        ))
+    })
+}
