@@ -429,3 +429,79 @@ fn check_steps(chain: &Chain) -> Result<(), ChainFileError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vocabulary of `words`, laid out as a file holds it.
+    fn parts(words: &[&[u8]]) -> (Vec<u32>, Vec<u8>) {
+        let mut ends = Vec::new();
+        let mut bytes = Vec::new();
+        for word in words {
+            bytes.extend_from_slice(word);
+            ends.push(bytes.len() as u32);
+        }
+        (ends, bytes)
+    }
+
+    fn decoded(tokens: Tokens, words: &[&[u8]]) -> Result<Vocabulary, String> {
+        let (ends, bytes) = parts(words);
+        decode_vocabulary(tokens, ends, bytes).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_vocabulary_in_byte_order_with_bare_words_decodes() {
+        let vocabulary = decoded(Tokens::Words, &[b"Cat", b"cat", b"dog."]).unwrap();
+        assert_eq!(vocabulary.word(2), b"dog.");
+    }
+
+    #[test]
+    fn each_fault_of_a_vocabulary_has_its_own_error() {
+        let cases: [(Tokens, &[&[u8]], &str); 5] = [
+            (Tokens::Words, &[b"b", b"a"], "not in byte order"),
+            (Tokens::Words, &[b"a", b"a"], "not in byte order"),
+            (Tokens::Words, &[b"a b"], "holds whitespace"),
+            (Tokens::Lines, &[b"a\t"], "no lines token keeps"),
+            (Tokens::Unicode, &[b"a\n\n\n"], "no unicode token keeps"),
+        ];
+        for (tokens, words, message) in cases {
+            let error = decoded(tokens, words).unwrap_err();
+            assert!(error.contains(message), "{words:?}: {error}");
+        }
+        let (mut ends, bytes) = parts(&[b"a", b"b"]);
+        ends.insert(0, 0);
+        let error = decode_vocabulary(Tokens::Words, ends, bytes).unwrap_err();
+        assert!(
+            error.to_string().contains("empty or out of place"),
+            "{error}"
+        );
+        let (ends, mut bytes) = parts(&[b"a", b"b"]);
+        bytes.push(b'c');
+        let error = decode_vocabulary(Tokens::Words, ends, bytes).unwrap_err();
+        assert!(error.to_string().contains("do not fill"), "{error}");
+    }
+
+    #[test]
+    fn whitespace_only_in_the_joined_words_is_not_in_a_word() {
+        // "\xe2\x80" and "\xa8x" each hold no whitespace, but joined they
+        // make U+2028, a line separator: the words are checked one by one
+        // then, and pass. The character whole in one word fails.
+        let vocabulary = |words: &[&[u8]]| {
+            let (ends, bytes) = parts(words);
+            Vocabulary::from_parts(bytes, ends)
+        };
+        assert!(check_bare_words(&vocabulary(&[b"\xe2\x80", b"\xa8x"])).is_ok());
+        assert!(check_bare_words(&vocabulary(&[b"a\xe2\x80\xa8"])).is_err());
+    }
+
+    #[test]
+    fn tokens_with_breaks_keep_only_their_modes_breaks() {
+        // In byte order: a line feed (0x0a) before a space (0x20).
+        assert!(decoded(Tokens::Lines, &[b"a\n", b"a\n\n", b"a "]).is_ok());
+        assert!(decoded(Tokens::Unicode, &[b",", b"a", b"a "]).is_ok());
+        // Lines never keep "no break"; unicode tokens may.
+        assert!(decoded(Tokens::Lines, &[b"a"]).is_err());
+        assert!(decoded(Tokens::Lines, &[b" "]).is_err());
+    }
+}
