@@ -317,3 +317,51 @@ impl From<ChainError> for ChainFileError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_cancelled_build_stays_a_cancel_when_a_save_meets_it() {
+        // The bug this catches: Ctrl-C during a save reported as a broken
+        // file ("train it again") instead of a cancel.
+        let cancelled = ChainFileError::from(ChainError::Cancelled);
+        assert!(matches!(cancelled, ChainFileError::Cancelled));
+        let other = ChainFileError::from(ChainError::NoWords);
+        assert!(matches!(other, ChainFileError::Invalid(_)));
+    }
+
+    #[test]
+    fn every_file_fault_says_what_to_do() {
+        let faults = [
+            ChainFileError::Truncated,
+            ChainFileError::TrailingBytes { extra: 3 },
+            ChainFileError::Checksum,
+            ChainFileError::Invalid("a count is zero".into()),
+            ChainFileError::OlderFormat {
+                version: 1,
+                supported: 2,
+            },
+        ];
+        for fault in faults {
+            assert!(fault.to_string().contains("train it again"), "{fault}");
+        }
+        let newer = ChainFileError::NewerFormat {
+            version: 9,
+            supported: 2,
+        };
+        assert!(newer.to_string().ends_with("upgrade llm-markov-rs"));
+    }
+
+    #[test]
+    fn an_io_error_is_the_source_and_the_message() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let error = ChainFileError::from(io);
+        assert_eq!(error.to_string(), "denied");
+        assert!(error.source().is_some());
+        assert!(ChainFileError::Checksum.source().is_none());
+    }
+}
