@@ -112,7 +112,7 @@ def train(
     its own document, and save it as NAME: then prompt it with
     llm -m markov/NAME "words to continue".
 
-    Without the copy guard, text is read in pieces of 64 MB, so memory
+    Without the copy guard, text is read in pieces of 64 MiB, so memory
     stays bounded whatever its size. The build runs on every core; set
     LLM_MARKOV_THREADS=N to use at most N threads (the chain is the
     same)."""

@@ -70,7 +70,7 @@ def train_chain(
     and its suffix array, 8 bytes a token, so that prompts can bound how
     much of the text they copy (``max_copy``); each document is then read
     whole. Without it the file is smaller, and text is read and built in
-    pieces of 64 MB, so memory stays bounded whatever its size.
+    pieces of 64 MiB, so memory stays bounded whatever its size.
 
     With ``add``, the chain ``name`` must exist, and the sources are added
     to it as more documents: its order, tokens and copy guard are kept
