@@ -280,7 +280,9 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
     let folder = scratch("copy-index");
     let path = folder.join("guarded.markov");
     chain_file::save(&chain, &path, b"", Watch::none()).unwrap();
-    assert!(chain_file::Header::read(&path).unwrap().has_copy_index);
+    let header = chain_file::Header::read(&path).unwrap();
+    assert!(header.has_copy_index);
+    assert_eq!(header.copy_index_bytes, 8 * 13);
 }
 
 #[test]

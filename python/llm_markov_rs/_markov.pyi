@@ -56,6 +56,7 @@ class ChainHeader(TypedDict):
 
     tokens: str
     copy_index: bool
+    copy_index_bytes: int
     order: int
     word_count: int
     transition_count: int

@@ -174,6 +174,13 @@ def report_saved(info: SavedChainInfo) -> None:
         f"in {info.path}"
     )
     click.echo(f'Prompt it with: llm -m markov/{info.name} "words to continue"')
+    if info.copy_guard_bytes:
+        share = info.copy_guard_bytes / info.file_size
+        click.echo(
+            f"The copy guard's index is {human_size(info.copy_guard_bytes)} of it "
+            f"({share:.0%}): it lets prompts bound how much of the text they copy "
+            "(max_copy); --no-copy-guard leaves it out."
+        )
 
 
 @markov_group.command()

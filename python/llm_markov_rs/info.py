@@ -27,6 +27,8 @@ class SavedChainInfo:
     tokens: str
     #: Whether the file keeps the copy guard's index, which max_copy needs.
     copy_guard: bool
+    #: How many bytes of the file that index takes (0 without one).
+    copy_guard_bytes: int
     order: int
     word_count: int
     #: How many transitions the chain learned: one per word after the first
@@ -53,6 +55,7 @@ class SavedChainInfo:
             "path": str(self.path),
             "tokens": self.tokens,
             "copy_guard": self.copy_guard,
+            "copy_guard_bytes": self.copy_guard_bytes,
             "order": self.order,
             "word_count": self.word_count,
             "vocabulary_size": self.vocabulary_size,
@@ -118,6 +121,7 @@ def read_info(name: str) -> SavedChainInfo:
         path=path,
         tokens=header["tokens"],
         copy_guard=header["copy_index"],
+        copy_guard_bytes=header["copy_index_bytes"],
         order=header["order"],
         word_count=header["word_count"],
         transition_count=header["transition_count"],

@@ -78,6 +78,9 @@ pub struct Header {
     pub tokens: Tokens,
     /// Whether the file holds the copy guard's index.
     pub has_copy_index: bool,
+    /// How many bytes of the file the copy guard's index takes (the text
+    /// as ids and its suffix array, 8 bytes a token); 0 without one.
+    pub copy_index_bytes: u64,
     /// How many words of context a state holds.
     pub order: usize,
     /// How many words the training text had.
@@ -110,6 +113,7 @@ impl Header {
         Ok(Header {
             tokens: fixed.tokens,
             has_copy_index: fixed.copy_index_len > 0,
+            copy_index_bytes: 8 * u64::from(fixed.copy_index_len),
             order: fixed.order,
             word_count: fixed.word_count,
             transition_count: fixed.transition_count,

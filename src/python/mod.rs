@@ -36,6 +36,7 @@ fn read_chain_header<'py>(
     let fields = PyDict::new(py);
     fields.set_item("tokens", header.tokens.name())?;
     fields.set_item("copy_index", header.has_copy_index)?;
+    fields.set_item("copy_index_bytes", header.copy_index_bytes)?;
     fields.set_item("order", header.order)?;
     fields.set_item("word_count", header.word_count)?;
     fields.set_item("transition_count", header.transition_count)?;
