@@ -204,10 +204,11 @@ mod tests {
 
     #[test]
     fn a_flag_raised_during_the_sort_returns_before_it_ends() {
-        // Twenty million tokens: a sort of seconds. The flag goes up 30 ms
-        // in. Waiting for the sort to end would return the suffix array
+        // Two million tokens of a large alphabet (32-bit ids): a sort of
+        // about a second in a test build. The flag goes up 30 ms in.
+        // Waiting for the sort to end would return the suffix array
         // instead of the cancel.
-        let text: Vec<u32> = (0..20_000_000u32)
+        let text: Vec<u32> = (0..2_000_000u32)
             .map(|n| n.wrapping_mul(2_654_435_761) >> 12)
             .collect();
         let flag = AtomicBool::new(false);
@@ -222,7 +223,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(500))]
         #[test]
         fn agrees_with_sorting(text in prop::collection::vec(0u32..4, 0..300)) {
             for suffixes in all_ways(&text) {
