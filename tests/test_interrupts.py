@@ -23,12 +23,12 @@ CANCEL_MARK = b"llm-markov-rs: the core saw the cancel"
 STARTED_MARK = b"llm-markov-rs: a watched step started"
 
 
-def wait_for_the_build(process: subprocess.Popen) -> bytes:
-    """Read ``process``'s stderr until the test build says a long step has
-    begun (so that Ctrl-C lands in the Rust build, not while llm is still
-    reading its input); return what was read."""
+def wait_for_the_build(process: subprocess.Popen, steps: int = 1) -> bytes:
+    """Read ``process``'s stderr until the test build says ``steps`` long
+    steps have begun (so that Ctrl-C lands in the Rust build, not while llm
+    is still reading its input); return what was read."""
     read = b""
-    while STARTED_MARK not in read:
+    while read.count(STARTED_MARK) < steps:
         chunk = process.stderr.read1(4096)
         assert chunk, read
         read += chunk
@@ -90,9 +90,12 @@ def test_ctrl_c_stops_a_slow_stream_at_once(user_path):
 
 @posix_only
 def test_ctrl_c_stops_a_large_build(user_path, sherlock):
-    # About 94 MB at the highest order: the build alone takes about 1.7 s
-    # here, so the interrupt lands well inside it. (Order 50 on half the text
-    # took over a second before splitting got faster, and 0.56 s after.)
+    # About 94 MB at the highest order: splitting takes about 0.15 s, then
+    # linking about 15 s (every window of the text repeated 800 times is a
+    # state, so each of the 100 rounds is whole). The interrupt lands in
+    # the linking, the second watched step. (When it landed as splitting
+    # finished, it used to be swallowed, and linking ran on to the end,
+    # 21-29 s: a finished step of a build now gives way to Ctrl-C.)
     text = (sherlock * 800).encode()
     process = start_llm("-m", "markov", "-o", "order", "100", "-o", "length", "5")
     # Once the last byte is written, llm has read all but a pipe buffer of it
@@ -100,7 +103,7 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     process.stdin.write(text)
     process.stdin.close()
     process.stdin = None
-    before = wait_for_the_build(process)
+    before = wait_for_the_build(process, steps=2)
     time.sleep(0.1)
     stopped_after, stdout, stderr = interrupt(process)
     stderr = before + stderr
@@ -112,6 +115,33 @@ def test_ctrl_c_stops_a_large_build(user_path, sherlock):
     assert CANCEL_MARK in stderr
     assert b"Aborted!" in stderr
     assert b"Traceback" not in stderr
+
+
+@posix_only
+def test_ctrl_c_as_a_step_of_the_build_finishes_still_stops_it(
+    user_path, sherlock, monkeypatch
+):
+    # The bug: a Ctrl-C that came after splitting had finished, but before
+    # its result was handed over, was swallowed with the finished result,
+    # and linking (seconds here) ran on to the end and wrote words. The
+    # test build hands each step's result over half a second late, and
+    # the interrupt lands in that half second.
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_LATE_STEPS", "1")
+    text = (sherlock * 100).encode()
+    process = start_llm("-m", "markov", "-o", "order", "100", "-o", "length", "5")
+    process.stdin.write(text)
+    process.stdin.close()
+    process.stdin = None
+    before = wait_for_the_build(process)
+    time.sleep(0.25)
+    stopped_after, stdout, stderr = interrupt(process)
+    stderr = before + stderr
+    assert stopped_after < 1.0
+    assert process.returncode == 1
+    assert stdout == b""
+    assert b"Aborted!" in stderr
+    # Linking never began.
+    assert stderr.count(STARTED_MARK) == 1
 
 
 @posix_only

@@ -5,7 +5,7 @@
 use pyo3::prelude::*;
 
 use super::errors::user_error;
-use super::steps::{run_unwatched, run_watched, Progress};
+use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
 use super::text::Utf8Text;
 use crate::{
     build_from_corpus, build_piece, check_order, linking_work, BuildOptions, Chain, ChainError,
@@ -138,9 +138,11 @@ pub(super) fn run_watched_build<T: Send>(
 ) -> Result<T, BuildFailure> {
     // A cancel stays an error of the step, so that Ctrl-C goes on as a
     // KeyboardInterrupt.
-    let outcome = run_watched(py, progress, |watch| match step(watch) {
-        Err(ChainError::Cancelled) => Err(ChainError::Cancelled),
-        other => Ok(other),
+    let outcome = run_watched(py, progress, AfterCtrlC::Interrupt, |watch| {
+        match step(watch) {
+            Err(ChainError::Cancelled) => Err(ChainError::Cancelled),
+            other => Ok(other),
+        }
     });
     outcome
         .map_err(BuildFailure::Python)?

@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 
 use super::build::{build_chain, Build, BuildFailure};
 use super::errors::user_error;
-use super::steps::{run_unwatched, run_watched, Progress};
+use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
@@ -140,7 +140,9 @@ impl PyChain {
             stage: "merging",
             total: merging_work(&sources),
         });
-        let chain = run_watched(py, merging.as_ref(), |watch| merge(&sources, watch))?;
+        let chain = run_watched(py, merging.as_ref(), AfterCtrlC::Interrupt, |watch| {
+            merge(&sources, watch)
+        })?;
         Ok(PyChain::from(chain))
     }
 
@@ -148,7 +150,7 @@ impl PyChain {
     /// pickling sends to another process.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut bytes = Vec::new();
-        run_watched(py, None, |watch| {
+        run_watched(py, None, AfterCtrlC::Interrupt, |watch| {
             chain_file::encode(&self.chain, b"", &mut bytes, watch)
         })?;
         Ok(PyBytes::new(py, &bytes))
@@ -171,7 +173,7 @@ impl PyChain {
     fn save(&self, py: Python<'_>, path: PathBuf, metadata: &Bound<'_, PyString>) -> PyResult<()> {
         let metadata = Utf8Text::new(metadata)?;
         let metadata = metadata.as_bytes();
-        run_watched(py, None, |watch| {
+        run_watched(py, None, AfterCtrlC::KeepFinished, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)
         })
     }

@@ -42,18 +42,29 @@ pub(crate) fn run_unwatched<T: Send, E: Display + Send>(
         .map_err(user_error)
 }
 
+/// What a watched step that finished after Ctrl-C came gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterCtrlC {
+    /// Its result, which stands: a save whose rename was done happened,
+    /// and what the user is told must match.
+    KeepFinished,
+    /// The KeyboardInterrupt: a step of work still to be followed by more
+    /// (splitting before linking) must not swallow the user's Ctrl-C.
+    Interrupt,
+}
+
 /// Runs a long `step` on a worker thread with the GIL released, while this
 /// thread wakes every 50 ms to let Python handle signals and to report
 /// progress.
 ///
 /// Ctrl-C raises the step's cancel flag, and the step stops at its next
 /// look at it; this thread waits for that (the scope joins the worker in
-/// any case). A step that finished before it looked (a save whose rename
-/// was done) stands, and its result is returned: what the user is told
-/// then matches what happened. Otherwise the KeyboardInterrupt goes on.
+/// any case), and the KeyboardInterrupt goes on. A step that finished
+/// before it looked gives what `after_ctrl_c` says.
 pub(crate) fn run_watched<T: Send, E: Display + Send>(
     py: Python<'_>,
     progress: Option<&Progress<'_>>,
+    after_ctrl_c: AfterCtrlC,
     step: impl FnOnce(Watch<'_>) -> Result<T, E> + Send,
 ) -> PyResult<T> {
     let cancel = AtomicBool::new(false);
@@ -67,8 +78,16 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
     crate::build_options::test_mark("a watched step started");
     std::thread::scope(|scope| {
         scope.spawn(|| {
+            let outcome = run();
+            // Only in the project's test builds, when a test asks: the step
+            // hands its result over half a second after it finished, so
+            // that a Ctrl-C can land between the two.
+            #[cfg(feature = "fault-injection")]
+            if std::env::var_os("LLM_MARKOV_RS_TEST_LATE_STEPS").is_some() {
+                std::thread::sleep(Duration::from_millis(500));
+            }
             // The receiver only goes away once we have stopped listening.
-            let _ = sender.send(run());
+            let _ = sender.send(outcome);
         });
         loop {
             let listener = &mut receiver;
@@ -92,9 +111,11 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
                 cancel.store(true, Ordering::Relaxed);
                 let listener = &mut receiver;
                 return match py.detach(move || listener.recv()) {
-                    Ok(Ok(Ok(finished))) => Ok(finished),
+                    Ok(Ok(Ok(finished))) if after_ctrl_c == AfterCtrlC::KeepFinished => {
+                        Ok(finished)
+                    }
                     Ok(Err(_)) | Err(_) => Err(internal_error()),
-                    Ok(Ok(Err(_))) => Err(interrupt),
+                    Ok(Ok(_)) => Err(interrupt),
                 };
             }
         }
