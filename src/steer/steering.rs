@@ -303,3 +303,53 @@ impl Steering {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+
+    fn request(max_chars: Option<u64>) -> Request {
+        Request {
+            phrase: None,
+            balanced: false,
+            sentences: None,
+            max_chars,
+            length: Some(100),
+        }
+    }
+
+    #[test]
+    fn a_request_that_steers_nothing_makes_no_steering() {
+        let chain = build(b"the cat sat on the mat", 1).unwrap();
+        let steering = Steering::begin(&chain, request(None), 0, None, None).unwrap();
+        assert!(steering.is_none());
+    }
+
+    #[test]
+    fn a_budget_no_start_fits_is_refused_before_any_word() {
+        // Every word is two letters or more: nothing fits in one.
+        let chain = build(b"the cat sat on the mat", 1).unwrap();
+        let refused = Steering::begin(&chain, request(Some(1)), 0, None, None);
+        assert!(matches!(refused, Err(ChainError::Unreachable { .. })));
+        assert!(Steering::begin(&chain, request(Some(20)), 0, None, None).is_ok());
+    }
+
+    #[test]
+    fn writing_spends_the_budget_and_restoring_gives_it_back() {
+        let chain = build(b"the cat sat on the mat", 1).unwrap();
+        let (mut steering, _) = Steering::begin(&chain, request(Some(40)), 0, None, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(steering.left(), 40);
+        let before = steering.position();
+        let the = chain.vocabulary().find_all(&[b"the"])[0].unwrap();
+        let cat = chain.vocabulary().find_all(&[b"cat"])[0].unwrap();
+        steering.advance(&chain, the, the);
+        steering.advance(&chain, cat, cat);
+        // "the cat": three letters, a space, three letters.
+        assert_eq!(steering.left(), 40 - 7);
+        steering.restore(before);
+        assert_eq!(steering.left(), 40);
+    }
+}
