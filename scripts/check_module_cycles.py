@@ -106,8 +106,10 @@ def main() -> int:
         for target in sorted(targets):
             source_layer = layer_of.get(module[0])
             target_layer = layer_of.get(target[0])
-            if None not in (source_layer, target_layer) and (
-                target_layer > source_layer  # type: ignore[operator]
+            if (
+                source_layer is not None
+                and target_layer is not None
+                and target_layer > source_layer
             ):
                 print(f"{'::'.join(module)} uses {'::'.join(target)}, a layer above it")
                 failed = True

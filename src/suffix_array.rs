@@ -88,14 +88,12 @@ fn sorted(mut text: Vec<u32>, alphabet: u32) -> (Vec<u32>, Vec<u32>) {
 /// in place (libsais restores the text when it is done).
 fn sorted_narrow(text: &mut [u32]) -> Vec<u32> {
     let ids: &mut [i32] = bytemuck::cast_slice_mut(text);
-    match libsais::SuffixArrayConstruction::for_text_mut(ids)
+    let suffixes = libsais::SuffixArrayConstruction::for_text_mut(ids)
         .in_owned_buffer32()
         .single_threaded()
         .run()
-    {
-        Ok(suffixes) => bytemuck::cast_vec(suffixes.into_vec()),
-        Err(error) => panic!("libsais refused a valid text: {error:?}"),
-    }
+        .unwrap_or_else(|error| refused(error));
+    bytemuck::cast_vec(suffixes.into_vec())
 }
 
 /// The suffix array of a text of fewer than 2^31 tokens whose ids are
@@ -104,14 +102,12 @@ fn sorted_narrow(text: &mut [u32]) -> Vec<u32> {
 fn sorted_short(text: &[u32]) -> Vec<u32> {
     // Every id is below 65,535 (the caller checked the alphabet).
     let ids: Vec<u16> = text.iter().map(|&id| id as u16).collect();
-    match libsais::SuffixArrayConstruction::for_text(&ids)
+    let suffixes = libsais::SuffixArrayConstruction::for_text(&ids)
         .in_owned_buffer32()
         .single_threaded()
         .run()
-    {
-        Ok(suffixes) => bytemuck::cast_vec(suffixes.into_vec()),
-        Err(error) => panic!("libsais refused a valid text: {error:?}"),
-    }
+        .unwrap_or_else(|error| refused(error));
+    bytemuck::cast_vec(suffixes.into_vec())
 }
 
 /// The suffix array of a text of 2^31 tokens or more, through libsais's
@@ -119,17 +115,21 @@ fn sorted_short(text: &[u32]) -> Vec<u32> {
 /// it sorts.
 fn sorted_wide(text: &[u32]) -> Vec<u32> {
     let mut ids: Vec<i64> = text.iter().map(|&id| i64::from(id)).collect();
-    match libsais::SuffixArrayConstruction::for_text_mut(&mut ids)
+    let suffixes = libsais::SuffixArrayConstruction::for_text_mut(&mut ids)
         .in_owned_buffer64()
         .single_threaded()
         .run()
-    {
-        Ok(suffixes) => (suffixes.into_vec().into_iter())
-            // Every start is below the text's length, itself below 2^32.
-            .map(|start| start as u32)
-            .collect(),
-        Err(error) => panic!("libsais refused a valid text: {error:?}"),
-    }
+        .unwrap_or_else(|error| refused(error));
+    (suffixes.into_vec().into_iter())
+        // Every start is below the text's length, itself below 2^32.
+        .map(|start| start as u32)
+        .collect()
+}
+
+/// libsais refuses only input this module never gives it (a negative id,
+/// an id at the type's largest value, a length over its limit): a bug.
+fn refused(error: impl std::fmt::Debug) -> ! {
+    panic!("libsais refused a valid text: {error:?}")
 }
 
 #[cfg(test)]

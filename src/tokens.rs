@@ -106,7 +106,7 @@ impl Tokens {
         let opens = |text: &[u8]| {
             let last = std::str::from_utf8(text)
                 .ok()
-                .and_then(|text| text.chars().last());
+                .and_then(|text| text.chars().next_back());
             last.is_some_and(|last| "([{“‘«「『".contains(last))
         };
         let starts_a_word = |text: &[u8]| {

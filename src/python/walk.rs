@@ -81,57 +81,44 @@ impl WalkRequest<'_, '_> {
         chain: Arc<Chain>,
         plans: Arc<PlanCache>,
     ) -> PyResult<PyWalk> {
-        let WalkRequest {
-            length,
-            seed,
-            prompt,
-            sentences,
-            max_copy,
-            temperature,
-            max_chars,
-            balanced,
-            max_copy_ratio,
-            contains,
-            end,
-        } = self;
-        if sentences == Some(0) {
+        if self.sentences == Some(0) {
             return Err(user_error("sentences must be at least 1"));
         }
-        if sentences.is_some() && !chain.has_sentence_ends() {
+        if self.sentences.is_some() && !chain.has_sentence_ends() {
             return Err(user_error(
                 "the text has no sentence end (no word ends with '.', '!', '?' or the \
                  like), so it cannot be written in sentences; leave out sentences and \
                  give length instead",
             ));
         }
-        let prompt = prompt.map(Utf8Text::new).transpose()?;
+        let prompt = self.prompt.map(Utf8Text::new).transpose()?;
         let (tokens, last_is_open) = prompt
             .as_ref()
             .map(|prompt| prompt_tokens(chain.tokens(), prompt.as_bytes()))
             .unwrap_or_default();
-        let mut walk = Walk::continuing(chain, seed, &tokens, last_is_open)
-            .at_most(length)
+        let mut walk = Walk::continuing(chain, self.seed, &tokens, last_is_open)
+            .at_most(self.length)
             .plan_cache(plans);
-        if let Some(count) = sentences {
+        if let Some(count) = self.sentences {
             walk = walk.sentences(count);
         }
-        if let Some(max_copy) = max_copy {
+        if let Some(max_copy) = self.max_copy {
             walk = walk.max_copy(max_copy).map_err(user_error)?;
         }
-        walk = walk.temperature(temperature).map_err(user_error)?;
-        if let Some(ratio) = max_copy_ratio {
+        walk = walk.temperature(self.temperature).map_err(user_error)?;
+        if let Some(ratio) = self.max_copy_ratio {
             walk = walk.max_copy_ratio(ratio).map_err(user_error)?;
         }
-        if let Some(max_chars) = max_chars {
+        if let Some(max_chars) = self.max_chars {
             walk = walk.max_chars(max_chars);
         }
-        walk = walk.balanced(balanced);
-        if let Some(phrase) = contains {
+        walk = walk.balanced(self.balanced);
+        if let Some(phrase) = self.contains {
             walk = walk
                 .contains(Utf8Text::new(phrase)?.as_bytes())
                 .map_err(user_error)?;
         }
-        if let Some(phrase) = end {
+        if let Some(phrase) = self.end {
             walk = walk
                 .ends_with(Utf8Text::new(phrase)?.as_bytes())
                 .map_err(user_error)?;
