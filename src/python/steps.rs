@@ -115,7 +115,14 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
                         Ok(finished)
                     }
                     Ok(Err(_)) | Err(_) => Err(internal_error()),
-                    Ok(Ok(_)) => Err(interrupt),
+                    Ok(Ok(Ok(_))) => {
+                        // Tells the Ctrl-C tests that the step finished
+                        // before the core looked at the flag again.
+                        #[cfg(feature = "fault-injection")]
+                        crate::build_options::test_mark("a finished step gave way to the cancel");
+                        Err(interrupt)
+                    }
+                    Ok(Ok(Err(_))) => Err(interrupt),
                 };
             }
         }
