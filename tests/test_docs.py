@@ -1,5 +1,6 @@
-"""What the README says, checked by running its examples: the facts it
-shows (counts, fields, names, thresholds) must be what the code does."""
+"""What the README and the pages in docs/ say, checked by running their
+examples: the facts they show (counts, fields, names, thresholds) must be
+what the code does, and their links must lead somewhere."""
 
 from __future__ import annotations
 
@@ -9,12 +10,59 @@ import re
 import shlex
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The README and every page of docs/, by path from the root.
+PAGES = {
+    path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+}
+#: All of them as one text, for facts that may live on any page.
+DOCS = "\n\n".join(PAGES.values())
 
 
 def code_blocks(language: str) -> list[str]:
-    """The README's fenced blocks of ``language``, in order."""
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+    """The pages' fenced blocks of ``language``, in order."""
+    return re.findall(rf"```{language}\n(.*?)```", DOCS, flags=re.DOTALL)
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation other
+    than ``-`` and ``_`` dropped, spaces as hyphens."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
+def test_every_link_between_the_pages_leads_to_a_page_and_heading():
+    # The bug it catches: a link left pointing at a section that moved
+    # when the README was split into docs/, or at a heading renamed since.
+    anchors = {
+        path: {
+            heading_anchor(heading)
+            for heading in re.findall(r"^#+ (.*)$", text, flags=re.MULTILINE)
+        }
+        for path, text in PAGES.items()
+    }
+    checked = 0
+    for path, text in PAGES.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address, not a page of this repository
+            file, _, anchor = target.partition("#")
+            resolved = (
+                (ROOT / path).parent.joinpath(file).resolve().relative_to(ROOT)
+                if file
+                else pathlib.Path(path)
+            )
+            assert (ROOT / resolved).exists(), f"{path}: {target}"
+            if anchor:
+                assert anchor in anchors[resolved.as_posix()], f"{path}: {target}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_the_readme_stays_a_five_minute_read():
+    # The bug it catches: the README growing back into the whole manual
+    # (it was 952 lines) instead of linking to the pages in docs/.
+    assert len(PAGES["README.md"].splitlines()) <= 300
 
 
 def test_the_log_example_is_what_the_model_logs(llm_cli, last_log):
@@ -97,8 +145,8 @@ def test_the_saved_models_options_are_those_it_takes(llm_cli, tmp_path):
     listed = llm_cli("models", "--options", "-m", "markov/t").output
     options = set(re.findall(r"^    (\w+): ", listed, flags=re.MULTILINE))
     assert options
-    said = re.search(r"The options are (.*?); `order`", README, flags=re.DOTALL)
-    assert said, "the README no longer lists a saved model's options"
+    said = re.search(r"The options are (.*?); `order`", DOCS, flags=re.DOTALL)
+    assert said, "the docs no longer list a saved model's options"
     assert set(re.findall(r"`(\w+)`", said.group(1))) == options
 
 
@@ -115,8 +163,8 @@ def test_the_readme_gives_the_parallel_threshold_the_core_uses():
     source = (ROOT / "src" / "build_options.rs").read_text()
     match = re.search(r"PARALLEL_MIN_BYTES: usize = (\d+) << 20;", source)
     assert match, "PARALLEL_MIN_BYTES is no longer a number of MiB"
-    readme = " ".join(README.split())
-    assert f"Texts of {match.group(1)} MiB or more are split and linked" in readme
+    docs = " ".join(DOCS.split())
+    assert f"Texts of {match.group(1)} MiB or more are split and linked" in docs
 
 
 def test_the_shard_and_merge_pattern_runs_as_shown(tmp_path, monkeypatch, sherlock):
