@@ -78,7 +78,7 @@ if contender.startswith("llm-markov-rs max_copy"):
     order = int(contender[-1])
     response = model.prompt(text, length=50, order=order, max_copy=order + 3)
     response.text()
-    learned = {"words": response.response_json["word_count"]}
+    learned = {"words": response.response_json["token_count"]}
 elif contender.startswith("sentences"):
     # Five sentences at order 2, with the default guard or with none.
     guard = {} if contender == "sentences guarded" else {"max_copy": 0}
@@ -89,11 +89,11 @@ elif contender.startswith("llm-markov-rs"):
     response = model.prompt(text, length=50, order=order)
     response.text()
     learned = {"distinct_words": response.response_json["vocabulary_size"],
-               "words": response.response_json["word_count"]}
+               "words": response.response_json["token_count"]}
 elif contender.startswith("build "):
     import llm_markov_rs._markov as native
     chain = native.Chain(text, 1, tokens=contender.removeprefix("build "))
-    learned = {"words": chain.word_count, "distinct_words": chain.vocabulary_size}
+    learned = {"words": chain.token_count, "distinct_words": chain.vocabulary_size}
 elif contender.startswith("read + build"):
     import llm_markov_rs._markov as native
     with open(path, encoding="utf-8") as file:
@@ -112,7 +112,7 @@ elif contender.startswith("guarded walk"):
     started = time.perf_counter()
     while walk.next_text(1 << 16):
         pass
-    learned = {"words": walk.words_written}
+    learned = {"words": walk.tokens_written}
 elif contender == "load + 50 words":
     response = saved.prompt(sys.argv[4], length=50)
     response.text()
@@ -276,7 +276,7 @@ walk = chain.walk(1_000_000, 1, None, None, None, **option)
 words = 0
 while chunk := walk.next_text(1 << 16):
     pass
-words = walk.words_written
+words = walk.tokens_written
 print(json.dumps({"seconds": time.perf_counter() - started, "words": words}))
 """
 

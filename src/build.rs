@@ -64,20 +64,20 @@ pub fn build_from_corpus(
     options: BuildOptions,
 ) -> Result<Chain, ChainError> {
     check_order(order)?;
-    let word_count = corpus.word_count();
-    if word_count == 0 {
+    let token_count = corpus.token_count();
+    if token_count == 0 {
         return Err(ChainError::NoWords);
     }
-    if word_count < order {
+    if token_count < order {
         return Err(ChainError::TooFewWords {
             order,
-            words: word_count,
+            words: token_count,
         });
     }
     if !options.copy_index {
         return link_corpus(corpus, order, options);
     }
-    let mut text = corpus.segments.concat();
+    let mut text = corpus.parts.concat();
     text.drain(..corpus.carried);
     let alphabet = corpus.vocabulary.len() as u32;
     if options.threads <= 1 {
@@ -101,5 +101,5 @@ pub fn build_from_corpus(
 /// How much progress [`build_from_corpus`] reports in all for `corpus` at
 /// `order` (see [`crate::Watch::reporting_to`]), for a progress bar's total.
 pub fn linking_work(corpus: &Corpus, order: usize) -> u64 {
-    link::linking_work(corpus.word_count(), order)
+    link::linking_work(corpus.token_count(), order)
 }

@@ -53,7 +53,7 @@ impl Transitions {
 pub struct Chain {
     tokens: Tokens,
     order: usize,
-    word_count: usize,
+    token_count: usize,
     vocabulary: Vocabulary,
     states: StateWords,
     transitions: Transitions,
@@ -80,7 +80,7 @@ impl Chain {
     pub(crate) fn from_parts(
         tokens: Tokens,
         order: usize,
-        word_count: usize,
+        token_count: usize,
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
@@ -89,7 +89,7 @@ impl Chain {
         let mut chain = Chain::with_sentence_marks(
             tokens,
             order,
-            word_count,
+            token_count,
             vocabulary,
             states,
             transitions,
@@ -105,7 +105,7 @@ impl Chain {
     pub(crate) fn with_sentence_marks(
         tokens: Tokens,
         order: usize,
-        word_count: usize,
+        token_count: usize,
         vocabulary: Vocabulary,
         states: StateWords,
         transitions: Transitions,
@@ -118,7 +118,7 @@ impl Chain {
         Chain {
             tokens,
             order,
-            word_count,
+            token_count,
             vocabulary,
             states,
             cumulative_samples: samples_of(&transitions.cumulative),
@@ -235,8 +235,8 @@ impl Chain {
     }
 
     /// How many words the training text had.
-    pub fn word_count(&self) -> usize {
-        self.word_count
+    pub fn token_count(&self) -> usize {
+        self.token_count
     }
 
     /// The distinct words of the training text.
@@ -250,7 +250,7 @@ impl Chain {
     }
 
     /// How many transitions the chain learned: one per word that follows a
-    /// full window of its document (`word_count - order` for a single
+    /// full window of its document (`token_count - order` for a single
     /// text), each follower counted as many times as it followed.
     pub fn transition_count(&self) -> usize {
         self.transitions

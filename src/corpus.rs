@@ -28,8 +28,8 @@ pub struct Corpus {
     pub(crate) vocabulary: Vocabulary,
     /// The text as word ids, in consecutive pieces (one per thread that split
     /// it), so that no piece is copied to join them.
-    pub(crate) segments: Vec<Vec<u32>>,
-    /// For each segment, how many times each word id occurs in it: counted
+    pub(crate) parts: Vec<Vec<u32>>,
+    /// For each part, how many times each word id occurs in it: counted
     /// by the interner, in the table slot it reads anyway, so that linking
     /// needs no counting pass of its own.
     pub(crate) counts: Vec<Vec<u32>>,
@@ -113,17 +113,17 @@ impl Corpus {
         corpus.ends_document = piece.ends_document;
         // On as many threads as split it: no more, since each thread that
         // allocates may keep an arena of its own.
-        let threads = corpus.segments.len();
+        let threads = corpus.parts.len();
         corpus.sort_vocabulary(threads)?;
         Ok(corpus)
     }
 
-    /// Puts `carried` tokens before the text, as a segment of their own.
+    /// Puts `carried` tokens before the text, as a part of their own.
     fn carry(&mut self, carried: &[&[u8]]) -> Result<(), ChainError> {
         if carried.is_empty() {
             return Ok(());
         }
-        if self.word_count() + carried.len() > MAX_WORDS {
+        if self.token_count() + carried.len() > MAX_WORDS {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
         }
         let found = self.vocabulary.find_all(carried);
@@ -154,7 +154,7 @@ impl Corpus {
         for &id in &ids {
             counts[id as usize] += 1;
         }
-        self.segments.insert(0, ids);
+        self.parts.insert(0, ids);
         self.counts.insert(0, counts);
         self.carried = carried.len();
         Ok(())
@@ -195,7 +195,7 @@ impl Corpus {
             new_ids[id as usize] = sorted.push(vocabulary.word(id));
         }
         renumber_in_parallel(
-            self.segments.iter_mut().map(Vec::as_mut_slice),
+            self.parts.iter_mut().map(Vec::as_mut_slice),
             &new_ids,
             threads,
         )?;
@@ -216,8 +216,8 @@ impl Corpus {
     /// longer change; those no earlier part has are numbered next, in order
     /// of first appearance, and the part is renumbered to match.
     fn merge(pieces: Vec<InternedPart<'_>>, watch: Watch) -> Result<Corpus, ChainError> {
-        let word_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
-        if word_count > MAX_WORDS {
+        let token_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
+        if token_count > MAX_WORDS {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
         }
         let threads = pieces.len();
@@ -226,7 +226,7 @@ impl Corpus {
             return Ok(Corpus {
                 tokens: Tokens::default(),
                 vocabulary: Vocabulary::default(),
-                segments: Vec::new(),
+                parts: Vec::new(),
                 counts: Vec::new(),
                 carried: 0,
                 ends_document: true,
@@ -238,8 +238,8 @@ impl Corpus {
             counts,
         } = first;
         let mut vocabulary = first_interner.take_vocabulary()?;
-        let mut segments = vec![ids];
-        let mut segment_counts = vec![counts];
+        let mut parts = vec![ids];
+        let mut part_counts = vec![counts];
         // Each later part is looked up in the first part's interner, then
         // in those of the parts between, with how their ids were renumbered.
         let mut searched = Vec::with_capacity(threads - 1);
@@ -268,32 +268,32 @@ impl Corpus {
                 global_ids.push(id);
             }
             renumber_in_parallel([ids.as_mut_slice()], &global_ids, threads)?;
-            segments.push(ids);
+            parts.push(ids);
             let mut global_counts = vec![0; vocabulary.len()];
             for (&id, count) in global_ids.iter().zip(counts) {
                 global_counts[id as usize] = count;
             }
-            segment_counts.push(global_counts);
+            part_counts.push(global_counts);
             searched.push((interner, global_ids));
         }
-        // Every segment's counts cover the whole vocabulary.
-        for counts in &mut segment_counts {
+        // Every part's counts cover the whole vocabulary.
+        for counts in &mut part_counts {
             counts.resize(vocabulary.len(), 0);
         }
         vocabulary.shrink_to_fit();
         Ok(Corpus {
             tokens: Tokens::default(),
             vocabulary,
-            segments,
-            counts: segment_counts,
+            parts,
+            counts: part_counts,
             carried: 0,
             ends_document: true,
         })
     }
 
     /// How many words the text has, carried ones included.
-    pub fn word_count(&self) -> usize {
-        self.segments.iter().map(Vec::len).sum()
+    pub fn token_count(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
     }
 }
 
@@ -434,7 +434,7 @@ mod tests {
     }
 
     fn ids(corpus: &Corpus) -> Vec<u32> {
-        corpus.segments.iter().flatten().copied().collect()
+        corpus.parts.iter().flatten().copied().collect()
     }
 
     fn words_of(corpus: &Corpus) -> Vec<&[u8]> {
@@ -466,11 +466,11 @@ mod tests {
             ..options(3, Watch::none())
         };
         let parallel = Corpus::from_text(text.as_bytes(), three_parts).unwrap();
-        assert_eq!(parallel.segments.len(), 3);
+        assert_eq!(parallel.parts.len(), 3);
         // With the threshold as it is, a part holds at least four times
         // it: the text makes two, however many threads there are.
         let many = Corpus::from_text(text.as_bytes(), options(64, Watch::none())).unwrap();
-        assert_eq!(many.segments.len(), 2);
+        assert_eq!(many.parts.len(), 2);
         assert_eq!(ids(&serial), ids(&parallel));
         assert_eq!(words_of(&serial), words_of(&parallel));
     }
@@ -492,7 +492,7 @@ mod tests {
         };
         let serial = Corpus::from_text(text.as_bytes(), options(1)).unwrap();
         let parallel = Corpus::from_text(text.as_bytes(), options(3)).unwrap();
-        assert_eq!(parallel.segments.len(), 3);
+        assert_eq!(parallel.parts.len(), 3);
         assert_eq!(ids(&parallel), ids(&serial));
         assert_eq!(parallel.vocabulary, serial.vocabulary);
         assert_eq!(parallel.vocabulary.len(), 4);

@@ -89,8 +89,8 @@ pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainEr
             });
         }
     }
-    let word_count = sources.iter().try_fold(0usize, |total, source| {
-        let words = source.chain.word_count() as u64 * u64::from(source.weight.get());
+    let token_count = sources.iter().try_fold(0usize, |total, source| {
+        let words = source.chain.token_count() as u64 * u64::from(source.weight.get());
         usize::try_from(words)
             .ok()
             .and_then(|words| total.checked_add(words))
@@ -115,7 +115,7 @@ pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainEr
     let chain = Chain::with_sentence_marks(
         tokens,
         order,
-        word_count,
+        token_count,
         vocabulary,
         states,
         transitions,

@@ -299,7 +299,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     }
 
     /// How many words the walk has given.
-    pub fn words_written(&self) -> u64 {
+    pub fn tokens_written(&self) -> u64 {
         self.written
     }
 
@@ -735,7 +735,7 @@ mod tests {
             let mut out = Vec::new();
             let mut walk = Walk::new(&chain, 5).at_most(cap);
             assert_eq!(walk.write_words(u64::MAX, &mut out), cap);
-            assert_eq!(walk.words_written(), cap);
+            assert_eq!(walk.tokens_written(), cap);
         }
     }
 

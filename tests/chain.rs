@@ -277,7 +277,7 @@ proptest! {
         };
         match build_with(text.as_bytes(), order, options) {
             Ok(chain) => {
-                prop_assert_eq!(chain.word_count(), words.len());
+                prop_assert_eq!(chain.token_count(), words.len());
                 prop_assert_eq!(chain_table(&chain), reference_table(&words, order));
                 prop_assert_eq!(chain.transition_count(), words.len() - order);
             }

@@ -63,7 +63,7 @@ fn a_saved_chain_loads_as_the_same_chain_with_its_metadata() {
         assert_eq!(words_of(&loaded, 5, 200), words_of(&chain, 5, 200));
         let header = chain_file::Header::read(&path).unwrap();
         assert_eq!(header.order, order);
-        assert_eq!(header.word_count, 13);
+        assert_eq!(header.token_count, 13);
         assert_eq!(header.vocabulary_size, chain.vocabulary().len() as u32);
         assert_eq!(header.state_count, chain.state_count());
     }
@@ -320,7 +320,7 @@ fn a_forged_copy_index_is_refused() {
 }
 
 #[test]
-fn a_word_count_its_copy_index_does_not_hold_is_refused() {
+fn a_token_count_its_copy_index_does_not_hold_is_refused() {
     // The bug: a guarded file whose header claimed 4,294,967,294 words
     // loaded and merged, and every later merge with it failed.
     let chain = with_copy_index(TEXT, 1);

@@ -102,7 +102,7 @@ proptest! {
         prop_assert_eq!(table_of(&chain), reference(&documents, order));
         let weighted = |count: usize, weight: u32| count * weight as usize;
         prop_assert_eq!(
-            chain.word_count(),
+            chain.token_count(),
             documents.iter().map(|(words, w)| weighted(words.len(), *w)).sum::<usize>()
         );
         prop_assert_eq!(

@@ -124,7 +124,7 @@ def test_no_words_is_refused_through_the_api(text):
         generate(text)
 
 
-def test_order_above_the_word_count_is_refused_through_the_api():
+def test_order_above_the_token_count_is_refused_through_the_api():
     with pytest.raises(ValueError, match="order 5 needs a text of at least 5 words"):
         generate("only three words", order=5)
 

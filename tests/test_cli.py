@@ -175,7 +175,7 @@ def test_logs_summarise_a_large_table(llm_cli, last_log, sherlock):
     assert result.exit_code == 0
     logged = last_log()["response_json"]
     assert logged["transitions"] is None
-    assert logged["word_count"] == len(sherlock.split())
+    assert logged["token_count"] == len(sherlock.split())
     assert logged["transition_count"] == len(sherlock.split()) - 1
     assert logged["vocabulary_size"] == len(set(sherlock.split()))
     assert logged["transitions_limit"] < logged["transition_count"]
@@ -212,7 +212,7 @@ def test_order_two_follows_pairs_of_words(llm_cli, sherlock):
     assert_walk(result.output.split(), sherlock, order=2)
 
 
-def test_order_above_the_word_count_is_explained(llm_cli):
+def test_order_above_the_token_count_is_explained(llm_cli):
     result = llm_cli("-m", "markov", "-o", "order", "4", "one two three")
     assert result.exit_code == 1
     assert (

@@ -216,11 +216,11 @@ def test_saved_chains_keep_the_guard_unless_told_not_to(llm_cli, tmp_path, sherl
     shown = llm_cli("markov", "info", "plain").output
     assert "copy_guard: no" in shown
     # The index: 8 bytes a word of the text, and train says so.
-    words = info["guarded"]["word_count"]
+    words = info["guarded"]["token_count"]
     grown = info["guarded"]["file_size"] - info["plain"]["file_size"]
     assert grown == 8 * words
-    assert info["guarded"]["copy_guard_bytes"] == grown
-    assert info["plain"]["copy_guard_bytes"] == 0
+    assert info["guarded"]["copy_index_bytes"] == grown
+    assert info["plain"]["copy_index_bytes"] == 0
     share = grown / info["guarded"]["file_size"]
     assert guarded.output.splitlines()[-1] == (
         f"The copy guard's index is {grown / 1000:.1f} KB of it ({share:.0%}): it "

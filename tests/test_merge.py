@@ -92,8 +92,8 @@ def test_a_weight_counts_a_chain_that_many_times(llm_cli, halves, guard):
     four = llm_cli("markov", "merge", "four", "a", "a", "--weight", "a=2")
     assert four.exit_code == 0, four.output
     assert (
-        Chain.load(llm.user_dir() / "markov" / "four.markov")[0].word_count
-        == 4 * Chain.load(llm.user_dir() / "markov" / "a.markov")[0].word_count
+        Chain.load(llm.user_dir() / "markov" / "four.markov")[0].token_count
+        == 4 * Chain.load(llm.user_dir() / "markov" / "a.markov")[0].token_count
     )
 
 
@@ -271,7 +271,7 @@ def test_the_python_api_merges_and_adds(user_path):
     train_chain("y", ["the dog sat on the log"], copy_guard=False)
     info = merge_chains("xy", ["x", "y"], weights={"y": 3})
     assert info.transition_count == 5 + 3 * 5
-    assert info.word_count == 6 + 3 * 6
+    assert info.token_count == 6 + 3 * 6
     train_chain("x", ["a bird sat on the fence"], add=True)
     assert llm.get_model("markov/x").prompt("sat on", length=3).text()
     with pytest.raises(MarkovError, match="at least one chain"):

@@ -76,7 +76,7 @@ def test_the_chain_is_the_table_python_would_build(text, order):
         for state, followers in reference_table(words, order).items()
     }
     assert chain.transitions() == expected
-    assert chain.word_count == len(words)
+    assert chain.token_count == len(words)
     assert chain.vocabulary_size == len(set(words))
     assert chain.transition_count == len(words) - order
 
@@ -201,7 +201,12 @@ def test_saving_then_loading_gives_an_identical_chain(text, order, seed, metadat
         loaded, kept = Chain.load(path)
     assert kept == metadata
     assert loaded.transitions() == chain.transitions()
-    for counted in ("word_count", "vocabulary_size", "state_count", "transition_count"):
+    for counted in (
+        "token_count",
+        "vocabulary_size",
+        "state_count",
+        "transition_count",
+    ):
         assert getattr(loaded, counted) == getattr(chain, counted)
     assert loaded.walk(80, seed).next_text(80) == chain.walk(80, seed).next_text(80)
     prompt = " ".join(text.split()[:3])

@@ -44,7 +44,7 @@ def test_train_list_info_prompt_alias_remove(llm_cli, book, user_path, sherlock)
     assert entry["name"] == "sherlock"
     assert entry["model"] == "markov/sherlock"
     assert entry["order"] == 2
-    assert entry["word_count"] == len(words)
+    assert entry["token_count"] == len(words)
     assert entry["vocabulary_size"] == len(set(words))
     assert (
         entry["file_size"] == (user_path / "markov" / "sherlock.markov").stat().st_size
@@ -87,7 +87,7 @@ def test_train_reads_stdin_and_files_in_order(llm_cli, tmp_path):
     train(llm_cli, "both", str(first), "-", str(second), input="omega")
     (entry,) = json.loads(llm_cli("markov", "list", "--json").output)
     assert entry["trained_from"] == [str(first), "<stdin>", str(second)]
-    assert entry["word_count"] == 7
+    assert entry["token_count"] == 7
     train(llm_cli, "piped", input="from a pipe only")
     piped = llm_cli("markov", "info", "piped", "--json").output
     assert json.loads(piped)["trained_from"] == ["<stdin>"]
@@ -163,7 +163,7 @@ def test_the_log_says_what_the_saved_model_did(llm_cli, last_log, book, sherlock
     assert logged["seed"] == 9
     assert logged["order"] == 1
     assert logged["start"] == {"continued_from": ["saw"]}
-    assert logged["word_count"] == len(sherlock.split())
+    assert logged["token_count"] == len(sherlock.split())
     assert "transitions" not in logged
     assert entry["input_tokens"] == 2
     assert entry["output_tokens"] == 7
@@ -299,9 +299,11 @@ def test_an_existing_name_is_kept_unless_forced(llm_cli, book, tmp_path):
     assert refused.exit_code == 1
     assert "already exists" in refused.output
     assert "--force" in refused.output
-    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["word_count"] > 100
+    assert (
+        json.loads(llm_cli("markov", "list", "--json").output)[0]["token_count"] > 100
+    )
     train(llm_cli, "book", str(other), "--force")
-    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["word_count"] == 4
+    assert json.loads(llm_cli("markov", "list", "--json").output)[0]["token_count"] == 4
 
 
 def test_bad_text_names_the_file_and_byte_and_suggests_an_encoding(llm_cli, tmp_path):
@@ -394,7 +396,7 @@ def test_prompting_a_chain_that_is_gone_says_so(llm_cli, book, user_path):
 def test_train_chain_from_python_strings_and_files(book, sherlock, user_path):
     info = train_chain("mixed", ["the cat sat", book], order=2)
     assert info.name == "mixed"
-    assert info.word_count == 3 + len(sherlock.split())
+    assert info.token_count == 3 + len(sherlock.split())
     assert info.trained_from == ["<text>", str(book)]
     assert info.path == user_path / "markov" / "mixed.markov"
     with pytest.raises(MarkovError, match="already exists"):
@@ -530,7 +532,7 @@ def test_info_groups_numbers_as_list_does(llm_cli, book, sherlock):
     train(llm_cli, "book", str(book))
     words = f"{len(sherlock.split()):,}"
     assert words in llm_cli("markov", "list").output
-    assert f"word_count: {words}" in llm_cli("markov", "info", "book").output
+    assert f"token_count: {words}" in llm_cli("markov", "info", "book").output
 
 
 @pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")

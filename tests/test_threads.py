@@ -97,7 +97,7 @@ def test_the_python_api_refuses_zero_threads():
 
     with pytest.raises(MarkovError, match="threads must be at least 1"):
         Chain("one two three", 1, threads=0)
-    assert Chain("one two three", 1, threads=2).word_count == 3
+    assert Chain("one two three", 1, threads=2).token_count == 3
 
 
 def test_train_help_names_the_variable(llm_cli):

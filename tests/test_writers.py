@@ -58,7 +58,7 @@ def test_an_addition_waits_for_the_writer_before_it(chains, tmp_path):
     # The first writer's five words and the addition's three, and all six
     # distinct ones: alpha, beta, epsilon, zeta, gamma, delta.
     chain, _ = Chain.load(str(chains / "base.markov"))
-    assert (chain.word_count, chain.vocabulary_size) == (5 + 3, 6)
+    assert (chain.token_count, chain.vocabulary_size) == (5 + 3, 6)
 
 
 def test_a_new_chain_made_meanwhile_is_not_overwritten(chains, tmp_path):
@@ -75,7 +75,7 @@ def test_a_new_chain_made_meanwhile_is_not_overwritten(chains, tmp_path):
     assert err.startswith("Error: a chain called 'fresh' already exists")
     assert "Saved" not in out
     chain, _ = Chain.load(str(chains / "fresh.markov"))
-    assert chain.word_count == 2
+    assert chain.token_count == 2
 
 
 def test_a_merge_waits_too(chains, tmp_path):

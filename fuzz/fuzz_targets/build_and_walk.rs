@@ -149,7 +149,7 @@ fuzz_target!(|input: Input| {
         Err(other) => panic!("unexpected error {other}"),
         Ok(chain) => chain,
     };
-    assert_eq!(chain.word_count(), words.len());
+    assert_eq!(chain.token_count(), words.len());
     assert_eq!(chain.transition_count(), words.len() - order);
 
     // The parallel build must be the serial build, walk for walk.

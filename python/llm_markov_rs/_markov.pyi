@@ -58,7 +58,7 @@ class ChainHeader(TypedDict):
     copy_index: bool
     copy_index_bytes: int
     order: int
-    word_count: int
+    token_count: int
     transition_count: int
     vocabulary_size: int
     state_count: int
@@ -211,7 +211,7 @@ class Chain:
     def order(self) -> int:
         """How many previous tokens the next token depends on."""
     @property
-    def word_count(self) -> int:
+    def token_count(self) -> int:
         """How many words the training text has."""
     @property
     def vocabulary_size(self) -> int:
@@ -222,7 +222,7 @@ class Chain:
         has."""
     @property
     def transition_count(self) -> int:
-        """How many transitions the chain learned: ``word_count - order``
+        """How many transitions the chain learned: ``token_count - order``
         for a single text (each document loses ``order``), each follower
         counted as often as it followed."""
     @property
@@ -331,7 +331,7 @@ class Walk:
     def remaining(self) -> int:
         """How many words the walk has still to produce."""
     @property
-    def words_written(self) -> int:
+    def tokens_written(self) -> int:
         """How many words the walk has given so far."""
     @property
     def longest_copy(self) -> int | None:

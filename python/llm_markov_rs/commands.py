@@ -169,15 +169,15 @@ def report_saved(info: SavedChainInfo) -> None:
     )
     click.echo(
         f"Saved chain '{info.name}'{mode}: order {info.order}, "
-        f"{info.word_count:,} {unit}, {info.vocabulary_size:,} distinct, "
+        f"{info.token_count:,} {unit}, {info.vocabulary_size:,} distinct, "
         f"{human_size(info.file_size)}, "
         f"in {info.path}"
     )
     click.echo(f'Prompt it with: llm -m markov/{info.name} "words to continue"')
-    if info.copy_guard_bytes:
-        share = info.copy_guard_bytes / info.file_size
+    if info.copy_index_bytes:
+        share = info.copy_index_bytes / info.file_size
         click.echo(
-            f"The copy guard's index is {human_size(info.copy_guard_bytes)} of it "
+            f"The copy guard's index is {human_size(info.copy_index_bytes)} of it "
             f"({share:.0%}): it lets prompts bound how much of the text they copy "
             "(max_copy); --no-copy-guard leaves it out."
         )
@@ -280,7 +280,7 @@ def list_chains(json_: bool) -> None:
                         entry.name,
                         entry.tokens,
                         str(entry.order),
-                        f"{entry.word_count:,}",
+                        f"{entry.token_count:,}",
                         f"{entry.vocabulary_size:,}",
                         human_size(entry.file_size),
                         entry.describe_sources(),

@@ -28,9 +28,9 @@ class SavedChainInfo:
     #: Whether the file keeps the copy guard's index, which max_copy needs.
     copy_guard: bool
     #: How many bytes of the file that index takes (0 without one).
-    copy_guard_bytes: int
+    copy_index_bytes: int
     order: int
-    word_count: int
+    token_count: int
     #: How many transitions the chain learned: one per word after the first
     #: ``order`` of each document, times its weight in a merge.
     transition_count: int
@@ -55,9 +55,9 @@ class SavedChainInfo:
             "path": str(self.path),
             "tokens": self.tokens,
             "copy_guard": self.copy_guard,
-            "copy_guard_bytes": self.copy_guard_bytes,
+            "copy_index_bytes": self.copy_index_bytes,
             "order": self.order,
-            "word_count": self.word_count,
+            "token_count": self.token_count,
             "vocabulary_size": self.vocabulary_size,
             "state_count": self.state_count,
             "transition_count": self.transition_count,
@@ -121,9 +121,9 @@ def read_info(name: str) -> SavedChainInfo:
         path=path,
         tokens=header["tokens"],
         copy_guard=header["copy_index"],
-        copy_guard_bytes=header["copy_index_bytes"],
+        copy_index_bytes=header["copy_index_bytes"],
         order=header["order"],
-        word_count=header["word_count"],
+        token_count=header["token_count"],
         transition_count=header["transition_count"],
         vocabulary_size=header["vocabulary_size"],
         state_count=header["state_count"],

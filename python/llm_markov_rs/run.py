@@ -89,7 +89,7 @@ class Run:
     ignored_system_prompt: bool
     #: How many words the prompt gave the model: the training text's, or
     #: those a saved chain continues. llm logs them as the usage's input.
-    prompt_word_count: int
+    prompt_token_count: int
     #: The saved chain's name; None for a chain learned from the prompt,
     #: whose table the log shows.
     chain_name: str | None
@@ -167,9 +167,9 @@ class Run:
             options=options,
             seed=seed,
             ignored_system_prompt=bool(prompt.system),
-            prompt_word_count=walk.prompt_token_count
+            prompt_token_count=walk.prompt_token_count
             if chain_name
-            else chain.word_count,
+            else chain.token_count,
             chain_name=chain_name,
             max_copy=max_copy,
         )
@@ -190,7 +190,7 @@ class Run:
             while chunk := self.walk.next_text(size):
                 yield 0.0, chunk
                 size = min(size * 2, MAX_CHUNK_WORDS)
-        if self.walk.blocked and self.walk.words_written == 0:
+        if self.walk.blocked and self.walk.tokens_written == 0:
             turn_off = "give a larger max_copy, or -o max_copy 0 to turn the guard off"
             if self.options.sentences is not None:
                 # Drafting gives a sentence up after a number of tries: that
@@ -218,7 +218,7 @@ class Run:
             "tokens": chain.tokens,
             "order": chain.order,
             "start": {"continued_from": continued} if continued else "random",
-            "word_count": chain.word_count,
+            "token_count": chain.token_count,
             "vocabulary_size": chain.vocabulary_size,
             "state_count": chain.state_count,
             "transition_count": chain.transition_count,
@@ -243,7 +243,7 @@ class Run:
             log["longest_copy"] = self.walk.longest_copy
             if self.walk.blocked:
                 log["copy_note"] = (
-                    f"stopped after {self.walk.words_written} words: no way on "
+                    f"stopped after {self.walk.tokens_written} words: no way on "
                     f"keeps within max_copy {self.max_copy}"
                 )
         if self.chain_name is None:
@@ -252,7 +252,9 @@ class Run:
         if self.ignored_system_prompt:
             log["system_prompt"] = "ignored: a Markov chain follows no instructions"
         response.response_json = log
-        response.set_usage(input=self.prompt_word_count, output=self.walk.words_written)
+        response.set_usage(
+            input=self.prompt_token_count, output=self.walk.tokens_written
+        )
 
     def _loggable_transitions(self) -> dict[str, dict[str, int]] | None:
         if self.chain.transition_count > TRANSITIONS_LOG_LIMIT:

@@ -153,10 +153,10 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     if header.vocabulary_size == 0 || state_count == 0 {
         return Err(invalid("it has no words".into()));
     }
-    if header.word_count < order as u64 || header.word_count > MAX_WORDS as u64 {
+    if header.token_count < order as u64 || header.token_count > MAX_WORDS as u64 {
         return Err(invalid(format!(
             "it claims {} words of text at order {order}",
-            header.word_count
+            header.token_count
         )));
     }
     let vocabulary = decode_vocabulary(header.tokens, decoded.word_ends, decoded.word_bytes)?;
@@ -191,7 +191,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     let chain = Chain::with_sentence_marks(
         header.tokens,
         order,
-        header.word_count as usize,
+        header.token_count as usize,
         vocabulary,
         states,
         transitions,
@@ -215,10 +215,10 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
                 .iter()
                 .filter(|&&id| (id as usize) < vocabulary_size)
                 .count();
-            if indexed != chain.word_count() {
+            if indexed != chain.token_count() {
                 return Err(invalid(format!(
                     "its header counts {} words, but its copy index holds {indexed}",
-                    chain.word_count()
+                    chain.token_count()
                 )));
             }
             let index = CopyIndex::from_parts(text, suffixes).ok_or_else(|| {
@@ -382,14 +382,14 @@ fn decode_transitions(
         return Err(invalid("a follower has a count of zero".into()));
     }
     // Each document of `n` words gives `n - order` transitions: a single
-    // text gives `word_count - order`, several fewer.
+    // text gives `token_count - order`, several fewer.
     let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
     if total != header.transition_count {
         return Err(invalid(
             "its counts do not add up to its transitions".into(),
         ));
     }
-    if total > header.word_count - header.order as u64 {
+    if total > header.token_count - header.order as u64 {
         return Err(invalid(
             "it has more transitions than the words of its text".into(),
         ));

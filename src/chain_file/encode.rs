@@ -35,7 +35,7 @@ pub(super) fn encode(
     let copy_index_len = chain.copy_index().map_or(0, |index| index.len() as u32);
     out.write_all(&copy_index_len.to_le_bytes())?;
     out.write_all(&(chain.order() as u32).to_le_bytes())?;
-    out.write_all(&(chain.word_count() as u64).to_le_bytes())?;
+    out.write_all(&(chain.token_count() as u64).to_le_bytes())?;
     out.write_all(&(chain.transition_count() as u64).to_le_bytes())?;
     out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
     out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;

@@ -24,8 +24,8 @@ pub(super) struct FixedHeader {
     /// The text and its suffix array follow the sentence marks.
     pub(super) copy_index_len: u32,
     pub(super) order: usize,
-    pub(super) word_count: u64,
-    /// The sum of the counts: `word_count - order` for a single text, less
+    pub(super) token_count: u64,
+    /// The sum of the counts: `token_count - order` for a single text, less
     /// for several documents.
     pub(super) transition_count: u64,
     pub(super) vocabulary_size: u32,
@@ -133,7 +133,7 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
         tokens,
         copy_index_len: fields.u32()?,
         order: fields.u32()? as usize,
-        word_count: fields.u64()?,
+        token_count: fields.u64()?,
         transition_count: fields.u64()?,
         vocabulary_size: fields.u32()?,
         vocabulary_bytes: fields.u64()?,
@@ -219,7 +219,7 @@ mod tests {
     fn a_header_is_read_field_by_field() {
         let fixed = parse_fixed_header(&header_bytes(FORMAT_VERSION, 2, 7)).unwrap();
         assert_eq!(
-            (fixed.order, fixed.word_count, fixed.vocabulary_size),
+            (fixed.order, fixed.token_count, fixed.vocabulary_size),
             (2, 5, 3)
         );
         assert_eq!(fixed.vocabulary_bytes, 9);

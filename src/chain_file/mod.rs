@@ -84,7 +84,7 @@ pub struct Header {
     /// How many words of context a state holds.
     pub order: usize,
     /// How many words the training text had.
-    pub word_count: u64,
+    pub token_count: u64,
     /// How many transitions the chain learned (see
     /// [`Chain::transition_count`]).
     pub transition_count: u64,
@@ -115,7 +115,7 @@ impl Header {
             has_copy_index: fixed.copy_index_len > 0,
             copy_index_bytes: 8 * u64::from(fixed.copy_index_len),
             order: fixed.order,
-            word_count: fixed.word_count,
+            token_count: fixed.token_count,
             transition_count: fixed.transition_count,
             vocabulary_size: fixed.vocabulary_size,
             state_count: fixed.state_count,

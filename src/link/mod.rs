@@ -24,13 +24,13 @@ use shares::{
     count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
 };
 
-/// How much progress linking a text of `word_count` words into a chain of
+/// How much progress linking a text of `token_count` words into a chain of
 /// `order` reports in all: each pass over the transitions counts them once.
-pub(crate) fn linking_work(word_count: usize, order: usize) -> u64 {
+pub(crate) fn linking_work(token_count: usize, order: usize) -> u64 {
     // Order 1 links and folds, with the corpus's own counts; every later
     // round counts, links and folds.
     let passes = 3 * order - 1;
-    word_count.saturating_sub(order) as u64 * passes as u64
+    token_count.saturating_sub(order) as u64 * passes as u64
 }
 
 /// Links a corpus of at least `order` words into the chain of `order`.
@@ -40,36 +40,36 @@ pub(crate) fn link_corpus(
     options: BuildOptions,
 ) -> Result<Chain, ChainError> {
     // Carried tokens were counted with the piece before.
-    let word_count = corpus.word_count() - corpus.carried;
+    let token_count = corpus.token_count() - corpus.carried;
     let Corpus {
         tokens,
         vocabulary,
-        segments,
+        parts,
         counts,
         carried,
         ends_document,
     } = corpus;
     // The first window's words, for a state that may follow no other.
-    let first_window: Vec<u32> = segments.iter().flatten().take(order).copied().collect();
+    let first_window: Vec<u32> = parts.iter().flatten().take(order).copied().collect();
     let mut states = StateSequence {
-        segments,
+        parts,
         count: vocabulary.len() as u32,
         last: Vec::new(),
         order: 1,
         spare: Vec::new(),
     };
-    // The corpus counted each word in each of its segments while interning
+    // The corpus counted each word in each of its parts while interning
     // them, so the first round needs no counting pass.
     let mut counted = Some(counts);
     while states.order < order {
         states = states.next_order(counted.take(), options)?;
     }
-    let first_state = states.segments.iter().find_map(|run| run.first().copied());
+    let first_state = states.parts.iter().find_map(|part| part.first().copied());
     let last_state = states
-        .segments
+        .parts
         .iter()
         .rev()
-        .find_map(|run| run.last().copied());
+        .find_map(|part| part.last().copied());
     let last_words = std::mem::take(&mut states.last);
     let transitions = states.transitions(counted.take(), options)?;
     let state_words = if order == 1 {
@@ -86,7 +86,7 @@ pub(crate) fn link_corpus(
     Ok(Chain::from_parts(
         tokens,
         order,
-        word_count,
+        token_count,
         vocabulary,
         state_words,
         transitions,
@@ -101,7 +101,7 @@ pub(crate) fn link_corpus(
 struct StateSequence {
     /// The states in text order, in consecutive pieces (one per thread that
     /// made them), so that no piece is copied to join them.
-    segments: Vec<Vec<u32>>,
+    parts: Vec<Vec<u32>>,
     /// How many distinct states there are; ids are below it.
     count: u32,
     /// Each state's last word (empty at order 1, where a state is its
@@ -124,7 +124,7 @@ impl StateSequence {
         options: BuildOptions,
     ) -> Result<StateSequence, ChainError> {
         let StateSequence {
-            mut segments,
+            mut parts,
             count,
             last,
             order,
@@ -132,31 +132,23 @@ impl StateSequence {
         } = self;
         // Each pair writes its slot over its second state: the sequence
         // becomes the pairs' slots.
-        let (linked, threads) = link_in_shares(
-            &mut segments,
-            count,
-            counts,
-            spare,
-            options,
-            |place, slot| *place = slot,
-        )?;
+        let (linked, threads) =
+            link_in_shares(&mut parts, count, counts, spare, options, |place, slot| {
+                *place = slot
+            })?;
         let (followers, numbers) = fold_numbered(linked, threads, options.watch)?;
         // The sequence's first state starts no pair, so it holds no slot;
         // every other position holds the slot of the pair it ends, which
         // becomes that transition's number.
-        if let Some(first_run) = segments.iter_mut().find(|run| !run.is_empty()) {
-            first_run.remove(0);
+        if let Some(first_part) = parts.iter_mut().find(|part| !part.is_empty()) {
+            first_part.remove(0);
         }
-        renumber_in_parallel(
-            segments.iter_mut().map(Vec::as_mut_slice),
-            &numbers,
-            threads,
-        )?;
+        renumber_in_parallel(parts.iter_mut().map(Vec::as_mut_slice), &numbers, threads)?;
         let last = pair_last_words(followers, &last, order);
         Ok(StateSequence {
             count: last.len() as u32,
             last,
-            segments,
+            parts,
             order: order + 1,
             // The next round links one pair fewer than this one did.
             spare: numbers,
@@ -171,42 +163,42 @@ impl StateSequence {
         options: BuildOptions,
     ) -> Result<Transitions, ChainError> {
         let StateSequence {
-            mut segments,
+            mut parts,
             count,
             spare,
             ..
         } = self;
         let (linked, threads) =
-            link_in_shares(&mut segments, count, counts, spare, options, |_, _| {})?;
-        drop(segments);
+            link_in_shares(&mut parts, count, counts, spare, options, |_, _| {})?;
+        drop(parts);
         fold_counted(linked, threads, options.watch)
     }
 }
 
 /// Links a sequence of `count` distinct states in shares, one per thread
-/// (or per segment): the linked table, and how many shares there were.
+/// (or per part): the linked table, and how many shares there were.
 /// `counts`, when the caller has them, say how many times each state occurs
-/// in each segment, and save a counting pass. `spare`, a vector no longer
+/// in each part, and save a counting pass. `spare`, a vector no longer
 /// needed, becomes the linked table. `at_place` is called as [`link`]
 /// says.
 fn link_in_shares(
-    segments: &mut [Vec<u32>],
+    parts: &mut [Vec<u32>],
     count: u32,
     counts: Option<Vec<Vec<u32>>>,
     spare: Vec<u32>,
     options: BuildOptions,
     at_place: impl Fn(&mut u32, u32) + Sync,
 ) -> Result<(Linked, usize), ChainError> {
-    // Counts taken per segment need one share per segment.
-    let cuts = share_cuts(segments, options, counts.is_none(), count);
-    let shares = read_shares(segments, &cuts);
+    // Counts taken per part need one share per part.
+    let cuts = share_cuts(parts, options, counts.is_none(), count);
+    let shares = read_shares(parts, &cuts);
     let pair_counts = match counts {
         Some(counts) => counts_from_occurrences(&shares, counts),
         None => count_pairs(count, &shares, options.watch)?,
     };
     let linked = link(
         count,
-        write_shares(segments, &cuts),
+        write_shares(parts, &cuts),
         pair_counts,
         spare,
         at_place,

@@ -13,12 +13,12 @@ use crate::parallel::on_threads;
 /// (and two reports of progress).
 pub(super) const TRANSITIONS_BETWEEN_CANCEL_CHECKS: usize = 1 << 20;
 
-/// One thread's share of the linking: a run of the state sequence, and the
-/// state just before it (whose pair with the run's first state it owns).
+/// One thread's share of the linking: a stretch of the state sequence, and the
+/// state just before it (whose pair with its first state it owns).
 #[derive(Clone, Copy)]
 pub(super) struct LinkShare<'seq> {
     before: Option<u32>,
-    run: &'seq [u32],
+    states: &'seq [u32],
 }
 
 impl LinkShare<'_> {
@@ -29,10 +29,10 @@ impl LinkShare<'_> {
         watch: Watch,
         mut visit: impl FnMut(u32, u32),
     ) -> Result<(), ChainError> {
-        if let (Some(before), Some(&first)) = (self.before, self.run.first()) {
+        if let (Some(before), Some(&first)) = (self.before, self.states.first()) {
             visit(before, first);
         }
-        for (index, pair) in self.run.windows(2).enumerate() {
+        for (index, pair) in self.states.windows(2).enumerate() {
             if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 && index > 0 {
                 watch.advance(TRANSITIONS_BETWEEN_CANCEL_CHECKS)?;
             }
@@ -42,10 +42,10 @@ impl LinkShare<'_> {
     }
 }
 
-/// A share whose run may be written as it is linked.
+/// A share whose states may be written as it is linked.
 pub(super) struct LinkShareMut<'seq> {
     before: Option<u32>,
-    run: &'seq mut [u32],
+    states: &'seq mut [u32],
 }
 
 impl LinkShareMut<'_> {
@@ -58,7 +58,7 @@ impl LinkShareMut<'_> {
         mut visit: impl FnMut(u32, &mut u32),
     ) -> Result<(), ChainError> {
         let mut previous = self.before;
-        for (index, place) in self.run.iter_mut().enumerate() {
+        for (index, place) in self.states.iter_mut().enumerate() {
             if index % TRANSITIONS_BETWEEN_CANCEL_CHECKS == 0 && index > 0 {
                 watch.advance(TRANSITIONS_BETWEEN_CANCEL_CHECKS)?;
             }
@@ -72,23 +72,23 @@ impl LinkShareMut<'_> {
     }
 }
 
-/// Where one share lies: a stretch of one segment, and the state before it.
+/// Where one share lies: a stretch of one part, and the state before it.
 pub(super) struct ShareCut {
     before: Option<u32>,
-    segment: usize,
+    part: usize,
     stretch: Range<usize>,
 }
 
 /// How a sequence of `state_count` distinct states is cut into shares:
-/// one per segment, or, when `recut` and the sequence is in one piece, as
+/// one per part, or, when `recut` and the sequence is in one piece, as
 /// many as `options` allow once it is long enough to pay.
 pub(super) fn share_cuts(
-    segments: &[Vec<u32>],
+    parts: &[Vec<u32>],
     options: BuildOptions,
     recut: bool,
     state_count: u32,
 ) -> Vec<ShareCut> {
-    if let ([sequence], true) = (segments, recut) {
+    if let ([sequence], true) = (parts, recut) {
         // Each share counts its pairs in an array as long as the states,
         // so shares are kept to about as many as the sequence is times
         // longer than that: the arrays together then take no more memory
@@ -106,58 +106,58 @@ pub(super) fn share_cuts(
             .step_by(size)
             .map(|start| ShareCut {
                 before: start.checked_sub(1).map(|last| sequence[last]),
-                segment: 0,
+                part: 0,
                 stretch: start..(start + size).min(sequence.len()),
             })
             .collect();
     }
     let mut before = None;
-    segments
+    parts
         .iter()
         .enumerate()
-        .map(|(segment, run)| {
+        .map(|(part, states)| {
             let cut = ShareCut {
                 before,
-                segment,
-                stretch: 0..run.len(),
+                part,
+                stretch: 0..states.len(),
             };
-            // An empty segment passes the state before it on.
-            before = run.last().copied().or(before);
+            // An empty part passes the state before it on.
+            before = states.last().copied().or(before);
             cut
         })
         .collect()
 }
 
-/// The shares that `cuts` make of `segments`, to read.
+/// The shares that `cuts` make of `parts`, to read.
 pub(super) fn read_shares<'seq>(
-    segments: &'seq [Vec<u32>],
+    parts: &'seq [Vec<u32>],
     cuts: &[ShareCut],
 ) -> Vec<LinkShare<'seq>> {
     cuts.iter()
         .map(|cut| LinkShare {
             before: cut.before,
-            run: &segments[cut.segment][cut.stretch.clone()],
+            states: &parts[cut.part][cut.stretch.clone()],
         })
         .collect()
 }
 
-/// The shares that `cuts` make of `segments`, to write. Cuts are in order
+/// The shares that `cuts` make of `parts`, to write. Cuts are in order
 /// and do not overlap.
 pub(super) fn write_shares<'seq>(
-    segments: &'seq mut [Vec<u32>],
+    parts: &'seq mut [Vec<u32>],
     cuts: &[ShareCut],
 ) -> Vec<LinkShareMut<'seq>> {
     let mut shares = Vec::with_capacity(cuts.len());
     let mut cuts = cuts.iter().peekable();
-    for (segment, run) in segments.iter_mut().enumerate() {
-        let mut rest: &mut [u32] = run;
+    for (part, states) in parts.iter_mut().enumerate() {
+        let mut rest: &mut [u32] = states;
         let mut taken = 0;
-        while let Some(cut) = cuts.next_if(|cut| cut.segment == segment) {
+        while let Some(cut) = cuts.next_if(|cut| cut.part == part) {
             let (_, tail) = rest.split_at_mut(cut.stretch.start - taken);
-            let (run, tail) = tail.split_at_mut(cut.stretch.len());
+            let (states, tail) = tail.split_at_mut(cut.stretch.len());
             shares.push(LinkShareMut {
                 before: cut.before,
-                run,
+                states,
             });
             rest = tail;
             taken = cut.stretch.end;
@@ -177,7 +177,7 @@ pub(super) fn counts_from_occurrences(
         .iter()
         .zip(counts)
         .map(|(share, mut counts)| {
-            if let Some(&last) = share.run.last() {
+            if let Some(&last) = share.states.last() {
                 counts[last as usize] -= 1;
                 // The pair it makes with the state before the share.
                 if let Some(before) = share.before {
@@ -293,9 +293,9 @@ mod tests {
 
     /// The pairs of every share, in order: with each share's `before`, they
     /// are the pairs of the whole sequence, once each.
-    fn all_pairs(segments: &[Vec<u32>], cuts: &[ShareCut]) -> Vec<(u32, u32)> {
+    fn all_pairs(parts: &[Vec<u32>], cuts: &[ShareCut]) -> Vec<(u32, u32)> {
         let mut pairs = Vec::new();
-        for share in read_shares(segments, cuts) {
+        for share in read_shares(parts, cuts) {
             share
                 .for_each_pair(Watch::none(), |a, b| pairs.push((a, b)))
                 .unwrap();
@@ -308,23 +308,23 @@ mod tests {
         let sequence: Vec<u32> = (0..23).map(|i| i % 5).collect();
         let expected: Vec<(u32, u32)> = sequence.windows(2).map(|w| (w[0], w[1])).collect();
         for threads in 1..6 {
-            let segments = vec![sequence.clone()];
-            let cuts = share_cuts(&segments, options(threads), true, 5);
+            let parts = vec![sequence.clone()];
+            let cuts = share_cuts(&parts, options(threads), true, 5);
             // 23 positions of 5 states pay for 4 count arrays.
             assert_eq!(cuts.len(), threads.min(23 / 5));
-            assert_eq!(all_pairs(&segments, &cuts), expected, "{threads} threads");
+            assert_eq!(all_pairs(&parts, &cuts), expected, "{threads} threads");
         }
     }
 
     #[test]
-    fn cuts_of_segments_follow_them_and_pass_the_state_before_on() {
-        // An empty segment in the middle hands its predecessor's last state
+    fn cuts_of_parts_follow_them_and_pass_the_state_before_on() {
+        // An empty part in the middle hands its predecessor's last state
         // to the next one.
-        let segments = vec![vec![1, 2], vec![], vec![3, 1]];
-        let cuts = share_cuts(&segments, options(8), false, 4);
+        let parts = vec![vec![1, 2], vec![], vec![3, 1]];
+        let cuts = share_cuts(&parts, options(8), false, 4);
         assert_eq!(cuts.len(), 3);
         assert_eq!(cuts[2].before, Some(2));
-        assert_eq!(all_pairs(&segments, &cuts), [(1, 2), (2, 3), (3, 1)]);
+        assert_eq!(all_pairs(&parts, &cuts), [(1, 2), (2, 3), (3, 1)]);
         // Without recutting, one piece stays one share.
         let one = vec![vec![1, 2, 3]];
         assert_eq!(share_cuts(&one, options(8), false, 4).len(), 1);
@@ -332,9 +332,9 @@ mod tests {
 
     #[test]
     fn counts_from_occurrences_match_counted_pairs() {
-        let segments = vec![vec![0, 1, 0], vec![2, 0, 1]];
-        let cuts = share_cuts(&segments, options(2), false, 3);
-        let shares = read_shares(&segments, &cuts);
+        let parts = vec![vec![0, 1, 0], vec![2, 0, 1]];
+        let cuts = share_cuts(&parts, options(2), false, 3);
+        let shares = read_shares(&parts, &cuts);
         let occurrences = vec![vec![2, 1, 0], vec![1, 1, 1]];
         assert_eq!(
             counts_from_occurrences(&shares, occurrences),
@@ -346,12 +346,12 @@ mod tests {
     fn linking_in_shares_gives_the_serial_table() {
         let sequence = vec![0, 1, 0, 2, 0, 1, 1, 2];
         let serial = {
-            let mut segments = vec![sequence.clone()];
-            let cuts = share_cuts(&segments, options(1), true, 3);
-            let counts = count_pairs(3, &read_shares(&segments, &cuts), Watch::none()).unwrap();
+            let mut parts = vec![sequence.clone()];
+            let cuts = share_cuts(&parts, options(1), true, 3);
+            let counts = count_pairs(3, &read_shares(&parts, &cuts), Watch::none()).unwrap();
             link(
                 3,
-                write_shares(&mut segments, &cuts),
+                write_shares(&mut parts, &cuts),
                 counts,
                 Vec::new(),
                 |_, _| {},
@@ -362,12 +362,12 @@ mod tests {
         // Followers in text order: 0 -> 1, 2, 1; 1 -> 0, 1, 2; 2 -> 0.
         assert_eq!(serial.offsets, [0, 3, 6, 7]);
         assert_eq!(serial.followers, [1, 2, 1, 0, 1, 2, 0]);
-        let mut segments = vec![sequence];
-        let cuts = share_cuts(&segments, options(3), true, 3);
-        let counts = count_pairs(3, &read_shares(&segments, &cuts), Watch::none()).unwrap();
+        let mut parts = vec![sequence];
+        let cuts = share_cuts(&parts, options(3), true, 3);
+        let counts = count_pairs(3, &read_shares(&parts, &cuts), Watch::none()).unwrap();
         let parallel = link(
             3,
-            write_shares(&mut segments, &cuts),
+            write_shares(&mut parts, &cuts),
             counts,
             vec![9; 12],
             |place, slot| *place = slot,
@@ -377,6 +377,6 @@ mod tests {
         assert_eq!(parallel.offsets, serial.offsets);
         assert_eq!(parallel.followers, serial.followers);
         // Every place but the first now holds the slot its pair took.
-        assert_eq!(segments.concat()[1..], [0, 3, 1, 6, 2, 4, 5]);
+        assert_eq!(parts.concat()[1..], [0, 3, 1, 6, 2, 4, 5]);
     }
 }

@@ -194,8 +194,8 @@ impl PyChain {
     }
 
     #[getter]
-    fn word_count(&self) -> usize {
-        self.chain.word_count()
+    fn token_count(&self) -> usize {
+        self.chain.token_count()
     }
 
     #[getter]
@@ -283,9 +283,9 @@ impl PyChain {
 
     fn __repr__(&self) -> String {
         format!(
-            "Chain(order={}, word_count={}, vocabulary_size={}, transition_count={})",
+            "Chain(order={}, token_count={}, vocabulary_size={}, transition_count={})",
             self.chain.order(),
-            self.chain.word_count(),
+            self.chain.token_count(),
             self.chain.vocabulary().len(),
             self.chain.transition_count()
         )

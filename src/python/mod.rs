@@ -38,7 +38,7 @@ fn read_chain_header<'py>(
     fields.set_item("copy_index", header.has_copy_index)?;
     fields.set_item("copy_index_bytes", header.copy_index_bytes)?;
     fields.set_item("order", header.order)?;
-    fields.set_item("word_count", header.word_count)?;
+    fields.set_item("token_count", header.token_count)?;
     fields.set_item("transition_count", header.transition_count)?;
     fields.set_item("vocabulary_size", header.vocabulary_size)?;
     fields.set_item("state_count", header.state_count)?;

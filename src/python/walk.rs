@@ -167,8 +167,8 @@ impl PyWalk {
     }
 
     #[getter]
-    fn words_written(&self) -> u64 {
-        self.lock().words_written()
+    fn tokens_written(&self) -> u64 {
+        self.lock().tokens_written()
     }
 
     #[getter]
