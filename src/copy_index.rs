@@ -121,31 +121,42 @@ impl CopyIndex {
     }
 
     /// An index from its parts as a file holds them, or `None` unless
-    /// `suffixes` is a permutation of the text's positions in which every
-    /// suffix is larger than the one before it: a forged index would make
-    /// the guard miss copies.
+    /// `suffixes` has one entry for each token of the text, each a position
+    /// in it: what a walk needs to read only within the text. That is all
+    /// a load checks, in one pass, so that a prompt to a large saved chain
+    /// does not pay for the rest: a forged order makes the guard miss
+    /// copies or stop, never read out of bounds.
+    /// [`CopyIndex::is_suffix_array_of_its_text`] checks the rest.
     pub(crate) fn from_parts(text: Vec<u32>, suffixes: Vec<u32>) -> Option<Self> {
-        if text.len() != suffixes.len() {
+        let positions = text.len();
+        if suffixes.len() != positions || suffixes.iter().any(|&start| start as usize >= positions)
+        {
             return None;
         }
-        let mut seen = vec![false; text.len()];
-        for &start in &suffixes {
-            let slot = seen.get_mut(start as usize)?;
-            if std::mem::replace(slot, true) {
-                return None;
+        Some(CopyIndex::with_suffixes(text, suffixes))
+    }
+
+    /// Whether the suffix array is a permutation of the text's positions in
+    /// which every suffix is larger than the one before it: a forged index
+    /// would make the guard miss copies.
+    pub(crate) fn is_suffix_array_of_its_text(&self) -> bool {
+        let mut seen = vec![false; self.text.len()];
+        for &start in &self.suffixes {
+            match seen.get_mut(start as usize) {
+                Some(slot) if !*slot => *slot = true,
+                _ => return false,
             }
         }
-        let index = CopyIndex::with_suffixes(text, suffixes);
         // Sorted: each suffix above the one before it. Checking this
         // compares the two suffixes up to where they differ, which on a
         // repetitive text is long; the rank check below is linear.
-        let mut rank = vec![0u32; index.text.len()];
-        for (position, &start) in index.suffixes.iter().enumerate() {
+        let mut rank = vec![0u32; self.text.len()];
+        for (position, &start) in self.suffixes.iter().enumerate() {
             rank[start as usize] = position as u32;
         }
-        let sorted = index.suffixes.windows(2).all(|pair| {
+        self.suffixes.windows(2).all(|pair| {
             let (a, b) = (pair[0] as usize, pair[1] as usize);
-            match index.text[a].cmp(&index.text[b]) {
+            match self.text[a].cmp(&self.text[b]) {
                 Ordering::Less => true,
                 Ordering::Greater => false,
                 // Same first token: the rest decides, and the rest is a
@@ -157,8 +168,7 @@ impl CopyIndex {
                     (Some(next_a), Some(next_b)) => next_a < next_b,
                 },
             }
-        });
-        sorted.then_some(index)
+        })
     }
 
     /// The text as token ids.
@@ -254,19 +264,26 @@ mod tests {
     }
 
     #[test]
-    fn a_forged_suffix_array_is_refused() {
+    fn a_forged_suffix_array_is_found_out() {
         let index = CopyIndex::new(vec![2, 1, 2, 1, 0], 3, Watch::none()).unwrap();
         let (text, suffixes) = (index.text.clone(), index.suffixes.clone());
-        assert!(CopyIndex::from_parts(text.clone(), suffixes.clone()).is_some());
+        let sound = CopyIndex::from_parts(text.clone(), suffixes.clone()).unwrap();
+        assert!(sound.is_suffix_array_of_its_text());
+        // Out of order, or a position twice: loaded (a walk reads only
+        // within the text), and found out by the full check.
         let mut swapped = suffixes.clone();
         swapped.swap(1, 2);
-        assert!(CopyIndex::from_parts(text.clone(), swapped).is_none());
+        let forged = CopyIndex::from_parts(text.clone(), swapped).unwrap();
+        assert!(!forged.is_suffix_array_of_its_text());
         let mut repeated = suffixes.clone();
         repeated[0] = repeated[1];
-        assert!(CopyIndex::from_parts(text.clone(), repeated).is_none());
-        let mut outside = suffixes;
-        outside[0] = 99;
-        assert!(CopyIndex::from_parts(text, outside).is_none());
+        let forged = CopyIndex::from_parts(text.clone(), repeated).unwrap();
+        assert!(!forged.is_suffix_array_of_its_text());
+        // Outside the text, or short: refused at once.
+        let mut outside = suffixes.clone();
+        outside[0] = 5;
+        assert!(CopyIndex::from_parts(text.clone(), outside).is_none());
+        assert!(CopyIndex::from_parts(text, suffixes[1..].to_vec()).is_none());
     }
 
     proptest! {

@@ -286,7 +286,7 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
 }
 
 #[test]
-fn a_forged_copy_index_is_refused() {
+fn a_forged_copy_index_is_refused_or_found_out() {
     let chain = with_copy_index(TEXT, 1);
     let bytes = encoded(&chain, b"");
     // The suffix array is the last 13 numbers before the checksum, the
@@ -298,11 +298,16 @@ fn a_forged_copy_index_is_refused() {
     let saved: Vec<u8> = swapped[first..first + 4].to_vec();
     swapped.copy_within(second..second + 4, first);
     swapped[second..second + 4].copy_from_slice(&saved);
-    let error = chain_file::decode(&with_fixed_checksum(swapped)).unwrap_err();
+    // Out of order: loaded, since a walk reads only within the text, and
+    // refused by the full check (`info`, `merge`). A guarded walk on it
+    // writes words or stops, and never reads outside the text.
+    let (forged, _) = chain_file::decode(&with_fixed_checksum(swapped)).unwrap();
+    let error = chain_file::check_copy_index(&forged).unwrap_err();
     assert!(
         error.to_string().contains("not the suffix array"),
         "{error}"
     );
+    chain_file::check_copy_index(&chain).unwrap();
     let mut outside = bytes.clone();
     set_u32(&mut outside, suffixes, 1000);
     let error = chain_file::decode(&with_fixed_checksum(outside)).unwrap_err();
@@ -375,6 +380,10 @@ fn layout(bytes: &[u8]) -> Layout {
         followers,
         counts: followers + 4 * pairs,
     }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }
 
 fn set_u32(bytes: &mut [u8], at: usize, value: u32) {
@@ -548,6 +557,50 @@ proptest! {
                 Err(ChainError::TooManyWords { .. }) if !guarded => {}
                 Err(error) => prop_assert!(false, "merging it failed: {error}"),
             }
+        }
+    }
+}
+
+proptest! {
+    /// Loading checks only that a copy index's suffixes lie in its text,
+    /// so a walk can meet a suffix array in any order. The bugs it would
+    /// catch: a guard that indexes past a stretch, or trusts that its run
+    /// occurs in the text, and panics on a forged order; and a full check
+    /// that passes one.
+    #[test]
+    fn a_suffix_array_in_any_order_walks_guarded_and_is_found_out(
+        text in any_text(),
+        order in 1usize..4,
+        shuffle in prop::collection::vec(any::<prop::sample::Index>(), 1..8),
+        sentences: bool,
+        seed: u64,
+    ) {
+        let options = BuildOptions {
+            copy_index: true,
+            ..BuildOptions::default()
+        };
+        let Ok(chain) = build_with(text.as_bytes(), order, options) else {
+            return Ok(());
+        };
+        let mut forged = encoded(&chain, b"");
+        // The header's count of the copy index's tokens.
+        let tokens = u32_at(&forged, 16) as usize;
+        let suffixes = forged.len() - 4 - 4 * tokens;
+        for pair in shuffle.chunks(2) {
+            let one = suffixes + 4 * pair[0].index(tokens);
+            let two = suffixes + 4 * pair[pair.len() - 1].index(tokens);
+            let (first, second) = (u32_at(&forged, one), u32_at(&forged, two));
+            set_u32(&mut forged, one, second);
+            set_u32(&mut forged, two, first);
+        }
+        let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
+        let found_out = chain_file::check_copy_index(&loaded).is_err();
+        // A text has one suffix array: any other order is found out.
+        prop_assert_eq!(found_out, loaded != chain);
+        let walk = Walk::new(&loaded, seed).at_most(300).max_copy(order + 1).unwrap();
+        let walk = if sentences { walk.sentences(2) } else { walk };
+        for word in walk {
+            prop_assert!(!word.is_empty());
         }
     }
 }

@@ -179,3 +179,33 @@ def test_metadata_nested_too_deep_reads_as_none(llm_cli, user_path, metadata):
     assert llm_cli("markov", "info", "deep").exit_code == 0
     merged = llm_cli("markov", "merge", "both", "deep", "deep")
     assert merged.exit_code == 0, merged.output
+
+
+def test_a_suffix_array_out_of_order_is_found_by_info_and_merge(llm_cli, saved):
+    # A prompt's load checks only that the copy index's suffixes lie in its
+    # text (so that it need not read the whole index at once); the order is
+    # checked by info and merge. The bugs it would catch: a forged order
+    # that info or merge let through, or a guarded prompt that crashed on
+    # it instead of writing words.
+    data, folder = saved
+    (_, _, _, tokens, *_) = HEADER.unpack_from(data)
+    suffixes = len(data) - 4 - 4 * tokens
+    body = bytearray(data[:-4])
+    first, second = struct.unpack_from("<II", body, suffixes)
+    struct.pack_into("<II", body, suffixes, second, first)
+    (folder / "shared.markov").write_bytes(with_checksum(bytes(body)))
+    for args in (
+        ("markov", "info", "shared"),
+        ("markov", "merge", "both", "shared", "good"),
+    ):
+        result = llm_cli(*args)
+        assert result.exit_code == 1, args
+        (line,) = result.output.strip().splitlines()
+        assert "not the suffix array of its text" in line, line
+        assert "shared" in line
+    prompted = llm_cli(
+        "-m", "markov/shared", "-o", "max_copy", "3", "-o", "seed", "1", "continue this"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    assert prompted.output.split()
+    assert llm_cli("markov", "info", "good").exit_code == 0

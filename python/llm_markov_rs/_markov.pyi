@@ -150,12 +150,22 @@ class Chain:
     def load(path: str | os.PathLike[str]) -> tuple[Chain, str]:
         """The chain saved at ``path`` and the metadata saved with it, after
         checking every part of the file (its size, its checksum, and that
-        its contents make a chain of text words).
+        its contents make a chain of text words). Of its copy index, only
+        what keeps a walk within the text is checked: ``check_copy_index``
+        checks the rest.
 
         Raises:
             llm_markov_rs.MarkovError: the file cannot be read, or is not a
                 chain file, or is truncated, corrupted, inconsistent or in
                 another format version; the message says what to do.
+        """
+    def check_copy_index(self) -> None:
+        """Checks what ``load`` leaves out: that the copy index, if the
+        chain has one, holds its text's suffix array (a forged one would
+        make the guard miss copies).
+
+        Raises:
+            llm_markov_rs.MarkovError: it does not.
         """
     @staticmethod
     def merge(

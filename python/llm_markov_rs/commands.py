@@ -23,7 +23,7 @@ from llm_markov_rs.saved import (
     NAME_RULE,
     chain_path,
     chains_folder,
-    load_chain,
+    load_saved,
     missing_chain,
     scan_chain_files,
 )
@@ -310,8 +310,9 @@ def info(name: str, json_: bool) -> None:
 
     def describe() -> dict[str, Any]:
         saved = read_info(name)
-        # Loading checks every byte of the file, not just its header.
-        load_chain(name)
+        # Every byte of the file, not just its header, and the copy
+        # index's order, which a prompt's load leaves out.
+        load_saved(name, whole=True)
         return {
             **saved.as_json(),
             "format_version": int(load_native().FORMAT_VERSION),

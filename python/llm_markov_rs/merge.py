@@ -136,11 +136,12 @@ def _load(source: ChainSource) -> tuple[Chain, str]:
     text = os.fspath(source)
     path, is_name = _path_of(source)
     if is_name:
-        return load_saved(text)
+        return load_saved(text, whole=True)
     if not path.exists():
         raise MarkovError(f"cannot merge {text}: there is no such file")
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
+        loaded[0].check_copy_index()
     except MarkovError as error:
         raise MarkovError(f"cannot merge {text}: {error}") from error
     return loaded

@@ -221,12 +221,15 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
                     chain.token_count()
                 )));
             }
-            let index = CopyIndex::from_parts(text, suffixes).ok_or_else(|| {
-                invalid("its copy index is not the suffix array of its text".into())
-            })?;
+            let index = CopyIndex::from_parts(text, suffixes).ok_or_else(not_a_suffix_array)?;
             Ok(chain.with_copy_index(index))
         }
     }
+}
+
+/// What a file whose copy index is not its text's suffix array is told.
+pub(super) fn not_a_suffix_array() -> ChainFileError {
+    invalid("its copy index is not the suffix array of its text".into())
 }
 
 /// The states of a chain of `order` 2 or more from their last words and

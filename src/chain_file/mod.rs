@@ -128,13 +128,26 @@ impl Header {
 /// Loads the chain file at `path`: the chain, and the metadata it was
 /// saved with. Every part of the file is checked first (see the format
 /// above), and nothing is allocated for the contents until the file's size
-/// is the one its header promises.
+/// is the one its header promises. Of the copy index, only what keeps a
+/// walk within the text is checked (one pass over it); that its suffix
+/// array is the text's, which takes several times as long, is left to
+/// [`check_copy_index`].
 pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let (file, bytes, fixed) = open_chain_file(path)?;
     fixed.check_size(file.metadata()?.len())?;
     // The size is the file's own: each section is read straight into the
     // vector it becomes, with no copy of the whole file.
     decode_sections(&fixed, Sections::after(&bytes, file))
+}
+
+/// The check [`load`] leaves out: that the copy index of a loaded chain,
+/// if it has one, holds its text's suffix array. A forged one would make
+/// the guard miss copies; `llm markov info` and `merge` check it.
+pub fn check_copy_index(chain: &Chain) -> Result<(), ChainFileError> {
+    match chain.copy_index() {
+        Some(index) if !index.is_suffix_array_of_its_text() => Err(decode::not_a_suffix_array()),
+        _ => Ok(()),
+    }
 }
 
 /// The chain and metadata held by `bytes`, the whole of a chain file,

@@ -116,6 +116,12 @@ impl PyChain {
         Ok((PyChain::of_text(chain)?, metadata_text(py, &metadata)?))
     }
 
+    /// Checks what loading leaves out: that the copy index's suffix array
+    /// is its text's.
+    fn check_copy_index(&self, py: Python<'_>) -> PyResult<()> {
+        run_unwatched(py, || chain_file::check_copy_index(&self.chain))
+    }
+
     #[staticmethod]
     #[pyo3(signature = (sources, progress = None))]
     fn merge(
