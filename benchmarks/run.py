@@ -923,6 +923,69 @@ def shards_of(path: pathlib.Path, count: int) -> list[pathlib.Path]:
     return shards
 
 
+def bench_guarded_chains(
+    texts: list[pathlib.Path], rounds: int, user_path: str, env: dict[str, str]
+) -> None:
+    """Saved chains with the copy guard's index (the default): training
+    each text (time and peak memory), the file against the text, ``info``
+    (which checks all of it), and a prompt of 20 words with ``max_copy``
+    against ``llm --version``, interleaved, its chain's file in the page
+    cache as after any recent use."""
+    llm_command = [sys.executable, "-m", "llm"]
+    print("\nsaved chains with the copy guard: train, info, a guarded prompt")
+    names = []
+    for index, text in enumerate(texts):
+        name = f"guarded{index}"
+        names.append(name)
+        trained = peak_of(
+            [*llm_command, "markov", "train", name, str(text), "--force"], env
+        )
+        size = text.stat().st_size
+        file_size = (
+            (pathlib.Path(user_path) / "markov" / f"{name}.markov").stat().st_size
+        )
+        info = medians(
+            [
+                peak_of([*llm_command, "markov", "info", name], env)
+                for _ in range(rounds)
+            ]
+        )
+        print(
+            f"  {text.name} ({size / 1e6:.0f} MB): train {trained['seconds']:.2f} s "
+            f"({size / 1e6 / trained['seconds']:.0f} MB/s), peak "
+            f"{trained['peak_kib'] * 1024 / 1e6:.0f} MB "
+            f"({trained['peak_kib'] * 1024 / size:.2f}x the text); file "
+            f"{file_size / 1e6:.1f} MB ({file_size / size:.2f}x the text); info "
+            f"{info['seconds']:.2f} s ({file_size / 1e6 / info['seconds']:.0f} MB/s)"
+        )
+    version, prompts = [], {name: [] for name in names}
+    for _ in range(max(rounds, 5)):
+        version.append(time_command([*llm_command, "--version"], env))
+        for name in names:
+            prompts[name].append(
+                time_command(
+                    [
+                        *llm_command,
+                        "-m",
+                        f"markov/{name}",
+                        "-o",
+                        "max_copy",
+                        "4",
+                        PROMPT,
+                    ],
+                    env,
+                )
+            )
+    version_s = statistics.median(version)
+    print(f"  llm --version: {version_s:.3f} s (median)")
+    for text, name in zip(texts, names, strict=True):
+        prompt_s = statistics.median(prompts[name])
+        print(
+            f"  llm -m markov/{name} -o max_copy 4 ({text.name}): {prompt_s:.3f} s, "
+            f"{(prompt_s - version_s) * 1000:+.0f} ms over llm --version"
+        )
+
+
 def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> None:
     """Chains that grow: training in bounded memory on generated texts of
     256 MB, 1 GB and 4 GB (WordNet repeated, without the copy guard, as
@@ -964,6 +1027,9 @@ def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> Non
                 f"({chain_mb:.1f} MB saved)"
             )
         print(f"  4 GB peak against 1 GB: {peaks[4 << 30] / peaks[1 << 30]:.2f}x")
+        bench_guarded_chains(
+            [wordnet, repeated_to(wordnet, 1 << 30)], rounds, user_path, env
+        )
 
         print("\nmerging 8 shards of wordnet.txt against training it whole, medians")
         shards = shards_of(wordnet, 8)

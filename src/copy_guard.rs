@@ -153,10 +153,17 @@ impl CopyGuard {
             // A document starts a sentence: the text's first, and each
             // after a separator, an id past the words.
             let words = chain.vocabulary().len();
+            // (A forged file's suffix may start anywhere, or beyond the
+            // text: it starts no sentence.)
             let is_sentence_start = |start: usize| match start.checked_sub(1) {
                 None => true,
-                Some(before) if text[before] as usize >= words => true,
-                Some(before) => chain.ends_sentence_before(text[before], text[start]),
+                Some(before) => match (text.get(before), text.get(start)) {
+                    (Some(&id), Some(_)) if id as usize >= words => true,
+                    (Some(&id), Some(&next)) if (next as usize) < words => {
+                        chain.ends_sentence_before(id, next)
+                    }
+                    _ => false,
+                },
             };
             return index
                 .narrow(sentence, self.sentence_len, token)

@@ -4,6 +4,8 @@
 
 use std::cmp::Ordering;
 use std::ops::Range;
+#[cfg(all(target_endian = "little", not(windows)))]
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use crate::build_options::Watch;
@@ -18,14 +20,23 @@ use crate::suffix_array::suffix_array;
 /// suffixes that go on with a given token are a narrower stretch. So the
 /// guard keeps the interval of the output's last tokens and narrows it by
 /// one token a step, as infini-gram does.
+///
+/// A saved chain's index is read in place from its mapped file, unchecked
+/// until [`CopyIndex::check`]: every read of it stays within the text and
+/// the suffix array whatever they hold, so that a forged file can make the
+/// guard miss copies or stop, but never read out of bounds.
 #[derive(Clone, Debug)]
 pub struct CopyIndex {
-    text: Vec<u32>,
-    suffixes: Vec<u32>,
+    text: Ids,
+    suffixes: Ids,
     /// Where the suffixes that start with each token id start in the
     /// suffix array, and one past the last: token `t`'s are
-    /// `first_token[t]..first_token[t + 1]`.
+    /// `first_token[t]..first_token[t + 1]`. Never falls, and ends at the
+    /// text's length.
     first_token: Vec<u32>,
+    /// The checksum a chain file stored for the index, checked by
+    /// [`CopyIndex::check`] when the index was not read whole.
+    stored_checksum: Option<u32>,
     /// Made by the first guard that narrows by them, once its output is
     /// long: a chain that is only trained and saved, or walked without the
     /// guard or for a short output, never needs them.
@@ -35,7 +46,48 @@ pub struct CopyIndex {
 impl PartialEq for CopyIndex {
     fn eq(&self, other: &Self) -> bool {
         // The rest is made from these two.
-        self.text == other.text && self.suffixes == other.suffixes
+        self.text() == other.text() && self.suffixes() == other.suffixes()
+    }
+}
+
+/// Token ids (of the text, or of the suffix array): in memory, or in a
+/// mapped chain file.
+#[derive(Clone, Debug)]
+pub(crate) enum Ids {
+    Owned(Vec<u32>),
+    /// `len` ids at byte `start` of `file`, 4-aligned there: the file is
+    /// little-endian, as the machine is.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    Mapped {
+        file: Arc<memmap2::Mmap>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl Ids {
+    /// `len` ids at byte `start` of `file`, or `None` when they are not
+    /// all within it or not 4-aligned in memory.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    pub(crate) fn mapped(file: &Arc<memmap2::Mmap>, start: usize, len: usize) -> Option<Self> {
+        let end = start.checked_add(len.checked_mul(4)?)?;
+        bytemuck::try_cast_slice::<u8, u32>(file.get(start..end)?).ok()?;
+        Some(Ids::Mapped {
+            file: Arc::clone(file),
+            start,
+            len,
+        })
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::Owned(ids) => ids,
+            // Checked to fit and be aligned when made.
+            #[cfg(all(target_endian = "little", not(windows)))]
+            Ids::Mapped { file, start, len } => {
+                bytemuck::cast_slice(&file[*start..*start + 4 * *len])
+            }
+        }
     }
 }
 
@@ -61,11 +113,15 @@ impl Tails {
         // interval in turn, in one pass over the suffix array, reads the
         // text and writes the tails at random in the same step, and took
         // four times as long.)
-        let mut rank = vec![0u32; index.text.len()];
-        for (slot, &start) in index.suffixes.iter().enumerate() {
-            rank[start as usize] = slot as u32;
+        let suffixes = index.suffixes();
+        let mut rank = vec![0u32; index.len()];
+        for (slot, &start) in suffixes.iter().enumerate() {
+            // Only a forged file has a start outside the text.
+            if let Some(rank) = rank.get_mut(start as usize) {
+                *rank = slot as u32;
+            }
         }
-        let slots: Vec<u32> = (index.suffixes.iter())
+        let slots: Vec<u32> = (suffixes.iter())
             .map(|&start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
             .collect();
         let samples = samples_of(&slots);
@@ -86,62 +142,110 @@ impl CopyIndex {
     /// can cancel the sort.
     pub(crate) fn new(text: Vec<u32>, alphabet: u32, watch: Watch) -> Result<Self, ChainError> {
         let (text, suffixes) = suffix_array(text, alphabet, watch)?;
-        Ok(CopyIndex::with_suffixes_of(text, suffixes, alphabet))
+        let first_token = token_starts(&text, alphabet as usize);
+        Ok(CopyIndex {
+            text: Ids::Owned(text),
+            suffixes: Ids::Owned(suffixes),
+            first_token,
+            stored_checksum: None,
+            tails: OnceLock::new(),
+        })
     }
 
-    /// The index of `text` with `suffixes` as its suffix array, as given.
-    fn with_suffixes(text: Vec<u32>, suffixes: Vec<u32>) -> Self {
-        let alphabet = text.iter().max().map_or(0, |&max| max + 1);
-        CopyIndex::with_suffixes_of(text, suffixes, alphabet)
-    }
-
-    fn with_suffixes_of(text: Vec<u32>, suffixes: Vec<u32>, alphabet: u32) -> Self {
-        let mut first_token = vec![0u32; alphabet as usize + 1];
-        for &token in &text {
-            first_token[token as usize + 1] += 1;
-        }
-        for index in 1..first_token.len() {
-            first_token[index] += first_token[index - 1];
-        }
-        CopyIndex {
+    /// An index as a chain file holds it, read or mapped, with the
+    /// checksum the file stored when it was not checked on reading; or
+    /// `None` unless its parts fit together: as many suffixes as tokens,
+    /// and token starts from 0 that never fall and end at the text's
+    /// length. That is all it checks, in time of the starts alone; see
+    /// [`CopyIndex::check`] for the rest.
+    pub(crate) fn from_file(
+        text: Ids,
+        suffixes: Ids,
+        first_token: Vec<u32>,
+        stored_checksum: Option<u32>,
+    ) -> Option<Self> {
+        let length = text.as_slice().len();
+        let fits = suffixes.as_slice().len() == length
+            && first_token.first() == Some(&0)
+            && first_token.last().map(|&end| end as usize) == Some(length)
+            && first_token.windows(2).all(|pair| pair[0] <= pair[1]);
+        fits.then(|| CopyIndex {
             text,
             suffixes,
             first_token,
+            stored_checksum,
             tails: OnceLock::new(),
-        }
+        })
     }
 
-    /// The suffix array's interval of the suffixes that start with `token`.
-    pub(crate) fn starting_with(&self, token: u32) -> Range<usize> {
-        let token = token as usize;
-        match (self.first_token.get(token), self.first_token.get(token + 1)) {
-            (Some(&start), Some(&end)) => start as usize..end as usize,
-            _ => 0..0,
-        }
+    /// Where the suffixes of each token id of `0..alphabet` start in the
+    /// suffix array, and its length: what a chain file stores.
+    pub(crate) fn token_starts(&self, alphabet: usize) -> impl Iterator<Item = u32> + '_ {
+        let end = self.len() as u32;
+        (0..=alphabet).map(move |token| {
+            self.first_token
+                .get(token)
+                .map_or(end, |&start| start.min(end))
+        })
     }
 
-    /// An index from its parts as a file holds them, or `None` unless
-    /// `suffixes` has one entry for each token of the text, each a position
-    /// in it: what a walk needs to read only within the text. That is all
-    /// a load checks, in one pass, so that a prompt to a large saved chain
-    /// does not pay for the rest: a forged order makes the guard miss
-    /// copies or stop, never read out of bounds.
-    /// [`CopyIndex::is_suffix_array_of_its_text`] checks the rest.
-    pub(crate) fn from_parts(text: Vec<u32>, suffixes: Vec<u32>) -> Option<Self> {
-        let positions = text.len();
-        if suffixes.len() != positions || suffixes.iter().any(|&start| start as usize >= positions)
-        {
-            return None;
+    /// Checks what [`CopyIndex::from_file`] leaves out: the stored
+    /// checksum of `token_starts`, the text and the suffix array as the
+    /// file held them (`file_checksum` computes it); every id of the
+    /// text at most `separator` (documents are joined by it); `tokens`
+    /// of them below it, as the chain counts; the token starts those of
+    /// the text; and the suffix array a permutation of the text's
+    /// positions in which every suffix is larger than the one before it.
+    /// A forged index would make the guard miss copies. Says what is
+    /// wrong.
+    pub(crate) fn check(&self, separator: u32, tokens: usize) -> Result<(), String> {
+        if let Some(stored) = self.stored_checksum {
+            if stored != self.file_checksum(separator as usize + 1) {
+                return Err("its copy index does not match its checksum".into());
+            }
         }
-        Some(CopyIndex::with_suffixes(text, suffixes))
+        let text = self.text();
+        if text.iter().any(|&id| id > separator) {
+            return Err("its copy index has a word that is not in its vocabulary".into());
+        }
+        // The index holds the text the chain counts, word for word: a
+        // header that claims more would make every later merge fail.
+        let indexed = text.iter().filter(|&&id| id < separator).count();
+        if indexed != tokens {
+            return Err(format!(
+                "its header counts {tokens} words, but its copy index holds {indexed}"
+            ));
+        }
+        let starts = token_starts(text, separator as usize + 1);
+        if !self.token_starts(separator as usize + 1).eq(starts) {
+            return Err("its copy index's token starts are not those of its text".into());
+        }
+        if !self.is_suffix_array_of_its_text() {
+            return Err("its copy index is not the suffix array of its text".into());
+        }
+        Ok(())
+    }
+
+    /// The CRC-32 of the index's sections as a chain file stores them, for
+    /// an alphabet of `alphabet` ids.
+    pub(crate) fn file_checksum(&self, alphabet: usize) -> u32 {
+        let mut hasher = crc32fast::Hasher::new();
+        let starts: Vec<u32> = self.token_starts(alphabet).collect();
+        for section in [&starts[..], self.text(), self.suffixes()] {
+            for block in section.chunks(1 << 16) {
+                let bytes: Vec<u8> = block.iter().flat_map(|id| id.to_le_bytes()).collect();
+                hasher.update(&bytes);
+            }
+        }
+        hasher.finalize()
     }
 
     /// Whether the suffix array is a permutation of the text's positions in
-    /// which every suffix is larger than the one before it: a forged index
-    /// would make the guard miss copies.
-    pub(crate) fn is_suffix_array_of_its_text(&self) -> bool {
-        let mut seen = vec![false; self.text.len()];
-        for &start in &self.suffixes {
+    /// which every suffix is larger than the one before it.
+    fn is_suffix_array_of_its_text(&self) -> bool {
+        let (text, suffixes) = (self.text(), self.suffixes());
+        let mut seen = vec![false; text.len()];
+        for &start in suffixes {
             match seen.get_mut(start as usize) {
                 Some(slot) if !*slot => *slot = true,
                 _ => return false,
@@ -150,13 +254,13 @@ impl CopyIndex {
         // Sorted: each suffix above the one before it. Checking this
         // compares the two suffixes up to where they differ, which on a
         // repetitive text is long; the rank check below is linear.
-        let mut rank = vec![0u32; self.text.len()];
-        for (position, &start) in self.suffixes.iter().enumerate() {
+        let mut rank = vec![0u32; text.len()];
+        for (position, &start) in suffixes.iter().enumerate() {
             rank[start as usize] = position as u32;
         }
-        self.suffixes.windows(2).all(|pair| {
+        suffixes.windows(2).all(|pair| {
             let (a, b) = (pair[0] as usize, pair[1] as usize);
-            match self.text[a].cmp(&self.text[b]) {
+            match text[a].cmp(&text[b]) {
                 Ordering::Less => true,
                 Ordering::Greater => false,
                 // Same first token: the rest decides, and the rest is a
@@ -171,23 +275,33 @@ impl CopyIndex {
         })
     }
 
+    /// The suffix array's interval of the suffixes that start with `token`.
+    pub(crate) fn starting_with(&self, token: u32) -> Range<usize> {
+        let token = token as usize;
+        match (self.first_token.get(token), self.first_token.get(token + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
     /// The text as token ids.
     pub(crate) fn text(&self) -> &[u32] {
-        &self.text
+        self.text.as_slice()
     }
 
     /// The suffix array: where each suffix starts, in sorted order.
     pub(crate) fn suffixes(&self) -> &[u32] {
-        &self.suffixes
+        self.suffixes.as_slice()
     }
 
     /// Within `range`, whose suffixes all share their first `depth`
     /// tokens, those whose next token is `token`.
     pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
-        let stretch = &self.suffixes[range.clone()];
+        let (text, suffixes) = (self.text(), self.suffixes());
+        let stretch = &suffixes[range.clone()];
         // A suffix that ends within the first `depth` tokens has no next
         // token; it sorts first.
-        let next = |start: u32| self.text.get(start as usize + depth).copied();
+        let next = |start: u32| text.get(start as usize + depth).copied();
         let low = stretch.partition_point(|&start| next(start) < Some(token));
         // The run of `token` is usually short: galloped from its start
         // rather than searched for over the whole stretch again.
@@ -221,13 +335,28 @@ impl CopyIndex {
 
     /// Where the suffix at `index` of the suffix array starts in the text.
     pub(crate) fn start(&self, index: usize) -> usize {
-        self.suffixes[index] as usize
+        self.suffixes()[index] as usize
     }
 
     /// How many tokens the text has.
     pub(crate) fn len(&self) -> usize {
-        self.text.len()
+        self.text().len()
     }
+}
+
+/// Where the suffixes of each id of `0..alphabet` start in the suffix
+/// array of `text`, and its length: `alphabet + 1` entries, counted.
+fn token_starts(text: &[u32], alphabet: usize) -> Vec<u32> {
+    let mut first_token = vec![0u32; alphabet + 1];
+    for &token in text {
+        if let Some(count) = first_token.get_mut(token as usize + 1) {
+            *count += 1;
+        }
+    }
+    for index in 1..first_token.len() {
+        first_token[index] += first_token[index - 1];
+    }
+    first_token
 }
 
 #[cfg(test)]
@@ -263,27 +392,75 @@ mod tests {
         assert_eq!(index.narrow(both, 2, 3).len(), 1);
     }
 
+    /// The index as a file holds it: its text, suffix array and starts.
+    fn as_in_a_file(index: &CopyIndex, alphabet: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+        let starts = index.token_starts(alphabet).collect();
+        (index.text().to_vec(), index.suffixes().to_vec(), starts)
+    }
+
+    fn from_file(text: Vec<u32>, suffixes: Vec<u32>, starts: Vec<u32>) -> Option<CopyIndex> {
+        CopyIndex::from_file(Ids::Owned(text), Ids::Owned(suffixes), starts, None)
+    }
+
     #[test]
-    fn a_forged_suffix_array_is_found_out() {
-        let index = CopyIndex::new(vec![2, 1, 2, 1, 0], 3, Watch::none()).unwrap();
-        let (text, suffixes) = (index.text.clone(), index.suffixes.clone());
-        let sound = CopyIndex::from_parts(text.clone(), suffixes.clone()).unwrap();
-        assert!(sound.is_suffix_array_of_its_text());
-        // Out of order, or a position twice: loaded (a walk reads only
-        // within the text), and found out by the full check.
+    fn a_forged_index_is_refused_at_once_or_found_out_by_the_check() {
+        // Two documents, "2 1" and "2 1 0", joined by the separator 3.
+        let index = CopyIndex::new(vec![2, 1, 3, 2, 1, 0], 4, Watch::none()).unwrap();
+        let (text, suffixes, starts) = as_in_a_file(&index, 4);
+        assert_eq!(starts, [0, 1, 3, 5, 6]);
+        let sound = from_file(text.clone(), suffixes.clone(), starts.clone()).unwrap();
+        assert_eq!(sound, index);
+        assert_eq!(sound.check(3, 5), Ok(()));
+        // What the checks on loading refuse: parts that do not fit.
+        assert!(from_file(text.clone(), suffixes[1..].to_vec(), starts.clone()).is_none());
+        for forged_starts in [[1, 1, 3, 5, 6], [0, 3, 1, 5, 6], [0, 1, 3, 5, 7]] {
+            assert!(from_file(text.clone(), suffixes.clone(), forged_starts.to_vec()).is_none());
+        }
+        // What only the check finds, each with its own message.
+        let checked = |text: &[u32], suffixes: &[u32], starts: &[u32], tokens: usize| {
+            let index = from_file(text.to_vec(), suffixes.to_vec(), starts.to_vec()).unwrap();
+            index.check(3, tokens).unwrap_err()
+        };
         let mut swapped = suffixes.clone();
         swapped.swap(1, 2);
-        let forged = CopyIndex::from_parts(text.clone(), swapped).unwrap();
-        assert!(!forged.is_suffix_array_of_its_text());
+        assert!(checked(&text, &swapped, &starts, 5).contains("not the suffix array"));
         let mut repeated = suffixes.clone();
         repeated[0] = repeated[1];
-        let forged = CopyIndex::from_parts(text.clone(), repeated).unwrap();
-        assert!(!forged.is_suffix_array_of_its_text());
-        // Outside the text, or short: refused at once.
+        assert!(checked(&text, &repeated, &starts, 5).contains("not the suffix array"));
         let mut outside = suffixes.clone();
-        outside[0] = 5;
-        assert!(CopyIndex::from_parts(text.clone(), outside).is_none());
-        assert!(CopyIndex::from_parts(text, suffixes[1..].to_vec()).is_none());
+        outside[0] = 99;
+        assert!(checked(&text, &outside, &starts, 5).contains("not the suffix array"));
+        assert!(checked(&text, &suffixes, &starts, 6).contains("counts 6 words"));
+        let mut unknown = text.clone();
+        unknown[0] = 4;
+        assert!(checked(&unknown, &suffixes, &starts, 5).contains("not in its vocabulary"));
+        let moved = [0, 2, 3, 5, 6];
+        assert!(checked(&text, &suffixes, &moved, 5).contains("token starts"));
+        let stored = from_file(text, suffixes, starts.clone()).map(|index| CopyIndex {
+            stored_checksum: Some(index.file_checksum(4) ^ 1),
+            ..index
+        });
+        assert!(stored
+            .unwrap()
+            .check(3, 5)
+            .unwrap_err()
+            .contains("checksum"));
+    }
+
+    #[test]
+    fn any_forged_index_that_loads_is_read_within_bounds() {
+        // Starts and suffixes outside the text, ids beyond the alphabet:
+        // narrowing, the tails and the starts of suffixes stay in bounds.
+        let text = vec![9, 0, 7, 1, 0];
+        let suffixes = vec![4, 100, 3, u32::MAX, 2];
+        let index = from_file(text, suffixes, vec![0, 2, 4, 5]).unwrap();
+        for token in 0..12 {
+            let range = index.starting_with(token);
+            let narrowed = index.narrow(range.clone(), 1, 0);
+            assert!(narrowed.end <= index.len());
+            let by_tails = index.narrow_by_tails(range, 0..index.len());
+            assert!(by_tails.start <= by_tails.end && by_tails.end <= index.len());
+        }
     }
 
     proptest! {

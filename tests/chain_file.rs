@@ -34,12 +34,30 @@ fn encoded(chain: &Chain, metadata: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// `bytes` with its last four bytes set to the CRC-32 of the rest, as a
-/// careful forger would leave it.
+/// `bytes` with its checksums set to those of what they cover, as a
+/// careful forger would leave them: the chain's, after its sections, and
+/// with a copy index, the index's, at the end. Where the header says the
+/// index starts; a header forged past the file leaves the last four bytes
+/// as the chain's checksum.
 fn with_fixed_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
-    let end = bytes.len() - 4;
-    let checksum = crc32fast::hash(&bytes[..end]);
-    bytes[end..].copy_from_slice(&checksum.to_le_bytes());
+    let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (tokens, vocabulary) = (number(16), number(40));
+    let index = match tokens {
+        0 => 0,
+        tokens => 4 * (vocabulary + 2) + 8 * tokens + 4,
+    };
+    let last = bytes.len() - 4;
+    let mut fix = |start: usize, end: usize| {
+        let checksum = crc32fast::hash(&bytes[start..end]);
+        bytes[end..end + 4].copy_from_slice(&checksum.to_le_bytes());
+    };
+    match last.checked_sub(index) {
+        Some(chain_end) if index > 0 => {
+            fix(0, chain_end);
+            fix(chain_end + 4, last);
+        }
+        _ => fix(0, last),
+    }
     bytes
 }
 
@@ -274,23 +292,40 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
     let (loaded, _) = chain_file::decode(&bytes).unwrap();
     assert_eq!(loaded, chain);
     assert!(loaded.copy_index().is_some());
-    // 13 words: 52 bytes of text and 52 of suffix array, no more.
-    let without = encoded(&build(TEXT, 2).unwrap(), b"");
-    assert_eq!(bytes.len() - without.len(), 8 * 13);
     let folder = scratch("copy-index");
     let path = folder.join("guarded.markov");
     chain_file::save(&chain, &path, b"", Watch::none()).unwrap();
+    // Loaded from the file (mapped where it can be), the same chain, and
+    // the same words for a guarded walk.
+    let (mapped, _) = chain_file::load(&path).unwrap();
+    assert_eq!(mapped, chain);
+    chain_file::check_copy_index(&mapped).unwrap();
+    let guarded = |chain: &Chain| -> Vec<Vec<u8>> {
+        let walk = Walk::new(chain, 7).at_most(40).max_copy(3).unwrap();
+        walk.map(|word| word.to_vec()).collect()
+    };
+    assert_eq!(guarded(&mapped), guarded(&chain));
+    // 13 words: 52 bytes of text and 52 of suffix array, and the rest as
+    // the header says.
+    let without = encoded(&build(TEXT, 2).unwrap(), b"");
     let header = chain_file::Header::read(&path).unwrap();
+    assert_eq!(
+        (bytes.len() - without.len()) as u64,
+        header.copy_index_bytes
+    );
     assert!(header.has_copy_index);
-    assert_eq!(header.copy_index_bytes, 8 * 13);
+    // Where each id's suffixes start (the words, the separator and the
+    // end), the text and its suffix array, and the index's checksum.
+    let alphabet = chain.vocabulary().len() as u64 + 1;
+    assert_eq!(header.copy_index_bytes, 4 * (alphabet + 1) + 8 * 13 + 4);
 }
 
 #[test]
 fn a_forged_copy_index_is_refused_or_found_out() {
     let chain = with_copy_index(TEXT, 1);
     let bytes = encoded(&chain, b"");
-    // The suffix array is the last 13 numbers before the checksum, the
-    // text the 13 before it.
+    // The suffix array is the last 13 numbers before the index's
+    // checksum, the text the 13 before it.
     let suffixes = bytes.len() - 4 - 4 * 13;
     let text = suffixes - 4 * 13;
     let mut swapped = bytes.clone();
@@ -308,20 +343,39 @@ fn a_forged_copy_index_is_refused_or_found_out() {
         "{error}"
     );
     chain_file::check_copy_index(&chain).unwrap();
+    // A suffix outside the text, and a word outside the vocabulary: the
+    // same.
     let mut outside = bytes.clone();
     set_u32(&mut outside, suffixes, 1000);
-    let error = chain_file::decode(&with_fixed_checksum(outside)).unwrap_err();
-    assert!(
-        error.to_string().contains("not the suffix array"),
-        "{error}"
-    );
-    let mut unknown_word = bytes;
+    let mut unknown_word = bytes.clone();
     set_u32(&mut unknown_word, text, 999);
-    let error = chain_file::decode(&with_fixed_checksum(unknown_word)).unwrap_err();
-    assert!(
-        error.to_string().contains("not in its vocabulary"),
-        "{error}"
-    );
+    for (forged, message) in [
+        (outside, "not the suffix array"),
+        (unknown_word, "not in its vocabulary"),
+    ] {
+        let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
+        let walk = Walk::new(&loaded, 1).at_most(50).max_copy(2).unwrap();
+        assert!(walk.count() > 0);
+        let error = chain_file::check_copy_index(&loaded).unwrap_err();
+        assert!(error.to_string().contains(message), "{error}");
+    }
+    // A flipped bit in the index: read whole, its checksum fails at once;
+    // mapped, a prompt does not read it all, and the check finds it.
+    let mut flipped = bytes;
+    flipped[text + 5] ^= 0x10;
+    let error = chain_file::decode(&flipped).unwrap_err();
+    assert!(error.to_string().contains("checksum"), "{error}");
+    let folder = scratch("flipped-index");
+    let path = folder.join("flipped.markov");
+    fs::write(&path, &flipped).unwrap();
+    match chain_file::load(&path) {
+        Ok((mapped, _)) => {
+            let error = chain_file::check_copy_index(&mapped).unwrap_err();
+            assert!(error.to_string().contains("checksum"), "{error}");
+        }
+        // Where files are read, not mapped (Windows, big-endian).
+        Err(error) => assert!(error.to_string().contains("checksum"), "{error}"),
+    }
 }
 
 #[test]
@@ -336,7 +390,10 @@ fn a_token_count_its_copy_index_does_not_hold_is_refused() {
     for claimed in [14u64, 4_294_967_294] {
         let mut forged = bytes.clone();
         forged[24..32].copy_from_slice(&claimed.to_le_bytes());
-        let error = chain_file::decode(&with_fixed_checksum(forged)).unwrap_err();
+        // Loaded, for a prompt reads no more of the index than it needs,
+        // and refused by the check that `info` and `merge` make.
+        let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
+        let error = chain_file::check_copy_index(&loaded).unwrap_err();
         assert!(
             error.to_string().contains(&format!(
                 "counts {claimed} words, but its copy index holds 13"
@@ -530,12 +587,15 @@ proptest! {
         let mut forged = encoded(&chain, b"");
         let at = 12 + position.index(forged.len() - 16) / 4 * 4;
         set_u32(&mut forged, at, value);
-        // Most forgeries are refused. One that passes every check (a count
-        // moved between followers, say) is a chain in its own right: it
-        // walks without a panic (guarded too), saves back to the same
-        // chain, and merges with itself, as a trained chain does. (A header
-        // that claimed more words than its copy index held used to pass,
-        // and then fail every merge.)
+        // Most forgeries are refused. One that passes every check of a
+        // load (a count moved between followers, say, or anything in the
+        // copy index, which a load barely reads) walks without a panic
+        // (guarded too) and saves back to the same chain. If it also
+        // passes the copy index's check, which `info` and `merge` make, it
+        // merges with itself, as a trained chain does; if not, merging it
+        // may fail, but never panics. (A header that claimed more words
+        // than its copy index held used to pass, and then fail every
+        // merge.)
         if let Ok((loaded, _)) = chain_file::decode(&with_fixed_checksum(forged)) {
             let walk = Walk::new(&loaded, seed).at_most(200);
             let walk = if loaded.copy_index().is_some() {
@@ -551,10 +611,11 @@ proptest! {
             // Without an index nothing bounds the words a header counts
             // (documents of any number), so merging a claim of billions
             // twice may be too many words: an error, never a panic.
+            let checked = chain_file::check_copy_index(&loaded).is_ok();
             let twice = [MergeSource::once(&loaded), MergeSource::once(&loaded)];
             match merge(&twice, Watch::none()) {
                 Ok(_) => {}
-                Err(ChainError::TooManyWords { .. }) if !guarded => {}
+                Err(ChainError::TooManyWords { .. }) if !guarded || !checked => {}
                 Err(error) => prop_assert!(false, "merging it failed: {error}"),
             }
         }

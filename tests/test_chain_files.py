@@ -28,13 +28,24 @@ def saved(user_path):
 
 
 def with_checksum(body: bytes) -> bytes:
-    """``body`` (a file without its last four bytes) with its CRC-32 after
-    it, as a forger who read the format would write it."""
-    return body + struct.pack("<I", zlib.crc32(body))
+    """``body`` (a file without its last four bytes) with its checksums
+    fixed, as a forger who read the format would write them: the chain's,
+    after its sections, and with a copy index, the index's, at the end."""
+    data = bytearray(body + bytes(4))
+    (_, _, _, tokens, _, _, _, words, *_) = HEADER.unpack_from(data)
+    index = 4 * (words + 2) + 8 * tokens + 4 if tokens else 0
+    last = len(data) - 4
+    chain_end = last - index
+    if chain_end > 0 and index:
+        struct.pack_into("<I", data, chain_end, zlib.crc32(data[:chain_end]))
+        struct.pack_into("<I", data, last, zlib.crc32(data[chain_end + 4 : last]))
+    else:
+        struct.pack_into("<I", data, last, zlib.crc32(data[:last]))
+    return bytes(data)
 
 
 def forge(data: bytes, at: int, value: int) -> bytes:
-    """``data`` with the u32 at ``at`` set to ``value``, checksum fixed."""
+    """``data`` with the u32 at ``at`` set to ``value``, checksums fixed."""
     body = bytearray(data[:-4])
     struct.pack_into("<I", body, at, value)
     return with_checksum(bytes(body))

@@ -1,14 +1,17 @@
 //! Loads chain files that are anything at all: arbitrary bytes, or a real
-//! chain file with some of its numbers forged and, often, its checksum
-//! fixed up as a careful forger would. Loading must give an error or a
-//! chain; never a panic, a hang or an allocation beyond the file's size. A
-//! chain it accepts must walk, continue words, and save back to itself.
+//! chain file (with the copy guard's index or without) with some of its
+//! numbers forged and, often, its checksums fixed up as a careful forger
+//! would. Each is loaded from memory and from a file, which maps a
+//! guarded chain's index instead of reading it. Loading must give an error
+//! or a chain; never a panic, a hang or an allocation beyond the file's
+//! size. A chain it accepts must walk (guarded too), continue words, save
+//! back to itself, and pass or fail the full check of its index.
 
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{build, chain_file, Chain, Walk, Watch};
+use llm_markov_rs::{build_with, chain_file, BuildOptions, Chain, Walk, Watch};
 
 #[derive(Arbitrary, Debug)]
 enum Input<'a> {
@@ -18,6 +21,7 @@ enum Input<'a> {
     Forged {
         text: &'a [u8],
         order: u8,
+        guarded: bool,
         forgeries: Vec<(u16, u32)>,
         fix_checksum: bool,
         seed: u64,
@@ -31,16 +35,55 @@ fn encode(chain: &Chain) -> Vec<u8> {
 }
 
 fn exercise(bytes: &[u8], seed: u64) {
-    let Ok((chain, _)) = chain_file::decode(bytes) else {
-        return;
-    };
-    let words: Vec<&[u8]> = Walk::new(&chain, seed).take(200).collect();
+    if let Ok((chain, _)) = chain_file::decode(bytes) {
+        walk(&chain, seed);
+    }
+    // The same bytes as a file: a guarded chain's index is mapped.
+    let path = std::env::temp_dir().join(format!("load-chain-{}.markov", std::process::id()));
+    std::fs::write(&path, bytes).expect("writing the file to load");
+    if let Ok((chain, _)) = chain_file::load(&path) {
+        walk(&chain, seed);
+    }
+}
+
+fn walk(chain: &Chain, seed: u64) {
+    let words: Vec<&[u8]> = Walk::new(chain, seed).take(200).collect();
     assert!(words.iter().all(|word| !word.is_empty()));
-    let _ = Walk::after(&chain, seed, &words[words.len() / 2..])
+    let _ = Walk::after(chain, seed, &words[words.len() / 2..])
         .take(50)
         .count();
-    let (again, _) = chain_file::decode(&encode(&chain)).expect("a loaded chain saves");
-    assert_eq!(again, chain);
+    if chain.copy_index().is_some() {
+        let guarded = Walk::new(chain, seed)
+            .at_most(200)
+            .max_copy(chain.order() + 1);
+        let _ = guarded.expect("a guarded chain takes max_copy").count();
+    }
+    let _ = chain_file::check_copy_index(chain);
+    let (again, _) = chain_file::decode(&encode(chain)).expect("a loaded chain saves");
+    assert_eq!(&again, chain);
+}
+
+/// Sets the checksums to those of what they cover: the chain's, after its
+/// sections, and the copy index's, at the end (where the header says).
+fn fix_checksums(bytes: &mut [u8]) {
+    let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (tokens, vocabulary) = (number(16), number(40));
+    let index = match tokens {
+        0 => 0,
+        tokens => 4 * (vocabulary + 2) + 8 * tokens + 4,
+    };
+    let last = bytes.len() - 4;
+    let mut fix = |start: usize, end: usize| {
+        let checksum = crc32fast::hash(&bytes[start..end]);
+        bytes[end..end + 4].copy_from_slice(&checksum.to_le_bytes());
+    };
+    match last.checked_sub(index) {
+        Some(chain_end) if index > 0 => {
+            fix(0, chain_end);
+            fix(chain_end + 4, last);
+        }
+        _ => fix(0, last),
+    }
 }
 
 fuzz_target!(|input: Input| match input {
@@ -48,11 +91,16 @@ fuzz_target!(|input: Input| match input {
     Input::Forged {
         text,
         order,
+        guarded,
         forgeries,
         fix_checksum,
         seed,
     } => {
-        let Ok(chain) = build(text, 1 + usize::from(order % 4)) else {
+        let options = BuildOptions {
+            copy_index: guarded,
+            ..BuildOptions::default()
+        };
+        let Ok(chain) = build_with(text, 1 + usize::from(order % 4), options) else {
             return;
         };
         let mut bytes = encode(&chain);
@@ -64,8 +112,7 @@ fuzz_target!(|input: Input| match input {
             }
         }
         if fix_checksum {
-            let checksum = crc32fast::hash(&bytes[..body]);
-            bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+            fix_checksums(&mut bytes);
         }
         exercise(&bytes, seed);
     }

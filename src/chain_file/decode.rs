@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
 use crate::chain::{Chain, Transitions};
-use crate::copy_index::CopyIndex;
+use crate::copy_index::{CopyIndex, Ids};
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
@@ -73,23 +73,87 @@ impl<R: Read> Sections<R> {
         Ok(numbers)
     }
 
-    /// Fails unless the stored checksum is that of everything read.
-    fn finish(mut self) -> Result<(), ChainFileError> {
+    /// `count` bytes that must be zeros.
+    fn padding(&mut self, count: usize) -> Result<(), ChainFileError> {
+        if self.bytes(count)?.iter().any(|&byte| byte != 0) {
+            return Err(invalid("its padding is not zeros".into()));
+        }
+        Ok(())
+    }
+
+    /// The next four bytes, a checksum, which no checksum covers.
+    fn stored_checksum(&mut self) -> Result<u32, ChainFileError> {
         let mut stored = [0u8; 4];
         self.source
             .read_exact(&mut stored)
             .map_err(|_| ChainFileError::Truncated)?;
-        if u32::from_le_bytes(stored) != self.hasher.finalize() {
+        Ok(u32::from_le_bytes(stored))
+    }
+
+    /// Fails unless the next four bytes are the checksum of everything
+    /// read since the last; what follows gets a checksum of its own.
+    fn check_checksum(&mut self) -> Result<(), ChainFileError> {
+        let stored = self.stored_checksum()?;
+        if stored != std::mem::take(&mut self.hasher).finalize() {
             return Err(ChainFileError::Checksum);
         }
         Ok(())
     }
 }
 
-/// Every section, its checksum, then its contents, checked.
-pub(super) fn decode_sections(
+/// Reads the copy index into memory, checking its checksum as it goes:
+/// `alphabet` ids (the words and the separator) and `tokens` tokens.
+pub(super) fn read_index<R: Read>(
+    sections: &mut Sections<R>,
+    alphabet: usize,
+    tokens: usize,
+) -> Result<Option<CopyIndex>, ChainFileError> {
+    let starts = sections.u32s(alphabet + 1)?;
+    let text = Ids::Owned(sections.u32s(tokens)?);
+    let suffixes = Ids::Owned(sections.u32s(tokens)?);
+    sections.check_checksum()?;
+    Ok(CopyIndex::from_file(text, suffixes, starts, None))
+}
+
+/// Reads a copy index in place, in a mapped file: its text and suffix
+/// array are not read until a guarded walk reads them, and its checksum
+/// is left to [`CopyIndex::check`].
+#[cfg(all(target_endian = "little", not(windows)))]
+pub(super) fn map_index(
+    file: &std::sync::Arc<memmap2::Mmap>,
+) -> impl FnOnce(&mut Sections<&[u8]>, usize, usize) -> Result<Option<CopyIndex>, ChainFileError> + '_
+{
+    move |sections, alphabet, tokens| {
+        let starts = sections.u32s(alphabet + 1)?;
+        // A guarded walk reads a few ids here and there in the index: each
+        // fault should bring in its page, not the 128 KiB around it that
+        // the system reads ahead for a mapped file (a prompt to a chain of
+        // 500 MB touched 250 MB).
+        let index_start = file.len() - sections.source.len();
+        let _ = file.advise_range(memmap2::Advice::Random, index_start, 8 * tokens);
+        let next_ids = |sections: &mut Sections<&[u8]>| {
+            let start = file.len() - sections.source.len();
+            let ids = Ids::mapped(file, start, tokens).ok_or(ChainFileError::Truncated)?;
+            sections.source = &sections.source[4 * tokens..];
+            Ok::<Ids, ChainFileError>(ids)
+        };
+        let text = next_ids(sections)?;
+        let suffixes = next_ids(sections)?;
+        let stored = sections.stored_checksum()?;
+        Ok(CopyIndex::from_file(text, suffixes, starts, Some(stored)))
+    }
+}
+
+/// Every section of the chain, its checksum, then its contents, checked;
+/// then its copy index as `read_copy_index` reads it.
+pub(super) fn decode_sections<R: Read>(
     header: &FixedHeader,
-    mut sections: Sections<impl Read>,
+    mut sections: Sections<R>,
+    read_copy_index: impl FnOnce(
+        &mut Sections<R>,
+        usize,
+        usize,
+    ) -> Result<Option<CopyIndex>, ChainFileError>,
 ) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let metadata = sections.bytes(header.metadata_len)?;
     let vocabulary_size = header.vocabulary_size as usize;
@@ -113,12 +177,25 @@ pub(super) fn decode_sections(
         counts: sections.u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
-        copy_index: match header.copy_index_len as usize {
-            0 => None,
-            tokens => Some((sections.u32s(tokens)?, sections.u32s(tokens)?)),
-        },
+        copy_index: None,
     };
-    sections.finish()?;
+    sections.padding(header.padding())?;
+    sections.check_checksum()?;
+    let decoded =
+        match header.copy_index_len as usize {
+            0 => decoded,
+            tokens => {
+                // The words' ids and the separator between documents.
+                let alphabet = vocabulary_size + 1;
+                let index = read_copy_index(&mut sections, alphabet, tokens)?;
+                Decoded {
+                    copy_index: Some(index.ok_or_else(|| {
+                        invalid("its copy index's parts do not fit together".into())
+                    })?),
+                    ..decoded
+                }
+            }
+        };
     Ok((decode_chain(header, decoded)?, metadata))
 }
 
@@ -142,8 +219,9 @@ struct Decoded {
     counts: Vec<u32>,
     sentence_ends: Vec<u8>,
     sentence_starts: Vec<u8>,
-    /// The text as token ids and its suffix array, if the file has them.
-    copy_index: Option<(Vec<u32>, Vec<u32>)>,
+    /// The copy index, if the file has one, checked only as far as
+    /// [`CopyIndex::from_file`] checks it.
+    copy_index: Option<CopyIndex>,
 }
 
 /// The chain the sections hold, checked.
@@ -201,35 +279,8 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     check_state_order(&chain)?;
     match decoded.copy_index {
         None => Ok(chain),
-        Some((text, suffixes)) => {
-            let vocabulary_size = chain.vocabulary().len();
-            // One id past the words separates documents.
-            if text.iter().any(|&id| id as usize > vocabulary_size) {
-                return Err(invalid(
-                    "its copy index has a word that is not in its vocabulary".into(),
-                ));
-            }
-            // The index holds the text the chain counts, word for word: a
-            // header that claims more would make every later merge fail.
-            let indexed = text
-                .iter()
-                .filter(|&&id| (id as usize) < vocabulary_size)
-                .count();
-            if indexed != chain.token_count() {
-                return Err(invalid(format!(
-                    "its header counts {} words, but its copy index holds {indexed}",
-                    chain.token_count()
-                )));
-            }
-            let index = CopyIndex::from_parts(text, suffixes).ok_or_else(not_a_suffix_array)?;
-            Ok(chain.with_copy_index(index))
-        }
+        Some(index) => Ok(chain.with_copy_index(index)),
     }
-}
-
-/// What a file whose copy index is not its text's suffix array is told.
-pub(super) fn not_a_suffix_array() -> ChainFileError {
-    invalid("its copy index is not the suffix array of its text".into())
 }
 
 /// The states of a chain of `order` 2 or more from their last words and

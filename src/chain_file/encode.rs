@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::header::MAGIC;
+use super::header::{padding_after, MAGIC};
 use crate::build_options::Watch;
 use crate::chain::Chain;
 use crate::error::ChainFileError;
@@ -27,6 +27,8 @@ pub(super) fn encode(
     let mut out = ChecksumWriter {
         inner: out,
         hasher: crc32fast::Hasher::new(),
+        written: 0,
+        reported: 0,
     };
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
@@ -51,7 +53,7 @@ pub(super) fn encode(
     out.write_all(metadata)?;
     write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
-    watch.check()?;
+    out.report_to(watch)?;
     if let StateWords::Linked(states) = chain.state_words_table() {
         write_u32_slice(&mut out, states.last_words())?;
         let (root_states, root_words) = states.roots();
@@ -60,7 +62,7 @@ pub(super) fn encode(
     }
     write_u32_slice(&mut out, &transitions.offsets[1..])?;
     write_u32_slice(&mut out, &transitions.followers)?;
-    watch.check()?;
+    out.report_to(watch)?;
     // Counts back from the running totals.
     let counts = transitions.cumulative.iter().scan(0, |before, &running| {
         let count = running - *before;
@@ -75,19 +77,27 @@ pub(super) fn encode(
             .starts_as_set(chain.state_count() as usize)
             .to_bytes(),
     )?;
+    // Zeros to a multiple of 4 bytes, so that the checksum and the index
+    // after it are 4-aligned and a mapped file's ids can be read in place.
+    out.write_all(&[0u8; 3][..padding_after(out.written)])?;
+    out.write_checksum()?;
     if let Some(index) = chain.copy_index() {
+        // The words' ids and the separator between documents.
+        let alphabet = vocabulary.len() + 1;
+        let starts: Vec<u32> = index.token_starts(alphabet).collect();
+        write_u32_slice(&mut out, &starts)?;
         // 8 bytes a token: hundreds of megabytes for a large text, so the
         // cancel flag is looked at between blocks, not only between
         // sections.
         for section in [index.text(), index.suffixes()] {
             for block in section.chunks(INDEX_VALUES_PER_BLOCK) {
-                watch.check()?;
+                out.report_to(watch)?;
                 write_u32_slice(&mut out, block)?;
             }
         }
+        out.write_checksum()?;
     }
-    let checksum = out.hasher.clone().finalize();
-    out.inner.write_all(&checksum.to_le_bytes())?;
+    out.report_to(watch)?;
     Ok(())
 }
 
@@ -118,16 +128,39 @@ fn write_u32s(out: &mut impl Write, values: impl Iterator<Item = u32>) -> io::Re
     out.write_all(&block)
 }
 
-/// Passes writes on, and keeps the CRC-32 of everything written.
+/// Passes writes on, and keeps the CRC-32 of everything written since the
+/// last checksum, and how many bytes it wrote in all.
 struct ChecksumWriter<W> {
     inner: W,
     hasher: crc32fast::Hasher,
+    written: u128,
+    /// How many of them were reported as work done.
+    reported: u128,
+}
+
+impl<W: Write> ChecksumWriter<W> {
+    /// Counts the bytes written since the last report as work done, then
+    /// checks the cancel flag.
+    fn report_to(&mut self, watch: Watch) -> Result<(), ChainFileError> {
+        let written = (self.written - self.reported) as usize;
+        self.reported = self.written;
+        Ok(watch.advance(written)?)
+    }
+
+    /// Writes the checksum of what was written since the last one.
+    fn write_checksum(&mut self) -> io::Result<()> {
+        let checksum = std::mem::take(&mut self.hasher).finalize();
+        self.inner.write_all(&checksum.to_le_bytes())?;
+        self.written += 4;
+        Ok(())
+    }
 }
 
 impl<W: Write> Write for ChecksumWriter<W> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(bytes)?;
         self.hasher.update(&bytes[..written]);
+        self.written += written as u128;
         Ok(written)
     }
 

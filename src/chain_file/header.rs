@@ -40,6 +40,28 @@ pub(super) struct FixedHeader {
 impl FixedHeader {
     /// The exact size of the whole file, as the header describes it.
     fn file_size(&self) -> u128 {
+        let chain = self.unpadded_chain_len();
+        chain + padding_after(chain) as u128 + 4 + self.copy_index_bytes()
+    }
+
+    /// How many zero bytes follow the sentence marks, so that the chain's
+    /// checksum and the copy index after it are 4-aligned in the file.
+    pub(super) fn padding(&self) -> usize {
+        padding_after(self.unpadded_chain_len())
+    }
+
+    /// The bytes of the copy index's sections and their checksum: its
+    /// token starts (one for each id, the separator included, and the
+    /// end), text and suffix array. 0 without an index.
+    pub(super) fn copy_index_bytes(&self) -> u128 {
+        match self.copy_index_len {
+            0 => 0,
+            tokens => 4 * (u128::from(self.vocabulary_size) + 2) + 8 * u128::from(tokens) + 4,
+        }
+    }
+
+    /// The bytes of the header and the chain's sections, before padding.
+    fn unpadded_chain_len(&self) -> u128 {
         let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
         let state_words = if self.order > 1 {
             4 * u128::from(self.state_count)
@@ -51,15 +73,12 @@ impl FixedHeader {
             4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
-        let copy_index = 8 * u128::from(self.copy_index_len);
         HEADER_LEN as u128
             + self.metadata_len as u128
             + words
             + state_words
             + transitions
             + sentence_marks
-            + copy_index
-            + 4
     }
 
     /// Fails unless a file of `actual` bytes is exactly the size the
@@ -74,6 +93,11 @@ impl FixedHeader {
             _ => Ok(()),
         }
     }
+}
+
+/// How many bytes take `length` to a multiple of 4.
+pub(super) fn padding_after(length: u128) -> usize {
+    ((4 - length % 4) % 4) as usize
 }
 
 /// Opens the chain file at `path` and reads its fixed header: the file,
@@ -229,10 +253,14 @@ mod tests {
         // follower ends, followers and counts, sentence marks, checksum.
         assert_eq!(fixed.tokens, Tokens::Lines);
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
-        // With the copy index: 5 words of text and their suffix array.
-        // Last words of 4 states, one root state with its 2 words.
-        let expected =
-            68 + 7 + (4 * 3 + 9) + (4 * 4 + 4 * 3) + (4 * 4 + 8 * 6) + (1 + 1) + 8 * 5 + 4;
+        // Last words of 4 states, one root state with its 2 words; 2
+        // bytes of padding to a multiple of 4 (the chain's sections take
+        // 190 bytes). With the copy index: token starts for 3 words, the
+        // separator and the end, 5 words of text and their suffix array,
+        // and the index's checksum.
+        let chain = 68 + 7 + (4 * 3 + 9) + (4 * 4 + 4 * 3) + (4 * 4 + 8 * 6) + (1 + 1);
+        assert_eq!((chain, fixed.padding()), (190, 2));
+        let expected = chain + 2 + 4 + (4 * 5 + 8 * 5 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

@@ -29,9 +29,12 @@
 //! | 4 *P* | how many times each follower followed |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
+//! | 0 to 3 | zeros, to a multiple of 4 bytes |
+//! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//! | 4 (*V* + 2) | with the copy index: where the suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then *I* |
 //! | 4 *I* | with the copy index: the text as word ids, its documents one after another, *V* between each two |
 //! | 4 *I* | with the copy index: its suffix array |
-//! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
+//! | 4 | with the copy index: CRC-32 of its three sections |
 //!
 //! A state's other words are those of the state of least id that it
 //! follows, moved on by one: they are found from the transitions, so a
@@ -42,17 +45,29 @@
 //! sentences whatever later versions make of punctuation. Version 1 had no
 //! sentence marks; version 3 added the token mode, version 4 the copy
 //! index, version 5 documents (several may end without a follower) and
-//! the order of ids that merging relies on.
+//! the order of ids that merging relies on, version 6 a checksum of the
+//! index of its own, 4-aligned, with each id's place in it.
 //!
-//! Files come from anywhere, so loading checks everything before it trusts
-//! anything: the size that the header promises (before allocating), the
-//! checksum, and then that the contents make a chain: ids in range, words
-//! without whitespace (but the break a token keeps), words, states and
-//! followers in their order, counts that add up to *T*, at most *N* − *k*, every step from a state to a follower consistent
-//! with their words, and a copy index whose suffix array is that of its
-//! text (checked in linear time). A file that
-//! fails is an error that says what to do, never a panic, a hang or
-//! unbounded memory.
+//! Files come from anywhere, so loading checks everything of the chain
+//! before it trusts anything: the size that the header promises (before
+//! allocating), the checksum, and then that the contents make a chain: ids
+//! in range, words without whitespace (but the break a token keeps),
+//! words, states and followers in their order, counts that add up to *T*,
+//! at most *N* − *k*, and every step from a state to a follower consistent
+//! with their words. A file that fails is an error that says what to do,
+//! never a panic, a hang or unbounded memory.
+//!
+//! The copy index is most of a guarded file and a prompt reads a few pages
+//! of it, so [`load`] maps it and checks only what is proportional to the
+//! vocabulary: that its parts fit together (each id's starts from 0,
+//! never falling, ending at *I*). Every read of it stays within its
+//! sections whatever they hold, so a forged index can make the guard miss
+//! copies or stop, never read out of bounds. [`check_copy_index`] checks
+//! the rest in linear time: its checksum, ids in range, *N* words, each
+//! id's starts, and a suffix array that is its text's; `llm markov info`
+//! and `merge` make it. (Where a file is read instead of mapped, on
+//! Windows, big-endian machines, or from memory, the index's checksum is
+//! checked as it is read.)
 
 mod atomic;
 mod decode;
@@ -68,7 +83,7 @@ use crate::error::ChainFileError;
 #[cfg(doc)]
 use crate::limits::MAX_METADATA_BYTES;
 use crate::tokens::Tokens;
-use decode::{decode_sections, Sections};
+use decode::{decode_sections, read_index, Sections};
 use header::{open_chain_file, parse_fixed_header, read_up_to, HEADER_LEN};
 
 /// What a chain file's header says, read without the rest of the file.
@@ -79,7 +94,8 @@ pub struct Header {
     /// Whether the file holds the copy guard's index.
     pub has_copy_index: bool,
     /// How many bytes of the file the copy guard's index takes (the text
-    /// as ids and its suffix array, 8 bytes a token); 0 without one.
+    /// as ids and its suffix array, 8 bytes a token, and where each id's
+    /// suffixes start, 4 bytes a word); 0 without one.
     pub copy_index_bytes: u64,
     /// How many words of context a state holds.
     pub order: usize,
@@ -113,7 +129,7 @@ impl Header {
         Ok(Header {
             tokens: fixed.tokens,
             has_copy_index: fixed.copy_index_len > 0,
-            copy_index_bytes: 8 * u64::from(fixed.copy_index_len),
+            copy_index_bytes: fixed.copy_index_bytes() as u64,
             order: fixed.order,
             token_count: fixed.token_count,
             transition_count: fixed.transition_count,
@@ -134,10 +150,25 @@ impl Header {
 /// [`check_copy_index`].
 pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let (file, bytes, fixed) = open_chain_file(path)?;
-    fixed.check_size(file.metadata()?.len())?;
+    let size = file.metadata()?.len();
+    fixed.check_size(size)?;
+    // A guarded chain's index is most of its file, and a prompt reads a
+    // few pages of it: mapped, not read.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    if fixed.copy_index_len > 0 {
+        if let Some(map) = map_file(&file).filter(|map| map.len() as u64 == size) {
+            let map = std::sync::Arc::new(map);
+            let body = &map[bytes.len()..];
+            return decode_sections(
+                &fixed,
+                Sections::after(&bytes, body),
+                decode::map_index(&map),
+            );
+        }
+    }
     // The size is the file's own: each section is read straight into the
     // vector it becomes, with no copy of the whole file.
-    decode_sections(&fixed, Sections::after(&bytes, file))
+    decode_sections(&fixed, Sections::after(&bytes, file), read_index)
 }
 
 /// The check [`load`] leaves out: that the copy index of a loaded chain,
@@ -145,9 +176,25 @@ pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
 /// the guard miss copies; `llm markov info` and `merge` check it.
 pub fn check_copy_index(chain: &Chain) -> Result<(), ChainFileError> {
     match chain.copy_index() {
-        Some(index) if !index.is_suffix_array_of_its_text() => Err(decode::not_a_suffix_array()),
-        _ => Ok(()),
+        Some(index) => index
+            .check(chain.vocabulary().len() as u32, chain.token_count())
+            .map_err(ChainFileError::Invalid),
+        None => Ok(()),
     }
+}
+
+/// `file` mapped into memory, read-only, or `None` when the system will
+/// not map it (then it is read instead).
+#[cfg(all(target_endian = "little", not(windows)))]
+#[allow(unsafe_code)]
+fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    // SAFETY: the map is read while the file could change under it. Chain
+    // files are written whole and renamed into place, never changed in
+    // place, so a map keeps the file it was made of (a rename leaves the
+    // mapped inode as it was). Another program that truncated a chain
+    // file in place would make reads of the lost pages fault, as with any
+    // mapped file; the contents themselves are checked as untrusted.
+    unsafe { memmap2::Mmap::map(file) }.ok()
 }
 
 /// The chain and metadata held by `bytes`, the whole of a chain file,
@@ -156,7 +203,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let (header, body) = bytes.split_at(bytes.len().min(HEADER_LEN));
     let fixed = parse_fixed_header(header)?;
     fixed.check_size(bytes.len() as u64)?;
-    decode_sections(&fixed, Sections::after(header, body))
+    decode_sections(&fixed, Sections::after(header, body), read_index)
 }
 
 /// Saves `chain` with `metadata` (at most [`MAX_METADATA_BYTES`], anything
