@@ -49,7 +49,8 @@ impl<'a> Watch<'a> {
 
     /// The same watch, also counting the work done in `counter`: bytes of
     /// text while splitting it into words, then transitions while linking
-    /// them (each pass over them counts them again).
+    /// them (each pass over them counts them again), and bytes of the file
+    /// while saving a chain.
     pub fn reporting_to(self, counter: &'a AtomicU64) -> Self {
         Watch {
             progress: Some(counter),

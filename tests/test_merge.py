@@ -233,11 +233,15 @@ def test_training_in_pieces_reports_the_bytes_read_and_built(
         progress=lambda stage, done, total: seen.append((stage, done, total)),
     )
     size = path.stat().st_size
-    assert {stage for stage, _, _ in seen} == {"training"}
-    done = [done for _, done, _ in seen]
+    training = [report for report in seen if report[0] == "training"]
+    done = [done for _, done, _ in training]
     assert done == sorted(done)
     assert len(done) > size // 10_000 // 2
-    assert seen[-1] == ("training", size, size)
+    assert training[-1] == ("training", size, size)
+    # Then the save, in bytes written, with no total.
+    saved = (user_path / "markov" / "pieces.markov").stat().st_size
+    assert {stage for stage, _, _ in seen[len(training) :]} == {"saving"}
+    assert seen[-1] == ("saving", saved, 0)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])

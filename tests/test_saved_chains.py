@@ -463,13 +463,55 @@ def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock)
     os.close(controller)
     assert process.returncode == 0, drawn
     assert b"Saved chain 'big'" in stdout
-    for stage in (b"reading", b"splitting into words", b"linking the chain"):
+    stages = (
+        b"reading",
+        b"splitting into words",
+        b"linking the chain",
+        b"indexing for the copy guard ...",
+        b"saving",
+    )
+    for stage in stages:
         assert stage in drawn, drawn
     assert b"100%" in drawn
     # Not a terminal: no progress at all.
     quiet = llm_cli("markov", "train", "quiet", str(book))
     assert quiet.exit_code == 0
     assert "reading" not in quiet.output
+
+
+def test_progress_names_every_stage_of_a_guarded_train_in_order(
+    user_path, tmp_path, sherlock
+):
+    # The bug: the bar sat at "linking 100%" while the copy index's suffix
+    # array was sorted and the file saved, for seconds on a large text,
+    # with nothing to say what was going on.
+    book = tmp_path / "big.txt"
+    book.write_text(sherlock * 12, encoding="utf-8")  # over 1 MiB: watched
+    seen: list[tuple[str, int, int]] = []
+    info = train_chain(
+        "staged",
+        [book],
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    stages = [stage for stage, _, _ in seen]
+    order = list(dict.fromkeys(stages))
+    assert order == ["reading", "splitting", "linking", "indexing", "saving"]
+    # Each stage once, in one stretch.
+    assert [
+        stage
+        for index, stage in enumerate(stages)
+        if stage != stages[index - 1] or index == 0
+    ] == order
+    assert all(
+        report == ("indexing", 0, 0) for report in seen if report[0] == "indexing"
+    )
+    assert seen[-1] == ("saving", info.file_size, 0)
+    # Without the copy guard there is no sort, and no such stage.
+    seen.clear()
+    train_chain(
+        "plain", [book], copy_guard=False, progress=lambda *report: seen.append(report)
+    )
+    assert "indexing" not in {stage for stage, _, _ in seen}
 
 
 def test_train_chain_refuses_a_lone_string_or_path(book, user_path):

@@ -201,11 +201,17 @@ class Chain:
                 chain of text words in this format version.
         """
     def __reduce__(self) -> tuple[Callable[[bytes], Chain], tuple[bytes]]: ...
-    def save(self, path: str | os.PathLike[str], metadata: str) -> None:
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        metadata: str,
+        progress: Callable[[str, int, int], object] | None = None,
+    ) -> None:
         """Save the chain with ``metadata`` to ``path`` atomically: written
         to a temporary file in the same folder, flushed to disk, then
         renamed over ``path``. An error or Ctrl-C leaves ``path`` as it was
-        and no temporary file.
+        and no temporary file. ``progress`` is called with ``("saving",
+        bytes written, 0)`` as it goes.
 
         Raises:
             llm_markov_rs.MarkovError: the file cannot be written.

@@ -152,7 +152,7 @@ def train_on_dask(
                 if progress is not None:
                     progress("merging", merged, merges)
         chain, has_words = level[0].result() if level else (None, False)
-        return plan.save(chain, has_words, urls)
+        return plan.save(chain, has_words, urls, progress)
 
 
 def train_document(

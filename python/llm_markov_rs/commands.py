@@ -389,8 +389,10 @@ STAGE_LABELS = {
     "reading": "reading",
     "splitting": "splitting into words",
     "linking": "linking the chain",
+    "indexing": "indexing for the copy guard",
     "training": "training",
     "merging": "merging chains",
+    "saving": "saving",
 }
 
 
@@ -411,13 +413,16 @@ class TerminalProgress:
         elif now - self.drawn_at < 0.1 and done < total:
             return
         self.drawn_at = now
-        label = STAGE_LABELS.get(stage, stage).ljust(20)
+        label = STAGE_LABELS.get(stage, stage).ljust(27)
         if total:
             filled = round(30 * done / total)
             bar = "#" * filled + "-" * (30 - filled)
             line = f"{label} [{bar}] {100 * done / total:3.0f}%"
-        else:
+        elif done:
             line = f"{label} {human_size(done)}"
+        else:
+            # A stage with nothing to count (the copy index's sort).
+            line = f"{label} ..."
         self.stream.write(f"\r{line}")
         self.stream.flush()
 

@@ -109,7 +109,7 @@ def merge_chains(
             source_named, source_count = recorded_sources(parse_metadata(metadata))
             named += source_named
             count += source_count
-        return save_chain(name, merged, named, count, {"merged_from": shown})
+        return save_chain(name, merged, named, count, {"merged_from": shown}, progress)
 
 
 def any_copy_guard(sources: Iterable[ChainSource]) -> bool:

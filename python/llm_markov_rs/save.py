@@ -13,6 +13,7 @@ from llm_markov_rs.saved import TRAINED_FROM_SHOWN, chain_path, make_chains_fold
 
 if TYPE_CHECKING:
     from llm_markov_rs._markov import Chain
+    from llm_markov_rs.reading import ProgressCallback
 
 
 def save_chain(
@@ -21,9 +22,11 @@ def save_chain(
     sources: list[str],
     source_count: int,
     extra: dict[str, Any],
+    progress: ProgressCallback | None = None,
 ) -> SavedChainInfo:
     """Save ``chain`` atomically as ``name``, learned from ``sources`` (the
-    first ones of ``source_count``), with ``extra`` metadata."""
+    first ones of ``source_count``), with ``extra`` metadata; ``progress``
+    hears ``("saving", bytes written, 0)``."""
     metadata = {
         # The first sources by name, and how many there were: a chain
         # trained on many files keeps small metadata.
@@ -34,5 +37,7 @@ def save_chain(
         "created_by": f"llm-markov-rs {load_native().__version__}",
     }
     make_chains_folder()
-    chain.save(str(chain_path(name)), json.dumps(metadata, ensure_ascii=False))
+    chain.save(
+        str(chain_path(name)), json.dumps(metadata, ensure_ascii=False), progress
+    )
     return read_info(name)

@@ -78,9 +78,12 @@ def train_chain(
 
     ``progress`` is called with ``(stage, done, total)``: ``"reading"`` in
     bytes (total 0 when unknown, as for a pipe), ``"splitting"`` in bytes
-    and ``"linking"`` in transitions as each document is built, and
-    ``"merging"`` in states as documents are merged; without the copy
-    guard, ``"training"`` in bytes read and built.
+    and ``"linking"`` in transitions as each document is built, then
+    ``"indexing"`` (no count) while the copy guard's suffix array is sorted
+    after linking is done, and ``"merging"`` in states as documents are
+    merged (with ``add``, the chain too); without the copy guard,
+    ``"training"`` in bytes read and built. Last, ``"saving"`` in bytes
+    written, total 0.
 
     The file is written atomically: an error or Ctrl-C leaves the old chain
     (or none) and no partial file. Raises :class:`MarkovError` when
@@ -117,7 +120,7 @@ def train_chain(
                 read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
             )
         described = [describe(source) for source in sources]
-        return plan.save(documents.chain, documents.has_words, described)
+        return plan.save(documents.chain, documents.has_words, described, progress)
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,11 @@ class TrainingPlan:
         )
 
     def save(
-        self, chain: Chain | None, has_words: bool, described: list[str]
+        self,
+        chain: Chain | None,
+        has_words: bool,
+        described: list[str],
+        progress: ProgressCallback | None = None,
     ) -> SavedChainInfo:
         """Save ``chain``, the chain of the sources ``described``, added to
         the base chain. None (no document had a state) is the error that
@@ -161,7 +168,7 @@ class TrainingPlan:
         if chain is None:
             raise self.too_short(has_words)
         if self.base is not None:
-            chain = load_native().Chain.merge([(self.base, 1), (chain, 1)])
+            chain = load_native().Chain.merge([(self.base, 1), (chain, 1)], progress)
         named, count = self.base_sources
         return save_chain(
             self.name,
@@ -169,6 +176,7 @@ class TrainingPlan:
             named + described,
             count + len(described),
             {"encoding": self.codec.name},
+            progress,
         )
 
     def too_short(self, has_words: bool) -> MarkovError:

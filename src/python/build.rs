@@ -78,19 +78,15 @@ pub(super) fn build_chain(
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
         return run_unwatched_build(py, || build_piece(bytes, order, options, piece));
     }
-    let splitting = progress.as_ref().map(|callback| Progress {
-        callback: callback.clone(),
-        stage: "splitting",
-        total: bytes.len() as u64,
-    });
+    let splitting = (progress.as_ref())
+        .map(|callback| Progress::new(callback.clone(), "splitting", bytes.len() as u64));
     let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
         Corpus::from_piece(bytes, piece, BuildOptions { watch, ..options })
     })?;
     drop(text);
-    let linking = progress.map(|callback| Progress {
-        callback,
-        stage: "linking",
-        total: linking_work(&corpus, order),
+    let linking = progress.map(|callback| {
+        Progress::new(callback, "linking", linking_work(&corpus, order))
+            .then(options.copy_index.then_some("indexing"))
     });
     run_watched_build(py, linking.as_ref(), |watch| {
         build_from_corpus(corpus, order, BuildOptions { watch, ..options })

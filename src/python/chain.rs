@@ -141,10 +141,13 @@ impl PyChain {
                 weight: *weight,
             })
             .collect();
-        let merging = progress.map(|callback| Progress {
-            callback,
-            stage: "merging",
-            total: merging_work(&sources),
+        // Guarded sources' texts are sorted again once merged.
+        let indexed = sources
+            .iter()
+            .all(|source| source.chain.copy_index().is_some());
+        let merging = progress.map(|callback| {
+            Progress::new(callback, "merging", merging_work(&sources))
+                .then(indexed.then_some("indexing"))
         });
         let chain = run_watched(py, merging.as_ref(), AfterCtrlC::Interrupt, |watch| {
             merge(&sources, watch)
@@ -176,10 +179,18 @@ impl PyChain {
         Ok((from_bytes, (slf.get().to_bytes(slf.py())?,)))
     }
 
-    fn save(&self, py: Python<'_>, path: PathBuf, metadata: &Bound<'_, PyString>) -> PyResult<()> {
+    #[pyo3(signature = (path, metadata, progress = None))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        metadata: &Bound<'_, PyString>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let metadata = Utf8Text::new(metadata)?;
         let metadata = metadata.as_bytes();
-        run_watched(py, None, AfterCtrlC::KeepFinished, |watch| {
+        let saving = progress.map(|callback| Progress::new(callback, "saving", 0));
+        run_watched(py, saving.as_ref(), AfterCtrlC::KeepFinished, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)
         })
     }

@@ -2,6 +2,7 @@
 //! calling thread listens for Ctrl-C and draws progress, with any panic (a
 //! bug) turned into an error instead of unwinding towards Python.
 
+use std::cell::Cell;
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,18 +18,68 @@ use crate::Watch;
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Where a watched step reports its progress: a Python callable that takes
-/// `(stage, done, total)`, the stage's name, and how much work it has.
+/// `(stage, done, total)`, the stage's name, and how much work it has (0
+/// when that is not known ahead: `done` then counts up without a bound).
 pub(crate) struct Progress<'py> {
-    pub(crate) callback: Bound<'py, PyAny>,
-    pub(crate) stage: &'static str,
-    pub(crate) total: u64,
+    callback: Bound<'py, PyAny>,
+    stage: &'static str,
+    total: u64,
+    /// What the step goes on to do once its counted work is done, reported
+    /// as a stage of its own with no count: linking, then waiting for the
+    /// copy index's sort, which has no count of its own. Without it, a
+    /// bar would sit at 100% for as long as the sort takes.
+    then: Option<&'static str>,
+    /// Whether `then` was reported yet.
+    went_on: Cell<bool>,
 }
 
-impl Progress<'_> {
+impl<'py> Progress<'py> {
+    /// Reports to `callback` as `stage`, of `total` units (0: unknown).
+    pub(crate) fn new(callback: Bound<'py, PyAny>, stage: &'static str, total: u64) -> Self {
+        Progress {
+            callback,
+            stage,
+            total,
+            then: None,
+            went_on: Cell::new(false),
+        }
+    }
+
+    /// The same, going on to `then` once its count is done, or not.
+    pub(crate) fn then(self, then: Option<&'static str>) -> Self {
+        Progress { then, ..self }
+    }
+
+    /// Reports `done` while the step runs.
     fn report(&self, done: u64) -> PyResult<()> {
-        self.callback
-            .call1((self.stage, done.min(self.total), self.total))
-            .map(drop)
+        match (self.total, self.then) {
+            (0, _) => self.call(self.stage, done, 0),
+            (total, Some(then)) if done >= total => self.go_on(then),
+            (total, _) => self.call(self.stage, done.min(total), total),
+        }
+    }
+
+    /// Reports the step done, having done `done`: all of its count, then
+    /// its `then` stage, each unless reported already.
+    fn finish(&self, done: u64) -> PyResult<()> {
+        match (self.total, self.then) {
+            (0, _) => self.call(self.stage, done, 0),
+            (total, then) => {
+                if !self.went_on.get() {
+                    self.call(self.stage, total, total)?;
+                }
+                then.map_or(Ok(()), |then| self.go_on(then))
+            }
+        }
+    }
+
+    fn go_on(&self, then: &'static str) -> PyResult<()> {
+        self.went_on.set(true);
+        self.call(then, 0, 0)
+    }
+
+    fn call(&self, stage: &'static str, done: u64, total: u64) -> PyResult<()> {
+        self.callback.call1((stage, done, total)).map(drop)
     }
 }
 
@@ -94,7 +145,7 @@ pub(crate) fn run_watched<T: Send, E: Display + Send>(
             let stop = match py.detach(move || listener.recv_timeout(POLL_INTERVAL)) {
                 Ok(Ok(outcome)) => {
                     if let (Some(progress), Ok(_)) = (progress, &outcome) {
-                        progress.report(progress.total)?;
+                        progress.finish(done.load(Ordering::Relaxed))?;
                     }
                     return outcome.map_err(user_error);
                 }
