@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use crate::build_options::Watch;
-use crate::error::ChainError;
+use crate::error::{ChainError, ChainFileError};
 use crate::sampled_search::{first_past, samples_of};
 use crate::suffix_array::suffix_array;
 
@@ -49,6 +49,14 @@ impl PartialEq for CopyIndex {
         self.text() == other.text() && self.suffixes() == other.suffixes()
     }
 }
+
+/// What a check found wrong.
+fn invalid(what: &str) -> ChainFileError {
+    ChainFileError::Invalid(what.into())
+}
+
+/// How many ids a check reads between two looks at the cancel flag.
+const IDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 22;
 
 /// Token ids (of the text, or of the suffix array): in memory, or in a
 /// mapped chain file.
@@ -197,68 +205,109 @@ impl CopyIndex {
     /// the text; and the suffix array a permutation of the text's
     /// positions in which every suffix is larger than the one before it.
     /// A forged index would make the guard miss copies. Says what is
-    /// wrong.
-    pub(crate) fn check(&self, separator: u32, tokens: usize) -> Result<(), String> {
+    /// wrong, or that `watch` cancelled it. The suffix array is checked on
+    /// a thread of its own beside the rest.
+    pub(crate) fn check(
+        &self,
+        separator: u32,
+        tokens: usize,
+        watch: Watch,
+    ) -> Result<(), ChainFileError> {
+        let (order, rest) = std::thread::scope(|scope| {
+            let order = scope.spawn(|| self.is_suffix_array_of_its_text(watch));
+            let rest = self.check_all_but_the_order(separator, tokens, watch);
+            (order.join(), rest)
+        });
+        rest?;
+        match order {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(invalid(
+                "its copy index is not the suffix array of its text",
+            )),
+            Ok(Err(cancelled)) => Err(cancelled.into()),
+            // The check raises no panic of its own.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    fn check_all_but_the_order(
+        &self,
+        separator: u32,
+        tokens: usize,
+        watch: Watch,
+    ) -> Result<(), ChainFileError> {
         if let Some(stored) = self.stored_checksum {
-            if stored != self.file_checksum(separator as usize + 1) {
-                return Err("its copy index does not match its checksum".into());
+            if stored != self.file_checksum(separator as usize + 1, watch)? {
+                return Err(invalid("its copy index does not match its checksum"));
             }
         }
         let text = self.text();
-        if text.iter().any(|&id| id > separator) {
-            return Err("its copy index has a word that is not in its vocabulary".into());
+        let mut indexed = 0;
+        for block in text.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
+            watch.check()?;
+            if block.iter().any(|&id| id > separator) {
+                return Err(invalid(
+                    "its copy index has a word that is not in its vocabulary",
+                ));
+            }
+            indexed += block.iter().filter(|&&id| id < separator).count();
         }
         // The index holds the text the chain counts, word for word: a
         // header that claims more would make every later merge fail.
-        let indexed = text.iter().filter(|&&id| id < separator).count();
         if indexed != tokens {
-            return Err(format!(
+            return Err(ChainFileError::Invalid(format!(
                 "its header counts {tokens} words, but its copy index holds {indexed}"
-            ));
+            )));
         }
         let starts = token_starts(text, separator as usize + 1);
         if !self.token_starts(separator as usize + 1).eq(starts) {
-            return Err("its copy index's token starts are not those of its text".into());
-        }
-        if !self.is_suffix_array_of_its_text() {
-            return Err("its copy index is not the suffix array of its text".into());
+            return Err(invalid(
+                "its copy index's token starts are not those of its text",
+            ));
         }
         Ok(())
     }
 
     /// The CRC-32 of the index's sections as a chain file stores them, for
     /// an alphabet of `alphabet` ids.
-    pub(crate) fn file_checksum(&self, alphabet: usize) -> u32 {
+    pub(crate) fn file_checksum(&self, alphabet: usize, watch: Watch) -> Result<u32, ChainError> {
         let mut hasher = crc32fast::Hasher::new();
         let starts: Vec<u32> = self.token_starts(alphabet).collect();
         for section in [&starts[..], self.text(), self.suffixes()] {
-            for block in section.chunks(1 << 16) {
-                let bytes: Vec<u8> = block.iter().flat_map(|id| id.to_le_bytes()).collect();
-                hasher.update(&bytes);
+            for block in section.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
+                watch.check()?;
+                if cfg!(target_endian = "little") {
+                    hasher.update(bytemuck::cast_slice(block));
+                } else {
+                    let bytes: Vec<u8> = block.iter().flat_map(|id| id.to_le_bytes()).collect();
+                    hasher.update(&bytes);
+                }
             }
         }
-        hasher.finalize()
+        Ok(hasher.finalize())
     }
 
     /// Whether the suffix array is a permutation of the text's positions in
     /// which every suffix is larger than the one before it.
-    fn is_suffix_array_of_its_text(&self) -> bool {
+    fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
         let (text, suffixes) = (self.text(), self.suffixes());
-        let mut seen = vec![false; text.len()];
-        for &start in suffixes {
-            match seen.get_mut(start as usize) {
-                Some(slot) if !*slot => *slot = true,
-                _ => return false,
+        // Each suffix's place in the array: a permutation writes each slot
+        // once.
+        let mut rank = vec![u32::MAX; text.len()];
+        for (block, starts) in suffixes.chunks(IDS_BETWEEN_CANCEL_CHECKS).enumerate() {
+            watch.check()?;
+            let first = block * IDS_BETWEEN_CANCEL_CHECKS;
+            for (offset, &start) in starts.iter().enumerate() {
+                match rank.get_mut(start as usize) {
+                    Some(slot) if *slot == u32::MAX => *slot = (first + offset) as u32,
+                    _ => return Ok(false),
+                }
             }
         }
         // Sorted: each suffix above the one before it. Checking this
         // compares the two suffixes up to where they differ, which on a
-        // repetitive text is long; the rank check below is linear.
-        let mut rank = vec![0u32; text.len()];
-        for (position, &start) in suffixes.iter().enumerate() {
-            rank[start as usize] = position as u32;
-        }
-        suffixes.windows(2).all(|pair| {
+        // repetitive text is long; with the ranks it is linear.
+        let in_order = |pair: &[u32]| {
             let (a, b) = (pair[0] as usize, pair[1] as usize);
             match text[a].cmp(&text[b]) {
                 Ordering::Less => true,
@@ -272,6 +321,30 @@ impl CopyIndex {
                     (Some(next_a), Some(next_b)) => next_a < next_b,
                 },
             }
+        };
+        // Blocks that overlap by one suffix, so that every pair is seen,
+        // shared by two threads: each pair is a few reads at random.
+        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
+            let mut start = range.start;
+            while start < range.end {
+                watch.check()?;
+                let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(range.end);
+                if !suffixes[start..=end].windows(2).all(in_order) {
+                    return Ok(false);
+                }
+                start = end;
+            }
+            Ok(true)
+        };
+        let last = suffixes.len().saturating_sub(1);
+        let middle = last / 2;
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| pairs_in(middle..last));
+            let first = pairs_in(0..middle);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok(first? && second?)
         })
     }
 
@@ -410,7 +483,7 @@ mod tests {
         assert_eq!(starts, [0, 1, 3, 5, 6]);
         let sound = from_file(text.clone(), suffixes.clone(), starts.clone()).unwrap();
         assert_eq!(sound, index);
-        assert_eq!(sound.check(3, 5), Ok(()));
+        sound.check(3, 5, Watch::none()).unwrap();
         // What the checks on loading refuse: parts that do not fit.
         assert!(from_file(text.clone(), suffixes[1..].to_vec(), starts.clone()).is_none());
         for forged_starts in [[1, 1, 3, 5, 6], [0, 3, 1, 5, 6], [0, 1, 3, 5, 7]] {
@@ -419,7 +492,10 @@ mod tests {
         // What only the check finds, each with its own message.
         let checked = |text: &[u32], suffixes: &[u32], starts: &[u32], tokens: usize| {
             let index = from_file(text.to_vec(), suffixes.to_vec(), starts.to_vec()).unwrap();
-            index.check(3, tokens).unwrap_err()
+            index
+                .check(3, tokens, Watch::none())
+                .unwrap_err()
+                .to_string()
         };
         let mut swapped = suffixes.clone();
         swapped.swap(1, 2);
@@ -437,14 +513,11 @@ mod tests {
         let moved = [0, 2, 3, 5, 6];
         assert!(checked(&text, &suffixes, &moved, 5).contains("token starts"));
         let stored = from_file(text, suffixes, starts.clone()).map(|index| CopyIndex {
-            stored_checksum: Some(index.file_checksum(4) ^ 1),
+            stored_checksum: Some(index.file_checksum(4, Watch::none()).unwrap() ^ 1),
             ..index
         });
-        assert!(stored
-            .unwrap()
-            .check(3, 5)
-            .unwrap_err()
-            .contains("checksum"));
+        let error = stored.unwrap().check(3, 5, Watch::none()).unwrap_err();
+        assert!(error.to_string().contains("checksum"), "{error}");
     }
 
     #[test]

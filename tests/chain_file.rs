@@ -299,7 +299,7 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
     // the same words for a guarded walk.
     let (mapped, _) = chain_file::load(&path).unwrap();
     assert_eq!(mapped, chain);
-    chain_file::check_copy_index(&mapped).unwrap();
+    chain_file::check_copy_index(&mapped, Watch::none()).unwrap();
     let guarded = |chain: &Chain| -> Vec<Vec<u8>> {
         let walk = Walk::new(chain, 7).at_most(40).max_copy(3).unwrap();
         walk.map(|word| word.to_vec()).collect()
@@ -337,12 +337,12 @@ fn a_forged_copy_index_is_refused_or_found_out() {
     // refused by the full check (`info`, `merge`). A guarded walk on it
     // writes words or stops, and never reads outside the text.
     let (forged, _) = chain_file::decode(&with_fixed_checksum(swapped)).unwrap();
-    let error = chain_file::check_copy_index(&forged).unwrap_err();
+    let error = chain_file::check_copy_index(&forged, Watch::none()).unwrap_err();
     assert!(
         error.to_string().contains("not the suffix array"),
         "{error}"
     );
-    chain_file::check_copy_index(&chain).unwrap();
+    chain_file::check_copy_index(&chain, Watch::none()).unwrap();
     // A suffix outside the text, and a word outside the vocabulary: the
     // same.
     let mut outside = bytes.clone();
@@ -356,7 +356,7 @@ fn a_forged_copy_index_is_refused_or_found_out() {
         let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
         let walk = Walk::new(&loaded, 1).at_most(50).max_copy(2).unwrap();
         assert!(walk.count() > 0);
-        let error = chain_file::check_copy_index(&loaded).unwrap_err();
+        let error = chain_file::check_copy_index(&loaded, Watch::none()).unwrap_err();
         assert!(error.to_string().contains(message), "{error}");
     }
     // A flipped bit in the index: read whole, its checksum fails at once;
@@ -370,7 +370,7 @@ fn a_forged_copy_index_is_refused_or_found_out() {
     fs::write(&path, &flipped).unwrap();
     match chain_file::load(&path) {
         Ok((mapped, _)) => {
-            let error = chain_file::check_copy_index(&mapped).unwrap_err();
+            let error = chain_file::check_copy_index(&mapped, Watch::none()).unwrap_err();
             assert!(error.to_string().contains("checksum"), "{error}");
         }
         // Where files are read, not mapped (Windows, big-endian).
@@ -393,7 +393,7 @@ fn a_token_count_its_copy_index_does_not_hold_is_refused() {
         // Loaded, for a prompt reads no more of the index than it needs,
         // and refused by the check that `info` and `merge` make.
         let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
-        let error = chain_file::check_copy_index(&loaded).unwrap_err();
+        let error = chain_file::check_copy_index(&loaded, Watch::none()).unwrap_err();
         assert!(
             error.to_string().contains(&format!(
                 "counts {claimed} words, but its copy index holds 13"
@@ -611,7 +611,7 @@ proptest! {
             // Without an index nothing bounds the words a header counts
             // (documents of any number), so merging a claim of billions
             // twice may be too many words: an error, never a panic.
-            let checked = chain_file::check_copy_index(&loaded).is_ok();
+            let checked = chain_file::check_copy_index(&loaded, Watch::none()).is_ok();
             let twice = [MergeSource::once(&loaded), MergeSource::once(&loaded)];
             match merge(&twice, Watch::none()) {
                 Ok(_) => {}
@@ -655,7 +655,7 @@ proptest! {
             set_u32(&mut forged, two, first);
         }
         let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
-        let found_out = chain_file::check_copy_index(&loaded).is_err();
+        let found_out = chain_file::check_copy_index(&loaded, Watch::none()).is_err();
         // A text has one suffix array: any other order is found out.
         prop_assert_eq!(found_out, loaded != chain);
         let walk = Walk::new(&loaded, seed).at_most(300).max_copy(order + 1).unwrap();

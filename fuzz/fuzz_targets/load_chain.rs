@@ -58,7 +58,7 @@ fn walk(chain: &Chain, seed: u64) {
             .max_copy(chain.order() + 1);
         let _ = guarded.expect("a guarded chain takes max_copy").count();
     }
-    let _ = chain_file::check_copy_index(chain);
+    let _ = chain_file::check_copy_index(chain, Watch::none());
     let (again, _) = chain_file::decode(&encode(chain)).expect("a loaded chain saves");
     assert_eq!(&again, chain);
 }

@@ -174,11 +174,10 @@ pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
 /// The check [`load`] leaves out: that the copy index of a loaded chain,
 /// if it has one, holds its text's suffix array. A forged one would make
 /// the guard miss copies; `llm markov info` and `merge` check it.
-pub fn check_copy_index(chain: &Chain) -> Result<(), ChainFileError> {
+/// `watch` can cancel it.
+pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileError> {
     match chain.copy_index() {
-        Some(index) => index
-            .check(chain.vocabulary().len() as u32, chain.token_count())
-            .map_err(ChainFileError::Invalid),
+        Some(index) => index.check(chain.vocabulary().len() as u32, chain.token_count(), watch),
         None => Ok(()),
     }
 }

@@ -119,7 +119,9 @@ impl PyChain {
     /// Checks what loading leaves out: that the copy index's suffix array
     /// is its text's.
     fn check_copy_index(&self, py: Python<'_>) -> PyResult<()> {
-        run_unwatched(py, || chain_file::check_copy_index(&self.chain))
+        run_watched(py, None, AfterCtrlC::Interrupt, |watch| {
+            chain_file::check_copy_index(&self.chain, watch)
+        })
     }
 
     #[staticmethod]
