@@ -87,3 +87,55 @@ def test_a_merge_waits_too(chains, tmp_path):
     _, err = writer.communicate(timeout=120)
     assert writer.returncode == 1
     assert "a chain called 'merged' already exists" in err
+
+
+#: A reader in a process of its own: loads the chain (its copy index
+#: mapped), writes a guarded stretch, then waits for a line on stdin while
+#: the test replaces the file, and writes a guarded stretch again from the
+#: chain it loaded.
+READER = """
+import sys
+from llm_markov_rs._markov import Chain
+chain, _ = Chain.load(sys.argv[1])
+walk = chain.walk(4000, 1, max_copy=3)
+print(walk.next_text(20), flush=True)
+sys.stdin.readline()
+print(walk.next_text(4000), flush=True)
+"""
+
+
+def test_a_chain_replaced_while_a_prompt_has_it_open_keeps_both(chains, tmp_path):
+    # The bug it would catch: a prompt that reads its copy index in place
+    # from a file changed under it (a save that wrote into the file, not a
+    # new one renamed over it), or a save that fails while the old file is
+    # open. The reader goes on with the chain it loaded; the new chain is
+    # the new text's.
+    old_text = " ".join(f"old{index % 97}" for index in range(30_000))
+    Chain(old_text, copy_index=True).save(str(chains / "shared.markov"), "{}")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(chains / "shared.markov")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None
+    assert reader.stdin is not None
+    first = reader.stdout.readline().split()
+    assert len(first) == 20, reader.stderr.read() if reader.stderr else ""
+    new = tmp_path / "new.txt"
+    new.write_text(" ".join(f"new{index % 89}" for index in range(20_000)))
+    writer = start_writer("train", "shared", str(new), "--force")
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    assert "Saved chain 'shared'" in out
+    reader.stdin.write("go on\n")
+    reader.stdin.flush()
+    rest, errors = reader.communicate(timeout=120)
+    assert reader.returncode == 0, errors
+    words = first + rest.split()
+    assert len(words) == 4000
+    assert all(word.startswith("old") for word in words)
+    replaced, _ = Chain.load(str(chains / "shared.markov"))
+    walk = replaced.walk(50, 1, max_copy=3)
+    assert all(word.startswith("new") for word in walk.next_text(50).split())
