@@ -321,3 +321,24 @@ def test_merging_documents_chains_is_training_on_the_documents(documents, order)
             for word, count in followers.items():
                 expected[" ".join(state)][word] += count * weight
     assert merged.transitions() == {state: dict(f) for state, f in expected.items()}
+
+
+def seen_by(seen: list[tuple[str, int, int]]):
+    """A progress callback that keeps what it is told in ``seen``."""
+    return lambda stage, done, total: seen.append((stage, done, total))
+
+
+def test_merging_guarded_chains_names_the_sort_and_the_save(user_path):
+    # The bug: after the states were merged, the bar sat at "merging 100%"
+    # while the texts' suffix array was sorted again and the file saved.
+    # Without an index on every source there is no sort, and no such stage.
+    for name, text in (("x", "a b c a b d. "), ("y", "c a b e. "), ("p", "f g f h. ")):
+        train_chain(name, [text * 200], copy_guard=name != "p")
+    for sources, stages in (
+        (["x", "y"], ["merging", "indexing", "saving"]),
+        (["x", "p"], ["merging", "saving"]),
+    ):
+        seen: list[tuple[str, int, int]] = []
+        merged = merge_chains("merged", sources, replace=True, progress=seen_by(seen))
+        assert list(dict.fromkeys(stage for stage, _, _ in seen)) == stages
+        assert seen[-1] == ("saving", merged.file_size, 0)

@@ -46,6 +46,13 @@ def merge_chains(
     When every source keeps the copy guard's index, the result keeps their
     texts' merged index; when one does not, the result has none, and
     ``max_copy`` on it is an error (``SavedChainInfo.copy_guard`` says which).
+    Each source is checked whole, its copy index included, as ``llm markov
+    info`` checks it.
+
+    ``progress`` is called with ``(stage, done, total)``: ``"merging"`` in
+    states, then ``"indexing"`` (no count) while the merged texts' suffix
+    array is sorted, when there is an index, and ``"saving"`` in bytes
+    written, total 0.
 
     The file is written atomically. Raises :class:`MarkovError` when there
     is no source, when ``name`` exists and ``replace`` is false, when a
