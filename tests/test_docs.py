@@ -59,6 +59,17 @@ def test_every_link_between_the_pages_leads_to_a_page_and_heading():
     assert checked >= 20
 
 
+def test_every_page_opens_each_code_block_before_it_closes_it():
+    # The bug it catches: a block cut in two when a section moved to
+    # another page, which leaves its last lines as prose and shows the
+    # rest of the page as code.
+    for path, text in PAGES.items():
+        fences = re.findall(r"^```(\S*)$", text, flags=re.MULTILINE)
+        assert len(fences) % 2 == 0, path
+        assert all(fences[0::2]), f"{path}: a block opens without its language"
+        assert not any(fences[1::2]), f"{path}: a block closes with a language"
+
+
 def test_the_readme_stays_a_five_minute_read():
     # The bug it catches: the README growing back into the whole manual
     # (it was 952 lines) instead of linking to the pages in docs/.
