@@ -50,6 +50,8 @@ impl PartialEq for CopyIndex {
     }
 }
 
+impl Eq for CopyIndex {}
+
 /// What a check found wrong.
 fn invalid(what: &str) -> ChainFileError {
     ChainFileError::Invalid(what.into())
@@ -98,8 +100,6 @@ impl Ids {
         }
     }
 }
-
-impl Eq for CopyIndex {}
 
 /// Where each suffix goes on without its first token: for each slot of
 /// the suffix array, one more than the slot of the suffix one token

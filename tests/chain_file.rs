@@ -16,6 +16,8 @@ use llm_markov_rs::{
 };
 use proptest::prelude::*;
 
+mod forgery;
+
 const TEXT: &[u8] = b"the cat sat on the mat and the dog sat on the cat";
 
 /// A folder of its own for one test, emptied first.
@@ -35,29 +37,9 @@ fn encoded(chain: &Chain, metadata: &[u8]) -> Vec<u8> {
 }
 
 /// `bytes` with its checksums set to those of what they cover, as a
-/// careful forger would leave them: the chain's, after its sections, and
-/// with a copy index, the index's, at the end. Where the header says the
-/// index starts; a header forged past the file leaves the last four bytes
-/// as the chain's checksum.
+/// careful forger would leave them.
 fn with_fixed_checksum(mut bytes: Vec<u8>) -> Vec<u8> {
-    let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (tokens, vocabulary) = (number(16), number(40));
-    let index = match tokens {
-        0 => 0,
-        tokens => 4 * (vocabulary + 2) + 8 * tokens + 4,
-    };
-    let last = bytes.len() - 4;
-    let mut fix = |start: usize, end: usize| {
-        let checksum = crc32fast::hash(&bytes[start..end]);
-        bytes[end..end + 4].copy_from_slice(&checksum.to_le_bytes());
-    };
-    match last.checked_sub(index) {
-        Some(chain_end) if index > 0 => {
-            fix(0, chain_end);
-            fix(chain_end + 4, last);
-        }
-        _ => fix(0, last),
-    }
+    forgery::fix_checksums(&mut bytes);
     bytes
 }
 
@@ -277,12 +259,17 @@ fn a_token_with_a_break_its_mode_never_keeps_is_refused() {
     }
 }
 
-fn with_copy_index(text: &[u8], order: usize) -> Chain {
+/// The chain of `text`, with the copy guard's index when `guarded`.
+fn build_guarded(text: &[u8], order: usize, guarded: bool) -> Result<Chain, ChainError> {
     let options = BuildOptions {
-        copy_index: true,
+        copy_index: guarded,
         ..BuildOptions::default()
     };
-    build_with(text, order, options).unwrap()
+    build_with(text, order, options)
+}
+
+fn with_copy_index(text: &[u8], order: usize) -> Chain {
+    build_guarded(text, order, true).unwrap()
 }
 
 #[test]
@@ -577,11 +564,7 @@ proptest! {
         value in prop_oneof![0u32..8, any::<u32>()],
         seed: u64,
     ) {
-        let options = BuildOptions {
-            copy_index: guarded,
-            ..BuildOptions::default()
-        };
-        let Ok(chain) = build_with(text.as_bytes(), order, options) else {
+        let Ok(chain) = build_guarded(text.as_bytes(), order, guarded) else {
             return Ok(());
         };
         let mut forged = encoded(&chain, b"");
@@ -636,11 +619,7 @@ proptest! {
         sentences: bool,
         seed: u64,
     ) {
-        let options = BuildOptions {
-            copy_index: true,
-            ..BuildOptions::default()
-        };
-        let Ok(chain) = build_with(text.as_bytes(), order, options) else {
+        let Ok(chain) = build_guarded(text.as_bytes(), order, true) else {
             return Ok(());
         };
         let mut forged = encoded(&chain, b"");

@@ -13,6 +13,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use llm_markov_rs::{build_with, chain_file, BuildOptions, Chain, Walk, Watch};
 
+#[path = "../../tests/forgery/mod.rs"]
+mod forgery;
+
 #[derive(Arbitrary, Debug)]
 enum Input<'a> {
     /// A file of arbitrary bytes.
@@ -63,29 +66,6 @@ fn walk(chain: &Chain, seed: u64) {
     assert_eq!(&again, chain);
 }
 
-/// Sets the checksums to those of what they cover: the chain's, after its
-/// sections, and the copy index's, at the end (where the header says).
-fn fix_checksums(bytes: &mut [u8]) {
-    let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (tokens, vocabulary) = (number(16), number(40));
-    let index = match tokens {
-        0 => 0,
-        tokens => 4 * (vocabulary + 2) + 8 * tokens + 4,
-    };
-    let last = bytes.len() - 4;
-    let mut fix = |start: usize, end: usize| {
-        let checksum = crc32fast::hash(&bytes[start..end]);
-        bytes[end..end + 4].copy_from_slice(&checksum.to_le_bytes());
-    };
-    match last.checked_sub(index) {
-        Some(chain_end) if index > 0 => {
-            fix(0, chain_end);
-            fix(chain_end + 4, last);
-        }
-        _ => fix(0, last),
-    }
-}
-
 fuzz_target!(|input: Input| match input {
     Input::Raw(bytes) => exercise(bytes, 0),
     Input::Forged {
@@ -112,7 +92,7 @@ fuzz_target!(|input: Input| match input {
             }
         }
         if fix_checksum {
-            fix_checksums(&mut bytes);
+            forgery::fix_checksums(&mut bytes);
         }
         exercise(&bytes, seed);
     }

@@ -151,7 +151,7 @@ class Chain:
         """The chain saved at ``path`` and the metadata saved with it, after
         checking every part of the file (its size, its checksum, and that
         its contents make a chain of text words). Of its copy index, only
-        what keeps a walk within the text is checked: ``check_copy_index``
+        that its parts fit together is checked: ``check_copy_index``
         checks the rest.
 
         Raises:
@@ -160,9 +160,10 @@ class Chain:
                 another format version; the message says what to do.
         """
     def check_copy_index(self) -> None:
-        """Checks what ``load`` leaves out: that the copy index, if the
-        chain has one, holds its text's suffix array (a forged one would
-        make the guard miss copies).
+        """Checks what ``load`` leaves out of the copy index, if the chain
+        has one: its checksum, its words, its length against the word
+        count, and that its suffix array is its text's (a forged one would
+        make the guard miss copies). Ctrl-C stops it.
 
         Raises:
             llm_markov_rs.MarkovError: it does not.

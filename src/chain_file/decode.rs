@@ -177,26 +177,27 @@ pub(super) fn decode_sections<R: Read>(
         counts: sections.u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
-        copy_index: None,
     };
     sections.padding(header.padding())?;
     sections.check_checksum()?;
-    let decoded =
-        match header.copy_index_len as usize {
-            0 => decoded,
-            tokens => {
-                // The words' ids and the separator between documents.
-                let alphabet = vocabulary_size + 1;
-                let index = read_copy_index(&mut sections, alphabet, tokens)?;
-                Decoded {
-                    copy_index: Some(index.ok_or_else(|| {
-                        invalid("its copy index's parts do not fit together".into())
-                    })?),
-                    ..decoded
-                }
-            }
-        };
-    Ok((decode_chain(header, decoded)?, metadata))
+    let copy_index = match header.copy_index_len as usize {
+        0 => None,
+        tokens => {
+            // The words' ids and the separator between documents.
+            let alphabet = vocabulary_size + 1;
+            let index = read_copy_index(&mut sections, alphabet, tokens)?;
+            Some(
+                index
+                    .ok_or_else(|| invalid("its copy index's parts do not fit together".into()))?,
+            )
+        }
+    };
+    let chain = decode_chain(header, decoded)?;
+    let chain = match copy_index {
+        Some(index) => chain.with_copy_index(index),
+        None => chain,
+    };
+    Ok((chain, metadata))
 }
 
 /// The states of a chain of order 2 or more, as a file holds them.
@@ -219,9 +220,6 @@ struct Decoded {
     counts: Vec<u32>,
     sentence_ends: Vec<u8>,
     sentence_starts: Vec<u8>,
-    /// The copy index, if the file has one, checked only as far as
-    /// [`CopyIndex::from_file`] checks it.
-    copy_index: Option<CopyIndex>,
 }
 
 /// The chain the sections hold, checked.
@@ -277,10 +275,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     );
     check_steps(&chain)?;
     check_state_order(&chain)?;
-    match decoded.copy_index {
-        None => Ok(chain),
-        Some(index) => Ok(chain.with_copy_index(index)),
-    }
+    Ok(chain)
 }
 
 /// The states of a chain of `order` 2 or more from their last words and

@@ -144,10 +144,10 @@ impl Header {
 /// Loads the chain file at `path`: the chain, and the metadata it was
 /// saved with. Every part of the file is checked first (see the format
 /// above), and nothing is allocated for the contents until the file's size
-/// is the one its header promises. Of the copy index, only what keeps a
-/// walk within the text is checked (one pass over it); that its suffix
-/// array is the text's, which takes several times as long, is left to
-/// [`check_copy_index`].
+/// is the one its header promises. Of the copy index, only that its parts
+/// fit together is checked, in time of the vocabulary; the rest is left to
+/// [`check_copy_index`]. A guarded chain's index is mapped where the
+/// system allows, and read otherwise.
 pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let (file, bytes, fixed) = open_chain_file(path)?;
     let size = file.metadata()?.len();
@@ -171,10 +171,11 @@ pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     decode_sections(&fixed, Sections::after(&bytes, file), read_index)
 }
 
-/// The check [`load`] leaves out: that the copy index of a loaded chain,
-/// if it has one, holds its text's suffix array. A forged one would make
-/// the guard miss copies; `llm markov info` and `merge` check it.
-/// `watch` can cancel it.
+/// The checks [`load`] leaves out of a loaded chain's copy index, if it
+/// has one: its checksum, its words, its length against the header's word
+/// count, where each word's suffixes start, and that its suffix array is
+/// its text's. A forged index would make the guard miss copies; `llm
+/// markov info` and `merge` check it. `watch` can cancel it.
 pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileError> {
     match chain.copy_index() {
         Some(index) => index.check(chain.vocabulary().len() as u32, chain.token_count(), watch),
