@@ -74,22 +74,23 @@ pub fn build_from_corpus(
             words: token_count,
         });
     }
-    if !options.copy_index {
+    let Some(sort) = options.copy_index else {
         return link_corpus(corpus, order, options);
-    }
+    };
     let mut text = corpus.parts.concat();
     text.drain(..corpus.carried);
     let alphabet = corpus.vocabulary.len() as u32;
     if options.threads <= 1 {
         let chain = link_corpus(corpus, order, options)?;
-        let index = CopyIndex::new(text, alphabet, options.watch)?;
+        let index = CopyIndex::new(text, alphabet, sort, options.watch)?;
         return Ok(chain.with_copy_index(index));
     }
     // The suffix array takes one thread for about as long as linking takes
-    // all of them: sorted beside it.
+    // all of them: sorted beside it (as are the groups of a sort on
+    // demand, a tenth of that).
     std::thread::scope(|scope| {
         let watch = options.watch;
-        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet, watch));
+        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet, sort, watch));
         let chain = link_corpus(corpus, order, options);
         let index = sorting
             .join()

@@ -81,6 +81,19 @@ impl<'a> Watch<'a> {
     }
 }
 
+/// When a build sorts the suffixes of its copy index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuffixSort {
+    /// All of them, during the build (beside linking, given two threads):
+    /// what a chain needs that is saved, merged or walked at length.
+    Whole,
+    /// Grouped by their first token during the build, each group sorted
+    /// further only where a guarded walk reads it: for a chain walked a
+    /// few times and dropped, as a prompt's is, a small part of the sort.
+    /// The rest is sorted, all at once, if the chain is saved or merged.
+    OnDemand,
+}
+
 /// How a chain is built: what its tokens are, how many threads split and
 /// link the text, from what size, and a flag that stops the build early.
 #[derive(Clone, Copy, Debug)]
@@ -88,9 +101,10 @@ pub struct BuildOptions<'flag> {
     /// How the text is cut into tokens; the chain records it.
     pub tokens: Tokens,
     /// Whether the chain keeps its text and suffix array, so that a walk
-    /// can bound how much of the text it copies: 8 bytes a token more (and
-    /// 4.25 more once a guarded walk needs them).
-    pub copy_index: bool,
+    /// can bound how much of the text it copies (8 bytes a token more, and
+    /// 4.25 more once a guarded walk of over 65,536 tokens needs them), and
+    /// when the suffixes are sorted; `None` for no index.
+    pub copy_index: Option<SuffixSort>,
     /// Threads used to split and link the text.
     pub threads: usize,
     /// Texts shorter than this many bytes are built on the calling thread
@@ -107,7 +121,7 @@ impl Default for BuildOptions<'_> {
     fn default() -> Self {
         BuildOptions {
             tokens: Tokens::Words,
-            copy_index: false,
+            copy_index: None,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
             watch: Watch::none(),

@@ -165,9 +165,8 @@ impl CopyGuard {
                     _ => false,
                 },
             };
-            return index
-                .narrow(sentence, self.sentence_len, token)
-                .any(|at| is_sentence_start(index.start(at)));
+            let narrowed = index.narrow(sentence, self.sentence_len, token);
+            return index.any_start(narrowed, is_sentence_start);
         }
         false
     }
@@ -204,7 +203,8 @@ impl CopyGuard {
         // from the old one a token shorter, saved before it is replaced.
         let matched = self.matched();
         self.taken = (self.taken + 1).min(TAILS_AFTER);
-        let by_tails = self.taken == TAILS_AFTER || index.has_tails();
+        let by_tails =
+            index.may_narrow_by_tails() && (self.taken == TAILS_AFTER || index.has_tails());
         let mut shorter = std::mem::replace(&mut self.intervals[0], 0..index.len());
         let mut length = 0;
         loop {

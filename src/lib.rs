@@ -54,7 +54,7 @@ mod walk;
 mod python;
 
 pub use build::{build, build_from_corpus, build_piece, build_with, check_order, linking_work};
-pub use build_options::{BuildOptions, Watch};
+pub use build_options::{BuildOptions, SuffixSort, Watch};
 pub use chain::Chain;
 pub use copy_index::CopyIndex;
 pub use corpus::{Corpus, Piece};

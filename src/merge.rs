@@ -12,7 +12,7 @@ use std::collections::BinaryHeap;
 use std::num::NonZeroU32;
 
 use crate::bit_set::BitSet;
-use crate::build_options::Watch;
+use crate::build_options::{SuffixSort, Watch};
 use crate::chain::{Chain, Transitions};
 use crate::copy_index::CopyIndex;
 use crate::error::ChainError;
@@ -377,7 +377,7 @@ fn merge_copy_indexes(
         }
     }
     watch.check()?;
-    CopyIndex::new(text, separator + 1, watch).map(Some)
+    CopyIndex::new(text, separator + 1, SuffixSort::Whole, watch).map(Some)
 }
 
 #[cfg(test)]

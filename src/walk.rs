@@ -700,7 +700,7 @@ impl SentenceCount {
 mod tests {
     use super::*;
     use crate::build::{build, build_with};
-    use crate::build_options::BuildOptions;
+    use crate::build_options::{BuildOptions, SuffixSort};
     use crate::tokens::Tokens;
 
     /// Every step of `walk` as `(id, after_jump)`, `count` of them.
@@ -747,7 +747,7 @@ mod tests {
         // space, so that no two words run together ("endwe").
         let options = BuildOptions {
             tokens: Tokens::Unicode,
-            copy_index: true,
+            copy_index: Some(SuffixSort::Whole),
             ..BuildOptions::default()
         };
         let text = b"we go to the end. they go to the end, then we go; then they go.";

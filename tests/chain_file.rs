@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use llm_markov_rs::limits::FORMAT_VERSION;
 use llm_markov_rs::{
     build, build_with, chain_file, merge, BuildOptions, Chain, ChainError, ChainFileError,
-    MergeSource, Tokens, Walk, Watch,
+    MergeSource, SuffixSort, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -262,7 +262,7 @@ fn a_token_with_a_break_its_mode_never_keeps_is_refused() {
 /// The chain of `text`, with the copy guard's index when `guarded`.
 fn build_guarded(text: &[u8], order: usize, guarded: bool) -> Result<Chain, ChainError> {
     let options = BuildOptions {
-        copy_index: guarded,
+        copy_index: guarded.then_some(SuffixSort::Whole),
         ..BuildOptions::default()
     };
     build_with(text, order, options)

@@ -7,12 +7,20 @@
     reason = "in a test, a failed unwrap is a failed test, helpers included"
 )]
 
-use llm_markov_rs::{build_with, text_tokens, BuildOptions, Chain, ChainError, Tokens, Walk};
+use llm_markov_rs::{
+    build_with, chain_file, text_tokens, BuildOptions, Chain, ChainError, SuffixSort, Tokens, Walk,
+    Watch,
+};
 use proptest::prelude::*;
 
+/// A chain whose copy index is sorted whole, as a saved chain's is.
 fn guarded_chain(text: &str, order: usize) -> Chain {
+    guarded_chain_sorted(text, order, SuffixSort::Whole)
+}
+
+fn guarded_chain_sorted(text: &str, order: usize, sort: SuffixSort) -> Chain {
     let options = BuildOptions {
-        copy_index: true,
+        copy_index: Some(sort),
         ..BuildOptions::default()
     };
     build_with(text.as_bytes(), order, options).unwrap()
@@ -149,7 +157,9 @@ proptest! {
     ) {
         prop_assume!(words.len() > order);
         let text = words.join(" ");
-        let chain = guarded_chain(&text, order);
+        // Sorted on demand, as a prompt's chain is; the test below walks
+        // it against the whole sort.
+        let chain = guarded_chain_sorted(&text, order, SuffixSort::OnDemand);
         let max_copy = order + extra;
         let sentences = (in_sentences && chain.has_sentence_ends()).then_some(3);
         let (output, walk) = walk(&chain, seed, max_copy, sentences);
@@ -185,7 +195,7 @@ proptest! {
         let text = words.join(" ");
         let options = BuildOptions {
             tokens: mode,
-            copy_index: true,
+            copy_index: Some(SuffixSort::OnDemand),
             ..BuildOptions::default()
         };
         let cut = text_tokens(mode, text.as_bytes()).unwrap();
@@ -360,5 +370,109 @@ fn narrowing_by_tails_walks_the_same_words_as_narrowing_by_the_text() {
             let (second, _) = walk(&through_text, seed, 3, sentences);
             assert_eq!(first, second, "seed {seed}, {sentences:?} sentences");
         }
+    }
+}
+
+/// The words of a guarded walk of `chain` in sentences, with markovify's
+/// ratio as well, so that every check of the guard is made.
+fn sentences_with_ratio(chain: &Chain, seed: u64, max_copy: usize) -> Vec<String> {
+    let walk = Walk::new(chain, seed).at_most(300).sentences(4);
+    let walk = walk
+        .max_copy_ratio(0.7)
+        .unwrap()
+        .max_copy(max_copy)
+        .unwrap();
+    walk.map(|word| String::from_utf8(word.to_vec()).unwrap())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// An interval sorted on demand in the wrong slots, sorted by the
+    /// wrong token, or not sorted before a narrowing, makes the guard let
+    /// a copy through or refuse a follower that the whole sort allows:
+    /// the walks part.
+    #[test]
+    fn a_chain_sorted_on_demand_walks_the_same_words_as_one_sorted_whole(
+        words in prop::collection::vec(prop::sample::select(vec!["a", "b", "c", "d.", "e", "f!"]), 8..150),
+        order in 1usize..4,
+        extra in 1usize..4,
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(words.len() > order);
+        let text = words.join(" ");
+        let whole = guarded_chain_sorted(&text, order, SuffixSort::Whole);
+        let on_demand = guarded_chain_sorted(&text, order, SuffixSort::OnDemand);
+        let max_copy = order + extra;
+        let (expected, expected_walk) = walk(&whole, seed, max_copy, None);
+        let (output, output_walk) = walk(&on_demand, seed, max_copy, None);
+        prop_assert_eq!(&output, &expected);
+        prop_assert_eq!(output_walk.longest_copy(), expected_walk.longest_copy());
+        if whole.has_sentence_ends() {
+            prop_assert_eq!(
+                sentences_with_ratio(&on_demand, seed, max_copy),
+                sentences_with_ratio(&whole, seed, max_copy)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_chain_sorted_on_demand_walks_a_book_as_one_sorted_whole_and_saves_the_same_file() {
+    // A book has wide intervals (sorted by the next token in one go) and
+    // deep ones. Saving sorts the rest: a file made from the slots as the
+    // walks left them would not be the suffix array.
+    for order in 1..=3 {
+        let whole = guarded_chain_sorted(SHERLOCK, order, SuffixSort::Whole);
+        let on_demand = guarded_chain_sorted(SHERLOCK, order, SuffixSort::OnDemand);
+        for seed in 0..4 {
+            let max_copy = order + 1 + seed as usize % 3;
+            for sentences in [None, Some(10)] {
+                assert_eq!(
+                    walk(&on_demand, seed, max_copy, sentences).0,
+                    walk(&whole, seed, max_copy, sentences).0,
+                    "order {order}, seed {seed}, {sentences:?} sentences"
+                );
+            }
+            assert_eq!(
+                sentences_with_ratio(&on_demand, seed, max_copy),
+                sentences_with_ratio(&whole, seed, max_copy)
+            );
+        }
+        let saved = |chain: &Chain| {
+            let mut bytes = Vec::new();
+            chain_file::encode(chain, b"{}", &mut bytes, Watch::none()).unwrap();
+            bytes
+        };
+        assert!(saved(&on_demand) == saved(&whole), "order {order}");
+    }
+}
+
+#[test]
+fn walks_in_two_threads_sort_one_index_between_them() {
+    // Two walks of one chain sort its intervals as they go; one reads an
+    // interval while the other may be sorting within it. Each must write
+    // what it writes alone.
+    let chain = guarded_chain_sorted(SHERLOCK, 1, SuffixSort::OnDemand);
+    let alone = guarded_chain_sorted(SHERLOCK, 1, SuffixSort::Whole);
+    let seeds: Vec<u64> = (0..16).collect();
+    let written: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let walks: Vec<_> = (seeds.chunks(8))
+            .map(|seeds| {
+                let chain = &chain;
+                scope.spawn(move || {
+                    (seeds.iter())
+                        .map(|&seed| walk(chain, seed, 2, Some(5)).0)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        walks
+            .into_iter()
+            .flat_map(|walks| walks.join().unwrap())
+            .collect()
+    });
+    for (seed, words) in seeds.iter().zip(written) {
+        assert_eq!(words, walk(&alone, *seed, 2, Some(5)).0, "seed {seed}");
     }
 }

@@ -13,7 +13,7 @@ use std::num::NonZeroU32;
 
 use llm_markov_rs::{
     build, build_piece, build_with, merge, text_tokens, BuildOptions, Chain, ChainError,
-    MergeSource, Piece, Tokens, Walk, Watch,
+    MergeSource, Piece, SuffixSort, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -66,7 +66,7 @@ fn merged(sources: &[(&Chain, u32)]) -> Result<Chain, ChainError> {
 
 fn guarded(text: &str, order: usize) -> Chain {
     let options = BuildOptions {
-        copy_index: true,
+        copy_index: Some(SuffixSort::Whole),
         ..BuildOptions::default()
     };
     build_with(text.as_bytes(), order, options).unwrap()

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from llm_markov_rs import MarkovError, merge_chains, train_chain
 from llm_markov_rs._markov import Chain
+from llm_markov_rs.saved import chain_path
 
 from helpers import reference_table
 
@@ -21,8 +22,6 @@ from helpers import reference_table
 def saved_bytes(name: str) -> bytes:
     """The chain saved as ``name``, without its metadata (which says when
     and from what it was made)."""
-    from llm_markov_rs.saved import chain_path
-
     return Chain.load(chain_path(name))[0].to_bytes()
 
 
@@ -215,6 +214,27 @@ def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
     train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=False)
     whole = Chain(text, order, tokens=tokens)
     assert saved_bytes("pieces") == whole.to_bytes()
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_prompts_guarded_chain_saves_the_trained_chains_bytes(
+    user_path, tmp_path, monkeypatch, sherlock, order
+):
+    # A prompt's chain sorts its copy index only where its walks read it;
+    # saving it must sort the rest. The bug: the file takes the suffixes as
+    # the walks left them, which is no suffix array.
+    text = sherlock[:60_000]
+    path = tmp_path / "book.txt"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 20_000)
+    train_chain("guarded", [path], order=order)
+    prompted = Chain(text, order, copy_index=True)
+    trained = Chain.load(chain_path("guarded"))[0]
+    for seed in range(5):
+        assert list(prompted.walk(200, seed, sentences=5, max_copy=order + 2)) == list(
+            trained.walk(200, seed, sentences=5, max_copy=order + 2)
+        )
+    assert prompted.to_bytes() == saved_bytes("guarded")
 
 
 def test_training_in_pieces_reports_the_bytes_read_and_built(

@@ -10,7 +10,8 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use llm_markov_rs::limits::MAX_ORDER;
 use llm_markov_rs::{
-    build_with, ends_sentence, text_tokens, BuildOptions, ChainError, Tokens, Walk, Words,
+    build_with, ends_sentence, text_tokens, BuildOptions, ChainError, SuffixSort, Tokens, Walk,
+    Words,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -231,7 +232,12 @@ fuzz_target!(|input: Input| {
         order,
         BuildOptions {
             tokens,
-            copy_index: true,
+            // Both sorts, as a saved chain's and a prompt's index are.
+            copy_index: Some(if input.seed & 4 == 0 {
+                SuffixSort::Whole
+            } else {
+                SuffixSort::OnDemand
+            }),
             ..options
         },
     )

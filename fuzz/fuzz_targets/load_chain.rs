@@ -11,7 +11,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{build_with, chain_file, BuildOptions, Chain, Walk, Watch};
+use llm_markov_rs::{build_with, chain_file, BuildOptions, Chain, SuffixSort, Walk, Watch};
 
 #[path = "../../tests/forgery/mod.rs"]
 mod forgery;
@@ -77,7 +77,7 @@ fuzz_target!(|input: Input| match input {
         seed,
     } => {
         let options = BuildOptions {
-            copy_index: guarded,
+            copy_index: guarded.then_some(SuffixSort::Whole),
             ..BuildOptions::default()
         };
         let Ok(chain) = build_with(text, 1 + usize::from(order % 4), options) else {

@@ -94,7 +94,10 @@ class Chain:
         """Build the chain of ``order`` from ``text``, cut into ``tokens``
         (one of ``TOKENS``; see ``tokenize``). With ``copy_index``, keep
         the text and its suffix array (8 bytes a token), so that a walk can
-        bound its copies (``walk(..., max_copy=N)``).
+        bound its copies (``walk(..., max_copy=N)``). The suffixes are
+        sorted only as far as walks read them, a small part of sorting them
+        all for a chain walked a few times, as a prompt's is; saving or
+        merging the chain sorts the rest first.
 
         The build runs with the GIL released, on ``threads`` threads (None:
         one a core) for texts of 4 MiB or more (on the calling thread below
@@ -131,7 +134,8 @@ class Chain:
         last ``order`` tokens of the document before it (as ``tokenize``
         gives them; empty for the first piece). ``ends_document`` says
         whether the document ends with it. A copy index holds the piece's
-        own tokens only.
+        own tokens only, and its suffixes are all sorted during the build,
+        beside linking, since a piece is built to be merged or saved.
 
         ``text`` may be UTF-8 ``bytes``, of which only the first ``length``
         are built when ``length`` is given: a file's bytes, cut with no

@@ -9,7 +9,7 @@ use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
 use super::text::Utf8Text;
 use crate::{
     build_from_corpus, build_piece, check_order, linking_work, BuildOptions, Chain, ChainError,
-    Corpus, Piece, Tokens,
+    Corpus, Piece, SuffixSort, Tokens,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
@@ -21,7 +21,7 @@ const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
 pub(super) struct Build<'py> {
     order: usize,
     tokens: Tokens,
-    copy_index: bool,
+    copy_index: Option<SuffixSort>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 }
@@ -30,7 +30,7 @@ impl<'py> Build<'py> {
     pub(super) fn new(
         order: usize,
         tokens: &str,
-        copy_index: bool,
+        copy_index: Option<SuffixSort>,
         threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
@@ -86,7 +86,7 @@ pub(super) fn build_chain(
     drop(text);
     let linking = progress.map(|callback| {
         Progress::new(callback, "linking", linking_work(&corpus, order))
-            .then(options.copy_index.then_some("indexing"))
+            .then((options.copy_index == Some(SuffixSort::Whole)).then_some("indexing"))
     });
     run_watched_build(py, linking.as_ref(), |watch| {
         build_from_corpus(corpus, order, BuildOptions { watch, ..options })

@@ -13,7 +13,9 @@ use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
 use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
 use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
-use crate::{chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, Tokens};
+use crate::{
+    chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens,
+};
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
 /// of walks and threads at once.
@@ -66,7 +68,10 @@ impl PyChain {
         copy_index: bool,
         threads: Option<usize>,
     ) -> PyResult<Self> {
-        let build = Build::new(order, tokens, copy_index, threads, progress)?;
+        // A chain built whole is a prompt's, walked and dropped: its
+        // suffixes are sorted only where its walks read them.
+        let sort = copy_index.then_some(SuffixSort::OnDemand);
+        let build = Build::new(order, tokens, sort, threads, progress)?;
         let text = Utf8Text::new(text)?;
         let chain = build_chain(py, text, Piece::WHOLE, build)?;
         Ok(PyChain::from(chain))
@@ -90,7 +95,10 @@ impl PyChain {
         threads: Option<usize>,
         length: Option<usize>,
     ) -> PyResult<Option<Self>> {
-        let build = Build::new(order, tokens, copy_index, threads, progress)?;
+        // Pieces are trained to be saved or merged, which needs the
+        // whole suffix array: sorted beside linking.
+        let sort = copy_index.then_some(SuffixSort::Whole);
+        let build = Build::new(order, tokens, sort, threads, progress)?;
         let carried: Vec<Utf8Text<'_, '_>> = (carried.iter())
             .map(Utf8Text::new)
             .collect::<PyResult<_>>()?;

@@ -8,10 +8,14 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-use crate::build_options::Watch;
+use crate::build_options::{SuffixSort, Watch};
 use crate::error::{ChainError, ChainFileError};
 use crate::sampled_search::{first_past, samples_of};
 use crate::suffix_array::suffix_array;
+
+mod on_demand;
+
+use on_demand::OnDemandSuffixes;
 
 /// A chain's text, token by token, and its suffix array.
 ///
@@ -28,7 +32,7 @@ use crate::suffix_array::suffix_array;
 #[derive(Clone, Debug)]
 pub struct CopyIndex {
     text: Ids,
-    suffixes: Ids,
+    suffixes: Suffixes,
     /// Where the suffixes that start with each token id start in the
     /// suffix array, and one past the last: token `t`'s are
     /// `first_token[t]..first_token[t + 1]`. Never falls, and ends at the
@@ -51,6 +55,13 @@ impl PartialEq for CopyIndex {
 }
 
 impl Eq for CopyIndex {}
+
+/// The suffix array, whole or sorted on demand.
+#[derive(Clone, Debug)]
+enum Suffixes {
+    Whole(Ids),
+    OnDemand(OnDemandSuffixes),
+}
 
 /// What a check found wrong.
 fn invalid(what: &str) -> ChainFileError {
@@ -146,14 +157,30 @@ impl Tails {
 }
 
 impl CopyIndex {
-    /// The index of `text`, whose ids are all below `alphabet`; `watch`
-    /// can cancel the sort.
-    pub(crate) fn new(text: Vec<u32>, alphabet: u32, watch: Watch) -> Result<Self, ChainError> {
-        let (text, suffixes) = suffix_array(text, alphabet, watch)?;
-        let first_token = token_starts(&text, alphabet as usize);
+    /// The index of `text`, whose ids are all below `alphabet`, with its
+    /// suffixes sorted as `sort` says; `watch` can cancel the sort.
+    pub(crate) fn new(
+        text: Vec<u32>,
+        alphabet: u32,
+        sort: SuffixSort,
+        watch: Watch,
+    ) -> Result<Self, ChainError> {
+        let (text, suffixes, first_token) = match sort {
+            SuffixSort::Whole => {
+                let (text, suffixes) = suffix_array(text, alphabet, watch)?;
+                let first_token = token_starts(&text, alphabet as usize);
+                (text, Suffixes::Whole(Ids::Owned(suffixes)), first_token)
+            }
+            SuffixSort::OnDemand => {
+                watch.check()?;
+                let first_token = token_starts(&text, alphabet as usize);
+                let suffixes = OnDemandSuffixes::new(&text, &first_token, alphabet);
+                (text, Suffixes::OnDemand(suffixes), first_token)
+            }
+        };
         Ok(CopyIndex {
             text: Ids::Owned(text),
-            suffixes: Ids::Owned(suffixes),
+            suffixes,
             first_token,
             stored_checksum: None,
             tails: OnceLock::new(),
@@ -179,7 +206,7 @@ impl CopyIndex {
             && first_token.windows(2).all(|pair| pair[0] <= pair[1]);
         fits.then(|| CopyIndex {
             text,
-            suffixes,
+            suffixes: Suffixes::Whole(suffixes),
             first_token,
             stored_checksum,
             tails: OnceLock::new(),
@@ -362,31 +389,45 @@ impl CopyIndex {
         self.text.as_slice()
     }
 
-    /// The suffix array: where each suffix starts, in sorted order.
+    /// The suffix array: where each suffix starts, in sorted order. An
+    /// index sorted on demand sorts it whole the first time, as long as
+    /// [`SuffixSort::Whole`] would have taken.
     pub(crate) fn suffixes(&self) -> &[u32] {
-        self.suffixes.as_slice()
+        match &self.suffixes {
+            Suffixes::Whole(suffixes) => suffixes.as_slice(),
+            Suffixes::OnDemand(suffixes) => suffixes.whole(self.text()),
+        }
     }
 
-    /// Within `range`, whose suffixes all share their first `depth`
-    /// tokens, those whose next token is `token`.
+    /// Within `range`, the whole interval of the suffixes that share their
+    /// first `depth` tokens (as [`CopyIndex::starting_with`] and this
+    /// return them), those whose next token is `token`.
     pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
-        let (text, suffixes) = (self.text(), self.suffixes());
-        let stretch = &suffixes[range.clone()];
-        // A suffix that ends within the first `depth` tokens has no next
-        // token; it sorts first.
-        let next = |start: u32| text.get(start as usize + depth).copied();
-        let low = stretch.partition_point(|&start| next(start) < Some(token));
-        // The run of `token` is usually short: galloped from its start
-        // rather than searched for over the whole stretch again.
-        let rest = &stretch[low..];
-        let mut bound = 1;
-        while bound < rest.len() && next(rest[bound]) == Some(token) {
-            bound *= 2;
+        match &self.suffixes {
+            Suffixes::Whole(suffixes) => {
+                narrowed_within(self.text(), suffixes.as_slice(), range, depth, token)
+            }
+            Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text(), range, depth, token),
         }
-        let checked = bound / 2;
-        let window = &rest[checked..bound.min(rest.len())];
-        let high = low + checked + window.partition_point(|&start| next(start) == Some(token));
-        range.start + low..range.start + high
+    }
+
+    /// Whether a suffix in `range` of the suffix array starts where
+    /// `wanted` says.
+    pub(crate) fn any_start(&self, range: Range<usize>, wanted: impl FnMut(usize) -> bool) -> bool {
+        match &self.suffixes {
+            Suffixes::Whole(suffixes) => {
+                let starts = suffixes.as_slice().get(range).unwrap_or_default();
+                starts.iter().map(|&start| start as usize).any(wanted)
+            }
+            Suffixes::OnDemand(suffixes) => suffixes.any_start(range, wanted),
+        }
+    }
+
+    /// Whether a guard may narrow by the tails: only through a whole
+    /// suffix array, which an index sorted on demand is not worth sorting
+    /// for them.
+    pub(crate) fn may_narrow_by_tails(&self) -> bool {
+        matches!(self.suffixes, Suffixes::Whole(_))
     }
 
     /// Whether the tails are made yet.
@@ -406,15 +447,38 @@ impl CopyIndex {
         low..high
     }
 
-    /// Where the suffix at `index` of the suffix array starts in the text.
-    pub(crate) fn start(&self, index: usize) -> usize {
-        self.suffixes()[index] as usize
-    }
-
     /// How many tokens the text has.
     pub(crate) fn len(&self) -> usize {
         self.text().len()
     }
+}
+
+/// Within `range` of `suffixes`, whose suffixes of `text` all share their
+/// first `depth` tokens and are sorted by the next, those whose next token
+/// is `token`.
+fn narrowed_within(
+    text: &[u32],
+    suffixes: &[u32],
+    range: Range<usize>,
+    depth: usize,
+    token: u32,
+) -> Range<usize> {
+    let stretch = suffixes.get(range.clone()).unwrap_or_default();
+    // A suffix that ends within the first `depth` tokens has no next
+    // token; it sorts first.
+    let next = |start: u32| text.get(start as usize + depth).copied();
+    let low = stretch.partition_point(|&start| next(start) < Some(token));
+    // The run of `token` is usually short: galloped from its start
+    // rather than searched for over the whole stretch again.
+    let rest = &stretch[low..];
+    let mut bound = 1;
+    while bound < rest.len() && next(rest[bound]) == Some(token) {
+        bound *= 2;
+    }
+    let checked = bound / 2;
+    let window = &rest[checked..bound.min(rest.len())];
+    let high = low + checked + window.partition_point(|&start| next(start) == Some(token));
+    range.start + low..range.start + high
 }
 
 /// Where the suffixes of each id of `0..alphabet` start in the suffix
@@ -449,20 +513,27 @@ mod tests {
     }
 
     fn positions(index: &CopyIndex, tokens: &[u32]) -> Vec<usize> {
-        let mut found: Vec<usize> = occurrences(index, tokens).map(|i| index.start(i)).collect();
+        let mut found = Vec::new();
+        index.any_start(occurrences(index, tokens), |start| {
+            found.push(start);
+            false
+        });
         found.sort_unstable();
         found
     }
 
     #[test]
     fn finds_every_occurrence_of_a_run() {
-        let index = CopyIndex::new(vec![0, 1, 2, 0, 1, 3, 0, 1], 4, Watch::none()).unwrap();
-        assert_eq!(positions(&index, &[0, 1]), [0, 3, 6]);
-        assert_eq!(positions(&index, &[0, 1, 2]), [0]);
-        assert_eq!(positions(&index, &[1, 0]), Vec::<usize>::new());
-        assert_eq!(positions(&index, &[]).len(), 8);
-        let both = occurrences(&index, &[0, 1]);
-        assert_eq!(index.narrow(both, 2, 3).len(), 1);
+        for sort in [SuffixSort::Whole, SuffixSort::OnDemand] {
+            let text = vec![0, 1, 2, 0, 1, 3, 0, 1];
+            let index = CopyIndex::new(text, 4, sort, Watch::none()).unwrap();
+            assert_eq!(positions(&index, &[0, 1]), [0, 3, 6]);
+            assert_eq!(positions(&index, &[0, 1, 2]), [0]);
+            assert_eq!(positions(&index, &[1, 0]), Vec::<usize>::new());
+            assert_eq!(positions(&index, &[]).len(), 8);
+            let both = occurrences(&index, &[0, 1]);
+            assert_eq!(index.narrow(both, 2, 3).len(), 1);
+        }
     }
 
     /// The index as a file holds it: its text, suffix array and starts.
@@ -478,7 +549,8 @@ mod tests {
     #[test]
     fn a_forged_index_is_refused_at_once_or_found_out_by_the_check() {
         // Two documents, "2 1" and "2 1 0", joined by the separator 3.
-        let index = CopyIndex::new(vec![2, 1, 3, 2, 1, 0], 4, Watch::none()).unwrap();
+        let index =
+            CopyIndex::new(vec![2, 1, 3, 2, 1, 0], 4, SuffixSort::Whole, Watch::none()).unwrap();
         let (text, suffixes, starts) = as_in_a_file(&index, 4);
         assert_eq!(starts, [0, 1, 3, 5, 6]);
         let sound = from_file(text.clone(), suffixes.clone(), starts.clone()).unwrap();
@@ -548,7 +620,7 @@ mod tests {
             text in prop::collection::vec(0u32..5, 1..600),
             run in prop::collection::vec(0u32..5, 2..6),
         ) {
-            let index = CopyIndex::new(text, 5, Watch::none()).unwrap();
+            let index = CopyIndex::new(text, 5, SuffixSort::Whole, Watch::none()).unwrap();
             // The run's last token narrows each run before it, as the guard
             // narrows the output's last tokens by the next one.
             let token = *run.last().unwrap();
