@@ -158,8 +158,8 @@ impl CopyGuard {
             let is_sentence_start = |start: usize| match start.checked_sub(1) {
                 None => true,
                 Some(before) => match (text.get(before), text.get(start)) {
-                    (Some(&id), Some(_)) if id as usize >= words => true,
-                    (Some(&id), Some(&next)) if (next as usize) < words => {
+                    (Some(id), Some(_)) if id as usize >= words => true,
+                    (Some(id), Some(next)) if (next as usize) < words => {
                         chain.ends_sentence_before(id, next)
                     }
                     _ => false,

@@ -366,7 +366,7 @@ fn merge_copy_indexes(
     for ((index, ids), source) in indexes.iter().zip(word_ids).zip(sources) {
         // A source's own separator is one past its words.
         let renumbered: Vec<u32> = (index.text().iter())
-            .map(|&token| ids.get(token as usize).copied().unwrap_or(separator))
+            .map(|token| ids.get(token as usize).copied().unwrap_or(separator))
             .collect();
         for _ in 0..copies(source) {
             if !text.is_empty() {

@@ -292,8 +292,7 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
         walk.map(|word| word.to_vec()).collect()
     };
     assert_eq!(guarded(&mapped), guarded(&chain));
-    // 13 words: 52 bytes of text and 52 of suffix array, and the rest as
-    // the header says.
+    // 13 words, and the rest as the header says.
     let without = encoded(&build(TEXT, 2).unwrap(), b"");
     let header = chain_file::Header::read(&path).unwrap();
     assert_eq!(
@@ -302,24 +301,31 @@ fn the_copy_index_is_saved_and_loaded_with_its_chain() {
     );
     assert!(header.has_copy_index);
     // Where each id's suffixes start (the words, the separator and the
-    // end), the text and its suffix array, and the index's checksum.
+    // end); the text at 3 bits a word (ids 0 to 7, the separator) and its
+    // suffix array at 4 bits a start (0 to 12), each in two 4-byte words;
+    // and the index's checksum.
     let alphabet = chain.vocabulary().len() as u64 + 1;
-    assert_eq!(header.copy_index_bytes, 4 * (alphabet + 1) + 8 * 13 + 4);
+    assert_eq!(alphabet, 8);
+    assert_eq!(header.copy_index_bytes, 4 * (alphabet + 1) + 8 + 8 + 4);
 }
 
 #[test]
 fn a_forged_copy_index_is_refused_or_found_out() {
-    let chain = with_copy_index(TEXT, 1);
+    // Nine words, so that ids of 4 bits can name one past the separator.
+    let chain = with_copy_index(b"the cat sat on the mat and a dog sat by the cat", 1);
     let bytes = encoded(&chain, b"");
-    // The suffix array is the last 13 numbers before the index's
-    // checksum, the text the 13 before it.
-    let suffixes = bytes.len() - 4 - 4 * 13;
-    let text = suffixes - 4 * 13;
+    // The suffix array is last before the index's checksum, the text
+    // before it, each packed.
+    let at = forgery::index_layout(&bytes);
+    let suffix =
+        |bytes: &[u8], index| forgery::packed_id(bytes, at.suffixes, at.suffix_width, index);
+    let set_suffix = |bytes: &mut Vec<u8>, index, value| {
+        forgery::set_packed_id(bytes, at.suffixes, at.suffix_width, index, value);
+    };
     let mut swapped = bytes.clone();
-    let (first, second) = (suffixes, suffixes + 4);
-    let saved: Vec<u8> = swapped[first..first + 4].to_vec();
-    swapped.copy_within(second..second + 4, first);
-    swapped[second..second + 4].copy_from_slice(&saved);
+    let (first, second) = (suffix(&bytes, 0), suffix(&bytes, 1));
+    set_suffix(&mut swapped, 0, second);
+    set_suffix(&mut swapped, 1, first);
     // Out of order: loaded, since a walk reads only within the text, and
     // refused by the full check (`info`, `merge`). A guarded walk on it
     // writes words or stops, and never reads outside the text.
@@ -332,10 +338,14 @@ fn a_forged_copy_index_is_refused_or_found_out() {
     chain_file::check_copy_index(&chain, Watch::none()).unwrap();
     // A suffix outside the text, and a word outside the vocabulary: the
     // same.
+    // The largest values the widths hold: a start past the 12 tokens, an
+    // id past the separator (9).
     let mut outside = bytes.clone();
-    set_u32(&mut outside, suffixes, 1000);
+    set_suffix(&mut outside, 0, (1 << at.suffix_width) - 1);
     let mut unknown_word = bytes.clone();
-    set_u32(&mut unknown_word, text, 999);
+    let largest_id = (1 << at.text_width) - 1;
+    assert!(largest_id > 9);
+    forgery::set_packed_id(&mut unknown_word, at.text, at.text_width, 0, largest_id);
     for (forged, message) in [
         (outside, "not the suffix array"),
         (unknown_word, "not in its vocabulary"),
@@ -349,7 +359,7 @@ fn a_forged_copy_index_is_refused_or_found_out() {
     // A flipped bit in the index: read whole, its checksum fails at once;
     // mapped, a prompt does not read it all, and the check finds it.
     let mut flipped = bytes;
-    flipped[text + 5] ^= 0x10;
+    flipped[at.text + 5] ^= 0x10;
     let error = chain_file::decode(&flipped).unwrap_err();
     assert!(error.to_string().contains("checksum"), "{error}");
     let folder = scratch("flipped-index");
@@ -424,10 +434,6 @@ fn layout(bytes: &[u8]) -> Layout {
         followers,
         counts: followers + 4 * pairs,
     }
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }
 
 fn set_u32(bytes: &mut [u8], at: usize, value: u32) {
@@ -623,15 +629,16 @@ proptest! {
             return Ok(());
         };
         let mut forged = encoded(&chain, b"");
-        // The header's count of the copy index's tokens.
-        let tokens = u32_at(&forged, 16) as usize;
-        let suffixes = forged.len() - 4 - 4 * tokens;
+        let at = forgery::index_layout(&forged);
         for pair in shuffle.chunks(2) {
-            let one = suffixes + 4 * pair[0].index(tokens);
-            let two = suffixes + 4 * pair[pair.len() - 1].index(tokens);
-            let (first, second) = (u32_at(&forged, one), u32_at(&forged, two));
-            set_u32(&mut forged, one, second);
-            set_u32(&mut forged, two, first);
+            let one = pair[0].index(at.tokens);
+            let two = pair[pair.len() - 1].index(at.tokens);
+            let start = |forged: &[u8], index| {
+                forgery::packed_id(forged, at.suffixes, at.suffix_width, index)
+            };
+            let (first, second) = (start(&forged, one), start(&forged, two));
+            forgery::set_packed_id(&mut forged, at.suffixes, at.suffix_width, one, second);
+            forgery::set_packed_id(&mut forged, at.suffixes, at.suffix_width, two, first);
         }
         let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
         let found_out = chain_file::check_copy_index(&loaded, Watch::none()).is_err();

@@ -187,3 +187,26 @@ def files_in(folder: pathlib.Path) -> list[str]:
     return sorted(
         path.name for path in folder.iterdir() if not path.name.endswith(".lock")
     )
+
+
+def packed_bytes(count: int, width: int) -> int:
+    """The bytes a chain file takes for ``count`` ids of ``width`` bits:
+    whole 4-byte words."""
+    return (count * width + 31) // 32 * 4
+
+
+def copy_index_layout(tokens: int, words: int) -> tuple[int, int, int]:
+    """The bits of each id of a copy index's text (the words and the
+    separator) and of each start of its suffix array, and the bytes of the
+    whole index with its checksum, as docs/chain-format.md gives them."""
+    text_width, suffix_width = (
+        max(words.bit_length(), 1),
+        max((tokens - 1).bit_length(), 1),
+    )
+    size = (
+        4 * (words + 2)
+        + packed_bytes(tokens, text_width)
+        + packed_bytes(tokens, suffix_width)
+        + 4
+    )
+    return text_width, suffix_width, size

@@ -12,7 +12,7 @@ import llm
 import pytest
 from llm_markov_rs import MarkovError, train_chain
 
-from helpers import PROMPT
+from helpers import PROMPT, copy_index_layout, packed_bytes
 
 #: The fixed header: magic, version, tokens, copy index length, order,
 #: words, transitions, vocabulary size, vocabulary bytes, states, distinct
@@ -33,7 +33,7 @@ def with_checksum(body: bytes) -> bytes:
     after its sections, and with a copy index, the index's, at the end."""
     data = bytearray(body + bytes(4))
     (_, _, _, tokens, _, _, _, words, *_) = HEADER.unpack_from(data)
-    index = 4 * (words + 2) + 8 * tokens + 4 if tokens else 0
+    index = copy_index_layout(tokens, words)[2] if tokens else 0
     last = len(data) - 4
     chain_end = last - index
     if chain_end > 0 and index:
@@ -199,12 +199,18 @@ def test_a_suffix_array_out_of_order_is_found_by_info_and_merge(llm_cli, saved):
     # that info or merge let through, or a guarded prompt that crashed on
     # it instead of writing words.
     data, folder = saved
-    (_, _, _, tokens, *_) = HEADER.unpack_from(data)
-    suffixes = len(data) - 4 - 4 * tokens
-    body = bytearray(data[:-4])
-    first, second = struct.unpack_from("<II", body, suffixes)
-    struct.pack_into("<II", body, suffixes, second, first)
-    (folder / "shared.markov").write_bytes(with_checksum(bytes(body)))
+    (_, _, _, tokens, _, _, _, words, *_) = HEADER.unpack_from(data)
+    _, width, _ = copy_index_layout(tokens, words)
+    # The suffix array, packed at `width` bits a start, is last before the
+    # checksum: its first two starts swapped.
+    size = packed_bytes(tokens, width)
+    at = len(data) - 4 - size
+    packed = int.from_bytes(data[at : at + size], "little")
+    mask = (1 << width) - 1
+    first, second = packed & mask, packed >> width & mask
+    packed = packed >> 2 * width << 2 * width | first << width | second
+    body = data[:at] + packed.to_bytes(size, "little")
+    (folder / "shared.markov").write_bytes(with_checksum(body))
     for args in (
         ("markov", "info", "shared"),
         ("markov", "merge", "both", "shared", "good"),

@@ -73,7 +73,7 @@ def markov_group() -> None:
     "no_copy_guard",
     is_flag=True,
     help=(
-        "Leave out the copy guard's index (8 bytes a word of the text): a "
+        "Leave out the copy guard's index (about 5 bytes a word of the text): a "
         "smaller file and a faster train, but no max_copy, and sentences "
         "unguarded."
     ),

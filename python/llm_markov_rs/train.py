@@ -67,7 +67,7 @@ def train_chain(
     character at a time.
 
     With ``copy_guard`` (the default) the file keeps the text as token ids
-    and its suffix array, 8 bytes a token, so that prompts can bound how
+    and its suffix array, about 5 bytes a token, so that prompts can bound how
     much of the text they copy (``max_copy``); each document is then read
     whole. Without it the file is smaller, and text is read and built in
     pieces of 64 MiB, so memory stays bounded whatever its size.

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
 use crate::chain::{Chain, Transitions};
-use crate::copy_index::{CopyIndex, Ids};
+use crate::copy_index::{index_widths, packed_bytes, CopyIndex, Ids, PackedIds};
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
@@ -109,8 +109,14 @@ pub(super) fn read_index<R: Read>(
     tokens: usize,
 ) -> Result<Option<CopyIndex>, ChainFileError> {
     let starts = sections.u32s(alphabet + 1)?;
-    let text = Ids::Owned(sections.u32s(tokens)?);
-    let suffixes = Ids::Owned(sections.u32s(tokens)?);
+    let [text_width, suffix_width] = index_widths(alphabet, tokens);
+    let mut packed = |width| {
+        let bytes = sections.bytes(packed_bytes(tokens as u64, width) as usize)?;
+        let ids = PackedIds::owned(bytes, width, tokens).ok_or(ChainFileError::Truncated)?;
+        Ok::<Ids, ChainFileError>(Ids::Packed(ids))
+    };
+    let text = packed(text_width)?;
+    let suffixes = packed(suffix_width)?;
     sections.check_checksum()?;
     Ok(CopyIndex::from_file(text, suffixes, starts, None))
 }
@@ -130,15 +136,22 @@ pub(super) fn map_index(
         // the system reads ahead for a mapped file (a prompt to a chain of
         // 500 MB touched 250 MB).
         let index_start = file.len() - sections.source.len();
-        let _ = file.advise_range(memmap2::Advice::Random, index_start, 8 * tokens);
-        let next_ids = |sections: &mut Sections<&[u8]>| {
+        let [text_width, suffix_width] = index_widths(alphabet, tokens);
+        let bytes = |width| packed_bytes(tokens as u64, width) as usize;
+        let length = bytes(text_width) + bytes(suffix_width);
+        let _ = file.advise_range(memmap2::Advice::Random, index_start, length);
+        let next_ids = |sections: &mut Sections<&[u8]>, width| {
             let start = file.len() - sections.source.len();
-            let ids = Ids::mapped(file, start, tokens).ok_or(ChainFileError::Truncated)?;
-            sections.source = &sections.source[4 * tokens..];
-            Ok::<Ids, ChainFileError>(ids)
+            let ids = PackedIds::mapped(file, start, width, tokens);
+            let rest = sections.source.get(bytes(width)..);
+            let (Some(ids), Some(rest)) = (ids, rest) else {
+                return Err(ChainFileError::Truncated);
+            };
+            sections.source = rest;
+            Ok::<Ids, ChainFileError>(Ids::Packed(ids))
         };
-        let text = next_ids(sections)?;
-        let suffixes = next_ids(sections)?;
+        let text = next_ids(sections, text_width)?;
+        let suffixes = next_ids(sections, suffix_width)?;
         let stored = sections.stored_checksum()?;
         Ok(CopyIndex::from_file(text, suffixes, starts, Some(stored)))
     }

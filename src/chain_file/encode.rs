@@ -84,26 +84,14 @@ pub(super) fn encode(
     if let Some(index) = chain.copy_index() {
         // The words' ids and the separator between documents.
         let alphabet = vocabulary.len() + 1;
-        let starts: Vec<u32> = index.token_starts(alphabet).collect();
-        write_u32_slice(&mut out, &starts)?;
-        // 8 bytes a token: hundreds of megabytes for a large text, so the
-        // cancel flag is looked at between blocks, not only between
-        // sections.
-        for section in [index.text(), index.suffixes()] {
-            for block in section.chunks(INDEX_VALUES_PER_BLOCK) {
-                out.report_to(watch)?;
-                write_u32_slice(&mut out, block)?;
-            }
-        }
+        // Hundreds of megabytes for a large text, so the cancel flag is
+        // looked at between blocks, not only between sections.
+        index.write_sections(alphabet, &mut out, |out| out.report_to(watch))?;
         out.write_checksum()?;
     }
     out.report_to(watch)?;
     Ok(())
 }
-
-/// How many values of the copy index are written between two looks at the
-/// cancel flag: 16 MB.
-const INDEX_VALUES_PER_BLOCK: usize = 1 << 22;
 
 /// Writes `values` little-endian: as they are in memory on a little-endian
 /// machine.

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+use crate::copy_index::{index_widths, packed_bytes};
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES, MAX_ORDER};
 use crate::tokens::Tokens;
@@ -52,11 +53,17 @@ impl FixedHeader {
 
     /// The bytes of the copy index's sections and their checksum: its
     /// token starts (one for each id, the separator included, and the
-    /// end), text and suffix array. 0 without an index.
+    /// end), text and suffix array, packed. 0 without an index.
     pub(super) fn copy_index_bytes(&self) -> u128 {
-        match self.copy_index_len {
+        let alphabet = self.vocabulary_size as usize + 1;
+        match self.copy_index_len as usize {
             0 => 0,
-            tokens => 4 * (u128::from(self.vocabulary_size) + 2) + 8 * u128::from(tokens) + 4,
+            tokens => {
+                let packed = (index_widths(alphabet, tokens).into_iter())
+                    .map(|width| u128::from(packed_bytes(tokens as u64, width)))
+                    .sum::<u128>();
+                4 * (alphabet as u128 + 1) + packed + 4
+            }
         }
     }
 
@@ -256,11 +263,12 @@ mod tests {
         // Last words of 4 states, one root state with its 2 words; 2
         // bytes of padding to a multiple of 4 (the chain's sections take
         // 190 bytes). With the copy index: token starts for 3 words, the
-        // separator and the end, 5 words of text and their suffix array,
-        // and the index's checksum.
+        // separator and the end; 5 words of text at 2 bits (ids 0 to 3)
+        // and their suffix array at 3 (starts 0 to 4), each in one 4-byte
+        // word; and the index's checksum.
         let chain = 68 + 7 + (4 * 3 + 9) + (4 * 4 + 4 * 3) + (4 * 4 + 8 * 6) + (1 + 1);
         assert_eq!((chain, fixed.padding()), (190, 2));
-        let expected = chain + 2 + 4 + (4 * 5 + 8 * 5 + 4);
+        let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
         assert!(matches!(

@@ -32,8 +32,8 @@
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
 //! | 4 (*V* + 2) | with the copy index: where the suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then *I* |
-//! | 4 *I* | with the copy index: the text as word ids, its documents one after another, *V* between each two |
-//! | 4 *I* | with the copy index: its suffix array |
+//! | 4 ⌈*I w* / 32⌉ | with the copy index: the text as word ids, its documents one after another, *V* between each two, each in *w* bits, the fewest that hold *V*: bit *j* of the ids is bit `j % 8` of byte `j / 8`, then zeros to a multiple of 4 bytes |
+//! | 4 ⌈*I u* / 32⌉ | with the copy index: its suffix array, each start in *u* bits, the fewest that hold *I* - 1, packed the same way |
 //! | 4 | with the copy index: CRC-32 of its three sections |
 //!
 //! A state's other words are those of the state of least id that it
@@ -46,7 +46,8 @@
 //! sentence marks; version 3 added the token mode, version 4 the copy
 //! index, version 5 documents (several may end without a follower) and
 //! the order of ids that merging relies on, version 6 a checksum of the
-//! index of its own, 4-aligned, with each id's place in it.
+//! index of its own, 4-aligned, with each id's place in it, version 7 the
+//! index's ids packed in as few bits as they need.
 //!
 //! Files come from anywhere, so loading checks everything of the chain
 //! before it trusts anything: the size that the header promises (before
@@ -94,8 +95,9 @@ pub struct Header {
     /// Whether the file holds the copy guard's index.
     pub has_copy_index: bool,
     /// How many bytes of the file the copy guard's index takes (the text
-    /// as ids and its suffix array, 8 bytes a token, and where each id's
-    /// suffixes start, 4 bytes a word); 0 without one.
+    /// as ids and its suffix array, each packed in as few bits as they
+    /// need, and where each id's suffixes start, 4 bytes a word); 0
+    /// without one.
     pub copy_index_bytes: u64,
     /// How many words of context a state holds.
     pub order: usize,

@@ -3,9 +3,8 @@
 //! tokens followed it there.
 
 use std::cmp::Ordering;
+use std::io::{self, Write};
 use std::ops::Range;
-#[cfg(all(target_endian = "little", not(windows)))]
-use std::sync::Arc;
 use std::sync::OnceLock;
 
 use crate::build_options::{SuffixSort, Watch};
@@ -14,8 +13,10 @@ use crate::sampled_search::{first_past, samples_of};
 use crate::suffix_array::suffix_array;
 
 mod on_demand;
+mod packed;
 
 use on_demand::OnDemandSuffixes;
+pub(crate) use packed::{packed_bytes, width_for, PackedIds};
 
 /// A chain's text, token by token, and its suffix array.
 ///
@@ -50,7 +51,8 @@ pub struct CopyIndex {
 impl PartialEq for CopyIndex {
     fn eq(&self, other: &Self) -> bool {
         // The rest is made from these two.
-        self.text() == other.text() && self.suffixes() == other.suffixes()
+        self.text().iter().eq(other.text().iter())
+            && self.suffixes().iter().eq(other.suffixes().iter())
     }
 }
 
@@ -71,44 +73,104 @@ fn invalid(what: &str) -> ChainFileError {
 /// How many ids a check reads between two looks at the cancel flag.
 const IDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 22;
 
-/// Token ids (of the text, or of the suffix array): in memory, or in a
-/// mapped chain file.
+/// Token ids (of the text, or of the suffix array): in memory as a build
+/// makes them, or packed as a chain file holds them, read or mapped.
 #[derive(Clone, Debug)]
 pub(crate) enum Ids {
     Owned(Vec<u32>),
-    /// `len` ids at byte `start` of `file`, 4-aligned there: the file is
-    /// little-endian, as the machine is.
-    #[cfg(all(target_endian = "little", not(windows)))]
-    Mapped {
-        file: Arc<memmap2::Mmap>,
-        start: usize,
-        len: usize,
-    },
+    Packed(PackedIds),
 }
 
 impl Ids {
-    /// `len` ids at byte `start` of `file`, or `None` when they are not
-    /// all within it or not 4-aligned in memory.
-    #[cfg(all(target_endian = "little", not(windows)))]
-    pub(crate) fn mapped(file: &Arc<memmap2::Mmap>, start: usize, len: usize) -> Option<Self> {
-        let end = start.checked_add(len.checked_mul(4)?)?;
-        bytemuck::try_cast_slice::<u8, u32>(file.get(start..end)?).ok()?;
-        Some(Ids::Mapped {
-            file: Arc::clone(file),
-            start,
-            len,
-        })
+    /// How many ids there are.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Ids::Owned(ids) => ids.len(),
+            Ids::Packed(ids) => ids.len(),
+        }
     }
 
-    fn as_slice(&self) -> &[u32] {
+    /// The id at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<u32> {
         match self {
-            Ids::Owned(ids) => ids,
-            // Checked to fit and be aligned when made.
-            #[cfg(all(target_endian = "little", not(windows)))]
-            Ids::Mapped { file, start, len } => {
-                bytemuck::cast_slice(&file[*start..*start + 4 * *len])
+            Ids::Owned(ids) => ids.get(index).copied(),
+            Ids::Packed(ids) => ids.get(index),
+        }
+    }
+
+    /// Every id in turn.
+    pub(crate) fn iter(&self) -> IdsIter<'_> {
+        IdsIter { ids: self, next: 0 }
+    }
+}
+
+/// A list of ids read one at a time: a vector's, or a chain file's packed
+/// ones.
+pub(crate) trait IdList {
+    /// How many ids there are.
+    fn count(&self) -> usize;
+
+    /// The id at `index`, or `None` past the end.
+    fn id(&self, index: usize) -> Option<u32>;
+
+    /// The first index of `range` at which `is_past` holds, when it is
+    /// false and then true over `range` (as `partition_point`, negated),
+    /// the end of `range` if none; an index past the list is past.
+    fn first_past(&self, range: Range<usize>, is_past: impl Fn(u32) -> bool) -> usize {
+        let (mut low, mut high) = (range.start, range.end);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.id(middle) {
+                Some(id) if !is_past(id) => low = middle + 1,
+                _ => high = middle,
             }
         }
+        low
+    }
+}
+
+impl IdList for [u32] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn id(&self, index: usize) -> Option<u32> {
+        self.get(index).copied()
+    }
+}
+
+impl IdList for Ids {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn id(&self, index: usize) -> Option<u32> {
+        self.get(index)
+    }
+}
+
+/// The ids of [`Ids::iter`].
+pub(crate) struct IdsIter<'ids> {
+    ids: &'ids Ids,
+    next: usize,
+}
+
+impl Iterator for IdsIter<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        let id = self.ids.get(self.next)?;
+        self.next += 1;
+        Some(id)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.ids.len().saturating_sub(self.next);
+        (left, Some(left))
     }
 }
 
@@ -134,14 +196,14 @@ impl Tails {
         // four times as long.)
         let suffixes = index.suffixes();
         let mut rank = vec![0u32; index.len()];
-        for (slot, &start) in suffixes.iter().enumerate() {
+        for (slot, start) in suffixes.iter().enumerate() {
             // Only a forged file has a start outside the text.
             if let Some(rank) = rank.get_mut(start as usize) {
                 *rank = slot as u32;
             }
         }
         let slots: Vec<u32> = (suffixes.iter())
-            .map(|&start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
+            .map(|start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
             .collect();
         let samples = samples_of(&slots);
         Tails { slots, samples }
@@ -168,12 +230,12 @@ impl CopyIndex {
         let (text, suffixes, first_token) = match sort {
             SuffixSort::Whole => {
                 let (text, suffixes) = suffix_array(text, alphabet, watch)?;
-                let first_token = token_starts(&text, alphabet as usize);
+                let first_token = token_starts(text.iter().copied(), alphabet as usize);
                 (text, Suffixes::Whole(Ids::Owned(suffixes)), first_token)
             }
             SuffixSort::OnDemand => {
                 watch.check()?;
-                let first_token = token_starts(&text, alphabet as usize);
+                let first_token = token_starts(text.iter().copied(), alphabet as usize);
                 let suffixes = OnDemandSuffixes::new(&text, &first_token, alphabet);
                 (text, Suffixes::OnDemand(suffixes), first_token)
             }
@@ -199,8 +261,8 @@ impl CopyIndex {
         first_token: Vec<u32>,
         stored_checksum: Option<u32>,
     ) -> Option<Self> {
-        let length = text.as_slice().len();
-        let fits = suffixes.as_slice().len() == length
+        let length = text.len();
+        let fits = suffixes.len() == length
             && first_token.first() == Some(&0)
             && first_token.last().map(|&end| end as usize) == Some(length)
             && first_token.windows(2).all(|pair| pair[0] <= pair[1]);
@@ -270,14 +332,16 @@ impl CopyIndex {
         }
         let text = self.text();
         let mut indexed = 0;
-        for block in text.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
-            watch.check()?;
-            if block.iter().any(|&id| id > separator) {
+        for (position, id) in text.iter().enumerate() {
+            if position % IDS_BETWEEN_CANCEL_CHECKS == 0 {
+                watch.check()?;
+            }
+            if id > separator {
                 return Err(invalid(
                     "its copy index has a word that is not in its vocabulary",
                 ));
             }
-            indexed += block.iter().filter(|&&id| id < separator).count();
+            indexed += usize::from(id < separator);
         }
         // The index holds the text the chain counts, word for word: a
         // header that claims more would make every later merge fail.
@@ -286,7 +350,7 @@ impl CopyIndex {
                 "its header counts {tokens} words, but its copy index holds {indexed}"
             )));
         }
-        let starts = token_starts(text, separator as usize + 1);
+        let starts = token_starts(text.iter(), separator as usize + 1);
         if !self.token_starts(separator as usize + 1).eq(starts) {
             return Err(invalid(
                 "its copy index's token starts are not those of its text",
@@ -297,21 +361,43 @@ impl CopyIndex {
 
     /// The CRC-32 of the index's sections as a chain file stores them, for
     /// an alphabet of `alphabet` ids.
-    pub(crate) fn file_checksum(&self, alphabet: usize, watch: Watch) -> Result<u32, ChainError> {
-        let mut hasher = crc32fast::Hasher::new();
-        let starts: Vec<u32> = self.token_starts(alphabet).collect();
-        for section in [&starts[..], self.text(), self.suffixes()] {
-            for block in section.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
-                watch.check()?;
-                if cfg!(target_endian = "little") {
-                    hasher.update(bytemuck::cast_slice(block));
-                } else {
-                    let bytes: Vec<u8> = block.iter().flat_map(|id| id.to_le_bytes()).collect();
-                    hasher.update(&bytes);
-                }
+    pub(crate) fn file_checksum(
+        &self,
+        alphabet: usize,
+        watch: Watch,
+    ) -> Result<u32, ChainFileError> {
+        let mut hasher = Hashing(crc32fast::Hasher::new());
+        self.write_sections(alphabet, &mut hasher, |_| Ok(watch.check()?))?;
+        Ok(hasher.0.finalize())
+    }
+
+    /// Writes the index as a chain file holds it, for `alphabet` ids (the
+    /// words and the separator): the token starts as 4-byte numbers, then
+    /// the text and the suffix array packed, each id in as many bits as
+    /// the largest can need ([`packed`]). Calls `checkpoint` between
+    /// blocks of ids, to look at a cancel flag or report progress: an
+    /// index can be gigabytes.
+    pub(crate) fn write_sections<W: Write>(
+        &self,
+        alphabet: usize,
+        out: &mut W,
+        mut checkpoint: impl FnMut(&mut W) -> Result<(), ChainFileError>,
+    ) -> Result<(), ChainFileError> {
+        let starts: Vec<u8> = (self.token_starts(alphabet))
+            .flat_map(u32::to_le_bytes)
+            .collect();
+        out.write_all(&starts)?;
+        let [text_width, suffix_width] = index_widths(alphabet, self.len());
+        for (ids, width) in [(self.text(), text_width), (self.suffixes(), suffix_width)] {
+            let mut start = 0;
+            while start < ids.len() {
+                checkpoint(out)?;
+                let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(ids.len());
+                write_packed_block(out, ids, start..end, width)?;
+                start = end;
             }
         }
-        Ok(hasher.finalize())
+        Ok(())
     }
 
     /// Whether the suffix array is a permutation of the text's positions in
@@ -321,22 +407,21 @@ impl CopyIndex {
         // Each suffix's place in the array: a permutation writes each slot
         // once.
         let mut rank = vec![u32::MAX; text.len()];
-        for (block, starts) in suffixes.chunks(IDS_BETWEEN_CANCEL_CHECKS).enumerate() {
-            watch.check()?;
-            let first = block * IDS_BETWEEN_CANCEL_CHECKS;
-            for (offset, &start) in starts.iter().enumerate() {
-                match rank.get_mut(start as usize) {
-                    Some(slot) if *slot == u32::MAX => *slot = (first + offset) as u32,
-                    _ => return Ok(false),
-                }
+        for (slot, start) in suffixes.iter().enumerate() {
+            if slot % IDS_BETWEEN_CANCEL_CHECKS == 0 {
+                watch.check()?;
+            }
+            match rank.get_mut(start as usize) {
+                Some(free) if *free == u32::MAX => *free = slot as u32,
+                _ => return Ok(false),
             }
         }
         // Sorted: each suffix above the one before it. Checking this
         // compares the two suffixes up to where they differ, which on a
         // repetitive text is long; with the ranks it is linear.
-        let in_order = |pair: &[u32]| {
-            let (a, b) = (pair[0] as usize, pair[1] as usize);
-            match text[a].cmp(&text[b]) {
+        let in_order = |a: usize, b: usize| {
+            // Every start is within the text: the ranks found each.
+            match text.get(a).cmp(&text.get(b)) {
                 Ordering::Less => true,
                 Ordering::Greater => false,
                 // Same first token: the rest decides, and the rest is a
@@ -356,8 +441,13 @@ impl CopyIndex {
             while start < range.end {
                 watch.check()?;
                 let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(range.end);
-                if !suffixes[start..=end].windows(2).all(in_order) {
-                    return Ok(false);
+                let mut before = suffixes.get(start).unwrap_or(0) as usize;
+                for slot in start + 1..=end {
+                    let next = suffixes.get(slot).unwrap_or(0) as usize;
+                    if !in_order(before, next) {
+                        return Ok(false);
+                    }
+                    before = next;
                 }
                 start = end;
             }
@@ -385,16 +475,16 @@ impl CopyIndex {
     }
 
     /// The text as token ids.
-    pub(crate) fn text(&self) -> &[u32] {
-        self.text.as_slice()
+    pub(crate) fn text(&self) -> &Ids {
+        &self.text
     }
 
     /// The suffix array: where each suffix starts, in sorted order. An
     /// index sorted on demand sorts it whole the first time, as long as
     /// [`SuffixSort::Whole`] would have taken.
-    pub(crate) fn suffixes(&self) -> &[u32] {
+    pub(crate) fn suffixes(&self) -> &Ids {
         match &self.suffixes {
-            Suffixes::Whole(suffixes) => suffixes.as_slice(),
+            Suffixes::Whole(suffixes) => suffixes,
             Suffixes::OnDemand(suffixes) => suffixes.whole(self.text()),
         }
     }
@@ -405,7 +495,7 @@ impl CopyIndex {
     pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
         match &self.suffixes {
             Suffixes::Whole(suffixes) => {
-                narrowed_within(self.text(), suffixes.as_slice(), range, depth, token)
+                narrowed_within(self.text(), suffixes, range, depth, token)
             }
             Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text(), range, depth, token),
         }
@@ -416,8 +506,11 @@ impl CopyIndex {
     pub(crate) fn any_start(&self, range: Range<usize>, wanted: impl FnMut(usize) -> bool) -> bool {
         match &self.suffixes {
             Suffixes::Whole(suffixes) => {
-                let starts = suffixes.as_slice().get(range).unwrap_or_default();
-                starts.iter().map(|&start| start as usize).any(wanted)
+                let mut wanted = wanted;
+                let end = range.end.min(suffixes.len());
+                (range.start.min(end)..end)
+                    .filter_map(|slot| suffixes.get(slot))
+                    .any(|start| wanted(start as usize))
             }
             Suffixes::OnDemand(suffixes) => suffixes.any_start(range, wanted),
         }
@@ -457,35 +550,86 @@ impl CopyIndex {
 /// first `depth` tokens and are sorted by the next, those whose next token
 /// is `token`.
 fn narrowed_within(
-    text: &[u32],
-    suffixes: &[u32],
+    text: &Ids,
+    suffixes: &(impl IdList + ?Sized),
     range: Range<usize>,
     depth: usize,
     token: u32,
 ) -> Range<usize> {
-    let stretch = suffixes.get(range.clone()).unwrap_or_default();
+    let range = range.start..range.end.min(suffixes.count()).max(range.start);
     // A suffix that ends within the first `depth` tokens has no next
     // token; it sorts first.
-    let next = |start: u32| text.get(start as usize + depth).copied();
-    let low = stretch.partition_point(|&start| next(start) < Some(token));
+    let next = |start: u32| text.get(start as usize + depth);
+    let low = suffixes.first_past(range.clone(), |start| next(start) >= Some(token));
     // The run of `token` is usually short: galloped from its start
     // rather than searched for over the whole stretch again.
-    let rest = &stretch[low..];
+    let rest = low..range.end;
     let mut bound = 1;
-    while bound < rest.len() && next(rest[bound]) == Some(token) {
+    while bound < rest.len() && suffixes.id(low + bound).and_then(next) == Some(token) {
         bound *= 2;
     }
-    let checked = bound / 2;
-    let window = &rest[checked..bound.min(rest.len())];
-    let high = low + checked + window.partition_point(|&start| next(start) == Some(token));
-    range.start + low..range.start + high
+    let window = low + bound / 2..low + bound.min(rest.len());
+    let high = suffixes.first_past(window, |start| next(start) != Some(token));
+    low..high
+}
+
+/// Writes `range` of `ids` packed at `width` bits an id: the bytes of a
+/// file's ids as they are, when packed at that width already.
+fn write_packed_block(
+    out: &mut impl Write,
+    ids: &Ids,
+    range: Range<usize>,
+    width: u32,
+) -> io::Result<()> {
+    match ids {
+        Ids::Owned(ids) => packed::write_packed(out, ids[range].iter().copied(), width),
+        // A block starts on a whole word: it is a multiple of 32 ids.
+        Ids::Packed(packed) if packed.width() == width => {
+            let bytes = packed.bytes();
+            let start = (range.start as u64 * u64::from(width) / 8) as usize;
+            let end = if range.end == packed.len() {
+                bytes.len()
+            } else {
+                (range.end as u64 * u64::from(width) / 8) as usize
+            };
+            out.write_all(&bytes[start..end])
+        }
+        Ids::Packed(packed) => packed::write_packed(
+            out,
+            range.map(|index| packed.get(index).unwrap_or(0)),
+            width,
+        ),
+    }
+}
+
+/// A writer that only hashes what it is given.
+struct Hashing(crc32fast::Hasher);
+
+impl Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How many bits a chain file gives each id of the text and each start of
+/// the suffix array of an index of `tokens` tokens and `alphabet` ids.
+pub(crate) fn index_widths(alphabet: usize, tokens: usize) -> [u32; 2] {
+    [
+        width_for(alphabet.saturating_sub(1) as u64),
+        width_for(tokens.saturating_sub(1) as u64),
+    ]
 }
 
 /// Where the suffixes of each id of `0..alphabet` start in the suffix
 /// array of `text`, and its length: `alphabet + 1` entries, counted.
-fn token_starts(text: &[u32], alphabet: usize) -> Vec<u32> {
+fn token_starts(text: impl IntoIterator<Item = u32>, alphabet: usize) -> Vec<u32> {
     let mut first_token = vec![0u32; alphabet + 1];
-    for &token in text {
+    for token in text {
         if let Some(count) = first_token.get_mut(token as usize + 1) {
             *count += 1;
         }
@@ -539,7 +683,11 @@ mod tests {
     /// The index as a file holds it: its text, suffix array and starts.
     fn as_in_a_file(index: &CopyIndex, alphabet: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let starts = index.token_starts(alphabet).collect();
-        (index.text().to_vec(), index.suffixes().to_vec(), starts)
+        (
+            index.text().iter().collect(),
+            index.suffixes().iter().collect(),
+            starts,
+        )
     }
 
     fn from_file(text: Vec<u32>, suffixes: Vec<u32>, starts: Vec<u32>) -> Option<CopyIndex> {

@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustc_hash::FxHashSet;
 
-use super::narrowed_within;
+use super::{narrowed_within, Ids};
 use crate::build_options::Watch;
 use crate::suffix_array::suffix_array;
 
@@ -36,7 +36,7 @@ pub(super) struct OnDemandSuffixes {
     sorted_so_far: Mutex<SortedSoFar>,
     /// One more than the largest id of the text.
     alphabet: u32,
-    whole: OnceLock<Vec<u32>>,
+    whole: OnceLock<Ids>,
 }
 
 #[derive(Clone, Debug)]
@@ -96,14 +96,14 @@ impl OnDemandSuffixes {
     /// first `depth` tokens, those whose next token is `token`.
     pub(super) fn narrow(
         &self,
-        text: &[u32],
+        text: &Ids,
         range: Range<usize>,
         depth: usize,
         token: u32,
     ) -> Range<usize> {
         let mut sorted = self.lock();
         sorted.split(text, range.clone(), depth);
-        narrowed_within(text, &sorted.slots, range, depth, token)
+        narrowed_within(text, &sorted.slots[..], range, depth, token)
     }
 
     /// Whether a suffix starting in `range` starts where `wanted` says.
@@ -116,12 +116,12 @@ impl OnDemandSuffixes {
     /// The whole suffix array of `text`, sorted the first time it is
     /// asked for: as long as building the index in one go would have
     /// taken.
-    pub(super) fn whole(&self, text: &[u32]) -> &[u32] {
+    pub(super) fn whole(&self, text: &Ids) -> &Ids {
         self.whole.get_or_init(|| {
             // Nothing cancels it: it has no flag to watch.
-            let (_, suffixes) = suffix_array(text.to_vec(), self.alphabet, Watch::none())
+            let (_, suffixes) = suffix_array(text.iter().collect(), self.alphabet, Watch::none())
                 .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag"));
-            suffixes
+            Ids::Owned(suffixes)
         })
     }
 }
@@ -130,7 +130,7 @@ impl SortedSoFar {
     /// Sorts `range`, the whole interval of the suffixes that share their
     /// first `depth` tokens, by their next token, unless it is already: a
     /// suffix that has none first, then by id, then by where they start.
-    fn split(&mut self, text: &[u32], range: Range<usize>, depth: usize) {
+    fn split(&mut self, text: &Ids, range: Range<usize>, depth: usize) {
         // Grouped by their first token when made.
         if depth == 0 || range.len() < 2 || !self.split.insert((range.start, range.end, depth)) {
             return;
@@ -143,7 +143,7 @@ impl SortedSoFar {
         let keys: Vec<u32> = (slots.iter())
             .map(|&start| {
                 let next = text.get(start as usize + depth);
-                next.map_or(0, |&id| id.saturating_add(1))
+                next.map_or(0, |id| id.saturating_add(1))
             })
             .collect();
         let largest = keys.iter().copied().max().unwrap_or(0) as usize;

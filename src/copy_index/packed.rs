@@ -1,0 +1,200 @@
+//! Token ids and suffix starts as a chain file holds them: each in as few
+//! bits as the largest value needs (19 for WordNet's 286 thousand words,
+//! 24 for the novel x100's 10.8 million tokens), one after another,
+//! little-endian, where 4 bytes a value made a guarded file 1.5 times its
+//! text.
+
+use std::io::{self, Write};
+#[cfg(all(target_endian = "little", not(windows)))]
+use std::sync::Arc;
+
+/// How many bits a value up to `largest` takes: at least 1.
+pub(crate) fn width_for(largest: u64) -> u32 {
+    (u64::BITS - largest.leading_zeros()).max(1)
+}
+
+/// How many bytes `count` values of `width` bits take in a file: a whole
+/// number of 4-byte words, so that what follows stays 4-aligned.
+pub(crate) fn packed_bytes(count: u64, width: u32) -> u64 {
+    (count * u64::from(width)).div_ceil(32) * 4
+}
+
+/// Writes `values`, each below 2^`width`, as [`PackedIds`] reads them:
+/// `packed_bytes(count, width)` bytes for `count` values.
+pub(crate) fn write_packed(
+    out: &mut impl Write,
+    values: impl Iterator<Item = u32>,
+    width: u32,
+) -> io::Result<()> {
+    let mut block = Vec::with_capacity(1 << 16);
+    let (mut pending, mut bits) = (0u64, 0u32);
+    for value in values {
+        pending |= u64::from(value) << bits;
+        bits += width;
+        while bits >= 32 {
+            block.extend_from_slice(&(pending as u32).to_le_bytes());
+            pending >>= 32;
+            bits -= 32;
+        }
+        if block.len() >= (1 << 16) - 8 {
+            out.write_all(&block)?;
+            block.clear();
+        }
+    }
+    if bits > 0 {
+        block.extend_from_slice(&(pending as u32).to_le_bytes());
+    }
+    out.write_all(&block)
+}
+
+/// Where a file's packed values are: read into memory, or in the mapped
+/// file.
+#[derive(Clone, Debug)]
+enum Bytes {
+    Owned(Vec<u8>),
+    #[cfg(all(target_endian = "little", not(windows)))]
+    Mapped {
+        file: Arc<memmap2::Mmap>,
+        start: usize,
+        len: usize,
+    },
+}
+
+/// `len` values of `width` bits, as [`write_packed`] wrote them.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedIds {
+    bytes: Bytes,
+    width: u32,
+    len: usize,
+}
+
+impl PackedIds {
+    /// `len` values of `width` bits (1 to 32) in `bytes`, or `None` when
+    /// `bytes` is not `packed_bytes(len, width)` long.
+    pub(crate) fn owned(bytes: Vec<u8>, width: u32, len: usize) -> Option<Self> {
+        let fits =
+            (1..=32).contains(&width) && bytes.len() as u64 == packed_bytes(len as u64, width);
+        fits.then_some(PackedIds {
+            bytes: Bytes::Owned(bytes),
+            width,
+            len,
+        })
+    }
+
+    /// `len` values of `width` bits at byte `start` of `file`, or `None`
+    /// when they are not all within it.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    pub(crate) fn mapped(
+        file: &Arc<memmap2::Mmap>,
+        start: usize,
+        width: u32,
+        len: usize,
+    ) -> Option<Self> {
+        let bytes = usize::try_from(packed_bytes(len as u64, width)).ok()?;
+        let end = start.checked_add(bytes)?;
+        ((1..=32).contains(&width) && end <= file.len()).then(|| PackedIds {
+            bytes: Bytes::Mapped {
+                file: Arc::clone(file),
+                start,
+                len: bytes,
+            },
+            width,
+            len,
+        })
+    }
+
+    /// The bytes as the file holds them.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Owned(bytes) => bytes,
+            // Checked to fit when made.
+            #[cfg(all(target_endian = "little", not(windows)))]
+            Bytes::Mapped { file, start, len } => &file[*start..*start + *len],
+        }
+    }
+
+    /// How many values there are.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// How many bits a value takes.
+    pub(crate) fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// The value at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<u32> {
+        if index >= self.len {
+            return None;
+        }
+        let bytes = self.bytes();
+        let bit = index as u64 * u64::from(self.width);
+        // A value of up to 32 bits starts within its first byte, so it
+        // lies within the 8 bytes from there.
+        let at = (bit / 8) as usize;
+        let word = match bytes.get(at..at + 8) {
+            Some(eight) => u64::from_le_bytes(eight.try_into().ok()?),
+            None => {
+                let mut eight = [0u8; 8];
+                let tail = bytes.get(at..)?;
+                eight[..tail.len()].copy_from_slice(tail);
+                u64::from_le_bytes(eight)
+            }
+        };
+        let mask = (1u64 << self.width) - 1;
+        Some(((word >> (bit % 8)) & mask) as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn packed(values: &[u32], width: u32) -> PackedIds {
+        let mut bytes = Vec::new();
+        write_packed(&mut bytes, values.iter().copied(), width).unwrap();
+        PackedIds::owned(bytes, width, values.len()).unwrap()
+    }
+
+    #[test]
+    fn widths_and_sizes() {
+        assert_eq!(width_for(0), 1);
+        assert_eq!(width_for(1), 1);
+        assert_eq!(width_for(285_670), 19);
+        assert_eq!(width_for(u64::from(u32::MAX)), 32);
+        assert_eq!(packed_bytes(0, 7), 0);
+        assert_eq!(packed_bytes(1, 7), 4);
+        assert_eq!(packed_bytes(32, 19), 76);
+        assert_eq!(packed_bytes(33, 19), 80);
+    }
+
+    #[test]
+    fn a_size_that_does_not_fit_the_count_is_refused() {
+        assert!(PackedIds::owned(vec![0; 4], 19, 2).is_none());
+        assert!(PackedIds::owned(vec![0; 12], 19, 2).is_none());
+        assert!(PackedIds::owned(vec![0; 4], 0, 1).is_none());
+        assert!(PackedIds::owned(vec![0; 8], 33, 1).is_none());
+    }
+
+    proptest! {
+        /// A value read from the wrong bit, a mask one bit short, or the
+        /// last word left unwritten reads back wrong.
+        #[test]
+        fn values_read_back_as_written(
+            width in 1u32..=32,
+            raw in prop::collection::vec(any::<u32>(), 0..200),
+        ) {
+            let mask = if width == 32 { u32::MAX } else { (1 << width) - 1 };
+            let values: Vec<u32> = raw.iter().map(|value| value & mask).collect();
+            let ids = packed(&values, width);
+            prop_assert_eq!(ids.bytes().len() as u64, packed_bytes(values.len() as u64, width));
+            let read: Vec<u32> = (0..values.len()).filter_map(|index| ids.get(index)).collect();
+            prop_assert_eq!(read, values.clone());
+            prop_assert_eq!(ids.get(values.len()), None);
+        }
+    }
+}
