@@ -2,9 +2,10 @@
 //! guard asks to know whether a run of tokens occurs in the text, and which
 //! tokens followed it there.
 
-use std::cmp::Ordering;
 use std::io::{self, Write};
 use std::ops::Range;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::OnceLock;
 
 use crate::build_options::{SuffixSort, Watch};
@@ -16,7 +17,7 @@ mod on_demand;
 mod packed;
 
 use on_demand::OnDemandSuffixes;
-pub(crate) use packed::{packed_bytes, width_for, PackedIds};
+pub(crate) use packed::{packed_bytes, width_for, PackedIds, PackedView};
 
 /// A chain's text, token by token, and its suffix array.
 ///
@@ -99,9 +100,67 @@ impl Ids {
         }
     }
 
+    /// The ids, to read many of them without looking up where they are
+    /// each time.
+    #[inline]
+    pub(crate) fn view(&self) -> IdsView<'_> {
+        match self {
+            Ids::Owned(ids) => IdsView::Plain(ids),
+            Ids::Packed(ids) => IdsView::Packed(ids.view()),
+        }
+    }
+
+    /// Calls `each` with the ids of `range` (within the list) a block at a
+    /// time, in order, and the index of each block's first: an owned
+    /// list's own slices, a packed one's decoded into a buffer.
+    pub(crate) fn for_each_block<E>(
+        &self,
+        range: Range<usize>,
+        mut each: impl FnMut(usize, &[u32]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let end = range.end.min(self.len());
+        let mut start = range.start.min(end);
+        let mut buffer = Vec::new();
+        while start < end {
+            let block_end = end.min(start + IDS_IN_A_BLOCK);
+            match self {
+                Ids::Owned(ids) => each(start, &ids[start..block_end])?,
+                Ids::Packed(ids) => {
+                    buffer.resize(block_end - start, 0);
+                    ids.view().read_into(start, &mut buffer);
+                    each(start, &buffer)?;
+                }
+            }
+            start = block_end;
+        }
+        Ok(())
+    }
+
     /// Every id in turn.
     pub(crate) fn iter(&self) -> IdsIter<'_> {
         IdsIter { ids: self, next: 0 }
+    }
+}
+
+/// How many ids [`Ids::for_each_block`] hands over at once: 64 KiB of
+/// them, which stay in cache while they are read.
+const IDS_IN_A_BLOCK: usize = 1 << 14;
+
+/// [`Ids`] where they lie.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IdsView<'ids> {
+    Plain(&'ids [u32]),
+    Packed(PackedView<'ids>),
+}
+
+impl IdsView<'_> {
+    /// The id at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(self, index: usize) -> Option<u32> {
+        match self {
+            IdsView::Plain(ids) => ids.get(index).copied(),
+            IdsView::Packed(ids) => ids.get(index),
+        }
     }
 }
 
@@ -330,19 +389,23 @@ impl CopyIndex {
                 return Err(invalid("its copy index does not match its checksum"));
             }
         }
-        let text = self.text();
-        let mut indexed = 0;
-        for (position, id) in text.iter().enumerate() {
-            if position % IDS_BETWEEN_CANCEL_CHECKS == 0 {
-                watch.check()?;
+        let alphabet = separator as usize + 1;
+        let mut counted = vec![0u32; alphabet + 1];
+        self.text().for_each_block(0..self.len(), |_, ids| {
+            watch.check()?;
+            for &id in ids {
+                match counted.get_mut(id as usize + 1) {
+                    Some(count) => *count += 1,
+                    None => {
+                        return Err(invalid(
+                            "its copy index has a word that is not in its vocabulary",
+                        ))
+                    }
+                }
             }
-            if id > separator {
-                return Err(invalid(
-                    "its copy index has a word that is not in its vocabulary",
-                ));
-            }
-            indexed += usize::from(id < separator);
-        }
+            Ok::<(), ChainFileError>(())
+        })?;
+        let indexed = self.len() - counted[alphabet] as usize;
         // The index holds the text the chain counts, word for word: a
         // header that claims more would make every later merge fail.
         if indexed != tokens {
@@ -350,8 +413,10 @@ impl CopyIndex {
                 "its header counts {tokens} words, but its copy index holds {indexed}"
             )));
         }
-        let starts = token_starts(text.iter(), separator as usize + 1);
-        if !self.token_starts(separator as usize + 1).eq(starts) {
+        for id in 1..counted.len() {
+            counted[id] += counted[id - 1];
+        }
+        if !self.token_starts(alphabet).eq(counted) {
             return Err(invalid(
                 "its copy index's token starts are not those of its text",
             ));
@@ -403,66 +468,113 @@ impl CopyIndex {
     /// Whether the suffix array is a permutation of the text's positions in
     /// which every suffix is larger than the one before it.
     fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
-        let (text, suffixes) = (self.text(), self.suffixes());
+        let (text, suffixes) = (self.text().view(), self.suffixes());
         // Each suffix's place in the array: a permutation writes each slot
-        // once.
-        let mut rank = vec![u32::MAX; text.len()];
-        for (slot, start) in suffixes.iter().enumerate() {
-            if slot % IDS_BETWEEN_CANCEL_CHECKS == 0 {
+        // once. Two threads write the halves' places: each is a write at
+        // random, and the other thread's check takes a fraction of the time.
+        let rank: Vec<AtomicU32> = (0..self.len()).map(|_| AtomicU32::new(u32::MAX)).collect();
+        let place = |range: Range<usize>| {
+            suffixes.for_each_block(range, |first, starts| {
                 watch.check()?;
-            }
-            match rank.get_mut(start as usize) {
-                Some(free) if *free == u32::MAX => *free = slot as u32,
-                _ => return Ok(false),
-            }
-        }
-        // Sorted: each suffix above the one before it. Checking this
-        // compares the two suffixes up to where they differ, which on a
-        // repetitive text is long; with the ranks it is linear.
-        let in_order = |a: usize, b: usize| {
-            // Every start is within the text: the ranks found each.
-            match text.get(a).cmp(&text.get(b)) {
-                Ordering::Less => true,
-                Ordering::Greater => false,
-                // Same first token: the rest decides, and the rest is a
-                // suffix too, whose place the ranks give. A suffix that
-                // ends first is the smaller.
-                Ordering::Equal => match (rank.get(a + 1), rank.get(b + 1)) {
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                    (Some(next_a), Some(next_b)) => next_a < next_b,
-                },
-            }
-        };
-        // Blocks that overlap by one suffix, so that every pair is seen,
-        // shared by two threads: each pair is a few reads at random.
-        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
-            let mut start = range.start;
-            while start < range.end {
-                watch.check()?;
-                let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(range.end);
-                let mut before = suffixes.get(start).unwrap_or(0) as usize;
-                for slot in start + 1..=end {
-                    let next = suffixes.get(slot).unwrap_or(0) as usize;
-                    if !in_order(before, next) {
-                        return Ok(false);
+                for (slot, &start) in (first..).zip(starts) {
+                    let free = rank.get(start as usize).is_some_and(|place| {
+                        place
+                            .compare_exchange(u32::MAX, slot as u32, Relaxed, Relaxed)
+                            .is_ok()
+                    });
+                    if !free {
+                        return Err(None);
                     }
-                    before = next;
                 }
-                start = end;
-            }
-            Ok(true)
+                Ok(())
+            })
         };
-        let last = suffixes.len().saturating_sub(1);
-        let middle = last / 2;
+        let (length, middle) = (suffixes.len(), suffixes.len() / 2);
+        let placed = std::thread::scope(|scope| {
+            let second = scope.spawn(|| place(middle..length));
+            let first = place(0..middle);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            first.and(second)
+        });
+        match placed {
+            Ok(()) => {}
+            Err(None) => return Ok(false),
+            Err(Some(cancelled)) => return Err(cancelled),
+        }
+        // Sorted: each suffix above the one before it. Comparing two
+        // suffixes up to where they differ is long on a repetitive text;
+        // with the ranks it is linear. Each suffix must start with the
+        // token whose stretch of the array holds it (the token starts
+        // rise, as loading checked), so the first tokens rise, and two in
+        // one stretch share theirs: the rest decides, and the rest is a
+        // suffix too, whose place the ranks give. A suffix that ends first
+        // is the smaller. Each id of the text is read once, not twice.
+        let rank_of = |start: usize| rank.get(start).map(|place| place.load(Relaxed));
+        let in_order = |a: usize, b: usize| match (rank_of(a + 1), rank_of(b + 1)) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(next_a), Some(next_b)) => next_a < next_b,
+        };
+        // Shared by two threads: each suffix is three reads at random.
+        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
+            let mut before: Option<usize> = None;
+            let mut stretch = self.stretch_of(range.start);
+            let in_turn = suffixes.for_each_block(range, |first, starts| {
+                watch.check().map_err(Some)?;
+                for (slot, &next) in (first..).zip(starts) {
+                    let same_stretch = slot < stretch.end;
+                    if !same_stretch {
+                        stretch = self.stretch_of(slot);
+                    }
+                    if text.get(next as usize) != Some(stretch.token) {
+                        return Err(None);
+                    }
+                    if let Some(before) = before {
+                        if same_stretch && !in_order(before, next as usize) {
+                            return Err(None);
+                        }
+                    }
+                    before = Some(next as usize);
+                }
+                Ok(())
+            });
+            match in_turn {
+                Ok(()) => Ok(true),
+                Err(None) => Ok(false),
+                Err(Some(cancelled)) => Err(cancelled),
+            }
+        };
+        // Each half checks its suffixes against the one before them in it:
+        // the second half starts at the first half's last, so that every
+        // pair is seen.
         std::thread::scope(|scope| {
-            let second = scope.spawn(|| pairs_in(middle..last));
+            let second = scope.spawn(|| pairs_in(middle.saturating_sub(1)..length));
             let first = pairs_in(0..middle);
             let second = second
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Ok(first? && second?)
         })
+    }
+
+    /// The token whose stretch of the suffix array holds `slot`, and
+    /// where that stretch ends.
+    fn stretch_of(&self, slot: usize) -> Stretch {
+        // The token starts rise from 0 to the text's length.
+        let after = self
+            .first_token
+            .partition_point(|&start| start as usize <= slot);
+        let token = after.saturating_sub(1);
+        let end = self
+            .first_token
+            .get(after)
+            .map_or(usize::MAX, |&end| end as usize);
+        Stretch {
+            token: token as u32,
+            end,
+        }
     }
 
     /// The suffix array's interval of the suffixes that start with `token`.
@@ -544,6 +656,13 @@ impl CopyIndex {
     pub(crate) fn len(&self) -> usize {
         self.text().len()
     }
+}
+
+/// One token's stretch of the suffix array, as [`CopyIndex::stretch_of`]
+/// finds it.
+struct Stretch {
+    token: u32,
+    end: usize,
 }
 
 /// Within `range` of `suffixes`, whose suffixes of `text` all share their

@@ -126,25 +126,72 @@ impl PackedIds {
     /// The value at `index`, or `None` past the end.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<u32> {
+        self.view().get(index)
+    }
+
+    /// The values, to read many of them without looking up where they
+    /// are each time.
+    #[inline]
+    pub(crate) fn view(&self) -> PackedView<'_> {
+        PackedView {
+            bytes: self.bytes(),
+            width: self.width,
+            len: self.len,
+        }
+    }
+}
+
+/// [`PackedIds`]' values where they lie.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PackedView<'bytes> {
+    bytes: &'bytes [u8],
+    width: u32,
+    len: usize,
+}
+
+impl PackedView<'_> {
+    /// The value at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(self, index: usize) -> Option<u32> {
         if index >= self.len {
             return None;
         }
-        let bytes = self.bytes();
         let bit = index as u64 * u64::from(self.width);
         // A value of up to 32 bits starts within its first byte, so it
         // lies within the 8 bytes from there.
         let at = (bit / 8) as usize;
-        let word = match bytes.get(at..at + 8) {
+        let word = match self.bytes.get(at..at + 8) {
             Some(eight) => u64::from_le_bytes(eight.try_into().ok()?),
             None => {
                 let mut eight = [0u8; 8];
-                let tail = bytes.get(at..)?;
+                let tail = self.bytes.get(at..)?;
                 eight[..tail.len()].copy_from_slice(tail);
                 u64::from_le_bytes(eight)
             }
         };
         let mask = (1u64 << self.width) - 1;
         Some(((word >> (bit % 8)) & mask) as u32)
+    }
+
+    /// Fills `out` with the values from `start` on, as many as there are
+    /// (zeros past the end).
+    pub(crate) fn read_into(self, start: usize, out: &mut [u32]) {
+        let (width, mask) = (u64::from(self.width), (1u64 << self.width) - 1);
+        let mut bit = start as u64 * width;
+        for (offset, value) in out.iter_mut().enumerate() {
+            let at = (bit / 8) as usize;
+            // All but the last few values have 8 bytes from their first:
+            // read straight, without the checks of `get`.
+            *value = match self.bytes.get(at..at + 8) {
+                Some(eight) if start + offset < self.len => {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(eight);
+                    ((u64::from_le_bytes(word) >> (bit % 8)) & mask) as u32
+                }
+                _ => self.get(start + offset).unwrap_or(0),
+            };
+            bit += width;
+        }
     }
 }
 
