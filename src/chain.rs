@@ -7,6 +7,7 @@ use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
 use crate::state_words::{StateWordArray, StateWords};
+use crate::stored::Stored;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
@@ -15,15 +16,15 @@ use crate::vocabulary::Vocabulary;
 pub(crate) struct Transitions {
     /// State `s`'s followers are at `offsets[s]..offsets[s + 1]` of the two
     /// vectors below.
-    pub(crate) offsets: Vec<u32>,
+    pub(crate) offsets: Stored<u32>,
     /// The states that follow, in the order they first followed in the
     /// text.
-    pub(crate) followers: Vec<u32>,
+    pub(crate) followers: Stored<u32>,
     /// The running total of the counts, over all followers in order:
     /// follower `i` followed `cumulative[i] - cumulative[i - 1]` times (its
     /// whole value for `i = 0`). A weighted draw searches a state's stretch
     /// of it. The total is the chain's transitions, below `u32::MAX`.
-    pub(crate) cumulative: Vec<u32>,
+    pub(crate) cumulative: Stored<u32>,
 }
 
 impl Transitions {

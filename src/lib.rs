@@ -43,6 +43,7 @@ mod segment;
 mod sentence;
 mod state_words;
 mod steer;
+mod stored;
 mod suffix_array;
 mod temperature;
 mod tokenize;

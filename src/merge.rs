@@ -303,9 +303,9 @@ fn merge_transitions(
         offsets.push(followers.len() as u32);
     }
     Ok(Transitions {
-        offsets,
-        followers,
-        cumulative,
+        offsets: offsets.into(),
+        followers: followers.into(),
+        cumulative: cumulative.into(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The distinct words of a text, each stored once and named by a dense id.
 
 use crate::limits::MAX_VOCABULARY_BYTES;
+use crate::stored::Stored;
 
 /// Distinct words in the order they first appear, packed into one buffer.
 ///
@@ -10,15 +11,15 @@ use crate::limits::MAX_VOCABULARY_BYTES;
 /// too, as in the chain file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vocabulary {
-    bytes: Vec<u8>,
-    ends: Vec<u32>,
+    bytes: Stored<u8>,
+    ends: Stored<u32>,
 }
 
 impl Vocabulary {
     /// Words packed into `bytes`, word `i` ending at `ends[i]` and starting
     /// where the word before it ends (at 0 for the first). The caller has
     /// checked that `ends` rises to `bytes.len()`.
-    pub(crate) fn from_parts(bytes: Vec<u8>, ends: Vec<u32>) -> Self {
+    pub(crate) fn from_parts(bytes: Stored<u8>, ends: Stored<u32>) -> Self {
         Vocabulary { bytes, ends }
     }
 
@@ -27,8 +28,10 @@ impl Vocabulary {
     /// the words fit in [`MAX_VOCABULARY_BYTES`]).
     pub(crate) fn push(&mut self, word: &[u8]) -> u32 {
         let id = self.ends.len() as u32;
-        self.bytes.extend_from_slice(word);
-        self.ends.push(self.bytes.len() as u32);
+        let bytes = self.bytes.to_mut();
+        bytes.extend_from_slice(word);
+        let end = bytes.len() as u32;
+        self.ends.to_mut().push(end);
         id
     }
 
@@ -56,6 +59,18 @@ impl Vocabulary {
         &self.bytes[start..self.ends[id] as usize]
     }
 
+    /// Every word, in id order: cheaper than [`Vocabulary::word`] for each
+    /// id, as the arrays are looked up once.
+    pub(crate) fn words(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let bytes: &[u8] = &self.bytes;
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let word = bytes.get(start..end as usize).unwrap_or_default();
+            start = end as usize;
+            word
+        })
+    }
+
     /// The ids of `words`, `None` for each that is not in the vocabulary,
     /// found in one pass over it.
     pub fn find_all(&self, words: &[&[u8]]) -> Vec<Option<u32>> {
@@ -65,20 +80,15 @@ impl Vocabulary {
             return found;
         }
         let longest = words.iter().map(|word| word.len()).max().unwrap_or(0);
-        let mut start = 0;
-        for (id, &end) in self.ends.iter().enumerate() {
-            let end = end as usize;
-            let length = end - start;
+        for (id, word) in self.words().enumerate() {
             // Most words differ in length from every word looked for.
-            if length <= longest {
-                let word = &self.bytes[start..end];
+            if word.len() <= longest {
                 for (slot, wanted) in found.iter_mut().zip(words) {
                     if slot.is_none() && *wanted == word {
                         *slot = Some(id as u32);
                     }
                 }
             }
-            start = end;
         }
         found
     }
@@ -105,7 +115,11 @@ impl Vocabulary {
 
     /// Releases spare capacity left over from building.
     pub(crate) fn shrink_to_fit(&mut self) {
-        self.bytes.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        if let Stored::Owned(bytes) = &mut self.bytes {
+            bytes.shrink_to_fit();
+        }
+        if let Stored::Owned(ends) = &mut self.ends {
+            ends.shrink_to_fit();
+        }
     }
 }

@@ -414,18 +414,23 @@ fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
 struct Layout {
     words: usize,
     state_words: usize,
+    /// Where the first state's followers end (after the offsets' 0).
     follower_ends: usize,
     followers: usize,
+    /// The running totals of the followers' counts.
     counts: usize,
+    pairs: usize,
 }
 
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let (order, vocabulary, word_bytes) = (number(20), number(40), number(44));
     let (states, pairs, roots, metadata) = (number(52), number(56), number(60), number(64));
-    let words = 68 + metadata + 4 * vocabulary;
-    let state_words = words + word_bytes;
-    let follower_ends = state_words + 4 * states + 4 * roots * (1 + order);
+    // The metadata and the words' bytes are each padded to 4 bytes.
+    let words = 68 + metadata.next_multiple_of(4) + 4 * vocabulary;
+    let state_words = words + word_bytes.next_multiple_of(4);
+    // The offsets start with a 0, then where each state's followers end.
+    let follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4;
     let followers = follower_ends + 4 * states;
     Layout {
         words,
@@ -433,6 +438,7 @@ fn layout(bytes: &[u8]) -> Layout {
         follower_ends,
         followers,
         counts: followers + 4 * pairs,
+        pairs,
     }
 }
 
@@ -472,8 +478,17 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 0)),
         ),
         (
+            // The second follower's running total below the first's.
+            "count of zero or less",
+            Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts + 4, 0)),
+        ),
+        (
             "do not add up to its transitions",
-            Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 2)),
+            Box::new(|b: &mut Vec<u8>| {
+                let last = at.counts + 4 * (at.pairs - 1);
+                let total = u32::from_le_bytes(b[last..last + 4].try_into().unwrap());
+                set_u32(b, last, total + 1)
+            }),
         ),
         (
             // The header's transitions, the counts' sum, more than the
@@ -529,11 +544,21 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, 12, 7)),
         ),
     ];
+    // Decoded from memory, each array is read; loaded from a file, the
+    // big ones are checked in place in its map: both must refuse it.
+    let path = scratch("forged").join("forged.markov");
     for (message, forge) in forgeries {
         let mut forged = bytes.clone();
         forge(&mut forged);
-        let error = chain_file::decode(&with_fixed_checksum(forged)).unwrap_err();
+        let forged = with_fixed_checksum(forged);
+        let error = chain_file::decode(&forged).unwrap_err();
         assert!(error.to_string().contains(message), "{message}: {error}");
+        fs::write(&path, &forged).unwrap();
+        let error = chain_file::load(&path).unwrap_err();
+        assert!(
+            error.to_string().contains(message),
+            "loaded, {message}: {error}"
+        );
     }
 }
 

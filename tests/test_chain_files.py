@@ -56,19 +56,25 @@ def sections(data: bytes) -> dict[str, int]:
     (_, _, _, _, order, _, _, words, word_bytes, states, pairs, roots, metadata) = (
         HEADER.unpack_from(data)
     )
-    start = HEADER.size + metadata
-    ends = start
+
+    def padded(length: int) -> int:
+        """The metadata and the words' bytes are padded to 4 bytes."""
+        return -(-length // 4) * 4
+
+    ends = HEADER.size + padded(metadata)
     word_text = ends + 4 * words
-    state_words = word_text + word_bytes
+    state_words = word_text + padded(word_bytes)
     # Each state's last word, then the states that follow none, with
-    # their words.
-    follower_ends = state_words + 4 * states + 4 * roots * (1 + order)
+    # their words; then a 0 and where each state's followers end.
+    follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4
     followers = follower_ends + 4 * states
     return {
         "word_ends": ends,
         "words": word_text,
+        "words_end": word_text + word_bytes,
         "state_words": state_words,
         "followers": followers,
+        # Running totals of the counts.
         "counts": followers + 4 * pairs,
     }
 
@@ -79,7 +85,7 @@ def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
     flipped[len(data) // 2] ^= 0x10
     not_text = bytearray(data[:-4])
     # No whitespace, and still the last word in byte order, but not UTF-8.
-    not_text[at["state_words"] - 1] = 0xFF
+    not_text[at["words_end"] - 1] = 0xFF
     return [
         ("empty", b"", "not a markov chain file"),
         ("text", PROMPT.encode(), "not a markov chain file"),

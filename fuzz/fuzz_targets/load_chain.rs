@@ -1,8 +1,8 @@
 //! Loads chain files that are anything at all: arbitrary bytes, or a real
 //! chain file (with the copy guard's index or without) with some of its
 //! numbers forged and, often, its checksums fixed up as a careful forger
-//! would. Each is loaded from memory and from a file, which maps a
-//! guarded chain's index instead of reading it. Loading must give an error
+//! would. Each is loaded from memory, where every section is read, and
+//! from a file, which is mapped and checked in place. Loading must give an error
 //! or a chain; never a panic, a hang or an allocation beyond the file's
 //! size. A chain it accepts must walk (guarded too), continue words, save
 //! back to itself, and pass or fail the full check of its index.
@@ -41,7 +41,7 @@ fn exercise(bytes: &[u8], seed: u64) {
     if let Ok((chain, _)) = chain_file::decode(bytes) {
         walk(&chain, seed);
     }
-    // The same bytes as a file: a guarded chain's index is mapped.
+    // The same bytes as a file: mapped, its arrays used in place.
     let path = std::env::temp_dir().join(format!("load-chain-{}.markov", std::process::id()));
     std::fs::write(&path, bytes).expect("writing the file to load");
     if let Ok((chain, _)) = chain_file::load(&path) {

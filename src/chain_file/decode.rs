@@ -1,6 +1,8 @@
 //! Reading a chain file's sections and checking that they make a chain.
 
 use std::io::{self, Read};
+#[cfg(all(target_endian = "little", not(windows)))]
+use std::sync::Arc;
 
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
@@ -10,16 +12,36 @@ use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkError, LinkedStates, StateWords};
+use crate::stored::Stored;
 use crate::tokenize::Words;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
-/// The sections after the fixed header, read one after another from a file
-/// or from memory, each straight into the vector it becomes, keeping the
-/// CRC-32 of every byte read.
+/// The sections after the fixed header, read one after another, keeping
+/// the CRC-32 of every byte read: from a file or from memory, each straight
+/// into the vector it becomes, or from a map of the file, where the big
+/// arrays stay in place.
 pub(super) struct Sections<R> {
     source: R,
     hasher: crc32fast::Hasher,
+    /// Where the next section starts in the file.
+    position: usize,
+    /// The whole file, mapped: sections are then taken from it, not read
+    /// from `source`.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    map: Option<Arc<memmap2::Mmap>>,
+}
+
+#[cfg(all(target_endian = "little", not(windows)))]
+impl Sections<io::Empty> {
+    /// The sections of the mapped file `map`, after its fixed header
+    /// `fixed`.
+    pub(super) fn in_map(fixed: &[u8], map: &Arc<memmap2::Mmap>) -> Self {
+        Sections {
+            map: Some(Arc::clone(map)),
+            ..Sections::after(fixed, io::empty())
+        }
+    }
 }
 
 impl<R: Read> Sections<R> {
@@ -27,10 +49,31 @@ impl<R: Read> Sections<R> {
     pub(super) fn after(fixed: &[u8], source: R) -> Self {
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(fixed);
-        Sections { source, hasher }
+        Sections {
+            source,
+            hasher,
+            position: fixed.len(),
+            #[cfg(all(target_endian = "little", not(windows)))]
+            map: None,
+        }
     }
 
-    fn fill(&mut self, buffer: &mut [u8]) -> Result<(), ChainFileError> {
+    /// The next `count` bytes of a mapped file, or `None` when it is read.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    fn mapped_bytes(&self, count: usize) -> Option<Result<&[u8], ChainFileError>> {
+        let map = self.map.as_ref()?;
+        let end = self.position.saturating_add(count);
+        Some(map.get(self.position..end).ok_or(ChainFileError::Truncated))
+    }
+
+    /// Reads the next `buffer.len()` bytes, leaving the checksum alone.
+    fn read_unhashed(&mut self, buffer: &mut [u8]) -> Result<(), ChainFileError> {
+        #[cfg(all(target_endian = "little", not(windows)))]
+        if let Some(bytes) = self.mapped_bytes(buffer.len()) {
+            buffer.copy_from_slice(bytes?);
+            self.position += buffer.len();
+            return Ok(());
+        }
         self.source.read_exact(buffer).map_err(|error| {
             if error.kind() == io::ErrorKind::UnexpectedEof {
                 // The file changed size since its size was checked.
@@ -39,6 +82,12 @@ impl<R: Read> Sections<R> {
                 ChainFileError::Io(error)
             }
         })?;
+        self.position += buffer.len();
+        Ok(())
+    }
+
+    fn fill(&mut self, buffer: &mut [u8]) -> Result<(), ChainFileError> {
+        self.read_unhashed(buffer)?;
         self.hasher.update(buffer);
         Ok(())
     }
@@ -52,25 +101,47 @@ impl<R: Read> Sections<R> {
     /// `count` little-endian `u32`s, read into their vector's own memory.
     fn u32s(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
         let mut numbers = vec![0u32; count];
-        self.fill_u32s(&mut numbers)?;
-        Ok(numbers)
-    }
-
-    fn fill_u32s(&mut self, numbers: &mut [u32]) -> Result<(), ChainFileError> {
-        self.fill(bytemuck::cast_slice_mut(numbers))?;
+        self.fill(bytemuck::cast_slice_mut(&mut numbers))?;
         if cfg!(target_endian = "big") {
-            for number in numbers {
+            for number in &mut numbers {
                 *number = u32::from_le(*number);
             }
         }
-        Ok(())
+        Ok(numbers)
     }
 
-    /// A zero, then `count` little-endian `u32`s.
-    fn u32s_after_zero(&mut self, count: usize) -> Result<Vec<u32>, ChainFileError> {
-        let mut numbers = vec![0u32; count + 1];
-        self.fill_u32s(&mut numbers[1..])?;
-        Ok(numbers)
+    /// `count` values of `T`, in place in a mapped file; `None` when the
+    /// file is read.
+    #[cfg(all(target_endian = "little", not(windows)))]
+    fn in_place<T: bytemuck::Pod>(
+        &mut self,
+        count: usize,
+    ) -> Option<Result<Stored<T>, ChainFileError>> {
+        let map = self.map.as_ref()?;
+        let Some(stored) = Stored::<T>::mapped(map, self.position, count) else {
+            return Some(Err(ChainFileError::Truncated));
+        };
+        self.hasher.update(bytemuck::cast_slice(&stored));
+        self.position += count * size_of::<T>();
+        Some(Ok(stored))
+    }
+
+    /// `count` bytes: in place in a mapped file, else read.
+    fn stored_bytes(&mut self, count: usize) -> Result<Stored<u8>, ChainFileError> {
+        #[cfg(all(target_endian = "little", not(windows)))]
+        if let Some(stored) = self.in_place(count) {
+            return stored;
+        }
+        self.bytes(count).map(Stored::from)
+    }
+
+    /// `count` little-endian `u32`s: in place in a mapped file, else read.
+    fn stored_u32s(&mut self, count: usize) -> Result<Stored<u32>, ChainFileError> {
+        #[cfg(all(target_endian = "little", not(windows)))]
+        if let Some(stored) = self.in_place(count) {
+            return stored;
+        }
+        self.u32s(count).map(Stored::from)
     }
 
     /// `count` bytes that must be zeros.
@@ -84,8 +155,7 @@ impl<R: Read> Sections<R> {
     /// The next four bytes, a checksum, which no checksum covers.
     fn stored_checksum(&mut self) -> Result<u32, ChainFileError> {
         let mut stored = [0u8; 4];
-        self.source
-            .read_exact(&mut stored)
+        self.read_unhashed(&mut stored)
             .map_err(|_| ChainFileError::Truncated)?;
         Ok(u32::from_le_bytes(stored))
     }
@@ -126,8 +196,8 @@ pub(super) fn read_index<R: Read>(
 /// is left to [`CopyIndex::check`].
 #[cfg(all(target_endian = "little", not(windows)))]
 pub(super) fn map_index(
-    file: &std::sync::Arc<memmap2::Mmap>,
-) -> impl FnOnce(&mut Sections<&[u8]>, usize, usize) -> Result<Option<CopyIndex>, ChainFileError> + '_
+    file: &Arc<memmap2::Mmap>,
+) -> impl FnOnce(&mut Sections<io::Empty>, usize, usize) -> Result<Option<CopyIndex>, ChainFileError> + '_
 {
     move |sections, alphabet, tokens| {
         let starts = sections.u32s(alphabet + 1)?;
@@ -135,19 +205,14 @@ pub(super) fn map_index(
         // fault should bring in its page, not the 128 KiB around it that
         // the system reads ahead for a mapped file (a prompt to a chain of
         // 500 MB touched 250 MB).
-        let index_start = file.len() - sections.source.len();
         let [text_width, suffix_width] = index_widths(alphabet, tokens);
         let bytes = |width| packed_bytes(tokens as u64, width) as usize;
         let length = bytes(text_width) + bytes(suffix_width);
-        let _ = file.advise_range(memmap2::Advice::Random, index_start, length);
-        let next_ids = |sections: &mut Sections<&[u8]>, width| {
-            let start = file.len() - sections.source.len();
-            let ids = PackedIds::mapped(file, start, width, tokens);
-            let rest = sections.source.get(bytes(width)..);
-            let (Some(ids), Some(rest)) = (ids, rest) else {
-                return Err(ChainFileError::Truncated);
-            };
-            sections.source = rest;
+        let _ = file.advise_range(memmap2::Advice::Random, sections.position, length);
+        let next_ids = |sections: &mut Sections<io::Empty>, width| {
+            let ids = PackedIds::mapped(file, sections.position, width, tokens)
+                .ok_or(ChainFileError::Truncated)?;
+            sections.position += bytes(width);
             Ok::<Ids, ChainFileError>(Ids::Packed(ids))
         };
         let text = next_ids(sections, text_width)?;
@@ -169,13 +234,18 @@ pub(super) fn decode_sections<R: Read>(
     ) -> Result<Option<CopyIndex>, ChainFileError>,
 ) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let metadata = sections.bytes(header.metadata_len)?;
+    sections.padding(header.metadata_padding())?;
     let vocabulary_size = header.vocabulary_size as usize;
     let state_count = header.state_count as usize;
     let pairs = header.distinct_transition_count as usize;
     // Fields are read in the order they are written here: the file's.
     let decoded = Decoded {
-        word_ends: sections.u32s(vocabulary_size)?,
-        word_bytes: sections.bytes(header.vocabulary_bytes as usize)?,
+        word_ends: sections.stored_u32s(vocabulary_size)?,
+        word_bytes: {
+            let bytes = sections.stored_bytes(header.vocabulary_bytes as usize)?;
+            sections.padding(header.word_bytes_padding())?;
+            bytes
+        },
         states: if header.order > 1 {
             DecodedStates {
                 last: sections.u32s(state_count)?,
@@ -185,9 +255,9 @@ pub(super) fn decode_sections<R: Read>(
         } else {
             DecodedStates::default()
         },
-        follower_offsets: sections.u32s_after_zero(state_count)?,
-        followers: sections.u32s(pairs)?,
-        counts: sections.u32s(pairs)?,
+        follower_offsets: sections.stored_u32s(state_count + 1)?,
+        followers: sections.stored_u32s(pairs)?,
+        cumulative: sections.stored_u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
     };
@@ -223,14 +293,14 @@ struct DecodedStates {
 
 /// The sections of a file, read but not yet checked.
 struct Decoded {
-    word_ends: Vec<u32>,
-    word_bytes: Vec<u8>,
+    word_ends: Stored<u32>,
+    word_bytes: Stored<u8>,
     states: DecodedStates,
-    /// 0, then where each state's followers end: read after a leading 0,
-    /// so that the vector is the chain's offsets.
-    follower_offsets: Vec<u32>,
-    followers: Vec<u32>,
-    counts: Vec<u32>,
+    /// 0, then where each state's followers end.
+    follower_offsets: Stored<u32>,
+    followers: Stored<u32>,
+    /// The running total of the followers' counts.
+    cumulative: Stored<u32>,
     sentence_ends: Vec<u8>,
     sentence_starts: Vec<u8>,
 }
@@ -256,7 +326,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         header,
         decoded.follower_offsets,
         decoded.followers,
-        decoded.counts,
+        decoded.cumulative,
     )?;
     let states = if order == 1 {
         StateWords::SingleWord
@@ -350,8 +420,8 @@ fn check_state_order(chain: &Chain) -> Result<(), ChainFileError> {
 
 fn decode_vocabulary(
     tokens: Tokens,
-    ends: Vec<u32>,
-    bytes: Vec<u8>,
+    ends: Stored<u32>,
+    bytes: Stored<u8>,
 ) -> Result<Vocabulary, ChainFileError> {
     // Every word is at least one byte: the ends rise strictly, from above 0.
     let rising = ends.first().is_none_or(|&first| first > 0)
@@ -365,7 +435,7 @@ fn decode_vocabulary(
     let vocabulary = Vocabulary::from_parts(bytes, ends);
     // In byte order, each once: merging relies on it.
     let sorted =
-        (1..vocabulary.len() as u32).all(|id| vocabulary.word(id - 1) < vocabulary.word(id));
+        (vocabulary.words().zip(vocabulary.words().skip(1))).all(|(before, word)| before < word);
     if !sorted {
         return Err(invalid("its words are not in byte order, or repeat".into()));
     }
@@ -390,9 +460,7 @@ fn check_bare_words(vocabulary: &Vocabulary) -> Result<(), ChainFileError> {
         let mut words = Words::new(bytes);
         words.next_span() != Some((0, bytes.len())) || words.next_span().is_some()
     };
-    if holds_whitespace(vocabulary.bytes())
-        && (0..vocabulary.len() as u32).any(|id| holds_whitespace(vocabulary.word(id)))
-    {
+    if holds_whitespace(vocabulary.bytes()) && vocabulary.words().any(holds_whitespace) {
         return Err(invalid("a word holds whitespace".into()));
     }
     Ok(())
@@ -408,7 +476,7 @@ fn check_tokens_with_breaks(tokens: Tokens, vocabulary: &Vocabulary) -> Result<(
             && words.next_span() == Some((0, text.len()))
             && tokens.possible_breaks().contains(&kept)
     };
-    if (0..vocabulary.len() as u32).all(|id| is_token(vocabulary.word(id))) {
+    if vocabulary.words().all(is_token) {
         Ok(())
     } else {
         Err(invalid(format!(
@@ -419,13 +487,31 @@ fn check_tokens_with_breaks(tokens: Tokens, vocabulary: &Vocabulary) -> Result<(
 
 fn decode_transitions(
     header: &FixedHeader,
-    offsets: Vec<u32>,
-    followers: Vec<u32>,
-    mut cumulative: Vec<u32>,
+    offsets: Stored<u32>,
+    followers: Stored<u32>,
+    cumulative: Stored<u32>,
 ) -> Result<Transitions, ChainFileError> {
+    // As slices, looked up once: a mapped array is found again on each
+    // look.
+    check_transitions(header, &offsets, &followers, &cumulative)?;
+    Ok(Transitions {
+        offsets,
+        followers,
+        cumulative,
+    })
+}
+
+/// Fails unless the followers' offsets, the followers and their counts'
+/// running totals make the transitions the header counts.
+fn check_transitions(
+    header: &FixedHeader,
+    offsets: &[u32],
+    followers: &[u32],
+    cumulative: &[u32],
+) -> Result<(), ChainFileError> {
     let state_count = header.state_count;
     // Each check is one plain pass, which the compiler vectorizes.
-    let in_order = offsets.windows(2).all(|pair| pair[0] <= pair[1]);
+    let in_order = offsets.first() == Some(&0) && offsets.windows(2).all(|pair| pair[0] <= pair[1]);
     if !in_order || offsets.last().copied() != Some(followers.len() as u32) {
         return Err(invalid("its followers are out of place".into()));
     }
@@ -433,19 +519,29 @@ fn decode_transitions(
         return Err(invalid("a follower is not one of its states".into()));
     }
     // Each state's followers in id order, each once: merging relies on it.
-    let followers_sorted = offsets.windows(2).all(|range| {
-        let state_followers = &followers[range[0] as usize..range[1] as usize];
-        state_followers.windows(2).all(|pair| pair[0] < pair[1])
-    });
+    // So every fall from one follower to the next is where one state's
+    // followers end and the next's start: counted over all the followers
+    // in one pass, then over the states' starts.
+    let falls = (followers.windows(2))
+        .filter(|pair| pair[0] >= pair[1])
+        .count();
+    let falls_between_states = (offsets.windows(2))
+        .filter(|range| range[0] > 0 && range[0] < range[1])
+        .filter(|range| followers[range[0] as usize - 1] >= followers[range[0] as usize])
+        .count();
+    let followers_sorted = falls == falls_between_states;
     if !followers_sorted {
         return Err(invalid("a state's followers are out of order".into()));
     }
-    if cumulative.contains(&0) {
-        return Err(invalid("a follower has a count of zero".into()));
+    // Every count is at least 1: the running totals rise from above 0.
+    let rising = cumulative.first().is_none_or(|&first| first > 0)
+        && cumulative.windows(2).all(|pair| pair[0] < pair[1]);
+    if !rising {
+        return Err(invalid("a follower has a count of zero or less".into()));
     }
     // Each document of `n` words gives `n - order` transitions: a single
     // text gives `token_count - order`, several fewer.
-    let total: u64 = cumulative.iter().map(|&count| u64::from(count)).sum();
+    let total = u64::from(cumulative.last().copied().unwrap_or(0));
     if total != header.transition_count {
         return Err(invalid(
             "its counts do not add up to its transitions".into(),
@@ -456,17 +552,7 @@ fn decode_transitions(
             "it has more transitions than the words of its text".into(),
         ));
     }
-    // The total is at most MAX_WORDS, so the running totals fit.
-    let mut running = 0u32;
-    for count in &mut cumulative {
-        running += *count;
-        *count = running;
-    }
-    Ok(Transitions {
-        offsets,
-        followers,
-        cumulative,
-    })
+    Ok(())
 }
 
 /// Every step from a state to a follower must move the window on by one
@@ -509,7 +595,7 @@ mod tests {
 
     fn decoded(tokens: Tokens, words: &[&[u8]]) -> Result<Vocabulary, String> {
         let (ends, bytes) = parts(words);
-        decode_vocabulary(tokens, ends, bytes).map_err(|error| error.to_string())
+        decode_vocabulary(tokens, ends.into(), bytes.into()).map_err(|error| error.to_string())
     }
 
     #[test]
@@ -533,14 +619,14 @@ mod tests {
         }
         let (mut ends, bytes) = parts(&[b"a", b"b"]);
         ends.insert(0, 0);
-        let error = decode_vocabulary(Tokens::Words, ends, bytes).unwrap_err();
+        let error = decode_vocabulary(Tokens::Words, ends.into(), bytes.into()).unwrap_err();
         assert!(
             error.to_string().contains("empty or out of place"),
             "{error}"
         );
         let (ends, mut bytes) = parts(&[b"a", b"b"]);
         bytes.push(b'c');
-        let error = decode_vocabulary(Tokens::Words, ends, bytes).unwrap_err();
+        let error = decode_vocabulary(Tokens::Words, ends.into(), bytes.into()).unwrap_err();
         assert!(error.to_string().contains("do not fill"), "{error}");
     }
 
@@ -551,7 +637,7 @@ mod tests {
         // then, and pass. The character whole in one word fails.
         let vocabulary = |words: &[&[u8]]| {
             let (ends, bytes) = parts(words);
-            Vocabulary::from_parts(bytes, ends)
+            Vocabulary::from_parts(bytes.into(), ends.into())
         };
         assert!(check_bare_words(&vocabulary(&[b"\xe2\x80", b"\xa8x"])).is_ok());
         assert!(check_bare_words(&vocabulary(&[b"a\xe2\x80\xa8"])).is_err());

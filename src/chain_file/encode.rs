@@ -51,8 +51,13 @@ pub(super) fn encode(
     out.write_all(&root_count.to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
+    // Zeros after the metadata and after the words' bytes, so that every
+    // array of numbers is 4-aligned in the file and is read in place from
+    // a map of it.
+    out.write_all(&[0; 3][..padding_after(metadata.len() as u128)])?;
     write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
+    out.write_all(&[0; 3][..padding_after(vocabulary_bytes as u128)])?;
     out.report_to(watch)?;
     if let StateWords::Linked(states) = chain.state_words_table() {
         write_u32_slice(&mut out, states.last_words())?;
@@ -60,16 +65,10 @@ pub(super) fn encode(
         write_u32_slice(&mut out, root_states)?;
         write_u32_slice(&mut out, root_words)?;
     }
-    write_u32_slice(&mut out, &transitions.offsets[1..])?;
+    write_u32_slice(&mut out, &transitions.offsets)?;
     write_u32_slice(&mut out, &transitions.followers)?;
     out.report_to(watch)?;
-    // Counts back from the running totals.
-    let counts = transitions.cumulative.iter().scan(0, |before, &running| {
-        let count = running - *before;
-        *before = running;
-        Some(count)
-    });
-    write_u32s(&mut out, counts)?;
+    write_u32_slice(&mut out, &transitions.cumulative)?;
     let sentences = chain.sentence_marks();
     out.write_all(&sentences.ends.to_bytes())?;
     out.write_all(

@@ -67,25 +67,36 @@ impl FixedHeader {
         }
     }
 
+    /// Zeros after the metadata, so that the numbers after it are
+    /// 4-aligned in the file (and so in a map of it).
+    pub(super) fn metadata_padding(&self) -> usize {
+        padding_after(self.metadata_len as u128)
+    }
+
+    /// Zeros after the words' bytes, for the same reason.
+    pub(super) fn word_bytes_padding(&self) -> usize {
+        padding_after(u128::from(self.vocabulary_bytes))
+    }
+
     /// The bytes of the header and the chain's sections, before padding.
     fn unpadded_chain_len(&self) -> u128 {
-        let words = 4 * u128::from(self.vocabulary_size) + u128::from(self.vocabulary_bytes);
+        let metadata = self.metadata_len as u128 + self.metadata_padding() as u128;
+        let words = 4 * u128::from(self.vocabulary_size)
+            + u128::from(self.vocabulary_bytes)
+            + self.word_bytes_padding() as u128;
         let state_words = if self.order > 1 {
             4 * u128::from(self.state_count)
                 + 4 * u128::from(self.root_count) * (1 + self.order as u128)
         } else {
             0
         };
+        // The followers' offsets start with a 0; the counts are kept as
+        // running totals.
         let transitions =
-            4 * u128::from(self.state_count) + 8 * u128::from(self.distinct_transition_count);
+            4 * (u128::from(self.state_count) + 1) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
-        HEADER_LEN as u128
-            + self.metadata_len as u128
-            + words
-            + state_words
-            + transitions
-            + sentence_marks
+        HEADER_LEN as u128 + metadata + words + state_words + transitions + sentence_marks
     }
 
     /// Fails unless a file of `actual` bytes is exactly the size the
@@ -257,17 +268,20 @@ mod tests {
         assert_eq!((fixed.state_count, fixed.distinct_transition_count), (4, 6));
         assert_eq!(fixed.metadata_len, 7);
         // Header, metadata, word ends and bytes, state words (order 2),
-        // follower ends, followers and counts, sentence marks, checksum.
+        // follower offsets, followers and running counts, sentence marks,
+        // checksum.
         assert_eq!(fixed.tokens, Tokens::Lines);
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
-        // Last words of 4 states, one root state with its 2 words; 2
-        // bytes of padding to a multiple of 4 (the chain's sections take
-        // 190 bytes). With the copy index: token starts for 3 words, the
-        // separator and the end; 5 words of text at 2 bits (ids 0 to 3)
-        // and their suffix array at 3 (starts 0 to 4), each in one 4-byte
-        // word; and the index's checksum.
-        let chain = 68 + 7 + (4 * 3 + 9) + (4 * 4 + 4 * 3) + (4 * 4 + 8 * 6) + (1 + 1);
-        assert_eq!((chain, fixed.padding()), (190, 2));
+        // The metadata and the words' bytes each padded to 4 bytes; last
+        // words of 4 states, one root state with its 2 words; a 0 and
+        // where each state's followers end; 2 bytes of padding to a
+        // multiple of 4 (the chain's sections take 198 bytes). With the
+        // copy index: token starts for 3 words, the separator and the
+        // end; 5 words of text at 2 bits (ids 0 to 3) and their suffix
+        // array at 3 (starts 0 to 4), each in one 4-byte word; and the
+        // index's checksum.
+        let chain = 68 + (7 + 1) + (4 * 3 + 9 + 3) + (4 * 4 + 4 * 3) + (4 * 5 + 8 * 6) + (1 + 1);
+        assert_eq!((chain, fixed.padding()), (198, 2));
         let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());

@@ -20,13 +20,15 @@
 //! | 4 | *R*, how many states follow no state (a document's first window that appears nowhere else) |
 //! | 4 | *M*, how many bytes of metadata follow |
 //! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
+//! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 *V* | where each word ends in the words' bytes (a `u32` each) |
 //! | *B* | the words' bytes, one after another, in byte order |
+//! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 *S* | each state's last word id (only when *k* > 1: at order 1, state *i* is word *i*); states are in the order of their words' ids |
 //! | 4 *R* + 4 *R k* | the states that follow no state, in id order, then the *k* word ids of each (only when *k* > 1) |
-//! | 4 *S* | where each state's followers end in the two arrays below |
+//! | 4 (*S* + 1) | 0, then where each state's followers end in the two arrays below |
 //! | 4 *P* | each follower (a state id), in id order |
-//! | 4 *P* | how many times each follower followed |
+//! | 4 *P* | the running total of the counts: how many times the followers up to and including this one followed, over all states |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
@@ -47,7 +49,9 @@
 //! index, version 5 documents (several may end without a follower) and
 //! the order of ids that merging relies on, version 6 a checksum of the
 //! index of its own, 4-aligned, with each id's place in it, version 7 the
-//! index's ids packed in as few bits as they need.
+//! index's ids packed in as few bits as they need, version 8 every array
+//! 4-aligned and the counts as running totals, so that a mapped file is
+//! used in place.
 //!
 //! Files come from anywhere, so loading checks everything of the chain
 //! before it trusts anything: the size that the header promises (before
@@ -58,17 +62,20 @@
 //! with their words. A file that fails is an error that says what to do,
 //! never a panic, a hang or unbounded memory.
 //!
-//! The copy index is most of a guarded file and a prompt reads a few pages
-//! of it, so [`load`] maps it and checks only what is proportional to the
-//! vocabulary: that its parts fit together (each id's starts from 0,
+//! [`load`] maps the file and uses its arrays in place, as a chain holds
+//! them (the counts are running totals, as a draw searches them): loading
+//! copies none of them, so a prompt to a saved chain pays for its checks,
+//! not for reading it into memory. The copy index is most of a guarded
+//! file and a prompt reads a few pages of it, so of the index [`load`]
+//! checks only what is proportional to the vocabulary: that its parts fit together (each id's starts from 0,
 //! never falling, ending at *I*). Every read of it stays within its
 //! sections whatever they hold, so a forged index can make the guard miss
 //! copies or stop, never read out of bounds. [`check_copy_index`] checks
 //! the rest in linear time: its checksum, ids in range, *N* words, each
 //! id's starts, and a suffix array that is its text's; `llm markov info`
 //! and `merge` make it. (Where a file is read instead of mapped, on
-//! Windows, big-endian machines, or from memory, the index's checksum is
-//! checked as it is read.)
+//! Windows, big-endian machines, or from memory, each array is read into
+//! memory and the index's checksum is checked as it is read.)
 
 mod atomic;
 mod decode;
@@ -148,25 +155,23 @@ impl Header {
 /// above), and nothing is allocated for the contents until the file's size
 /// is the one its header promises. Of the copy index, only that its parts
 /// fit together is checked, in time of the vocabulary; the rest is left to
-/// [`check_copy_index`]. A guarded chain's index is mapped where the
-/// system allows, and read otherwise.
+/// [`check_copy_index`]. The file is mapped where the system allows, and
+/// its arrays used in place; it is read otherwise.
 pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let (file, bytes, fixed) = open_chain_file(path)?;
     let size = file.metadata()?.len();
     fixed.check_size(size)?;
-    // A guarded chain's index is most of its file, and a prompt reads a
-    // few pages of it: mapped, not read.
+    // Mapped, not read: the chain's arrays are used in place, and a
+    // prompt reads a few pages of a guarded chain's index, most of its
+    // file.
     #[cfg(all(target_endian = "little", not(windows)))]
-    if fixed.copy_index_len > 0 {
-        if let Some(map) = map_file(&file).filter(|map| map.len() as u64 == size) {
-            let map = std::sync::Arc::new(map);
-            let body = &map[bytes.len()..];
-            return decode_sections(
-                &fixed,
-                Sections::after(&bytes, body),
-                decode::map_index(&map),
-            );
-        }
+    if let Some(map) = map_file(&file).filter(|map| map.len() as u64 == size) {
+        let map = std::sync::Arc::new(map);
+        return decode_sections(
+            &fixed,
+            Sections::in_map(&bytes, &map),
+            decode::map_index(&map),
+        );
     }
     // The size is the file's own: each section is read straight into the
     // vector it becomes, with no copy of the whole file.

@@ -158,9 +158,9 @@ pub(super) fn fold_counted(
     followers.truncate(distinct);
     followers.shrink_to_fit();
     Ok(Transitions {
-        offsets,
-        followers,
-        cumulative,
+        offsets: offsets.into(),
+        followers: followers.into(),
+        cumulative: cumulative.into(),
     })
 }
 

@@ -42,7 +42,9 @@ impl PyChain {
     fn of_text(chain: Chain) -> PyResult<Self> {
         let vocabulary = chain.vocabulary();
         let words_are_text = is_python_text(vocabulary.bytes())
-            && (0..vocabulary.len() as u32).all(|id| starts_a_character(vocabulary.word(id)[0]));
+            && vocabulary
+                .words()
+                .all(|word| word.first().copied().is_some_and(starts_a_character));
         if !words_are_text {
             return Err(user_error(
                 "it holds words that are not text; train it again",
