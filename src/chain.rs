@@ -290,6 +290,45 @@ impl Chain {
         offsets[state as usize] as usize..offsets[state as usize + 1] as usize
     }
 
+    /// Of `state`'s transitions taken in the order of their followers'
+    /// ids, the stretch that goes to `next`: as many as go to followers
+    /// of lower id, up to those and the ones to `next` (empty when `next`
+    /// does not follow it). With a copy index at order 1, where a state is
+    /// a word and a transition two words of the text, that is where `next`
+    /// after `state` sits among the suffixes that start with `state`.
+    pub(crate) fn transitions_to(&self, state: u32, next: u32) -> std::ops::Range<u32> {
+        let (offsets, followers, cumulative): (&[u32], &[u32], &[u32]) = (
+            &self.transitions.offsets,
+            &self.transitions.followers,
+            &self.transitions.cumulative,
+        );
+        let state = state as usize;
+        let (Some(&start), Some(&end)) = (offsets.get(state), offsets.get(state + 1)) else {
+            return 0..0;
+        };
+        let (start, end) = (start as usize, end as usize);
+        let Some(own) = followers.get(start..end) else {
+            return 0..0;
+        };
+        let running_before = |index: usize| {
+            index
+                .checked_sub(1)
+                .and_then(|last| cumulative.get(last))
+                .copied()
+                .unwrap_or(0)
+        };
+        let place = own.partition_point(|&follower| follower < next);
+        let at = start + place;
+        let below = running_before(at).saturating_sub(running_before(start));
+        let to_next = match own.get(place) {
+            Some(&follower) if follower == next => {
+                running_before(at + 1).saturating_sub(running_before(at))
+            }
+            _ => 0,
+        };
+        below..below.saturating_add(to_next)
+    }
+
     /// The follower at `index` of the transition table, a place of some
     /// state's [`Chain::follower_range`].
     pub(crate) fn follower_at(&self, index: usize) -> u32 {

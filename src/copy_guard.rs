@@ -48,6 +48,8 @@ pub(crate) struct CopyGuard {
     sentence_longest: usize,
     /// The longest copied run of the sentence the last token ended.
     ended_sentence_longest: usize,
+    /// The output's last token, if it has one.
+    last_token: Option<u32>,
 }
 
 impl CopyGuard {
@@ -70,6 +72,7 @@ impl CopyGuard {
             max_copy_ratio: None,
             sentence_longest: 0,
             ended_sentence_longest: 0,
+            last_token: None,
         }
     }
 
@@ -114,8 +117,14 @@ impl CopyGuard {
     /// sentence of the text.
     pub(crate) fn allows(&self, chain: &Chain, index: &CopyIndex, token: u32) -> bool {
         let copies = self.matched() == self.max_copy
-            && !index
-                .narrow(self.intervals[self.max_copy].clone(), self.max_copy, token)
+            && !self
+                .narrow(
+                    chain,
+                    index,
+                    self.intervals[self.max_copy].clone(),
+                    self.max_copy,
+                    token,
+                )
                 .is_empty();
         let copies_a_sentence =
             self.checks_sentences() && self.ends_a_copied_sentence(chain, index, token);
@@ -165,7 +174,7 @@ impl CopyGuard {
                     _ => false,
                 },
             };
-            let narrowed = index.narrow(sentence, self.sentence_len, token);
+            let narrowed = self.narrow(chain, index, sentence, self.sentence_len, token);
             return index.any_start(narrowed, is_sentence_start);
         }
         false
@@ -194,6 +203,39 @@ impl CopyGuard {
         self.sentence_is_whole = true;
     }
 
+    /// Whether the runs of the last token then another are known from the
+    /// chain's counts, `run` being the last token's stretch of the index:
+    /// at order 1, where the chain's transitions are the text's pairs of
+    /// tokens, and the index is sorted whole, as those counts place them.
+    fn knows_pairs(&self, chain: &Chain, index: &CopyIndex, run: &Range<usize>) -> bool {
+        chain.order() == 1
+            && index.is_sorted_whole()
+            && self
+                .last_token
+                .is_some_and(|last| index.starting_with(last) == *run)
+    }
+
+    /// `run`, the interval of the output's last `depth` tokens, narrowed to
+    /// those that go on with `token`. A run of one token is narrowed from
+    /// the chain's counts where they tell ([`CopyGuard::knows_pairs`]):
+    /// its stretch is the widest, and a search of it reads the most of the
+    /// index (from disk, for a saved chain's mapped index).
+    fn narrow(
+        &self,
+        chain: &Chain,
+        index: &CopyIndex,
+        run: Range<usize>,
+        depth: usize,
+        token: u32,
+    ) -> Range<usize> {
+        match self.last_token {
+            Some(last) if depth == 1 && self.knows_pairs(chain, index, &run) => {
+                index.pairs_starting(last, chain.transitions_to(last, token))
+            }
+            _ => index.narrow(run, depth, token),
+        }
+    }
+
     /// Takes `token` as the output's next.
     pub(crate) fn push(&mut self, chain: &Chain, index: &CopyIndex, token: u32) {
         // The run of length j + 1 that ends with `token` is the run of
@@ -210,6 +252,8 @@ impl CopyGuard {
         loop {
             let narrowed = if length == 0 {
                 index.starting_with(token)
+            } else if length == 1 && self.knows_pairs(chain, index, &shorter) {
+                self.narrow(chain, index, shorter.clone(), length, token)
             } else if by_tails {
                 index.narrow_by_tails(shorter.clone(), self.intervals[length].clone())
             } else {
@@ -231,6 +275,7 @@ impl CopyGuard {
             }
         }
         self.intervals.truncate(length + 1);
+        self.last_token = Some(token);
         self.longest = self.longest.max(self.matched());
         // Of the run, only the part within this sentence counts for it.
         let within = self.matched().min(self.sentence_len + 1);
@@ -242,6 +287,76 @@ impl CopyGuard {
             self.sentence_is_whole = true;
         } else {
             self.sentence_len += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+    use crate::build::build_with;
+    use crate::build_options::{BuildOptions, SuffixSort, Watch};
+    use crate::merge::{merge, MergeSource};
+
+    fn guarded(text: &[u8]) -> Chain {
+        let options = BuildOptions {
+            copy_index: Some(SuffixSort::Whole),
+            ..BuildOptions::default()
+        };
+        build_with(text, 1, options).unwrap()
+    }
+
+    /// The chain's counts place every pair of tokens where a search of the
+    /// index finds it: with documents joined by the separator (whose pairs
+    /// are no transitions, and sort last), a weight that repeats a text,
+    /// and a text that ends with a token found before (whose last suffix,
+    /// with no next token, sorts first). An off-by-one in either would let
+    /// a guarded walk at order 1 copy more than `max_copy`.
+    #[test]
+    fn pairs_placed_by_the_chains_counts_are_those_the_index_finds() {
+        let one = guarded(b"the cat sat on the mat and the cat ran to the");
+        let two = guarded(b"a cat and the dog sat on a mat the end");
+        let weight = |weight| NonZeroU32::new(weight).unwrap();
+        let merged = merge(
+            &[
+                MergeSource {
+                    chain: &one,
+                    weight: weight(1),
+                },
+                MergeSource {
+                    chain: &two,
+                    weight: weight(3),
+                },
+            ],
+            Watch::none(),
+        )
+        .unwrap();
+        for chain in [&one, &two, &merged] {
+            let index = chain.copy_index().unwrap();
+            let words = chain.vocabulary().len() as u32;
+            for first in 0..words {
+                for next in 0..=words {
+                    let searched = index.narrow(index.starting_with(first), 1, next);
+                    let counted = index.pairs_starting(first, chain.transitions_to(first, next));
+                    if next < words {
+                        let word =
+                            |id| String::from_utf8_lossy(chain.vocabulary().word(id)).into_owned();
+                        assert_eq!(
+                            counted,
+                            searched,
+                            "{} then {} in {:?}",
+                            word(first),
+                            word(next),
+                            chain.copy_index().map(|i| i.len())
+                        );
+                    } else {
+                        // The separator follows no word in the chain.
+                        assert!(counted.is_empty());
+                    }
+                }
+            }
         }
     }
 }

@@ -632,7 +632,35 @@ impl CopyIndex {
     /// suffix array, which an index sorted on demand is not worth sorting
     /// for them.
     pub(crate) fn may_narrow_by_tails(&self) -> bool {
+        self.is_sorted_whole()
+    }
+
+    /// Whether the whole suffix array is sorted (trained, or read from a
+    /// file), rather than sorted on demand as walks read it.
+    pub(crate) fn is_sorted_whole(&self) -> bool {
         matches!(self.suffixes, Suffixes::Whole(_))
+    }
+
+    /// The suffixes that start with `first` and go on with a token that
+    /// follows it in `following` of them, counted in the order of the
+    /// next token's id: what [`CopyIndex::narrow`] finds by `depth` 1 in
+    /// `first`'s stretch, found from counts instead of a search. Within
+    /// the stretch, the suffix with no next token (the text's last) sorts
+    /// first, then the rest by their next token, those of the separator
+    /// last. Stays within the stretch whatever `following` says.
+    pub(crate) fn pairs_starting(&self, first: u32, following: Range<u32>) -> Range<usize> {
+        let stretch = self.starting_with(first);
+        let ends_the_text = self
+            .len()
+            .checked_sub(1)
+            .and_then(|last| self.text().get(last))
+            == Some(first);
+        let clamp = |offset: u32| {
+            (stretch.start + usize::from(ends_the_text))
+                .saturating_add(offset as usize)
+                .min(stretch.end)
+        };
+        clamp(following.start)..clamp(following.end)
     }
 
     /// Whether the tails are made yet.
