@@ -19,6 +19,12 @@ pub(crate) fn packed_bytes(count: u64, width: u32) -> u64 {
     (count * u64::from(width)).div_ceil(32) * 4
 }
 
+/// How many values the `bitpacking` crate packs at once (its
+/// `BitPacker1x`): a block of them at `width` bits is `width` whole 4-byte
+/// words, laid out as this file lays out any run of values, so the file
+/// is a run of such blocks and a shorter last run.
+const VALUES_IN_A_BLOCK: usize = 32;
+
 /// Writes `values`, each below 2^`width`, as [`PackedIds`] reads them:
 /// `packed_bytes(count, width)` bytes for `count` values.
 pub(crate) fn write_packed(
@@ -26,25 +32,56 @@ pub(crate) fn write_packed(
     values: impl Iterator<Item = u32>,
     width: u32,
 ) -> io::Result<()> {
-    let mut block = Vec::with_capacity(1 << 16);
-    let (mut pending, mut bits) = (0u64, 0u32);
+    let mut bytes = Vec::with_capacity(1 << 16);
+    let mut block = [0u32; VALUES_IN_A_BLOCK];
+    let mut filled = 0;
     for value in values {
+        block[filled] = value;
+        filled += 1;
+        if filled == VALUES_IN_A_BLOCK {
+            pack_block(&block, width, &mut bytes);
+            filled = 0;
+            if bytes.len() >= (1 << 16) - 4 * 32 {
+                out.write_all(&bytes)?;
+                bytes.clear();
+            }
+        }
+    }
+    pack_run(&block[..filled], width, &mut bytes);
+    out.write_all(&bytes)
+}
+
+/// Appends a whole block of values, packed: by `bitpacking`, which
+/// measured 3.8 times as fast as [`pack_run`] (docs/performance.md), where
+/// its words are little-endian as the file's are.
+fn pack_block(block: &[u32; VALUES_IN_A_BLOCK], width: u32, bytes: &mut Vec<u8>) {
+    #[cfg(target_endian = "little")]
+    {
+        use bitpacking::BitPacker;
+        let start = bytes.len();
+        bytes.resize(start + 4 * width as usize, 0);
+        bitpacking::BitPacker1x::new().compress(block, &mut bytes[start..], width as u8);
+    }
+    #[cfg(not(target_endian = "little"))]
+    pack_run(block, width, bytes);
+}
+
+/// Appends `values` packed, from a whole 4-byte word on, the last word
+/// filled with zeros.
+fn pack_run(values: &[u32], width: u32, bytes: &mut Vec<u8>) {
+    let (mut pending, mut bits) = (0u64, 0u32);
+    for &value in values {
         pending |= u64::from(value) << bits;
         bits += width;
         while bits >= 32 {
-            block.extend_from_slice(&(pending as u32).to_le_bytes());
+            bytes.extend_from_slice(&(pending as u32).to_le_bytes());
             pending >>= 32;
             bits -= 32;
         }
-        if block.len() >= (1 << 16) - 8 {
-            out.write_all(&block)?;
-            block.clear();
-        }
     }
     if bits > 0 {
-        block.extend_from_slice(&(pending as u32).to_le_bytes());
+        bytes.extend_from_slice(&(pending as u32).to_le_bytes());
     }
-    out.write_all(&block)
 }
 
 /// Where a file's packed values are: read into memory, or in the mapped
@@ -176,6 +213,39 @@ impl PackedView<'_> {
     /// Fills `out` with the values from `start` on, as many as there are
     /// (zeros past the end).
     pub(crate) fn read_into(self, start: usize, out: &mut [u32]) {
+        let unpacked = self.unpack_blocks(start, out);
+        self.read_one_by_one(start + unpacked, &mut out[unpacked..]);
+    }
+
+    /// Fills as much of `out` as whole blocks of values from `start` on
+    /// fill, when `start` begins a block, and says how many: `bitpacking`
+    /// unpacks a block at a time twice as fast as
+    /// [`PackedView::read_one_by_one`] (docs/performance.md), where its
+    /// words are little-endian as the file's are.
+    fn unpack_blocks(self, start: usize, out: &mut [u32]) -> usize {
+        #[cfg(target_endian = "little")]
+        if start % VALUES_IN_A_BLOCK == 0 {
+            use bitpacking::BitPacker;
+            let packer = bitpacking::BitPacker1x::new();
+            let block_bytes = 4 * self.width as usize;
+            let blocks = out.len().min(self.len.saturating_sub(start)) / VALUES_IN_A_BLOCK;
+            let first = start / VALUES_IN_A_BLOCK * block_bytes;
+            let Some(packed) = self.bytes.get(first..first + blocks * block_bytes) else {
+                return 0;
+            };
+            for (block, values) in
+                (packed.chunks_exact(block_bytes)).zip(out.chunks_exact_mut(VALUES_IN_A_BLOCK))
+            {
+                packer.decompress(block, values, self.width as u8);
+            }
+            return blocks * VALUES_IN_A_BLOCK;
+        }
+        let _ = (start, out);
+        0
+    }
+
+    /// Fills `out` with the values from `start` on, one at a time.
+    fn read_one_by_one(self, start: usize, out: &mut [u32]) {
         let (width, mask) = (u64::from(self.width), (1u64 << self.width) - 1);
         let mut bit = start as u64 * width;
         for (offset, value) in out.iter_mut().enumerate() {
@@ -242,6 +312,28 @@ mod tests {
             let read: Vec<u32> = (0..values.len()).filter_map(|index| ids.get(index)).collect();
             prop_assert_eq!(read, values.clone());
             prop_assert_eq!(ids.get(values.len()), None);
+        }
+
+        /// Reading a stretch at a time, from a block's start or not, past
+        /// the end or not, reads what one value at a time reads: a block
+        /// unpacked from the wrong byte, or one unpacked past the last
+        /// whole block, reads wrong.
+        #[test]
+        fn a_stretch_reads_as_its_values(
+            width in 1u32..=32,
+            raw in prop::collection::vec(any::<u32>(), 0..300),
+            start in prop_oneof![(0usize..10).prop_map(|block| block * 32), 0usize..320],
+            wanted in 0usize..200,
+        ) {
+            let mask = if width == 32 { u32::MAX } else { (1 << width) - 1 };
+            let values: Vec<u32> = raw.iter().map(|value| value & mask).collect();
+            let ids = packed(&values, width);
+            let mut read = vec![u32::MAX; wanted];
+            ids.view().read_into(start, &mut read);
+            let expected: Vec<u32> = (start..start + wanted)
+                .map(|index| values.get(index).copied().unwrap_or(0))
+                .collect();
+            prop_assert_eq!(read, expected);
         }
     }
 }
