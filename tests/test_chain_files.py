@@ -116,6 +116,8 @@ def test_a_bad_file_is_one_error_line_naming_it(llm_cli, saved, case):
     assert str(path) in line
     assert message in line, (kind, line)
     assert "llm markov train shared FILE --force" in line or "upgrade" in line
+    # The reason says what to do, the command how: said once, not twice.
+    assert line.count("train it again") <= 1, line
     with pytest.raises(MarkovError, match="cannot use the saved chain"):
         llm.get_model("markov/shared").prompt("x").text()
     info = llm_cli("markov", "info", "shared")

@@ -127,7 +127,7 @@ def unreadable_chain(name: str, path: Path, reason: str) -> MarkovError:
     what to do."""
     return MarkovError(
         f"cannot use the saved chain '{name}' ({path}): {reason} "
-        f"(to train it again: 'llm markov train {name} FILE --force')"
+        f"(to train it: 'llm markov train {name} FILE --force')"
     )
 
 
