@@ -31,6 +31,7 @@ LAYERS = (
         "ascii_words",
         "bit_set",
         "sampled_search",
+        "stored",
         "vocabulary",
         "sentence",
         "state_words",
