@@ -44,14 +44,23 @@ impl<T: Pod> Stored<T> {
     /// The values, to change them: a mapped array is copied into memory
     /// first.
     pub(crate) fn to_mut(&mut self) -> &mut Vec<T> {
-        if let Stored::Owned(values) = self {
-            return values;
+        #[cfg(all(target_endian = "little", not(windows)))]
+        if let Stored::Mapped { .. } = self {
+            *self = Stored::Owned(self.to_vec());
         }
-        *self = Stored::Owned(self.to_vec());
         match self {
             Stored::Owned(values) => values,
             #[cfg(all(target_endian = "little", not(windows)))]
             Stored::Mapped { .. } => unreachable!("made owned just above"),
+        }
+    }
+
+    /// Releases an owned array's spare capacity; a mapped one has none.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        match self {
+            Stored::Owned(values) => values.shrink_to_fit(),
+            #[cfg(all(target_endian = "little", not(windows)))]
+            Stored::Mapped { .. } => {}
         }
     }
 }

@@ -115,11 +115,7 @@ impl Vocabulary {
 
     /// Releases spare capacity left over from building.
     pub(crate) fn shrink_to_fit(&mut self) {
-        if let Stored::Owned(bytes) = &mut self.bytes {
-            bytes.shrink_to_fit();
-        }
-        if let Stored::Owned(ends) = &mut self.ends {
-            ends.shrink_to_fit();
-        }
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 }
