@@ -297,36 +297,16 @@ impl Chain {
     /// a word and a transition two words of the text, that is where `next`
     /// after `state` sits among the suffixes that start with `state`.
     pub(crate) fn transitions_to(&self, state: u32, next: u32) -> std::ops::Range<u32> {
-        let (offsets, followers, cumulative): (&[u32], &[u32], &[u32]) = (
-            &self.transitions.offsets,
-            &self.transitions.followers,
-            &self.transitions.cumulative,
-        );
-        let state = state as usize;
-        let (Some(&start), Some(&end)) = (offsets.get(state), offsets.get(state + 1)) else {
-            return 0..0;
+        let range = self.follower_range(state);
+        let place = self.transitions.followers[range.clone()].partition_point(|&id| id < next);
+        let at = range.start + place;
+        let below = self.running_before(at) - self.running_before(range.start);
+        let to_next = if place < range.len() && self.follower_at(at) == next {
+            self.running_before(at + 1) - self.running_before(at)
+        } else {
+            0
         };
-        let (start, end) = (start as usize, end as usize);
-        let Some(own) = followers.get(start..end) else {
-            return 0..0;
-        };
-        let running_before = |index: usize| {
-            index
-                .checked_sub(1)
-                .and_then(|last| cumulative.get(last))
-                .copied()
-                .unwrap_or(0)
-        };
-        let place = own.partition_point(|&follower| follower < next);
-        let at = start + place;
-        let below = running_before(at).saturating_sub(running_before(start));
-        let to_next = match own.get(place) {
-            Some(&follower) if follower == next => {
-                running_before(at + 1).saturating_sub(running_before(at))
-            }
-            _ => 0,
-        };
-        below..below.saturating_add(to_next)
+        below..below + to_next
     }
 
     /// The follower at `index` of the transition table, a place of some

@@ -203,23 +203,33 @@ impl CopyGuard {
         self.sentence_is_whole = true;
     }
 
-    /// Whether the runs of the last token then another are known from the
-    /// chain's counts, `run` being the last token's stretch of the index:
-    /// at order 1, where the chain's transitions are the text's pairs of
-    /// tokens, and the index is sorted whole, as those counts place them.
-    fn knows_pairs(&self, chain: &Chain, index: &CopyIndex, run: &Range<usize>) -> bool {
-        chain.order() == 1
+    /// `run`, the interval of the output's last token, narrowed to those
+    /// that go on with `token`, from the chain's counts instead of a search
+    /// of the index, where they tell: at order 1, where the chain's
+    /// transitions are the text's pairs of tokens, with an index sorted
+    /// whole, as those counts place them. `None` otherwise, and for runs of
+    /// more than one token (`depth`). A token's stretch is the widest, and
+    /// a search of it reads the most of the index (from disk, for a saved
+    /// chain's mapped index).
+    fn counted_pairs(
+        &self,
+        chain: &Chain,
+        index: &CopyIndex,
+        run: &Range<usize>,
+        depth: usize,
+        token: u32,
+    ) -> Option<Range<usize>> {
+        let last = self.last_token?;
+        let counted = depth == 1
+            && chain.order() == 1
             && index.is_sorted_whole()
-            && self
-                .last_token
-                .is_some_and(|last| index.starting_with(last) == *run)
+            && index.starting_with(last) == *run;
+        counted.then(|| index.pairs_starting(last, chain.transitions_to(last, token)))
     }
 
     /// `run`, the interval of the output's last `depth` tokens, narrowed to
-    /// those that go on with `token`. A run of one token is narrowed from
-    /// the chain's counts where they tell ([`CopyGuard::knows_pairs`]):
-    /// its stretch is the widest, and a search of it reads the most of the
-    /// index (from disk, for a saved chain's mapped index).
+    /// those that go on with `token`: by the chain's counts where they tell
+    /// ([`CopyGuard::counted_pairs`]), else by a search of the index.
     fn narrow(
         &self,
         chain: &Chain,
@@ -228,12 +238,8 @@ impl CopyGuard {
         depth: usize,
         token: u32,
     ) -> Range<usize> {
-        match self.last_token {
-            Some(last) if depth == 1 && self.knows_pairs(chain, index, &run) => {
-                index.pairs_starting(last, chain.transitions_to(last, token))
-            }
-            _ => index.narrow(run, depth, token),
-        }
+        self.counted_pairs(chain, index, &run, depth, token)
+            .unwrap_or_else(|| index.narrow(run, depth, token))
     }
 
     /// Takes `token` as the output's next.
@@ -252,8 +258,9 @@ impl CopyGuard {
         loop {
             let narrowed = if length == 0 {
                 index.starting_with(token)
-            } else if length == 1 && self.knows_pairs(chain, index, &shorter) {
-                self.narrow(chain, index, shorter.clone(), length, token)
+            } else if let Some(counted) = self.counted_pairs(chain, index, &shorter, length, token)
+            {
+                counted
             } else if by_tails {
                 index.narrow_by_tails(shorter.clone(), self.intervals[length].clone())
             } else {

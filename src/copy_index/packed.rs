@@ -8,6 +8,8 @@ use std::io::{self, Write};
 #[cfg(all(target_endian = "little", not(windows)))]
 use std::sync::Arc;
 
+use crate::stored::Stored;
+
 /// How many bits a value up to `largest` takes: at least 1.
 pub(crate) fn width_for(largest: u64) -> u32 {
     (u64::BITS - largest.leading_zeros()).max(1)
@@ -84,23 +86,11 @@ fn pack_run(values: &[u32], width: u32, bytes: &mut Vec<u8>) {
     }
 }
 
-/// Where a file's packed values are: read into memory, or in the mapped
-/// file.
-#[derive(Clone, Debug)]
-enum Bytes {
-    Owned(Vec<u8>),
-    #[cfg(all(target_endian = "little", not(windows)))]
-    Mapped {
-        file: Arc<memmap2::Mmap>,
-        start: usize,
-        len: usize,
-    },
-}
-
 /// `len` values of `width` bits, as [`write_packed`] wrote them.
 #[derive(Clone, Debug)]
 pub(crate) struct PackedIds {
-    bytes: Bytes,
+    /// Read into memory, or in the mapped file.
+    bytes: Stored<u8>,
     width: u32,
     len: usize,
 }
@@ -112,7 +102,7 @@ impl PackedIds {
         let fits =
             (1..=32).contains(&width) && bytes.len() as u64 == packed_bytes(len as u64, width);
         fits.then_some(PackedIds {
-            bytes: Bytes::Owned(bytes),
+            bytes: Stored::Owned(bytes),
             width,
             len,
         })
@@ -128,26 +118,15 @@ impl PackedIds {
         len: usize,
     ) -> Option<Self> {
         let bytes = usize::try_from(packed_bytes(len as u64, width)).ok()?;
-        let end = start.checked_add(bytes)?;
-        ((1..=32).contains(&width) && end <= file.len()).then(|| PackedIds {
-            bytes: Bytes::Mapped {
-                file: Arc::clone(file),
-                start,
-                len: bytes,
-            },
-            width,
-            len,
-        })
+        let bytes = Stored::mapped(file, start, bytes)?;
+        (1..=32)
+            .contains(&width)
+            .then_some(PackedIds { bytes, width, len })
     }
 
     /// The bytes as the file holds them.
     pub(crate) fn bytes(&self) -> &[u8] {
-        match &self.bytes {
-            Bytes::Owned(bytes) => bytes,
-            // Checked to fit when made.
-            #[cfg(all(target_endian = "little", not(windows)))]
-            Bytes::Mapped { file, start, len } => &file[*start..*start + *len],
-        }
+        &self.bytes
     }
 
     /// How many values there are.
