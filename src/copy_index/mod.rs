@@ -469,25 +469,33 @@ impl CopyIndex {
     /// which every suffix is larger than the one before it.
     fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
         let (text, suffixes) = (self.text().view(), self.suffixes());
-        // Each suffix's place in the array: a permutation writes each slot
-        // once. Two threads write the halves' places: each is a write at
-        // random, and the other thread's check takes a fraction of the time.
+        // Each suffix's place in the array. Every start is in range, and
+        // there are as many starts as places: so the starts are a
+        // permutation exactly when no place is left unwritten, whatever a
+        // repeated start overwrote. Plain stores, not a compare-and-swap a
+        // write, since each is a cache miss at random and a locked
+        // instruction waits for its own. Two threads place the halves.
         let rank: Vec<AtomicU32> = (0..self.len()).map(|_| AtomicU32::new(u32::MAX)).collect();
         let place = |range: Range<usize>| {
             suffixes.for_each_block(range, |first, starts| {
                 watch.check()?;
                 for (slot, &start) in (first..).zip(starts) {
-                    let free = rank.get(start as usize).is_some_and(|place| {
-                        place
-                            .compare_exchange(u32::MAX, slot as u32, Relaxed, Relaxed)
-                            .is_ok()
-                    });
-                    if !free {
-                        return Err(None);
+                    match rank.get(start as usize) {
+                        Some(place) => place.store(slot as u32, Relaxed),
+                        None => return Err(None),
                     }
                 }
                 Ok(())
             })
+        };
+        let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
+            for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
+                watch.check()?;
+                if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         };
         let (length, middle) = (suffixes.len(), suffixes.len() / 2);
         let placed = std::thread::scope(|scope| {
@@ -503,6 +511,19 @@ impl CopyIndex {
             Err(None) => return Ok(false),
             Err(Some(cancelled)) => return Err(cancelled),
         }
+        // Read after both threads joined, so every store is seen.
+        let (first_half, second_half) = rank.split_at(rank.len() / 2);
+        let permutation = std::thread::scope(|scope| {
+            let second = scope.spawn(|| all_placed(second_half));
+            let first = all_placed(first_half);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<bool, ChainError>(first? && second?)
+        })?;
+        if !permutation {
+            return Ok(false);
+        }
         // Sorted: each suffix above the one before it. Comparing two
         // suffixes up to where they differ is long on a repetitive text;
         // with the ranks it is linear. Each suffix must start with the
@@ -511,15 +532,20 @@ impl CopyIndex {
         // one stretch share theirs: the rest decides, and the rest is a
         // suffix too, whose place the ranks give. A suffix that ends first
         // is the smaller. Each id of the text is read once, not twice.
-        let rank_of = |start: usize| rank.get(start).map(|place| place.load(Relaxed));
-        let in_order = |a: usize, b: usize| match (rank_of(a + 1), rank_of(b + 1)) {
+        // The place of a suffix's rest: none when the suffix is one token.
+        let rest_place = |start: u32| {
+            rank.get(start as usize + 1)
+                .map(|place| place.load(Relaxed))
+        };
+        let in_order = |before: Option<u32>, after: Option<u32>| match (before, after) {
             (None, _) => true,
             (Some(_), None) => false,
-            (Some(next_a), Some(next_b)) => next_a < next_b,
+            (Some(before), Some(after)) => before < after,
         };
-        // Shared by two threads: each suffix is three reads at random.
+        // Shared by two threads: each suffix is two reads at random, since
+        // the place of its rest is kept for the suffix after it.
         let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
-            let mut before: Option<usize> = None;
+            let mut before: Option<Option<u32>> = None;
             let mut stretch = self.stretch_of(range.start);
             let in_turn = suffixes.for_each_block(range, |first, starts| {
                 watch.check().map_err(Some)?;
@@ -531,12 +557,13 @@ impl CopyIndex {
                     if text.get(next as usize) != Some(stretch.token) {
                         return Err(None);
                     }
+                    let rest = rest_place(next);
                     if let Some(before) = before {
-                        if same_stretch && !in_order(before, next as usize) {
+                        if same_stretch && !in_order(before, rest) {
                             return Err(None);
                         }
                     }
-                    before = Some(next as usize);
+                    before = Some(rest);
                 }
                 Ok(())
             });
@@ -885,6 +912,15 @@ mod tests {
         });
         let error = stored.unwrap().check(3, 5, Watch::none()).unwrap_err();
         assert!(error.to_string().contains("checksum"), "{error}");
+        // A repeated start that the order alone lets pass: the one-token
+        // suffix twice in its stretch ("0" and "0", for "0" and "0 1 3 2
+        // 0"), so that a suffix is missing from the array.
+        let ends_twice =
+            CopyIndex::new(vec![0, 1, 3, 2, 0], 4, SuffixSort::Whole, Watch::none()).unwrap();
+        let (text, mut suffixes, starts) = as_in_a_file(&ends_twice, 4);
+        assert_eq!(suffixes, [4, 0, 1, 3, 2]);
+        suffixes[1] = 4;
+        assert!(checked(&text, &suffixes, &starts, 4).contains("not the suffix array"));
     }
 
     #[test]
