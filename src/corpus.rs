@@ -9,7 +9,7 @@ use crate::interner::Interner;
 use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
 use crate::parallel::{on_threads, renumber_in_parallel};
 use crate::segment::{can_cut_after, tokenize_part, LastBreak, TokenizedPart, MAX_PART_BYTES};
-use crate::tokenize::Words;
+use crate::tokenize::{is_ascii_separator, starts_a_character, Words};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
@@ -68,7 +68,54 @@ impl Piece<'_> {
     };
 }
 
+/// A whole document handed to a build a piece at a time, by characters:
+/// for a text of which the build should hold no UTF-8 copy of its own, such
+/// as a Python string, which is encoded a chunk at a time as each thread
+/// reaches it ([`Corpus::from_chunks`]).
+pub trait TextInChunks: Sync {
+    /// How many characters it has.
+    fn char_count(&self) -> usize;
+
+    /// Appends its characters `chars` to `buffer`, as UTF-8. An error
+    /// stops the build; [`ChainError::Cancelled`] is what a source that
+    /// keeps an error of its own gives.
+    fn read(&self, chars: Range<usize>, buffer: &mut Vec<u8>) -> Result<(), ChainError>;
+
+    /// How many characters a thread reads at a time: by default 2^20, a
+    /// few megabytes of UTF-8 at most.
+    fn chunk_chars(&self) -> usize {
+        1 << 20
+    }
+}
+
 impl Corpus {
+    /// Cuts `text`, a whole document, into words (the words mode) and
+    /// interns them, as [`Corpus::from_text`] does for its UTF-8. Each
+    /// thread reads its part a chunk at a time, so that no more than a
+    /// chunk a thread is held besides `text`. Progress is reported in
+    /// characters.
+    pub fn from_chunks(
+        text: &impl TextInChunks,
+        options: BuildOptions,
+    ) -> Result<Corpus, ChainError> {
+        let watch = options.watch;
+        let parts = part_count(
+            text.char_count(),
+            options.threads,
+            options.parallel_min_bytes,
+        );
+        let ranges = cut_chunked_text(text, parts)?;
+        // Tells the tests how many threads split the text.
+        #[cfg(feature = "fault-injection")]
+        crate::build_options::test_mark(&format!("a build's parts: {}", ranges.len()));
+        let pieces = on_threads(ranges, |range| intern_chunks(text, range, watch))?;
+        let mut corpus = Corpus::merge(pieces, watch)?;
+        corpus.tokens = Tokens::Words;
+        let threads = corpus.parts.len();
+        corpus.sort_vocabulary(threads)?;
+        Ok(corpus)
+    }
+
     /// Cuts `text`, a whole document, into tokens as `options.tokens` says
     /// and interns them, on as many threads as `options` allow.
     pub fn from_text(text: &[u8], options: BuildOptions) -> Result<Corpus, ChainError> {
@@ -215,7 +262,7 @@ impl Corpus {
     /// every thread, in the interners of the parts before it, which no
     /// longer change; those no earlier part has are numbered next, in order
     /// of first appearance, and the part is renumbered to match.
-    fn merge(pieces: Vec<InternedPart<'_>>, watch: Watch) -> Result<Corpus, ChainError> {
+    fn merge(pieces: Vec<InternedPart>, watch: Watch) -> Result<Corpus, ChainError> {
         let token_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
         if token_count > MAX_WORDS {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
@@ -251,7 +298,12 @@ impl Corpus {
                 counts,
             } = piece;
             let piece_vocabulary = interner.take_vocabulary()?;
-            let found = find_in_parallel(&first_interner, &searched, &piece_vocabulary, threads)?;
+            let found = find_in_parallel(
+                (&first_interner, &vocabulary),
+                &searched,
+                &piece_vocabulary,
+                threads,
+            )?;
             let mut global_ids = Vec::with_capacity(found.len());
             for (local, found) in found.into_iter().enumerate() {
                 let id = match found {
@@ -274,7 +326,7 @@ impl Corpus {
                 global_counts[id as usize] = count;
             }
             part_counts.push(global_counts);
-            searched.push((interner, global_ids));
+            searched.push((interner, piece_vocabulary, global_ids));
         }
         // Every part's counts cover the whole vocabulary.
         for counts in &mut part_counts {
@@ -299,17 +351,18 @@ impl Corpus {
 
 /// The id that each word of `vocabulary` already has, if any, looked up
 /// on `threads` threads: its id in `first`, or, failing that, what its id
-/// in one of `later` was renumbered to.
+/// in one of `later` was renumbered to. Each interner comes with the words
+/// it took.
 fn find_in_parallel(
-    first: &Interner<'_>,
-    later: &[(Interner<'_>, Vec<u32>)],
+    (first, first_words): (&Interner, &Vocabulary),
+    later: &[(Interner, Vocabulary, Vec<u32>)],
     vocabulary: &Vocabulary,
     threads: usize,
 ) -> Result<Vec<Option<u32>>, ChainError> {
     let find = |word: &[u8]| {
-        first.find(word).or_else(|| {
-            later.iter().find_map(|(interner, global_ids)| {
-                interner.find(word).map(|id| global_ids[id as usize])
+        first.find(word, first_words).or_else(|| {
+            later.iter().find_map(|(interner, words, global_ids)| {
+                interner.find(word, words).map(|id| global_ids[id as usize])
             })
         })
     };
@@ -327,45 +380,153 @@ fn find_in_parallel(
 }
 
 /// One part of the text, interned on its own.
-struct InternedPart<'text> {
-    interner: Interner<'text>,
+struct InternedPart {
+    interner: Interner,
     /// The part as ids of its own interner.
     ids: Vec<u32>,
     /// How many times each of those ids occurs in the part.
     counts: Vec<u32>,
 }
 
+impl InternedPart {
+    /// A part with room for `words` ids.
+    fn with_capacity(words: usize) -> Self {
+        InternedPart {
+            interner: Interner::new(),
+            ids: Vec::with_capacity(words),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Interns the word at `bytes[start..end]`, the part's next, or says
+    /// that the part has more words than a chain may.
+    #[inline]
+    fn push(&mut self, bytes: &[u8], start: usize, end: usize) -> Result<(), ChainError> {
+        if self.ids.len() % WORDS_BETWEEN_CANCEL_CHECKS == 0 && self.ids.len() > MAX_WORDS {
+            return Err(ChainError::TooManyWords { max: MAX_WORDS });
+        }
+        self.ids.push(self.interner.intern_span(bytes, start, end));
+        Ok(())
+    }
+
+    /// The part once all its words are interned: counted, and its ids
+    /// without spare room.
+    fn finish(mut self) -> Self {
+        self.ids.shrink_to_fit();
+        self.counts = self.interner.counts();
+        self
+    }
+}
+
 /// Interns the tokens at `spans` of `bytes`, reporting the bytes done to
 /// `watch` when given one (else only checking its flag).
-fn intern_spans<'text>(
-    bytes: &'text [u8],
+fn intern_spans(
+    bytes: &[u8],
     spans: impl Iterator<Item = (usize, usize)>,
     progress: Option<Watch>,
-) -> Result<InternedPart<'text>, ChainError> {
-    let mut interned = InternedPart {
-        interner: Interner::new(),
-        // About six bytes a word in English prose: a guess that saves most
-        // of the regrowth without reserving much too much.
-        ids: Vec::with_capacity(bytes.len() / 6),
-        counts: Vec::new(),
-    };
+) -> Result<InternedPart, ChainError> {
+    // About six bytes a word in English prose: a guess that saves most of
+    // the regrowth without reserving much too much.
+    let mut interned = InternedPart::with_capacity(bytes.len() / 6);
     let watch = progress.unwrap_or_default();
     let mut reported = 0;
     for (position, (start, end)) in spans.enumerate() {
         if position % WORDS_BETWEEN_CANCEL_CHECKS == 0 {
             watch.advance(start - reported)?;
             reported = start;
-            if position > MAX_WORDS {
-                return Err(ChainError::TooManyWords { max: MAX_WORDS });
-            }
         }
-        let id = interned.interner.intern_span(bytes, start, end);
-        interned.ids.push(id);
+        interned.push(bytes, start, end)?;
     }
     watch.advance(bytes.len() - reported)?;
-    interned.ids.shrink_to_fit();
-    interned.counts = interned.interner.counts();
-    Ok(interned)
+    Ok(interned.finish())
+}
+
+/// Interns the words of the characters `chars` of `text`, read a chunk at
+/// a time into one buffer. A word that runs to the end of a chunk may go on
+/// in the next, so it waits, at the start of the buffer, for the next
+/// chunk to be read after it. Reports the characters done to `watch`.
+fn intern_chunks(
+    text: &impl TextInChunks,
+    chars: Range<usize>,
+    watch: Watch,
+) -> Result<InternedPart, ChainError> {
+    let mut interned = InternedPart::with_capacity(chars.len() / 6);
+    let mut buffer = Vec::new();
+    let mut at = chars.start;
+    while at < chars.end {
+        watch.check()?;
+        let next = at.saturating_add(text.chunk_chars().max(1)).min(chars.end);
+        text.read(at..next, &mut buffer)?;
+        let is_last = next == chars.end;
+        let mut words = Words::new(&buffer);
+        let mut waiting = buffer.len();
+        while let Some((start, end)) = words.next_span() {
+            if end == buffer.len() && !is_last {
+                waiting = start;
+                break;
+            }
+            interned.push(&buffer, start, end)?;
+        }
+        buffer.drain(..waiting);
+        watch.advance(next - at)?;
+        at = next;
+    }
+    Ok(interned.finish())
+}
+
+/// Cuts the characters of `text` into at most `parts` ranges of similar
+/// size, each cut after an ASCII separator so that no word is cut in two.
+/// Text with no such place after a cut stays in fewer, larger parts.
+fn cut_chunked_text(
+    text: &impl TextInChunks,
+    parts: usize,
+) -> Result<Vec<Range<usize>>, ChainError> {
+    let length = text.char_count();
+    let target = length / parts.max(1);
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut window = Vec::new();
+    while ranges.len() + 1 < parts && length - start > target {
+        // The first separator from the target on, looked for a window at
+        // a time; its place counted in characters, which are the bytes that
+        // do not continue one.
+        let mut at = start + target;
+        let cut = loop {
+            if at >= length {
+                break None;
+            }
+            let end = at.saturating_add(SEPARATOR_WINDOW_CHARS).min(length);
+            window.clear();
+            text.read(at..end, &mut window)?;
+            if let Some(found) = window.iter().position(|&byte| is_ascii_separator(byte)) {
+                let before = window[..found]
+                    .iter()
+                    .filter(|&&byte| starts_a_character(byte))
+                    .count();
+                break Some(at + before + 1);
+            }
+            at = end;
+        };
+        let Some(cut) = cut else { break };
+        ranges.push(start..cut);
+        start = cut;
+    }
+    ranges.push(start..length);
+    Ok(ranges)
+}
+
+/// How many characters are read at a time in looking for a place to cut.
+const SEPARATOR_WINDOW_CHARS: usize = 4096;
+
+/// How many parts a text of `length` bytes (or characters) is split into on
+/// `threads` threads: one for a text under `min_bytes`, and beyond two,
+/// parts of at least [`PART_MIN_BYTES_FACTOR`] times `min_bytes`.
+fn part_count(length: usize, threads: usize, min_bytes: usize) -> usize {
+    if length < min_bytes {
+        return 1;
+    }
+    let worth = (length / (PART_MIN_BYTES_FACTOR * min_bytes).max(1)).max(2);
+    threads.clamp(1, worth)
 }
 
 /// How many times `min_bytes` a part holds at least, beyond the first two.
@@ -385,14 +546,13 @@ fn split_into_parts(
     threads: usize,
     min_bytes: usize,
 ) -> Vec<Range<usize>> {
-    let worth = (text.len() / (PART_MIN_BYTES_FACTOR * min_bytes).max(1)).max(2);
-    let threads = threads.clamp(1, worth);
+    let threads = part_count(text.len(), threads, min_bytes);
     let max_part = if tokens == Tokens::Words {
         usize::MAX
     } else {
         MAX_PART_BYTES
     };
-    if (threads == 1 || text.len() < min_bytes) && text.len() <= max_part {
+    if threads == 1 && text.len() <= max_part {
         return std::iter::once(0..text.len()).collect();
     }
     let target = (text.len() / threads).clamp(1, max_part);
@@ -548,6 +708,72 @@ mod tests {
                 text.split(' ').map(str::as_bytes).collect::<Vec<_>>()
             );
         }
+    }
+
+    /// A text read in chunks of a few characters.
+    struct InChunks<'a> {
+        chars: Vec<char>,
+        chunk_chars: usize,
+        reads: &'a std::sync::atomic::AtomicUsize,
+    }
+
+    impl TextInChunks for InChunks<'_> {
+        fn char_count(&self) -> usize {
+            self.chars.len()
+        }
+
+        fn read(&self, chars: Range<usize>, buffer: &mut Vec<u8>) -> Result<(), ChainError> {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let text: String = self.chars[chars].iter().collect();
+            buffer.extend_from_slice(text.as_bytes());
+            Ok(())
+        }
+
+        fn chunk_chars(&self) -> usize {
+            self.chunk_chars
+        }
+    }
+
+    #[test]
+    fn a_text_read_in_chunks_has_the_words_of_it_read_whole() {
+        // The bugs: a word cut in two where a chunk or a part ends, or one
+        // that runs to a chunk's end counted before the rest of it is read.
+        // Words longer than a chunk (and than the interner's 16 bytes),
+        // separators that are not ASCII, and whitespace at both ends.
+        let text = format!(
+            "  día {long} día\u{3000}noche\u{a0}día {long}x é\nnoche\t{long}  é día é  \n",
+            long = "ñandúes-".repeat(4)
+        )
+        .repeat(40);
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let whole = Corpus::from_text(text.as_bytes(), options(1, Watch::none())).unwrap();
+        for threads in [1, 2, 3] {
+            for chunk_chars in [1, 2, 3, 7, 64, 10_000] {
+                let chunked = InChunks {
+                    chars: text.chars().collect(),
+                    chunk_chars,
+                    reads: &reads,
+                };
+                let options = BuildOptions {
+                    parallel_min_bytes: 0,
+                    ..options(threads, Watch::none())
+                };
+                let corpus = Corpus::from_chunks(&chunked, options).unwrap();
+                let case = format!("{threads} threads, chunks of {chunk_chars}");
+                assert_eq!(corpus.parts.len(), threads, "{case}");
+                assert_eq!(ids(&corpus), ids(&whole), "{case}");
+                assert_eq!(corpus.vocabulary, whole.vocabulary, "{case}");
+                let total = |corpus: &Corpus| -> Vec<u32> {
+                    (0..corpus.vocabulary.len())
+                        .map(|id| corpus.counts.iter().map(|counts| counts[id]).sum())
+                        .collect()
+                };
+                assert_eq!(total(&corpus), total(&whole), "{case}");
+            }
+        }
+        // Read a chunk at a time, not whole.
+        assert!(reads.into_inner() > text.chars().count());
     }
 
     #[test]

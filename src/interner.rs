@@ -2,9 +2,10 @@
 //! and counting how often each is seen.
 
 use std::collections::hash_map::Entry;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::error::ChainError;
 use crate::limits::MAX_VOCABULARY_BYTES;
@@ -25,8 +26,9 @@ pub(crate) const FAULT_INJECTION_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-
 /// Most words of prose are short, so they are hashed and compared as
 /// integers read straight from the text, not as slices. Each new word's
 /// bytes go straight into the vocabulary that the corpus keeps, so that no
-/// list of the words is built twice.
-pub(crate) struct Interner<'text> {
+/// list of the words is built twice. No table borrows the text, so a text
+/// can be interned a chunk at a time into one buffer.
+pub(crate) struct Interner {
     /// Words of up to seven bytes: the bytes, with the length in the top
     /// byte.
     short: PackedTable,
@@ -34,8 +36,9 @@ pub(crate) struct Interner<'text> {
     /// the last eight (overlapping when shorter than 16), which together hold
     /// every byte.
     medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
-    /// Longer words, as slices of the text.
-    long: FxHashMap<&'text [u8], Interned>,
+    /// Longer words, by their hash, compared with their copy in the
+    /// vocabulary.
+    long: HashTable<(u64, Interned)>,
     /// The distinct words, by id.
     vocabulary: Vocabulary,
     /// Whether the words outgrew [`MAX_VOCABULARY_BYTES`]. Words met after
@@ -97,12 +100,30 @@ fn intern_in<K: Hash + Eq>(
     }
 }
 
-impl<'text> Interner<'text> {
+/// Puts a word met for the first time in `vocabulary`, and returns its id.
+#[inline(always)]
+fn add_word(vocabulary: &mut Vocabulary, too_large: &mut bool, word: &[u8]) -> u32 {
+    #[cfg(feature = "fault-injection")]
+    assert_ne!(word, FAULT_INJECTION_PANIC_WORD, "fault injection");
+    vocabulary.try_push(word).unwrap_or_else(|| {
+        // The build fails once the text is read; until then the ids stay
+        // dense.
+        *too_large = true;
+        vocabulary.push(b"")
+    })
+}
+
+/// The hash of a word of more than [`MAX_PACKED_LEN`] bytes.
+fn long_hash(word: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(word)
+}
+
+impl Interner {
     pub(crate) fn new() -> Self {
         Interner {
             short: PackedTable::new(),
             medium: Default::default(),
-            long: FxHashMap::default(),
+            long: HashTable::new(),
             vocabulary: Vocabulary::default(),
             too_large: false,
         }
@@ -110,41 +131,56 @@ impl<'text> Interner<'text> {
 
     /// The id of the word at `text[start..end]`, counting one more use of
     /// it.
-    pub(crate) fn intern_span(&mut self, text: &'text [u8], start: usize, end: usize) -> u32 {
+    pub(crate) fn intern_span(&mut self, text: &[u8], start: usize, end: usize) -> u32 {
         let word = &text[start..end];
         let vocabulary = &mut self.vocabulary;
         let too_large = &mut self.too_large;
-        let add = || {
-            #[cfg(feature = "fault-injection")]
-            assert_ne!(word, FAULT_INJECTION_PANIC_WORD, "fault injection");
-            vocabulary.try_push(word).unwrap_or_else(|| {
-                // The build fails once the text is read; until then the
-                // ids stay dense.
-                *too_large = true;
-                vocabulary.push(b"")
-            })
-        };
+        let add = || add_word(vocabulary, too_large, word);
         match key_of(text, start, end) {
             WordKey::Short(key) => self.short.get_or_insert_with(key, add),
             WordKey::Medium(table, key) => intern_in(&mut self.medium[table], key, add),
-            WordKey::Long(word) => intern_in(&mut self.long, word, add),
+            WordKey::Long(word) => self.intern_long(word),
         }
     }
 
+    /// [`Interner::intern_span`] for a word of more than [`MAX_PACKED_LEN`]
+    /// bytes: rare in most texts, so kept off the path of the others.
+    #[inline(never)]
+    fn intern_long(&mut self, word: &[u8]) -> u32 {
+        let hash = long_hash(word);
+        let vocabulary = &self.vocabulary;
+        let seen = self.long.find_mut(hash, |&(seen_hash, seen)| {
+            seen_hash == hash && vocabulary.word(seen.id) == word
+        });
+        if let Some((_, seen)) = seen {
+            return seen.seen_again();
+        }
+        let id = add_word(&mut self.vocabulary, &mut self.too_large, word);
+        (self.long).insert_unique(hash, (hash, Interned::first(id)), |&(hash, _)| hash);
+        id
+    }
+
     /// The id of `word`, if this interner has met it. It need not come from
-    /// the text, and it counts no use.
-    pub(crate) fn find(&self, word: &[u8]) -> Option<u32> {
+    /// the text, and it counts no use. `vocabulary` is the one
+    /// [`Interner::take_vocabulary`] took, or one that begins with it.
+    pub(crate) fn find(&self, word: &[u8], vocabulary: &Vocabulary) -> Option<u32> {
         let interned = match key_of(word, 0, word.len()) {
             WordKey::Short(key) => self.short.get(key),
             WordKey::Medium(table, key) => self.medium[table].get(&key),
-            WordKey::Long(word) => self.long.get(word),
+            WordKey::Long(word) => {
+                let hash = long_hash(word);
+                let matches = |&(seen_hash, seen): &(u64, Interned)| {
+                    seen_hash == hash && vocabulary.word(seen.id) == word
+                };
+                self.long.find(hash, matches).map(|(_, interned)| interned)
+            }
         };
         interned.map(|interned| interned.id)
     }
 
     /// Takes the distinct words met so far, indexed by id, or the error
     /// that they are too many bytes to keep. Lookups with
-    /// [`Interner::find`] still work afterwards.
+    /// [`Interner::find`] still work afterwards, given those words.
     pub(crate) fn take_vocabulary(&mut self) -> Result<Vocabulary, ChainError> {
         if self.too_large {
             return Err(ChainError::VocabularyTooLarge {
@@ -158,7 +194,8 @@ impl<'text> Interner<'text> {
     pub(crate) fn counts(&self) -> Vec<u32> {
         let mut counts = vec![0; self.vocabulary.len()];
         let medium = self.medium.iter().flat_map(|map| map.values());
-        for interned in self.short.values().chain(medium).chain(self.long.values()) {
+        let long = self.long.iter().map(|(_, interned)| interned);
+        for interned in self.short.values().chain(medium).chain(long) {
             counts[interned.id as usize] = interned.count;
         }
         counts

@@ -58,7 +58,7 @@ pub use build::{build, build_from_corpus, build_piece, build_with, check_order, 
 pub use build_options::{BuildOptions, SuffixSort, Watch};
 pub use chain::Chain;
 pub use copy_index::CopyIndex;
-pub use corpus::{Corpus, Piece};
+pub use corpus::{Corpus, Piece, TextInChunks};
 pub use error::{ChainError, ChainFileError};
 pub use merge::{merge, merging_work, MergeSource};
 pub use segment::{prompt_tokens, text_tokens};

@@ -221,7 +221,7 @@ fn visit_spans(
 /// them; such a break is dropped, so that the surrogate stays whole.
 fn starts_a_character(text: &[u8], at: usize) -> bool {
     text.get(at)
-        .is_none_or(|&byte| !(0x80..0xC0).contains(&byte))
+        .is_none_or(|&byte| crate::tokenize::starts_a_character(byte))
 }
 
 /// The most bytes of text one part may hold, so that the token ends of its

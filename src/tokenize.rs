@@ -55,6 +55,12 @@ pub(crate) fn is_ascii_separator(byte: u8) -> bool {
     BYTE_CLASSES[byte as usize] == ByteClass::Space
 }
 
+/// Whether `byte` starts a character of UTF-8 (it is not a continuation
+/// byte).
+pub(crate) fn starts_a_character(byte: u8) -> bool {
+    !(0x80..=0xBF).contains(&byte)
+}
+
 /// The length in bytes of the whitespace character that starts `bytes`, or 0
 /// when `bytes` does not start with one.
 pub(crate) fn whitespace_len(bytes: &[u8]) -> usize {

@@ -4,7 +4,9 @@ training, and a clear error for a value that is not a count."""
 from __future__ import annotations
 
 import os
+import random
 
+import llm
 import pytest
 
 from helpers import files_in
@@ -104,3 +106,48 @@ def test_train_help_names_the_variable(llm_cli):
     result = llm_cli("markov", "train", "--help")
     assert result.exit_code == 0
     assert "LLM_MARKOV_THREADS=N" in " ".join(result.output.split())
+
+
+def text_that_is_not_ascii(characters: int) -> str:
+    """Made-up words in other scripts, some longer than the interner's 16
+    bytes, between ASCII and other separators, ``characters`` long or a
+    little more."""
+    rng = random.Random(7)
+    syllables = ["ná", "dú", "ки", "мо", "日", "本", "ö", "ça", "ka", "語"]
+    vocabulary = [
+        "".join(rng.choices(syllables, k=rng.choice((1, 2, 3, 9, 14))))
+        for _ in range(3_000)
+    ]
+    separators = [" ", " ", " ", "\n", "\u3000", "\xa0", "\t", "\x1c"]
+    pieces: list[str] = []
+    length = 0
+    while length < characters:
+        word = rng.choice(vocabulary)
+        pieces += [word, rng.choice(separators)]
+        length += len(word) + 1
+    return "".join(pieces)
+
+
+@pytest.mark.parametrize(("threads", "parts"), [("1", 1), ("2", 2)])
+def test_a_long_text_that_is_not_ascii_has_the_words_python_splits(
+    capfd, monkeypatch, threads, parts
+):
+    # Bugs: a word cut in two, or counted before its rest, where a chunk of
+    # the string or a thread's part ends (such a text is read a chunk of
+    # 2**20 characters at a time, encoded as each thread reaches it).
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_MARKS", "1")
+    monkeypatch.setenv("LLM_MARKOV_THREADS", threads)
+    # Over 4 MiB, so that two threads split it, with chunks inside parts.
+    text = text_that_is_not_ascii(4_600_000)
+    words = text.split()
+    capfd.readouterr()
+    response = llm.get_model("markov").prompt(text, length=5)
+    response.text()
+    assert threads_given(capfd.readouterr().err, PARTS_MARK) == [parts]
+    assert response.response_json["token_count"] == len(words)
+    assert response.response_json["vocabulary_size"] == len(set(words))
+    # The same chain, to the byte, as from the text's UTF-8 read whole.
+    from llm_markov_rs._markov import Chain
+
+    whole = Chain.build_piece(text.encode(), 2)
+    assert Chain(text, 2).to_bytes() == whole.to_bytes()

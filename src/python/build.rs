@@ -6,15 +6,15 @@ use pyo3::prelude::*;
 
 use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
-use super::text::Utf8Text;
+use super::text::{StrInChunks, Utf8Text};
 use crate::{
     build_from_corpus, build_piece, check_order, linking_work, BuildOptions, Chain, ChainError,
-    Corpus, Piece, SuffixSort, Tokens,
+    Corpus, Piece, SuffixSort, TextInChunks, Tokens,
 };
 
 /// Texts shorter than this are built on the calling thread: they take a few
 /// milliseconds, too short for Ctrl-C or a progress bar to matter.
-const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
+pub(super) const WATCHED_BUILD_MIN_BYTES: usize = 1 << 20;
 
 /// How a chain is built from Python: the arguments of a build but its
 /// text.
@@ -44,6 +44,13 @@ impl<'py> Build<'py> {
             threads,
             progress,
         })
+    }
+}
+
+impl Build<'_> {
+    /// Whether the build cuts its text into words (the words mode).
+    pub(super) fn reads_words(&self) -> bool {
+        self.tokens == Tokens::Words
     }
 }
 
@@ -84,6 +91,54 @@ pub(super) fn build_chain(
         Corpus::from_piece(bytes, piece, BuildOptions { watch, ..options })
     })?;
     drop(text);
+    link(py, corpus, order, options, progress)
+}
+
+/// Builds the chain of a whole document given as a string that is read in
+/// chunks, in words mode: as [`build_chain`] does, with no UTF-8 copy of
+/// the whole string. Splitting is reported in characters.
+pub(super) fn build_chain_from_chunks(
+    py: Python<'_>,
+    text: StrInChunks,
+    build: Build<'_>,
+) -> Result<Chain, BuildFailure> {
+    let Build {
+        order,
+        tokens,
+        copy_index,
+        threads,
+        progress,
+    } = build;
+    check_order(order)?;
+    let defaults = BuildOptions::default();
+    let options = BuildOptions {
+        tokens,
+        copy_index,
+        threads: threads.unwrap_or(defaults.threads),
+        ..defaults
+    };
+    #[cfg(feature = "fault-injection")]
+    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
+    let splitting = (progress.as_ref())
+        .map(|callback| Progress::new(callback.clone(), "splitting", text.char_count() as u64));
+    let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
+        Corpus::from_chunks(&text, BuildOptions { watch, ..options })
+    });
+    if let Some(error) = text.take_error() {
+        return Err(BuildFailure::Python(error));
+    }
+    link(py, corpus?, order, options, progress)
+}
+
+/// The second step of a build: links the words of `corpus` into a chain,
+/// reporting to `progress`.
+fn link(
+    py: Python<'_>,
+    corpus: Corpus,
+    order: usize,
+    options: BuildOptions,
+    progress: Option<Bound<'_, PyAny>>,
+) -> Result<Chain, BuildFailure> {
     let linking = progress.map(|callback| {
         Progress::new(callback, "linking", linking_work(&corpus, order))
             .then((options.copy_index == Some(SuffixSort::Whole)).then_some("indexing"))

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
-use super::build::{build_chain, Build, BuildFailure};
+use super::build::{
+    build_chain, build_chain_from_chunks, Build, BuildFailure, WATCHED_BUILD_MIN_BYTES,
+};
 use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
-use super::text::{is_python_text, metadata_text, starts_a_character, text_from_utf8, Utf8Text};
+use super::text::{is_python_text, metadata_text, text_from_utf8, StrInChunks, Utf8Text};
 use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
+use crate::tokenize::starts_a_character;
 use crate::{
     chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens,
 };
@@ -74,8 +77,14 @@ impl PyChain {
         // suffixes are sorted only where its walks read them.
         let sort = copy_index.then_some(SuffixSort::OnDemand);
         let build = Build::new(order, tokens, sort, threads, progress)?;
-        let text = Utf8Text::new(text)?;
-        let chain = build_chain(py, text, Piece::WHOLE, build)?;
+        // A long string that is not ASCII is read in chunks in words mode
+        // (the default): its UTF-8 would be as large as the text.
+        let chain =
+            if build.reads_words() && StrInChunks::is_worth_it(text, WATCHED_BUILD_MIN_BYTES)? {
+                build_chain_from_chunks(py, StrInChunks::new(text)?, build)?
+            } else {
+                build_chain(py, Utf8Text::new(text)?, Piece::WHOLE, build)?
+            };
         Ok(PyChain::from(chain))
     }
 

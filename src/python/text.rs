@@ -1,11 +1,15 @@
 //! Text across the boundary: Python strings as UTF-8 bytes and back, lone
 //! surrogates included.
 
+use std::ops::Range;
+use std::sync::Mutex;
+
 use pyo3::exceptions::PyUnicodeDecodeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PySlice, PyString};
 
 use super::errors::user_error;
+use crate::{ChainError, TextInChunks};
 
 /// A Python string as UTF-8 bytes, with lone surrogates encoded as
 /// `"surrogatepass"` does, so that no character is lost or replaced.
@@ -64,6 +68,67 @@ impl<'a, 'py> Utf8Text<'a, 'py> {
     }
 }
 
+/// A Python string read a chunk at a time, each chunk encoded to UTF-8 as
+/// [`Utf8Text`] encodes a whole string, when a build's thread reaches it:
+/// the build then holds no UTF-8 copy of the whole string beside it.
+pub(crate) struct StrInChunks {
+    text: Py<PyString>,
+    char_count: usize,
+    /// What Python raised while a chunk was encoded, if anything: a
+    /// `MemoryError` stays one.
+    error: Mutex<Option<PyErr>>,
+}
+
+impl StrInChunks {
+    pub(crate) fn new(text: &Bound<'_, PyString>) -> PyResult<Self> {
+        Ok(StrInChunks {
+            text: text.clone().unbind(),
+            char_count: text.len()?,
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Whether `text` is worth reading in chunks: a string of more than
+    /// `min_chars` characters that is not ASCII (an ASCII string is
+    /// read in place, with no copy at all).
+    pub(crate) fn is_worth_it(text: &Bound<'_, PyString>, min_chars: usize) -> PyResult<bool> {
+        Ok(text.len()? >= min_chars && !text.call_method0("isascii")?.is_truthy()?)
+    }
+
+    /// What Python raised while a chunk was read, if anything.
+    pub(crate) fn take_error(&self) -> Option<PyErr> {
+        self.error.lock().ok()?.take()
+    }
+}
+
+impl TextInChunks for StrInChunks {
+    fn char_count(&self) -> usize {
+        self.char_count
+    }
+
+    fn read(&self, chars: Range<usize>, buffer: &mut Vec<u8>) -> Result<(), ChainError> {
+        // Called from a build's threads, which hold no GIL.
+        Python::attach(|py| {
+            let slice = PySlice::new(py, chars.start as isize, chars.end as isize, 1);
+            let encoded = (self.text.bind(py).get_item(slice))
+                .and_then(|chunk| chunk.call_method1("encode", ("utf-8", "surrogatepass")))
+                .and_then(|bytes| bytes.cast_into::<PyBytes>().map_err(PyErr::from));
+            match encoded {
+                Ok(bytes) => {
+                    buffer.extend_from_slice(bytes.as_bytes());
+                    Ok(())
+                }
+                Err(error) => {
+                    if let Ok(mut kept) = self.error.lock() {
+                        kept.get_or_insert(error);
+                    }
+                    Err(ChainError::Cancelled)
+                }
+            }
+        })
+    }
+}
+
 /// A Python string for `bytes`, which are UTF-8 or hold surrogates encoded
 /// as `"surrogatepass"` does.
 pub(crate) fn text_from_utf8<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> {
@@ -92,11 +157,6 @@ pub(crate) fn is_python_text(mut bytes: &[u8]) -> bool {
             }
         }
     }
-}
-
-/// Whether `byte` can start a character (it is not a continuation byte).
-pub(crate) fn starts_a_character(byte: u8) -> bool {
-    !(0x80..=0xBF).contains(&byte)
 }
 
 /// A chain file's metadata as a Python string, or an error for metadata
