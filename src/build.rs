@@ -80,9 +80,13 @@ pub fn build_from_corpus(
     let mut text = corpus.parts.concat();
     text.drain(..corpus.carried);
     let alphabet = corpus.vocabulary.len() as u32;
+    let continues = !corpus.ends_document;
+    let indexed = |text, watch| {
+        CopyIndex::new(text, alphabet, sort, watch).map(|index| index.continuing(continues))
+    };
     if options.threads <= 1 {
         let chain = link_corpus(corpus, order, options)?;
-        let index = CopyIndex::new(text, alphabet, sort, options.watch)?;
+        let index = indexed(text, options.watch)?;
         return Ok(chain.with_copy_index(index));
     }
     // The suffix array takes one thread for about as long as linking takes
@@ -90,7 +94,7 @@ pub fn build_from_corpus(
     // demand, a tenth of that).
     std::thread::scope(|scope| {
         let watch = options.watch;
-        let sorting = scope.spawn(move || CopyIndex::new(text, alphabet, sort, watch));
+        let sorting = scope.spawn(move || indexed(text, watch));
         let chain = link_corpus(corpus, order, options);
         let index = sorting
             .join()

@@ -92,6 +92,12 @@ pub enum SuffixSort {
     /// few times and dropped, as a prompt's is, a small part of the sort.
     /// The rest is sorted, all at once, if the chain is saved or merged.
     OnDemand,
+    /// None during the build: all of them at once when first needed, or
+    /// when [`crate::Chain::sort_copy_index`] asks. For the pieces of a
+    /// training, merged into one chain ([`crate::merge_sorting`]), whose
+    /// texts are joined and sorted once, before it is saved, instead of
+    /// once a piece and again at every merge.
+    Later,
 }
 
 /// How a chain is built: what its tokens are, how many threads split and

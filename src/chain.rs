@@ -2,7 +2,9 @@
 //! arrays of ids.
 
 use crate::bit_set::BitSet;
+use crate::build_options::Watch;
 use crate::copy_index::CopyIndex;
+use crate::error::ChainError;
 use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
@@ -141,6 +143,17 @@ impl Chain {
     /// of the text it copies ([`crate::Walk::max_copy`]).
     pub fn copy_index(&self) -> Option<&CopyIndex> {
         self.copy_index.as_ref()
+    }
+
+    /// Sorts its copy index's suffix array now if its sort was deferred
+    /// ([`crate::SuffixSort::Later`]: a trained piece's, a merged chain's),
+    /// so that saving it does not sort where nothing can cancel it. `watch`
+    /// can cancel the sort, and then the chain is as it was.
+    pub fn sort_copy_index(&self, watch: Watch) -> Result<(), ChainError> {
+        match &self.copy_index {
+            Some(index) => index.sort_deferred(watch),
+            None => Ok(()),
+        }
     }
 
     /// Which words end a sentence, by [`ends_sentence`], and which states

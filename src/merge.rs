@@ -69,6 +69,17 @@ pub fn merging_work(sources: &[MergeSource<'_>]) -> u64 {
 /// tokens, when the sum is more than a chain can count, or when `watch` is
 /// cancelled.
 pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainError> {
+    merge_sorting(sources, SuffixSort::Whole, watch)
+}
+
+/// [`merge`], with the merged copy index's suffixes sorted as `sort` says:
+/// [`SuffixSort::Later`] for a merge that more will follow, as when a
+/// training merges each piece of its text into the chain of those before.
+pub fn merge_sorting(
+    sources: &[MergeSource<'_>],
+    sort: SuffixSort,
+    watch: Watch,
+) -> Result<Chain, ChainError> {
     let Some(first) = sources.first() else {
         return Err(ChainError::NothingToMerge);
     };
@@ -111,7 +122,7 @@ pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainEr
         link_states(sources, &word_ids, &state_ids, last_words, &transitions)
     };
     let sentences = merge_sentence_marks(sources, &word_ids, &state_ids, vocabulary.len());
-    let copy_index = merge_copy_indexes(sources, &word_ids, vocabulary.len(), watch)?;
+    let copy_index = merge_copy_indexes(sources, &word_ids, vocabulary.len(), sort, watch)?;
     let chain = Chain::with_sentence_marks(
         tokens,
         order,
@@ -340,6 +351,7 @@ fn merge_copy_indexes(
     sources: &[MergeSource<'_>],
     word_ids: &[Vec<u32>],
     vocabulary_size: usize,
+    sort: SuffixSort,
     watch: Watch,
 ) -> Result<Option<CopyIndex>, ChainError> {
     let Some(indexes) = (sources.iter())
@@ -363,21 +375,36 @@ fn merge_copy_indexes(
         .filter(|&length| length <= MAX_WORDS)
         .ok_or(ChainError::TooManyWords { max: MAX_WORDS })?;
     let mut text = Vec::with_capacity(length);
+    // Whether the text so far stops inside a document, which the next
+    // source's text goes on with, as the pieces of one document do.
+    let mut continued = false;
     for ((index, ids), source) in indexes.iter().zip(word_ids).zip(sources) {
-        // A source's own separator is one past its words.
-        let renumbered: Vec<u32> = (index.text().iter())
-            .map(|token| ids.get(token as usize).copied().unwrap_or(separator))
-            .collect();
-        for _ in 0..copies(source) {
-            if !text.is_empty() {
+        let mut first_copy = None;
+        for copy in 0..copies(source) {
+            // The first copy goes on from the text before when that
+            // stopped inside its document.
+            let goes_on = copy == 0 && continued;
+            if !text.is_empty() && !goes_on {
                 text.push(separator);
             }
-            text.extend_from_slice(&renumbered);
+            match first_copy.clone() {
+                // A source's own separator is one past its words.
+                None => {
+                    let start = text.len();
+                    let renumbered = (index.text().iter())
+                        .map(|token| ids.get(token as usize).copied().unwrap_or(separator));
+                    text.extend(renumbered);
+                    first_copy = Some(start..text.len());
+                }
+                Some(renumbered) => text.extend_from_within(renumbered),
+            }
             watch.check()?;
         }
+        continued = index.continues();
     }
     watch.check()?;
-    CopyIndex::new(text, separator + 1, SuffixSort::Whole, watch).map(Some)
+    let index = CopyIndex::new(text, separator + 1, sort, watch)?;
+    Ok(Some(index.continuing(continued)))
 }
 
 #[cfg(test)]

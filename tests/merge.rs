@@ -250,12 +250,16 @@ proptest! {
         order in 1usize..4,
         cut_choices in prop::collection::vec(any::<bool>(), 0..30),
         tokens in prop::sample::select(vec![Tokens::Words, Tokens::Lines, Tokens::Unicode]),
+        guarded in any::<bool>(),
     ) {
         // The bugs: a transition across a cut lost or counted twice, a
         // cut taken for a sentence start or end, a carried token counted
-        // as a word again.
-        let options = BuildOptions { tokens, ..BuildOptions::default() };
-        let whole = build_with(text.as_bytes(), order, options);
+        // as a word again; with the copy guard, a separator between the
+        // pieces' texts, where a copied run across the cut would be lost.
+        let sort = |sort| guarded.then_some(sort);
+        let options = BuildOptions { tokens, copy_index: sort(SuffixSort::Later), ..BuildOptions::default() };
+        let whole_options = BuildOptions { copy_index: sort(SuffixSort::Whole), ..options };
+        let whole = build_with(text.as_bytes(), order, whole_options);
         prop_assume!(whole.is_ok());
         let whole = whole.unwrap();
         let cuts: Vec<usize> = safe_cuts(&text)
@@ -282,6 +286,8 @@ proptest! {
             start = end;
         }
         let sources: Vec<(&Chain, u32)> = pieces.iter().map(|piece| (piece, 1)).collect();
-        prop_assert_eq!(merged(&sources).unwrap(), whole);
+        let merged = merged(&sources).unwrap();
+        prop_assert_eq!(merged.copy_index().is_some(), guarded);
+        prop_assert_eq!(merged, whole);
     }
 }

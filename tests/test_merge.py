@@ -200,19 +200,22 @@ def test_merging_a_corrupted_file_is_one_error_naming_it(llm_cli, tmp_path):
 
 @pytest.mark.parametrize("tokens", ["words", "lines", "unicode", "chars"])
 @pytest.mark.parametrize("order", [1, 3])
+@pytest.mark.parametrize("copy_guard", [False, True])
 def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
-    user_path, tmp_path, monkeypatch, sherlock, tokens, order
+    user_path, tmp_path, monkeypatch, sherlock, tokens, order, copy_guard
 ):
     # The bugs: a transition across a piece's cut lost or counted twice,
     # tokens carried wrongly (in modes that keep breaks), a cut taken for a
     # sentence start or end, a short piece built before it had `order`
-    # tokens.
+    # tokens; with the copy guard, a separator between the pieces' texts in
+    # the index, so that a run copied across a cut goes unseen.
     text = sherlock[:60_000]
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
     monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 3_000)
-    train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=False)
-    whole = Chain(text, order, tokens=tokens)
+    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 3_000)
+    train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=copy_guard)
+    whole = Chain(text, order, tokens=tokens, copy_index=copy_guard)
     assert saved_bytes("pieces") == whole.to_bytes()
 
 
@@ -226,7 +229,7 @@ def test_a_prompts_guarded_chain_saves_the_trained_chains_bytes(
     text = sherlock[:60_000]
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 20_000)
+    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 20_000)
     train_chain("guarded", [path], order=order)
     prompted = Chain(text, order, copy_index=True)
     trained = Chain.load(chain_path("guarded"))[0]

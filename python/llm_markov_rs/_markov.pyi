@@ -134,8 +134,9 @@ class Chain:
         last ``order`` tokens of the document before it (as ``tokenize``
         gives them; empty for the first piece). ``ends_document`` says
         whether the document ends with it. A copy index holds the piece's
-        own tokens only, and its suffixes are all sorted during the build,
-        beside linking, since a piece is built to be merged or saved.
+        own tokens only, and its suffixes are not sorted until the chain it
+        is merged into is saved or walked, or ``sort_copy_index`` asks: a
+        piece is built to be merged, and the merged text is sorted once.
 
         ``text`` may be UTF-8 ``bytes``, of which only the first ``length``
         are built when ``length`` is given: a file's bytes, cut with no
@@ -176,13 +177,16 @@ class Chain:
     def merge(
         sources: list[tuple[Chain, int]],
         progress: Callable[[str, int, int], object] | None = None,
+        defer_sort: bool = False,
     ) -> Chain:
         """The chain of every source's text, each its own document, its
         counts multiplied by its weight (a whole number, at least 1): the
         same chain, id for id, as building on the texts as documents,
         whatever the order of the sources. The copy index is merged when
         every source has one (the texts in the order given); otherwise the
-        result has none.
+        result has none. With ``defer_sort``, the merged index is sorted
+        when first needed, or by ``sort_copy_index``, rather than now: for a
+        merge that more merges will follow.
 
         Runs with the GIL released, and stops with KeyboardInterrupt on
         Ctrl-C; ``progress`` is called as for a build, with stage
@@ -193,6 +197,15 @@ class Chain:
                 of different orders or tokens, or a sum larger than a chain
                 can count.
         """
+    def sort_copy_index(
+        self, progress: Callable[[str, int, int], object] | None = None
+    ) -> None:
+        """Sort the copy index's suffix array now if its sort was deferred
+        (a chain built with ``build_piece`` or merged), calling
+        ``progress`` with ``("indexing", 0, 0)`` as it goes; otherwise do
+        nothing. Saving or a guarded walk sorts it too, but cannot be
+        stopped with Ctrl-C meanwhile; this can, and leaves the chain as it
+        was."""
     def to_bytes(self) -> bytes:
         """The chain as the bytes of a chain file without metadata: what
         pickling sends to another process."""

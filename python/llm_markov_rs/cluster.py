@@ -172,7 +172,6 @@ def train_document(
         tokens=tokens,
         copy_index=copy_guard,
         threads=None,
-        progress=None,
     )
     codec = codecs.lookup(encoding)
     try:

@@ -26,7 +26,9 @@ def save_chain(
 ) -> SavedChainInfo:
     """Save ``chain`` atomically as ``name``, learned from ``sources`` (the
     first ones of ``source_count``), with ``extra`` metadata; ``progress``
-    hears ``("saving", bytes written, 0)``."""
+    hears ``("indexing", 0, 0)`` while a copy index whose sort was deferred
+    (a trained or merged chain's) is sorted, then ``("saving", bytes
+    written, 0)``."""
     metadata = {
         # The first sources by name, and how many there were: a chain
         # trained on many files keeps small metadata.
@@ -36,6 +38,8 @@ def save_chain(
         **extra,
         "created_by": f"llm-markov-rs {load_native().__version__}",
     }
+    # Sorted here, where Ctrl-C can stop it, rather than inside the save.
+    chain.sort_copy_index(progress)
     make_chains_folder()
     chain.save(
         str(chain_path(name)), json.dumps(metadata, ensure_ascii=False), progress

@@ -36,10 +36,17 @@ __all__ = ["ProgressCallback", "Source", "train_chain"]
 
 Kept = TypeVar("Kept", int, str, bool)
 
-#: Without the copy guard, text is read and built this many bytes at a
-#: time, each piece merged into the chain of those before it: training then
-#: holds the chain and one piece, whatever the size of the text.
+#: Text is read and built this many bytes at a time, each piece merged into
+#: the chain of those before it: training then holds the chain and one
+#: piece (with the copy guard, the text's token ids too), whatever the size
+#: of the text.
 PIECE_BYTES = 64 << 20
+
+#: The same with the copy guard, which keeps every piece's token ids: each
+#: merge joins the ids so far into one text, so fewer, larger pieces join
+#: them fewer times. A piece's own memory (its bytes, and its ids while it
+#: is built) stays below what the index takes for a text of a gigabyte.
+GUARDED_PIECE_BYTES = 256 << 20
 
 
 def train_chain(
@@ -66,24 +73,23 @@ def train_chain(
     them: a lone ``str`` or path is refused, since it would be read one
     character at a time.
 
-    With ``copy_guard`` (the default) the file keeps the text as token ids
-    and its suffix array, about 5 bytes a token, so that prompts can bound how
-    much of the text they copy (``max_copy``); each document is then read
-    whole. Without it the file is smaller, and text is read and built in
-    pieces of 64 MiB, so memory stays bounded whatever its size.
+    Text is read and built in pieces of 64 MiB. With ``copy_guard`` (the
+    default) the file keeps the text as token ids and its suffix array,
+    about 5 bytes a token, so that prompts can bound how much of the text
+    they copy (``max_copy``): training then holds the text's ids, and sorts
+    their suffixes once, before saving (8 bytes a token, and 4 more while
+    it sorts). Without it the file is smaller, and memory stays bounded
+    whatever the size of the text.
 
     With ``add``, the chain ``name`` must exist, and the sources are added
     to it as more documents: its order, tokens and copy guard are kept
     (giving others is an error).
 
-    ``progress`` is called with ``(stage, done, total)``: ``"reading"`` in
-    bytes (total 0 when unknown, as for a pipe), ``"splitting"`` in bytes
-    and ``"linking"`` in transitions as each document is built, then
-    ``"indexing"`` (no count) while the copy guard's suffix array is sorted
-    after linking is done, and ``"merging"`` in states as documents are
-    merged (with ``add``, the chain too); without the copy guard,
-    ``"training"`` in bytes read and built. Last, ``"saving"`` in bytes
-    written, total 0.
+    ``progress`` is called with ``(stage, done, total)``: ``"training"`` in
+    bytes read and built (total 0 when unknown, as for a pipe), then, with
+    ``add``, ``"merging"`` in states as the text's chain is merged into the
+    saved one; with the copy guard, ``"indexing"`` (no count) while its
+    suffix array is sorted. Last, ``"saving"`` in bytes written, total 0.
 
     The file is written atomically: an error or Ctrl-C leaves the old chain
     (or none) and no partial file. Raises :class:`MarkovError` when
@@ -109,12 +115,8 @@ def train_chain(
             add=add,
         )
         sources = list(sources)
-        documents = plan.documents(progress)
-        read = ReadProgress(
-            progress,
-            "reading" if plan.copy_guard else "training",
-            total_size(sources),
-        )
+        documents = plan.documents()
+        read = ReadProgress(progress, "training", total_size(sources))
         for source in sources:
             documents.add(
                 read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
@@ -140,19 +142,17 @@ class TrainingPlan:
     base_sources: tuple[list[str], int]
 
     @property
-    def piece_bytes(self) -> int | None:
-        """How much text is built at a time: a whole document with the copy
-        guard, whose index needs all of it."""
-        return None if self.copy_guard else PIECE_BYTES
+    def piece_bytes(self) -> int:
+        """How many bytes of text are read and built at a time."""
+        return GUARDED_PIECE_BYTES if self.copy_guard else PIECE_BYTES
 
-    def documents(self, progress: ProgressCallback | None) -> Documents:
+    def documents(self) -> Documents:
         """An empty chain of documents, built as the plan says."""
         return Documents(
             order=self.order,
             tokens=self.tokens,
             copy_index=self.copy_guard,
             threads=self.threads,
-            progress=progress,
         )
 
     def save(
@@ -243,8 +243,8 @@ def plan_training(
 
 
 class Documents:
-    """The chain of the documents so far: each built, in pieces or whole,
-    and merged into the chain of those before it."""
+    """The chain of the documents so far: each built in pieces, each piece
+    merged into the chain of those before it."""
 
     def __init__(
         self,
@@ -253,14 +253,12 @@ class Documents:
         tokens: str,
         copy_index: bool,
         threads: int | None,
-        progress: ProgressCallback | None,
     ) -> None:
         self.native = load_native()
         self.order = order
         self.tokens = tokens
         self.copy_index = copy_index
         self.threads = threads
-        self.progress = progress
         self.chain: Chain | None = None
         #: Whether any text so far held more than whitespace.
         self.has_words = False
@@ -287,8 +285,8 @@ class Documents:
                     self.order,
                     carried,
                     piece.is_last,
-                    # Pieces report as the text is read and built.
-                    self.progress if self.copy_index else None,
+                    # Reading reports the progress of a training.
+                    None,
                     self.tokens,
                     self.copy_index,
                     self.threads,
@@ -305,9 +303,9 @@ class Documents:
         if self.chain is None:
             self.chain = built
             return
+        # The copy index's text is sorted once, before saving.
         self.chain = self.native.Chain.merge(
-            [(self.chain, 1), (built, 1)],
-            self.progress if self.copy_index else None,
+            [(self.chain, 1), (built, 1)], defer_sort=True
         )
 
 

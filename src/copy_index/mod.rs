@@ -47,6 +47,11 @@ pub struct CopyIndex {
     /// long: a chain that is only trained and saved, or walked without the
     /// guard or for a short output, never needs them.
     tails: OnceLock<Tails>,
+    /// Whether the text stops inside its last document, as a piece of a
+    /// longer document does: merged with the index of the next piece, no
+    /// separator comes between them ([`crate::merge`]). A chain file keeps
+    /// whole documents only, so one read from a file never continues.
+    continues: bool,
 }
 
 impl PartialEq for CopyIndex {
@@ -59,11 +64,35 @@ impl PartialEq for CopyIndex {
 
 impl Eq for CopyIndex {}
 
-/// The suffix array, whole or sorted on demand.
+/// The suffix array, whole, sorted on demand, or not sorted yet.
 #[derive(Clone, Debug)]
 enum Suffixes {
     Whole(Ids),
     OnDemand(OnDemandSuffixes),
+    Later(LaterSuffixes),
+}
+
+/// A suffix array to be sorted whole when first needed
+/// ([`SuffixSort::Later`]).
+#[derive(Clone, Debug)]
+struct LaterSuffixes {
+    /// One more than the largest id of the text.
+    alphabet: u32,
+    whole: OnceLock<Ids>,
+}
+
+impl LaterSuffixes {
+    /// The suffix array of `text`, sorted now unless it was: `watch` can
+    /// cancel the sort.
+    fn sorted(&self, text: &Ids, watch: Watch) -> Result<&Ids, ChainError> {
+        if let Some(whole) = self.whole.get() {
+            return Ok(whole);
+        }
+        // The sort takes a text of its own, which it may give up on a
+        // cancel.
+        let (_, suffixes) = suffix_array(text.iter().collect(), self.alphabet, watch)?;
+        Ok(self.whole.get_or_init(|| Ids::Owned(suffixes)))
+    }
 }
 
 /// What a check found wrong.
@@ -298,6 +327,15 @@ impl CopyIndex {
                 let suffixes = OnDemandSuffixes::new(&text, &first_token, alphabet);
                 (text, Suffixes::OnDemand(suffixes), first_token)
             }
+            SuffixSort::Later => {
+                watch.check()?;
+                let first_token = token_starts(text.iter().copied(), alphabet as usize);
+                let suffixes = LaterSuffixes {
+                    alphabet,
+                    whole: OnceLock::new(),
+                };
+                (text, Suffixes::Later(suffixes), first_token)
+            }
         };
         Ok(CopyIndex {
             text: Ids::Owned(text),
@@ -305,6 +343,7 @@ impl CopyIndex {
             first_token,
             stored_checksum: None,
             tails: OnceLock::new(),
+            continues: false,
         })
     }
 
@@ -331,6 +370,7 @@ impl CopyIndex {
             first_token,
             stored_checksum,
             tails: OnceLock::new(),
+            continues: false,
         })
     }
 
@@ -613,6 +653,18 @@ impl CopyIndex {
         }
     }
 
+    /// The index, saying whether its text stops inside its last document
+    /// (see [`CopyIndex::continues`]).
+    pub(crate) fn continuing(self, continues: bool) -> Self {
+        CopyIndex { continues, ..self }
+    }
+
+    /// Whether its text stops inside its last document, to go on in the
+    /// text of the next index it is merged with.
+    pub(crate) fn continues(&self) -> bool {
+        self.continues
+    }
+
     /// The text as token ids.
     pub(crate) fn text(&self) -> &Ids {
         &self.text
@@ -625,6 +677,22 @@ impl CopyIndex {
         match &self.suffixes {
             Suffixes::Whole(suffixes) => suffixes,
             Suffixes::OnDemand(suffixes) => suffixes.whole(self.text()),
+            Suffixes::Later(suffixes) => (suffixes.sorted(self.text(), Watch::none()))
+                .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag")),
+        }
+    }
+
+    /// Whether its suffix array waits to be sorted ([`SuffixSort::Later`]).
+    pub(crate) fn is_sort_deferred(&self) -> bool {
+        matches!(&self.suffixes, Suffixes::Later(later) if later.whole.get().is_none())
+    }
+
+    /// Sorts a suffix array deferred to now ([`SuffixSort::Later`]), unless
+    /// it is sorted: `watch` can cancel the sort, and then nothing changes.
+    pub(crate) fn sort_deferred(&self, watch: Watch) -> Result<(), ChainError> {
+        match &self.suffixes {
+            Suffixes::Later(suffixes) => suffixes.sorted(self.text(), watch).map(drop),
+            Suffixes::Whole(_) | Suffixes::OnDemand(_) => Ok(()),
         }
     }
 
@@ -633,10 +701,10 @@ impl CopyIndex {
     /// return them), those whose next token is `token`.
     pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
         match &self.suffixes {
-            Suffixes::Whole(suffixes) => {
-                narrowed_within(self.text(), suffixes, range, depth, token)
-            }
             Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text(), range, depth, token),
+            Suffixes::Whole(_) | Suffixes::Later(_) => {
+                narrowed_within(self.text(), self.suffixes(), range, depth, token)
+            }
         }
     }
 
@@ -644,14 +712,15 @@ impl CopyIndex {
     /// `wanted` says.
     pub(crate) fn any_start(&self, range: Range<usize>, wanted: impl FnMut(usize) -> bool) -> bool {
         match &self.suffixes {
-            Suffixes::Whole(suffixes) => {
+            Suffixes::OnDemand(suffixes) => suffixes.any_start(range, wanted),
+            Suffixes::Whole(_) | Suffixes::Later(_) => {
+                let suffixes = self.suffixes();
                 let mut wanted = wanted;
                 let end = range.end.min(suffixes.len());
                 (range.start.min(end)..end)
                     .filter_map(|slot| suffixes.get(slot))
                     .any(|start| wanted(start as usize))
             }
-            Suffixes::OnDemand(suffixes) => suffixes.any_start(range, wanted),
         }
     }
 
@@ -663,9 +732,10 @@ impl CopyIndex {
     }
 
     /// Whether the whole suffix array is sorted (trained, or read from a
-    /// file), rather than sorted on demand as walks read it.
+    /// file), or will be when first read, rather than sorted on demand as
+    /// walks read it.
     pub(crate) fn is_sorted_whole(&self) -> bool {
-        matches!(self.suffixes, Suffixes::Whole(_))
+        matches!(self.suffixes, Suffixes::Whole(_) | Suffixes::Later(_))
     }
 
     /// The suffixes that start with `first` and go on with a token that

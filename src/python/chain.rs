@@ -17,7 +17,8 @@ use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
 use crate::tokenize::starts_a_character;
 use crate::{
-    chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens,
+    chain_file, merge_sorting, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort,
+    Tokens,
 };
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
@@ -106,9 +107,9 @@ impl PyChain {
         threads: Option<usize>,
         length: Option<usize>,
     ) -> PyResult<Option<Self>> {
-        // Pieces are trained to be saved or merged, which needs the
-        // whole suffix array: sorted beside linking.
-        let sort = copy_index.then_some(SuffixSort::Whole);
+        // Pieces are trained to be merged and saved: the merged chain's
+        // text is sorted once, before it is saved (`sort_copy_index`).
+        let sort = copy_index.then_some(SuffixSort::Later);
         let build = Build::new(order, tokens, sort, threads, progress)?;
         let carried: Vec<Utf8Text<'_, '_>> = (carried.iter())
             .map(Utf8Text::new)
@@ -143,12 +144,28 @@ impl PyChain {
         })
     }
 
+    /// Sorts the copy index's suffix array if its sort was deferred (a
+    /// piece's, a merged chain's), reporting the stage "indexing"; else
+    /// does nothing. Saving sorts it too, but with no Ctrl-C.
+    #[pyo3(signature = (progress = None))]
+    fn sort_copy_index(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let deferred = (self.chain.copy_index()).is_some_and(|index| index.is_sort_deferred());
+        if !deferred {
+            return Ok(());
+        }
+        let indexing = progress.map(|callback| Progress::new(callback, "indexing", 0));
+        run_watched(py, indexing.as_ref(), AfterCtrlC::Interrupt, |watch| {
+            self.chain.sort_copy_index(watch)
+        })
+    }
+
     #[staticmethod]
-    #[pyo3(signature = (sources, progress = None))]
+    #[pyo3(signature = (sources, progress = None, defer_sort = false))]
     fn merge(
         py: Python<'_>,
         sources: Vec<(Bound<'_, PyChain>, u32)>,
         progress: Option<Bound<'_, PyAny>>,
+        defer_sort: bool,
     ) -> PyResult<Self> {
         let mut chains = Vec::with_capacity(sources.len());
         for (chain, weight) in &sources {
@@ -162,16 +179,21 @@ impl PyChain {
                 weight: *weight,
             })
             .collect();
-        // Guarded sources' texts are sorted again once merged.
-        let indexed = sources
-            .iter()
-            .all(|source| source.chain.copy_index().is_some());
+        // Guarded sources' texts are sorted again once merged, unless the
+        // sort waits for the last of a training's merges.
+        let sorts =
+            !defer_sort && (sources.iter()).all(|source| source.chain.copy_index().is_some());
+        let sort = if defer_sort {
+            SuffixSort::Later
+        } else {
+            SuffixSort::Whole
+        };
         let merging = progress.map(|callback| {
             Progress::new(callback, "merging", merging_work(&sources))
-                .then(indexed.then_some("indexing"))
+                .then(sorts.then_some("indexing"))
         });
         let chain = run_watched(py, merging.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            merge(&sources, watch)
+            merge_sorting(&sources, sort, watch)
         })?;
         Ok(PyChain::from(chain))
     }
