@@ -145,6 +145,13 @@ impl Chain {
         self.copy_index.as_ref()
     }
 
+    /// Whether its copy index waits to be sorted
+    /// ([`crate::SuffixSort::Later`]), which [`Chain::sort_copy_index`]
+    /// would do now.
+    pub fn copy_index_waits_for_sort(&self) -> bool {
+        (self.copy_index.as_ref()).is_some_and(CopyIndex::is_sort_deferred)
+    }
+
     /// Sorts its copy index's suffix array now if its sort was deferred
     /// ([`crate::SuffixSort::Later`]: a trained piece's, a merged chain's),
     /// so that saving it does not sort where nothing can cancel it. `watch`

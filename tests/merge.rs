@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 
 use llm_markov_rs::{
-    build, build_piece, build_with, merge, text_tokens, BuildOptions, Chain, ChainError,
-    MergeSource, Piece, SuffixSort, Tokens, Walk, Watch,
+    build, build_piece, build_with, merge, merge_sorting, text_tokens, BuildOptions, Chain,
+    ChainError, MergeSource, Piece, SuffixSort, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -185,6 +185,22 @@ fn the_merged_copy_index_holds_every_document_and_no_run_across_them() {
         assert!(longest <= 4, "seed {seed}: a run of {longest}");
         assert_eq!(walk.longest_copy(), Some(longest), "seed {seed}");
     }
+}
+
+#[test]
+fn a_merge_that_defers_its_sort_sorts_to_the_same_index() {
+    // The bug: a deferred sort never done, or done to another order, so
+    // that a saved training's index is not its text's suffix array.
+    let a = guarded("the cat sat on the mat and the cat ran", 1);
+    let b = guarded("on the mat the dog sat and the cat sat", 1);
+    let sources = [MergeSource::once(&a), MergeSource::once(&b)];
+    let sorted = merge(&sources, Watch::none()).unwrap();
+    let deferred = merge_sorting(&sources, SuffixSort::Later, Watch::none()).unwrap();
+    assert!(!sorted.copy_index_waits_for_sort());
+    assert!(deferred.copy_index_waits_for_sort());
+    deferred.sort_copy_index(Watch::none()).unwrap();
+    assert!(!deferred.copy_index_waits_for_sort());
+    assert_eq!(deferred, sorted);
 }
 
 #[test]

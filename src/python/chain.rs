@@ -149,8 +149,7 @@ impl PyChain {
     /// does nothing. Saving sorts it too, but with no Ctrl-C.
     #[pyo3(signature = (progress = None))]
     fn sort_copy_index(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
-        let deferred = (self.chain.copy_index()).is_some_and(|index| index.is_sort_deferred());
-        if !deferred {
+        if !self.chain.copy_index_waits_for_sort() {
             return Ok(());
         }
         let indexing = progress.map(|callback| Progress::new(callback, "indexing", 0));
