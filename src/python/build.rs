@@ -47,7 +47,26 @@ impl<'py> Build<'py> {
     }
 }
 
-impl Build<'_> {
+impl<'py> Build<'py> {
+    /// The build's order, checked, its options, and where it reports
+    /// progress: what both ways of building begin with.
+    fn start(
+        self,
+    ) -> Result<(usize, BuildOptions<'static>, Option<Bound<'py, PyAny>>), BuildFailure> {
+        check_order(self.order)?;
+        let defaults = BuildOptions::default();
+        let options = BuildOptions {
+            tokens: self.tokens,
+            copy_index: self.copy_index,
+            threads: self.threads.unwrap_or(defaults.threads),
+            ..defaults
+        };
+        // Tells the tests how many threads a build was given.
+        #[cfg(feature = "fault-injection")]
+        crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
+        Ok((self.order, options, self.progress))
+    }
+
     /// Whether the build cuts its text into words (the words mode).
     pub(super) fn reads_words(&self) -> bool {
         self.tokens == Tokens::Words
@@ -63,25 +82,8 @@ pub(super) fn build_chain(
     piece: Piece<'_>,
     build: Build<'_>,
 ) -> Result<Chain, BuildFailure> {
-    let Build {
-        order,
-        tokens,
-        copy_index,
-        threads,
-        progress,
-    } = build;
-    check_order(order)?;
+    let (order, options, progress) = build.start()?;
     let bytes = text.as_bytes();
-    let defaults = BuildOptions::default();
-    let options = BuildOptions {
-        tokens,
-        copy_index,
-        threads: threads.unwrap_or(defaults.threads),
-        ..defaults
-    };
-    // Tells the tests how many threads a build was given.
-    #[cfg(feature = "fault-injection")]
-    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
     if bytes.len() < WATCHED_BUILD_MIN_BYTES {
         return run_unwatched_build(py, || build_piece(bytes, order, options, piece));
     }
@@ -102,23 +104,7 @@ pub(super) fn build_chain_from_chunks(
     text: StrInChunks,
     build: Build<'_>,
 ) -> Result<Chain, BuildFailure> {
-    let Build {
-        order,
-        tokens,
-        copy_index,
-        threads,
-        progress,
-    } = build;
-    check_order(order)?;
-    let defaults = BuildOptions::default();
-    let options = BuildOptions {
-        tokens,
-        copy_index,
-        threads: threads.unwrap_or(defaults.threads),
-        ..defaults
-    };
-    #[cfg(feature = "fault-injection")]
-    crate::build_options::test_mark(&format!("a build's threads: {}", options.threads));
+    let (order, options, progress) = build.start()?;
     let splitting = (progress.as_ref())
         .map(|callback| Progress::new(callback.clone(), "splitting", text.char_count() as u64));
     let corpus = run_watched_build(py, splitting.as_ref(), |watch| {
