@@ -60,7 +60,7 @@ pub use chain::Chain;
 pub use copy_index::CopyIndex;
 pub use corpus::{Corpus, Piece, TextInChunks};
 pub use error::{ChainError, ChainFileError};
-pub use merge::{merge, merge_sorting, merging_work, MergeSource};
+pub use merge::{merge, merge_grown, merge_sorting, merging_work, MergeSource};
 pub use segment::{prompt_tokens, text_tokens};
 pub use sentence::ends_sentence;
 pub use steer::PlanCache;

@@ -80,6 +80,37 @@ pub fn merge_sorting(
     sort: SuffixSort,
     watch: Watch,
 ) -> Result<Chain, ChainError> {
+    merge_with(sources, watch, |word_ids, vocabulary_size| {
+        merge_copy_indexes(sources, word_ids, vocabulary_size, sort, watch)
+    })
+}
+
+/// [`merge_sorting`] of `grown` and then `piece`, with the sort deferred
+/// ([`SuffixSort::Later`]), taking `grown` so that its copy index's text
+/// grows in place: a training that merges each piece of its text into the
+/// chain of those before holds that text once, not twice. Sort it with
+/// [`Chain::into_sorted`], which sorts it in place too. On an error,
+/// `grown` is gone.
+pub fn merge_grown(mut grown: Chain, piece: &Chain, watch: Watch) -> Result<Chain, ChainError> {
+    let head = grown.take_copy_index();
+    let sources = [MergeSource::once(&grown), MergeSource::once(piece)];
+    merge_with(&sources, watch, |word_ids, vocabulary_size| {
+        let (Some(head), Some(tail)) = (head, piece.copy_index()) else {
+            return Ok(None);
+        };
+        let separator = vocabulary_size as u32;
+        let grown = head.grown(&word_ids[0], tail, &word_ids[1], separator, watch)?;
+        Ok(Some(grown))
+    })
+}
+
+/// The merge of `sources`, with the copy index that `copy_index` merges
+/// from each source's new word ids and the merged vocabulary's size.
+fn merge_with(
+    sources: &[MergeSource<'_>],
+    watch: Watch,
+    copy_index: impl FnOnce(&[Vec<u32>], usize) -> Result<Option<CopyIndex>, ChainError>,
+) -> Result<Chain, ChainError> {
     let Some(first) = sources.first() else {
         return Err(ChainError::NothingToMerge);
     };
@@ -122,7 +153,7 @@ pub fn merge_sorting(
         link_states(sources, &word_ids, &state_ids, last_words, &transitions)
     };
     let sentences = merge_sentence_marks(sources, &word_ids, &state_ids, vocabulary.len());
-    let copy_index = merge_copy_indexes(sources, &word_ids, vocabulary.len(), sort, watch)?;
+    let copy_index = copy_index(&word_ids, vocabulary.len())?;
     let chain = Chain::with_sentence_marks(
         tokens,
         order,

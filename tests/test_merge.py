@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from llm_markov_rs import MarkovError, merge_chains, train_chain
-from llm_markov_rs._markov import Chain
+from llm_markov_rs._markov import Chain, GrowingChain
 from llm_markov_rs.saved import chain_path
 
 from helpers import reference_table
@@ -213,10 +213,36 @@ def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
     monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 3_000)
-    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 3_000)
     train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=copy_guard)
     whole = Chain(text, order, tokens=tokens, copy_index=copy_guard)
     assert saved_bytes("pieces") == whole.to_bytes()
+
+
+def test_a_growing_chain_whose_step_was_stopped_says_it_lost_the_chain(sherlock):
+    # A step of a GrowingChain takes the chain it grows, to change it in
+    # place. The bug: a step stopped halfway (here by a progress callback
+    # that raises, as Ctrl-C would) leaves it looking empty, so that a later
+    # `finish` gives None, or `add` starts a new chain, and a training
+    # saves part of its text.
+    text = sherlock[:20_000]
+    cut = text.index("\n", len(text) // 2) + 1
+    carried = text[:cut].split()[-2:]
+    pieces = [
+        Chain.build_piece(text[:cut], 2, ends_document=False, copy_index=True),
+        Chain.build_piece(text[cut:], 2, carried, copy_index=True),
+    ]
+    growing = GrowingChain()
+    for piece in pieces:
+        growing.add(piece)
+
+    def stop(stage: str, done: int, total: int) -> None:
+        raise ValueError(f"stopped while {stage}")
+
+    with pytest.raises(ValueError, match="stopped while indexing"):
+        growing.finish(stop)
+    for step in (growing.finish, lambda: growing.add(pieces[0])):
+        with pytest.raises(RuntimeError, match="lost when a step of it was stopped"):
+            step()
 
 
 @pytest.mark.parametrize("order", [1, 2])
@@ -229,7 +255,7 @@ def test_a_prompts_guarded_chain_saves_the_trained_chains_bytes(
     text = sherlock[:60_000]
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 20_000)
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 20_000)
     train_chain("guarded", [path], order=order)
     prompted = Chain(text, order, copy_index=True)
     trained = Chain.load(chain_path("guarded"))[0]

@@ -19,6 +19,7 @@ __all__ = [
     "MAX_ORDER",
     "TOKENS",
     "Chain",
+    "GrowingChain",
     "Walk",
     "__version__",
     "read_chain_header",
@@ -135,8 +136,9 @@ class Chain:
         gives them; empty for the first piece). ``ends_document`` says
         whether the document ends with it. A copy index holds the piece's
         own tokens only, and its suffixes are not sorted until the chain it
-        is merged into is saved or walked, or ``sort_copy_index`` asks: a
-        piece is built to be merged, and the merged text is sorted once.
+        is merged into is saved or walked, or ``sort_copy_index`` or
+        ``GrowingChain.finish`` asks: a piece is built to be merged, and the
+        merged text is sorted once.
 
         ``text`` may be UTF-8 ``bytes``, of which only the first ``length``
         are built when ``length`` is given: a file's bytes, cut with no
@@ -177,16 +179,14 @@ class Chain:
     def merge(
         sources: list[tuple[Chain, int]],
         progress: Callable[[str, int, int], object] | None = None,
-        defer_sort: bool = False,
     ) -> Chain:
         """The chain of every source's text, each its own document, its
         counts multiplied by its weight (a whole number, at least 1): the
         same chain, id for id, as building on the texts as documents,
         whatever the order of the sources. The copy index is merged when
         every source has one (the texts in the order given); otherwise the
-        result has none. With ``defer_sort``, the merged index is sorted
-        when first needed, or by ``sort_copy_index``, rather than now: for a
-        merge that more merges will follow.
+        result has none. ``GrowingChain`` merges a training's pieces with
+        less memory.
 
         Runs with the GIL released, and stops with KeyboardInterrupt on
         Ctrl-C; ``progress`` is called as for a build, with stage
@@ -337,6 +337,44 @@ class Chain:
                 a token the text lacks; no output within ``length`` (or
                 ``max_chars``) can meet the goal; ``temperature`` is below
                 0 or ``max_copy_ratio`` outside 0 to 1.
+        """
+
+@final
+class GrowingChain:
+    """The chain of a training's pieces, grown one piece at a time, each
+    merged after those before it as ``Chain.merge`` would merge them.
+
+    Unlike ``Chain.merge``, which leaves its sources as they were, it owns
+    the chain it grows: the copy index's text grows in place, and
+    ``finish`` sorts it in place, so a guarded training holds its text's
+    token ids once, not twice. A step stopped halfway (Ctrl-C, a progress
+    callback that raised) loses the chain, and every later call raises
+    RuntimeError.
+    """
+
+    def __init__(self) -> None: ...
+    def add(self, piece: Chain) -> None:
+        """Merge ``piece`` (as ``Chain.build_piece`` or ``Chain(...)``
+        builds it) after the pieces added before it. Runs with the GIL
+        released, and stops with KeyboardInterrupt on Ctrl-C.
+
+        Raises:
+            llm_markov_rs.MarkovError: as ``Chain.merge`` does.
+            RuntimeError: a step before was stopped, and lost the chain.
+        """
+    def finish(
+        self,
+        progress: Callable[[str, int, int], object] | None = None,
+        sort_copy_index: bool = True,
+    ) -> Chain | None:
+        """The chain of every piece added, or None when none was; it is
+        then empty again. Its copy index, if it has one, is sorted in
+        place unless ``sort_copy_index`` is false (then it is sorted when
+        first needed), calling ``progress`` with ``("indexing", 0, 0)`` as
+        it goes. Ctrl-C stops the sort, and loses the chain.
+
+        Raises:
+            RuntimeError: a step before was stopped, and lost the chain.
         """
 
 @final

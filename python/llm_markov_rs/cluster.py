@@ -184,7 +184,8 @@ def train_document(
         if isinstance(error, MarkovError):
             raise
         raise MarkovError(f"cannot read {url}: {error}") from None
-    return documents.chain, documents.has_words
+    # Sorted here, in place, since sending it sorts it anyway.
+    return documents.finish(), documents.has_words
 
 
 def merge_trained(*trained: Trained) -> Trained:

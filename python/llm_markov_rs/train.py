@@ -30,7 +30,7 @@ from llm_markov_rs.saved import chain_path, check_name, load_saved
 from llm_markov_rs.threads import build_threads
 
 if TYPE_CHECKING:
-    from llm_markov_rs._markov import Chain
+    from llm_markov_rs._markov import Chain, GrowingChain
 
 __all__ = ["ProgressCallback", "Source", "train_chain"]
 
@@ -38,15 +38,9 @@ Kept = TypeVar("Kept", int, str, bool)
 
 #: Text is read and built this many bytes at a time, each piece merged into
 #: the chain of those before it: training then holds the chain and one
-#: piece (with the copy guard, the text's token ids too), whatever the size
-#: of the text.
+#: piece (with the copy guard, the text's token ids too, grown in place by
+#: each merge), whatever the size of the text.
 PIECE_BYTES = 64 << 20
-
-#: The same with the copy guard, which keeps every piece's token ids: each
-#: merge joins the ids so far into one text, so fewer, larger pieces join
-#: them fewer times. A piece's own memory (its bytes, and its ids while it
-#: is built) stays below what the index takes for a text of a gigabyte.
-GUARDED_PIECE_BYTES = 256 << 20
 
 
 def train_chain(
@@ -122,7 +116,10 @@ def train_chain(
                 read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
             )
         described = [describe(source) for source in sources]
-        return plan.save(documents.chain, documents.has_words, described, progress)
+        # Sorted in place, unless a merge with the chain added to sorts
+        # the joined text again.
+        chain = documents.finish(progress, sort_copy_index=plan.base is None)
+        return plan.save(chain, documents.has_words, described, progress)
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ class TrainingPlan:
     @property
     def piece_bytes(self) -> int:
         """How many bytes of text are read and built at a time."""
-        return GUARDED_PIECE_BYTES if self.copy_guard else PIECE_BYTES
+        return PIECE_BYTES
 
     def documents(self) -> Documents:
         """An empty chain of documents, built as the plan says."""
@@ -259,7 +256,7 @@ class Documents:
         self.tokens = tokens
         self.copy_index = copy_index
         self.threads = threads
-        self.chain: Chain | None = None
+        self.growing: GrowingChain = self.native.GrowingChain()
         #: Whether any text so far held more than whitespace.
         self.has_words = False
 
@@ -297,16 +294,15 @@ class Documents:
             del piece
             carried = tail
             if built is not None:
-                self._merge(built)
+                self.growing.add(built)
 
-    def _merge(self, built: Chain) -> None:
-        if self.chain is None:
-            self.chain = built
-            return
-        # The copy index's text is sorted once, before saving.
-        self.chain = self.native.Chain.merge(
-            [(self.chain, 1), (built, 1)], defer_sort=True
-        )
+    def finish(
+        self, progress: ProgressCallback | None = None, *, sort_copy_index: bool = True
+    ) -> Chain | None:
+        """The chain of every document added, or None when none made one;
+        its copy index sorted in place (reporting ``("indexing", 0, 0)``)
+        when ``sort_copy_index``, else when first needed."""
+        return self.growing.finish(progress, sort_copy_index)
 
 
 def last_tokens(piece: Piece, order: int, tokens: str) -> list[str]:

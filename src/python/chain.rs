@@ -17,8 +17,7 @@ use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
 use crate::tokenize::starts_a_character;
 use crate::{
-    chain_file, merge_sorting, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort,
-    Tokens,
+    chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens,
 };
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
@@ -33,14 +32,25 @@ pub(crate) struct PyChain {
 
 impl From<Chain> for PyChain {
     fn from(chain: Chain) -> Self {
+        PyChain::from(Arc::new(chain))
+    }
+}
+
+impl From<Arc<Chain>> for PyChain {
+    fn from(chain: Arc<Chain>) -> Self {
         PyChain {
-            chain: Arc::new(chain),
+            chain,
             plans: Arc::default(),
         }
     }
 }
 
 impl PyChain {
+    /// The chain, shared.
+    pub(super) fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
     /// `chain`, read from a file or bytes, unless a word is not text: the
     /// core takes any bytes for words, but from Python words are text.
     fn of_text(chain: Chain) -> PyResult<Self> {
@@ -159,12 +169,11 @@ impl PyChain {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (sources, progress = None, defer_sort = false))]
+    #[pyo3(signature = (sources, progress = None))]
     fn merge(
         py: Python<'_>,
         sources: Vec<(Bound<'_, PyChain>, u32)>,
         progress: Option<Bound<'_, PyAny>>,
-        defer_sort: bool,
     ) -> PyResult<Self> {
         let mut chains = Vec::with_capacity(sources.len());
         for (chain, weight) in &sources {
@@ -178,21 +187,14 @@ impl PyChain {
                 weight: *weight,
             })
             .collect();
-        // Guarded sources' texts are sorted again once merged, unless the
-        // sort waits for the last of a training's merges.
-        let sorts =
-            !defer_sort && (sources.iter()).all(|source| source.chain.copy_index().is_some());
-        let sort = if defer_sort {
-            SuffixSort::Later
-        } else {
-            SuffixSort::Whole
-        };
+        // Guarded sources' texts are sorted again once merged.
+        let sorts = (sources.iter()).all(|source| source.chain.copy_index().is_some());
         let merging = progress.map(|callback| {
             Progress::new(callback, "merging", merging_work(&sources))
                 .then(sorts.then_some("indexing"))
         });
         let chain = run_watched(py, merging.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            merge_sorting(&sources, sort, watch)
+            merge(&sources, watch)
         })?;
         Ok(PyChain::from(chain))
     }

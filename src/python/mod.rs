@@ -5,6 +5,7 @@
 mod build;
 mod chain;
 mod errors;
+mod growing;
 mod steps;
 mod text;
 mod walk;
@@ -80,6 +81,7 @@ fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
         pyo3::types::PyBytes::new(module.py(), crate::interner::FAULT_INJECTION_PANIC_WORD),
     )?;
     module.add_class::<chain::PyChain>()?;
+    module.add_class::<growing::PyGrowingChain>()?;
     module.add_class::<walk::PyWalk>()?;
     module.add_function(wrap_pyfunction!(read_chain_header, module)?)?;
     module.add_function(wrap_pyfunction!(tokenize, module)?)?;
