@@ -117,6 +117,21 @@ def test_adding_a_file_is_training_on_both(llm_cli, halves):
     assert info["copy_guard"] is True
 
 
+def test_adding_a_text_too_short_for_a_chain_is_an_error_and_keeps_the_chain(
+    user_path, tmp_path
+):
+    # A training with --add grows the saved chain. The bug: the saved
+    # chain taken for the new text's, so that a text with no state is
+    # saved as if added, its name among the chain's sources.
+    train_chain("kept", ["the cat sat on the mat"], order=2)
+    before = chain_path("kept").read_bytes()
+    short = tmp_path / "short.txt"
+    short.write_text("one\n", encoding="utf-8")
+    with pytest.raises(MarkovError, match="order 2 needs a text of at least 2 words"):
+        train_chain("kept", [short], add=True)
+    assert chain_path("kept").read_bytes() == before
+
+
 def test_merging_a_chain_without_the_copy_guard_says_it_drops_the_index(
     llm_cli, halves
 ):

@@ -152,7 +152,9 @@ def train_on_dask(
                 if progress is not None:
                     progress("merging", merged, merges)
         chain, has_words = level[0].result() if level else (None, False)
-        return plan.save(chain, has_words, urls, progress)
+        if chain is None:
+            raise plan.too_short(has_words)
+        return plan.save(plan.added_to_base(chain, progress), urls, progress)
 
 
 def train_document(

@@ -116,10 +116,10 @@ def train_chain(
                 read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
             )
         described = [describe(source) for source in sources]
-        # Sorted in place, unless a merge with the chain added to sorts
-        # the joined text again.
-        chain = documents.finish(progress, sort_copy_index=plan.base is None)
-        return plan.save(chain, documents.has_words, described, progress)
+        chain = documents.finish(progress)
+        if chain is None:
+            raise plan.too_short(documents.has_words)
+        return plan.save(chain, described, progress)
 
 
 @dataclass(frozen=True)
@@ -144,28 +144,36 @@ class TrainingPlan:
         return PIECE_BYTES
 
     def documents(self) -> Documents:
-        """An empty chain of documents, built as the plan says."""
+        """The chain of documents the plan adds to: the base chain, or an
+        empty one, built as the plan says."""
         return Documents(
             order=self.order,
             tokens=self.tokens,
             copy_index=self.copy_guard,
             threads=self.threads,
+            base=self.base,
         )
+
+    def added_to_base(
+        self, chain: Chain, progress: ProgressCallback | None = None
+    ) -> Chain:
+        """``chain``, of documents trained apart from the base chain,
+        merged after it (if the plan has one)."""
+        if self.base is None:
+            return chain
+        merged: Chain = load_native().Chain.merge(
+            [(self.base, 1), (chain, 1)], progress
+        )
+        return merged
 
     def save(
         self,
-        chain: Chain | None,
-        has_words: bool,
+        chain: Chain,
         described: list[str],
         progress: ProgressCallback | None = None,
     ) -> SavedChainInfo:
-        """Save ``chain``, the chain of the sources ``described``, added to
-        the base chain. None (no document had a state) is the error that
-        says why, from whether any source ``has_words``."""
-        if chain is None:
-            raise self.too_short(has_words)
-        if self.base is not None:
-            chain = load_native().Chain.merge([(self.base, 1), (chain, 1)], progress)
+        """Save ``chain``, the base chain's with the sources ``described``
+        added."""
         named, count = self.base_sources
         return save_chain(
             self.name,
@@ -240,8 +248,9 @@ def plan_training(
 
 
 class Documents:
-    """The chain of the documents so far: each built in pieces, each piece
-    merged into the chain of those before it."""
+    """The chain of the documents so far, after ``base`` if given: each
+    built in pieces, each piece merged into the chain of those before
+    it."""
 
     def __init__(
         self,
@@ -250,6 +259,7 @@ class Documents:
         tokens: str,
         copy_index: bool,
         threads: int | None,
+        base: Chain | None = None,
     ) -> None:
         self.native = load_native()
         self.order = order
@@ -257,8 +267,14 @@ class Documents:
         self.copy_index = copy_index
         self.threads = threads
         self.growing: GrowingChain = self.native.GrowingChain()
+        if base is not None:
+            # Grown from the saved chain, so that its text and the new
+            # documents' are held once, and sorted once.
+            self.growing.add(base)
         #: Whether any text so far held more than whitespace.
         self.has_words = False
+        #: Whether any document had a state, and so made a chain.
+        self.made_chain = False
 
     def add(self, pieces: Iterator[Piece]) -> None:
         """Builds the document whose text ``pieces`` gives, and merges it
@@ -295,14 +311,14 @@ class Documents:
             carried = tail
             if built is not None:
                 self.growing.add(built)
+                self.made_chain = True
 
-    def finish(
-        self, progress: ProgressCallback | None = None, *, sort_copy_index: bool = True
-    ) -> Chain | None:
-        """The chain of every document added, or None when none made one;
-        its copy index sorted in place (reporting ``("indexing", 0, 0)``)
-        when ``sort_copy_index``, else when first needed."""
-        return self.growing.finish(progress, sort_copy_index)
+    def finish(self, progress: ProgressCallback | None = None) -> Chain | None:
+        """The chain of the base and every document added, its copy index
+        sorted in place (reporting ``("indexing", 0, 0)``); None when no
+        document made a chain."""
+        chain = self.growing.finish(progress)
+        return chain if self.made_chain else None
 
 
 def last_tokens(piece: Piece, order: int, tokens: str) -> list[str]:
