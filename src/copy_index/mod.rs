@@ -86,14 +86,25 @@ impl LaterSuffixes {
     /// The suffix array of `text`, sorted now unless it was: `watch` can
     /// cancel the sort.
     fn sorted(&self, text: &Ids, watch: Watch) -> Result<&Ids, ChainError> {
-        if let Some(whole) = self.whole.get() {
-            return Ok(whole);
-        }
-        // The sort takes a text of its own, which it may give up on a
-        // cancel.
-        let (_, suffixes) = suffix_array(text.iter().collect(), self.alphabet, watch)?;
-        Ok(self.whole.get_or_init(|| Ids::Owned(suffixes)))
+        sorted_once(&self.whole, text, self.alphabet, watch)
     }
+}
+
+/// The suffix array of `text` (ids below `alphabet`) kept in `whole`,
+/// sorted now unless it was: `watch` can cancel the sort, and then `whole`
+/// stays empty. The sort takes a copy of the text, which it may give up on
+/// a cancel, since `text` is shared.
+fn sorted_once<'whole>(
+    whole: &'whole OnceLock<Ids>,
+    text: &Ids,
+    alphabet: u32,
+    watch: Watch,
+) -> Result<&'whole Ids, ChainError> {
+    if let Some(sorted) = whole.get() {
+        return Ok(sorted);
+    }
+    let (_, suffixes) = suffix_array(text.iter().collect(), alphabet, watch)?;
+    Ok(whole.get_or_init(|| Ids::Owned(suffixes)))
 }
 
 /// What a check found wrong.

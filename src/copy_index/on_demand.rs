@@ -17,9 +17,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustc_hash::FxHashSet;
 
-use super::{narrowed_within, Ids};
+use super::{narrowed_within, sorted_once, Ids};
 use crate::build_options::Watch;
-use crate::suffix_array::suffix_array;
 
 /// An interval is sorted by counting when its keys span at most this many
 /// values a suffix, by comparison otherwise: counting is linear, but in
@@ -117,12 +116,9 @@ impl OnDemandSuffixes {
     /// asked for: as long as building the index in one go would have
     /// taken.
     pub(super) fn whole(&self, text: &Ids) -> &Ids {
-        self.whole.get_or_init(|| {
-            // Nothing cancels it: it has no flag to watch.
-            let (_, suffixes) = suffix_array(text.iter().collect(), self.alphabet, Watch::none())
-                .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag"));
-            Ids::Owned(suffixes)
-        })
+        // Nothing cancels it: it has no flag to watch.
+        sorted_once(&self.whole, text, self.alphabet, Watch::none())
+            .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag"))
     }
 }
 
