@@ -93,10 +93,11 @@ pub enum SuffixSort {
     /// The rest is sorted, all at once, if the chain is saved or merged.
     OnDemand,
     /// None during the build: all of them at once when first needed, or
-    /// when [`crate::Chain::sort_copy_index`] asks. For the pieces of a
-    /// training, merged into one chain ([`crate::merge_sorting`]), whose
-    /// texts are joined and sorted once, before it is saved, instead of
-    /// once a piece and again at every merge.
+    /// when [`crate::Chain::sort_copy_index`] or [`crate::Chain::into_sorted`]
+    /// asks. For the pieces of a training, grown into one chain
+    /// ([`crate::merge_grown`]), whose texts are joined and sorted once,
+    /// before it is saved, instead of once a piece and again at every
+    /// merge.
     Later,
 }
 

@@ -118,7 +118,7 @@ impl PyChain {
         length: Option<usize>,
     ) -> PyResult<Option<Self>> {
         // Pieces are trained to be merged and saved: the merged chain's
-        // text is sorted once, before it is saved (`sort_copy_index`).
+        // text is sorted once, before it is saved (`GrowingChain.finish`).
         let sort = copy_index.then_some(SuffixSort::Later);
         let build = Build::new(order, tokens, sort, threads, progress)?;
         let carried: Vec<Utf8Text<'_, '_>> = (carried.iter())
