@@ -929,8 +929,9 @@ def bench_guarded_chains(
     """Saved chains with the copy guard's index (the default): training
     each text (time and peak memory), the file against the text, ``info``
     (which checks all of it), and a prompt of 20 words with ``max_copy``
-    against ``llm --version``, interleaved, its chain's file in the page
-    cache as after any recent use."""
+    against ``llm --version`` and against the cheapest prompt there is (two
+    words to ``markov``, which is llm's own cost of a prompt), interleaved,
+    its chain's file in the page cache as after any recent use."""
     llm_command = [sys.executable, "-m", "llm"]
     print("\nsaved chains with the copy guard: train, info, a guarded prompt")
     names = []
@@ -958,9 +959,10 @@ def bench_guarded_chains(
             f"{file_size / 1e6:.1f} MB ({file_size / size:.2f}x the text); info "
             f"{info['seconds']:.2f} s ({file_size / 1e6 / info['seconds']:.0f} MB/s)"
         )
-    version, prompts = [], {name: [] for name in names}
+    version, two_words, prompts = [], [], {name: [] for name in names}
     for _ in range(max(rounds, 5)):
         version.append(time_command([*llm_command, "--version"], env))
+        two_words.append(time_command([*llm_command, "-m", "markov", "a b"], env))
         for name in names:
             prompts[name].append(
                 time_command(
@@ -977,12 +979,18 @@ def bench_guarded_chains(
                 )
             )
     version_s = statistics.median(version)
+    two_words_s = statistics.median(two_words)
     print(f"  llm --version: {version_s:.3f} s (median)")
+    print(
+        f"  llm -m markov 'a b': {two_words_s:.3f} s, "
+        f"{(two_words_s - version_s) * 1000:+.0f} ms over llm --version"
+    )
     for text, name in zip(texts, names, strict=True):
         prompt_s = statistics.median(prompts[name])
         print(
             f"  llm -m markov/{name} -o max_copy 4 ({text.name}): {prompt_s:.3f} s, "
-            f"{(prompt_s - version_s) * 1000:+.0f} ms over llm --version"
+            f"{(prompt_s - version_s) * 1000:+.0f} ms over llm --version, "
+            f"{(prompt_s - two_words_s) * 1000:+.0f} ms over llm -m markov 'a b'"
         )
 
 
