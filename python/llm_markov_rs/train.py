@@ -42,6 +42,12 @@ Kept = TypeVar("Kept", int, str, bool)
 #: each merge), whatever the size of the text.
 PIECE_BYTES = 64 << 20
 
+#: The same with the copy guard, whose token ids are most of a training's
+#: memory anyway: fewer pieces merge their chains fewer times, which counts
+#: for a text of many distinct words, while the reading stays below the
+#: sort's peak (docs/performance.md, session 18).
+GUARDED_PIECE_BYTES = 128 << 20
+
 
 def train_chain(
     name: str,
@@ -141,7 +147,7 @@ class TrainingPlan:
     @property
     def piece_bytes(self) -> int:
         """How many bytes of text are read and built at a time."""
-        return PIECE_BYTES
+        return GUARDED_PIECE_BYTES if self.copy_guard else PIECE_BYTES
 
     def documents(self) -> Documents:
         """The chain of documents the plan adds to: the base chain, or an
