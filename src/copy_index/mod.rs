@@ -29,9 +29,10 @@ pub(crate) use packed::{packed_bytes, width_for, PackedIds, PackedView};
 /// one token a step, as infini-gram does.
 ///
 /// A saved chain's index is read in place from its mapped file, unchecked
-/// until [`CopyIndex::check`]: every read of it stays within the text and
-/// the suffix array whatever they hold, so that a forged file can make the
-/// guard miss copies or stop, but never read out of bounds.
+/// until [`check_copy_index`](crate::chain_file::check_copy_index): every
+/// read of it stays within the text and the suffix array whatever they
+/// hold, so that a forged file can make the guard miss copies or stop, but
+/// never read out of bounds.
 #[derive(Clone, Debug)]
 pub struct CopyIndex {
     text: Ids,
@@ -41,6 +42,10 @@ pub struct CopyIndex {
     /// `first_token[t]..first_token[t + 1]`. Never falls, and ends at the
     /// text's length.
     first_token: Vec<u32>,
+    /// Whether `first_token` was counted from the text here, rather than
+    /// read from a file, which may disagree with its text until
+    /// [`CopyIndex::check`].
+    starts_counted: bool,
     /// The checksum a chain file stored for the index, checked by
     /// [`CopyIndex::check`] when the index was not read whole.
     stored_checksum: Option<u32>,
@@ -362,6 +367,7 @@ impl CopyIndex {
             text: Ids::Owned(text),
             suffixes,
             first_token,
+            starts_counted: true,
             stored_checksum: None,
             tails: OnceLock::new(),
             continues: false,
@@ -389,6 +395,7 @@ impl CopyIndex {
             text,
             suffixes: Suffixes::Whole(suffixes),
             first_token,
+            starts_counted: false,
             stored_checksum,
             tails: OnceLock::new(),
             continues: false,
@@ -753,6 +760,16 @@ impl CopyIndex {
         watch: Watch,
     ) -> Result<Self, ChainError> {
         let goes_on = self.continues;
+        let joins = self.len() > 0 && !goes_on;
+        // The token starts follow from the two indexes' own, renumbered,
+        // in time of the vocabulary: counting them again over the whole
+        // text at every piece made a training's reading quadratic. A
+        // file's are counted from its text, which it may disagree with.
+        let alphabet = separator + 1;
+        let mut counts = vec![0u64; alphabet as usize];
+        self.add_counts(&mut counts, renumbered, separator);
+        tail.add_counts(&mut counts, tail_renumbered, separator);
+        counts[separator as usize] += u64::from(joins);
         let mut text = self.text.into_owned();
         // A training's later pieces rarely bring a word that sorts before
         // the ones it has: then every id stays as it was, and so does the
@@ -770,7 +787,6 @@ impl CopyIndex {
                 watch.check()?;
             }
         }
-        let joins = !text.is_empty() && !goes_on;
         let length = text.len() + usize::from(joins) + tail.len();
         if length > MAX_WORDS {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
@@ -785,8 +801,40 @@ impl CopyIndex {
             Ok::<_, ChainError>(())
         })?;
         watch.check()?;
-        let index = CopyIndex::new(text, separator + 1, SuffixSort::Later, watch)?;
-        Ok(index.continuing(tail.continues))
+        debug_assert_eq!(counts.iter().sum::<u64>(), text.len() as u64);
+        let first_token = starts_from_counts(&counts);
+        let index = CopyIndex {
+            text: Ids::Owned(text),
+            suffixes: Suffixes::Later(LaterSuffixes {
+                alphabet,
+                whole: OnceLock::new(),
+            }),
+            first_token,
+            starts_counted: true,
+            stored_checksum: None,
+            tails: OnceLock::new(),
+            continues: tail.continues,
+        };
+        Ok(index)
+    }
+
+    /// Adds to `counts` how many suffixes start with each token, under its
+    /// new id in `renumbered` (`separator` for ids past it): from the
+    /// token starts when they were counted here, else from the text.
+    fn add_counts(&self, counts: &mut [u64], renumbered: &[u32], separator: u32) {
+        let mut add = |id: usize, count: u32| {
+            let new = renumbered.get(id).copied().unwrap_or(separator);
+            if let Some(total) = counts.get_mut(new as usize) {
+                *total += u64::from(count);
+            }
+        };
+        if self.starts_counted {
+            for (id, pair) in self.first_token.windows(2).enumerate() {
+                add(id, pair[1].saturating_sub(pair[0]));
+            }
+        } else {
+            self.text().iter().for_each(|id| add(id as usize, 1));
+        }
     }
 
     /// Within `range`, the whole interval of the suffixes that share their
@@ -977,6 +1025,20 @@ fn token_starts(text: impl IntoIterator<Item = u32>, alphabet: usize) -> Vec<u32
     first_token
 }
 
+/// Token starts from how many suffixes start with each token: what
+/// [`token_starts`] counts from a text.
+fn starts_from_counts(counts: &[u64]) -> Vec<u32> {
+    let mut first_token = Vec::with_capacity(counts.len() + 1);
+    let mut start = 0u64;
+    first_token.push(0);
+    for &count in counts {
+        start += count;
+        // The caller checked that the counts add up to a text's length.
+        first_token.push(start as u32);
+    }
+    first_token
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -1113,6 +1175,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_index_grown_counts_its_token_starts_from_its_text() {
+        // The bug: a grown index that carries over a file's token starts,
+        // which may disagree with its text while summing to its length
+        // (this file says one 0 and two 1s for the text "0 0 1"), so that
+        // `train --add` to a forged chain saves starts that are not its
+        // text's, and the guard searches the wrong stretches.
+        let head = from_file(vec![0, 0, 1], vec![0, 1, 2], vec![0, 1, 3, 3]).unwrap();
+        let tail = CopyIndex::new(vec![1, 0], 2, SuffixSort::Later, Watch::none()).unwrap();
+        let grown = (head.grown(&[0, 1], &tail, &[0, 1], 2, Watch::none())).unwrap();
+        let counted = token_starts(grown.text().iter(), 3);
+        assert_eq!(grown.token_starts(3).collect::<Vec<_>>(), counted);
+        assert_eq!(counted, [0, 3, 5, 6]);
+    }
+
+    #[test]
     fn any_forged_index_that_loads_is_read_within_bounds() {
         // Starts and suffixes outside the text, ids beyond the alphabet:
         // narrowing, the tails and the starts of suffixes stay in bounds.
@@ -1159,6 +1236,34 @@ mod tests {
                     "{:?} then {}", before, token
                 );
             }
+        }
+
+        /// A grown index's token starts are carried over from its two
+        /// parts' rather than counted again over the whole text. A count
+        /// left under its old id, the separator between documents left
+        /// out, or the old separator not moved to the new one: each makes
+        /// them differ from the starts counted from the grown text, and so
+        /// a saved chain's stretches from its text's.
+        #[test]
+        fn a_grown_index_starts_each_token_where_its_text_says(
+            head in prop::collection::vec(0u32..4, 0..60),
+            tail in prop::collection::vec(0u32..5, 1..60),
+            head_renumbered in prop::collection::vec(0u32..7, 3),
+            tail_renumbered in prop::collection::vec(0u32..7, 4),
+            head_continues: bool,
+        ) {
+            // Ids one past each vocabulary (3 and 4) are its separator.
+            let separator = 7;
+            let head = CopyIndex::new(head, 4, SuffixSort::Later, Watch::none())
+                .unwrap()
+                .continuing(head_continues);
+            let tail = CopyIndex::new(tail, 5, SuffixSort::Later, Watch::none()).unwrap();
+            let grown = head
+                .grown(&head_renumbered, &tail, &tail_renumbered, separator, Watch::none())
+                .unwrap();
+            let counted = token_starts(grown.text().iter(), separator as usize + 1);
+            let carried: Vec<u32> = grown.token_starts(separator as usize + 1).collect();
+            prop_assert_eq!(carried, counted);
         }
     }
 }
