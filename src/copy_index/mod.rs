@@ -2,23 +2,27 @@
 //! guard asks to know whether a run of tokens occurs in the text, and which
 //! tokens followed it there.
 
-use std::io::{self, Write};
 use std::ops::Range;
-use std::sync::atomic::AtomicU32;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::OnceLock;
 
 use crate::build_options::{SuffixSort, Watch};
-use crate::error::{ChainError, ChainFileError};
+use crate::error::ChainError;
 use crate::limits::MAX_WORDS;
-use crate::sampled_search::{first_past, samples_of};
 use crate::suffix_array::suffix_array;
 
+mod check;
+mod ids;
 mod on_demand;
 mod packed;
+mod sections;
+mod tails;
 
+use ids::IdList;
+pub(crate) use ids::Ids;
 use on_demand::OnDemandSuffixes;
-pub(crate) use packed::{packed_bytes, width_for, PackedIds, PackedView};
+pub(crate) use packed::{packed_bytes, PackedIds};
+pub(crate) use sections::index_widths;
+use tails::Tails;
 
 /// A chain's text, token by token, and its suffix array.
 ///
@@ -112,225 +116,8 @@ fn sorted_once<'whole>(
     Ok(whole.get_or_init(|| Ids::Owned(suffixes)))
 }
 
-/// What a check found wrong.
-fn invalid(what: &str) -> ChainFileError {
-    ChainFileError::Invalid(what.into())
-}
-
 /// How many ids a check reads between two looks at the cancel flag.
 const IDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 22;
-
-/// Token ids (of the text, or of the suffix array): in memory as a build
-/// makes them, or packed as a chain file holds them, read or mapped.
-#[derive(Clone, Debug)]
-pub(crate) enum Ids {
-    Owned(Vec<u32>),
-    Packed(PackedIds),
-}
-
-impl Ids {
-    /// How many ids there are.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Ids::Owned(ids) => ids.len(),
-            Ids::Packed(ids) => ids.len(),
-        }
-    }
-
-    /// The id at `index`, or `None` past the end.
-    #[inline]
-    pub(crate) fn get(&self, index: usize) -> Option<u32> {
-        match self {
-            Ids::Owned(ids) => ids.get(index).copied(),
-            Ids::Packed(ids) => ids.get(index),
-        }
-    }
-
-    /// The ids, to read many of them without looking up where they are
-    /// each time.
-    #[inline]
-    pub(crate) fn view(&self) -> IdsView<'_> {
-        match self {
-            Ids::Owned(ids) => IdsView::Plain(ids),
-            Ids::Packed(ids) => IdsView::Packed(ids.view()),
-        }
-    }
-
-    /// Calls `each` with the ids of `range` (within the list) a block at a
-    /// time, in order, and the index of each block's first: an owned
-    /// list's own slices, a packed one's decoded into a buffer.
-    pub(crate) fn for_each_block<E>(
-        &self,
-        range: Range<usize>,
-        mut each: impl FnMut(usize, &[u32]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let end = range.end.min(self.len());
-        let mut start = range.start.min(end);
-        let mut buffer = Vec::new();
-        while start < end {
-            let block_end = end.min(start + IDS_IN_A_BLOCK);
-            match self {
-                Ids::Owned(ids) => each(start, &ids[start..block_end])?,
-                Ids::Packed(ids) => {
-                    buffer.resize(block_end - start, 0);
-                    ids.view().read_into(start, &mut buffer);
-                    each(start, &buffer)?;
-                }
-            }
-            start = block_end;
-        }
-        Ok(())
-    }
-
-    /// The ids as a vector of their own: an owned list itself, a packed
-    /// one decoded.
-    pub(crate) fn into_owned(self) -> Vec<u32> {
-        match self {
-            Ids::Owned(ids) => ids,
-            Ids::Packed(_) => self.iter().collect(),
-        }
-    }
-
-    /// Every id in turn.
-    pub(crate) fn iter(&self) -> IdsIter<'_> {
-        IdsIter { ids: self, next: 0 }
-    }
-}
-
-/// How many ids [`Ids::for_each_block`] hands over at once: 64 KiB of
-/// them, which stay in cache while they are read.
-const IDS_IN_A_BLOCK: usize = 1 << 14;
-
-/// [`Ids`] where they lie.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum IdsView<'ids> {
-    Plain(&'ids [u32]),
-    Packed(PackedView<'ids>),
-}
-
-impl IdsView<'_> {
-    /// The id at `index`, or `None` past the end.
-    #[inline]
-    pub(crate) fn get(self, index: usize) -> Option<u32> {
-        match self {
-            IdsView::Plain(ids) => ids.get(index).copied(),
-            IdsView::Packed(ids) => ids.get(index),
-        }
-    }
-}
-
-/// A list of ids read one at a time: a vector's, or a chain file's packed
-/// ones.
-pub(crate) trait IdList {
-    /// How many ids there are.
-    fn count(&self) -> usize;
-
-    /// The id at `index`, or `None` past the end.
-    fn id(&self, index: usize) -> Option<u32>;
-
-    /// The first index of `range` at which `is_past` holds, when it is
-    /// false and then true over `range` (as `partition_point`, negated),
-    /// the end of `range` if none; an index past the list is past.
-    fn first_past(&self, range: Range<usize>, is_past: impl Fn(u32) -> bool) -> usize {
-        let (mut low, mut high) = (range.start, range.end);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.id(middle) {
-                Some(id) if !is_past(id) => low = middle + 1,
-                _ => high = middle,
-            }
-        }
-        low
-    }
-}
-
-impl IdList for [u32] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    #[inline]
-    fn id(&self, index: usize) -> Option<u32> {
-        self.get(index).copied()
-    }
-}
-
-impl IdList for Ids {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    #[inline]
-    fn id(&self, index: usize) -> Option<u32> {
-        self.get(index)
-    }
-}
-
-/// The ids of [`Ids::iter`].
-pub(crate) struct IdsIter<'ids> {
-    ids: &'ids Ids,
-    next: usize,
-}
-
-impl Iterator for IdsIter<'_> {
-    type Item = u32;
-
-    #[inline]
-    fn next(&mut self) -> Option<u32> {
-        let id = self.ids.get(self.next)?;
-        self.next += 1;
-        Some(id)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.ids.len().saturating_sub(self.next);
-        (left, Some(left))
-    }
-}
-
-/// Where each suffix goes on without its first token: for each slot of
-/// the suffix array, one more than the slot of the suffix one token
-/// shorter, or 0 when that is empty. (The Ψ function of compressed suffix
-/// arrays.) Within an interval whose suffixes share their first token, the
-/// tails rise, so a run is narrowed by a token with one look-up a step of
-/// its binary search, not two (the suffix's start, then its token).
-#[derive(Clone, Debug)]
-struct Tails {
-    slots: Vec<u32>,
-    /// [`samples_of`] `slots`, for wide searches.
-    samples: Vec<u32>,
-}
-
-impl Tails {
-    /// The tails of `index`'s suffixes, from the rank of each suffix.
-    fn of(index: &CopyIndex) -> Self {
-        // Two passes with one random access each. (Filling each token's
-        // interval in turn, in one pass over the suffix array, reads the
-        // text and writes the tails at random in the same step, and took
-        // four times as long.)
-        let suffixes = index.suffixes();
-        let mut rank = vec![0u32; index.len()];
-        for (slot, start) in suffixes.iter().enumerate() {
-            // Only a forged file has a start outside the text.
-            if let Some(rank) = rank.get_mut(start as usize) {
-                *rank = slot as u32;
-            }
-        }
-        let slots: Vec<u32> = (suffixes.iter())
-            .map(|start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
-            .collect();
-        let samples = samples_of(&slots);
-        Tails { slots, samples }
-    }
-
-    /// The first slot of `range` whose tail is above `bound` (or the end of
-    /// `range`), when the tails rise over `range`.
-    fn first_above(&self, range: Range<usize>, bound: usize) -> usize {
-        first_past(&self.slots, &self.samples, range, |tail| {
-            tail as usize > bound
-        })
-    }
-}
 
 impl CopyIndex {
     /// The index of `text`, whose ids are all below `alphabet`, with its
@@ -411,265 +198,6 @@ impl CopyIndex {
                 .get(token)
                 .map_or(end, |&start| start.min(end))
         })
-    }
-
-    /// Checks what [`CopyIndex::from_file`] leaves out: the stored
-    /// checksum of `token_starts`, the text and the suffix array as the
-    /// file held them (`file_checksum` computes it); every id of the
-    /// text at most `separator` (documents are joined by it); `tokens`
-    /// of them below it, as the chain counts; the token starts those of
-    /// the text; and the suffix array a permutation of the text's
-    /// positions in which every suffix is larger than the one before it.
-    /// A forged index would make the guard miss copies. Says what is
-    /// wrong, or that `watch` cancelled it. The suffix array is checked on
-    /// a thread of its own beside the rest.
-    pub(crate) fn check(
-        &self,
-        separator: u32,
-        tokens: usize,
-        watch: Watch,
-    ) -> Result<(), ChainFileError> {
-        let (order, rest) = std::thread::scope(|scope| {
-            let order = scope.spawn(|| self.is_suffix_array_of_its_text(watch));
-            let rest = self.check_all_but_the_order(separator, tokens, watch);
-            (order.join(), rest)
-        });
-        rest?;
-        match order {
-            Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err(invalid(
-                "its copy index is not the suffix array of its text",
-            )),
-            Ok(Err(cancelled)) => Err(cancelled.into()),
-            // The check raises no panic of its own.
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-
-    fn check_all_but_the_order(
-        &self,
-        separator: u32,
-        tokens: usize,
-        watch: Watch,
-    ) -> Result<(), ChainFileError> {
-        if let Some(stored) = self.stored_checksum {
-            if stored != self.file_checksum(separator as usize + 1, watch)? {
-                return Err(invalid("its copy index does not match its checksum"));
-            }
-        }
-        let alphabet = separator as usize + 1;
-        let mut counted = vec![0u32; alphabet + 1];
-        self.text().for_each_block(0..self.len(), |_, ids| {
-            watch.check()?;
-            for &id in ids {
-                match counted.get_mut(id as usize + 1) {
-                    Some(count) => *count += 1,
-                    None => {
-                        return Err(invalid(
-                            "its copy index has a word that is not in its vocabulary",
-                        ))
-                    }
-                }
-            }
-            Ok::<(), ChainFileError>(())
-        })?;
-        let indexed = self.len() - counted[alphabet] as usize;
-        // The index holds the text the chain counts, word for word: a
-        // header that claims more would make every later merge fail.
-        if indexed != tokens {
-            return Err(ChainFileError::Invalid(format!(
-                "its header counts {tokens} words, but its copy index holds {indexed}"
-            )));
-        }
-        for id in 1..counted.len() {
-            counted[id] += counted[id - 1];
-        }
-        if !self.token_starts(alphabet).eq(counted) {
-            return Err(invalid(
-                "its copy index's token starts are not those of its text",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The CRC-32 of the index's sections as a chain file stores them, for
-    /// an alphabet of `alphabet` ids.
-    pub(crate) fn file_checksum(
-        &self,
-        alphabet: usize,
-        watch: Watch,
-    ) -> Result<u32, ChainFileError> {
-        let mut hasher = Hashing(crc32fast::Hasher::new());
-        self.write_sections(alphabet, &mut hasher, |_| Ok(watch.check()?))?;
-        Ok(hasher.0.finalize())
-    }
-
-    /// Writes the index as a chain file holds it, for `alphabet` ids (the
-    /// words and the separator): the token starts as 4-byte numbers, then
-    /// the text and the suffix array packed, each id in as many bits as
-    /// the largest can need ([`packed`]). Calls `checkpoint` between
-    /// blocks of ids, to look at a cancel flag or report progress: an
-    /// index can be gigabytes.
-    pub(crate) fn write_sections<W: Write>(
-        &self,
-        alphabet: usize,
-        out: &mut W,
-        mut checkpoint: impl FnMut(&mut W) -> Result<(), ChainFileError>,
-    ) -> Result<(), ChainFileError> {
-        let starts: Vec<u8> = (self.token_starts(alphabet))
-            .flat_map(u32::to_le_bytes)
-            .collect();
-        out.write_all(&starts)?;
-        let [text_width, suffix_width] = index_widths(alphabet, self.len());
-        for (ids, width) in [(self.text(), text_width), (self.suffixes(), suffix_width)] {
-            let mut start = 0;
-            while start < ids.len() {
-                checkpoint(out)?;
-                let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(ids.len());
-                write_packed_block(out, ids, start..end, width)?;
-                start = end;
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether the suffix array is a permutation of the text's positions in
-    /// which every suffix is larger than the one before it.
-    fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
-        let (text, suffixes) = (self.text().view(), self.suffixes());
-        // Each suffix's place in the array. Every start is in range, and
-        // there are as many starts as places: so the starts are a
-        // permutation exactly when no place is left unwritten, whatever a
-        // repeated start overwrote. Plain stores, not a compare-and-swap a
-        // write, since each is a cache miss at random and a locked
-        // instruction waits for its own. Two threads place the halves.
-        let rank: Vec<AtomicU32> = (0..self.len()).map(|_| AtomicU32::new(u32::MAX)).collect();
-        let place = |range: Range<usize>| {
-            suffixes.for_each_block(range, |first, starts| {
-                watch.check()?;
-                for (slot, &start) in (first..).zip(starts) {
-                    match rank.get(start as usize) {
-                        Some(place) => place.store(slot as u32, Relaxed),
-                        None => return Err(None),
-                    }
-                }
-                Ok(())
-            })
-        };
-        let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
-            for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
-                watch.check()?;
-                if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        };
-        let (length, middle) = (suffixes.len(), suffixes.len() / 2);
-        let placed = std::thread::scope(|scope| {
-            let second = scope.spawn(|| place(middle..length));
-            let first = place(0..middle);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            first.and(second)
-        });
-        match placed {
-            Ok(()) => {}
-            Err(None) => return Ok(false),
-            Err(Some(cancelled)) => return Err(cancelled),
-        }
-        // Read after both threads joined, so every store is seen.
-        let (first_half, second_half) = rank.split_at(rank.len() / 2);
-        let permutation = std::thread::scope(|scope| {
-            let second = scope.spawn(|| all_placed(second_half));
-            let first = all_placed(first_half);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<bool, ChainError>(first? && second?)
-        })?;
-        if !permutation {
-            return Ok(false);
-        }
-        // Sorted: each suffix above the one before it. Comparing two
-        // suffixes up to where they differ is long on a repetitive text;
-        // with the ranks it is linear. Each suffix must start with the
-        // token whose stretch of the array holds it (the token starts
-        // rise, as loading checked), so the first tokens rise, and two in
-        // one stretch share theirs: the rest decides, and the rest is a
-        // suffix too, whose place the ranks give. A suffix that ends first
-        // is the smaller. Each id of the text is read once, not twice.
-        // The place of a suffix's rest: none when the suffix is one token.
-        let rest_place = |start: u32| {
-            rank.get(start as usize + 1)
-                .map(|place| place.load(Relaxed))
-        };
-        let in_order = |before: Option<u32>, after: Option<u32>| match (before, after) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(before), Some(after)) => before < after,
-        };
-        // Shared by two threads: each suffix is two reads at random, since
-        // the place of its rest is kept for the suffix after it.
-        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
-            let mut before: Option<Option<u32>> = None;
-            let mut stretch = self.stretch_of(range.start);
-            let in_turn = suffixes.for_each_block(range, |first, starts| {
-                watch.check().map_err(Some)?;
-                for (slot, &next) in (first..).zip(starts) {
-                    let same_stretch = slot < stretch.end;
-                    if !same_stretch {
-                        stretch = self.stretch_of(slot);
-                    }
-                    if text.get(next as usize) != Some(stretch.token) {
-                        return Err(None);
-                    }
-                    let rest = rest_place(next);
-                    if let Some(before) = before {
-                        if same_stretch && !in_order(before, rest) {
-                            return Err(None);
-                        }
-                    }
-                    before = Some(rest);
-                }
-                Ok(())
-            });
-            match in_turn {
-                Ok(()) => Ok(true),
-                Err(None) => Ok(false),
-                Err(Some(cancelled)) => Err(cancelled),
-            }
-        };
-        // Each half checks its suffixes against the one before them in it:
-        // the second half starts at the first half's last, so that every
-        // pair is seen.
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| pairs_in(middle.saturating_sub(1)..length));
-            let first = pairs_in(0..middle);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok(first? && second?)
-        })
-    }
-
-    /// The token whose stretch of the suffix array holds `slot`, and
-    /// where that stretch ends.
-    fn stretch_of(&self, slot: usize) -> Stretch {
-        // The token starts rise from 0 to the text's length.
-        let after = self
-            .first_token
-            .partition_point(|&start| start as usize <= slot);
-        let token = after.saturating_sub(1);
-        let end = self
-            .first_token
-            .get(after)
-            .map_or(usize::MAX, |&end| end as usize);
-        Stretch {
-            token: token as u32,
-            end,
-        }
     }
 
     /// The suffix array's interval of the suffixes that start with `token`.
@@ -924,13 +452,6 @@ impl CopyIndex {
     }
 }
 
-/// One token's stretch of the suffix array, as [`CopyIndex::stretch_of`]
-/// finds it.
-struct Stretch {
-    token: u32,
-    end: usize,
-}
-
 /// Within `range` of `suffixes`, whose suffixes of `text` all share their
 /// first `depth` tokens and are sorted by the next, those whose next token
 /// is `token`.
@@ -958,58 +479,6 @@ fn narrowed_within(
     low..high
 }
 
-/// Writes `range` of `ids` packed at `width` bits an id: the bytes of a
-/// file's ids as they are, when packed at that width already.
-fn write_packed_block(
-    out: &mut impl Write,
-    ids: &Ids,
-    range: Range<usize>,
-    width: u32,
-) -> io::Result<()> {
-    match ids {
-        Ids::Owned(ids) => packed::write_packed(out, ids[range].iter().copied(), width),
-        // A block starts on a whole word: it is a multiple of 32 ids.
-        Ids::Packed(packed) if packed.width() == width => {
-            let bytes = packed.bytes();
-            let start = (range.start as u64 * u64::from(width) / 8) as usize;
-            let end = if range.end == packed.len() {
-                bytes.len()
-            } else {
-                (range.end as u64 * u64::from(width) / 8) as usize
-            };
-            out.write_all(&bytes[start..end])
-        }
-        Ids::Packed(packed) => packed::write_packed(
-            out,
-            range.map(|index| packed.get(index).unwrap_or(0)),
-            width,
-        ),
-    }
-}
-
-/// A writer that only hashes what it is given.
-struct Hashing(crc32fast::Hasher);
-
-impl Write for Hashing {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// How many bits a chain file gives each id of the text and each start of
-/// the suffix array of an index of `tokens` tokens and `alphabet` ids.
-pub(crate) fn index_widths(alphabet: usize, tokens: usize) -> [u32; 2] {
-    [
-        width_for(alphabet.saturating_sub(1) as u64),
-        width_for(tokens.saturating_sub(1) as u64),
-    ]
-}
-
 /// Where the suffixes of each id of `0..alphabet` start in the suffix
 /// array of `text`, and its length: `alphabet + 1` entries, counted.
 fn token_starts(text: impl IntoIterator<Item = u32>, alphabet: usize) -> Vec<u32> {
@@ -1033,7 +502,7 @@ fn starts_from_counts(counts: &[u64]) -> Vec<u32> {
     first_token.push(0);
     for &count in counts {
         start += count;
-        // The caller checked that the counts add up to a text's length.
+        // The counts add up to a text's length, which fits in a `u32`.
         first_token.push(start as u32);
     }
     first_token

@@ -1,0 +1,242 @@
+//! The full check of a copy index read from a file: what loading it
+//! leaves out, since it takes time of the whole text.
+
+use std::ops::Range;
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::{CopyIndex, IDS_BETWEEN_CANCEL_CHECKS};
+use crate::build_options::Watch;
+use crate::error::{ChainError, ChainFileError};
+
+/// What a check found wrong.
+fn invalid(what: &str) -> ChainFileError {
+    ChainFileError::Invalid(what.into())
+}
+
+impl CopyIndex {
+    /// Checks what [`CopyIndex::from_file`] leaves out: the stored
+    /// checksum of `token_starts`, the text and the suffix array as the
+    /// file held them (`file_checksum` computes it); every id of the
+    /// text at most `separator` (documents are joined by it); `tokens`
+    /// of them below it, as the chain counts; the token starts those of
+    /// the text; and the suffix array a permutation of the text's
+    /// positions in which every suffix is larger than the one before it.
+    /// A forged index would make the guard miss copies. Says what is
+    /// wrong, or that `watch` cancelled it. The suffix array is checked on
+    /// a thread of its own beside the rest.
+    pub(crate) fn check(
+        &self,
+        separator: u32,
+        tokens: usize,
+        watch: Watch,
+    ) -> Result<(), ChainFileError> {
+        let (order, rest) = std::thread::scope(|scope| {
+            let order = scope.spawn(|| self.is_suffix_array_of_its_text(watch));
+            let rest = self.check_all_but_the_order(separator, tokens, watch);
+            (order.join(), rest)
+        });
+        rest?;
+        match order {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(invalid(
+                "its copy index is not the suffix array of its text",
+            )),
+            Ok(Err(cancelled)) => Err(cancelled.into()),
+            // The check raises no panic of its own.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    fn check_all_but_the_order(
+        &self,
+        separator: u32,
+        tokens: usize,
+        watch: Watch,
+    ) -> Result<(), ChainFileError> {
+        if let Some(stored) = self.stored_checksum {
+            if stored != self.file_checksum(separator as usize + 1, watch)? {
+                return Err(invalid("its copy index does not match its checksum"));
+            }
+        }
+        let alphabet = separator as usize + 1;
+        let mut counted = vec![0u32; alphabet + 1];
+        self.text().for_each_block(0..self.len(), |_, ids| {
+            watch.check()?;
+            for &id in ids {
+                match counted.get_mut(id as usize + 1) {
+                    Some(count) => *count += 1,
+                    None => {
+                        return Err(invalid(
+                            "its copy index has a word that is not in its vocabulary",
+                        ))
+                    }
+                }
+            }
+            Ok::<(), ChainFileError>(())
+        })?;
+        let indexed = self.len() - counted[alphabet] as usize;
+        // The index holds the text the chain counts, word for word: a
+        // header that claims more would make every later merge fail.
+        if indexed != tokens {
+            return Err(ChainFileError::Invalid(format!(
+                "its header counts {tokens} words, but its copy index holds {indexed}"
+            )));
+        }
+        for id in 1..counted.len() {
+            counted[id] += counted[id - 1];
+        }
+        if !self.token_starts(alphabet).eq(counted) {
+            return Err(invalid(
+                "its copy index's token starts are not those of its text",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the suffix array is a permutation of the text's positions in
+    /// which every suffix is larger than the one before it.
+    fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
+        let (text, suffixes) = (self.text().view(), self.suffixes());
+        // Each suffix's place in the array. Every start is in range, and
+        // there are as many starts as places: so the starts are a
+        // permutation exactly when no place is left unwritten, whatever a
+        // repeated start overwrote. Plain stores, not a compare-and-swap a
+        // write, since each is a cache miss at random and a locked
+        // instruction waits for its own. Two threads place the halves.
+        let rank: Vec<AtomicU32> = (0..self.len()).map(|_| AtomicU32::new(u32::MAX)).collect();
+        let place = |range: Range<usize>| {
+            suffixes.for_each_block(range, |first, starts| {
+                watch.check()?;
+                for (slot, &start) in (first..).zip(starts) {
+                    match rank.get(start as usize) {
+                        Some(place) => place.store(slot as u32, Relaxed),
+                        None => return Err(None),
+                    }
+                }
+                Ok(())
+            })
+        };
+        let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
+            for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
+                watch.check()?;
+                if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        let (length, middle) = (suffixes.len(), suffixes.len() / 2);
+        let placed = std::thread::scope(|scope| {
+            let second = scope.spawn(|| place(middle..length));
+            let first = place(0..middle);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            first.and(second)
+        });
+        match placed {
+            Ok(()) => {}
+            Err(None) => return Ok(false),
+            Err(Some(cancelled)) => return Err(cancelled),
+        }
+        // Read after both threads joined, so every store is seen.
+        let (first_half, second_half) = rank.split_at(rank.len() / 2);
+        let permutation = std::thread::scope(|scope| {
+            let second = scope.spawn(|| all_placed(second_half));
+            let first = all_placed(first_half);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<bool, ChainError>(first? && second?)
+        })?;
+        if !permutation {
+            return Ok(false);
+        }
+        // Sorted: each suffix above the one before it. Comparing two
+        // suffixes up to where they differ is long on a repetitive text;
+        // with the ranks it is linear. Each suffix must start with the
+        // token whose stretch of the array holds it (the token starts
+        // rise, as loading checked), so the first tokens rise, and two in
+        // one stretch share theirs: the rest decides, and the rest is a
+        // suffix too, whose place the ranks give. A suffix that ends first
+        // is the smaller. Each id of the text is read once, not twice.
+        // The place of a suffix's rest: none when the suffix is one token.
+        let rest_place = |start: u32| {
+            rank.get(start as usize + 1)
+                .map(|place| place.load(Relaxed))
+        };
+        let in_order = |before: Option<u32>, after: Option<u32>| match (before, after) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(before), Some(after)) => before < after,
+        };
+        // Shared by two threads: each suffix is two reads at random, since
+        // the place of its rest is kept for the suffix after it.
+        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
+            let mut before: Option<Option<u32>> = None;
+            let mut stretch = self.stretch_of(range.start);
+            let in_turn = suffixes.for_each_block(range, |first, starts| {
+                watch.check().map_err(Some)?;
+                for (slot, &next) in (first..).zip(starts) {
+                    let same_stretch = slot < stretch.end;
+                    if !same_stretch {
+                        stretch = self.stretch_of(slot);
+                    }
+                    if text.get(next as usize) != Some(stretch.token) {
+                        return Err(None);
+                    }
+                    let rest = rest_place(next);
+                    if let Some(before) = before {
+                        if same_stretch && !in_order(before, rest) {
+                            return Err(None);
+                        }
+                    }
+                    before = Some(rest);
+                }
+                Ok(())
+            });
+            match in_turn {
+                Ok(()) => Ok(true),
+                Err(None) => Ok(false),
+                Err(Some(cancelled)) => Err(cancelled),
+            }
+        };
+        // Each half checks its suffixes against the one before them in it:
+        // the second half starts at the first half's last, so that every
+        // pair is seen.
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| pairs_in(middle.saturating_sub(1)..length));
+            let first = pairs_in(0..middle);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok(first? && second?)
+        })
+    }
+
+    /// The token whose stretch of the suffix array holds `slot`, and
+    /// where that stretch ends.
+    fn stretch_of(&self, slot: usize) -> Stretch {
+        // The token starts rise from 0 to the text's length.
+        let after = self
+            .first_token
+            .partition_point(|&start| start as usize <= slot);
+        let token = after.saturating_sub(1);
+        let end = self
+            .first_token
+            .get(after)
+            .map_or(usize::MAX, |&end| end as usize);
+        Stretch {
+            token: token as u32,
+            end,
+        }
+    }
+}
+
+/// One token's stretch of the suffix array, as [`CopyIndex::stretch_of`]
+/// finds it.
+struct Stretch {
+    token: u32,
+    end: usize,
+}

@@ -1,0 +1,174 @@
+//! Token ids, of a copy index's text or of its suffix array: in memory as
+//! a build makes them, or packed as a chain file holds them.
+
+use std::ops::Range;
+
+use super::packed::{PackedIds, PackedView};
+
+/// Token ids (of the text, or of the suffix array): in memory as a build
+/// makes them, or packed as a chain file holds them, read or mapped.
+#[derive(Clone, Debug)]
+pub(crate) enum Ids {
+    Owned(Vec<u32>),
+    Packed(PackedIds),
+}
+
+impl Ids {
+    /// How many ids there are.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Ids::Owned(ids) => ids.len(),
+            Ids::Packed(ids) => ids.len(),
+        }
+    }
+
+    /// The id at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<u32> {
+        match self {
+            Ids::Owned(ids) => ids.get(index).copied(),
+            Ids::Packed(ids) => ids.get(index),
+        }
+    }
+
+    /// The ids, to read many of them without looking up where they are
+    /// each time.
+    #[inline]
+    pub(crate) fn view(&self) -> IdsView<'_> {
+        match self {
+            Ids::Owned(ids) => IdsView::Plain(ids),
+            Ids::Packed(ids) => IdsView::Packed(ids.view()),
+        }
+    }
+
+    /// Calls `each` with the ids of `range` (within the list) a block at a
+    /// time, in order, and the index of each block's first: an owned
+    /// list's own slices, a packed one's decoded into a buffer.
+    pub(crate) fn for_each_block<E>(
+        &self,
+        range: Range<usize>,
+        mut each: impl FnMut(usize, &[u32]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let end = range.end.min(self.len());
+        let mut start = range.start.min(end);
+        let mut buffer = Vec::new();
+        while start < end {
+            let block_end = end.min(start + IDS_IN_A_BLOCK);
+            match self {
+                Ids::Owned(ids) => each(start, &ids[start..block_end])?,
+                Ids::Packed(ids) => {
+                    buffer.resize(block_end - start, 0);
+                    ids.view().read_into(start, &mut buffer);
+                    each(start, &buffer)?;
+                }
+            }
+            start = block_end;
+        }
+        Ok(())
+    }
+
+    /// The ids as a vector of their own: an owned list itself, a packed
+    /// one decoded.
+    pub(crate) fn into_owned(self) -> Vec<u32> {
+        match self {
+            Ids::Owned(ids) => ids,
+            Ids::Packed(_) => self.iter().collect(),
+        }
+    }
+
+    /// Every id in turn.
+    pub(crate) fn iter(&self) -> IdsIter<'_> {
+        IdsIter { ids: self, next: 0 }
+    }
+}
+
+/// How many ids [`Ids::for_each_block`] hands over at once: 64 KiB of
+/// them, which stay in cache while they are read.
+const IDS_IN_A_BLOCK: usize = 1 << 14;
+
+/// [`Ids`] where they lie.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IdsView<'ids> {
+    Plain(&'ids [u32]),
+    Packed(PackedView<'ids>),
+}
+
+impl IdsView<'_> {
+    /// The id at `index`, or `None` past the end.
+    #[inline]
+    pub(crate) fn get(self, index: usize) -> Option<u32> {
+        match self {
+            IdsView::Plain(ids) => ids.get(index).copied(),
+            IdsView::Packed(ids) => ids.get(index),
+        }
+    }
+}
+
+/// A list of ids read one at a time: a vector's, or a chain file's packed
+/// ones.
+pub(crate) trait IdList {
+    /// How many ids there are.
+    fn count(&self) -> usize;
+
+    /// The id at `index`, or `None` past the end.
+    fn id(&self, index: usize) -> Option<u32>;
+
+    /// The first index of `range` at which `is_past` holds, when it is
+    /// false and then true over `range` (as `partition_point`, negated),
+    /// the end of `range` if none; an index past the list is past.
+    fn first_past(&self, range: Range<usize>, is_past: impl Fn(u32) -> bool) -> usize {
+        let (mut low, mut high) = (range.start, range.end);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.id(middle) {
+                Some(id) if !is_past(id) => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        low
+    }
+}
+
+impl IdList for [u32] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn id(&self, index: usize) -> Option<u32> {
+        self.get(index).copied()
+    }
+}
+
+impl IdList for Ids {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn id(&self, index: usize) -> Option<u32> {
+        self.get(index)
+    }
+}
+
+/// The ids of [`Ids::iter`].
+pub(crate) struct IdsIter<'ids> {
+    ids: &'ids Ids,
+    next: usize,
+}
+
+impl Iterator for IdsIter<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        let id = self.ids.get(self.next)?;
+        self.next += 1;
+        Some(id)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.ids.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
