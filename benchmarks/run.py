@@ -927,7 +927,8 @@ def bench_guarded_chains(
     texts: list[pathlib.Path], rounds: int, user_path: str, env: dict[str, str]
 ) -> None:
     """Saved chains with the copy guard's index (the default): training
-    each text (time and peak memory), the file against the text, ``info``
+    each text (time and peak memory, and the last two texts' peaks against
+    each other), the file against the text, ``info``
     (which checks all of it), and a prompt of 20 words with ``max_copy``
     against ``llm --version`` and against the cheapest prompt there is (two
     words to ``markov``, which is llm's own cost of a prompt), interleaved,
@@ -935,6 +936,7 @@ def bench_guarded_chains(
     llm_command = [sys.executable, "-m", "llm"]
     print("\nsaved chains with the copy guard: train, info, a guarded prompt")
     names = []
+    peaks = []
     for index, text in enumerate(texts):
         name = f"guarded{index}"
         names.append(name)
@@ -945,12 +947,14 @@ def bench_guarded_chains(
         file_size = (
             (pathlib.Path(user_path) / "markov" / f"{name}.markov").stat().st_size
         )
+        # A text of 4 GB is checked once: its info takes a quarter minute.
         info = medians(
             [
                 peak_of([*llm_command, "markov", "info", name], env)
-                for _ in range(rounds)
+                for _ in range(rounds if size < 4 << 30 else 1)
             ]
         )
+        peaks.append((size, trained["peak_kib"]))
         print(
             f"  {text.name} ({size / 1e6:.0f} MB): train {trained['seconds']:.2f} s "
             f"({size / 1e6 / trained['seconds']:.0f} MB/s), peak "
@@ -959,6 +963,11 @@ def bench_guarded_chains(
             f"{file_size / 1e6:.1f} MB ({file_size / size:.2f}x the text); info "
             f"{info['seconds']:.2f} s ({file_size / 1e6 / info['seconds']:.0f} MB/s)"
         )
+    (small, small_peak), (large, large_peak) = peaks[-2:]
+    print(
+        f"  peak of the {large / 1e9:.2f} GB text against the {small / 1e9:.2f} GB "
+        f"one's: {large_peak / small_peak:.2f}x"
+    )
     version, two_words, prompts = [], [], {name: [] for name in names}
     for _ in range(max(rounds, 5)):
         version.append(time_command([*llm_command, "--version"], env))
@@ -1036,7 +1045,10 @@ def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> Non
             )
         print(f"  4 GB peak against 1 GB: {peaks[4 << 30] / peaks[1 << 30]:.2f}x")
         bench_guarded_chains(
-            [wordnet, repeated_to(wordnet, 1 << 30)], rounds, user_path, env
+            [wordnet, repeated_to(wordnet, 1 << 30), repeated_to(wordnet, 4 << 30)],
+            rounds,
+            user_path,
+            env,
         )
 
         print("\nmerging 8 shards of wordnet.txt against training it whole, medians")
