@@ -50,6 +50,7 @@ LAYERS = (
         "link",
         "build",
         "merge",
+        "growing",
     ],
     # Using them: walks, the copy guard, steering, the file format.
     ["walk", "continuation", "copy_guard", "temperature", "steer", "chain_file"],

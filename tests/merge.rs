@@ -10,10 +10,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use llm_markov_rs::{
     build, build_piece, build_with, merge, merge_grown, merge_sorting, text_tokens, BuildOptions,
-    Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens, Walk, Watch,
+    Chain, ChainError, GrowingChain, MergeSource, Piece, SuffixSort, Tokens, Walk, Watch,
 };
 use proptest::prelude::*;
 
@@ -306,7 +307,9 @@ proptest! {
         prop_assert_eq!(merged.copy_index().is_some(), guarded);
         prop_assert_eq!(&merged, &whole);
         // Grown a piece at a time, as a training grows it, and sorted in
-        // place: the same again.
+        // place: the same again, each piece merged into those before or
+        // merged as a tree.
+        prop_assert_eq!(grown_in_turn(pieces.clone()), whole.clone());
         prop_assert_eq!(grown(pieces), whole);
     }
 
@@ -324,21 +327,36 @@ proptest! {
             let options = BuildOptions { copy_index: Some(sort), ..BuildOptions::default() };
             build_with(words.join(" ").as_bytes(), order, options).unwrap()
         };
-        let pieces = documents.iter().map(|(words, _)| build(words, SuffixSort::Later)).collect();
+        let pieces: Vec<Chain> =
+            documents.iter().map(|(words, _)| build(words, SuffixSort::Later)).collect();
         let whole: Vec<Chain> =
             documents.iter().map(|(words, _)| build(words, SuffixSort::Whole)).collect();
         let sources: Vec<(&Chain, u32)> = whole.iter().map(|chain| (chain, 1)).collect();
-        prop_assert_eq!(grown(pieces), merged(&sources).unwrap());
+        let merged = merged(&sources).unwrap();
+        prop_assert_eq!(grown_in_turn(pieces.clone()), merged.clone());
+        prop_assert_eq!(grown(pieces), merged);
     }
 }
 
 /// The chain of `pieces` merged in turn into the chain of those before,
 /// with `merge_grown`, and its copy index sorted with `Chain::into_sorted`.
-fn grown(pieces: Vec<Chain>) -> Chain {
+fn grown_in_turn(pieces: Vec<Chain>) -> Chain {
     let mut pieces = pieces.into_iter();
     let first = pieces.next().expect("a piece");
     let chain = pieces.fold(first, |grown, piece| {
         merge_grown(grown, &piece, Watch::none()).unwrap()
     });
+    chain.into_sorted(Watch::none()).unwrap()
+}
+
+/// The chain of `pieces` grown as a training grows it, by a
+/// `GrowingChain` (a tree of `merge_grown`s), and sorted in place.
+fn grown(pieces: Vec<Chain>) -> Chain {
+    let mut growing = GrowingChain::new();
+    for piece in pieces {
+        growing.add(Arc::new(piece), Watch::none()).unwrap();
+    }
+    let chain = growing.finish(Watch::none()).unwrap().expect("a piece");
+    let chain = Arc::try_unwrap(chain).expect("held by the test alone");
     chain.into_sorted(Watch::none()).unwrap()
 }

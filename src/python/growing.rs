@@ -8,20 +8,19 @@ use pyo3::prelude::*;
 
 use super::chain::PyChain;
 use super::steps::{run_watched, AfterCtrlC, Progress};
-use crate::{merge_grown, Chain};
+use crate::{ChainError, GrowingChain, Watch};
 
-/// The chain of the pieces given so far, each merged after those before.
+/// The chain of the pieces given so far, each merged after those before
+/// ([`GrowingChain`] in the core, which merges them as a balanced tree).
 ///
 /// Unlike `Chain.merge`, which leaves its sources as they were, it owns
-/// the chain it grows: its copy index's text grows in place, and
+/// the chains it grows: its copy index's text grows in place, and
 /// `finish` sorts it in place, so a guarded training holds its text's ids
 /// once. A step stopped halfway (Ctrl-C, a progress callback that raised)
 /// loses the chain, and later calls say so.
 #[pyclass(module = "llm_markov_rs._markov", name = "GrowingChain")]
 pub(crate) struct PyGrowingChain {
-    /// The chain so far: a first piece's, shared with its `Chain` object
-    /// until the next piece is merged.
-    grown: Option<Arc<Chain>>,
+    growing: GrowingChain,
     /// Whether a stopped step took the chain.
     lost: bool,
 }
@@ -37,18 +36,22 @@ impl PyGrowingChain {
         Ok(())
     }
 
-    /// The chain so far, owned to be changed: lost until it is put back.
-    /// Copied if a `Chain` object still shares it.
-    fn take_owned(&mut self) -> Option<Chain> {
-        let grown = self.grown.take()?;
+    /// Runs `step` on the growing chain with the GIL released, `watch`ed
+    /// for Ctrl-C and `progress`: the chain is lost if the step fails.
+    fn step<T: Send>(
+        &mut self,
+        py: Python<'_>,
+        progress: Option<&Progress>,
+        step: impl FnOnce(&mut GrowingChain, Watch) -> Result<T, ChainError> + Send,
+    ) -> PyResult<T> {
+        self.kept()?;
         self.lost = true;
-        Some(Arc::try_unwrap(grown).unwrap_or_else(|shared| (*shared).clone()))
-    }
-
-    /// Puts the changed chain back.
-    fn put_back(&mut self, chain: Chain) {
-        self.grown = Some(Arc::new(chain));
+        let growing = &mut self.growing;
+        let done = run_watched(py, progress, AfterCtrlC::Interrupt, |watch| {
+            step(growing, watch)
+        })?;
         self.lost = false;
+        Ok(done)
     }
 }
 
@@ -57,24 +60,15 @@ impl PyGrowingChain {
     #[new]
     fn new() -> Self {
         PyGrowingChain {
-            grown: None,
+            growing: GrowingChain::new(),
             lost: false,
         }
     }
 
     /// Merges `piece` after the pieces before it.
     fn add(&mut self, py: Python<'_>, piece: &Bound<'_, PyChain>) -> PyResult<()> {
-        self.kept()?;
         let piece = Arc::clone(piece.get().chain());
-        let Some(grown) = self.take_owned() else {
-            self.grown = Some(piece);
-            return Ok(());
-        };
-        let merged = run_watched(py, None, AfterCtrlC::Interrupt, |watch| {
-            merge_grown(grown, &piece, watch)
-        })?;
-        self.put_back(merged);
-        Ok(())
+        self.step(py, None, |growing, watch| growing.add(piece, watch))
     }
 
     /// The chain of every piece added, or None when none was; its copy
@@ -87,18 +81,15 @@ impl PyGrowingChain {
         progress: Option<Bound<'_, PyAny>>,
         sort_copy_index: bool,
     ) -> PyResult<Option<PyChain>> {
-        self.kept()?;
-        let sorts = sort_copy_index
-            && (self.grown.as_deref()).is_some_and(Chain::copy_index_waits_for_sort);
-        if !sorts {
-            return Ok(self.grown.take().map(PyChain::from));
+        let Some(grown) = self.step(py, None, |growing, watch| growing.finish(watch))? else {
+            return Ok(None);
+        };
+        if !(sort_copy_index && grown.copy_index_waits_for_sort()) {
+            return Ok(Some(PyChain::from(grown)));
         }
-        let grown = self.take_owned().expect("a chain that waits for its sort");
+        let grown = Arc::try_unwrap(grown).unwrap_or_else(|shared| (*shared).clone());
         let indexing = progress.map(|callback| Progress::new(callback, "indexing", 0));
-        let sorted = run_watched(py, indexing.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            grown.into_sorted(watch)
-        })?;
-        self.lost = false;
+        let sorted = self.step(py, indexing.as_ref(), |_, watch| grown.into_sorted(watch))?;
         Ok(Some(PyChain::from(sorted)))
     }
 }
