@@ -16,14 +16,17 @@ use crate::merge::merge_grown;
 /// took time in the square of their number (4,000 files of WordNet: 32 s,
 /// against 1.3 s for the same text in one file). Instead, a piece waits
 /// on a stack, and two neighbours are merged once the newer holds at least
-/// half the tokens of the older, much as a binary counter carries: each token
-/// is merged about log2(pieces) times. The merge takes the older chain,
+/// half the tokens of the older, much as a binary counter carries: each
+/// token is merged about log2(pieces) times. A piece as large as the
+/// older chain's states and followers is merged at once, since its own
+/// size already pays for the merge. The merge takes the older chain,
 /// so that its copy index's text grows in place ([`merge_grown`]), and
 /// [`GrowingChain::finish`] merges what waits, newest first.
 #[derive(Debug, Default)]
 pub struct GrowingChain {
     /// The chains not merged yet, oldest first: each holds more than twice
-    /// the tokens of the one after it, but for the last.
+    /// the tokens of the one after it, and more states and followers than
+    /// it has tokens, but for the last.
     waiting: Vec<Arc<Chain>>,
 }
 
@@ -39,7 +42,8 @@ impl GrowingChain {
     pub fn add(&mut self, piece: Arc<Chain>, watch: Watch) -> Result<(), ChainError> {
         self.waiting.push(piece);
         while let [.., older, newer] = self.waiting.as_slice() {
-            if newer.token_count().saturating_mul(2) < older.token_count() {
+            let alike = newer.token_count().saturating_mul(2) >= older.token_count();
+            if !alike && newer.token_count() < merge_work(older) {
                 break;
             }
             self.merge_last_two(watch)?;
@@ -82,6 +86,15 @@ impl GrowingChain {
     }
 }
 
+/// About what a merge reads of `chain` besides its text: its states and
+/// their distinct followers. A piece with at least as many tokens pays
+/// for its merge into `chain` at once, as a long document's pieces do:
+/// held back, it would keep one more chain in memory, which a training
+/// without the copy guard keeps bounded.
+fn merge_work(chain: &Chain) -> usize {
+    (chain.state_count() as usize).saturating_add(chain.distinct_transition_count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +120,20 @@ mod tests {
         let grown = growing.finish(Watch::none()).unwrap().unwrap();
         assert_eq!(grown.token_count(), tokens);
         assert_eq!(growing.waiting(), 0);
+    }
+
+    #[test]
+    fn a_piece_larger_than_the_chain_before_it_is_merged_at_once() {
+        // The bug: the pieces of a long document, each of many tokens
+        // over few states, held back as small ones are, so that a
+        // training without the copy guard holds several chains at once
+        // instead of one.
+        let text = "the cat sat on the mat and the dog sat on the cat ".repeat(50);
+        let mut growing = GrowingChain::new();
+        for _ in 0..20 {
+            let piece = Arc::new(build(text.as_bytes(), 2).unwrap());
+            growing.add(piece, Watch::none()).unwrap();
+            assert_eq!(growing.waiting(), 1);
+        }
     }
 }
