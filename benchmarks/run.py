@@ -908,8 +908,11 @@ def repeated_to(source: pathlib.Path, size: int) -> pathlib.Path:
     return target
 
 
-def shards_of(path: pathlib.Path, count: int) -> list[pathlib.Path]:
-    """``path`` cut into ``count`` files at line starts."""
+def shards_of(
+    path: pathlib.Path, count: int, folder: pathlib.Path = DATA
+) -> list[pathlib.Path]:
+    """``path`` cut into ``count`` files at line starts, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     text = path.read_bytes()
     cuts = [0]
     for index in range(1, count):
@@ -917,7 +920,7 @@ def shards_of(path: pathlib.Path, count: int) -> list[pathlib.Path]:
     cuts.append(len(text))
     shards = []
     for index in range(count):
-        shard = DATA / f"{path.stem}-shard{index}.txt"
+        shard = folder / f"{path.stem}-shard{index}.txt"
         shard.write_bytes(text[cuts[index] : cuts[index + 1]])
         shards.append(shard)
     return shards
@@ -1003,11 +1006,42 @@ def bench_guarded_chains(
         )
 
 
+def bench_many_files(
+    wordnet: pathlib.Path, rounds: int, llm_command: list[str], env: dict[str, str]
+) -> None:
+    """Training WordNet cut into 4,000 files against training it in one, as
+    a corpus of one file a post or a page is trained: each file is a
+    document, merged into the chain of those before."""
+    print("\ntraining wordnet.txt in 4,000 files against one file, medians")
+    files = shards_of(wordnet, 4000, DATA / "wordnet-4000-files")
+    for flag, label in (
+        ([], "with the copy guard"),
+        (["--no-copy-guard"], "without it"),
+    ):
+        timed = {}
+        for name, sources in (("many", files), ("one", [wordnet])):
+            command = [
+                *llm_command,
+                "train",
+                name,
+                *map(str, sources),
+                *flag,
+                "--force",
+            ]
+            timed[name] = medians([peak_of(command, env) for _ in range(rounds)])
+        many, one = timed["many"]["seconds"], timed["one"]["seconds"]
+        print(
+            f"  {label}: 4,000 files {many:.2f} s, one file {one:.2f} s: "
+            f"{many / one:.2f}x"
+        )
+
+
 def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> None:
     """Chains that grow: training in bounded memory on generated texts of
     256 MB, 1 GB and 4 GB (WordNet repeated, without the copy guard, as
     llm markov train runs), merging 8 shards of WordNet against training it
-    whole, and what the order and the threads cost."""
+    whole, training it in 4,000 files against one, and what the order and
+    the threads cost."""
     user_path = tempfile.mkdtemp(prefix="markov-bench-")
     env = {**os.environ, "LLM_USER_PATH": user_path}
     llm_command = [sys.executable, "-m", "llm", "markov"]
@@ -1096,6 +1130,8 @@ def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> Non
                 f"  {label}: merge {merge['seconds']:.2f} s, train "
                 f"{whole['seconds']:.2f} s: {merge['seconds'] / whole['seconds']:.2f}x"
             )
+
+        bench_many_files(wordnet, rounds, llm_command, env)
 
         print("\nfile size against the order (the novel, --no-copy-guard)")
         sizes = {}
