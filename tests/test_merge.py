@@ -5,6 +5,7 @@ of texts gives the same chain, byte for byte, as training on the texts."""
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter, defaultdict
 
 import llm
@@ -386,6 +387,25 @@ def test_merging_documents_chains_is_training_on_the_documents(documents, order)
             for word, count in followers.items():
                 expected[" ".join(state)][word] += count * weight
     assert merged.transitions() == {state: dict(f) for state, f in expected.items()}
+
+
+def test_training_many_documents_is_merging_their_chains(user_path):
+    # The bugs: the chains of a training's documents, which wait to be
+    # merged as a tree, merged out of their order or one of them left out.
+    # Documents of very different lengths make both small merges and
+    # large ones.
+    rng = random.Random(19)
+    words = ["a", "b", "c.", "D", "e!", "f", "g?"]
+    for order in (1, 2):
+        texts = [
+            " ".join(rng.choices(words, k=rng.choice((2, 3, 8, 40, 300))))
+            for _ in range(60)
+        ]
+        merged = Chain.merge(
+            [(Chain(text, order, copy_index=True), 1) for text in texts]
+        )
+        train_chain("many", texts, order=order, replace=True)
+        assert saved_bytes("many") == merged.to_bytes()
 
 
 def seen_by(seen: list[tuple[str, int, int]]):
