@@ -343,9 +343,13 @@ class Chain:
 class GrowingChain:
     """The chain of a training's pieces, grown one piece at a time, each
     merged after those before it as ``Chain.merge`` would merge them.
+    Pieces wait to be merged as a balanced tree (two neighbours once the
+    newer holds half the tokens of the older, or a piece at once when it is
+    as large as the chain before it), so many small pieces cost about
+    log2 of their number merges a token, not the whole chain each.
 
     Unlike ``Chain.merge``, which leaves its sources as they were, it owns
-    the chain it grows: the copy index's text grows in place, and
+    the chains it grows: the copy index's text grows in place, and
     ``finish`` sorts it in place, so a guarded training holds its text's
     token ids once, not twice. A step stopped halfway (Ctrl-C, a progress
     callback that raised) loses the chain, and every later call raises
@@ -354,8 +358,9 @@ class GrowingChain:
 
     def __init__(self) -> None: ...
     def add(self, piece: Chain) -> None:
-        """Merge ``piece`` (as ``Chain.build_piece`` or ``Chain(...)``
-        builds it) after the pieces added before it. Runs with the GIL
+        """Add ``piece`` (as ``Chain.build_piece`` or ``Chain(...)``
+        builds it) after the pieces added before it, merging the pieces
+        that wait as far as the tree says. Runs with the GIL
         released, and stops with KeyboardInterrupt on Ctrl-C.
 
         Raises:
