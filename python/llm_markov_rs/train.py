@@ -255,8 +255,8 @@ def plan_training(
 
 class Documents:
     """The chain of the documents so far, after ``base`` if given: each
-    built in pieces, each piece merged into the chain of those before
-    it."""
+    built in pieces, merged in order by a ``GrowingChain`` (a balanced
+    tree of merges, a long document's pieces each at once)."""
 
     def __init__(
         self,
