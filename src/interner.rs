@@ -160,27 +160,8 @@ impl Interner {
         id
     }
 
-    /// The id of `word`, if this interner has met it. It need not come from
-    /// the text, and it counts no use. `vocabulary` is the one
-    /// [`Interner::take_vocabulary`] took, or one that begins with it.
-    pub(crate) fn find(&self, word: &[u8], vocabulary: &Vocabulary) -> Option<u32> {
-        let interned = match key_of(word, 0, word.len()) {
-            WordKey::Short(key) => self.short.get(key),
-            WordKey::Medium(table, key) => self.medium[table].get(&key),
-            WordKey::Long(word) => {
-                let hash = long_hash(word);
-                let matches = |&(seen_hash, seen): &(u64, Interned)| {
-                    seen_hash == hash && vocabulary.word(seen.id) == word
-                };
-                self.long.find(hash, matches).map(|(_, interned)| interned)
-            }
-        };
-        interned.map(|interned| interned.id)
-    }
-
     /// Takes the distinct words met so far, indexed by id, or the error
-    /// that they are too many bytes to keep. Lookups with
-    /// [`Interner::find`] still work afterwards, given those words.
+    /// that they are too many bytes to keep.
     pub(crate) fn take_vocabulary(&mut self) -> Result<Vocabulary, ChainError> {
         if self.too_large {
             return Err(ChainError::VocabularyTooLarge {

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::{part_count, Corpus, InternedPart};
+use super::{part_count, Corpus, InternedPart, SortedPart};
 use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::parallel::on_threads;
@@ -52,10 +52,8 @@ impl Corpus {
         #[cfg(feature = "fault-injection")]
         crate::build_options::test_mark(&format!("a build's parts: {}", ranges.len()));
         let pieces = on_threads(ranges, |range| intern_chunks(text, range, watch))?;
-        let mut corpus = Corpus::merge(pieces, watch)?;
+        let mut corpus = Corpus::join(pieces, watch)?;
         corpus.tokens = Tokens::Words;
-        let threads = corpus.parts.len();
-        corpus.sort_vocabulary(threads)?;
         Ok(corpus)
     }
 }
@@ -68,7 +66,7 @@ fn intern_chunks(
     text: &impl TextInChunks,
     chars: Range<usize>,
     watch: Watch,
-) -> Result<InternedPart, ChainError> {
+) -> Result<SortedPart, ChainError> {
     let mut interned = InternedPart::with_capacity(chars.len() / 6);
     let mut buffer = Vec::new();
     let mut at = chars.start;
@@ -90,7 +88,7 @@ fn intern_chunks(
         watch.advance(next - at)?;
         at = next;
     }
-    Ok(interned.finish())
+    interned.finish()
 }
 
 /// Cuts the characters of `text` into at most `parts` ranges of similar

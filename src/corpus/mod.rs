@@ -6,14 +6,17 @@ use std::ops::Range;
 use crate::build_options::{BuildOptions, Watch};
 use crate::error::ChainError;
 use crate::interner::Interner;
-use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
-use crate::parallel::{on_threads, renumber_in_parallel};
+use crate::limits::MAX_WORDS;
+use crate::parallel::on_threads;
 use crate::segment::{can_cut_after, tokenize_part, LastBreak, TokenizedPart, MAX_PART_BYTES};
 use crate::tokenize::Words;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
 mod chunked;
+mod join;
+
+use join::SortedPart;
 
 pub use chunked::TextInChunks;
 
@@ -95,209 +98,29 @@ impl Corpus {
         // Tells the tests how many threads split the text.
         #[cfg(feature = "fault-injection")]
         crate::build_options::test_mark(&format!("a build's parts: {}", ranges.len()));
-        let mut corpus = if tokens == Tokens::Words {
-            let pieces = on_threads(ranges, |range| {
+        let mut parts = if tokens == Tokens::Words {
+            on_threads(ranges, |range| {
                 let part = &text[range];
                 let mut words = Words::new(part);
                 intern_spans(part, std::iter::from_fn(|| words.next_span()), Some(watch))
-            })?;
-            Corpus::merge(pieces, watch)?
+            })?
         } else {
             let parts = on_threads(ranges, |range| {
                 tokenize_part(tokens, text, range, LastBreak::EndsALine, watch)
             })?;
             // The tokens were reported as they were cut.
-            let pieces = on_threads(parts.iter().collect(), |part: &TokenizedPart| {
+            on_threads(parts.iter().collect(), |part: &TokenizedPart| {
                 intern_spans(&part.bytes, part.spans(), None)
-            })?;
-            Corpus::merge(pieces, watch)?
+            })?
         };
+        if !piece.carried.is_empty() {
+            parts.insert(0, intern_carried(piece.carried)?);
+        }
+        let mut corpus = Corpus::join(parts, watch)?;
         corpus.tokens = tokens;
-        corpus.carry(piece.carried)?;
+        corpus.carried = piece.carried.len();
         corpus.ends_document = piece.ends_document;
-        // On as many threads as split it: no more, since each thread that
-        // allocates may keep an arena of its own.
-        let threads = corpus.parts.len();
-        corpus.sort_vocabulary(threads)?;
         Ok(corpus)
-    }
-
-    /// Puts `carried` tokens before the text, as a part of their own.
-    fn carry(&mut self, carried: &[&[u8]]) -> Result<(), ChainError> {
-        if carried.is_empty() {
-            return Ok(());
-        }
-        if self.token_count() + carried.len() > MAX_WORDS {
-            return Err(ChainError::TooManyWords { max: MAX_WORDS });
-        }
-        let found = self.vocabulary.find_all(carried);
-        let mut ids = Vec::with_capacity(carried.len());
-        for (index, (&token, found)) in carried.iter().zip(found).enumerate() {
-            // A token the text lacks, carried twice, is added once.
-            let earlier = || {
-                (carried[..index].iter().zip(&ids))
-                    .find(|(&before, _)| before == token)
-                    .map(|(_, &id)| id)
-            };
-            let id = match found.or_else(earlier) {
-                Some(id) => id,
-                None => self
-                    .vocabulary
-                    .try_push(token)
-                    .ok_or(ChainError::VocabularyTooLarge {
-                        max_bytes: MAX_VOCABULARY_BYTES,
-                    })?,
-            };
-            ids.push(id);
-        }
-        let words = self.vocabulary.len();
-        for counts in &mut self.counts {
-            counts.resize(words, 0);
-        }
-        let mut counts = vec![0u32; words];
-        for &id in &ids {
-            counts[id as usize] += 1;
-        }
-        self.parts.insert(0, ids);
-        self.counts.insert(0, counts);
-        self.carried = carried.len();
-        Ok(())
-    }
-
-    /// Renumbers the words in byte order. A chain's ids then depend only
-    /// on which words it has, not on where they first appeared, so two
-    /// chains' vocabularies merge in one pass and a word's id keeps its
-    /// order among another chain's ([`crate::merge`]).
-    fn sort_vocabulary(&mut self, threads: usize) -> Result<(), ChainError> {
-        let vocabulary = &self.vocabulary;
-        // Sorted by their first eight bytes, kept beside the ids, then
-        // each run of ties by the whole words: few compares reach into the
-        // words.
-        let prefix = |word: &[u8]| {
-            let mut bytes = [0u8; 8];
-            let length = word.len().min(8);
-            bytes[..length].copy_from_slice(&word[..length]);
-            u64::from_be_bytes(bytes)
-        };
-        let mut by_bytes: Vec<(u64, u32)> = (0..vocabulary.len() as u32)
-            .map(|id| (prefix(vocabulary.word(id)), id))
-            .collect();
-        by_bytes.sort_unstable();
-        for tied in by_bytes.chunk_by_mut(|a, b| a.0 == b.0) {
-            if tied.len() > 1 {
-                tied.sort_unstable_by(|&(_, a), &(_, b)| {
-                    vocabulary.word(a).cmp(vocabulary.word(b))
-                });
-            }
-        }
-        if (by_bytes.iter().enumerate()).all(|(rank, &(_, id))| rank == id as usize) {
-            return Ok(());
-        }
-        let mut sorted = Vocabulary::default();
-        let mut new_ids = vec![0u32; by_bytes.len()];
-        for &(_, id) in &by_bytes {
-            new_ids[id as usize] = sorted.push(vocabulary.word(id));
-        }
-        renumber_in_parallel(
-            self.parts.iter_mut().map(Vec::as_mut_slice),
-            &new_ids,
-            threads,
-        )?;
-        for counts in &mut self.counts {
-            let mut renumbered = vec![0u32; counts.len()];
-            for (&count, &new_id) in counts.iter().zip(&new_ids) {
-                renumbered[new_id as usize] = count;
-            }
-            *counts = renumbered;
-        }
-        self.vocabulary = sorted;
-        Ok(())
-    }
-
-    /// Joins parts interned on their own into one corpus. The first part's
-    /// words keep their ids. Each later part's words are looked up, on
-    /// every thread, in the interners of the parts before it, which no
-    /// longer change; those no earlier part has are numbered next, in order
-    /// of first appearance, and the part is renumbered to match.
-    fn merge(pieces: Vec<InternedPart>, watch: Watch) -> Result<Corpus, ChainError> {
-        let token_count: usize = pieces.iter().map(|piece| piece.ids.len()).sum();
-        if token_count > MAX_WORDS {
-            return Err(ChainError::TooManyWords { max: MAX_WORDS });
-        }
-        let threads = pieces.len();
-        let mut pieces = pieces.into_iter();
-        let Some(first) = pieces.next() else {
-            return Ok(Corpus {
-                tokens: Tokens::default(),
-                vocabulary: Vocabulary::default(),
-                parts: Vec::new(),
-                counts: Vec::new(),
-                carried: 0,
-                ends_document: true,
-            });
-        };
-        let InternedPart {
-            interner: mut first_interner,
-            ids,
-            counts,
-        } = first;
-        let mut vocabulary = first_interner.take_vocabulary()?;
-        let mut parts = vec![ids];
-        let mut part_counts = vec![counts];
-        // Each later part is looked up in the first part's interner, then
-        // in those of the parts between, with how their ids were renumbered.
-        let mut searched = Vec::with_capacity(threads - 1);
-        for piece in pieces {
-            watch.check()?;
-            let InternedPart {
-                mut interner,
-                mut ids,
-                counts,
-            } = piece;
-            let piece_vocabulary = interner.take_vocabulary()?;
-            let found = find_in_parallel(
-                (&first_interner, &vocabulary),
-                &searched,
-                &piece_vocabulary,
-                threads,
-            )?;
-            let mut global_ids = Vec::with_capacity(found.len());
-            for (local, found) in found.into_iter().enumerate() {
-                let id = match found {
-                    Some(id) => id,
-                    None => {
-                        let word = piece_vocabulary.word(local as u32);
-                        vocabulary
-                            .try_push(word)
-                            .ok_or(ChainError::VocabularyTooLarge {
-                                max_bytes: MAX_VOCABULARY_BYTES,
-                            })?
-                    }
-                };
-                global_ids.push(id);
-            }
-            renumber_in_parallel([ids.as_mut_slice()], &global_ids, threads)?;
-            parts.push(ids);
-            let mut global_counts = vec![0; vocabulary.len()];
-            for (&id, count) in global_ids.iter().zip(counts) {
-                global_counts[id as usize] = count;
-            }
-            part_counts.push(global_counts);
-            searched.push((interner, piece_vocabulary, global_ids));
-        }
-        // Every part's counts cover the whole vocabulary.
-        for counts in &mut part_counts {
-            counts.resize(vocabulary.len(), 0);
-        }
-        vocabulary.shrink_to_fit();
-        Ok(Corpus {
-            tokens: Tokens::default(),
-            vocabulary,
-            parts,
-            counts: part_counts,
-            carried: 0,
-            ends_document: true,
-        })
     }
 
     /// How many words the text has, carried ones included.
@@ -306,43 +129,11 @@ impl Corpus {
     }
 }
 
-/// The id that each word of `vocabulary` already has, if any, looked up
-/// on `threads` threads: its id in `first`, or, failing that, what its id
-/// in one of `later` was renumbered to. Each interner comes with the words
-/// it took.
-fn find_in_parallel(
-    (first, first_words): (&Interner, &Vocabulary),
-    later: &[(Interner, Vocabulary, Vec<u32>)],
-    vocabulary: &Vocabulary,
-    threads: usize,
-) -> Result<Vec<Option<u32>>, ChainError> {
-    let find = |word: &[u8]| {
-        first.find(word, first_words).or_else(|| {
-            later.iter().find_map(|(interner, words, global_ids)| {
-                interner.find(word, words).map(|id| global_ids[id as usize])
-            })
-        })
-    };
-    let size = vocabulary.len().div_ceil(threads.max(1)).max(1);
-    let ranges: Vec<_> = (0..vocabulary.len())
-        .step_by(size)
-        .map(|start| start..(start + size).min(vocabulary.len()))
-        .collect();
-    let found = on_threads(ranges, |ids| {
-        Ok(ids
-            .map(|id| find(vocabulary.word(id as u32)))
-            .collect::<Vec<_>>())
-    })?;
-    Ok(found.concat())
-}
-
-/// One part of the text, interned on its own.
+/// One part of the text, being interned on its own.
 struct InternedPart {
     interner: Interner,
     /// The part as ids of its own interner.
     ids: Vec<u32>,
-    /// How many times each of those ids occurs in the part.
-    counts: Vec<u32>,
 }
 
 impl InternedPart {
@@ -351,7 +142,6 @@ impl InternedPart {
         InternedPart {
             interner: Interner::new(),
             ids: Vec::with_capacity(words),
-            counts: Vec::new(),
         }
     }
 
@@ -366,13 +156,22 @@ impl InternedPart {
         Ok(())
     }
 
-    /// The part once all its words are interned: counted, and its ids
-    /// without spare room.
-    fn finish(mut self) -> Self {
+    /// The part once all its words are interned: its words sorted, on
+    /// the thread that interned them, ready to join the other parts.
+    fn finish(mut self) -> Result<SortedPart, ChainError> {
         self.ids.shrink_to_fit();
-        self.counts = self.interner.counts();
-        self
+        SortedPart::new(self.interner, self.ids)
     }
+}
+
+/// The tokens a piece carries from the piece before it, as a part of
+/// their own, before the piece's text.
+fn intern_carried(carried: &[&[u8]]) -> Result<SortedPart, ChainError> {
+    let mut interned = InternedPart::with_capacity(carried.len());
+    for token in carried {
+        interned.push(token, 0, token.len())?;
+    }
+    interned.finish()
 }
 
 /// Interns the tokens at `spans` of `bytes`, reporting the bytes done to
@@ -381,7 +180,7 @@ fn intern_spans(
     bytes: &[u8],
     spans: impl Iterator<Item = (usize, usize)>,
     progress: Option<Watch>,
-) -> Result<InternedPart, ChainError> {
+) -> Result<SortedPart, ChainError> {
     // About six bytes a word in English prose: a guess that saves most of
     // the regrowth without reserving much too much.
     let mut interned = InternedPart::with_capacity(bytes.len() / 6);
@@ -395,7 +194,7 @@ fn intern_spans(
         interned.push(bytes, start, end)?;
     }
     watch.advance(bytes.len() - reported)?;
-    Ok(interned.finish())
+    interned.finish()
 }
 
 /// How many parts a text of `length` bytes (or characters) is split into on
@@ -548,6 +347,42 @@ mod tests {
         // a, last, later, new
         assert_eq!(totals(&parallel), [300, 40, 100, 100]);
         assert_eq!(totals(&serial), totals(&parallel));
+    }
+
+    proptest::proptest! {
+        /// The bug it catches: parts joined with a word numbered twice, or
+        /// out of byte order, or counted under another word's id, where
+        /// words share their first eight bytes or repeat across parts.
+        #[test]
+        fn parts_join_into_the_corpus_of_one_part(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "ab", "abcdefgh", "abcdefghi", "abcdefghij", "abcdefgh\0",
+                    "b", "\u{e9}", "zzzzzzzzzzzzzzzzzz", "zzzzzzzzzzzzzzzzzy",
+                ]),
+                1..200,
+            ),
+            threads in 2usize..6,
+        ) {
+            let text = words.join(" ");
+            let many = BuildOptions {
+                threads,
+                parallel_min_bytes: 0,
+                ..BuildOptions::default()
+            };
+            let one = Corpus::from_text(text.as_bytes(), options(1, Watch::none())).unwrap();
+            let joined = Corpus::from_text(text.as_bytes(), many).unwrap();
+            proptest::prop_assert_eq!(&joined.vocabulary, &one.vocabulary);
+            proptest::prop_assert_eq!(ids(&joined), ids(&one));
+            let mut totals = vec![0u32; joined.vocabulary.len()];
+            for counts in &joined.counts {
+                proptest::prop_assert_eq!(counts.len(), totals.len());
+                for (total, count) in totals.iter_mut().zip(counts) {
+                    *total += count;
+                }
+            }
+            proptest::prop_assert_eq!(&totals, &one.counts[0]);
+        }
     }
 
     #[test]
