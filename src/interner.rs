@@ -35,7 +35,7 @@ pub(crate) struct Interner {
     /// Words of 8 to 16 bytes, one map per length: the first eight bytes and
     /// the last eight (overlapping when shorter than 16), which together hold
     /// every byte.
-    medium: [FxHashMap<u128, Interned>; MAX_PACKED_LEN - 7],
+    medium: [FxHashMap<[u64; 2], Interned>; MAX_PACKED_LEN - 7],
     /// Longer words, by their hash, compared with their copy in the
     /// vocabulary.
     long: HashTable<(u64, Interned)>,
@@ -49,7 +49,7 @@ pub(crate) struct Interner {
 /// The table a word is kept in, and its key there.
 enum WordKey<'word> {
     Short(u64),
-    Medium(usize, u128),
+    Medium(usize, [u64; 2]),
     Long(&'word [u8]),
 }
 
@@ -79,8 +79,7 @@ fn key_of(text: &[u8], start: usize, end: usize) -> WordKey<'_> {
         };
         WordKey::Short(bytes | (len as u64) << 56)
     } else if len <= MAX_PACKED_LEN {
-        let key =
-            u128::from(eight_bytes(text, start)) | u128::from(eight_bytes(text, end - 8)) << 64;
+        let key = [eight_bytes(text, start), eight_bytes(text, end - 8)];
         WordKey::Medium(len - 8, key)
     } else {
         WordKey::Long(&text[start..end])
