@@ -23,6 +23,17 @@ impl Vocabulary {
         Vocabulary { bytes, ends }
     }
 
+    /// An empty vocabulary with room for `words` words of `bytes` bytes in
+    /// all. Memory reserved and never written costs nothing where the
+    /// allocator maps large blocks, so a caller may reserve the most it
+    /// could need.
+    pub(crate) fn with_capacity(words: usize, bytes: usize) -> Self {
+        Vocabulary {
+            bytes: Vec::with_capacity(bytes).into(),
+            ends: Vec::with_capacity(words).into(),
+        }
+    }
+
     /// Appends `word` and returns its id. It does not check for duplicates
     /// (the caller interns) nor the total size (the caller has checked that
     /// the words fit in [`MAX_VOCABULARY_BYTES`]).

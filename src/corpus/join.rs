@@ -48,7 +48,7 @@ impl SortedPart {
         let by_bytes = ids_in_byte_order(&vocabulary);
         // Copied in their order here, on the part's own thread, so that the
         // merge reads each part's words in turn, not from all over.
-        let mut words = Vocabulary::default();
+        let mut words = Vocabulary::with_capacity(vocabulary.len(), vocabulary.bytes().len());
         for &(_, id) in &by_bytes {
             words.push(vocabulary.word(id));
         }
@@ -136,7 +136,12 @@ fn merge_vocabularies(parts: &[SortedPart]) -> Result<(Vocabulary, Vec<Vec<u32>>
     let mut new_ids: Vec<Vec<u32>> = (parts.iter())
         .map(|part| vec![0; part.local_ids.len()])
         .collect();
-    let mut vocabulary = Vocabulary::default();
+    // Room for every part's words, as if no two parts shared one: pages
+    // never written are never taken from the system.
+    let mut vocabulary = Vocabulary::with_capacity(
+        parts.iter().map(|part| part.words.len()).sum(),
+        parts.iter().map(|part| part.words.bytes().len()).sum(),
+    );
     let mut heads: BinaryHeap<Reverse<Head<'_>>> = BinaryHeap::with_capacity(parts.len());
     let head_of = |part: usize, rank: usize| {
         let (prefix, word) = parts[part].word_at(rank);
