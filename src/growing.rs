@@ -72,7 +72,7 @@ impl GrowingChain {
         let (Some(newer), Some(older)) = (self.waiting.pop(), self.waiting.pop()) else {
             return Ok(());
         };
-        let older = Arc::try_unwrap(older).unwrap_or_else(|shared| (*shared).clone());
+        let older = Arc::unwrap_or_clone(older);
         match merge_grown(older, &newer, watch) {
             Ok(merged) => {
                 self.waiting.push(Arc::new(merged));

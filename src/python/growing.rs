@@ -87,7 +87,7 @@ impl PyGrowingChain {
         if !(sort_copy_index && grown.copy_index_waits_for_sort()) {
             return Ok(Some(PyChain::from(grown)));
         }
-        let grown = Arc::try_unwrap(grown).unwrap_or_else(|shared| (*shared).clone());
+        let grown = Arc::unwrap_or_clone(grown);
         let indexing = progress.map(|callback| Progress::new(callback, "indexing", 0));
         let sorted = self.step(py, indexing.as_ref(), |_, watch| grown.into_sorted(watch))?;
         Ok(Some(PyChain::from(sorted)))
