@@ -305,6 +305,7 @@ def make_corpora() -> list[pathlib.Path]:
 
 def manual_pages() -> list[pathlib.Path]:
     """The manual pages in Chinese and Japanese, decompressed."""
+    DATA.mkdir(parents=True, exist_ok=True)
     pages = []
     for language in ("zh", "ja"):
         compressed = SHARED / f"manpages-{language}.txt.gz"
