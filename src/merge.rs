@@ -16,10 +16,10 @@ use crate::build_options::{SuffixSort, Watch};
 use crate::chain::{Chain, Transitions};
 use crate::copy_index::CopyIndex;
 use crate::error::ChainError;
-use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
+use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkedStates, StateWords};
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{self, Vocabulary};
 
 /// How many follower lists are merged between two looks at the cancel
 /// flag (and two reports of progress).
@@ -178,33 +178,7 @@ fn merge_vocabularies(
         .iter()
         .map(|source| source.chain.vocabulary())
         .collect();
-    let mut merged = Vocabulary::default();
-    let mut new_ids: Vec<Vec<u32>> = vocabularies
-        .iter()
-        .map(|vocabulary| Vec::with_capacity(vocabulary.len()))
-        .collect();
-    let mut next: BinaryHeap<Reverse<(&[u8], usize)>> = (vocabularies.iter().enumerate())
-        .filter(|(_, vocabulary)| !vocabulary.is_empty())
-        .map(|(source, vocabulary)| Reverse((vocabulary.word(0), source)))
-        .collect();
-    while let Some(Reverse((word, source))) = next.pop() {
-        let is_new = merged.is_empty() || merged.word(merged.len() as u32 - 1) != word;
-        if is_new {
-            merged
-                .try_push(word)
-                .ok_or(ChainError::VocabularyTooLarge {
-                    max_bytes: MAX_VOCABULARY_BYTES,
-                })?;
-        }
-        let ids = &mut new_ids[source];
-        ids.push(merged.len() as u32 - 1);
-        let vocabulary = vocabularies[source];
-        if ids.len() < vocabulary.len() {
-            next.push(Reverse((vocabulary.word(ids.len() as u32), source)));
-        }
-    }
-    merged.shrink_to_fit();
-    Ok((merged, new_ids))
+    vocabulary::merge_sorted(&vocabularies)
 }
 
 /// The states of every source, each once, in the order of their words'

@@ -1,5 +1,9 @@
 //! The distinct words of a text, each stored once and named by a dense id.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::binary_heap::{BinaryHeap, PeekMut};
+
+use crate::error::ChainError;
 use crate::limits::MAX_VOCABULARY_BYTES;
 use crate::stored::Stored;
 
@@ -128,5 +132,109 @@ impl Vocabulary {
     pub(crate) fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
+    }
+}
+
+/// Merges vocabularies whose words are each in byte order into one, each
+/// word once, in byte order, and gives for each what its ids became. Both
+/// a chain's merge and a build's join of its parts use it.
+pub(crate) fn merge_sorted(
+    vocabularies: &[&Vocabulary],
+) -> Result<(Vocabulary, Vec<Vec<u32>>), ChainError> {
+    let mut new_ids: Vec<Vec<u32>> = (vocabularies.iter())
+        .map(|vocabulary| Vec::with_capacity(vocabulary.len()))
+        .collect();
+    // Room for every word, as if no two vocabularies shared one: pages
+    // never written are never taken from the system.
+    let mut merged = Vocabulary::with_capacity(
+        vocabularies.iter().map(|vocabulary| vocabulary.len()).sum(),
+        vocabularies
+            .iter()
+            .map(|vocabulary| vocabulary.bytes.len())
+            .sum(),
+    );
+    let head_of = |source: usize, id: u32| {
+        let word = vocabularies[source].word(id);
+        Reverse(Head {
+            prefix: prefix(word),
+            word,
+            source,
+        })
+    };
+    let mut heads: BinaryHeap<Reverse<Head<'_>>> = (vocabularies.iter().enumerate())
+        .filter(|(_, vocabulary)| !vocabulary.is_empty())
+        .map(|(source, _)| head_of(source, 0))
+        .collect();
+    let mut last: Option<(u64, &[u8])> = None;
+    while let Some(mut top) = heads.peek_mut() {
+        let Reverse(Head {
+            prefix,
+            word,
+            source,
+        }) = *top;
+        if last != Some((prefix, word)) {
+            merged
+                .try_push(word)
+                .ok_or(ChainError::VocabularyTooLarge {
+                    max_bytes: MAX_VOCABULARY_BYTES,
+                })?;
+            last = Some((prefix, word));
+        }
+        let ids = &mut new_ids[source];
+        ids.push(merged.len() as u32 - 1);
+        // The source's next word takes its place at the top, and sinks as
+        // far as it must: one sift instead of a pop and a push.
+        if ids.len() < vocabularies[source].len() {
+            *top = head_of(source, ids.len() as u32);
+        } else {
+            PeekMut::pop(top);
+        }
+    }
+    merged.shrink_to_fit();
+    Ok((merged, new_ids))
+}
+
+/// The first eight bytes of `word` as a big-endian integer, zero-padded:
+/// integers in the order of the words they begin, ties aside, which settle
+/// most comparisons without a call to compare the words.
+pub(crate) fn prefix(word: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let length = word.len().min(8);
+    bytes[..length].copy_from_slice(&word[..length]);
+    u64::from_be_bytes(bytes)
+}
+
+/// The next word of one vocabulary, in a merge of several: ordered by its
+/// word, then by its vocabulary (so equal words meet in that order).
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    prefix: u64,
+    word: &'a [u8],
+    source: usize,
+}
+
+impl Head<'_> {
+    fn key(&self) -> (u64, &[u8], usize) {
+        (self.prefix, self.word, self.source)
+    }
+}
+
+impl PartialEq for Head<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Head<'_> {}
+
+impl PartialOrd for Head<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
     }
 }

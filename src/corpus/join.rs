@@ -2,8 +2,9 @@
 //! one corpus whose words are numbered in byte order.
 //!
 //! Each part sorts its own words on the thread that interned them, as soon
-//! as it is done; the sorted lists are then merged, as a merge sort's last
-//! step does, into the corpus's vocabulary, which tells each part's ids
+//! as it is done; the sorted lists are then merged into the corpus's
+//! vocabulary, as a merge of chains merges theirs
+//! ([`crate::vocabulary::merge_sorted`]), which tells each part's ids
 //! their new number. Each part is renumbered once, on its own thread.
 //! Before, each later part's words were looked up in the earlier parts'
 //! tables, then the whole vocabulary was sorted on one thread: about 40 ms
@@ -12,26 +13,20 @@
 //! the merge and renumbering take about 16 ms (docs/performance.md,
 //! session 20).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::binary_heap::{BinaryHeap, PeekMut};
-
 use super::Corpus;
 use crate::build_options::Watch;
 use crate::error::ChainError;
 use crate::interner::Interner;
-use crate::limits::{MAX_VOCABULARY_BYTES, MAX_WORDS};
+use crate::limits::MAX_WORDS;
 use crate::parallel::on_threads;
 use crate::tokens::Tokens;
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{self, prefix, Vocabulary};
 
 /// One part of the text, interned on its own, with its words in byte
 /// order.
 pub(super) struct SortedPart {
     /// The part's own words, in byte order: read in turn by the merge.
     words: Vocabulary,
-    /// Each of those words' first eight bytes (big-endian, zero-padded),
-    /// which settle most comparisons without reading the word.
-    prefixes: Vec<u64>,
     /// The part's own id of each of those words.
     local_ids: Vec<u32>,
     /// The part as its own ids.
@@ -54,29 +49,14 @@ impl SortedPart {
         for &(_, id) in &by_bytes {
             words.push(vocabulary.word(id));
         }
-        let (prefixes, local_ids) = by_bytes.into_iter().unzip();
+        let local_ids = by_bytes.into_iter().map(|(_, id)| id).collect();
         Ok(SortedPart {
             words,
-            prefixes,
             local_ids,
             ids,
             counts,
         })
     }
-
-    /// The word at `rank` in byte order, with its prefix.
-    fn word_at(&self, rank: usize) -> (u64, &[u8]) {
-        (self.prefixes[rank], self.words.word(rank as u32))
-    }
-}
-
-/// The first eight bytes of `word` as a big-endian integer, zero-padded:
-/// integers in the order of the words they begin, ties aside.
-fn prefix(word: &[u8]) -> u64 {
-    let mut bytes = [0u8; 8];
-    let length = word.len().min(8);
-    bytes[..length].copy_from_slice(&word[..length]);
-    u64::from_be_bytes(bytes)
 }
 
 /// The ids of `vocabulary` in the byte order of their words, each with its
@@ -95,100 +75,6 @@ fn ids_in_byte_order(vocabulary: &Vocabulary) -> Vec<(u64, u32)> {
     by_bytes
 }
 
-/// The next word of one sorted part, in a merge of all of them: ordered by
-/// its word, then by its part (so equal words meet in part order).
-#[derive(Clone, Copy)]
-struct Head<'a> {
-    prefix: u64,
-    word: &'a [u8],
-    part: usize,
-    /// Its place in its part's byte order.
-    rank: usize,
-}
-
-impl Head<'_> {
-    fn key(&self) -> (u64, &[u8], usize) {
-        (self.prefix, self.word, self.part)
-    }
-}
-
-impl PartialEq for Head<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Head<'_> {}
-
-impl PartialOrd for Head<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Head<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key().cmp(&other.key())
-    }
-}
-
-/// Merges the parts' sorted words into one vocabulary in byte order, and
-/// gives for each part the new id of each of its own ids.
-fn merge_vocabularies(parts: &[SortedPart]) -> Result<(Vocabulary, Vec<Vec<u32>>), ChainError> {
-    let mut new_ids: Vec<Vec<u32>> = (parts.iter())
-        .map(|part| vec![0; part.local_ids.len()])
-        .collect();
-    // Room for every part's words, as if no two parts shared one: pages
-    // never written are never taken from the system.
-    let mut vocabulary = Vocabulary::with_capacity(
-        parts.iter().map(|part| part.words.len()).sum(),
-        parts.iter().map(|part| part.words.bytes().len()).sum(),
-    );
-    let mut heads: BinaryHeap<Reverse<Head<'_>>> = BinaryHeap::with_capacity(parts.len());
-    let head_of = |part: usize, rank: usize| {
-        let (prefix, word) = parts[part].word_at(rank);
-        Reverse(Head {
-            prefix,
-            word,
-            part,
-            rank,
-        })
-    };
-    for (part, sorted) in parts.iter().enumerate() {
-        if !sorted.local_ids.is_empty() {
-            heads.push(head_of(part, 0));
-        }
-    }
-    let mut last: Option<(u64, &[u8])> = None;
-    while let Some(mut top) = heads.peek_mut() {
-        let Reverse(Head {
-            prefix,
-            word,
-            part,
-            rank,
-        }) = *top;
-        if last != Some((prefix, word)) {
-            vocabulary
-                .try_push(word)
-                .ok_or(ChainError::VocabularyTooLarge {
-                    max_bytes: MAX_VOCABULARY_BYTES,
-                })?;
-            last = Some((prefix, word));
-        }
-        let local_id = parts[part].local_ids[rank];
-        new_ids[part][local_id as usize] = vocabulary.len() as u32 - 1;
-        // The part's next word takes its place at the top, and sinks as
-        // far as it must: one sift instead of a pop and a push.
-        if rank + 1 < parts[part].local_ids.len() {
-            *top = head_of(part, rank + 1);
-        } else {
-            PeekMut::pop(top);
-        }
-    }
-    vocabulary.shrink_to_fit();
-    Ok((vocabulary, new_ids))
-}
-
 impl Corpus {
     /// Joins parts interned on their own, in the text's order, into one
     /// corpus of their tokens, its words numbered in byte order. A chain's
@@ -201,15 +87,23 @@ impl Corpus {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
         }
         watch.check()?;
-        let (vocabulary, new_ids) = merge_vocabularies(&sorted)?;
+        let part_words: Vec<&Vocabulary> = sorted.iter().map(|part| &part.words).collect();
+        let (vocabulary, new_by_rank) = vocabulary::merge_sorted(&part_words)?;
         watch.check()?;
         let words = vocabulary.len();
         let renumbered = on_threads(
-            sorted.into_iter().zip(new_ids).collect(),
-            |(part, new_ids)| {
+            sorted.into_iter().zip(new_by_rank).collect(),
+            |(part, new_by_rank)| {
                 let SortedPart {
-                    mut ids, counts, ..
+                    mut ids,
+                    counts,
+                    local_ids,
+                    ..
                 } = part;
+                let mut new_ids = vec![0u32; local_ids.len()];
+                for (&local_id, &new_id) in local_ids.iter().zip(&new_by_rank) {
+                    new_ids[local_id as usize] = new_id;
+                }
                 // A part whose words were already in byte order, and none
                 // missing, keeps its ids: a text of one part often is.
                 let unchanged = new_ids.len() == words
