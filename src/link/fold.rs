@@ -232,9 +232,15 @@ fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
     let mut start = 0;
     while start < state_count {
         let target = (offsets[start] as usize + share).min(total) as u32;
-        // The first state whose followers end past the target ends the range.
-        let end = (start + offsets[start + 1..].partition_point(|&end| end < target) + 1)
-            .min(state_count);
+        // The first state whose followers end past the target ends the range;
+        // the range that reaches the last follower takes every state left,
+        // rather than one range (and one thread) each of the states with no
+        // followers after it.
+        let end = if target as usize >= total {
+            state_count
+        } else {
+            (start + offsets[start + 1..].partition_point(|&end| end < target) + 1).min(state_count)
+        };
         ranges.push(start..end);
         start = end;
     }
@@ -541,8 +547,20 @@ mod tests {
             assert!(ranges.iter().all(|range| !range.is_empty()));
         }
         assert_eq!(state_ranges(&offsets, 1), vec![Range { start: 0, end: 6 }]);
-        // No followers at all: still every state, in at most `threads`.
-        let empty = state_ranges(&[0, 0, 0], 4);
-        assert_eq!(empty.iter().map(ExactSizeIterator::len).sum::<usize>(), 2);
+        // No followers at all, or none after the first states: still every
+        // state, in at most `threads`. The bug: a range, and a thread, for
+        // each state past the last follower.
+        for offsets in [
+            vec![0; 3],
+            vec![0; 1000],
+            [vec![0, 5], vec![5; 1000]].concat(),
+        ] {
+            for threads in 1..4 {
+                let ranges = state_ranges(&offsets, threads);
+                assert!(ranges.len() <= threads, "{} ranges", ranges.len());
+                let covered: usize = ranges.iter().map(ExactSizeIterator::len).sum();
+                assert_eq!(covered, offsets.len() - 1);
+            }
+        }
     }
 }
