@@ -23,6 +23,12 @@ const FEW_SLOTS: usize = 16;
 /// slots (four bytes each) per state, so that it stays small beside them.
 const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
+/// The most states whose dense table (eight bytes a state) stays in a
+/// core's own cache (512 KiB). Beyond it, each slot looked up in the
+/// table is a cache miss, and sorting a crowded state's slots costs less,
+/// where the target can fold that way.
+const CACHED_DENSE_TABLE_STATES: usize = 1 << 16;
+
 /// What folding each range of states gives: the chain's offsets, and the
 /// values each range's target kept.
 struct FoldedRanges {
@@ -266,6 +272,12 @@ trait FoldTarget {
     /// Puts the distinct followers from the `first`th on, those of the
     /// state whose slots are `slots`, in id order.
     fn sort_state(&mut self, first: usize, slots: Range<usize>);
+    /// Folds the state whose slots are `slots`, the range's next, by
+    /// sorting them in place and counting each run: whether this target
+    /// can (one that records each slot's place cannot).
+    fn fold_by_sorting(&mut self, _slots: Range<usize>) -> bool {
+        false
+    }
 }
 
 /// Whether `values` rise: most states' few followers do already.
@@ -356,6 +368,24 @@ impl FoldTarget for GatherInPlace<'_> {
         self.counts[index] += 1;
     }
     fn place(&mut self, _slot: usize, _index: u32) {}
+    fn fold_by_sorting(&mut self, slots: Range<usize>) -> bool {
+        let end = slots.end;
+        self.slots[slots.clone()].sort_unstable();
+        let mut read = slots.start;
+        while read < end {
+            let follower = self.slots[read];
+            let mut run_end = read + 1;
+            while run_end < end && self.slots[run_end] == follower {
+                run_end += 1;
+            }
+            // The distinct followers so far are no more than the slots
+            // read, so this writes over none still to be read.
+            self.slots[self.counts.len()] = follower;
+            self.counts.push((run_end - read) as u32);
+            read = run_end;
+        }
+        true
+    }
     fn sort_state(&mut self, first: usize, _slots: Range<usize>) {
         let end = self.counts.len();
         if rising(&self.slots[first..end]) {
@@ -398,6 +428,7 @@ fn fold_followers(
     let slot_count = ends.last().map_or(0, |&end| end as usize - first_slot);
     let mut seen: Vec<(u32, u32)> = Vec::new();
     let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
+    let dense_table_cached = state_count <= CACHED_DENSE_TABLE_STATES;
     let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
     let mut slots_start = 0;
     let mut since_check = 0usize;
@@ -430,6 +461,8 @@ fn fold_followers(
                 };
                 target.place(slot, index as u32);
             }
+        } else if !dense_table_cached && target.fold_by_sorting(range.clone()) {
+            // Sorted as it was folded.
         } else if dense_table_fits {
             if seen.is_empty() {
                 seen = vec![(0, 0); state_count];
@@ -478,6 +511,10 @@ fn fold_followers(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
 
     /// A linked table of `states`, each a list of followers with repeats.
@@ -531,6 +568,54 @@ mod tests {
                     assert!((range[0]..range[1]).contains(&number));
                     assert_eq!(followers[number as usize], slots[slot]);
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// With more states than a cached dense table holds, a crowded
+        /// state's slots are sorted and their runs counted. A run counted
+        /// one too long or too short, a distinct follower written over a
+        /// slot still to be read, or a state's end left where its slots
+        /// ended: each makes the folded table differ from the followers
+        /// counted one by one.
+        #[test]
+        fn folding_by_sorting_counts_every_follower(
+            crowded in prop::collection::vec(prop::collection::vec(0u32..6, 0..60), 1..6),
+            threads in 1usize..4,
+        ) {
+            let state_count = CACHED_DENSE_TABLE_STATES + 10;
+            let spread = |n: usize, by: usize| (n * by % state_count) as u32;
+            let mut states = vec![Vec::new(); state_count];
+            for (index, followers) in crowded.iter().enumerate() {
+                states[spread(index + 1, 7919) as usize] =
+                    followers.iter().map(|&f| spread(f as usize, 9973)).collect();
+            }
+            let expected: Vec<BTreeMap<u32, u32>> = (states.iter())
+                .map(|followers| {
+                    let mut counted = BTreeMap::new();
+                    for &follower in followers {
+                        *counted.entry(follower).or_insert(0) += 1;
+                    }
+                    counted
+                })
+                .collect();
+            let slices: Vec<&[u32]> = states.iter().map(Vec::as_slice).collect();
+            let folded = fold_counted(linked(&slices), threads, Watch::none()).unwrap();
+            let mut before = 0;
+            for (state, counted) in expected.iter().enumerate() {
+                let range = folded.offsets[state] as usize..folded.offsets[state + 1] as usize;
+                let found: Vec<(u32, u32)> = range
+                    .map(|index| {
+                        let total = folded.cumulative[index];
+                        let count = total - before;
+                        before = total;
+                        (folded.followers[index], count)
+                    })
+                    .collect();
+                let wanted: Vec<(u32, u32)> = counted.iter().map(|(&f, &c)| (f, c)).collect();
+                prop_assert_eq!(found, wanted, "state {}", state);
             }
         }
     }
