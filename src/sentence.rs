@@ -45,12 +45,23 @@ const ABBREVIATIONS: &[&str] = &[
 /// Whether `word` (UTF-8, as the chain stores it) ends a sentence.
 pub fn ends_sentence(word: &[u8]) -> bool {
     // Most words end in a letter: an ASCII last byte that is neither a
-    // terminal nor a closer settles it, without decoding the word.
+    // terminal nor a closer settles it, without decoding the word. So does
+    // a last character of another script, decoded alone: a build asks of
+    // every word of its vocabulary, which in Chinese or Japanese text is
+    // most of the words.
     match word.last() {
         None => return false,
         Some(&last) if last.is_ascii() && !b".!?\"')]}".contains(&last) => return false,
         Some(_) => {}
     }
+    match last_char(word) {
+        Some(last) if !TERMINALS.contains(&last) && !CLOSERS.contains(&last) => false,
+        _ => ends_sentence_by_rule(word),
+    }
+}
+
+/// [`ends_sentence`], judged from the whole word.
+fn ends_sentence_by_rule(word: &[u8]) -> bool {
     let Ok(word) = std::str::from_utf8(word) else {
         // A word with a lone surrogate: judge the text after the last one.
         let tail = word.utf8_chunks().last().map_or("", |chunk| chunk.valid());
@@ -76,9 +87,34 @@ pub fn ends_sentence(word: &[u8]) -> bool {
     !(is_initial || ABBREVIATIONS.contains(&body))
 }
 
+/// The last character of `word`, decoded alone, unless its last bytes
+/// are not one whole UTF-8 character.
+fn last_char(word: &[u8]) -> Option<char> {
+    // A character is at most four bytes; it starts at the last byte that
+    // does not continue one.
+    let from = word.len().saturating_sub(4);
+    let start = from
+        + word[from..]
+            .iter()
+            .rposition(|&byte| (byte & 0xC0) != 0x80)?;
+    let mut chars = std::str::from_utf8(&word[start..]).ok()?.chars();
+    chars.next().filter(|_| chars.next().is_none())
+}
+
 /// Whether `word` starts with a lower-case letter or a dash: after such a
 /// word, the word before it ends no sentence.
 pub(crate) fn starts_in_lower_case_or_dash(word: &[u8]) -> bool {
+    // Most words start with an ASCII byte, which settles it undecoded:
+    // asked of every follower of a sentence end, in a build.
+    match word.first() {
+        Some(&first) if first.is_ascii() => first.is_ascii_lowercase() || first == b'-',
+        _ => starts_in_lower_case_or_dash_decoded(word),
+    }
+}
+
+/// [`starts_in_lower_case_or_dash`], from the word's first character
+/// decoded.
+fn starts_in_lower_case_or_dash_decoded(word: &[u8]) -> bool {
     let first = match word.utf8_chunks().next() {
         Some(chunk) => chunk.valid().chars().next(),
         None => None,
@@ -110,7 +146,47 @@ impl SentenceMarks {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Pieces of words: letters of both cases and scripts, the marks the
+    /// rule looks for, and bytes that are not UTF-8 (a lone surrogate, a
+    /// stray continuation byte, an invalid byte).
+    fn word_piece() -> impl Strategy<Value = Vec<u8>> {
+        let text = prop::sample::select(vec![
+            "a", "Z", "Mr", "e.g", ".", "!", "?", "…", "。", "！", "؟", "\"", ")", "'", "」", "”",
+            "»", "(", "“", "「", "-", "–", "—", "é", "É", "終", "わ", "ß", "Σ", "σ",
+        ])
+        .prop_map(|piece| piece.as_bytes().to_vec());
+        let raw = prop::sample::select(vec![
+            vec![0xED, 0xA0, 0x80],
+            vec![0x80],
+            vec![0xFF],
+            vec![0xE3, 0x80],
+        ]);
+        prop_oneof![4 => text, 1 => raw]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The fast paths settle a word only as the whole rule would. The
+        /// bugs: a last character taken from the wrong bytes, a closer
+        /// (`終わり。」`) or a terminal of another script taken for a
+        /// letter, or a first byte taken for the first character.
+        #[test]
+        fn the_fast_paths_agree_with_the_whole_rule(
+            pieces in prop::collection::vec(word_piece(), 0..6),
+        ) {
+            let word = pieces.concat();
+            prop_assert_eq!(ends_sentence(&word), ends_sentence_by_rule(&word), "{:?}", word);
+            prop_assert_eq!(
+                starts_in_lower_case_or_dash(&word),
+                starts_in_lower_case_or_dash_decoded(&word),
+                "{:?}", word
+            );
+        }
+    }
 
     fn ends(word: &str) -> bool {
         ends_sentence(word.as_bytes())
