@@ -153,6 +153,13 @@ pub(crate) fn merge_sorted(
             .map(|vocabulary| vocabulary.bytes.len())
             .sum(),
     );
+    if let [first, second] = vocabularies {
+        // Two, as a build on two cores joins: one comparison a word, with
+        // no heap to keep.
+        merge_two(first, second, &mut merged, &mut new_ids)?;
+        merged.shrink_to_fit();
+        return Ok((merged, new_ids));
+    }
     let head_of = |source: usize, id: u32| {
         let word = vocabularies[source].word(id);
         Reverse(Head {
@@ -192,6 +199,49 @@ pub(crate) fn merge_sorted(
     }
     merged.shrink_to_fit();
     Ok((merged, new_ids))
+}
+
+/// [`merge_sorted`] of two vocabularies into `merged`, each word's new id
+/// pushed to its vocabulary's list in `new_ids`.
+fn merge_two(
+    first: &Vocabulary,
+    second: &Vocabulary,
+    merged: &mut Vocabulary,
+    new_ids: &mut [Vec<u32>],
+) -> Result<(), ChainError> {
+    let too_large = || ChainError::VocabularyTooLarge {
+        max_bytes: MAX_VOCABULARY_BYTES,
+    };
+    let (mut left, mut right) = (first.words().peekable(), second.words().peekable());
+    let mut left_prefix = left.peek().map(|word| prefix(word));
+    let mut right_prefix = right.peek().map(|word| prefix(word));
+    loop {
+        let order = match (left.peek(), right.peek()) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(one), Some(other)) => (left_prefix, *one).cmp(&(right_prefix, *other)),
+        };
+        let word = if order == Ordering::Greater {
+            right.peek()
+        } else {
+            left.peek()
+        };
+        merged
+            .try_push(word.copied().unwrap_or_default())
+            .ok_or_else(too_large)?;
+        let id = merged.len() as u32 - 1;
+        if order != Ordering::Greater {
+            new_ids[0].push(id);
+            left.next();
+            left_prefix = left.peek().map(|word| prefix(word));
+        }
+        if order != Ordering::Less {
+            new_ids[1].push(id);
+            right.next();
+            right_prefix = right.peek().map(|word| prefix(word));
+        }
+    }
 }
 
 /// The first eight bytes of `word` as a big-endian integer, zero-padded:
