@@ -180,11 +180,7 @@ pub(crate) fn merge_sorted(
             source,
         }) = *top;
         if last != Some((prefix, word)) {
-            merged
-                .try_push(word)
-                .ok_or(ChainError::VocabularyTooLarge {
-                    max_bytes: MAX_VOCABULARY_BYTES,
-                })?;
+            merged.try_push(word).ok_or_else(too_large)?;
             last = Some((prefix, word));
         }
         let ids = &mut new_ids[source];
@@ -209,27 +205,20 @@ fn merge_two(
     merged: &mut Vocabulary,
     new_ids: &mut [Vec<u32>],
 ) -> Result<(), ChainError> {
-    let too_large = || ChainError::VocabularyTooLarge {
-        max_bytes: MAX_VOCABULARY_BYTES,
-    };
     let (mut left, mut right) = (first.words().peekable(), second.words().peekable());
     let mut left_prefix = left.peek().map(|word| prefix(word));
     let mut right_prefix = right.peek().map(|word| prefix(word));
     loop {
-        let order = match (left.peek(), right.peek()) {
+        let (word, order) = match (left.peek(), right.peek()) {
             (None, None) => return Ok(()),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(one), Some(other)) => (left_prefix, *one).cmp(&(right_prefix, *other)),
+            (Some(&one), None) => (one, Ordering::Less),
+            (None, Some(&other)) => (other, Ordering::Greater),
+            (Some(&one), Some(&other)) => match (left_prefix, one).cmp(&(right_prefix, other)) {
+                Ordering::Greater => (other, Ordering::Greater),
+                order => (one, order),
+            },
         };
-        let word = if order == Ordering::Greater {
-            right.peek()
-        } else {
-            left.peek()
-        };
-        merged
-            .try_push(word.copied().unwrap_or_default())
-            .ok_or_else(too_large)?;
+        merged.try_push(word).ok_or_else(too_large)?;
         let id = merged.len() as u32 - 1;
         if order != Ordering::Greater {
             new_ids[0].push(id);
@@ -241,6 +230,13 @@ fn merge_two(
             right.next();
             right_prefix = right.peek().map(|word| prefix(word));
         }
+    }
+}
+
+/// The error of a merged vocabulary past [`MAX_VOCABULARY_BYTES`].
+fn too_large() -> ChainError {
+    ChainError::VocabularyTooLarge {
+        max_bytes: MAX_VOCABULARY_BYTES,
     }
 }
 
