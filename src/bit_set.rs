@@ -55,6 +55,13 @@ impl BitSet {
         self.words[id / 64] |= 1 << (id % 64);
     }
 
+    /// Adds every id of `other`, a set of the same length.
+    pub(crate) fn insert_all(&mut self, other: &BitSet) {
+        for (word, &more) in self.words.iter_mut().zip(&other.words) {
+            *word |= more;
+        }
+    }
+
     pub(crate) fn contains(&self, id: usize) -> bool {
         self.words[id / 64] >> (id % 64) & 1 == 1
     }

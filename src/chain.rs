@@ -1,10 +1,13 @@
 //! The Markov chain: which states follow which, and how often, as flat
 //! arrays of ids.
 
+use std::ops::Range;
+
 use crate::bit_set::BitSet;
 use crate::build_options::Watch;
 use crate::copy_index::CopyIndex;
 use crate::error::ChainError;
+use crate::parallel::{equal_shares, on_threads};
 use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
@@ -74,37 +77,10 @@ pub struct Chain {
 
 impl Chain {
     /// A chain from its parts, which the caller has built or checked to be
-    /// consistent: `states` and `transitions` cover the same states, every
-    /// id is in range, and at most one state lacks followers.
-    /// `first_and_last_state` are the text's first window, which starts a
-    /// sentence, and its last, whose words end the text, when the text
-    /// holds that end of its document ([`crate::Piece`]); the sentence
-    /// marks are found from them and the transitions.
-    pub(crate) fn from_parts(
-        tokens: Tokens,
-        order: usize,
-        token_count: usize,
-        vocabulary: Vocabulary,
-        states: StateWords,
-        transitions: Transitions,
-        first_and_last_state: (Option<u32>, Option<u32>),
-    ) -> Chain {
-        let mut chain = Chain::with_sentence_marks(
-            tokens,
-            order,
-            token_count,
-            vocabulary,
-            states,
-            transitions,
-            SentenceMarks::default(),
-        );
-        let (first_state, last_state) = first_and_last_state;
-        chain.sentences = chain.find_sentence_marks(first_state, last_state);
-        chain
-    }
-
-    /// A chain from its parts and the sentence marks that were saved with
-    /// it.
+    /// consistent (`states` and `transitions` cover the same states, every
+    /// id is in range, and at most one state lacks followers), and its
+    /// sentence marks: those saved with it, or none yet for a chain just
+    /// built, which [`Chain::with_sentences_found`] then finds.
     pub(crate) fn with_sentence_marks(
         tokens: Tokens,
         order: usize,
@@ -130,6 +106,20 @@ impl Chain {
             sentences,
             copy_index: None,
         }
+    }
+
+    /// The chain, just built, with its sentence marks found from its
+    /// transitions on up to `threads` threads. `first_and_last_state` are
+    /// the text's first window, which starts a sentence, and its last,
+    /// whose words end the text, when the text holds that end of its
+    /// document ([`crate::Piece`]).
+    pub(crate) fn with_sentences_found(
+        mut self,
+        (first_state, last_state): (Option<u32>, Option<u32>),
+        threads: usize,
+    ) -> Result<Chain, ChainError> {
+        self.sentences = self.find_sentence_marks(first_state, last_state, threads)?;
+        Ok(self)
     }
 
     /// The chain with `index`, the copy index of its own text.
@@ -182,37 +172,61 @@ impl Chain {
 
     /// Which words end a sentence, by [`ends_sentence`], and which states
     /// start one: the first window of the text, and every state that
-    /// followed a state whose first word ends a sentence.
+    /// followed a state whose first word ends a sentence. The words and the
+    /// states are each shared among up to `threads` threads: finding a
+    /// state's first word walks back along the states before it, a miss
+    /// of the cache a step, which cost an order-3 build of WordNet about
+    /// 40 ms on one thread.
     fn find_sentence_marks(
         &self,
         first_state: Option<u32>,
         last_state: Option<u32>,
-    ) -> SentenceMarks {
+        threads: usize,
+    ) -> Result<SentenceMarks, ChainError> {
         let vocabulary = &self.vocabulary;
         let text_of = |id: u32| self.tokens.split(vocabulary.word(id)).0;
-        let by_rule: Vec<bool> = (0..vocabulary.len() as u32)
-            .map(|id| ends_sentence(text_of(id)))
-            .collect();
+        let ids_by_rule =
+            |ids: Range<u32>| Ok(ids.map(|id| ends_sentence(text_of(id))).collect::<Vec<_>>());
+        let by_rule: Vec<bool> =
+            on_threads(marking_shares(vocabulary.len(), threads), ids_by_rule)?.concat();
         let lower_start = |id: u32| starts_in_lower_case_or_dash(text_of(id));
-        let mut ends = BitSet::new(vocabulary.len());
-        let mut starts = BitSet::new(self.state_count() as usize);
-        if let Some(first_state) = first_state {
-            starts.insert(first_state as usize);
-        }
-        // Every place of the text but the last `order - 1` is the first
-        // word of a state; the word after it is the state's second, or at
-        // order 1 the follower's.
-        for state in 0..self.state_count() {
-            let first = self.state_word(state, 0);
-            if !by_rule[first as usize] {
-                continue;
-            }
-            for (next, _) in self.followers(state) {
-                if !lower_start(self.state_word(next, 0)) {
-                    ends.insert(first as usize);
-                    starts.insert(next as usize);
+        let marks_of = |states: Range<u32>| {
+            let mut ends = BitSet::new(vocabulary.len());
+            let mut starts = BitSet::new(self.state_count() as usize);
+            // Every place of the text but the last `order - 1` is the
+            // first word of a state; the word after it is the state's
+            // second, or at order 1 the follower's.
+            for state in states {
+                let first = self.state_word(state, 0);
+                if !by_rule[first as usize] {
+                    continue;
+                }
+                for (next, _) in self.followers(state) {
+                    if !lower_start(self.state_word(next, 0)) {
+                        ends.insert(first as usize);
+                        starts.insert(next as usize);
+                    }
                 }
             }
+            Ok((ends, starts))
+        };
+        let found = on_threads(
+            marking_shares(self.state_count() as usize, threads),
+            marks_of,
+        )?;
+        let mut found = found.into_iter();
+        let (mut ends, mut starts) = found.next().unwrap_or_else(|| {
+            (
+                BitSet::new(vocabulary.len()),
+                BitSet::new(self.state_count() as usize),
+            )
+        });
+        for (more_ends, more_starts) in found {
+            ends.insert_all(&more_ends);
+            starts.insert_all(&more_starts);
+        }
+        if let Some(first_state) = first_state {
+            starts.insert(first_state as usize);
         }
         // The last window's words: each before the next, and the last at
         // the end of the text, where it ends a sentence by the rule alone.
@@ -227,10 +241,10 @@ impl Chain {
                 ends.insert(word as usize);
             }
         }
-        SentenceMarks {
+        Ok(SentenceMarks {
             ends,
             starts: starts.ids().collect(),
-        }
+        })
     }
 
     /// Whether word `id`, where `next` follows it, ends a sentence there.
@@ -464,6 +478,14 @@ impl Chain {
     pub(crate) fn transitions(&self) -> &Transitions {
         &self.transitions
     }
+}
+
+/// The ids `0..count` (words or states) shared among up to `threads`
+/// threads to find the sentence marks: a share is worth a thread's start
+/// from tens of thousands of ids, so a prompt's chain stays on one.
+fn marking_shares(count: usize, threads: usize) -> Vec<Range<u32>> {
+    const MIN_SHARE: usize = 1 << 15;
+    equal_shares(count as u32, threads, MIN_SHARE)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Running one piece of work per item, on a thread each.
 
+use std::ops::Range;
+
 use crate::error::ChainError;
 
 /// Runs `work` on every item, each on a thread of its own when there are
@@ -33,6 +35,18 @@ pub(crate) fn on_threads<I: Send, T: Send>(
             }))
             .collect()
     })
+}
+
+/// `0..count` cut into up to `threads` ranges whose lengths differ by at
+/// most one, each at least `min_share` long unless there is only one (the
+/// whole, empty when `count` is 0).
+pub(crate) fn equal_shares(count: u32, threads: usize, min_share: usize) -> Vec<Range<u32>> {
+    let worth = (count as usize / min_share.max(1)).max(1);
+    let shares = threads.clamp(1, worth) as u64;
+    let cut = |share: u64| (u64::from(count) * share / shares) as u32;
+    (0..shares)
+        .map(|share| cut(share)..cut(share + 1))
+        .collect()
 }
 
 /// Replaces each id in `runs` by `new_ids[id]`, on `threads` threads
@@ -105,5 +119,32 @@ mod tests {
             .map(String::as_str)
             .unwrap_or_default();
         assert!(message.contains("a bug in a worker"), "{message:?}");
+    }
+
+    #[test]
+    fn equal_shares_cover_every_id_once_in_shares_worth_a_thread() {
+        // The bugs: the last ids left out by a rounded size, an empty
+        // share, or shares shorter than asked for.
+        for (count, threads, min_share, expected) in [
+            (0, 4, 10, 1),
+            (9, 4, 10, 1),
+            (25, 4, 10, 2),
+            (1_000, 3, 10, 3),
+            (u32::MAX, 7, 1, 7),
+        ] {
+            let shares = equal_shares(count, threads, min_share);
+            assert_eq!(shares.len(), expected, "{count} ids, {threads} threads");
+            assert_eq!(shares.first().map(|share| share.start), Some(0));
+            assert_eq!(shares.last().map(|share| share.end), Some(count));
+            for pair in shares.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+            }
+            let lengths: Vec<u32> = shares.iter().map(|share| share.end - share.start).collect();
+            let (shortest, longest) = (lengths.iter().min(), lengths.iter().max());
+            assert!(longest.zip(shortest).is_some_and(|(l, s)| l - s <= 1));
+            if expected > 1 {
+                assert!(shortest.is_some_and(|&s| s as usize >= min_share));
+            }
+        }
     }
 }

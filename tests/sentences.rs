@@ -164,3 +164,65 @@ proptest! {
             && words[index..].iter().zip(opening).all(|(a, b)| a == b)));
     }
 }
+
+#[test]
+fn sentence_marks_found_on_several_threads_are_those_of_the_text() {
+    // The bug: marks found on shares of the words and states, one per
+    // thread, and some shares' marks lost when they are put together
+    // (only the first kept, or the starts without the ends). Shares start
+    // at tens of thousands of states, so the text has about 90 thousand
+    // distinct words; every ninth ends a sentence, before a capital or
+    // (one time in three) before a lower-case word.
+    let mut words = Vec::new();
+    for index in 0..120_000usize {
+        let number = index * 7919 % 90_000;
+        let word = if index % 9 == 8 {
+            format!("w{number}.")
+        } else if index % 9 == 0 && index % 27 != 0 {
+            format!("Cap{number}")
+        } else {
+            format!("w{number}")
+        };
+        words.push(word);
+    }
+    let text = words.join(" ");
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let expected_ends: std::collections::BTreeSet<&str> =
+        sentence_ends(&words).into_iter().collect();
+    for order in 1..=3 {
+        let expected_starts: std::collections::BTreeSet<&[&str]> = (0..=words.len() - order)
+            .filter(|&index| starts_a_sentence(&words, index))
+            .map(|index| &words[index..index + order])
+            .collect();
+        let built = |threads| {
+            let options = llm_markov_rs::BuildOptions {
+                threads,
+                parallel_min_bytes: 0,
+                ..llm_markov_rs::BuildOptions::default()
+            };
+            llm_markov_rs::build_with(text.as_bytes(), order, options).unwrap()
+        };
+        let (serial, parallel) = (built(1), built(2));
+        let ends: std::collections::BTreeSet<&str> = (0..parallel.vocabulary().len() as u32)
+            .filter(|&id| parallel.ends_sentence(id))
+            .map(|id| word_of(&parallel, id))
+            .collect();
+        assert_eq!(ends, expected_ends, "order {order}");
+        let starts: std::collections::BTreeSet<Vec<&str>> = (parallel.sentence_starts().iter())
+            .map(|&state| {
+                let words = parallel.state_words(state);
+                words.map(|id| word_of(&parallel, id)).collect()
+            })
+            .collect();
+        let expected: std::collections::BTreeSet<Vec<&str>> = expected_starts
+            .iter()
+            .map(|window| window.to_vec())
+            .collect();
+        assert_eq!(starts, expected, "order {order}");
+        assert_eq!(serial, parallel, "order {order}");
+    }
+}
+
+fn word_of(chain: &Chain, id: u32) -> &str {
+    std::str::from_utf8(chain.vocabulary().word(id)).unwrap()
+}

@@ -18,6 +18,7 @@ use crate::chain::{Chain, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::renumber_in_parallel;
+use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkedStates, StateWords};
 use fold::{fold_counted, fold_numbered};
 use shares::{
@@ -83,18 +84,20 @@ pub(crate) fn link_corpus(
             Err(_) => unreachable!("a text's windows all follow one another"),
         }
     };
-    Ok(Chain::from_parts(
+    let chain = Chain::with_sentence_marks(
         tokens,
         order,
         token_count,
         vocabulary,
         state_words,
         transitions,
-        (
-            first_state.filter(|_| carried == 0),
-            last_state.filter(|_| ends_document),
-        ),
-    ))
+        SentenceMarks::default(),
+    );
+    let first_and_last_state = (
+        first_state.filter(|_| carried == 0),
+        last_state.filter(|_| ends_document),
+    );
+    chain.with_sentences_found(first_and_last_state, options.threads)
 }
 
 /// The sequence of states a text passes through, at some order.
