@@ -21,7 +21,7 @@ SOURCE = Path(__file__).resolve().parent.parent / "src"
 #: folder with its files) by name. CONTRIBUTING.md describes each.
 LAYERS = (
     # What a chain is and the plain parts it is made of, with the options
-    # and watch that a long computation takes.
+    # and watch that a long computation takes, and the threads it runs on.
     [
         "limits",
         "error",
@@ -32,6 +32,7 @@ LAYERS = (
         "bit_set",
         "sampled_search",
         "stored",
+        "parallel",
         "vocabulary",
         "sentence",
         "state_words",
@@ -45,7 +46,6 @@ LAYERS = (
         "segment",
         "packed_table",
         "interner",
-        "parallel",
         "corpus",
         "link",
         "build",
