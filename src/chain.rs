@@ -176,7 +176,7 @@ impl Chain {
     /// states are each shared among up to `threads` threads: finding a
     /// state's first word walks back along the states before it, a miss
     /// of the cache a step, which cost an order-3 build of WordNet about
-    /// 40 ms on one thread.
+    /// 30 ms on one thread.
     fn find_sentence_marks(
         &self,
         first_state: Option<u32>,
