@@ -157,9 +157,21 @@ pub(crate) fn merge_sorted(
         // Two, as a build on two cores joins: one comparison a word, with
         // no heap to keep.
         merge_two(first, second, &mut merged, &mut new_ids)?;
-        merged.shrink_to_fit();
-        return Ok((merged, new_ids));
+    } else {
+        merge_by_heap(vocabularies, &mut merged, &mut new_ids)?;
     }
+    merged.shrink_to_fit();
+    Ok((merged, new_ids))
+}
+
+/// [`merge_sorted`] of any number of vocabularies into `merged`, through a
+/// heap of their next words, each word's new id pushed to its
+/// vocabulary's list in `new_ids`.
+fn merge_by_heap(
+    vocabularies: &[&Vocabulary],
+    merged: &mut Vocabulary,
+    new_ids: &mut [Vec<u32>],
+) -> Result<(), ChainError> {
     let head_of = |source: usize, id: u32| {
         let word = vocabularies[source].word(id);
         Reverse(Head {
@@ -193,8 +205,7 @@ pub(crate) fn merge_sorted(
             PeekMut::pop(top);
         }
     }
-    merged.shrink_to_fit();
-    Ok((merged, new_ids))
+    Ok(())
 }
 
 /// [`merge_sorted`] of two vocabularies into `merged`, each word's new id

@@ -20,7 +20,7 @@ use crate::error::ChainError;
 use crate::parallel::{on_threads, renumber_in_parallel};
 use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkedStates, StateWords};
-use fold::{fold_counted, fold_numbered};
+use fold::{fold_counted, fold_numbered, split_at_ends};
 use shares::{
     count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
 };
@@ -232,18 +232,21 @@ fn pair_last_words(
         return Ok(pair_last);
     }
     let mut pair_last = vec![0u32; count];
-    let mut rest = pair_last.as_mut_slice();
-    let mut shares = Vec::with_capacity(followers.len());
-    for piece in &followers {
-        let (share, after) = std::mem::take(&mut rest).split_at_mut(piece.len());
-        shares.push((share, piece));
-        rest = after;
-    }
-    on_threads(shares, |(share, piece)| {
-        for (pair, &follower) in share.iter_mut().zip(piece) {
-            *pair = last[follower as usize];
-        }
-        Ok(())
-    })?;
+    let ends: Vec<usize> = (followers.iter())
+        .scan(0, |end, piece| {
+            *end += piece.len();
+            Some(*end)
+        })
+        .collect();
+    let shares = split_at_ends(&mut pair_last, &ends);
+    on_threads(
+        shares.into_iter().zip(&followers).collect(),
+        |(share, piece)| {
+            for (pair, &follower) in share.iter_mut().zip(piece) {
+                *pair = last[follower as usize];
+            }
+            Ok(())
+        },
+    )?;
     Ok(pair_last)
 }
