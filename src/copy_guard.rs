@@ -8,11 +8,16 @@
 //! `max_copy` long and goes on with that token somewhere in the text: one
 //! narrowing of the interval tells. So the bound is exact, and checking a
 //! step costs a few binary searches, not a scan of the text.
+//!
+//! An index whose text a chain file cut into windows has a suffix array
+//! for each: the guard keeps the runs of each window, and a run occurs in
+//! the text when it occurs in a window, which holds for every run of up to
+//! the windows' overlap ([`CopyIndex::max_copy_limit`]).
 
 use std::ops::Range;
 
 use crate::chain::Chain;
-use crate::copy_index::CopyIndex;
+use crate::copy_index::{CopyIndex, IndexWindow};
 
 /// After how many tokens a guard narrows runs by the index's tails
 /// ([`CopyIndex::narrow_by_tails`]), which the first guard to ask makes
@@ -24,11 +29,12 @@ const TAILS_AFTER: usize = 1 << 16;
 #[derive(Clone, Debug)]
 pub(crate) struct CopyGuard {
     max_copy: usize,
-    /// For each length from 0 up to the longest run at the end of the
-    /// output that occurs in the text (at most `max_copy`), the suffix
-    /// array's interval of the suffixes that start with the output's last
-    /// tokens of that length (all of them for 0).
-    intervals: Vec<Range<usize>>,
+    /// For each window of the index, in its order: for each length from 0
+    /// up to the longest run at the end of the output that occurs in the
+    /// window (at most `max_copy`), its suffix array's interval of the
+    /// suffixes that start with the output's last tokens of that length
+    /// (all of them for 0).
+    runs: Vec<Vec<Range<usize>>>,
     /// The longest run the output has had.
     longest: usize,
     /// Whether to refuse a sentence that is a whole sentence of the text.
@@ -63,7 +69,9 @@ impl CopyGuard {
     ) -> Self {
         CopyGuard {
             max_copy,
-            intervals: std::iter::once(0..index.len()).collect(),
+            runs: (index.windows())
+                .map(|window| std::iter::once(0..window.len()).collect())
+                .collect(),
             longest: 0,
             whole_sentences,
             sentence_len: 0,
@@ -97,7 +105,10 @@ impl CopyGuard {
     /// How many of the output's last tokens occur, in order, in the text:
     /// the longest such run, at most `max_copy`.
     fn matched(&self) -> usize {
-        self.intervals.len() - 1
+        (self.runs.iter())
+            .map(|intervals| intervals.len() - 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether some token could be refused now: only then is a step worth
@@ -116,16 +127,18 @@ impl CopyGuard {
     /// `max_copy` tokens of the text, nor end a sentence that is a whole
     /// sentence of the text.
     pub(crate) fn allows(&self, chain: &Chain, index: &CopyIndex, token: u32) -> bool {
-        let copies = self.matched() == self.max_copy
-            && !self
-                .narrow(
-                    chain,
-                    index,
-                    self.intervals[self.max_copy].clone(),
-                    self.max_copy,
-                    token,
-                )
-                .is_empty();
+        let copies = self.in_windows(index).any(|(window, intervals)| {
+            intervals.len() - 1 == self.max_copy
+                && !self
+                    .narrow(
+                        chain,
+                        window,
+                        intervals[self.max_copy].clone(),
+                        self.max_copy,
+                        token,
+                    )
+                    .is_empty()
+        });
         let copies_a_sentence =
             self.checks_sentences() && self.ends_a_copied_sentence(chain, index, token);
         !copies && !copies_a_sentence && !self.ends_a_mostly_copied_sentence(chain, index, token)
@@ -155,9 +168,8 @@ impl CopyGuard {
     ) -> bool {
         if chain.ends_sentence(token) {
             // The sentence so far is the end of the matched run, so its
-            // interval is kept; with `token`, does it occur where a
-            // sentence starts?
-            let sentence = self.intervals[self.sentence_len].clone();
+            // interval is kept in each window it occurs in; with `token`,
+            // does it occur where a sentence starts?
             let text = index.text();
             // A document starts a sentence: the text's first, and each
             // after a separator, an id past the words.
@@ -174,10 +186,24 @@ impl CopyGuard {
                     _ => false,
                 },
             };
-            let narrowed = self.narrow(chain, index, sentence, self.sentence_len, token);
-            return index.any_start(narrowed, is_sentence_start);
+            let sentence_len = self.sentence_len;
+            return self.in_windows(index).any(|(window, intervals)| {
+                let Some(sentence) = intervals.get(sentence_len) else {
+                    return false;
+                };
+                let narrowed = self.narrow(chain, window, sentence.clone(), sentence_len, token);
+                window.any_start(narrowed, is_sentence_start)
+            });
         }
         false
+    }
+
+    /// Each window of `index` with the intervals of the runs found in it.
+    fn in_windows<'guard, 'index>(
+        &'guard self,
+        index: &'index CopyIndex,
+    ) -> impl Iterator<Item = (IndexWindow<'index>, &'guard Vec<Range<usize>>)> {
+        index.windows().zip(&self.runs)
     }
 
     /// Whether each of `tokens`, written in turn from here, is allowed.
@@ -214,7 +240,7 @@ impl CopyGuard {
     fn counted_pairs(
         &self,
         chain: &Chain,
-        index: &CopyIndex,
+        index: IndexWindow<'_>,
         run: &Range<usize>,
         depth: usize,
         token: u32,
@@ -233,7 +259,7 @@ impl CopyGuard {
     fn narrow(
         &self,
         chain: &Chain,
-        index: &CopyIndex,
+        index: IndexWindow<'_>,
         run: Range<usize>,
         depth: usize,
         token: u32,
@@ -244,44 +270,13 @@ impl CopyGuard {
 
     /// Takes `token` as the output's next.
     pub(crate) fn push(&mut self, chain: &Chain, index: &CopyIndex, token: u32) {
-        // The run of length j + 1 that ends with `token` is the run of
-        // length j before it, narrowed by `token`. The longest that occurs
-        // is the new match; it is at most `max_copy` long, since the step
-        // was allowed. Made in place, from the shortest: each new interval
-        // from the old one a token shorter, saved before it is replaced.
         let matched = self.matched();
         self.taken = (self.taken + 1).min(TAILS_AFTER);
-        let by_tails =
-            index.may_narrow_by_tails() && (self.taken == TAILS_AFTER || index.has_tails());
-        let mut shorter = std::mem::replace(&mut self.intervals[0], 0..index.len());
-        let mut length = 0;
-        loop {
-            let narrowed = if length == 0 {
-                index.starting_with(token)
-            } else if let Some(counted) = self.counted_pairs(chain, index, &shorter, length, token)
-            {
-                counted
-            } else if by_tails {
-                index.narrow_by_tails(shorter.clone(), self.intervals[length].clone())
-            } else {
-                index.narrow(shorter.clone(), length, token)
-            };
-            if narrowed.is_empty() {
-                break;
-            }
-            length += 1;
-            match self.intervals.get_mut(length) {
-                Some(slot) => shorter = std::mem::replace(slot, narrowed),
-                None => {
-                    self.intervals.push(narrowed);
-                    break;
-                }
-            }
-            if length == self.max_copy || length > matched {
-                break;
-            }
+        let mut runs = std::mem::take(&mut self.runs);
+        for (window, intervals) in index.windows().zip(&mut runs) {
+            self.push_in(chain, window, intervals, matched, token);
         }
-        self.intervals.truncate(length + 1);
+        self.runs = runs;
         self.last_token = Some(token);
         self.longest = self.longest.max(self.matched());
         // Of the run, only the part within this sentence counts for it.
@@ -295,6 +290,56 @@ impl CopyGuard {
         } else {
             self.sentence_len += 1;
         }
+    }
+
+    /// Narrows the `intervals` of the runs found in `window` by `token`,
+    /// the output's next, when the longest run found in any window was
+    /// `matched` long.
+    fn push_in(
+        &self,
+        chain: &Chain,
+        window: IndexWindow<'_>,
+        intervals: &mut Vec<Range<usize>>,
+        matched: usize,
+        token: u32,
+    ) {
+        // The run of length j + 1 that ends with `token` is the run of
+        // length j before it, narrowed by `token`. The longest that occurs
+        // is the new match; it is at most `max_copy` long, since the step
+        // was allowed. Made in place, from the shortest: each new interval
+        // from the old one a token shorter, saved before it is replaced.
+        // A window's runs are at most the longest found in any (`matched`).
+        let by_tails =
+            window.may_narrow_by_tails() && (self.taken == TAILS_AFTER || window.has_tails());
+        let mut shorter = std::mem::replace(&mut intervals[0], 0..window.len());
+        let mut length = 0;
+        loop {
+            let narrowed = if length == 0 {
+                window.starting_with(token)
+            } else if let Some(counted) = self.counted_pairs(chain, window, &shorter, length, token)
+            {
+                counted
+            } else if by_tails {
+                window.narrow_by_tails(shorter.clone(), intervals[length].clone())
+            } else {
+                window.narrow(shorter.clone(), length, token)
+            };
+            if narrowed.is_empty() {
+                break;
+            }
+            length += 1;
+            match intervals.get_mut(length) {
+                Some(slot) => shorter = std::mem::replace(slot, narrowed),
+                None => {
+                    intervals.push(narrowed);
+                    break;
+                }
+            }
+            if length == self.max_copy || length > matched {
+                break;
+            }
+        }
+        intervals.truncate(length + 1);
     }
 }
 
@@ -341,7 +386,7 @@ mod tests {
         )
         .unwrap();
         for chain in [&one, &two, &merged] {
-            let index = chain.copy_index().unwrap();
+            let index = chain.copy_index().unwrap().window(0).unwrap();
             let words = chain.vocabulary().len() as u32;
             for first in 0..words {
                 for next in 0..=words {

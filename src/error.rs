@@ -54,6 +54,14 @@ pub enum ChainError {
         /// The bound asked for.
         max_copy: usize,
     },
+    /// A walk was asked for a bound on copies that its chain's copy index,
+    /// cut into windows by its chain file, cannot check exactly.
+    MaxCopyTooHigh {
+        /// The largest bound the index checks.
+        limit: usize,
+        /// The bound asked for.
+        max_copy: usize,
+    },
     /// A walk was asked to bound its copies, but the chain has no copy
     /// index to check them against.
     NoCopyIndex,
@@ -165,6 +173,13 @@ impl fmt::Display for ChainError {
                  {order} copies {} words of the text with every step",
                 order + 1,
                 order + 1
+            ),
+            ChainError::MaxCopyTooHigh { limit, max_copy } => write!(
+                f,
+                "max_copy can be at most {limit} for this chain, got {max_copy}: its text is \
+                 long, so its copy index finds copies of at most {} words; give max_copy 0 for \
+                 no bound",
+                limit + 1
             ),
             ChainError::NoCopyIndex => write!(
                 f,

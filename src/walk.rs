@@ -257,16 +257,20 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// sentence is drafted whole before it is given: one that cannot end
     /// within the bound is dropped and tried again from where it began,
     /// then from sentence starts (up to 100 tries a sentence). Fails unless
-    /// the chain was built with its copy index, or when `max_copy` is below
-    /// `order + 1`: every step
-    /// copies `order + 1` tokens.
+    /// the chain was built with its copy index, when `max_copy` is below
+    /// `order + 1` (every step copies `order + 1` tokens), or when it is
+    /// above what an index cut into windows checks
+    /// ([`ChainError::MaxCopyTooHigh`]).
     pub fn max_copy(mut self, max_copy: usize) -> Result<Self, ChainError> {
         let order = self.chain.order();
         if max_copy <= order {
             return Err(ChainError::MaxCopyTooLow { order, max_copy });
         }
-        if self.chain.copy_index().is_none() {
+        let Some(index) = self.chain.copy_index() else {
             return Err(ChainError::NoCopyIndex);
+        };
+        if let Some(limit) = index.max_copy_limit().filter(|&limit| max_copy > limit) {
+            return Err(ChainError::MaxCopyTooHigh { limit, max_copy });
         }
         self.max_copy = Some(max_copy);
         Ok(self)

@@ -77,8 +77,9 @@ fn every_number_on_disk_is_little_endian() {
     assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
     assert_eq!(bytes[12..16], 0u32.to_le_bytes()); // words tokens
     assert_eq!(bytes[16..20], 0u32.to_le_bytes()); // no copy index
-    assert_eq!(bytes[20..24], 2u32.to_le_bytes());
-    assert_eq!(bytes[24..32], 13u64.to_le_bytes());
+    assert_eq!(bytes[20..28], [0; 8]); // so no windows of it
+    assert_eq!(bytes[28..32], 2u32.to_le_bytes());
+    assert_eq!(bytes[32..40], 13u64.to_le_bytes());
 }
 
 #[test]
@@ -382,11 +383,11 @@ fn a_token_count_its_copy_index_does_not_hold_is_refused() {
     let chain = with_copy_index(TEXT, 1);
     let bytes = encoded(&chain, b"");
     // The word count: a u64 after the magic, version, tokens, the copy
-    // index's length and the order.
-    assert_eq!(bytes[24..32], 13u64.to_le_bytes());
+    // index's length and windows, and the order.
+    assert_eq!(bytes[32..40], 13u64.to_le_bytes());
     for claimed in [14u64, 4_294_967_294] {
         let mut forged = bytes.clone();
-        forged[24..32].copy_from_slice(&claimed.to_le_bytes());
+        forged[32..40].copy_from_slice(&claimed.to_le_bytes());
         // Loaded, for a prompt reads no more of the index than it needs,
         // and refused by the check that `info` and `merge` make.
         let (loaded, _) = chain_file::decode(&with_fixed_checksum(forged)).unwrap();
@@ -404,7 +405,7 @@ fn a_token_count_its_copy_index_does_not_hold_is_refused() {
 fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
     let mut bytes = encoded(&build(TEXT, 3).unwrap(), b"");
     // u32::MAX states of order 3 would need 200 GB.
-    bytes[52..56].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes[60..64].copy_from_slice(&u32::MAX.to_le_bytes());
     let error = chain_file::decode(&with_fixed_checksum(bytes)).unwrap_err();
     assert!(matches!(error, ChainFileError::Truncated), "{error}");
 }
@@ -424,10 +425,10 @@ struct Layout {
 
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let (order, vocabulary, word_bytes) = (number(20), number(40), number(44));
-    let (states, pairs, roots, metadata) = (number(52), number(56), number(60), number(64));
+    let (order, vocabulary, word_bytes) = (number(28), number(48), number(52));
+    let (states, pairs, roots, metadata) = (number(60), number(64), number(68), number(72));
     // The metadata and the words' bytes are each padded to 4 bytes.
-    let words = 68 + metadata.next_multiple_of(4) + 4 * vocabulary;
+    let words = 76 + metadata.next_multiple_of(4) + 4 * vocabulary;
     let state_words = words + word_bytes.next_multiple_of(4);
     // The offsets start with a 0, then where each state's followers end.
     let follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4;
@@ -494,7 +495,7 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             // The header's transitions, the counts' sum, more than the
             // text's words allow.
             "more transitions than the words of its text",
-            Box::new(|b: &mut Vec<u8>| set_u32(b, 24, 3)),
+            Box::new(|b: &mut Vec<u8>| set_u32(b, 32, 3)),
         ),
         // Merging walks words, states and followers in order: a file out
         // of order would merge into a wrong chain.
@@ -533,10 +534,19 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             "follows no state but has no words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
         ),
-        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 20, 0))),
+        ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 28, 0))),
         (
-            // A copy index of 2 tokens that the file does not hold.
+            // A copy index of 2 tokens, in one window, that the file does
+            // not hold.
             "truncated",
+            Box::new(|b: &mut Vec<u8>| {
+                set_u32(b, 16, 2);
+                set_u32(b, 20, 8);
+            }),
+        ),
+        (
+            // And with its windows 0 tokens apart.
+            "windows start 0 tokens apart",
             Box::new(|b: &mut Vec<u8>| set_u32(b, 16, 2)),
         ),
         (

@@ -198,7 +198,8 @@ def packed_bytes(count: int, width: int) -> int:
 def copy_index_layout(tokens: int, words: int) -> tuple[int, int, int]:
     """The bits of each id of a copy index's text (the words and the
     separator) and of each start of its suffix array, and the bytes of the
-    whole index with its checksum, as docs/chain-format.md gives them."""
+    whole index with its checksum, as docs/chain-format.md gives them for
+    a text of one window (fewer than 33.6 million tokens)."""
     text_width, suffix_width = (
         max(words.bit_length(), 1),
         max((tokens - 1).bit_length(), 1),

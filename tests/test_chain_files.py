@@ -14,10 +14,11 @@ from llm_markov_rs import MarkovError, train_chain
 
 from helpers import PROMPT, copy_index_layout, packed_bytes
 
-#: The fixed header: magic, version, tokens, copy index length, order,
-#: words, transitions, vocabulary size, vocabulary bytes, states, distinct
+#: The fixed header: magic, version, tokens, copy index length, the
+#: distance between its windows and their overlap, order, words,
+#: transitions, vocabulary size, vocabulary bytes, states, distinct
 #: transitions, states that follow none, metadata length.
-HEADER = struct.Struct("<8sIIIIQQIQIIII")
+HEADER = struct.Struct("<8sIIIIIIQQIQIIII")
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def with_checksum(body: bytes) -> bytes:
     fixed, as a forger who read the format would write them: the chain's,
     after its sections, and with a copy index, the index's, at the end."""
     data = bytearray(body + bytes(4))
-    (_, _, _, tokens, _, _, _, words, *_) = HEADER.unpack_from(data)
+    (_, _, _, tokens, _, _, _, _, _, words, *_) = HEADER.unpack_from(data)
     index = copy_index_layout(tokens, words)[2] if tokens else 0
     last = len(data) - 4
     chain_end = last - index
@@ -53,7 +54,7 @@ def forge(data: bytes, at: int, value: int) -> bytes:
 
 def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
-    (_, _, _, _, order, _, _, words, word_bytes, states, pairs, roots, metadata) = (
+    (*_, order, _, _, words, word_bytes, states, pairs, roots, metadata) = (
         HEADER.unpack_from(data)
     )
 
@@ -207,7 +208,7 @@ def test_a_suffix_array_out_of_order_is_found_by_info_and_merge(llm_cli, saved):
     # that info or merge let through, or a guarded prompt that crashed on
     # it instead of writing words.
     data, folder = saved
-    (_, _, _, tokens, _, _, _, words, *_) = HEADER.unpack_from(data)
+    (_, _, _, tokens, _, _, _, _, _, words, *_) = HEADER.unpack_from(data)
     _, width, _ = copy_index_layout(tokens, words)
     # The suffix array, packed at `width` bits a start, is last before the
     # checksum: its first two starts swapped.

@@ -312,3 +312,38 @@ def test_a_prompt_no_sentence_can_continue_is_logged_as_a_random_start(
     )
     assert continued.text().split()[:2] == ["one", "two"]
     assert continued.response_json["start"] == {"continued_from": ["Zebra"]}
+
+
+def test_a_chain_saved_in_windows_writes_what_one_window_writes(
+    llm_cli, tmp_path, sherlock, monkeypatch
+):
+    # A long text's copy index is saved in overlapping windows, each sorted
+    # on its own (docs/chain-format.md); the test build takes windows of 97
+    # tokens sharing 9, so that this excerpt has dozens. The bugs: a guard
+    # that misses a copy across a window's end (its words differ from the
+    # one-window chain's for the same seed, or copy more than the bound),
+    # a bound the windows cannot check taken anyway, or a full check
+    # (`info`) that finds a sound windowed file forged.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    text = sherlock.split()
+    assert llm_cli("markov", "train", "whole", str(book)).exit_code == 0
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_WINDOWS", "97,9")
+    assert llm_cli("markov", "train", "windowed", str(book)).exit_code == 0
+    monkeypatch.delenv("LLM_MARKOV_RS_TEST_WINDOWS")
+    checked = llm_cli("markov", "info", "windowed")
+    assert checked.exit_code == 0, checked.output
+    for mode in (("-o", "length", "150"), ("-o", "sentences", "4")):
+        for seed in range(3):
+            options = ("-o", "max_copy", "5", "-o", "seed", str(seed), *mode)
+            outputs = [
+                llm_cli("-m", f"markov/{name}", *options, "I had").output
+                for name in ("whole", "windowed")
+            ]
+            assert outputs[0] == outputs[1], (mode, seed)
+            assert longest_run(text, outputs[1].split()) <= 5
+    refused = llm_cli("-m", "markov/windowed", "-o", "max_copy", "9", "I had")
+    assert refused.exit_code == 1
+    assert refused.output.startswith("Error: max_copy can be at most 8 for this chain")
+    # The one-window chain finds copies of any length.
+    assert llm_cli("-m", "markov/whole", "-o", "max_copy", "9", "I had").exit_code == 0

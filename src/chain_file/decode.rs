@@ -7,7 +7,9 @@ use std::sync::Arc;
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
 use crate::chain::{Chain, Transitions};
-use crate::copy_index::{index_widths, packed_bytes, CopyIndex, Ids, PackedIds};
+use crate::copy_index::{
+    index_widths, packed_bytes, CopyIndex, Ids, PackedIds, WindowInFile, WindowLayout,
+};
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
@@ -172,53 +174,86 @@ impl<R: Read> Sections<R> {
 }
 
 /// Reads the copy index into memory, checking its checksum as it goes:
-/// `alphabet` ids (the words and the separator) and `tokens` tokens.
+/// `alphabet` ids (the words and the separator) and `tokens` tokens, cut
+/// into windows as `layout` says.
 pub(super) fn read_index<R: Read>(
     sections: &mut Sections<R>,
     alphabet: usize,
     tokens: usize,
+    layout: WindowLayout,
 ) -> Result<Option<CopyIndex>, ChainFileError> {
-    let starts = sections.u32s(alphabet + 1)?;
+    let spans: Vec<_> = layout.spans(tokens).collect();
+    let starts = (spans.iter())
+        .map(|_| sections.u32s(alphabet + 1).map(Stored::from))
+        .collect::<Result<Vec<_>, _>>()?;
     let [text_width, suffix_width] = index_widths(alphabet, tokens);
-    let mut packed = |width| {
-        let bytes = sections.bytes(packed_bytes(tokens as u64, width) as usize)?;
-        let ids = PackedIds::owned(bytes, width, tokens).ok_or(ChainFileError::Truncated)?;
+    let mut packed = |width, count: usize| {
+        let bytes = sections.bytes(packed_bytes(count as u64, width) as usize)?;
+        let ids = PackedIds::owned(bytes, width, count).ok_or(ChainFileError::Truncated)?;
         Ok::<Ids, ChainFileError>(Ids::Packed(ids))
     };
-    let text = packed(text_width)?;
-    let suffixes = packed(suffix_width)?;
+    let text = packed(text_width, tokens)?;
+    let mut windows = Vec::with_capacity(spans.len());
+    for (span, first_token) in spans.into_iter().zip(starts) {
+        let suffixes = packed(suffix_width, span.len())?;
+        windows.push(WindowInFile {
+            span,
+            suffixes,
+            first_token,
+        });
+    }
     sections.check_checksum()?;
-    Ok(CopyIndex::from_file(text, suffixes, starts, None))
+    Ok(CopyIndex::from_file(text, windows, layout, None))
 }
 
 /// Reads a copy index in place, in a mapped file: its text and suffix
-/// array are not read until a guarded walk reads them, and its checksum
+/// arrays are not read until a guarded walk reads them, and its checksum
 /// is left to [`CopyIndex::check`].
 #[cfg(all(target_endian = "little", not(windows)))]
+#[allow(clippy::type_complexity)]
 pub(super) fn map_index(
     file: &Arc<memmap2::Mmap>,
-) -> impl FnOnce(&mut Sections<io::Empty>, usize, usize) -> Result<Option<CopyIndex>, ChainFileError> + '_
-{
-    move |sections, alphabet, tokens| {
-        let starts = sections.u32s(alphabet + 1)?;
+) -> impl FnOnce(
+    &mut Sections<io::Empty>,
+    usize,
+    usize,
+    WindowLayout,
+) -> Result<Option<CopyIndex>, ChainFileError>
+       + '_ {
+    move |sections, alphabet, tokens, layout| {
+        let spans: Vec<_> = layout.spans(tokens).collect();
+        let starts = (spans.iter())
+            .map(|_| sections.stored_u32s(alphabet + 1))
+            .collect::<Result<Vec<_>, _>>()?;
         // A guarded walk reads a few ids here and there in the index: each
         // fault should bring in its page, not the 128 KiB around it that
         // the system reads ahead for a mapped file (a prompt to a chain of
         // 500 MB touched 250 MB).
         let [text_width, suffix_width] = index_widths(alphabet, tokens);
-        let bytes = |width| packed_bytes(tokens as u64, width) as usize;
-        let length = bytes(text_width) + bytes(suffix_width);
+        let bytes = |width, count: usize| packed_bytes(count as u64, width) as usize;
+        let length = bytes(text_width, tokens)
+            + (spans.iter())
+                .map(|span| bytes(suffix_width, span.len()))
+                .sum::<usize>();
         let _ = file.advise_range(memmap2::Advice::Random, sections.position, length);
-        let next_ids = |sections: &mut Sections<io::Empty>, width| {
-            let ids = PackedIds::mapped(file, sections.position, width, tokens)
+        let next_ids = |sections: &mut Sections<io::Empty>, width, count| {
+            let ids = PackedIds::mapped(file, sections.position, width, count)
                 .ok_or(ChainFileError::Truncated)?;
-            sections.position += bytes(width);
+            sections.position += bytes(width, count);
             Ok::<Ids, ChainFileError>(Ids::Packed(ids))
         };
-        let text = next_ids(sections, text_width)?;
-        let suffixes = next_ids(sections, suffix_width)?;
+        let text = next_ids(sections, text_width, tokens)?;
+        let mut windows = Vec::with_capacity(spans.len());
+        for (span, first_token) in spans.into_iter().zip(starts) {
+            let suffixes = next_ids(sections, suffix_width, span.len())?;
+            windows.push(WindowInFile {
+                span,
+                suffixes,
+                first_token,
+            });
+        }
         let stored = sections.stored_checksum()?;
-        Ok(CopyIndex::from_file(text, suffixes, starts, Some(stored)))
+        Ok(CopyIndex::from_file(text, windows, layout, Some(stored)))
     }
 }
 
@@ -231,6 +266,7 @@ pub(super) fn decode_sections<R: Read>(
         &mut Sections<R>,
         usize,
         usize,
+        WindowLayout,
     ) -> Result<Option<CopyIndex>, ChainFileError>,
 ) -> Result<(Chain, Vec<u8>), ChainFileError> {
     let metadata = sections.bytes(header.metadata_len)?;
@@ -268,7 +304,7 @@ pub(super) fn decode_sections<R: Read>(
         tokens => {
             // The words' ids and the separator between documents.
             let alphabet = vocabulary_size + 1;
-            let index = read_copy_index(&mut sections, alphabet, tokens)?;
+            let index = read_copy_index(&mut sections, alphabet, tokens, header.windows)?;
             Some(
                 index
                     .ok_or_else(|| invalid("its copy index's parts do not fit together".into()))?,

@@ -5,17 +5,19 @@ use std::io::{self, Write};
 use super::header::{padding_after, MAGIC};
 use crate::build_options::Watch;
 use crate::chain::Chain;
+use crate::copy_index::WindowLayout;
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES};
 use crate::state_words::StateWords;
 
-/// Writes `chain` with `metadata` to `out`, looking at `watch` between
-/// sections.
+/// Writes `chain` with `metadata` to `out`, its copy index's text cut into
+/// `windows`, looking at `watch` between sections.
 pub(super) fn encode(
     chain: &Chain,
     metadata: &[u8],
     out: &mut impl Write,
     watch: Watch,
+    windows: WindowLayout,
 ) -> Result<(), ChainFileError> {
     if metadata.len() > MAX_METADATA_BYTES {
         return Err(ChainFileError::TooLarge("its metadata"));
@@ -36,6 +38,15 @@ pub(super) fn encode(
     // At most MAX_WORDS tokens: a merge refuses to make a longer one.
     let copy_index_len = chain.copy_index().map_or(0, |index| index.len() as u32);
     out.write_all(&copy_index_len.to_le_bytes())?;
+    let layout = match chain.copy_index() {
+        Some(_) => windows,
+        None => WindowLayout {
+            stride: 0,
+            overlap: 0,
+        },
+    };
+    out.write_all(&layout.stride.to_le_bytes())?;
+    out.write_all(&layout.overlap.to_le_bytes())?;
     out.write_all(&(chain.order() as u32).to_le_bytes())?;
     out.write_all(&(chain.token_count() as u64).to_le_bytes())?;
     out.write_all(&(chain.transition_count() as u64).to_le_bytes())?;
@@ -85,7 +96,9 @@ pub(super) fn encode(
         let alphabet = vocabulary.len() + 1;
         // Hundreds of megabytes for a large text, so the cancel flag is
         // looked at between blocks, not only between sections.
-        index.write_sections(alphabet, &mut out, |out| out.report_to(watch))?;
+        index.write_sections(alphabet, layout, &mut out, watch, |out| {
+            out.report_to(watch)
+        })?;
         out.write_checksum()?;
     }
     out.report_to(watch)?;

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::copy_index::{index_widths, packed_bytes};
+use crate::copy_index::{index_widths, packed_bytes, WindowLayout};
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES, MAX_ORDER};
 use crate::tokens::Tokens;
@@ -15,7 +15,7 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 68;
+pub(super) const HEADER_LEN: usize = 76;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
@@ -24,6 +24,9 @@ pub(super) struct FixedHeader {
     /// separator between each two), or 0 when the file holds no index.
     /// The text and its suffix array follow the sentence marks.
     pub(super) copy_index_len: u32,
+    /// How the copy index's text is cut into windows, each with its own
+    /// token starts and suffix array.
+    pub(super) windows: WindowLayout,
     pub(super) order: usize,
     pub(super) token_count: u64,
     /// The sum of the counts: `token_count - order` for a single text, less
@@ -51,18 +54,27 @@ impl FixedHeader {
         padding_after(self.unpadded_chain_len())
     }
 
-    /// The bytes of the copy index's sections and their checksum: its
-    /// token starts (one for each id, the separator included, and the
-    /// end), text and suffix array, packed. 0 without an index.
+    /// The bytes of the copy index's sections and their checksum: each
+    /// window's token starts (one for each id, the separator included,
+    /// and the end), the text packed, each window's suffix array packed.
+    /// 0 without an index. Counted without going through the windows,
+    /// however many a forged header makes.
     pub(super) fn copy_index_bytes(&self) -> u128 {
         let alphabet = self.vocabulary_size as usize + 1;
         match self.copy_index_len as usize {
             0 => 0,
             tokens => {
-                let packed = (index_widths(alphabet, tokens).into_iter())
-                    .map(|width| u128::from(packed_bytes(tokens as u64, width)))
-                    .sum::<u128>();
-                4 * (alphabet as u128 + 1) + packed + 4
+                let [text_width, suffix_width] = index_widths(alphabet, tokens);
+                let windows = self.windows.count(tokens);
+                let stride = self.windows.stride.max(1) as usize;
+                // All but the last hold a stride and an overlap.
+                let last = tokens - (windows - 1) * stride;
+                let full = stride + self.windows.overlap as usize;
+                let suffixes = (windows as u128 - 1)
+                    * u128::from(packed_bytes(full as u64, suffix_width))
+                    + u128::from(packed_bytes(last as u64, suffix_width));
+                let text = u128::from(packed_bytes(tokens as u64, text_width));
+                4 * (alphabet as u128 + 1) * windows as u128 + text + suffixes + 4
             }
         }
     }
@@ -174,6 +186,10 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
     let fixed = FixedHeader {
         tokens,
         copy_index_len: fields.u32()?,
+        windows: WindowLayout {
+            stride: fields.u32()?,
+            overlap: fields.u32()?,
+        },
         order: fields.u32()? as usize,
         token_count: fields.u64()?,
         transition_count: fields.u64()?,
@@ -189,6 +205,11 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
             "its order is {}, not 1 to {MAX_ORDER}",
             fixed.order
         )));
+    }
+    if fixed.copy_index_len > 0 && fixed.windows.stride == 0 {
+        return Err(invalid(
+            "its copy index's windows start 0 tokens apart".into(),
+        ));
     }
     if fixed.metadata_len > MAX_METADATA_BYTES {
         return Err(invalid(format!(
@@ -240,10 +261,22 @@ mod tests {
 
     /// A fixed header with these fields, as the file stores it.
     fn header_bytes(version: u32, order: u32, metadata_len: u32) -> Vec<u8> {
+        header_bytes_with_stride(version, order, metadata_len, 8)
+    }
+
+    /// The same, with windows `stride` tokens apart that share 2.
+    fn header_bytes_with_stride(
+        version: u32,
+        order: u32,
+        metadata_len: u32,
+        stride: u32,
+    ) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(version.to_le_bytes());
         bytes.extend(Tokens::Lines.code().to_le_bytes());
         bytes.extend(5u32.to_le_bytes()); // a copy index of 5 tokens
+        bytes.extend(stride.to_le_bytes()); // its windows
+        bytes.extend(2u32.to_le_bytes());
         bytes.extend(order.to_le_bytes());
         bytes.extend(5u64.to_le_bytes()); // words
         bytes.extend(3u64.to_le_bytes()); // transitions
@@ -275,13 +308,13 @@ mod tests {
         // The metadata and the words' bytes each padded to 4 bytes; last
         // words of 4 states, one root state with its 2 words; a 0 and
         // where each state's followers end; 2 bytes of padding to a
-        // multiple of 4 (the chain's sections take 198 bytes). With the
-        // copy index: token starts for 3 words, the separator and the
-        // end; 5 words of text at 2 bits (ids 0 to 3) and their suffix
-        // array at 3 (starts 0 to 4), each in one 4-byte word; and the
-        // index's checksum.
-        let chain = 68 + (7 + 1) + (4 * 3 + 9 + 3) + (4 * 4 + 4 * 3) + (4 * 5 + 8 * 6) + (1 + 1);
-        assert_eq!((chain, fixed.padding()), (198, 2));
+        // multiple of 4 (the chain's sections take 206 bytes). With the
+        // copy index, one window of all 5 tokens: token starts for 3
+        // words, the separator and the end; 5 words of text at 2 bits (ids
+        // 0 to 3) and their suffix array at 3 (starts 0 to 4), each in one
+        // 4-byte word; and the index's checksum.
+        let chain = 76 + (7 + 1) + (4 * 3 + 9 + 3) + (4 * 4 + 4 * 3) + (4 * 5 + 8 * 6) + (1 + 1);
+        assert_eq!((chain, fixed.padding()), (206, 2));
         let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
@@ -293,6 +326,15 @@ mod tests {
             fixed.check_size(expected as u64 + 2),
             Err(ChainFileError::TrailingBytes { extra: 2 })
         ));
+        // Windows 2 tokens apart, sharing 2: 0..4 and 2..5, each with its
+        // token starts and its suffix array in a 4-byte word. The bug: a
+        // size that counts one window's sections, so that a file with
+        // several is refused as too long.
+        let windowed =
+            parse_fixed_header(&header_bytes_with_stride(FORMAT_VERSION, 2, 7, 2)).unwrap();
+        assert_eq!(windowed.windows.count(5), 2);
+        let expected = chain + 2 + 4 + (2 * 4 * 5 + 4 + 2 * 4 + 4);
+        assert_eq!(windowed.file_size(), expected);
     }
 
     #[test]
@@ -308,6 +350,10 @@ mod tests {
             (
                 header_bytes(FORMAT_VERSION, 1, MAX_METADATA_BYTES as u32 + 1),
                 "metadata",
+            ),
+            (
+                header_bytes_with_stride(FORMAT_VERSION, 1, 0, 0),
+                "windows start 0 tokens apart",
             ),
             (b"\x89MARKOV\n\x02".to_vec(), "truncated"),
             (b"MARKOV".to_vec(), "not a markov chain file"),

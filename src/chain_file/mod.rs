@@ -10,6 +10,8 @@
 //! | 4 | the format version, [`crate::limits::FORMAT_VERSION`] |
 //! | 4 | the token mode: 0 `words`, 1 `lines`, 2 `unicode`, 3 `chars` ([`crate::Tokens`]) |
 //! | 4 | *I*, how many tokens the copy index's text has, or 0 without one |
+//! | 4 | *D*, how many tokens lie between the starts of two windows of the copy index's text (0 without one) |
+//! | 4 | *L*, how many tokens each window shares with the next (0 without one) |
 //! | 4 | the order *k* |
 //! | 8 | *N*, how many words (tokens) the training text had |
 //! | 8 | *T*, how many transitions: the sum of the counts |
@@ -33,10 +35,18 @@
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
-//! | 4 (*V* + 2) | with the copy index: where the suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then *I* |
+//! | 4 (*V* + 2) *W* | with the copy index, for each of its *W* windows: where the window's suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then the window's length |
 //! | 4 ⌈*I w* / 32⌉ | with the copy index: the text as word ids, its documents one after another, *V* between each two, each in *w* bits, the fewest that hold *V*: bit *j* of the ids is bit `j % 8` of byte `j / 8`, then zeros to a multiple of 4 bytes |
-//! | 4 ⌈*I u* / 32⌉ | with the copy index: its suffix array, each start in *u* bits, the fewest that hold *I* - 1, packed the same way |
-//! | 4 | with the copy index: CRC-32 of its three sections |
+//! | 4 ⌈*I*ᵢ *u* / 32⌉ each | with the copy index, for each window *i* of *I*ᵢ tokens: its suffix array, where each of its suffixes starts in the text, in *u* bits, the fewest that hold *I* - 1, packed the same way |
+//! | 4 | with the copy index: CRC-32 of its sections |
+//!
+//! The copy index's windows: one, the whole text, when *I* ≤ *D* + *L*;
+//! else ⌈(*I* − *L*) / *D*⌉ of them, window *i* from token *i D* to token
+//! min(*i D* + *D* + *L*, *I*). A window's suffixes are read up to its end,
+//! as if the text ended there, so that each window is sorted on its own
+//! and saving a long text holds one window's sort at a time. Every run of
+//! at most *L* tokens lies in some window, so a guard that looks in each
+//! is exact for `max_copy` below *L*, and a walk asked for more is refused.
 //!
 //! A state's other words are those of the state of least id that it
 //! follows, moved on by one: they are found from the transitions, so a
@@ -51,7 +61,8 @@
 //! index of its own, 4-aligned, with each id's place in it, version 7 the
 //! index's ids packed in as few bits as they need, version 8 every array
 //! 4-aligned and the counts as running totals, so that a mapped file is
-//! used in place.
+//! used in place, version 9 the index's text in windows, each with its own
+//! suffix array.
 //!
 //! Files come from anywhere, so loading checks everything of the chain
 //! before it trusts anything: the size that the header promises (before
@@ -67,12 +78,13 @@
 //! copies none of them, so a prompt to a saved chain pays for its checks,
 //! not for reading it into memory. The copy index is most of a guarded
 //! file and a prompt reads a few pages of it, so of the index [`load`]
-//! checks only what is proportional to the vocabulary: that its parts fit together (each id's starts from 0,
-//! never falling, ending at *I*). Every read of it stays within its
+//! checks only what is proportional to the vocabulary and the windows:
+//! that its parts fit together (each id's starts from 0, never falling,
+//! ending at the window's length). Every read of it stays within its
 //! sections whatever they hold, so a forged index can make the guard miss
 //! copies or stop, never read out of bounds. [`check_copy_index`] checks
 //! the rest in linear time: its checksum, ids in range, *N* words, each
-//! id's starts, and a suffix array that is its text's; `llm markov info`
+//! id's starts, and suffix arrays that are their windows'; `llm markov info`
 //! and `merge` make it. (Where a file is read instead of mapped, on
 //! Windows, big-endian machines, or from memory, each array is read into
 //! memory and the index's checksum is checked as it is read.)
@@ -81,12 +93,15 @@ mod atomic;
 mod decode;
 mod encode;
 mod header;
+#[cfg(test)]
+mod windows_tests;
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::build_options::Watch;
 use crate::chain::Chain;
+use crate::copy_index::WindowLayout;
 use crate::error::ChainFileError;
 #[cfg(doc)]
 use crate::limits::MAX_METADATA_BYTES;
@@ -228,6 +243,20 @@ pub fn save(
     atomic::write_atomically(path, watch, |out| encode(chain, metadata, out, watch))
 }
 
+/// Writes `chain` with `metadata` to `out`, its copy index's text cut into
+/// windows as `layout` says (the tests' small windows, where [`encode`]
+/// and [`save`] use [`WindowLayout::for_saving`]).
+#[cfg(test)]
+pub(crate) fn encode_in_windows(
+    chain: &Chain,
+    metadata: &[u8],
+    out: &mut impl Write,
+    watch: Watch,
+    layout: WindowLayout,
+) -> Result<(), ChainFileError> {
+    encode::encode(chain, metadata, out, watch, layout)
+}
+
 /// Writes `chain` with `metadata` to `out` in the chain file format.
 pub fn encode(
     chain: &Chain,
@@ -235,5 +264,5 @@ pub fn encode(
     out: &mut impl Write,
     watch: Watch,
 ) -> Result<(), ChainFileError> {
-    encode::encode(chain, metadata, out, watch)
+    encode::encode(chain, metadata, out, watch, WindowLayout::for_saving())
 }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{CopyIndex, IDS_BETWEEN_CANCEL_CHECKS};
+use super::{CopyIndex, IndexWindow, IDS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::error::{ChainError, ChainFileError};
 
@@ -16,15 +16,16 @@ fn invalid(what: &str) -> ChainFileError {
 
 impl CopyIndex {
     /// Checks what [`CopyIndex::from_file`] leaves out: the stored
-    /// checksum of `token_starts`, the text and the suffix array as the
-    /// file held them (`file_checksum` computes it); every id of the
+    /// checksum of the token starts, the text and the suffix arrays as
+    /// the file held them (`file_checksum` computes it); every id of the
     /// text at most `separator` (documents are joined by it); `tokens`
-    /// of them below it, as the chain counts; the token starts those of
-    /// the text; and the suffix array a permutation of the text's
-    /// positions in which every suffix is larger than the one before it.
-    /// A forged index would make the guard miss copies. Says what is
-    /// wrong, or that `watch` cancelled it. The suffix array is checked on
-    /// a thread of its own beside the rest.
+    /// of them below it, as the chain counts; each window's token starts
+    /// those of its text; and each window's suffix array a permutation of
+    /// its positions in which every suffix (read up to the window's end)
+    /// is larger than the one before it. A forged index would make the
+    /// guard miss copies. Says what is wrong, or that `watch` cancelled
+    /// it. The suffix arrays are checked on a thread of their own beside
+    /// the rest.
     pub(crate) fn check(
         &self,
         separator: u32,
@@ -32,7 +33,14 @@ impl CopyIndex {
         watch: Watch,
     ) -> Result<(), ChainFileError> {
         let (order, rest) = std::thread::scope(|scope| {
-            let order = scope.spawn(|| self.is_suffix_array_of_its_text(watch));
+            let order = scope.spawn(|| -> Result<bool, ChainError> {
+                for window in self.windows() {
+                    if !is_suffix_array_of_its_window(window, watch)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
             let rest = self.check_all_but_the_order(separator, tokens, watch);
             (order.join(), rest)
         });
@@ -83,154 +91,176 @@ impl CopyIndex {
                 "its header counts {tokens} words, but its copy index holds {indexed}"
             )));
         }
-        for id in 1..counted.len() {
-            counted[id] += counted[id - 1];
-        }
-        if !self.token_starts(alphabet).eq(counted) {
-            return Err(invalid(
-                "its copy index's token starts are not those of its text",
-            ));
+        for window in self.windows() {
+            let mut counted = vec![0u32; alphabet + 1];
+            self.text().for_each_block(window.span(), |_, ids| {
+                watch.check()?;
+                for &id in ids {
+                    // Every id is in the alphabet, as counted above.
+                    if let Some(count) = counted.get_mut(id as usize + 1) {
+                        *count += 1;
+                    }
+                }
+                Ok::<(), ChainFileError>(())
+            })?;
+            for id in 1..counted.len() {
+                counted[id] += counted[id - 1];
+            }
+            if !window.token_starts(alphabet).eq(counted) {
+                return Err(invalid(
+                    "its copy index's token starts are not those of its text",
+                ));
+            }
         }
         Ok(())
     }
+}
 
-    /// Whether the suffix array is a permutation of the text's positions in
-    /// which every suffix is larger than the one before it.
-    fn is_suffix_array_of_its_text(&self, watch: Watch) -> Result<bool, ChainError> {
-        let (text, suffixes) = (self.text().view(), self.suffixes());
-        // Each suffix's place in the array. Every start is in range, and
-        // there are as many starts as places: so the starts are a
-        // permutation exactly when no place is left unwritten, whatever a
-        // repeated start overwrote. Plain stores, not a compare-and-swap a
-        // write, since each is a cache miss at random and a locked
-        // instruction waits for its own. Two threads place the halves.
-        let rank: Vec<AtomicU32> = (0..self.len()).map(|_| AtomicU32::new(u32::MAX)).collect();
-        let place = |range: Range<usize>| {
-            suffixes.for_each_block(range, |first, starts| {
-                watch.check()?;
-                for (slot, &start) in (first..).zip(starts) {
-                    match rank.get(start as usize) {
-                        Some(place) => place.store(slot as u32, Relaxed),
-                        None => return Err(None),
-                    }
-                }
-                Ok(())
-            })
-        };
-        let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
-            for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
-                watch.check()?;
-                if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
-                    return Ok(false);
+/// Whether `window`'s suffix array is a permutation of its positions in
+/// which every suffix, read up to the window's end, is larger than the one
+/// before it.
+fn is_suffix_array_of_its_window(
+    window: IndexWindow<'_>,
+    watch: Watch,
+) -> Result<bool, ChainError> {
+    let (text, suffixes) = (window.text().view(), window.suffixes());
+    let span = window.span();
+    // Where a suffix starts, within the window.
+    let within = |start: u32| (start as usize).checked_sub(span.start);
+    // Each suffix's place in the array. Every start is in range, and
+    // there are as many starts as places: so the starts are a
+    // permutation exactly when no place is left unwritten, whatever a
+    // repeated start overwrote. Plain stores, not a compare-and-swap a
+    // write, since each is a cache miss at random and a locked
+    // instruction waits for its own. Two threads place the halves.
+    let rank: Vec<AtomicU32> = (0..window.len())
+        .map(|_| AtomicU32::new(u32::MAX))
+        .collect();
+    let place = |range: Range<usize>| {
+        suffixes.for_each_block(range, |first, starts| {
+            watch.check()?;
+            for (slot, &start) in (first..).zip(starts) {
+                match within(start).and_then(|start| rank.get(start)) {
+                    Some(place) => place.store(slot as u32, Relaxed),
+                    None => return Err(None),
                 }
             }
-            Ok(true)
-        };
-        let (length, middle) = (suffixes.len(), suffixes.len() / 2);
-        let placed = std::thread::scope(|scope| {
-            let second = scope.spawn(|| place(middle..length));
-            let first = place(0..middle);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            first.and(second)
-        });
-        match placed {
-            Ok(()) => {}
-            Err(None) => return Ok(false),
-            Err(Some(cancelled)) => return Err(cancelled),
+            Ok(())
+        })
+    };
+    let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
+        for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
+            watch.check()?;
+            if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
+                return Ok(false);
+            }
         }
-        // Read after both threads joined, so every store is seen.
-        let (first_half, second_half) = rank.split_at(rank.len() / 2);
-        let permutation = std::thread::scope(|scope| {
-            let second = scope.spawn(|| all_placed(second_half));
-            let first = all_placed(first_half);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok::<bool, ChainError>(first? && second?)
-        })?;
-        if !permutation {
-            return Ok(false);
-        }
-        // Sorted: each suffix above the one before it. Comparing two
-        // suffixes up to where they differ is long on a repetitive text;
-        // with the ranks it is linear. Each suffix must start with the
-        // token whose stretch of the array holds it (the token starts
-        // rise, as loading checked), so the first tokens rise, and two in
-        // one stretch share theirs: the rest decides, and the rest is a
-        // suffix too, whose place the ranks give. A suffix that ends first
-        // is the smaller. Each id of the text is read once, not twice.
-        // The place of a suffix's rest: none when the suffix is one token.
-        let rest_place = |start: u32| {
-            rank.get(start as usize + 1)
-                .map(|place| place.load(Relaxed))
-        };
-        let in_order = |before: Option<u32>, after: Option<u32>| match (before, after) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(before), Some(after)) => before < after,
-        };
-        // Shared by two threads: each suffix is two reads at random, since
-        // the place of its rest is kept for the suffix after it.
-        let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
-            let mut before: Option<Option<u32>> = None;
-            let mut stretch = self.stretch_of(range.start);
-            let in_turn = suffixes.for_each_block(range, |first, starts| {
-                watch.check().map_err(Some)?;
-                for (slot, &next) in (first..).zip(starts) {
-                    let same_stretch = slot < stretch.end;
-                    if !same_stretch {
-                        stretch = self.stretch_of(slot);
-                    }
-                    if text.get(next as usize) != Some(stretch.token) {
+        Ok(true)
+    };
+    let (length, middle) = (suffixes.len(), suffixes.len() / 2);
+    let placed = std::thread::scope(|scope| {
+        let second = scope.spawn(|| place(middle..length));
+        let first = place(0..middle);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        first.and(second)
+    });
+    match placed {
+        Ok(()) => {}
+        Err(None) => return Ok(false),
+        Err(Some(cancelled)) => return Err(cancelled),
+    }
+    // Read after both threads joined, so every store is seen.
+    let (first_half, second_half) = rank.split_at(rank.len() / 2);
+    let permutation = std::thread::scope(|scope| {
+        let second = scope.spawn(|| all_placed(second_half));
+        let first = all_placed(first_half);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok::<bool, ChainError>(first? && second?)
+    })?;
+    if !permutation {
+        return Ok(false);
+    }
+    // Sorted: each suffix above the one before it. Comparing two
+    // suffixes up to where they differ is long on a repetitive text;
+    // with the ranks it is linear. Each suffix must start with the
+    // token whose stretch of the array holds it (the token starts
+    // rise, as loading checked), so the first tokens rise, and two in
+    // one stretch share theirs: the rest decides, and the rest is a
+    // suffix too, whose place the ranks give. A suffix that ends first
+    // is the smaller. Each id of the text is read once, not twice.
+    // The place of a suffix's rest: none when the suffix is one token
+    // of the window.
+    let rest_place = |start: u32| {
+        within(start)
+            .and_then(|start| rank.get(start + 1))
+            .map(|place| place.load(Relaxed))
+    };
+    let in_order = |before: Option<u32>, after: Option<u32>| match (before, after) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(before), Some(after)) => before < after,
+    };
+    // Shared by two threads: each suffix is two reads at random, since
+    // the place of its rest is kept for the suffix after it.
+    let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
+        let mut before: Option<Option<u32>> = None;
+        let mut stretch = stretch_of(window, range.start);
+        let in_turn = suffixes.for_each_block(range, |first, starts| {
+            watch.check().map_err(Some)?;
+            for (slot, &next) in (first..).zip(starts) {
+                let same_stretch = slot < stretch.end;
+                if !same_stretch {
+                    stretch = stretch_of(window, slot);
+                }
+                if text.get(next as usize) != Some(stretch.token) {
+                    return Err(None);
+                }
+                let rest = rest_place(next);
+                if let Some(before) = before {
+                    if same_stretch && !in_order(before, rest) {
                         return Err(None);
                     }
-                    let rest = rest_place(next);
-                    if let Some(before) = before {
-                        if same_stretch && !in_order(before, rest) {
-                            return Err(None);
-                        }
-                    }
-                    before = Some(rest);
                 }
-                Ok(())
-            });
-            match in_turn {
-                Ok(()) => Ok(true),
-                Err(None) => Ok(false),
-                Err(Some(cancelled)) => Err(cancelled),
+                before = Some(rest);
             }
-        };
-        // Each half checks its suffixes against the one before them in it:
-        // the second half starts at the first half's last, so that every
-        // pair is seen.
-        std::thread::scope(|scope| {
-            let second = scope.spawn(|| pairs_in(middle.saturating_sub(1)..length));
-            let first = pairs_in(0..middle);
-            let second = second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok(first? && second?)
-        })
-    }
-
-    /// The token whose stretch of the suffix array holds `slot`, and
-    /// where that stretch ends.
-    fn stretch_of(&self, slot: usize) -> Stretch {
-        // The token starts rise from 0 to the text's length.
-        let after = self
-            .first_token
-            .partition_point(|&start| start as usize <= slot);
-        let token = after.saturating_sub(1);
-        let end = self
-            .first_token
-            .get(after)
-            .map_or(usize::MAX, |&end| end as usize);
-        Stretch {
-            token: token as u32,
-            end,
+            Ok(())
+        });
+        match in_turn {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(cancelled)) => Err(cancelled),
         }
+    };
+    // Each half checks its suffixes against the one before them in it:
+    // the second half starts at the first half's last, so that every
+    // pair is seen.
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| pairs_in(middle.saturating_sub(1)..length));
+        let first = pairs_in(0..middle);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(first? && second?)
+    })
+}
+
+/// The token whose stretch of `window`'s suffix array holds `slot`, and
+/// where that stretch ends.
+fn stretch_of(window: IndexWindow<'_>, slot: usize) -> Stretch {
+    // The token starts rise from 0 to the window's length.
+    let first_token = &window.window.first_token;
+    let after = first_token.partition_point(|&start| start as usize <= slot);
+    let token = after.saturating_sub(1);
+    let end = first_token
+        .get(after)
+        .map_or(usize::MAX, |&end| end as usize);
+    Stretch {
+        token: token as u32,
+        end,
     }
 }
 

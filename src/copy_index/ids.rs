@@ -78,7 +78,16 @@ impl Ids {
 
     /// Every id in turn.
     pub(crate) fn iter(&self) -> IdsIter<'_> {
-        IdsIter { ids: self, next: 0 }
+        self.iter_range(0..self.len())
+    }
+
+    /// The ids of `range` in turn, up to the end of the list.
+    pub(crate) fn iter_range(&self, range: Range<usize>) -> IdsIter<'_> {
+        IdsIter {
+            ids: self,
+            next: range.start,
+            end: range.end.min(self.len()),
+        }
     }
 }
 
@@ -155,6 +164,7 @@ impl IdList for Ids {
 pub(crate) struct IdsIter<'ids> {
     ids: &'ids Ids,
     next: usize,
+    end: usize,
 }
 
 impl Iterator for IdsIter<'_> {
@@ -162,13 +172,16 @@ impl Iterator for IdsIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u32> {
+        if self.next >= self.end {
+            return None;
+        }
         let id = self.ids.get(self.next)?;
         self.next += 1;
         Some(id)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.ids.len().saturating_sub(self.next);
+        let left = self.end.saturating_sub(self.next);
         (left, Some(left))
     }
 }

@@ -1,4 +1,4 @@
-//! The training text as token ids with its suffix array: what the copy
+//! The training text as token ids with its suffix arrays: what the copy
 //! guard asks to know whether a run of tokens occurs in the text, and which
 //! tokens followed it there.
 
@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use crate::build_options::{SuffixSort, Watch};
 use crate::error::ChainError;
 use crate::limits::MAX_WORDS;
+use crate::stored::Stored;
 use crate::suffix_array::suffix_array;
 
 mod check;
@@ -16,6 +17,7 @@ mod on_demand;
 mod packed;
 mod sections;
 mod tails;
+mod windows;
 
 use ids::IdList;
 pub(crate) use ids::Ids;
@@ -23,40 +25,37 @@ use on_demand::OnDemandSuffixes;
 pub(crate) use packed::{packed_bytes, PackedIds};
 pub(crate) use sections::index_widths;
 use tails::Tails;
+pub(crate) use windows::WindowLayout;
 
-/// A chain's text, token by token, and its suffix array.
+/// A chain's text, token by token, and the suffix arrays of its windows.
 ///
-/// The suffixes starting with a given run of tokens are one stretch of the
+/// The suffixes starting with a given run of tokens are one stretch of a
 /// suffix array (an interval), found by binary search; within it, the
 /// suffixes that go on with a given token are a narrower stretch. So the
 /// guard keeps the interval of the output's last tokens and narrows it by
 /// one token a step, as infini-gram does.
 ///
+/// An index built here has one window, the whole text. A chain file cuts
+/// a long text into overlapping windows ([`WindowLayout`]), each sorted on
+/// its own, so that saving holds one window's sort at a time; the guard
+/// then looks in each window.
+///
 /// A saved chain's index is read in place from its mapped file, unchecked
 /// until [`check_copy_index`](crate::chain_file::check_copy_index): every
-/// read of it stays within the text and the suffix array whatever they
+/// read of it stays within the text and the suffix arrays whatever they
 /// hold, so that a forged file can make the guard miss copies or stop, but
 /// never read out of bounds.
 #[derive(Clone, Debug)]
 pub struct CopyIndex {
     text: Ids,
-    suffixes: Suffixes,
-    /// Where the suffixes that start with each token id start in the
-    /// suffix array, and one past the last: token `t`'s are
-    /// `first_token[t]..first_token[t + 1]`. Never falls, and ends at the
-    /// text's length.
-    first_token: Vec<u32>,
-    /// Whether `first_token` was counted from the text here, rather than
-    /// read from a file, which may disagree with its text until
-    /// [`CopyIndex::check`].
-    starts_counted: bool,
+    /// At least one; they cover the text, in order.
+    windows: Vec<Window>,
+    /// How a chain file cut the text into windows; `None` for an index
+    /// built here, whose one window is the whole text.
+    layout: Option<WindowLayout>,
     /// The checksum a chain file stored for the index, checked by
     /// [`CopyIndex::check`] when the index was not read whole.
     stored_checksum: Option<u32>,
-    /// Made by the first guard that narrows by them, once its output is
-    /// long: a chain that is only trained and saved, or walked without the
-    /// guard or for a short output, never needs them.
-    tails: OnceLock<Tails>,
     /// Whether the text stops inside its last document, as a piece of a
     /// longer document does: merged with the index of the next piece, no
     /// separator comes between them ([`crate::merge`]). A chain file keeps
@@ -64,17 +63,42 @@ pub struct CopyIndex {
     continues: bool,
 }
 
+/// One window of the text and its suffix array: the suffixes that start
+/// in it, each read only up to the window's end, as if the text ended
+/// there. Its suffix array holds where they start in the whole text.
+#[derive(Clone, Debug)]
+struct Window {
+    span: Range<usize>,
+    suffixes: Suffixes,
+    /// Where the suffixes that start with each token id start in the
+    /// window's suffix array, and one past the last: token `t`'s are
+    /// `first_token[t]..first_token[t + 1]`. Never falls, and ends at the
+    /// window's length. A file's are used in place in its map.
+    first_token: Stored<u32>,
+    /// Whether `first_token` was counted from the text here, rather than
+    /// read from a file, which may disagree with its text until
+    /// [`CopyIndex::check`].
+    starts_counted: bool,
+    /// Made by the first guard that narrows by them, once its output is
+    /// long: a chain that is only trained and saved, or walked without the
+    /// guard or for a short output, never needs them.
+    tails: OnceLock<Tails>,
+}
+
 impl PartialEq for CopyIndex {
     fn eq(&self, other: &Self) -> bool {
-        // The rest is made from these two.
+        // The rest is made from these.
         self.text().iter().eq(other.text().iter())
-            && self.suffixes().iter().eq(other.suffixes().iter())
+            && self.windows.len() == other.windows.len()
+            && (self.windows().zip(other.windows())).all(|(one, other)| {
+                one.span() == other.span() && one.suffixes().iter().eq(other.suffixes().iter())
+            })
     }
 }
 
 impl Eq for CopyIndex {}
 
-/// The suffix array, whole, sorted on demand, or not sorted yet.
+/// A suffix array, whole, sorted on demand, or not sorted yet.
 #[derive(Clone, Debug)]
 enum Suffixes {
     Whole(Ids),
@@ -119,6 +143,14 @@ fn sorted_once<'whole>(
 /// How many ids a check reads between two looks at the cancel flag.
 const IDS_BETWEEN_CANCEL_CHECKS: usize = 1 << 22;
 
+/// A window of a file's index, as it reads it: where it lies in the text,
+/// its suffix array, and its token starts.
+pub(crate) struct WindowInFile {
+    pub(crate) span: Range<usize>,
+    pub(crate) suffixes: Ids,
+    pub(crate) first_token: Stored<u32>,
+}
+
 impl CopyIndex {
     /// The index of `text`, whose ids are all below `alphabet`, with its
     /// suffixes sorted as `sort` says; `watch` can cancel the sort.
@@ -150,63 +182,68 @@ impl CopyIndex {
                 (text, Suffixes::Later(suffixes), first_token)
             }
         };
-        Ok(CopyIndex {
-            text: Ids::Owned(text),
+        Ok(CopyIndex::whole(Ids::Owned(text), suffixes, first_token))
+    }
+
+    /// An index built here: one window, the whole text, with its token
+    /// starts counted.
+    fn whole(text: Ids, suffixes: Suffixes, first_token: Vec<u32>) -> Self {
+        let window = Window {
+            span: 0..text.len(),
             suffixes,
-            first_token,
+            first_token: first_token.into(),
             starts_counted: true,
-            stored_checksum: None,
             tails: OnceLock::new(),
+        };
+        CopyIndex {
+            text,
+            windows: vec![window],
+            layout: None,
+            stored_checksum: None,
             continues: false,
-        })
+        }
     }
 
     /// An index as a chain file holds it, read or mapped, with the
     /// checksum the file stored when it was not checked on reading; or
-    /// `None` unless its parts fit together: as many suffixes as tokens,
-    /// and token starts from 0 that never fall and end at the text's
-    /// length. That is all it checks, in time of the starts alone; see
-    /// [`CopyIndex::check`] for the rest.
+    /// `None` unless its parts fit together: the windows those `layout`
+    /// gives the text, each with as many suffixes as tokens, and token
+    /// starts from 0 that never fall and end at its length. That is all it
+    /// checks, in time of the starts alone; see [`CopyIndex::check`] for
+    /// the rest.
     pub(crate) fn from_file(
         text: Ids,
-        suffixes: Ids,
-        first_token: Vec<u32>,
+        windows: Vec<WindowInFile>,
+        layout: WindowLayout,
         stored_checksum: Option<u32>,
     ) -> Option<Self> {
-        let length = text.len();
-        let fits = suffixes.len() == length
-            && first_token.first() == Some(&0)
-            && first_token.last().map(|&end| end as usize) == Some(length)
-            && first_token.windows(2).all(|pair| pair[0] <= pair[1]);
+        let spans = layout.spans(text.len());
+        let fits = spans.len() == windows.len()
+            && spans.zip(&windows).all(|(span, window)| {
+                let length = span.len();
+                let first_token = &window.first_token;
+                window.span == span
+                    && window.suffixes.len() == length
+                    && first_token.first() == Some(&0)
+                    && first_token.last().map(|&end| end as usize) == Some(length)
+                    && first_token.windows(2).all(|pair| pair[0] <= pair[1])
+            });
+        let windows = (windows.into_iter())
+            .map(|window| Window {
+                span: window.span,
+                suffixes: Suffixes::Whole(window.suffixes),
+                first_token: window.first_token,
+                starts_counted: false,
+                tails: OnceLock::new(),
+            })
+            .collect();
         fits.then(|| CopyIndex {
             text,
-            suffixes: Suffixes::Whole(suffixes),
-            first_token,
-            starts_counted: false,
+            windows,
+            layout: Some(layout),
             stored_checksum,
-            tails: OnceLock::new(),
             continues: false,
         })
-    }
-
-    /// Where the suffixes of each token id of `0..alphabet` start in the
-    /// suffix array, and its length: what a chain file stores.
-    pub(crate) fn token_starts(&self, alphabet: usize) -> impl Iterator<Item = u32> + '_ {
-        let end = self.len() as u32;
-        (0..=alphabet).map(move |token| {
-            self.first_token
-                .get(token)
-                .map_or(end, |&start| start.min(end))
-        })
-    }
-
-    /// The suffix array's interval of the suffixes that start with `token`.
-    pub(crate) fn starting_with(&self, token: u32) -> Range<usize> {
-        let token = token as usize;
-        match (self.first_token.get(token), self.first_token.get(token + 1)) {
-            (Some(&start), Some(&end)) => start as usize..end as usize,
-            _ => 0..0,
-        }
     }
 
     /// The index, saying whether its text stops inside its last document
@@ -226,50 +263,89 @@ impl CopyIndex {
         &self.text
     }
 
-    /// The suffix array: where each suffix starts, in sorted order. An
-    /// index sorted on demand sorts it whole the first time, as long as
-    /// [`SuffixSort::Whole`] would have taken.
-    pub(crate) fn suffixes(&self) -> &Ids {
-        match &self.suffixes {
-            Suffixes::Whole(suffixes) => suffixes,
-            Suffixes::OnDemand(suffixes) => suffixes.whole(self.text()),
-            Suffixes::Later(suffixes) => (suffixes.sorted(self.text(), Watch::none()))
-                .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag")),
+    /// How many tokens the text has.
+    pub(crate) fn len(&self) -> usize {
+        self.text().len()
+    }
+
+    /// The windows, in order: one for an index built here.
+    pub(crate) fn windows(&self) -> impl ExactSizeIterator<Item = IndexWindow<'_>> + Clone {
+        let only = self.windows.len() == 1;
+        (self.windows.iter()).map(move |window| IndexWindow {
+            text: &self.text,
+            window,
+            only,
+        })
+    }
+
+    /// The window numbered `number`, in the order of [`CopyIndex::windows`].
+    #[cfg(test)]
+    pub(crate) fn window(&self, number: usize) -> Option<IndexWindow<'_>> {
+        self.windows().nth(number)
+    }
+
+    /// The largest `max_copy` a guard finds every copy for: `None` when
+    /// it has one window, whose suffix array finds runs of any length.
+    pub(crate) fn max_copy_limit(&self) -> Option<usize> {
+        match self.layout {
+            Some(layout) if self.windows.len() > 1 => layout.max_copy_limit(self.len()),
+            _ => None,
         }
     }
 
-    /// Whether its suffix array waits to be sorted ([`SuffixSort::Later`]).
+    /// The window of an index built here, sorted or not.
+    fn built_window(&self) -> Option<&Window> {
+        match self.windows.as_slice() {
+            [only] if self.layout.is_none() => Some(only),
+            _ => None,
+        }
+    }
+
+    /// Whether its suffix array waits to be sorted ([`SuffixSort::Later`])
+    /// before it is saved: not when saving cuts its text into several
+    /// windows, which it sorts one at a time.
     pub(crate) fn is_sort_deferred(&self) -> bool {
-        matches!(&self.suffixes, Suffixes::Later(later) if later.whole.get().is_none())
+        let deferred = self.built_window().is_some_and(|window| {
+            matches!(&window.suffixes, Suffixes::Later(later) if later.whole.get().is_none())
+        });
+        deferred && WindowLayout::for_saving().count(self.len()) == 1
     }
 
     /// Sorts a suffix array deferred to now ([`SuffixSort::Later`]), unless
-    /// it is sorted: `watch` can cancel the sort, and then nothing changes.
+    /// it is sorted or will be sorted a window at a time when saved
+    /// ([`CopyIndex::is_sort_deferred`]): `watch` can cancel the sort, and
+    /// then nothing changes.
     pub(crate) fn sort_deferred(&self, watch: Watch) -> Result<(), ChainError> {
-        match &self.suffixes {
-            Suffixes::Later(suffixes) => suffixes.sorted(self.text(), watch).map(drop),
-            Suffixes::Whole(_) | Suffixes::OnDemand(_) => Ok(()),
+        if !self.is_sort_deferred() {
+            return Ok(());
+        }
+        match self.built_window().map(|window| &window.suffixes) {
+            Some(Suffixes::Later(suffixes)) => suffixes.sorted(self.text(), watch).map(drop),
+            _ => Ok(()),
         }
     }
 
     /// The index with its deferred sort done ([`SuffixSort::Later`]),
     /// sorting the text it owns rather than a copy of it: a training's
     /// largest step takes 8 bytes a token instead of 12. `watch` can
-    /// cancel the sort, and then the index is gone with the text.
+    /// cancel the sort, and then the index is gone with the text. Nothing
+    /// is sorted when saving will sort it a window at a time
+    /// ([`CopyIndex::is_sort_deferred`]).
     pub(crate) fn into_sorted(self, watch: Watch) -> Result<Self, ChainError> {
-        let Suffixes::Later(later) = &self.suffixes else {
-            return Ok(self);
+        let alphabet = match self.built_window().map(|window| &window.suffixes) {
+            Some(Suffixes::Later(later)) if self.is_sort_deferred() => later.alphabet,
+            _ => return Ok(self),
         };
-        if later.whole.get().is_some() {
-            return Ok(self);
-        }
-        let alphabet = later.alphabet;
         let (text, suffixes) = suffix_array(self.text.into_owned(), alphabet, watch)?;
-        Ok(CopyIndex {
-            text: Ids::Owned(text),
-            suffixes: Suffixes::Whole(Ids::Owned(suffixes)),
-            ..self
-        })
+        let first_token = (self.windows.into_iter().next())
+            .map(|window| window.first_token.to_vec())
+            .unwrap_or_default();
+        let index = CopyIndex::whole(
+            Ids::Owned(text),
+            Suffixes::Whole(Ids::Owned(suffixes)),
+            first_token,
+        );
+        Ok(index.continuing(self.continues))
     }
 
     /// The index of this text followed by `tail`'s, with its sort
@@ -331,24 +407,18 @@ impl CopyIndex {
         watch.check()?;
         debug_assert_eq!(counts.iter().sum::<u64>(), text.len() as u64);
         let first_token = starts_from_counts(&counts);
-        let index = CopyIndex {
-            text: Ids::Owned(text),
-            suffixes: Suffixes::Later(LaterSuffixes {
-                alphabet,
-                whole: OnceLock::new(),
-            }),
-            first_token,
-            starts_counted: true,
-            stored_checksum: None,
-            tails: OnceLock::new(),
-            continues: tail.continues,
-        };
-        Ok(index)
+        let suffixes = Suffixes::Later(LaterSuffixes {
+            alphabet,
+            whole: OnceLock::new(),
+        });
+        let index = CopyIndex::whole(Ids::Owned(text), suffixes, first_token);
+        Ok(index.continuing(tail.continues))
     }
 
     /// Adds to `counts` how many suffixes start with each token, under its
     /// new id in `renumbered` (`separator` for ids past it): from the
-    /// token starts when they were counted here, else from the text.
+    /// token starts when they were counted here over the whole text, else
+    /// from the text.
     fn add_counts(&self, counts: &mut [u64], renumbered: &[u32], separator: u32) {
         let mut add = |id: usize, count: u32| {
             let new = renumbered.get(id).copied().unwrap_or(separator);
@@ -356,31 +426,90 @@ impl CopyIndex {
                 *total += u64::from(count);
             }
         };
-        if self.starts_counted {
-            for (id, pair) in self.first_token.windows(2).enumerate() {
-                add(id, pair[1].saturating_sub(pair[0]));
+        match self.built_window() {
+            Some(window) if window.starts_counted => {
+                for (id, pair) in window.first_token.windows(2).enumerate() {
+                    add(id, pair[1].saturating_sub(pair[0]));
+                }
             }
-        } else {
-            self.text().iter().for_each(|id| add(id as usize, 1));
+            _ => self.text().iter().for_each(|id| add(id as usize, 1)),
+        }
+    }
+}
+
+/// One window of an index with the text it reads: what the guard narrows
+/// runs in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndexWindow<'index> {
+    text: &'index Ids,
+    window: &'index Window,
+    /// Whether it is the index's only window, the whole text.
+    only: bool,
+}
+
+impl<'index> IndexWindow<'index> {
+    /// How many suffixes start in it.
+    pub(crate) fn len(self) -> usize {
+        self.window.span.len()
+    }
+
+    /// Where it lies in the text.
+    pub(crate) fn span(self) -> Range<usize> {
+        self.window.span.clone()
+    }
+
+    /// The whole text as token ids.
+    pub(crate) fn text(self) -> &'index Ids {
+        self.text
+    }
+
+    /// Where the suffixes of each token id of `0..alphabet` start in its
+    /// suffix array, and its length: what a chain file stores.
+    pub(crate) fn token_starts(self, alphabet: usize) -> impl Iterator<Item = u32> + 'index {
+        let end = self.len() as u32;
+        let first_token = &self.window.first_token;
+        (0..=alphabet).map(move |token| first_token.get(token).map_or(end, |&start| start.min(end)))
+    }
+
+    /// The suffix array's interval of the suffixes that start with `token`.
+    pub(crate) fn starting_with(self, token: u32) -> Range<usize> {
+        let token = token as usize;
+        let first_token = &self.window.first_token;
+        match (first_token.get(token), first_token.get(token + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// The suffix array: where each suffix starts in the text, in sorted
+    /// order. An index sorted on demand sorts it whole the first time, as
+    /// long as [`SuffixSort::Whole`] would have taken.
+    pub(crate) fn suffixes(self) -> &'index Ids {
+        match &self.window.suffixes {
+            Suffixes::Whole(suffixes) => suffixes,
+            Suffixes::OnDemand(suffixes) => suffixes.whole(self.text),
+            Suffixes::Later(suffixes) => (suffixes.sorted(self.text, Watch::none()))
+                .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag")),
         }
     }
 
     /// Within `range`, the whole interval of the suffixes that share their
-    /// first `depth` tokens (as [`CopyIndex::starting_with`] and this
+    /// first `depth` tokens (as [`IndexWindow::starting_with`] and this
     /// return them), those whose next token is `token`.
-    pub(crate) fn narrow(&self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
-        match &self.suffixes {
-            Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text(), range, depth, token),
+    pub(crate) fn narrow(self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
+        let end = self.window.span.end;
+        match &self.window.suffixes {
+            Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text, range, depth, token),
             Suffixes::Whole(_) | Suffixes::Later(_) => {
-                narrowed_within(self.text(), self.suffixes(), range, depth, token)
+                narrowed_within(self.text, end, self.suffixes(), range, depth, token)
             }
         }
     }
 
     /// Whether a suffix in `range` of the suffix array starts where
     /// `wanted` says.
-    pub(crate) fn any_start(&self, range: Range<usize>, wanted: impl FnMut(usize) -> bool) -> bool {
-        match &self.suffixes {
+    pub(crate) fn any_start(self, range: Range<usize>, wanted: impl FnMut(usize) -> bool) -> bool {
+        match &self.window.suffixes {
             Suffixes::OnDemand(suffixes) => suffixes.any_start(range, wanted),
             Suffixes::Whole(_) | Suffixes::Later(_) => {
                 let suffixes = self.suffixes();
@@ -396,30 +525,35 @@ impl CopyIndex {
     /// Whether a guard may narrow by the tails: only through a whole
     /// suffix array, which an index sorted on demand is not worth sorting
     /// for them.
-    pub(crate) fn may_narrow_by_tails(&self) -> bool {
-        self.is_sorted_whole()
+    pub(crate) fn may_narrow_by_tails(self) -> bool {
+        matches!(
+            self.window.suffixes,
+            Suffixes::Whole(_) | Suffixes::Later(_)
+        )
     }
 
-    /// Whether the whole suffix array is sorted (trained, or read from a
-    /// file), or will be when first read, rather than sorted on demand as
-    /// walks read it.
-    pub(crate) fn is_sorted_whole(&self) -> bool {
-        matches!(self.suffixes, Suffixes::Whole(_) | Suffixes::Later(_))
+    /// Whether it is the whole text with its whole suffix array sorted
+    /// (trained, or read from a file), or to be when first read, rather
+    /// than sorted on demand as walks read it: then the chain's counts
+    /// place its pairs of tokens ([`IndexWindow::pairs_starting`]).
+    pub(crate) fn is_sorted_whole(self) -> bool {
+        self.only && self.may_narrow_by_tails()
     }
 
     /// The suffixes that start with `first` and go on with a token that
     /// follows it in `following` of them, counted in the order of the
-    /// next token's id: what [`CopyIndex::narrow`] finds by `depth` 1 in
-    /// `first`'s stretch, found from counts instead of a search. Within
+    /// next token's id: what [`IndexWindow::narrow`] finds by `depth` 1 in
+    /// `first`'s stretch, found from counts instead of a search, when the
+    /// window is the whole text ([`IndexWindow::is_sorted_whole`]). Within
     /// the stretch, the suffix with no next token (the text's last) sorts
     /// first, then the rest by their next token, those of the separator
     /// last. Stays within the stretch whatever `following` says.
-    pub(crate) fn pairs_starting(&self, first: u32, following: Range<u32>) -> Range<usize> {
+    pub(crate) fn pairs_starting(self, first: u32, following: Range<u32>) -> Range<usize> {
         let stretch = self.starting_with(first);
         let ends_the_text = self
             .len()
             .checked_sub(1)
-            .and_then(|last| self.text().get(last))
+            .and_then(|last| self.text.get(last))
             == Some(first);
         let clamp = |offset: u32| {
             (stretch.start + usize::from(ends_the_text))
@@ -430,8 +564,8 @@ impl CopyIndex {
     }
 
     /// Whether the tails are made yet.
-    pub(crate) fn has_tails(&self) -> bool {
-        self.tails.get().is_some()
+    pub(crate) fn has_tails(self) -> bool {
+        self.window.tails.get().is_some()
     }
 
     /// Within `range`, whose suffixes all share their first token, those
@@ -439,33 +573,36 @@ impl CopyIndex {
     /// `rest`: the narrowing of a run by a token, when the run less its
     /// first token is already narrowed by it, to `rest`. One look-up a step
     /// of the search, not two.
-    pub(crate) fn narrow_by_tails(&self, range: Range<usize>, rest: Range<usize>) -> Range<usize> {
-        let tails = self.tails.get_or_init(|| Tails::of(self));
+    pub(crate) fn narrow_by_tails(self, range: Range<usize>, rest: Range<usize>) -> Range<usize> {
+        let tails = self.window.tails.get_or_init(|| Tails::of(self));
         let low = tails.first_above(range.clone(), rest.start);
         let high = tails.first_above(low..range.end, rest.end);
         low..high
     }
-
-    /// How many tokens the text has.
-    pub(crate) fn len(&self) -> usize {
-        self.text().len()
-    }
 }
 
 /// Within `range` of `suffixes`, whose suffixes of `text` all share their
-/// first `depth` tokens and are sorted by the next, those whose next token
-/// is `token`.
+/// first `depth` tokens and are sorted by the next, read up to `end`,
+/// those whose next token is `token`.
 fn narrowed_within(
     text: &Ids,
+    end: usize,
     suffixes: &(impl IdList + ?Sized),
     range: Range<usize>,
     depth: usize,
     token: u32,
 ) -> Range<usize> {
     let range = range.start..range.end.min(suffixes.count()).max(range.start);
-    // A suffix that ends within the first `depth` tokens has no next
-    // token; it sorts first.
-    let next = |start: u32| text.get(start as usize + depth);
+    // A suffix that ends within the first `depth` tokens (of the window)
+    // has no next token; it sorts first.
+    let next = |start: u32| {
+        let at = start as usize + depth;
+        if at < end {
+            text.get(at)
+        } else {
+            None
+        }
+    };
     let low = suffixes.first_past(range.clone(), |start| next(start) >= Some(token));
     // The run of `token` is usually short: galloped from its start
     // rather than searched for over the whole stretch again.
@@ -517,16 +654,23 @@ mod tests {
     /// The suffix array's interval of the suffixes that start with
     /// `tokens`, narrowed a token at a time.
     fn occurrences(index: &CopyIndex, tokens: &[u32]) -> Range<usize> {
-        let mut range = 0..index.len();
+        let window = only(index);
+        let mut range = 0..window.len();
         for (depth, &token) in tokens.iter().enumerate() {
-            range = index.narrow(range, depth, token);
+            range = window.narrow(range, depth, token);
         }
         range
     }
 
+    /// The one window of an index built here.
+    fn only(index: &CopyIndex) -> IndexWindow<'_> {
+        assert_eq!(index.windows().len(), 1);
+        index.window(0).unwrap()
+    }
+
     fn positions(index: &CopyIndex, tokens: &[u32]) -> Vec<usize> {
         let mut found = Vec::new();
-        index.any_start(occurrences(index, tokens), |start| {
+        only(index).any_start(occurrences(index, tokens), |start| {
             found.push(start);
             false
         });
@@ -570,22 +714,27 @@ mod tests {
             assert_eq!(positions(&index, &[1, 0]), Vec::<usize>::new());
             assert_eq!(positions(&index, &[]).len(), 8);
             let both = occurrences(&index, &[0, 1]);
-            assert_eq!(index.narrow(both, 2, 3).len(), 1);
+            assert_eq!(only(&index).narrow(both, 2, 3).len(), 1);
         }
     }
 
     /// The index as a file holds it: its text, suffix array and starts.
     fn as_in_a_file(index: &CopyIndex, alphabet: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-        let starts = index.token_starts(alphabet).collect();
+        let starts = only(index).token_starts(alphabet).collect();
         (
             index.text().iter().collect(),
-            index.suffixes().iter().collect(),
+            only(index).suffixes().iter().collect(),
             starts,
         )
     }
 
     fn from_file(text: Vec<u32>, suffixes: Vec<u32>, starts: Vec<u32>) -> Option<CopyIndex> {
-        CopyIndex::from_file(Ids::Owned(text), Ids::Owned(suffixes), starts, None)
+        let window = WindowInFile {
+            span: 0..text.len(),
+            suffixes: Ids::Owned(suffixes),
+            first_token: starts.into(),
+        };
+        CopyIndex::from_file(Ids::Owned(text), vec![window], WindowLayout::DEFAULT, None)
     }
 
     #[test]
@@ -654,7 +803,7 @@ mod tests {
         let tail = CopyIndex::new(vec![1, 0], 2, SuffixSort::Later, Watch::none()).unwrap();
         let grown = (head.grown(&[0, 1], &tail, &[0, 1], 2, Watch::none())).unwrap();
         let counted = token_starts(grown.text().iter(), 3);
-        assert_eq!(grown.token_starts(3).collect::<Vec<_>>(), counted);
+        assert_eq!(only(&grown).token_starts(3).collect::<Vec<_>>(), counted);
         assert_eq!(counted, [0, 3, 5, 6]);
     }
 
@@ -665,17 +814,85 @@ mod tests {
         let text = vec![9, 0, 7, 1, 0];
         let suffixes = vec![4, 100, 3, u32::MAX, 2];
         let index = from_file(text, suffixes, vec![0, 2, 4, 5]).unwrap();
+        let window = only(&index);
         for token in 0..12 {
-            let range = index.starting_with(token);
-            let narrowed = index.narrow(range.clone(), 1, 0);
+            let range = window.starting_with(token);
+            let narrowed = window.narrow(range.clone(), 1, 0);
             assert!(narrowed.end <= index.len());
-            let by_tails = index.narrow_by_tails(range, 0..index.len());
+            let by_tails = window.narrow_by_tails(range, 0..index.len());
             assert!(by_tails.start <= by_tails.end && by_tails.end <= index.len());
         }
     }
 
+    /// The index of `text` as a chain file cut into `layout`'s windows
+    /// holds it: each window sorted on its own.
+    fn in_windows(text: &[u32], alphabet: u32, layout: WindowLayout) -> CopyIndex {
+        let windows = (layout.spans(text.len()))
+            .map(|span| {
+                let window_text = text[span.clone()].to_vec();
+                let first_token = token_starts(window_text.iter().copied(), alphabet as usize);
+                let (_, suffixes) = suffix_array(window_text, alphabet, Watch::none()).unwrap();
+                let offset = span.start as u32;
+                WindowInFile {
+                    span,
+                    suffixes: Ids::Owned(suffixes.iter().map(|start| start + offset).collect()),
+                    first_token: first_token.into(),
+                }
+            })
+            .collect();
+        CopyIndex::from_file(Ids::Owned(text.to_vec()), windows, layout, None).unwrap()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Each window finds a run exactly where it lies wholly within the
+        /// window, and so the windows together where it lies in the text.
+        /// The bugs: a suffix read past its window's end (found where the
+        /// run crosses it, or a search thrown off by a suffix out of the
+        /// window's order), a window's starts or tails counted from the
+        /// whole text, or a full check that reads the window as the text.
+        #[test]
+        fn each_window_finds_a_run_where_it_lies_within_the_window(
+            text in prop::collection::vec(0u32..4, 1..300),
+            stride in 1u32..40,
+            overlap in 0u32..8,
+            run in prop::collection::vec(0u32..4, 1..6),
+        ) {
+            let layout = WindowLayout { stride, overlap };
+            let index = in_windows(&text, 4, layout);
+            let words = text.iter().filter(|&&id| id < 3).count();
+            index.check(3, words, Watch::none()).unwrap();
+            for window in index.windows() {
+                let span = window.span();
+                let mut range = window.starting_with(run[0]);
+                for (depth, &token) in run.iter().enumerate().skip(1) {
+                    range = window.narrow(range, depth, token);
+                }
+                let mut found = Vec::new();
+                window.any_start(range.clone(), |start| {
+                    found.push(start);
+                    false
+                });
+                found.sort_unstable();
+                let expected: Vec<usize> = (span.start..span.end.saturating_sub(run.len() - 1))
+                    .filter(|&start| text[start..start + run.len()] == run[..])
+                    .collect();
+                prop_assert_eq!(&found, &expected, "{:?} in {:?}", &run, span);
+                // By the tails, as a long guarded walk narrows.
+                if run.len() >= 2 {
+                    let rest = run[1..].iter().enumerate().skip(1).fold(
+                        window.starting_with(run[1]),
+                        |range, (depth, &token)| window.narrow(range, depth, token),
+                    );
+                    let mut shorter = window.starting_with(run[0]);
+                    for (depth, &token) in run.iter().enumerate().skip(1).take(run.len() - 2) {
+                        shorter = window.narrow(shorter, depth, token);
+                    }
+                    prop_assert_eq!(window.narrow_by_tails(shorter, rest), range);
+                }
+            }
+        }
+
         /// A tail off by one slot, a sample window that misses the run's
         /// edge, or the last suffix (which has no tail) in the wrong place:
         /// each makes the two ways of narrowing disagree. Texts of a few
@@ -690,18 +907,19 @@ mod tests {
             // The run's last token narrows each run before it, as the guard
             // narrows the output's last tokens by the next one.
             let token = *run.last().unwrap();
+            let window = only(&index);
             for start in 0..run.len() - 1 {
                 let before = &run[start..run.len() - 1];
                 let shorter = occurrences(&index, before);
                 let tails = occurrences(&index, &before[1..]);
                 let tails = if before.len() == 1 {
-                    index.starting_with(token)
+                    window.starting_with(token)
                 } else {
-                    index.narrow(tails, before.len() - 1, token)
+                    window.narrow(tails, before.len() - 1, token)
                 };
                 prop_assert_eq!(
-                    index.narrow_by_tails(shorter.clone(), tails),
-                    index.narrow(shorter, before.len(), token),
+                    window.narrow_by_tails(shorter.clone(), tails),
+                    window.narrow(shorter, before.len(), token),
                     "{:?} then {}", before, token
                 );
             }
@@ -731,7 +949,7 @@ mod tests {
                 .grown(&head_renumbered, &tail, &tail_renumbered, separator, Watch::none())
                 .unwrap();
             let counted = token_starts(grown.text().iter(), separator as usize + 1);
-            let carried: Vec<u32> = grown.token_starts(separator as usize + 1).collect();
+            let carried: Vec<u32> = only(&grown).token_starts(separator as usize + 1).collect();
             prop_assert_eq!(carried, counted);
         }
     }

@@ -1,55 +1,125 @@
-//! A copy index as a chain file lays it out: the token starts, then the
-//! text and the suffix array packed, and the checksum of those sections.
+//! A copy index as a chain file lays it out: each window's token starts,
+//! then the text and each window's suffix array packed, and the checksum
+//! of those sections.
 
 use std::io::{self, Write};
 use std::ops::Range;
 
 use super::packed::{self, width_for};
-use super::{CopyIndex, Ids, IDS_BETWEEN_CANCEL_CHECKS};
+use super::{CopyIndex, Ids, WindowLayout, IDS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::error::ChainFileError;
+use crate::suffix_array::suffix_array;
 
 impl CopyIndex {
     /// The CRC-32 of the index's sections as a chain file stores them, for
-    /// an alphabet of `alphabet` ids.
+    /// an alphabet of `alphabet` ids, in the windows the file had (a
+    /// default file's for an index built here).
     pub(crate) fn file_checksum(
         &self,
         alphabet: usize,
         watch: Watch,
     ) -> Result<u32, ChainFileError> {
         let mut hasher = Hashing(crc32fast::Hasher::new());
-        self.write_sections(alphabet, &mut hasher, |_| Ok(watch.check()?))?;
+        let layout = self.layout.unwrap_or(WindowLayout::DEFAULT);
+        self.write_sections(alphabet, layout, &mut hasher, watch, |_| Ok(watch.check()?))?;
         Ok(hasher.0.finalize())
     }
 
     /// Writes the index as a chain file holds it, for `alphabet` ids (the
-    /// words and the separator): the token starts as 4-byte numbers, then
-    /// the text and the suffix array packed, each id in as many bits as
-    /// the largest can need ([`packed`]). Calls `checkpoint` between
+    /// words and the separator), its text cut into windows as `layout`
+    /// says: each window's token starts as 4-byte numbers, then the text,
+    /// then each window's suffix array, packed, each id in as many bits as
+    /// the largest can need ([`packed`]). A window that the index does
+    /// not have sorted is sorted from the text as it is written, one at a
+    /// time, and `watch` can cancel that sort. Calls `checkpoint` between
     /// blocks of ids, to look at a cancel flag or report progress: an
     /// index can be gigabytes.
     pub(crate) fn write_sections<W: Write>(
         &self,
         alphabet: usize,
+        layout: WindowLayout,
         out: &mut W,
+        watch: Watch,
         mut checkpoint: impl FnMut(&mut W) -> Result<(), ChainFileError>,
     ) -> Result<(), ChainFileError> {
-        let starts: Vec<u8> = (self.token_starts(alphabet))
-            .flat_map(u32::to_le_bytes)
-            .collect();
-        out.write_all(&starts)?;
+        let spans: Vec<Range<usize>> = layout.spans(self.len()).collect();
+        let own_window = |span: &Range<usize>| self.windows().find(|window| window.span() == *span);
+        for span in &spans {
+            checkpoint(out)?;
+            let starts: Vec<u32> = match own_window(span) {
+                Some(window) => window.token_starts(alphabet).collect(),
+                None => {
+                    let mut counts = vec![0u32; alphabet + 1];
+                    self.text().for_each_block(span.clone(), |_, ids| {
+                        for &id in ids {
+                            if let Some(count) = counts.get_mut(id as usize + 1) {
+                                *count += 1;
+                            }
+                        }
+                        Ok::<(), ChainFileError>(())
+                    })?;
+                    for id in 1..counts.len() {
+                        counts[id] += counts[id - 1];
+                    }
+                    counts
+                }
+            };
+            let bytes: Vec<u8> = starts.into_iter().flat_map(u32::to_le_bytes).collect();
+            out.write_all(&bytes)?;
+        }
         let [text_width, suffix_width] = index_widths(alphabet, self.len());
-        for (ids, width) in [(self.text(), text_width), (self.suffixes(), suffix_width)] {
-            let mut start = 0;
-            while start < ids.len() {
-                checkpoint(out)?;
-                let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(ids.len());
-                write_packed_block(out, ids, start..end, width)?;
-                start = end;
+        write_blocks(out, self.text(), 0..self.len(), text_width, &mut checkpoint)?;
+        for span in spans {
+            match own_window(&span) {
+                Some(window) => {
+                    let suffixes = window.suffixes();
+                    write_blocks(
+                        out,
+                        suffixes,
+                        0..suffixes.len(),
+                        suffix_width,
+                        &mut checkpoint,
+                    )?;
+                }
+                None => {
+                    checkpoint(out)?;
+                    let window_text: Vec<u32> = self.text().iter_range(span.clone()).collect();
+                    let (_, suffixes) = suffix_array(window_text, alphabet as u32, watch)?;
+                    let offset = span.start as u32;
+                    let suffixes =
+                        Ids::Owned(suffixes.into_iter().map(|start| start + offset).collect());
+                    write_blocks(
+                        out,
+                        &suffixes,
+                        0..suffixes.len(),
+                        suffix_width,
+                        &mut checkpoint,
+                    )?;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Writes `range` of `ids` packed at `width` bits an id, calling
+/// `checkpoint` between blocks.
+fn write_blocks<W: Write>(
+    out: &mut W,
+    ids: &Ids,
+    range: Range<usize>,
+    width: u32,
+    checkpoint: &mut impl FnMut(&mut W) -> Result<(), ChainFileError>,
+) -> Result<(), ChainFileError> {
+    let mut start = range.start;
+    while start < range.end {
+        checkpoint(out)?;
+        let end = (start + IDS_BETWEEN_CANCEL_CHECKS).min(range.end);
+        write_packed_block(out, ids, start..end, width)?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Writes `range` of `ids` packed at `width` bits an id: the bytes of a

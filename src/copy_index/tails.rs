@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::CopyIndex;
+use super::IndexWindow;
 use crate::sampled_search::{first_past, samples_of};
 
 /// Where each suffix goes on without its first token: for each slot of
@@ -20,22 +20,29 @@ pub(super) struct Tails {
 }
 
 impl Tails {
-    /// The tails of `index`'s suffixes, from the rank of each suffix.
-    pub(super) fn of(index: &CopyIndex) -> Self {
+    /// The tails of `window`'s suffixes, from the rank of each suffix. A
+    /// suffix is read up to the window's end, so the one that starts at
+    /// its last token has an empty tail.
+    pub(super) fn of(window: IndexWindow<'_>) -> Self {
         // Two passes with one random access each. (Filling each token's
         // interval in turn, in one pass over the suffix array, reads the
         // text and writes the tails at random in the same step, and took
         // four times as long.)
-        let suffixes = index.suffixes();
-        let mut rank = vec![0u32; index.len()];
+        let suffixes = window.suffixes();
+        let first = window.span().start;
+        let mut rank = vec![0u32; window.len()];
+        // Where a suffix starts, within the window.
+        let within = |start: u32| (start as usize).checked_sub(first);
         for (slot, start) in suffixes.iter().enumerate() {
-            // Only a forged file has a start outside the text.
-            if let Some(rank) = rank.get_mut(start as usize) {
+            // Only a forged file has a start outside the window.
+            if let Some(rank) = within(start).and_then(|start| rank.get_mut(start)) {
                 *rank = slot as u32;
             }
         }
         let slots: Vec<u32> = (suffixes.iter())
-            .map(|start| rank.get(start as usize + 1).map_or(0, |&slot| slot + 1))
+            .map(|start| {
+                (within(start).and_then(|start| rank.get(start + 1))).map_or(0, |&slot| slot + 1)
+            })
             .collect();
         let samples = samples_of(&slots);
         Tails { slots, samples }

@@ -10,7 +10,7 @@ pub(crate) fn fix_checksums(bytes: &mut [u8]) {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     // The copy index's tokens, then the distinct words, as the header
     // holds them.
-    let (tokens, vocabulary) = (number(16), number(40));
+    let (tokens, vocabulary) = (number(16), number(48));
     let index = match tokens {
         0 => 0,
         tokens => {
@@ -77,7 +77,7 @@ fn index_layout_of(tokens: usize, vocabulary: usize) -> IndexLayout {
 #[allow(dead_code, reason = "the fuzz target only fixes checksums")]
 pub(crate) fn index_layout(bytes: &[u8]) -> IndexLayout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    let mut layout = index_layout_of(number(16), number(40));
+    let mut layout = index_layout_of(number(16), number(48));
     layout.suffixes = bytes.len() - 4 - layout.suffix_bytes;
     layout.text = layout.suffixes - layout.text_bytes;
     layout

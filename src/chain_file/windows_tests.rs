@@ -1,0 +1,124 @@
+//! Chain files whose copy index is cut into windows: a guard that looks in
+//! each window writes what a guard over the whole text writes, and the
+//! windows survive saving, loading and the full check.
+
+use super::{decode, encode, encode_in_windows};
+use crate::build::build_with;
+use crate::build_options::{BuildOptions, SuffixSort, Watch};
+use crate::chain::Chain;
+use crate::copy_index::WindowLayout;
+use crate::error::ChainError;
+use crate::walk::Walk;
+
+const SHERLOCK: &str = include_str!("../../tests/data/sherlock_excerpt.txt");
+
+/// Windows far shorter than the text, so that many copies cross a
+/// window's end: every run of up to 9 tokens lies in one of them.
+const SMALL: WindowLayout = WindowLayout {
+    stride: 97,
+    overlap: 9,
+};
+
+fn guarded(text: &str, order: usize) -> Chain {
+    let options = BuildOptions {
+        copy_index: Some(SuffixSort::Whole),
+        ..BuildOptions::default()
+    };
+    build_with(text.as_bytes(), order, options).unwrap()
+}
+
+/// `chain` saved in `layout`'s windows and loaded back.
+fn saved_in(chain: &Chain, layout: WindowLayout) -> (Chain, Vec<u8>) {
+    let mut bytes = Vec::new();
+    encode_in_windows(chain, b"{}", &mut bytes, Watch::none(), layout).unwrap();
+    (decode(&bytes).unwrap().0, bytes)
+}
+
+fn written(
+    chain: &Chain,
+    seed: u64,
+    max_copy: usize,
+    sentences: Option<u64>,
+) -> (Vec<Vec<u8>>, Option<usize>) {
+    let mut walk = Walk::new(chain, seed).at_most(200);
+    if let Some(count) = sentences {
+        walk = walk.sentences(count).max_copy_ratio(0.7).unwrap();
+    }
+    let mut walk = walk.max_copy(max_copy).unwrap();
+    let words = walk.by_ref().map(<[u8]>::to_vec).collect();
+    (words, walk.longest_copy())
+}
+
+#[test]
+fn a_guard_over_windows_writes_what_a_guard_over_the_whole_text_writes() {
+    // The bugs: windows that do not overlap (a copy across a window's end
+    // goes unseen), a guard that looks in the first window only, or
+    // suffixes read past their window's end (which the window's sort did
+    // not see, so that narrowing searches an unsorted stretch). Each lets
+    // a copy through that the whole index refuses, or refuses what it
+    // allows, and the words differ from the same seed's.
+    let text: Vec<&str> = SHERLOCK.split_whitespace().take(3000).collect();
+    let text = text.join(" ");
+    for order in 1..=2 {
+        let chain = guarded(&text, order);
+        let (whole, _) = saved_in(&chain, WindowLayout::DEFAULT);
+        let (windowed, _) = saved_in(&chain, SMALL);
+        let windows = windowed.copy_index().unwrap().windows().len();
+        assert!(windows > 20, "{windows} windows");
+        assert_eq!(whole.copy_index().unwrap().windows().len(), 1);
+        for max_copy in [order + 1, order + 3, 8] {
+            for seed in 0..6 {
+                for sentences in [None, Some(4)] {
+                    let expected = written(&whole, seed, max_copy, sentences);
+                    assert!(expected.1 <= Some(max_copy));
+                    assert_eq!(
+                        written(&windowed, seed, max_copy, sentences),
+                        expected,
+                        "order {order}, max_copy {max_copy}, seed {seed}, {sentences:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bound_that_windows_cannot_check_is_refused() {
+    // The bug: a windowed index taking a `max_copy` of the overlap or
+    // more, whose copies may lie across a window's end and be missed.
+    let chain = guarded(SHERLOCK, 1);
+    let (windowed, _) = saved_in(&chain, SMALL);
+    let refused = Walk::new(&windowed, 1).max_copy(9).err();
+    assert!(matches!(
+        refused,
+        Some(ChainError::MaxCopyTooHigh {
+            limit: 8,
+            max_copy: 9
+        })
+    ));
+    assert!(Walk::new(&windowed, 1).max_copy(8).is_ok());
+    // One window finds runs of any length.
+    let (whole, _) = saved_in(&chain, WindowLayout::DEFAULT);
+    assert!(Walk::new(&whole, 1).max_copy(1 << 20).is_ok());
+}
+
+#[test]
+fn windows_survive_saving_again_and_the_full_check() {
+    // The bugs: a loaded windowed index written back with its windows out
+    // of place, windows sorted from the text that differ from those a
+    // fresh save sorts, or a check that reads a window's suffixes as the
+    // whole text's (and so finds a sound file forged).
+    for order in 1..=3 {
+        let chain = guarded(SHERLOCK, order);
+        let (windowed, bytes) = saved_in(&chain, SMALL);
+        super::check_copy_index(&windowed, Watch::none()).unwrap();
+        assert_eq!(saved_in(&windowed, SMALL).1, bytes);
+        // Back to one window: sorted again from the windowed text.
+        let mut fresh = Vec::new();
+        encode(&chain, b"{}", &mut fresh, Watch::none()).unwrap();
+        assert_eq!(saved_in(&windowed, WindowLayout::DEFAULT).1, fresh);
+        // And from one window to several.
+        let (whole, _) = saved_in(&chain, WindowLayout::DEFAULT);
+        assert_eq!(saved_in(&whole, SMALL).1, bytes);
+    }
+}
