@@ -229,7 +229,6 @@ def test_a_text_trained_in_pieces_is_the_whole_texts_chain(
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
     monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 3_000)
-    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 3_000)
     train_chain("pieces", [path], order=order, tokens=tokens, copy_guard=copy_guard)
     whole = Chain(text, order, tokens=tokens, copy_index=copy_guard)
     assert saved_bytes("pieces") == whole.to_bytes()
@@ -272,7 +271,7 @@ def test_a_prompts_guarded_chain_saves_the_trained_chains_bytes(
     text = sherlock[:60_000]
     path = tmp_path / "book.txt"
     path.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(llm_markov_rs.train, "GUARDED_PIECE_BYTES", 20_000)
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 20_000)
     train_chain("guarded", [path], order=order)
     prompted = Chain(text, order, copy_index=True)
     trained = Chain.load(chain_path("guarded"))[0]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import ProgressCallback, ReadProgress, read_document
-from llm_markov_rs.train import Documents, plan_training
+from llm_markov_rs.train import PIECE_BYTES, Documents, plan_training
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -127,7 +127,7 @@ def train_on_dask(
                 plan.tokens,
                 plan.copy_guard,
                 plan.codec.name,
-                plan.piece_bytes,
+                PIECE_BYTES,
                 options,
                 pure=False,
             )

@@ -39,14 +39,10 @@ Kept = TypeVar("Kept", int, str, bool)
 #: Text is read and built this many bytes at a time, each piece merged into
 #: the chain of those before it: training then holds the chain and one
 #: piece (with the copy guard, the text's token ids too, grown in place by
-#: each merge), whatever the size of the text.
+#: each merge), whatever the size of the text. With the copy guard, pieces
+#: of 128 MiB merged fewer times, but once saving sorted a window at a time
+#: their reading was the training's peak (docs/performance.md, session 23).
 PIECE_BYTES = 64 << 20
-
-#: The same with the copy guard, whose token ids are most of a training's
-#: memory anyway: fewer pieces merge their chains fewer times, which counts
-#: for a text of many distinct words, while the reading stays below the
-#: sort's peak (docs/performance.md, session 18).
-GUARDED_PIECE_BYTES = 128 << 20
 
 
 def train_chain(
@@ -119,7 +115,7 @@ def train_chain(
         read = ReadProgress(progress, "training", total_size(sources))
         for source in sources:
             documents.add(
-                read_ahead(read_document(source, plan.codec, read, plan.piece_bytes))
+                read_ahead(read_document(source, plan.codec, read, PIECE_BYTES))
             )
         described = [describe(source) for source in sources]
         chain = documents.finish(progress)
@@ -143,11 +139,6 @@ class TrainingPlan:
     base: Chain | None
     #: The sources the base chain names, and how many it had.
     base_sources: tuple[list[str], int]
-
-    @property
-    def piece_bytes(self) -> int:
-        """How many bytes of text are read and built at a time."""
-        return GUARDED_PIECE_BYTES if self.copy_guard else PIECE_BYTES
 
     def documents(self) -> Documents:
         """The chain of documents the plan adds to: the base chain, or an
