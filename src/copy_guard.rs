@@ -20,7 +20,7 @@ use crate::chain::Chain;
 use crate::copy_index::{CopyIndex, IndexWindow};
 
 /// After how many tokens a guard narrows runs by the index's tails
-/// ([`CopyIndex::narrow_by_tails`]), which the first guard to ask makes
+/// ([`IndexWindow::narrow_by_tails`]), which the first guard to ask makes
 /// (50 ms for WordNet's 4 million tokens) and which then save about a
 /// third of a microsecond a token: a short output narrows through the text.
 const TAILS_AFTER: usize = 1 << 16;

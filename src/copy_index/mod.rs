@@ -36,7 +36,7 @@ pub(crate) use windows::WindowLayout;
 /// one token a step, as infini-gram does.
 ///
 /// An index built here has one window, the whole text. A chain file cuts
-/// a long text into overlapping windows ([`WindowLayout`]), each sorted on
+/// a long text into overlapping windows ([`crate::chain_file`]), each sorted on
 /// its own, so that saving holds one window's sort at a time; the guard
 /// then looks in each window.
 ///
