@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{CopyIndex, IndexWindow, IDS_BETWEEN_CANCEL_CHECKS};
+use super::{token_starts_in, CopyIndex, IndexWindow, IDS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::error::{ChainError, ChainFileError};
 
@@ -68,22 +68,15 @@ impl CopyIndex {
             }
         }
         let alphabet = separator as usize + 1;
-        let mut counted = vec![0u32; alphabet + 1];
-        self.text().for_each_block(0..self.len(), |_, ids| {
-            watch.check()?;
-            for &id in ids {
-                match counted.get_mut(id as usize + 1) {
-                    Some(count) => *count += 1,
-                    None => {
-                        return Err(invalid(
-                            "its copy index has a word that is not in its vocabulary",
-                        ))
-                    }
-                }
-            }
-            Ok::<(), ChainFileError>(())
-        })?;
-        let indexed = self.len() - counted[alphabet] as usize;
+        let (counted, all_in_alphabet) =
+            token_starts_in(self.text(), 0..self.len(), alphabet, watch)?;
+        if !all_in_alphabet {
+            return Err(invalid(
+                "its copy index has a word that is not in its vocabulary",
+            ));
+        }
+        let separators = counted[alphabet] - counted[alphabet - 1];
+        let indexed = self.len() - separators as usize;
         // The index holds the text the chain counts, word for word: a
         // header that claims more would make every later merge fail.
         if indexed != tokens {
@@ -92,21 +85,14 @@ impl CopyIndex {
             )));
         }
         for window in self.windows() {
-            let mut counted = vec![0u32; alphabet + 1];
-            self.text().for_each_block(window.span(), |_, ids| {
-                watch.check()?;
-                for &id in ids {
-                    // Every id is in the alphabet, as counted above.
-                    if let Some(count) = counted.get_mut(id as usize + 1) {
-                        *count += 1;
-                    }
-                }
-                Ok::<(), ChainFileError>(())
-            })?;
-            for id in 1..counted.len() {
-                counted[id] += counted[id - 1];
-            }
-            if !window.token_starts(alphabet).eq(counted) {
+            // One window of the whole text was counted just above.
+            let of_its_text = if window.span() == (0..self.len()) {
+                window.token_starts(alphabet).eq(counted.iter().copied())
+            } else {
+                let (counted, _) = token_starts_in(self.text(), window.span(), alphabet, watch)?;
+                window.token_starts(alphabet).eq(counted)
+            };
+            if !of_its_text {
                 return Err(invalid(
                     "its copy index's token starts are not those of its text",
                 ));

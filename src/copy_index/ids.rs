@@ -78,16 +78,7 @@ impl Ids {
 
     /// Every id in turn.
     pub(crate) fn iter(&self) -> IdsIter<'_> {
-        self.iter_range(0..self.len())
-    }
-
-    /// The ids of `range` in turn, up to the end of the list.
-    pub(crate) fn iter_range(&self, range: Range<usize>) -> IdsIter<'_> {
-        IdsIter {
-            ids: self,
-            next: range.start,
-            end: range.end.min(self.len()),
-        }
+        IdsIter { ids: self, next: 0 }
     }
 }
 
@@ -164,7 +155,6 @@ impl IdList for Ids {
 pub(crate) struct IdsIter<'ids> {
     ids: &'ids Ids,
     next: usize,
-    end: usize,
 }
 
 impl Iterator for IdsIter<'_> {
@@ -172,16 +162,13 @@ impl Iterator for IdsIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u32> {
-        if self.next >= self.end {
-            return None;
-        }
         let id = self.ids.get(self.next)?;
         self.next += 1;
         Some(id)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.end.saturating_sub(self.next);
+        let left = self.ids.len().saturating_sub(self.next);
         (left, Some(left))
     }
 }

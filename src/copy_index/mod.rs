@@ -625,10 +625,41 @@ fn token_starts(text: impl IntoIterator<Item = u32>, alphabet: usize) -> Vec<u32
             *count += 1;
         }
     }
-    for index in 1..first_token.len() {
-        first_token[index] += first_token[index - 1];
-    }
+    add_up(&mut first_token);
     first_token
+}
+
+/// [`token_starts`] of the window `span` of `text`, read a block at a
+/// time (a packed text decodes faster so than id by id), and whether every
+/// id was below `alphabet` (those past it are not counted); `watch` can
+/// cancel it.
+fn token_starts_in(
+    text: &Ids,
+    span: Range<usize>,
+    alphabet: usize,
+    watch: Watch,
+) -> Result<(Vec<u32>, bool), ChainError> {
+    let mut first_token = vec![0u32; alphabet + 1];
+    let mut all_in_alphabet = true;
+    text.for_each_block(span, |_, ids| {
+        watch.check()?;
+        for &id in ids {
+            match first_token.get_mut(id as usize + 1) {
+                Some(count) => *count += 1,
+                None => all_in_alphabet = false,
+            }
+        }
+        Ok::<(), ChainError>(())
+    })?;
+    add_up(&mut first_token);
+    Ok((first_token, all_in_alphabet))
+}
+
+/// Turns counts into running totals, in place.
+fn add_up(counts: &mut [u32]) {
+    for index in 1..counts.len() {
+        counts[index] += counts[index - 1];
+    }
 }
 
 /// Token starts from how many suffixes start with each token: what

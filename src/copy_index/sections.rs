@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use super::packed::{self, width_for};
-use super::{CopyIndex, Ids, WindowLayout, IDS_BETWEEN_CANCEL_CHECKS};
+use super::{token_starts_in, CopyIndex, Ids, WindowLayout, IDS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::error::ChainFileError;
 use crate::suffix_array::suffix_array;
@@ -49,21 +49,9 @@ impl CopyIndex {
             checkpoint(out)?;
             let starts: Vec<u32> = match own_window(span) {
                 Some(window) => window.token_starts(alphabet).collect(),
-                None => {
-                    let mut counts = vec![0u32; alphabet + 1];
-                    self.text().for_each_block(span.clone(), |_, ids| {
-                        for &id in ids {
-                            if let Some(count) = counts.get_mut(id as usize + 1) {
-                                *count += 1;
-                            }
-                        }
-                        Ok::<(), ChainFileError>(())
-                    })?;
-                    for id in 1..counts.len() {
-                        counts[id] += counts[id - 1];
-                    }
-                    counts
-                }
+                // A forged file's ids past the alphabet are not counted, as
+                // the check says.
+                None => token_starts_in(self.text(), span.clone(), alphabet, watch)?.0,
             };
             let bytes: Vec<u8> = starts.into_iter().flat_map(u32::to_le_bytes).collect();
             out.write_all(&bytes)?;
@@ -84,7 +72,11 @@ impl CopyIndex {
                 }
                 None => {
                     checkpoint(out)?;
-                    let window_text: Vec<u32> = self.text().iter_range(span.clone()).collect();
+                    let mut window_text = Vec::with_capacity(span.len());
+                    self.text().for_each_block(span.clone(), |_, ids| {
+                        window_text.extend_from_slice(ids);
+                        Ok::<(), ChainFileError>(())
+                    })?;
                     let (_, suffixes) = suffix_array(window_text, alphabet as u32, watch)?;
                     let offset = span.start as u32;
                     let suffixes =
