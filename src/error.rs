@@ -113,6 +113,14 @@ pub enum ChainError {
     BadTemperature,
     /// An overlap ratio outside 0 to 1.
     BadCopyRatio,
+    /// A long training's copy index text could not be kept in a temporary
+    /// file.
+    TemporaryFile {
+        /// The folder of the file.
+        folder: String,
+        /// What the system said.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ChainError {
@@ -217,6 +225,11 @@ impl fmt::Display for ChainError {
             ChainError::BadCopyRatio => {
                 write!(f, "max_copy_ratio must be between 0 and 1")
             }
+            ChainError::TemporaryFile { folder, reason } => write!(
+                f,
+                "cannot keep the copy guard's text in a temporary file in {folder} ({reason}); \
+                 free some disk space there, or train without the copy guard"
+            ),
         }
     }
 }
@@ -328,6 +341,11 @@ impl From<ChainError> for ChainFileError {
     fn from(error: ChainError) -> Self {
         match error {
             ChainError::Cancelled => ChainFileError::Cancelled,
+            // Not the file's fault: saving read the text from where the
+            // training kept it.
+            spill @ ChainError::TemporaryFile { .. } => {
+                ChainFileError::Io(std::io::Error::other(spill.to_string()))
+            }
             other => ChainFileError::Invalid(other.to_string()),
         }
     }

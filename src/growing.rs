@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::build_options::Watch;
 use crate::chain::Chain;
+use crate::copy_index::SpillPolicy;
 use crate::error::ChainError;
 use crate::merge::merge_grown;
 
@@ -22,18 +23,32 @@ use crate::merge::merge_grown;
 /// size already pays for the merge. The merge takes the older chain,
 /// so that its copy index's text grows in place ([`merge_grown`]), and
 /// [`GrowingChain::finish`] merges what waits, newest first.
+///
+/// A merged copy index's text longer than its [`SpillPolicy`] allows is
+/// kept in a temporary file, so that a guarded training holds its text's
+/// ids (4 bytes a token) only up to that length, whatever the length of
+/// the text; the chain file's save reads it from there a window at a time.
 #[derive(Debug, Default)]
 pub struct GrowingChain {
     /// The chains not merged yet, oldest first. Each but the last holds
     /// more than twice the tokens of the one after it, and more states
     /// and followers than that one has tokens.
     waiting: Vec<Arc<Chain>>,
+    spill: SpillPolicy,
 }
 
 impl GrowingChain {
-    /// No chain yet.
+    /// No chain yet, its long text kept in the system's temporary folder.
     pub fn new() -> Self {
         GrowingChain::default()
+    }
+
+    /// No chain yet, its long text kept as `spill` says.
+    pub fn spilling(spill: SpillPolicy) -> Self {
+        GrowingChain {
+            waiting: Vec::new(),
+            spill,
+        }
     }
 
     /// Adds `piece` after the pieces before it, merging neighbours that
@@ -73,7 +88,7 @@ impl GrowingChain {
             return Ok(());
         };
         let older = Arc::unwrap_or_clone(older);
-        match merge_grown(older, &newer, watch) {
+        match merge_grown(older, &newer, &self.spill, watch) {
             Ok(merged) => {
                 self.waiting.push(Arc::new(merged));
                 Ok(())

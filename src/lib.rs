@@ -58,7 +58,7 @@ mod python;
 pub use build::{build, build_from_corpus, build_piece, build_with, check_order, linking_work};
 pub use build_options::{BuildOptions, SuffixSort, Watch};
 pub use chain::Chain;
-pub use copy_index::CopyIndex;
+pub use copy_index::{CopyIndex, SpillPolicy};
 pub use corpus::{Corpus, Piece, TextInChunks};
 pub use error::{ChainError, ChainFileError};
 pub use growing::GrowingChain;

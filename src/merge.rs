@@ -14,7 +14,7 @@ use std::num::NonZeroU32;
 use crate::bit_set::BitSet;
 use crate::build_options::{SuffixSort, Watch};
 use crate::chain::{Chain, Transitions};
-use crate::copy_index::CopyIndex;
+use crate::copy_index::{CopyIndex, SpillPolicy};
 use crate::error::ChainError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
@@ -89,9 +89,15 @@ pub fn merge_sorting(
 /// ([`SuffixSort::Later`]), taking `grown` so that its copy index's text
 /// grows in place: a training that merges each piece of its text into the
 /// chain of those before holds that text once, not twice. Sort it with
-/// [`Chain::into_sorted`], which sorts it in place too. On an error,
-/// `grown` is gone.
-pub fn merge_grown(mut grown: Chain, piece: &Chain, watch: Watch) -> Result<Chain, ChainError> {
+/// [`Chain::into_sorted`], which sorts it in place too. A text longer
+/// than `spill` allows grows in a temporary file. On an error, `grown` is
+/// gone.
+pub fn merge_grown(
+    mut grown: Chain,
+    piece: &Chain,
+    spill: &SpillPolicy,
+    watch: Watch,
+) -> Result<Chain, ChainError> {
     let head = grown.take_copy_index();
     let sources = [MergeSource::once(&grown), MergeSource::once(piece)];
     merge_with(&sources, watch, |word_ids, vocabulary_size| {
@@ -99,7 +105,7 @@ pub fn merge_grown(mut grown: Chain, piece: &Chain, watch: Watch) -> Result<Chai
             return Ok(None);
         };
         let separator = vocabulary_size as u32;
-        let grown = head.grown(&word_ids[0], tail, &word_ids[1], separator, watch)?;
+        let grown = head.grown(&word_ids[0], tail, &word_ids[1], separator, spill, watch)?;
         Ok(Some(grown))
     })
 }

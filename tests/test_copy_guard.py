@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import llm
+import llm_markov_rs.train
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -312,6 +313,47 @@ def test_a_prompt_no_sentence_can_continue_is_logged_as_a_random_start(
     )
     assert continued.text().split()[:2] == ["one", "two"]
     assert continued.response_json["start"] == {"continued_from": ["Zebra"]}
+
+
+def test_a_long_text_kept_in_a_file_while_training_saves_the_same_chain(
+    llm_cli, tmp_path, sherlock, monkeypatch, user_path
+):
+    # A guarded training keeps a copy index's text of more than 16.8
+    # million tokens in a temporary file in the chains' folder; the test
+    # build moves that line to 500 tokens, pieces of 20 kB make the excerpt
+    # a dozen pieces, and windows of 997 tokens make the save sort several
+    # from the file. The bugs: the file's text packed, renumbered or sorted
+    # from the wrong place (the words differ from those of the chain
+    # trained in memory for a seed, or copy more than the bound), a full
+    # check (`info`) that finds the file forged, or the temporary file
+    # left behind in the chains' folder.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    text = sherlock.split()
+    monkeypatch.setattr(llm_markov_rs.train, "PIECE_BYTES", 20_000)
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_WINDOWS", "997,9")
+    assert llm_cli("markov", "train", "in-memory", str(book)).exit_code == 0
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_SPILL_ABOVE", "500")
+    trained = llm_cli("markov", "train", "in-file", str(book))
+    assert trained.exit_code == 0, trained.output
+    monkeypatch.delenv("LLM_MARKOV_RS_TEST_SPILL_ABOVE")
+    checked = llm_cli("markov", "info", "in-file")
+    assert checked.exit_code == 0, checked.output
+    for seed in range(4):
+        options = ("-o", "max_copy", "5", "-o", "seed", str(seed))
+        outputs = [
+            llm_cli("-m", f"markov/{name}", *options, "I had").output
+            for name in ("in-memory", "in-file")
+        ]
+        assert outputs[0] == outputs[1], seed
+        assert longest_run(text, outputs[1].split()) <= 5
+    folder = user_path / "markov"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        ".in-file.markov.lock",
+        ".in-memory.markov.lock",
+        "in-file.markov",
+        "in-memory.markov",
+    ]
 
 
 def test_a_chain_saved_in_windows_writes_what_one_window_writes(

@@ -261,6 +261,25 @@ def test_a_growing_chain_whose_step_was_stopped_says_it_lost_the_chain(sherlock)
             step()
 
 
+def test_a_text_that_cannot_be_kept_in_a_file_is_a_markov_error(
+    sherlock, tmp_path, monkeypatch
+):
+    # A long training's copy index text is kept in a temporary file in
+    # the spill folder (the test build keeps any text over 10 tokens
+    # there). The bug: a folder that cannot hold it raises something other
+    # than the package's error (a panic that asks for a bug report), or a
+    # message that does not say where, nor what to do.
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_SPILL_ABOVE", "10")
+    missing = tmp_path / "gone"
+    growing = GrowingChain(missing)
+    growing.add(Chain.build_piece(sherlock[:2_000], 1, copy_index=True))
+    with pytest.raises(MarkovError) as raised:
+        growing.add(Chain.build_piece(sherlock[2_000:4_000], 1, copy_index=True))
+    message = str(raised.value)
+    assert str(missing) in message
+    assert "train without the copy guard" in message
+
+
 @pytest.mark.parametrize("order", [1, 2])
 def test_a_prompts_guarded_chain_saves_the_trained_chains_bytes(
     user_path, tmp_path, monkeypatch, sherlock, order

@@ -351,12 +351,18 @@ class GrowingChain:
     Unlike ``Chain.merge``, which leaves its sources as they were, it owns
     the chains it grows: the copy index's text grows in place, and
     ``finish`` sorts it in place, so a guarded training holds its text's
-    token ids once, not twice. A step stopped halfway (Ctrl-C, a progress
-    callback that raised) loses the chain, and every later call raises
-    RuntimeError.
+    token ids once, not twice. Once that text holds more than 16.8
+    million tokens (64 MiB of ids), it grows in a temporary file in
+    ``spill_folder`` (the system's temporary folder when None), deleted
+    when the chain is, so that a training's memory does not grow with its
+    text; saving reads it from there. A step stopped halfway (Ctrl-C, a
+    progress callback that raised) loses the chain, and every later call
+    raises RuntimeError.
     """
 
-    def __init__(self) -> None: ...
+    def __new__(
+        cls, spill_folder: str | os.PathLike[str] | None = None
+    ) -> GrowingChain: ...
     def add(self, piece: Chain) -> None:
         """Add ``piece`` (as ``Chain.build_piece`` or ``Chain(...)``
         builds it) after the pieces added before it, merging the pieces
@@ -364,7 +370,9 @@ class GrowingChain:
         released, and stops with KeyboardInterrupt on Ctrl-C.
 
         Raises:
-            llm_markov_rs.MarkovError: as ``Chain.merge`` does.
+            llm_markov_rs.MarkovError: as ``Chain.merge`` does, or the
+                text's temporary file cannot be written in
+                ``spill_folder``.
             RuntimeError: a step before was stopped, and lost the chain.
         """
     def finish(

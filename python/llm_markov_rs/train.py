@@ -26,10 +26,17 @@ from llm_markov_rs.reading import (
     total_size,
 )
 from llm_markov_rs.save import save_chain
-from llm_markov_rs.saved import chain_path, check_name, load_saved
+from llm_markov_rs.saved import (
+    chain_path,
+    check_name,
+    load_saved,
+    make_chains_folder,
+)
 from llm_markov_rs.threads import build_threads
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from llm_markov_rs._markov import Chain, GrowingChain
 
 __all__ = ["ProgressCallback", "Source", "train_chain"]
@@ -70,12 +77,14 @@ def train_chain(
     character at a time.
 
     Text is read and built in pieces of 64 MiB. With ``copy_guard`` (the
-    default) the file keeps the text as token ids and its suffix array,
+    default) the file keeps the text as token ids and their suffix arrays,
     about 5 bytes a token, so that prompts can bound how much of the text
-    they copy (``max_copy``): training then holds the text's ids, and sorts
-    their suffixes once, before saving (8 bytes a token, and 4 more while
-    it sorts). Without it the file is smaller, and memory stays bounded
-    whatever the size of the text.
+    they copy (``max_copy``). Training holds the text's ids (4 bytes a
+    token) up to 16.8 million tokens, and keeps a longer text's in a
+    temporary file in the chains' folder; saving sorts them a window of
+    33.6 million tokens at a time (8 bytes a token of the window). Without
+    it the file is smaller. Either way, memory grows with the chain's
+    states, not with the length of the text.
 
     With ``add``, the chain ``name`` must exist, and the sources are added
     to it as more documents: its order, tokens and copy guard are kept
@@ -142,13 +151,16 @@ class TrainingPlan:
 
     def documents(self) -> Documents:
         """The chain of documents the plan adds to: the base chain, or an
-        empty one, built as the plan says."""
+        empty one, built as the plan says. A long copy index's text waits
+        in the chains' folder, on the disk that will hold the chain, not in
+        a temporary folder that may be in memory."""
         return Documents(
             order=self.order,
             tokens=self.tokens,
             copy_index=self.copy_guard,
             threads=self.threads,
             base=self.base,
+            spill_folder=make_chains_folder() if self.copy_guard else None,
         )
 
     def added_to_base(
@@ -247,7 +259,8 @@ def plan_training(
 class Documents:
     """The chain of the documents so far, after ``base`` if given: each
     built in pieces, merged in order by a ``GrowingChain`` (a balanced
-    tree of merges, a long document's pieces each at once)."""
+    tree of merges, a long document's pieces each at once), which keeps a
+    long copy index's text in a temporary file in ``spill_folder``."""
 
     def __init__(
         self,
@@ -257,13 +270,14 @@ class Documents:
         copy_index: bool,
         threads: int | None,
         base: Chain | None = None,
+        spill_folder: Path | None = None,
     ) -> None:
         self.native = load_native()
         self.order = order
         self.tokens = tokens
         self.copy_index = copy_index
         self.threads = threads
-        self.growing: GrowingChain = self.native.GrowingChain()
+        self.growing: GrowingChain = self.native.GrowingChain(spill_folder)
         if base is not None:
             # Grown from the saved chain, so that its text and the new
             # documents' are held once, and sorted once.

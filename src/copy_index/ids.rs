@@ -2,15 +2,20 @@
 //! a build makes them, or packed as a chain file holds them.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::packed::{PackedIds, PackedView};
+use super::spilled::SpilledIds;
+use crate::error::ChainError;
 
 /// Token ids (of the text, or of the suffix array): in memory as a build
-/// makes them, or packed as a chain file holds them, read or mapped.
+/// makes them, packed as a chain file holds them, read or mapped, or in a
+/// temporary file as a long training keeps its text.
 #[derive(Clone, Debug)]
 pub(crate) enum Ids {
     Owned(Vec<u32>),
     Packed(PackedIds),
+    Spilled(Arc<SpilledIds>),
 }
 
 impl Ids {
@@ -19,15 +24,18 @@ impl Ids {
         match self {
             Ids::Owned(ids) => ids.len(),
             Ids::Packed(ids) => ids.len(),
+            Ids::Spilled(ids) => ids.len(),
         }
     }
 
-    /// The id at `index`, or `None` past the end.
+    /// The id at `index`, or `None` past the end. A file's ids are read
+    /// into memory whole the first time (see [`SpilledIds::in_memory`]).
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<u32> {
         match self {
             Ids::Owned(ids) => ids.get(index).copied(),
             Ids::Packed(ids) => ids.get(index),
+            Ids::Spilled(ids) => ids.in_memory().get(index).copied(),
         }
     }
 
@@ -38,13 +46,15 @@ impl Ids {
         match self {
             Ids::Owned(ids) => IdsView::Plain(ids),
             Ids::Packed(ids) => IdsView::Packed(ids.view()),
+            Ids::Spilled(ids) => IdsView::Plain(ids.in_memory()),
         }
     }
 
     /// Calls `each` with the ids of `range` (within the list) a block at a
     /// time, in order, and the index of each block's first: an owned
-    /// list's own slices, a packed one's decoded into a buffer.
-    pub(crate) fn for_each_block<E>(
+    /// list's own slices, a packed one's decoded into a buffer, a file's
+    /// read into one.
+    pub(crate) fn for_each_block<E: From<ChainError>>(
         &self,
         range: Range<usize>,
         mut each: impl FnMut(usize, &[u32]) -> Result<(), E>,
@@ -61,6 +71,11 @@ impl Ids {
                     ids.view().read_into(start, &mut buffer);
                     each(start, &buffer)?;
                 }
+                Ids::Spilled(ids) => {
+                    buffer.resize(block_end - start, 0);
+                    ids.read_into(start, &mut buffer)?;
+                    each(start, &buffer)?;
+                }
             }
             start = block_end;
         }
@@ -68,12 +83,23 @@ impl Ids {
     }
 
     /// The ids as a vector of their own: an owned list itself, a packed
-    /// one decoded.
-    pub(crate) fn into_owned(self) -> Vec<u32> {
+    /// one decoded, a file's read.
+    pub(crate) fn into_owned(self) -> Result<Vec<u32>, ChainError> {
         match self {
-            Ids::Owned(ids) => ids,
-            Ids::Packed(_) => self.iter().collect(),
+            Ids::Owned(ids) => Ok(ids),
+            other => other.to_vec(),
         }
+    }
+
+    /// A copy of the ids, read a block at a time: a file's are not kept in
+    /// memory as [`Ids::get`] keeps them.
+    pub(crate) fn to_vec(&self) -> Result<Vec<u32>, ChainError> {
+        let mut all = Vec::with_capacity(self.len());
+        self.for_each_block(0..self.len(), |_, ids| {
+            all.extend_from_slice(ids);
+            Ok::<(), ChainError>(())
+        })?;
+        Ok(all)
     }
 
     /// Every id in turn.

@@ -3,7 +3,7 @@
 //! tokens followed it there.
 
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::build_options::{SuffixSort, Watch};
 use crate::error::ChainError;
@@ -16,6 +16,7 @@ mod ids;
 mod on_demand;
 mod packed;
 mod sections;
+mod spilled;
 mod tails;
 mod windows;
 
@@ -24,6 +25,8 @@ pub(crate) use ids::Ids;
 use on_demand::OnDemandSuffixes;
 pub(crate) use packed::{packed_bytes, PackedIds};
 pub(crate) use sections::index_widths;
+pub use spilled::SpillPolicy;
+use spilled::SpilledIds;
 use tails::Tails;
 pub(crate) use windows::WindowLayout;
 
@@ -136,7 +139,7 @@ fn sorted_once<'whole>(
     if let Some(sorted) = whole.get() {
         return Ok(sorted);
     }
-    let (_, suffixes) = suffix_array(text.iter().collect(), alphabet, watch)?;
+    let (_, suffixes) = suffix_array(text.to_vec()?, alphabet, watch)?;
     Ok(whole.get_or_init(|| Ids::Owned(suffixes)))
 }
 
@@ -278,6 +281,12 @@ impl CopyIndex {
         })
     }
 
+    /// Whether its text is kept in a temporary file.
+    #[cfg(test)]
+    pub(crate) fn is_spilled(&self) -> bool {
+        matches!(self.text, Ids::Spilled(_))
+    }
+
     /// The window numbered `number`, in the order of [`CopyIndex::windows`].
     #[cfg(test)]
     pub(crate) fn window(&self, number: usize) -> Option<IndexWindow<'_>> {
@@ -336,7 +345,7 @@ impl CopyIndex {
             Some(Suffixes::Later(later)) if self.is_sort_deferred() => later.alphabet,
             _ => return Ok(self),
         };
-        let (text, suffixes) = suffix_array(self.text.into_owned(), alphabet, watch)?;
+        let (text, suffixes) = suffix_array(self.text.into_owned()?, alphabet, watch)?;
         let first_token = (self.windows.into_iter().next())
             .map(|window| window.first_token.to_vec())
             .unwrap_or_default();
@@ -354,13 +363,14 @@ impl CopyIndex {
     /// `separator` unless this text stops inside a document that `tail`
     /// goes on with, then `tail`'s ids renumbered as `tail_renumbered`
     /// says. What a merge of the two makes, without a second copy of this
-    /// text.
+    /// text. A text longer than `spill` allows grows in a temporary file.
     pub(crate) fn grown(
         self,
         renumbered: &[u32],
         tail: &CopyIndex,
         tail_renumbered: &[u32],
         separator: u32,
+        spill: &SpillPolicy,
         watch: Watch,
     ) -> Result<Self, ChainError> {
         let goes_on = self.continues;
@@ -374,7 +384,10 @@ impl CopyIndex {
         self.add_counts(&mut counts, renumbered, separator);
         tail.add_counts(&mut counts, tail_renumbered, separator);
         counts[separator as usize] += u64::from(joins);
-        let mut text = self.text.into_owned();
+        let length = self.len() + usize::from(joins) + tail.len();
+        if length > MAX_WORDS {
+            return Err(ChainError::TooManyWords { max: MAX_WORDS });
+        }
         // A training's later pieces rarely bring a word that sorts before
         // the ones it has: then every id stays as it was, and so does the
         // separator, one past them.
@@ -383,27 +396,46 @@ impl CopyIndex {
                 .iter()
                 .enumerate()
                 .all(|(id, &new)| new as usize == id);
-        if !unchanged {
-            for block in text.chunks_mut(IDS_BETWEEN_CANCEL_CHECKS) {
-                for id in block {
-                    *id = renumbered.get(*id as usize).copied().unwrap_or(separator);
-                }
-                watch.check()?;
+        let renumber = |id: u32| renumbered.get(id as usize).copied().unwrap_or(separator);
+        let renumber_tail = |id: u32| {
+            tail_renumbered
+                .get(id as usize)
+                .copied()
+                .unwrap_or(separator)
+        };
+        let text = if matches!(self.text, Ids::Spilled(_)) || spill.spills(length) {
+            let mut text = spilled_renumbered(self.text, spill, unchanged, renumber, watch)?;
+            if joins {
+                text.push_all(&[separator])?;
             }
-        }
-        let length = text.len() + usize::from(joins) + tail.len();
-        if length > MAX_WORDS {
-            return Err(ChainError::TooManyWords { max: MAX_WORDS });
-        }
-        text.reserve_exact(length - text.len());
-        if joins {
-            text.push(separator);
-        }
-        let renumber = |&id: &u32| tail_renumbered.get(id as usize).copied();
-        tail.text().for_each_block(0..tail.len(), |_, block| {
-            text.extend(block.iter().map(|id| renumber(id).unwrap_or(separator)));
-            Ok::<_, ChainError>(())
-        })?;
+            let mut buffer = Vec::new();
+            tail.text().for_each_block(0..tail.len(), |_, block| {
+                buffer.clear();
+                buffer.extend(block.iter().map(|&id| renumber_tail(id)));
+                text.push_all(&buffer)?;
+                watch.check()
+            })?;
+            Ids::Spilled(Arc::new(text))
+        } else {
+            let mut text = self.text.into_owned()?;
+            if !unchanged {
+                for block in text.chunks_mut(IDS_BETWEEN_CANCEL_CHECKS) {
+                    for id in block {
+                        *id = renumber(*id);
+                    }
+                    watch.check()?;
+                }
+            }
+            text.reserve_exact(length - text.len());
+            if joins {
+                text.push(separator);
+            }
+            tail.text().for_each_block(0..tail.len(), |_, block| {
+                text.extend(block.iter().map(|&id| renumber_tail(id)));
+                Ok::<_, ChainError>(())
+            })?;
+            Ids::Owned(text)
+        };
         watch.check()?;
         debug_assert_eq!(counts.iter().sum::<u64>(), text.len() as u64);
         let first_token = starts_from_counts(&counts);
@@ -411,7 +443,7 @@ impl CopyIndex {
             alphabet,
             whole: OnceLock::new(),
         });
-        let index = CopyIndex::whole(Ids::Owned(text), suffixes, first_token);
+        let index = CopyIndex::whole(text, suffixes, first_token);
         Ok(index.continuing(tail.continues))
     }
 
@@ -435,6 +467,43 @@ impl CopyIndex {
             _ => self.text().iter().for_each(|id| add(id as usize, 1)),
         }
     }
+}
+
+/// `text` in a temporary file of its own, renumbered unless `unchanged`:
+/// a file no one else holds is renumbered in place, anything else copied
+/// into a new file in `spill`'s folder a block at a time.
+fn spilled_renumbered(
+    text: Ids,
+    spill: &SpillPolicy,
+    unchanged: bool,
+    renumber: impl Fn(u32) -> u32,
+    watch: Watch,
+) -> Result<SpilledIds, ChainError> {
+    let text = match text {
+        Ids::Spilled(shared) => match Arc::try_unwrap(shared) {
+            Ok(mut own) => {
+                if !unchanged {
+                    own.renumber(renumber, watch)?;
+                }
+                return Ok(own);
+            }
+            Err(shared) => Ids::Spilled(shared),
+        },
+        other => other,
+    };
+    let mut copy = spill.create()?;
+    let mut buffer = Vec::new();
+    text.for_each_block(0..text.len(), |_, block| {
+        buffer.clear();
+        buffer.extend(
+            block
+                .iter()
+                .map(|&id| if unchanged { id } else { renumber(id) }),
+        );
+        copy.push_all(&buffer)?;
+        watch.check()
+    })?;
+    Ok(copy)
 }
 
 /// One window of an index with the text it reads: what the guard narrows
@@ -485,11 +554,21 @@ impl<'index> IndexWindow<'index> {
     /// order. An index sorted on demand sorts it whole the first time, as
     /// long as [`SuffixSort::Whole`] would have taken.
     pub(crate) fn suffixes(self) -> &'index Ids {
+        // Only a text kept in a file that can no longer be read fails to
+        // sort: a guard then finds no run in it, as it finds none in a
+        // text that `SpilledIds::in_memory` cannot read.
+        static NONE: Ids = Ids::Owned(Vec::new());
+        self.sorted_suffixes(Watch::none()).unwrap_or(&NONE)
+    }
+
+    /// [`IndexWindow::suffixes`], or why they could not be sorted: a
+    /// cancel through `watch`, or a text kept in a file that could not be
+    /// read.
+    pub(crate) fn sorted_suffixes(self, watch: Watch) -> Result<&'index Ids, ChainError> {
         match &self.window.suffixes {
-            Suffixes::Whole(suffixes) => suffixes,
-            Suffixes::OnDemand(suffixes) => suffixes.whole(self.text),
-            Suffixes::Later(suffixes) => (suffixes.sorted(self.text, Watch::none()))
-                .unwrap_or_else(|cancelled| unreachable!("{cancelled:?} with no flag")),
+            Suffixes::Whole(suffixes) => Ok(suffixes),
+            Suffixes::OnDemand(suffixes) => Ok(suffixes.whole(self.text)),
+            Suffixes::Later(suffixes) => suffixes.sorted(self.text, watch),
         }
     }
 
@@ -725,7 +804,7 @@ mod tests {
             let later = CopyIndex::new(text, alphabet, SuffixSort::Later, Watch::none()).unwrap();
             let buffer = |index: &CopyIndex| match index.text() {
                 Ids::Owned(ids) => ids.as_ptr(),
-                Ids::Packed(_) => unreachable!("a text built in memory"),
+                Ids::Packed(_) | Ids::Spilled(_) => unreachable!("a text built in memory"),
             };
             let before = buffer(&later);
             let sorted = later.into_sorted(Watch::none()).unwrap();
@@ -832,7 +911,15 @@ mod tests {
         // text's, and the guard searches the wrong stretches.
         let head = from_file(vec![0, 0, 1], vec![0, 1, 2], vec![0, 1, 3, 3]).unwrap();
         let tail = CopyIndex::new(vec![1, 0], 2, SuffixSort::Later, Watch::none()).unwrap();
-        let grown = (head.grown(&[0, 1], &tail, &[0, 1], 2, Watch::none())).unwrap();
+        let grown = (head.grown(
+            &[0, 1],
+            &tail,
+            &[0, 1],
+            2,
+            &SpillPolicy::default(),
+            Watch::none(),
+        ))
+        .unwrap();
         let counted = token_starts(grown.text().iter(), 3);
         assert_eq!(only(&grown).token_starts(3).collect::<Vec<_>>(), counted);
         assert_eq!(counted, [0, 3, 5, 6]);
@@ -977,7 +1064,14 @@ mod tests {
                 .continuing(head_continues);
             let tail = CopyIndex::new(tail, 5, SuffixSort::Later, Watch::none()).unwrap();
             let grown = head
-                .grown(&head_renumbered, &tail, &tail_renumbered, separator, Watch::none())
+                .grown(
+                    &head_renumbered,
+                    &tail,
+                    &tail_renumbered,
+                    separator,
+                    &SpillPolicy::default(),
+                    Watch::none(),
+                )
                 .unwrap();
             let counted = token_starts(grown.text().iter(), separator as usize + 1);
             let carried: Vec<u32> = only(&grown).token_starts(separator as usize + 1).collect();

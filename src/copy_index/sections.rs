@@ -59,39 +59,45 @@ impl CopyIndex {
         let [text_width, suffix_width] = index_widths(alphabet, self.len());
         write_blocks(out, self.text(), 0..self.len(), text_width, &mut checkpoint)?;
         for span in spans {
-            match own_window(&span) {
-                Some(window) => {
-                    let suffixes = window.suffixes();
-                    write_blocks(
-                        out,
-                        suffixes,
-                        0..suffixes.len(),
-                        suffix_width,
-                        &mut checkpoint,
-                    )?;
-                }
+            checkpoint(out)?;
+            let sorted;
+            let suffixes = match own_window(&span) {
+                Some(window) => window.sorted_suffixes(watch)?,
                 None => {
-                    checkpoint(out)?;
-                    let mut window_text = Vec::with_capacity(span.len());
-                    self.text().for_each_block(span.clone(), |_, ids| {
-                        window_text.extend_from_slice(ids);
-                        Ok::<(), ChainFileError>(())
-                    })?;
-                    let (_, suffixes) = suffix_array(window_text, alphabet as u32, watch)?;
-                    let offset = span.start as u32;
-                    let suffixes =
-                        Ids::Owned(suffixes.into_iter().map(|start| start + offset).collect());
-                    write_blocks(
-                        out,
-                        &suffixes,
-                        0..suffixes.len(),
-                        suffix_width,
-                        &mut checkpoint,
-                    )?;
+                    sorted = self.window_sorted(span, alphabet, watch)?;
+                    &sorted
                 }
-            }
+            };
+            write_blocks(
+                out,
+                suffixes,
+                0..suffixes.len(),
+                suffix_width,
+                &mut checkpoint,
+            )?;
         }
         Ok(())
+    }
+
+    /// The suffix array of the window `span` of the text, sorted from it,
+    /// with the starts of the whole text; `watch` can cancel the sort.
+    fn window_sorted(
+        &self,
+        span: Range<usize>,
+        alphabet: usize,
+        watch: Watch,
+    ) -> Result<Ids, ChainFileError> {
+        let mut window_text = Vec::with_capacity(span.len());
+        self.text().for_each_block(span.clone(), |_, ids| {
+            window_text.extend_from_slice(ids);
+            Ok::<(), ChainFileError>(())
+        })?;
+        let (_, mut suffixes) = suffix_array(window_text, alphabet as u32, watch)?;
+        let offset = span.start as u32;
+        for start in &mut suffixes {
+            *start += offset;
+        }
+        Ok(Ids::Owned(suffixes))
     }
 }
 
@@ -116,14 +122,14 @@ fn write_blocks<W: Write>(
 
 /// Writes `range` of `ids` packed at `width` bits an id: the bytes of a
 /// file's ids as they are, when packed at that width already.
-fn write_packed_block(
-    out: &mut impl Write,
+fn write_packed_block<W: Write>(
+    out: &mut W,
     ids: &Ids,
     range: Range<usize>,
     width: u32,
-) -> io::Result<()> {
+) -> Result<(), ChainFileError> {
     match ids {
-        Ids::Owned(ids) => packed::write_packed(out, ids[range].iter().copied(), width),
+        Ids::Owned(ids) => packed::write_packed(out, ids[range].iter().copied(), width)?,
         // A block starts on a whole word: it is a multiple of 32 ids.
         Ids::Packed(packed) if packed.width() == width => {
             let bytes = packed.bytes();
@@ -133,14 +139,20 @@ fn write_packed_block(
             } else {
                 (range.end as u64 * u64::from(width) / 8) as usize
             };
-            out.write_all(&bytes[start..end])
+            out.write_all(&bytes[start..end])?;
         }
         Ids::Packed(packed) => packed::write_packed(
             out,
             range.map(|index| packed.get(index).unwrap_or(0)),
             width,
-        ),
+        )?,
+        // Read a block at a time, each a multiple of 32 ids but the last,
+        // so that the blocks' packed words follow on as the whole's do.
+        Ids::Spilled(_) => ids.for_each_block(range, |_, block| {
+            packed::write_packed(out, block.iter().copied(), width).map_err(ChainFileError::from)
+        })?,
     }
+    Ok(())
 }
 
 /// A writer that only hashes what it is given.

@@ -1,6 +1,7 @@
 //! `GrowingChain`: a training's chain, grown a piece at a time, whose
 //! copy index's text is held once and sorted in place.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -8,7 +9,7 @@ use pyo3::prelude::*;
 
 use super::chain::PyChain;
 use super::steps::{run_watched, AfterCtrlC, Progress};
-use crate::{ChainError, GrowingChain, Watch};
+use crate::{ChainError, GrowingChain, SpillPolicy, Watch};
 
 /// The chain of the pieces given so far, each merged after those before
 /// ([`GrowingChain`] in the core, which merges them as a balanced tree).
@@ -16,8 +17,10 @@ use crate::{ChainError, GrowingChain, Watch};
 /// Unlike `Chain.merge`, which leaves its sources as they were, it owns
 /// the chains it grows: its copy index's text grows in place, and
 /// `finish` sorts it in place, so a guarded training holds its text's ids
-/// once. A step stopped halfway (Ctrl-C, a progress callback that raised)
-/// loses the chain, and later calls say so.
+/// once, and a long text in a temporary file in `spill_folder` (the
+/// system's temporary folder when `None`). A step stopped halfway (Ctrl-C,
+/// a progress callback that raised) loses the chain, and later calls say
+/// so.
 #[pyclass(module = "llm_markov_rs._markov", name = "GrowingChain")]
 pub(crate) struct PyGrowingChain {
     growing: GrowingChain,
@@ -58,9 +61,10 @@ impl PyGrowingChain {
 #[pymethods]
 impl PyGrowingChain {
     #[new]
-    fn new() -> Self {
+    #[pyo3(signature = (spill_folder = None))]
+    fn new(spill_folder: Option<PathBuf>) -> Self {
         PyGrowingChain {
-            growing: GrowingChain::new(),
+            growing: GrowingChain::spilling(SpillPolicy::for_training(spill_folder)),
             lost: false,
         }
     }
