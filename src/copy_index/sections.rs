@@ -2,6 +2,7 @@
 //! then the text and each window's suffix array packed, and the checksum
 //! of those sections.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::ops::Range;
 
@@ -58,25 +59,54 @@ impl CopyIndex {
         }
         let [text_width, suffix_width] = index_widths(alphabet, self.len());
         write_blocks(out, self.text(), 0..self.len(), text_width, &mut checkpoint)?;
-        for span in spans {
-            checkpoint(out)?;
-            let sorted;
-            let suffixes = match own_window(&span) {
-                Some(window) => window.sorted_suffixes(watch)?,
-                None => {
-                    sorted = self.window_sorted(span, alphabet, watch)?;
-                    &sorted
+        // The windows this index lacks are sorted from the text, two at a
+        // time where there are two cores: a window's sort is most of a
+        // long text's save, and holds 8 bytes a token of its window.
+        let at_once = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(WINDOWS_SORTED_AT_ONCE);
+        let sort = |span: Range<usize>| self.window_sorted(span, alphabet, watch);
+        std::thread::scope(|scope| {
+            let mut to_sort = (spans.iter()).filter(|span| own_window(span).is_none());
+            let mut sorting = VecDeque::new();
+            for span in &spans {
+                checkpoint(out)?;
+                if let Some(window) = own_window(span) {
+                    let suffixes = window.sorted_suffixes(watch)?;
+                    write_blocks(
+                        out,
+                        suffixes,
+                        0..suffixes.len(),
+                        suffix_width,
+                        &mut checkpoint,
+                    )?;
+                    continue;
                 }
-            };
-            write_blocks(
-                out,
-                suffixes,
-                0..suffixes.len(),
-                suffix_width,
-                &mut checkpoint,
-            )?;
-        }
-        Ok(())
+                // Started only once the window before is written, so that
+                // no more than `at_once` windows are held.
+                while sorting.len() < at_once {
+                    let Some(next) = to_sort.next().cloned() else {
+                        break;
+                    };
+                    sorting.push_back(scope.spawn(move || sort(next)));
+                }
+                let suffixes = match sorting.pop_front() {
+                    // A panic in a sort is a bug: it goes on unwinding here.
+                    Some(sorted) => {
+                        (sorted.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
+                    }
+                    None => sort(span.clone())?,
+                };
+                write_blocks(
+                    out,
+                    &suffixes,
+                    0..suffixes.len(),
+                    suffix_width,
+                    &mut checkpoint,
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// The suffix array of the window `span` of the text, sorted from it,
@@ -100,6 +130,9 @@ impl CopyIndex {
         Ok(Ids::Owned(suffixes))
     }
 }
+
+/// How many windows a save sorts at once, at most.
+const WINDOWS_SORTED_AT_ONCE: usize = 2;
 
 /// Writes `range` of `ids` packed at `width` bits an id, calling
 /// `checkpoint` between blocks.
