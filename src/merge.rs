@@ -14,7 +14,7 @@ use std::num::NonZeroU32;
 use crate::bit_set::BitSet;
 use crate::build_options::{SuffixSort, Watch};
 use crate::chain::{Chain, Transitions};
-use crate::copy_index::{CopyIndex, SpillPolicy};
+use crate::copy_index::{CopyIndex, JoinedText, SpillPolicy};
 use crate::error::ChainError;
 use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
@@ -68,20 +68,27 @@ pub fn merging_work(sources: &[MergeSource<'_>]) -> u64 {
 /// Fails when there is no source, when the sources differ in order or in
 /// tokens, when the sum is more than a chain can count, or when `watch` is
 /// cancelled.
+///
+/// A merged copy index's text longer than [`SpillPolicy::default`] allows
+/// is kept in a temporary file, and its suffixes sorted when first needed
+/// or a window at a time when saved; see [`merge_sorting`].
 pub fn merge(sources: &[MergeSource<'_>], watch: Watch) -> Result<Chain, ChainError> {
-    merge_sorting(sources, SuffixSort::Whole, watch)
+    merge_sorting(sources, SuffixSort::Whole, &SpillPolicy::default(), watch)
 }
 
-/// [`merge`], with the merged copy index's suffixes sorted as `sort` says:
-/// [`SuffixSort::Later`] for a merge that more will follow, as when a
-/// training merges each piece of its text into the chain of those before.
+/// [`merge`], with the merged copy index's suffixes sorted as `sort` says
+/// ([`SuffixSort::Later`] for a merge that more will follow), and its text
+/// kept in a temporary file as `spill` says, where it waits to be sorted
+/// whatever `sort` says: merging long guarded chains holds no more of
+/// their text than training them does.
 pub fn merge_sorting(
     sources: &[MergeSource<'_>],
     sort: SuffixSort,
+    spill: &SpillPolicy,
     watch: Watch,
 ) -> Result<Chain, ChainError> {
     merge_with(sources, watch, |word_ids, vocabulary_size| {
-        merge_copy_indexes(sources, word_ids, vocabulary_size, sort, watch)
+        merge_copy_indexes(sources, word_ids, vocabulary_size, sort, spill, watch)
     })
 }
 
@@ -363,6 +370,7 @@ fn merge_copy_indexes(
     word_ids: &[Vec<u32>],
     vocabulary_size: usize,
     sort: SuffixSort,
+    spill: &SpillPolicy,
     watch: Watch,
 ) -> Result<Option<CopyIndex>, ChainError> {
     let Some(indexes) = (sources.iter())
@@ -385,7 +393,7 @@ fn merge_copy_indexes(
         .map(|total| total - 1)
         .filter(|&length| length <= MAX_WORDS)
         .ok_or(ChainError::TooManyWords { max: MAX_WORDS })?;
-    let mut text = Vec::with_capacity(length);
+    let mut text = JoinedText::for_length(length, spill)?;
     // Whether the text so far stops inside a document, which the next
     // source's text goes on with, as the pieces of one document do.
     let mut continued = false;
@@ -396,25 +404,28 @@ fn merge_copy_indexes(
             // stopped inside its document.
             let goes_on = copy == 0 && continued;
             if !text.is_empty() && !goes_on {
-                text.push(separator);
+                text.push(separator)?;
             }
             match first_copy.clone() {
                 // A source's own separator is one past its words.
                 None => {
                     let start = text.len();
-                    let renumbered = (index.text().iter())
-                        .map(|token| ids.get(token as usize).copied().unwrap_or(separator));
-                    text.extend(renumbered);
+                    let renumbered = |token: u32| ids.get(token as usize).copied();
+                    text.extend_renumbered(
+                        index.text(),
+                        |token| renumbered(token).unwrap_or(separator),
+                        watch,
+                    )?;
                     first_copy = Some(start..text.len());
                 }
-                Some(renumbered) => text.extend_from_within(renumbered),
+                Some(renumbered) => text.repeat(renumbered, watch)?,
             }
             watch.check()?;
         }
         continued = index.continues();
     }
     watch.check()?;
-    let index = CopyIndex::new(text, separator + 1, sort, watch)?;
+    let index = text.into_index(separator + 1, sort, watch)?;
     Ok(Some(index.continuing(continued)))
 }
 

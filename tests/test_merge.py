@@ -43,7 +43,18 @@ def halves(tmp_path, sherlock):
     return first, second
 
 
-def test_merging_the_chains_of_two_files_is_training_on_both(llm_cli, halves):
+@pytest.fixture(params=["in memory", "in a file"])
+def kept(request, monkeypatch) -> str:
+    """Where a test's merged copy index texts are kept: in memory, or in
+    a temporary file as a long text's are (the test build keeps any text
+    over 50 tokens in one), so that a merge, a weight or --add that reads
+    its text back from the file at the wrong place makes other bytes."""
+    if request.param == "in a file":
+        monkeypatch.setenv("LLM_MARKOV_RS_TEST_SPILL_ABOVE", "50")
+    return str(request.param)
+
+
+def test_merging_the_chains_of_two_files_is_training_on_both(llm_cli, halves, kept):
     # The bug: files joined into one text (a transition across them), or a
     # merge that renumbers, so the same seed writes other words.
     first, second = halves
@@ -74,7 +85,7 @@ def test_merging_the_chains_of_two_files_is_training_on_both(llm_cli, halves):
 
 
 @pytest.mark.parametrize("guard", [[], ["--no-copy-guard"]])
-def test_a_weight_counts_a_chain_that_many_times(llm_cli, halves, guard):
+def test_a_weight_counts_a_chain_that_many_times(llm_cli, halves, guard, kept):
     # The bug: for a guarded chain, weight 2 doubled the counts but kept
     # its text once in the copy index, so the file's word count and its
     # index disagreed, and it was not merging the chain twice.
@@ -97,7 +108,7 @@ def test_a_weight_counts_a_chain_that_many_times(llm_cli, halves, guard):
     )
 
 
-def test_adding_a_file_is_training_on_both(llm_cli, halves):
+def test_adding_a_file_is_training_on_both(llm_cli, halves, kept):
     # The bug: --add that replaced the chain, joined the new text to the
     # old, or lost the copy guard's index.
     first, second = halves

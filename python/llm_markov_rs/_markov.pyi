@@ -179,6 +179,7 @@ class Chain:
     def merge(
         sources: list[tuple[Chain, int]],
         progress: Callable[[str, int, int], object] | None = None,
+        spill_folder: str | os.PathLike[str] | None = None,
     ) -> Chain:
         """The chain of every source's text, each its own document, its
         counts multiplied by its weight (a whole number, at least 1): the
@@ -188,14 +189,20 @@ class Chain:
         result has none. ``GrowingChain`` merges a training's pieces with
         less memory.
 
+        A merged copy index's text of more than 16.8 million tokens is kept
+        in a temporary file in ``spill_folder`` (the system's temporary
+        folder when None), as ``GrowingChain`` keeps it, and its suffixes
+        are sorted when first needed or a window at a time when saved.
+
         Runs with the GIL released, and stops with KeyboardInterrupt on
         Ctrl-C; ``progress`` is called as for a build, with stage
         ``"merging"`` in states.
 
         Raises:
             llm_markov_rs.MarkovError: no source, a weight below 1, sources
-                of different orders or tokens, or a sum larger than a chain
-                can count.
+                of different orders or tokens, a sum larger than a chain
+                can count, or a temporary file that cannot be written in
+                ``spill_folder``.
         """
     def sort_copy_index(
         self, progress: Callable[[str, int, int], object] | None = None

@@ -13,7 +13,7 @@ from llm_markov_rs.info import SavedChainInfo, parse_metadata, recorded_sources
 from llm_markov_rs.locking import writing_chain
 from llm_markov_rs.reading import ProgressCallback
 from llm_markov_rs.save import save_chain
-from llm_markov_rs.saved import chain_path, load_saved
+from llm_markov_rs.saved import chain_path, load_saved, make_chains_folder
 
 #: The largest weight: the core counts a source's copies in 32 bits.
 MAX_WEIGHT = 2**32 - 1
@@ -109,7 +109,9 @@ def merge_chains(
             (chain, given.get(label, 1))
             for (chain, _), label in zip(loaded, shown, strict=True)
         ]
-        merged = load_native().Chain.merge(weighted, progress)
+        merged = load_native().Chain.merge(
+            weighted, progress, spill_folder=make_chains_folder()
+        )
         named: list[str] = []
         count = 0
         for _, metadata in loaded:

@@ -171,7 +171,7 @@ class TrainingPlan:
         if self.base is None:
             return chain
         merged: Chain = load_native().Chain.merge(
-            [(self.base, 1), (chain, 1)], progress
+            [(self.base, 1), (chain, 1)], progress, spill_folder=make_chains_folder()
         )
         return merged
 

@@ -13,6 +13,7 @@ use crate::suffix_array::suffix_array;
 
 mod check;
 mod ids;
+mod joined;
 mod on_demand;
 mod packed;
 mod sections;
@@ -22,6 +23,7 @@ mod windows;
 
 use ids::IdList;
 pub(crate) use ids::Ids;
+pub(crate) use joined::JoinedText;
 use on_demand::OnDemandSuffixes;
 pub(crate) use packed::{packed_bytes, PackedIds};
 pub(crate) use sections::index_widths;

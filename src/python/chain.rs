@@ -17,7 +17,8 @@ use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
 use crate::tokenize::starts_a_character;
 use crate::{
-    chain_file, merge, merging_work, Chain, ChainError, MergeSource, Piece, SuffixSort, Tokens,
+    chain_file, merge_sorting, merging_work, Chain, ChainError, MergeSource, Piece, SpillPolicy,
+    SuffixSort, Tokens,
 };
 
 /// A word-level Markov chain. Immutable, so one chain can serve any number
@@ -169,11 +170,12 @@ impl PyChain {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (sources, progress = None))]
+    #[pyo3(signature = (sources, progress = None, spill_folder = None))]
     fn merge(
         py: Python<'_>,
         sources: Vec<(Bound<'_, PyChain>, u32)>,
         progress: Option<Bound<'_, PyAny>>,
+        spill_folder: Option<PathBuf>,
     ) -> PyResult<Self> {
         let mut chains = Vec::with_capacity(sources.len());
         for (chain, weight) in &sources {
@@ -193,8 +195,9 @@ impl PyChain {
             Progress::new(callback, "merging", merging_work(&sources))
                 .then(sorts.then_some("indexing"))
         });
+        let spill = SpillPolicy::for_training(spill_folder);
         let chain = run_watched(py, merging.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            merge(&sources, watch)
+            merge_sorting(&sources, SuffixSort::Whole, &spill, watch)
         })?;
         Ok(PyChain::from(chain))
     }
