@@ -286,6 +286,22 @@ def test_errors_a_user_can_fix_are_the_public_markov_error(text, options, messag
         assert isinstance(raised.value, ValueError)
 
 
+def test_llms_start_builds_no_options_model():
+    # llm imports the plugin's commands on every start, `llm --version`
+    # included. The bug: the command group importing the options module,
+    # whose pydantic models took 5.5 ms of every llm command, for one help
+    # text.
+    code = (
+        "import sys, llm.cli; "
+        "print('llm_markov_rs.commands' in sys.modules, "
+        "'llm_markov_rs.options' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "False"]
+
+
 def test_reading_the_version_does_not_load_the_extension():
     code = (
         "import sys, llm_markov_rs; "

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from llm_markov_rs.errors import MarkovError, load_native, other_markov_plugin_note
-from llm_markov_rs.options import TOKENS_HELP
 from llm_markov_rs.saved import (
     NAME_RULE,
     chain_path,
@@ -27,6 +26,7 @@ from llm_markov_rs.saved import (
     missing_chain,
     scan_chain_files,
 )
+from llm_markov_rs.token_modes import TOKENS_HELP
 
 if TYPE_CHECKING:
     from llm_markov_rs.info import SavedChainInfo

@@ -16,6 +16,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from llm_markov_rs.errors import MarkovError
+from llm_markov_rs.token_modes import TOKENS_HELP
 
 #: Seeds are 64-bit: the Rust generator takes a u64.
 MAX_SEED = 2**64 - 1
@@ -73,20 +74,10 @@ SAVED_CHAIN_REFUSALS = {
     ),
 }
 
+
 #: What each ``tokens`` mode makes of a text, for the option's description
 #: and the train command's help. The names are the Rust core's
 #: (``_markov.TOKENS``), checked against them when a mode is used.
-TOKENS_HELP = (
-    "words: words split at whitespace, joined by single spaces; "
-    "lines: the same words, keeping the line breaks and blank lines after "
-    "them (poems, lyrics, lists); "
-    "unicode: words and punctuation by Unicode's rules, with dictionaries "
-    "for Chinese, Japanese, Thai, Lao, Khmer and Burmese, keeping the "
-    "spacing of the text; "
-    "chars: characters, whitespace included (names, invented words)"
-)
-
-
 def order_error(order: int, name: str = "order") -> str | None:
     """Why ``order`` cannot be a chain's order, said of the option or
     argument ``name``, or None when it can: the one home of that range."""
