@@ -61,18 +61,13 @@ impl JoinedText {
         renumbered: impl Fn(u32) -> u32,
         watch: Watch,
     ) -> Result<(), ChainError> {
-        let mut buffer = Vec::new();
-        text.for_each_block(0..text.len(), |_, block| {
-            match self {
-                JoinedText::Memory(ids) => ids.extend(block.iter().map(|&id| renumbered(id))),
-                JoinedText::File(ids) => {
-                    buffer.clear();
-                    buffer.extend(block.iter().map(|&id| renumbered(id)));
-                    ids.push_all(&buffer)?;
-                }
-            }
-            watch.check()
-        })
+        match self {
+            JoinedText::Memory(ids) => text.for_each_block(0..text.len(), |_, block| {
+                ids.extend(block.iter().map(|&id| renumbered(id)));
+                watch.check()
+            }),
+            JoinedText::File(ids) => push_renumbered(ids, text, renumbered, watch),
+        }
     }
 
     /// Appends a copy of its own ids in `range`; `watch` can cancel it.
@@ -95,6 +90,14 @@ impl JoinedText {
         Ok(())
     }
 
+    /// The ids, where they are.
+    pub(crate) fn into_ids(self) -> Ids {
+        match self {
+            JoinedText::Memory(ids) => Ids::Owned(ids),
+            JoinedText::File(ids) => Ids::Spilled(Arc::new(ids)),
+        }
+    }
+
     /// The index of the text, whose ids are all below `alphabet`, its
     /// suffixes sorted as `sort` says; a text in a file waits to be sorted
     /// when first needed, or a window at a time when saved
@@ -108,8 +111,8 @@ impl JoinedText {
     ) -> Result<CopyIndex, ChainError> {
         match self {
             JoinedText::Memory(ids) => CopyIndex::new(ids, alphabet, sort, watch),
-            JoinedText::File(ids) => {
-                let text = Ids::Spilled(Arc::new(ids));
+            file @ JoinedText::File(_) => {
+                let text = file.into_ids();
                 let (first_token, _) =
                     token_starts_in(&text, 0..text.len(), alphabet as usize, watch)?;
                 let suffixes = Suffixes::Later(LaterSuffixes {
@@ -120,4 +123,21 @@ impl JoinedText {
             }
         }
     }
+}
+
+/// Appends `text`'s ids to `file`, each as `renumbered` makes it, a block
+/// at a time; `watch` can cancel it.
+pub(crate) fn push_renumbered(
+    file: &mut SpilledIds,
+    text: &Ids,
+    renumbered: impl Fn(u32) -> u32,
+    watch: Watch,
+) -> Result<(), ChainError> {
+    let mut buffer = Vec::new();
+    text.for_each_block(0..text.len(), |_, block| {
+        buffer.clear();
+        buffer.extend(block.iter().map(|&id| renumbered(id)));
+        file.push_all(&buffer)?;
+        watch.check()
+    })
 }

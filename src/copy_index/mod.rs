@@ -23,6 +23,7 @@ mod windows;
 
 use ids::IdList;
 pub(crate) use ids::Ids;
+use joined::push_renumbered;
 pub(crate) use joined::JoinedText;
 use on_demand::OnDemandSuffixes;
 pub(crate) use packed::{packed_bytes, PackedIds};
@@ -405,19 +406,10 @@ impl CopyIndex {
                 .copied()
                 .unwrap_or(separator)
         };
-        let text = if matches!(self.text, Ids::Spilled(_)) || spill.spills(length) {
-            let mut text = spilled_renumbered(self.text, spill, unchanged, renumber, watch)?;
-            if joins {
-                text.push_all(&[separator])?;
-            }
-            let mut buffer = Vec::new();
-            tail.text().for_each_block(0..tail.len(), |_, block| {
-                buffer.clear();
-                buffer.extend(block.iter().map(|&id| renumber_tail(id)));
-                text.push_all(&buffer)?;
-                watch.check()
-            })?;
-            Ids::Spilled(Arc::new(text))
+        let mut text = if matches!(self.text, Ids::Spilled(_)) || spill.spills(length) {
+            JoinedText::File(spilled_renumbered(
+                self.text, spill, unchanged, renumber, watch,
+            )?)
         } else {
             let mut text = self.text.into_owned()?;
             if !unchanged {
@@ -429,15 +421,13 @@ impl CopyIndex {
                 }
             }
             text.reserve_exact(length - text.len());
-            if joins {
-                text.push(separator);
-            }
-            tail.text().for_each_block(0..tail.len(), |_, block| {
-                text.extend(block.iter().map(|&id| renumber_tail(id)));
-                Ok::<_, ChainError>(())
-            })?;
-            Ids::Owned(text)
+            JoinedText::Memory(text)
         };
+        if joins {
+            text.push(separator)?;
+        }
+        text.extend_renumbered(tail.text(), renumber_tail, watch)?;
+        let text = text.into_ids();
         watch.check()?;
         debug_assert_eq!(counts.iter().sum::<u64>(), text.len() as u64);
         let first_token = starts_from_counts(&counts);
@@ -494,17 +484,11 @@ fn spilled_renumbered(
         other => other,
     };
     let mut copy = spill.create()?;
-    let mut buffer = Vec::new();
-    text.for_each_block(0..text.len(), |_, block| {
-        buffer.clear();
-        buffer.extend(
-            block
-                .iter()
-                .map(|&id| if unchanged { id } else { renumber(id) }),
-        );
-        copy.push_all(&buffer)?;
-        watch.check()
-    })?;
+    if unchanged {
+        push_renumbered(&mut copy, &text, |id| id, watch)?;
+    } else {
+        push_renumbered(&mut copy, &text, renumber, watch)?;
+    }
     Ok(copy)
 }
 
