@@ -7,10 +7,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use super::spilled::SpilledIds;
-use super::{
-    token_starts_in, CopyIndex, Ids, LaterSuffixes, SpillPolicy, Suffixes,
-    IDS_BETWEEN_CANCEL_CHECKS,
-};
+use super::{token_starts_in, CopyIndex, Ids, LaterSuffixes, SpillPolicy, Suffixes};
 use crate::build_options::{SuffixSort, Watch};
 use crate::error::ChainError;
 
@@ -74,18 +71,7 @@ impl JoinedText {
     pub(crate) fn repeat(&mut self, range: Range<usize>, watch: Watch) -> Result<(), ChainError> {
         match self {
             JoinedText::Memory(ids) => ids.extend_from_within(range),
-            JoinedText::File(ids) => {
-                let mut buffer = Vec::new();
-                let mut start = range.start;
-                while start < range.end {
-                    let end = range.end.min(start + IDS_BETWEEN_CANCEL_CHECKS / 16);
-                    buffer.resize(end - start, 0);
-                    ids.read_into(start, &mut buffer)?;
-                    ids.push_all(&buffer)?;
-                    start = end;
-                    watch.check()?;
-                }
-            }
+            JoinedText::File(ids) => ids.push_copy_of(range, watch)?,
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -130,6 +131,26 @@ impl SpilledIds {
         Ok(())
     }
 
+    /// Appends a copy of its own ids in `range`, a transfer at a time;
+    /// `watch` can cancel it.
+    pub(crate) fn push_copy_of(
+        &mut self,
+        range: Range<usize>,
+        watch: Watch,
+    ) -> Result<(), ChainError> {
+        let mut buffer = Vec::new();
+        let mut start = range.start;
+        while start < range.end {
+            let end = range.end.min(start + IDS_IN_A_TRANSFER);
+            buffer.resize(end - start, 0);
+            self.read_into(start, &mut buffer)?;
+            self.push_all(&buffer)?;
+            start = end;
+            watch.check()?;
+        }
+        Ok(())
+    }
+
     /// Reads the ids from `start` on into `out`, which must not reach past
     /// the end.
     pub(crate) fn read_into(&self, start: usize, out: &mut [u32]) -> Result<(), ChainError> {
@@ -222,6 +243,12 @@ mod tests {
         let mut middle = [0; 2];
         spilled.read_into(first.len() + 1, &mut middle).unwrap();
         assert_eq!(middle, [12, 14]);
+        // A copy of its own ids, longer than a transfer, appended.
+        let length = spilled.len();
+        spilled.push_copy_of(1..length, Watch::none()).unwrap();
+        let mut copied = vec![0; length - 1];
+        spilled.read_into(length, &mut copied).unwrap();
+        assert_eq!(copied, expected[1..]);
     }
 
     #[test]
