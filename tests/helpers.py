@@ -4,6 +4,8 @@ chain, built here the slow obvious way from ``str.split()``."""
 from __future__ import annotations
 
 import pathlib
+import subprocess
+import sys
 from collections import defaultdict
 
 import llm
@@ -211,3 +213,11 @@ def copy_index_layout(tokens: int, words: int) -> tuple[int, int, int]:
         + 4
     )
     return text_width, suffix_width, size
+
+
+def printed_by_python(code: str) -> str:
+    """What ``code`` prints, run by this interpreter in a process of its
+    own: what importing a module pulls in shows only in a fresh one."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout

@@ -6,7 +6,6 @@ training here makes of the same files."""
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 
 import llm_markov_rs.cluster
@@ -15,6 +14,8 @@ from distributed import Client, LocalCluster
 from llm_markov_rs import train_chain, train_on_dask
 from llm_markov_rs._markov import Chain
 from llm_markov_rs.saved import chain_path
+
+from helpers import printed_by_python
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,5 @@ def test_the_plugin_imports_without_loading_dask():
         "heavy = ('distributed', 'dask', 'fsspec');"
         "print(sorted(name for name in heavy if name in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    output = printed_by_python(code)
     assert output.strip() == "[]"

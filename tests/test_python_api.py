@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,7 +11,13 @@ import llm
 import pytest
 from llm_markov_rs import MarkovError
 
-from helpers import PROMPT, assert_walk, generate, reference_table
+from helpers import (
+    PROMPT,
+    assert_walk,
+    generate,
+    printed_by_python,
+    reference_table,
+)
 
 
 def test_prompt_text_is_a_walk(sherlock):
@@ -296,10 +300,7 @@ def test_llms_start_builds_no_options_model():
         "print('llm_markov_rs.commands' in sys.modules, "
         "'llm_markov_rs.options' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["True", "False"]
+    assert printed_by_python(code).split() == ["True", "False"]
 
 
 def test_reading_the_version_does_not_load_the_extension():
@@ -307,10 +308,7 @@ def test_reading_the_version_does_not_load_the_extension():
         "import sys, llm_markov_rs; "
         "print(llm_markov_rs.__version__, 'llm_markov_rs._markov' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    version, loaded = result.stdout.split()
+    version, loaded = printed_by_python(code).split()
     assert version == importlib.metadata.version("llm-markov-rs")
     assert loaded == "False"
 
