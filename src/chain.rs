@@ -142,6 +142,13 @@ impl Chain {
         (self.copy_index.as_ref()).is_some_and(CopyIndex::is_sort_deferred)
     }
 
+    /// Whether saving it sorts some of its copy index's suffix array, a
+    /// window at a time: a long text's index, trained or merged, is
+    /// sorted only as it is saved.
+    pub fn copy_index_sorts_when_saved(&self) -> bool {
+        (self.copy_index.as_ref()).is_some_and(CopyIndex::sorts_when_saved)
+    }
+
     /// Sorts its copy index's suffix array now if its sort was deferred
     /// ([`crate::SuffixSort::Later`]: a trained piece's, a merged chain's),
     /// so that saving it does not sort where nothing can cancel it. `watch`

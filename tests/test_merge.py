@@ -333,10 +333,12 @@ def test_training_in_pieces_reports_the_bytes_read_and_built(
     assert done == sorted(done)
     assert len(done) > size // 10_000 // 2
     assert training[-1] == ("training", size, size)
-    # Then the save, in bytes written, with no total.
+    # Then the save, in bytes written of the file's size, known before it
+    # is written: the bug, a bar with no end, or one that stops short.
     saved = (user_path / "markov" / "pieces.markov").stat().st_size
     assert {stage for stage, _, _ in seen[len(training) :]} == {"saving"}
-    assert seen[-1] == ("saving", saved, 0)
+    assert all(total == saved for _, _, total in seen[len(training) :])
+    assert seen[-1] == ("saving", saved, saved)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
@@ -455,4 +457,4 @@ def test_merging_guarded_chains_names_the_sort_and_the_save(user_path):
         seen: list[tuple[str, int, int]] = []
         merged = merge_chains("merged", sources, replace=True, progress=seen_by(seen))
         assert list(dict.fromkeys(stage for stage, _, _ in seen)) == stages
-        assert seen[-1] == ("saving", merged.file_size, 0)
+        assert seen[-1] == ("saving", merged.file_size, merged.file_size)

@@ -4,6 +4,7 @@ prompt as ``markov/NAME`` (continuing the prompt), alias, remove."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -501,13 +502,56 @@ def test_progress_names_every_stage_of_a_guarded_train_in_order(
     assert all(
         report == ("indexing", 0, 0) for report in seen if report[0] == "indexing"
     )
-    assert seen[-1] == ("saving", info.file_size, 0)
+    assert seen[-1] == ("saving", info.file_size, info.file_size)
     # Without the copy guard there is no sort, and no such stage.
     seen.clear()
     train_chain(
         "plain", [book], copy_guard=False, progress=lambda *report: seen.append(report)
     )
     assert "indexing" not in {stage for stage, _, _ in seen}
+
+
+def test_a_save_that_sorts_a_long_index_says_so(
+    user_path, tmp_path, sherlock, monkeypatch
+):
+    # A text of more than a window (33.6 million tokens; the test build
+    # takes windows of 997) has its copy index sorted a window at a time
+    # as it is saved. The bug: the bar said "saving" with no end while it
+    # sorted, for seconds at a window, as if the save had stalled.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    monkeypatch.setenv("LLM_MARKOV_RS_TEST_WINDOWS", "997,9")
+    seen: list[tuple[str, int, int]] = []
+    info = train_chain(
+        "windowed",
+        [book],
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    order = list(dict.fromkeys(stage for stage, _, _ in seen))
+    assert order == ["training", "indexing and saving"]
+    saving = [report for report in seen if report[0] == "indexing and saving"]
+    assert [done for _, done, _ in saving] == sorted(done for _, done, _ in saving)
+    assert all(total == info.file_size for _, _, total in saving)
+    assert saving[-1] == ("indexing and saving", info.file_size, info.file_size)
+    # On a terminal, the stage has a label of its own and reaches its end.
+    from llm_markov_rs.commands import TerminalProgress
+
+    drawn = io.StringIO()
+    bar = TerminalProgress(drawn)
+    for report in seen:
+        bar(*report)
+    bar.finish()
+    assert "indexing and saving" in drawn.getvalue()
+    assert drawn.getvalue().rstrip().endswith("100%")
+    # One window: the index is sorted first, then saved.
+    monkeypatch.delenv("LLM_MARKOV_RS_TEST_WINDOWS")
+    seen.clear()
+    train_chain("whole", [book], progress=lambda *report: seen.append(report))
+    assert list(dict.fromkeys(stage for stage, _, _ in seen)) == [
+        "training",
+        "indexing",
+        "saving",
+    ]
 
 
 def test_train_chain_refuses_a_lone_string_or_path(book, user_path):

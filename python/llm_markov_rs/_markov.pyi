@@ -235,8 +235,11 @@ class Chain:
         """Save the chain with ``metadata`` to ``path`` atomically: written
         to a temporary file in the same folder, flushed to disk, then
         renamed over ``path``. An error or Ctrl-C leaves ``path`` as it was
-        and no temporary file. ``progress`` is called with ``("saving",
-        bytes written, 0)`` as it goes.
+        and no temporary file. ``progress`` is called with ``(stage,
+        bytes written, the file's size)`` as it goes: the stage is
+        ``"indexing and saving"`` when the save sorts a long text's copy
+        index a window at a time (a text of over 33.6 million tokens), else
+        ``"saving"``.
 
         Raises:
             llm_markov_rs.MarkovError: the file cannot be written.

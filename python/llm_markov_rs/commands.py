@@ -393,6 +393,8 @@ STAGE_LABELS = {
     "training": "training",
     "merging": "merging chains",
     "saving": "saving",
+    # A long text's copy index is sorted a window at a time as it is saved.
+    "indexing and saving": "indexing and saving",
 }
 
 

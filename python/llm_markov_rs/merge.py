@@ -52,7 +52,8 @@ def merge_chains(
     ``progress`` is called with ``(stage, done, total)``: ``"merging"`` in
     states, then ``"indexing"`` (no count) while the merged texts' suffix
     array is sorted, when there is an index, and ``"saving"`` in bytes
-    written, total 0.
+    written of the file's size (``"indexing and saving"`` when the save
+    sorts a long text's index a window at a time).
 
     The file is written atomically. Raises :class:`MarkovError` when there
     is no source, when ``name`` exists and ``replace`` is false, when a

@@ -28,7 +28,8 @@ def save_chain(
     first ones of ``source_count``), with ``extra`` metadata; ``progress``
     hears ``("indexing", 0, 0)`` while a copy index whose sort was deferred
     (a trained or merged chain's) is sorted, then ``("saving", bytes
-    written, 0)``."""
+    written, file size)``, or ``"indexing and saving"`` when the save sorts
+    a long text's copy index a window at a time."""
     metadata = {
         # The first sources by name, and how many there were: a chain
         # trained on many files keeps small metadata.

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::header::{padding_after, MAGIC};
+use super::header::{padding_after, FixedHeader, MAGIC};
 use crate::build_options::Watch;
 use crate::chain::Chain;
 use crate::copy_index::WindowLayout;
@@ -22,9 +22,8 @@ pub(super) fn encode(
     if metadata.len() > MAX_METADATA_BYTES {
         return Err(ChainFileError::TooLarge("its metadata"));
     }
+    let header = FixedHeader::of(chain, metadata.len(), windows);
     let vocabulary = chain.vocabulary();
-    // At most MAX_VOCABULARY_BYTES: the ends of the words fit in a u32.
-    let vocabulary_bytes = vocabulary.bytes().len();
     let transitions = chain.transitions();
     let mut out = ChecksumWriter {
         inner: out,
@@ -34,32 +33,18 @@ pub(super) fn encode(
     };
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
-    out.write_all(&chain.tokens().code().to_le_bytes())?;
-    // At most MAX_WORDS tokens: a merge refuses to make a longer one.
-    let copy_index_len = chain.copy_index().map_or(0, |index| index.len() as u32);
-    out.write_all(&copy_index_len.to_le_bytes())?;
-    let layout = match chain.copy_index() {
-        Some(_) => windows,
-        None => WindowLayout {
-            stride: 0,
-            overlap: 0,
-        },
-    };
-    out.write_all(&layout.stride.to_le_bytes())?;
-    out.write_all(&layout.overlap.to_le_bytes())?;
-    out.write_all(&(chain.order() as u32).to_le_bytes())?;
-    out.write_all(&(chain.token_count() as u64).to_le_bytes())?;
-    out.write_all(&(chain.transition_count() as u64).to_le_bytes())?;
-    out.write_all(&(vocabulary.len() as u32).to_le_bytes())?;
-    out.write_all(&(vocabulary_bytes as u64).to_le_bytes())?;
-    out.write_all(&chain.state_count().to_le_bytes())?;
-    out.write_all(&(transitions.followers.len() as u32).to_le_bytes())?;
-    let roots = match chain.state_words_table() {
-        StateWords::SingleWord => None,
-        StateWords::Linked(states) => Some(states.roots()),
-    };
-    let root_count = roots.map_or(0, |(states, _)| states.len() as u32);
-    out.write_all(&root_count.to_le_bytes())?;
+    out.write_all(&header.tokens.code().to_le_bytes())?;
+    out.write_all(&header.copy_index_len.to_le_bytes())?;
+    out.write_all(&header.windows.stride.to_le_bytes())?;
+    out.write_all(&header.windows.overlap.to_le_bytes())?;
+    out.write_all(&(header.order as u32).to_le_bytes())?;
+    out.write_all(&header.token_count.to_le_bytes())?;
+    out.write_all(&header.transition_count.to_le_bytes())?;
+    out.write_all(&header.vocabulary_size.to_le_bytes())?;
+    out.write_all(&header.vocabulary_bytes.to_le_bytes())?;
+    out.write_all(&header.state_count.to_le_bytes())?;
+    out.write_all(&header.distinct_transition_count.to_le_bytes())?;
+    out.write_all(&header.root_count.to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
     // Zeros after the metadata and after the words' bytes, so that every
@@ -68,7 +53,7 @@ pub(super) fn encode(
     out.write_all(&[0; 3][..padding_after(metadata.len() as u128)])?;
     write_u32_slice(&mut out, vocabulary.ends())?;
     out.write_all(vocabulary.bytes())?;
-    out.write_all(&[0; 3][..padding_after(vocabulary_bytes as u128)])?;
+    out.write_all(&[0; 3][..header.word_bytes_padding()])?;
     out.report_to(watch)?;
     if let StateWords::Linked(states) = chain.state_words_table() {
         write_u32_slice(&mut out, states.last_words())?;
@@ -96,13 +81,47 @@ pub(super) fn encode(
         let alphabet = vocabulary.len() + 1;
         // Hundreds of megabytes for a large text, so the cancel flag is
         // looked at between blocks, not only between sections.
-        index.write_sections(alphabet, layout, &mut out, watch, |out| {
+        index.write_sections(alphabet, header.windows, &mut out, watch, |out| {
             out.report_to(watch)
         })?;
         out.write_checksum()?;
     }
     out.report_to(watch)?;
     Ok(())
+}
+
+impl FixedHeader {
+    /// The header of `chain`'s file with `metadata_len` bytes of metadata,
+    /// its copy index cut into `windows` (none without an index): what
+    /// [`encode`] writes, and so the file's size before it is written.
+    pub(super) fn of(chain: &Chain, metadata_len: usize, windows: WindowLayout) -> Self {
+        let roots = match chain.state_words_table() {
+            StateWords::SingleWord => 0,
+            StateWords::Linked(states) => states.roots().0.len() as u32,
+        };
+        FixedHeader {
+            tokens: chain.tokens(),
+            // At most MAX_WORDS tokens: a merge refuses to make a longer one.
+            copy_index_len: chain.copy_index().map_or(0, |index| index.len() as u32),
+            windows: match chain.copy_index() {
+                Some(_) => windows,
+                None => WindowLayout {
+                    stride: 0,
+                    overlap: 0,
+                },
+            },
+            order: chain.order(),
+            token_count: chain.token_count() as u64,
+            transition_count: chain.transition_count() as u64,
+            vocabulary_size: chain.vocabulary().len() as u32,
+            // At most MAX_VOCABULARY_BYTES: the ends of the words fit in a u32.
+            vocabulary_bytes: chain.vocabulary().bytes().len() as u64,
+            state_count: chain.state_count(),
+            distinct_transition_count: chain.transitions().followers.len() as u32,
+            root_count: roots,
+            metadata_len,
+        }
+    }
 }
 
 /// Writes `values` little-endian: as they are in memory on a little-endian

@@ -43,7 +43,7 @@ pub(super) struct FixedHeader {
 
 impl FixedHeader {
     /// The exact size of the whole file, as the header describes it.
-    fn file_size(&self) -> u128 {
+    pub(super) fn file_size(&self) -> u128 {
         let chain = self.unpadded_chain_len();
         chain + padding_after(chain) as u128 + 4 + self.copy_index_bytes()
     }

@@ -228,6 +228,14 @@ pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
     decode_sections(&fixed, Sections::after(header, body), read_index)
 }
 
+/// The size in bytes of the file that [`save`] writes for `chain` with
+/// `metadata_len` bytes of metadata: the total of a save's progress.
+pub fn saved_size(chain: &Chain, metadata_len: usize) -> u64 {
+    let header = header::FixedHeader::of(chain, metadata_len, WindowLayout::for_saving());
+    // A chain holds at most MAX_WORDS tokens, so its file fits in a u64.
+    u64::try_from(header.file_size()).unwrap_or(u64::MAX)
+}
+
 /// Saves `chain` with `metadata` (at most [`MAX_METADATA_BYTES`], anything
 /// the caller wants kept with it) to `path`, atomically: the file is
 /// written to a temporary file in the same folder, flushed to disk, then

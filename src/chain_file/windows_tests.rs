@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{decode, encode, encode_in_windows};
+use super::header::FixedHeader;
+use super::{decode, encode, encode_in_windows, saved_size};
 use crate::build::build_with;
 use crate::build_options::{BuildOptions, SuffixSort, Watch};
 use crate::chain::Chain;
@@ -164,4 +165,66 @@ fn a_text_grown_in_a_file_saves_and_walks_as_one_grown_in_memory() {
             );
         }
     }
+}
+
+#[test]
+fn a_files_size_is_known_before_it_is_written() {
+    // A save's progress counts bytes written against the size its header
+    // promises. The bugs: a header that counts other numbers than the
+    // encoder writes (its roots, the metadata's padding, a window's
+    // starts), so that the bar stops short of its end or runs past it.
+    let text: Vec<&str> = SHERLOCK.split_whitespace().take(2500).collect();
+    let text = text.join(" ");
+    let documents: Vec<String> = text
+        .split(". ")
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .chunks(40)
+        .map(|chunk| chunk.join(". "))
+        .collect();
+    for order in 1..=3 {
+        let plain = build_with(text.as_bytes(), order, BuildOptions::default()).unwrap();
+        let mut growing = GrowingChain::default();
+        for document in &documents {
+            let options = BuildOptions {
+                copy_index: Some(SuffixSort::Later),
+                ..BuildOptions::default()
+            };
+            let piece = build_with(document.as_bytes(), order, options).unwrap();
+            growing.add(Arc::new(piece), Watch::none()).unwrap();
+        }
+        let several_documents = growing.finish(Watch::none()).unwrap().unwrap();
+        for chain in [&plain, &guarded(&text, order), &several_documents] {
+            for layout in [SMALL, WindowLayout::DEFAULT] {
+                for metadata in [&b""[..], b"{}", b"{\"a\"}", b"{\"ab\"}"] {
+                    let mut bytes = Vec::new();
+                    encode_in_windows(chain, metadata, &mut bytes, Watch::none(), layout).unwrap();
+                    let header = FixedHeader::of(chain, metadata.len(), layout);
+                    assert_eq!(header.file_size(), bytes.len() as u128, "order {order}");
+                    if layout == WindowLayout::DEFAULT {
+                        assert_eq!(saved_size(chain, metadata.len()), bytes.len() as u64);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_save_sorts_what_the_index_has_not_sorted() {
+    // The bug: a save that sorts a long text's index without the progress
+    // bar saying so, or a bar that says "indexing" over a sorted index.
+    let text: Vec<&str> = SHERLOCK.split_whitespace().take(2000).collect();
+    let text = text.join(" ");
+    let options = BuildOptions {
+        copy_index: Some(SuffixSort::Later),
+        ..BuildOptions::default()
+    };
+    let deferred = build_with(text.as_bytes(), 2, options).unwrap();
+    assert!(deferred.copy_index_sorts_when_saved());
+    deferred.sort_copy_index(Watch::none()).unwrap();
+    assert!(!deferred.copy_index_sorts_when_saved());
+    assert!(!guarded(&text, 2).copy_index_sorts_when_saved());
+    let plain = build_with(text.as_bytes(), 2, BuildOptions::default()).unwrap();
+    assert!(!plain.copy_index_sorts_when_saved());
 }

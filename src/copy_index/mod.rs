@@ -323,6 +323,18 @@ impl CopyIndex {
         deferred && WindowLayout::for_saving().count(self.len()) == 1
     }
 
+    /// Whether saving the index sorts some of it: a window of the saved
+    /// layout that it does not hold, or holds with its sort deferred.
+    /// Such a save spends most of its time sorting.
+    pub(crate) fn sorts_when_saved(&self) -> bool {
+        WindowLayout::for_saving().spans(self.len()).any(|span| {
+            let own = self.windows().find(|window| window.span() == span);
+            own.is_none_or(|window| {
+                matches!(&window.window.suffixes, Suffixes::Later(later) if later.whole.get().is_none())
+            })
+        })
+    }
+
     /// Sorts a suffix array deferred to now ([`SuffixSort::Later`]), unless
     /// it is sorted or will be sorted a window at a time when saved
     /// ([`CopyIndex::is_sort_deferred`]): `watch` can cancel the sort, and

@@ -236,7 +236,15 @@ impl PyChain {
     ) -> PyResult<()> {
         let metadata = Utf8Text::new(metadata)?;
         let metadata = metadata.as_bytes();
-        let saving = progress.map(|callback| Progress::new(callback, "saving", 0));
+        // A long text's copy index is sorted a window at a time as it is
+        // saved: most of the save, so the bar says so.
+        let stage = if self.chain.copy_index_sorts_when_saved() {
+            "indexing and saving"
+        } else {
+            "saving"
+        };
+        let total = chain_file::saved_size(&self.chain, metadata.len());
+        let saving = progress.map(|callback| Progress::new(callback, stage, total));
         run_watched(py, saving.as_ref(), AfterCtrlC::KeepFinished, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)
         })
