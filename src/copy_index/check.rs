@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{token_starts_in, CopyIndex, IndexWindow, IDS_BETWEEN_CANCEL_CHECKS};
+use super::{token_starts_in, CopyIndex, IndexWindow};
 use crate::build_options::Watch;
 use crate::error::{ChainError, ChainFileError};
 
@@ -109,7 +109,7 @@ fn is_suffix_array_of_its_window(
     window: IndexWindow<'_>,
     watch: Watch,
 ) -> Result<bool, ChainError> {
-    let (text, suffixes) = (window.text().view(), window.suffixes());
+    let suffixes = window.suffixes();
     let span = window.span();
     // Where a suffix starts, within the window.
     let within = |start: u32| (start as usize).checked_sub(span.start);
@@ -134,14 +134,33 @@ fn is_suffix_array_of_its_window(
             Ok(())
         })
     };
-    let all_placed = |places: &[AtomicU32]| -> Result<bool, ChainError> {
-        for places in places.chunks(IDS_BETWEEN_CANCEL_CHECKS) {
-            watch.check()?;
-            if places.iter().any(|place| place.load(Relaxed) == u32::MAX) {
-                return Ok(false);
-            }
+    // Every place written, and each suffix placed in the stretch of the
+    // array of the token it starts with: read in the text's order, so that
+    // the text and the places are read in turn, not at random.
+    let first_token = &window.window.first_token;
+    let placed_in_its_stretch = |positions: Range<usize>| -> Result<bool, ChainError> {
+        let in_turn = window.text().for_each_block(
+            span.start + positions.start..span.start + positions.end,
+            |first, tokens| {
+                watch.check()?;
+                let places = &rank[first - span.start..][..tokens.len()];
+                for (place, &token) in places.iter().zip(tokens) {
+                    let place = place.load(Relaxed);
+                    let token = token as usize;
+                    let stretch = first_token.get(token).zip(first_token.get(token + 1));
+                    match stretch {
+                        Some((&start, &end)) if start <= place && place < end => {}
+                        _ => return Err(None),
+                    }
+                }
+                Ok(())
+            },
+        );
+        match in_turn {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(cancelled)) => Err(cancelled),
         }
-        Ok(true)
     };
     let (length, middle) = (suffixes.len(), suffixes.len() / 2);
     let placed = std::thread::scope(|scope| {
@@ -157,11 +176,12 @@ fn is_suffix_array_of_its_window(
         Err(None) => return Ok(false),
         Err(Some(cancelled)) => return Err(cancelled),
     }
-    // Read after both threads joined, so every store is seen.
-    let (first_half, second_half) = rank.split_at(rank.len() / 2);
+    // Read after both threads joined, so every store is seen. A place
+    // left unwritten (u32::MAX) is in no stretch.
+    let half = rank.len() / 2;
     let permutation = std::thread::scope(|scope| {
-        let second = scope.spawn(|| all_placed(second_half));
-        let first = all_placed(first_half);
+        let second = scope.spawn(|| placed_in_its_stretch(half..rank.len()));
+        let first = placed_in_its_stretch(0..half);
         let second = second
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -172,14 +192,13 @@ fn is_suffix_array_of_its_window(
     }
     // Sorted: each suffix above the one before it. Comparing two
     // suffixes up to where they differ is long on a repetitive text;
-    // with the ranks it is linear. Each suffix must start with the
-    // token whose stretch of the array holds it (the token starts
-    // rise, as loading checked), so the first tokens rise, and two in
-    // one stretch share theirs: the rest decides, and the rest is a
-    // suffix too, whose place the ranks give. A suffix that ends first
-    // is the smaller. Each id of the text is read once, not twice.
-    // The place of a suffix's rest: none when the suffix is one token
-    // of the window.
+    // with the ranks it is linear. Each suffix starts with the token
+    // whose stretch of the array holds it (checked above; the token
+    // starts rise, as loading checked), so the first tokens rise, and
+    // two in one stretch share theirs: the rest decides, and the rest is
+    // a suffix too, whose place the ranks give. A suffix that ends first
+    // is the smaller. The place of a suffix's rest: none when the suffix
+    // is one token of the window.
     let rest_place = |start: u32| {
         within(start)
             .and_then(|start| rank.get(start + 1))
@@ -190,20 +209,17 @@ fn is_suffix_array_of_its_window(
         (Some(_), None) => false,
         (Some(before), Some(after)) => before < after,
     };
-    // Shared by two threads: each suffix is two reads at random, since
+    // Shared by two threads: each suffix is one read at random, since
     // the place of its rest is kept for the suffix after it.
     let pairs_in = |range: Range<usize>| -> Result<bool, ChainError> {
         let mut before: Option<Option<u32>> = None;
-        let mut stretch = stretch_of(window, range.start);
+        let mut stretch_ends = stretch_end(window, range.start);
         let in_turn = suffixes.for_each_block(range, |first, starts| {
             watch.check().map_err(Some)?;
             for (slot, &next) in (first..).zip(starts) {
-                let same_stretch = slot < stretch.end;
+                let same_stretch = slot < stretch_ends;
                 if !same_stretch {
-                    stretch = stretch_of(window, slot);
-                }
-                if text.get(next as usize) != Some(stretch.token) {
-                    return Err(None);
+                    stretch_ends = stretch_end(window, slot);
                 }
                 let rest = rest_place(next);
                 if let Some(before) = before {
@@ -234,25 +250,13 @@ fn is_suffix_array_of_its_window(
     })
 }
 
-/// The token whose stretch of `window`'s suffix array holds `slot`, and
-/// where that stretch ends.
-fn stretch_of(window: IndexWindow<'_>, slot: usize) -> Stretch {
+/// Where the stretch of `window`'s suffix array that holds `slot` ends:
+/// the next token's start past it.
+fn stretch_end(window: IndexWindow<'_>, slot: usize) -> usize {
     // The token starts rise from 0 to the window's length.
     let first_token = &window.window.first_token;
     let after = first_token.partition_point(|&start| start as usize <= slot);
-    let token = after.saturating_sub(1);
-    let end = first_token
+    first_token
         .get(after)
-        .map_or(usize::MAX, |&end| end as usize);
-    Stretch {
-        token: token as u32,
-        end,
-    }
-}
-
-/// One token's stretch of the suffix array, as [`CopyIndex::stretch_of`]
-/// finds it.
-struct Stretch {
-    token: u32,
-    end: usize,
+        .map_or(usize::MAX, |&end| end as usize)
 }

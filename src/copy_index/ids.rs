@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::packed::{PackedIds, PackedView};
+use super::packed::PackedIds;
 use super::spilled::SpilledIds;
 use crate::error::ChainError;
 
@@ -36,17 +36,6 @@ impl Ids {
             Ids::Owned(ids) => ids.get(index).copied(),
             Ids::Packed(ids) => ids.get(index),
             Ids::Spilled(ids) => ids.in_memory().get(index).copied(),
-        }
-    }
-
-    /// The ids, to read many of them without looking up where they are
-    /// each time.
-    #[inline]
-    pub(crate) fn view(&self) -> IdsView<'_> {
-        match self {
-            Ids::Owned(ids) => IdsView::Plain(ids),
-            Ids::Packed(ids) => IdsView::Packed(ids.view()),
-            Ids::Spilled(ids) => IdsView::Plain(ids.in_memory()),
         }
     }
 
@@ -111,24 +100,6 @@ impl Ids {
 /// How many ids [`Ids::for_each_block`] hands over at once: 64 KiB of
 /// them, which stay in cache while they are read.
 const IDS_IN_A_BLOCK: usize = 1 << 14;
-
-/// [`Ids`] where they lie.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum IdsView<'ids> {
-    Plain(&'ids [u32]),
-    Packed(PackedView<'ids>),
-}
-
-impl IdsView<'_> {
-    /// The id at `index`, or `None` past the end.
-    #[inline]
-    pub(crate) fn get(self, index: usize) -> Option<u32> {
-        match self {
-            IdsView::Plain(ids) => ids.get(index).copied(),
-            IdsView::Packed(ids) => ids.get(index),
-        }
-    }
-}
 
 /// A list of ids read one at a time: a vector's, or a chain file's packed
 /// ones.
