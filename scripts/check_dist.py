@@ -1,7 +1,7 @@
 """Checks what ships: builds the release wheel and the sdist, inspects them,
-then installs each (and the source tree with ``llm install -e .``) into its
-own fresh virtual environment next to a fresh llm, runs a prompt there, and
-uninstalls. Run by ``scripts/check``; runs alone as ``python
+then installs each in turn (and the source tree with ``llm install -e .``)
+into a fresh virtual environment next to a fresh llm, runs a prompt there,
+and uninstalls. Run by ``scripts/check``; runs alone as ``python
 scripts/check_dist.py`` from the development environment."""
 
 from __future__ import annotations
@@ -185,9 +185,10 @@ class FreshLlm:
         run(scripts_dir(venv) / "python", "-m", "pip", "install", "--quiet", "llm")
         self.env = {**os.environ, "LLM_USER_PATH": str(scratch / "user")}
         self.env.pop("VIRTUAL_ENV", None)
-        # pip builds the sdist and the checkout with cargo: share one target
-        # directory so that the dependencies compile once.
-        self.env["CARGO_TARGET_DIR"] = str(ROOT / "target" / "dist-check-build")
+        # pip builds the sdist and the checkout with cargo. The checkout's
+        # own target directory holds the wheel's build, so neither compiles
+        # again; cargo still rebuilds if a source file is missing or newer.
+        self.env["CARGO_TARGET_DIR"] = str(ROOT / "target")
 
     def __call__(self, *arguments: str, input: str | None = None) -> str:
         return run(self.llm, *arguments, env=self.env, cwd=ROOT, input=input)
@@ -258,16 +259,15 @@ def main() -> None:
     check_sdist(sdist, version)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        (root / "wheel").mkdir()
-        (root / "sdist").mkdir()
-        # The wheel's environment, once the wheel is uninstalled, also takes
-        # the checkout: uninstalling must have left it clean.
-        in_wheel_env = FreshLlm(root / "wheel")
-        check_install(in_wheel_env, "the wheel", str(wheel), version)
-        check_beside_the_tutorial_plugin(in_wheel_env, wheel)
+        (root / "env").mkdir()
+        # One environment takes each in turn, since each check ends by
+        # uninstalling: uninstalling must have left it clean.
+        llm = FreshLlm(root / "env")
+        check_install(llm, "the wheel", str(wheel), version)
+        check_beside_the_tutorial_plugin(llm, wheel)
         tree = source_tree_copy(root / "llm-markov-rs")
-        check_install(in_wheel_env, "-e (a checkout)", f"-e {tree}", version)
-        check_install(FreshLlm(root / "sdist"), "the sdist", str(sdist), version)
+        check_install(llm, "-e (a checkout)", f"-e {tree}", version)
+        check_install(llm, "the sdist", str(sdist), version)
     print("dist check passed")
 
 
