@@ -259,10 +259,9 @@ def main() -> None:
     check_sdist(sdist, version)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        (root / "env").mkdir()
         # One environment takes each in turn, since each check ends by
         # uninstalling: uninstalling must have left it clean.
-        llm = FreshLlm(root / "env")
+        llm = FreshLlm(root)
         check_install(llm, "the wheel", str(wheel), version)
         check_beside_the_tutorial_plugin(llm, wheel)
         tree = source_tree_copy(root / "llm-markov-rs")
