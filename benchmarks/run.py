@@ -464,6 +464,27 @@ def plugin_import_ms() -> float:
     return total_us / 1000
 
 
+#: The plugin's register_models hook, the first time a process calls it, as
+#: llm does on its first lookup of any model: it imports the models' module.
+FIRST_REGISTRATION = r"""
+import time, llm, llm_markov_rs
+started = time.perf_counter()
+llm_markov_rs.register_models(lambda *models, **options: None)
+print(time.perf_counter() - started)
+"""
+
+
+def first_registration_ms() -> float:
+    """What the plugin adds to a process's first lookup of any model."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_REGISTRATION],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout) * 1000
+
+
 def has_markovify() -> bool:
     probe = subprocess.run([sys.executable, "-c", "import markovify"], check=False)
     return probe.returncode == 0
@@ -1294,6 +1315,12 @@ def main() -> None:
     print(
         f"plugin import: {statistics.median(imports):.2f} ms"
         " on top of llm's own import (median)"
+    )
+    registrations = [first_registration_ms() for _ in range(max(rounds, 9))]
+    print(
+        f"the plugin's models registered, first time in a process: "
+        f"{statistics.median(registrations):.2f} ms (median; llm does it on its "
+        "first lookup of any model)"
     )
 
 

@@ -303,6 +303,27 @@ def test_llms_start_builds_no_options_model():
     assert printed_by_python(code).split() == ["True", "False"]
 
 
+def test_looking_a_model_up_builds_no_options_model(tmp_path, monkeypatch):
+    # llm registers every plugin's models whenever it looks a model up, for
+    # a prompt to any model. The bug: the models' module importing the
+    # options' pydantic models and what runs a response, 4 of the 6 ms that
+    # registering took. They are imported when llm asks for the options.
+    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path))
+    # Registering reads no chain file: its name is enough.
+    (tmp_path / "markov").mkdir()
+    (tmp_path / "markov" / "saved.markov").touch()
+    code = (
+        "import sys, llm; "
+        "models = llm.get_model('markov'), llm.get_model('markov/saved'); "
+        "print('llm_markov_rs.options' in sys.modules, "
+        "'llm_markov_rs.run' in sys.modules); "
+        "from llm_markov_rs import options; "
+        "print(models[0].Options is options.MarkovOptions, "
+        "type(models[1]).Options is options.SavedChainOptions)"
+    )
+    assert printed_by_python(code).split() == ["False", "False", "True", "True"]
+
+
 def test_reading_the_version_does_not_load_the_extension():
     code = (
         "import sys, llm_markov_rs; "

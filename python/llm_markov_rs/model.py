@@ -1,16 +1,53 @@
 """The models for llm, sync and async: ``markov``, which learns from the
-prompt, and ``markov/NAME``, a saved chain that continues it."""
+prompt, and ``markov/NAME``, a saved chain that continues it.
+
+llm registers every plugin's models each time it looks a model up, for a
+prompt to any model. So this module imports only llm: the options and what
+runs a response are imported when a model of this plugin is used.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import llm
 
-from llm_markov_rs.options import MarkovOptions, SavedChainOptions
-from llm_markov_rs.run import Run
+if TYPE_CHECKING:
+    from llm_markov_rs.run import Run
+
+
+class _OptionsWhenAsked:
+    """A model's ``Options``: the class of that name in
+    :mod:`llm_markov_rs.options`, imported when llm first asks for it (to
+    validate a prompt's options, or to list them). Importing its pydantic
+    models at registration took 3 of the 6 ms that registering cost every
+    prompt to any model."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(
+        self, model: object, owner: type | None = None
+    ) -> type[llm.Model.Options]:
+        from llm_markov_rs import options
+
+        options_class: type[llm.Model.Options] = getattr(options, self._name)
+        return options_class
+
+
+def _learn(prompt: llm.Prompt) -> Run:
+    from llm_markov_rs.run import Run
+
+    return Run.learn(prompt)
+
+
+def _continue_saved(prompt: llm.Prompt, name: str) -> Run:
+    from llm_markov_rs.run import Run
+
+    return Run.continue_saved(prompt, name)
 
 
 def _stream(run: Run, response: llm.Response) -> Iterator[str]:
@@ -43,7 +80,7 @@ class Markov(llm.Model):
 
     model_id = "markov"
     can_stream = True
-    Options = MarkovOptions
+    Options = _OptionsWhenAsked("MarkovOptions")
 
     def execute(
         self,
@@ -54,7 +91,7 @@ class Markov(llm.Model):
     ) -> Iterator[str]:
         """Stream the generated words; llm collects them when not streaming,
         and the delay is spent either way."""
-        return _stream(Run.learn(prompt), response)
+        return _stream(_learn(prompt), response)
 
 
 class AsyncMarkov(llm.AsyncModel):
@@ -63,7 +100,7 @@ class AsyncMarkov(llm.AsyncModel):
 
     model_id = "markov"
     can_stream = True
-    Options = MarkovOptions
+    Options = _OptionsWhenAsked("MarkovOptions")
 
     def execute(
         self,
@@ -74,7 +111,7 @@ class AsyncMarkov(llm.AsyncModel):
     ) -> AsyncGenerator[str, None]:
         """Stream the generated words, building the chain on a worker thread
         and sleeping with ``asyncio.sleep``."""
-        return _stream_async(lambda: Run.learn(prompt), response)
+        return _stream_async(lambda: _learn(prompt), response)
 
 
 class _SavedChainModel:
@@ -82,7 +119,7 @@ class _SavedChainModel:
     name, the model id made from it, and their options."""
 
     can_stream = True
-    Options = SavedChainOptions
+    Options = _OptionsWhenAsked("SavedChainOptions")
 
     def __init__(self, name: str) -> None:
         self.chain_name = name
@@ -104,7 +141,7 @@ class SavedMarkov(_SavedChainModel, llm.Model):
         conversation: llm.Conversation | None,
     ) -> Iterator[str]:
         """Stream words that continue this turn's prompt."""
-        return _stream(Run.continue_saved(prompt, self.chain_name), response)
+        return _stream(_continue_saved(prompt, self.chain_name), response)
 
 
 class AsyncSavedMarkov(_SavedChainModel, llm.AsyncModel):
@@ -119,6 +156,4 @@ class AsyncSavedMarkov(_SavedChainModel, llm.AsyncModel):
         conversation: llm.AsyncConversation | None,
     ) -> AsyncGenerator[str, None]:
         """Stream words that continue this turn's prompt."""
-        return _stream_async(
-            lambda: Run.continue_saved(prompt, self.chain_name), response
-        )
+        return _stream_async(lambda: _continue_saved(prompt, self.chain_name), response)
