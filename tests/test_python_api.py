@@ -290,17 +290,38 @@ def test_errors_a_user_can_fix_are_the_public_markov_error(text, options, messag
         assert isinstance(raised.value, ValueError)
 
 
-def test_llms_start_builds_no_options_model():
-    # llm imports the plugin's commands on every start, `llm --version`
-    # included. The bug: the command group importing the options module,
+def test_llms_start_builds_neither_the_commands_nor_the_options():
+    # llm adds every plugin's commands on every start, `llm --version`
+    # included. The bugs: the command group importing the options module,
     # whose pydantic models took 5.5 ms of every llm command, for one help
-    # text.
+    # text; then building every `llm markov` command, 3.6 ms, for a group
+    # that most starts never run.
     code = (
         "import sys, llm.cli; "
-        "print('llm_markov_rs.commands' in sys.modules, "
+        "print('llm_markov_rs.command_group' in sys.modules, "
+        "'llm_markov_rs.commands' in sys.modules, "
         "'llm_markov_rs.options' in sys.modules)"
     )
-    assert printed_by_python(code).split() == ["True", "False"]
+    assert printed_by_python(code).split() == ["True", "False", "False"]
+
+
+def test_the_markov_group_lists_and_runs_each_of_its_commands(llm_cli):
+    # The group names its commands without importing them. The bug it
+    # would catch: a command added to the commands module but not to the
+    # group's names, which `llm markov` would neither list nor run.
+    from llm_markov_rs.commands import COMMANDS
+
+    result = llm_cli("markov", "--help")
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:")[1].split()
+    for name, command in COMMANDS.items():
+        assert name in listed
+        assert command.help is not None
+        assert llm_cli("markov", name, "--help").exit_code == 0
+    assert llm_cli("markov", "path").output.strip().endswith("markov")
+    unknown = llm_cli("markov", "nonsense")
+    assert unknown.exit_code == 2
+    assert "No such command 'nonsense'" in unknown.output
 
 
 def test_looking_a_model_up_builds_no_options_model(tmp_path, monkeypatch):

@@ -52,7 +52,7 @@ def register_models(register: Any) -> None:
 @llm.hookimpl
 def register_commands(cli: Any) -> None:
     """Add the ``llm markov`` command group."""
-    from llm_markov_rs.commands import markov_group
+    from llm_markov_rs.command_group import markov_group
 
     cli.add_command(markov_group)
 

@@ -1,8 +1,8 @@
 """The ``llm markov`` commands: train, merge, list, info, remove and path.
 
-llm registers plugin commands on every start, so this module imports only
-click and the plugin's light modules; the native extension loads when a
-command runs.
+The group that llm registers on every start (:mod:`llm_markov_rs.command_group`)
+imports this module only when one of them is run or listed; the native
+extension loads when a command runs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from llm_markov_rs.errors import MarkovError, load_native, other_markov_plugin_note
+from llm_markov_rs.errors import MarkovError, load_native
 from llm_markov_rs.saved import (
     NAME_RULE,
     chain_path,
@@ -42,14 +42,7 @@ def run_or_fail(work: Callable[[], Result]) -> Result:
         raise click.ClickException(str(error)) from None
 
 
-@click.group(name="markov")
-def markov_group() -> None:
-    """Train Markov chains once and prompt them as models (markov/NAME)."""
-    if note := other_markov_plugin_note():
-        click.echo(f"Warning: {note}", err=True)
-
-
-@markov_group.command()
+@click.command()
 @click.argument("name")
 @click.argument("files", nargs=-1)
 @click.option(
@@ -183,7 +176,7 @@ def report_saved(info: SavedChainInfo) -> None:
         )
 
 
-@markov_group.command()
+@click.command()
 @click.argument("name")
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
@@ -232,7 +225,7 @@ def merge(
         )
 
 
-@markov_group.command(name="list")
+@click.command(name="list")
 @click.option("json_", "--json", is_flag=True, help="Output as JSON.")
 def list_chains(json_: bool) -> None:
     """List the saved chains: name, order, words learned, distinct words,
@@ -300,7 +293,7 @@ def list_chains(json_: bool) -> None:
         )
 
 
-@markov_group.command()
+@click.command()
 @click.argument("name")
 @click.option("json_", "--json", is_flag=True, help="Output as JSON.")
 def info(name: str, json_: bool) -> None:
@@ -338,7 +331,7 @@ def show_value(value: object) -> str:
     return str(value)
 
 
-@markov_group.command()
+@click.command()
 @click.argument("name")
 def remove(name: str) -> None:
     """Delete the saved chain NAME (its model markov/NAME goes with it)."""
@@ -357,7 +350,7 @@ def remove(name: str) -> None:
     click.echo(f"Removed chain '{name}' ({path})")
 
 
-@markov_group.command()
+@click.command()
 def path() -> None:
     """Print the folder where saved chains are kept."""
     click.echo(chains_folder())
@@ -447,3 +440,14 @@ def terminal_progress(stream: TextIO) -> Iterator[TerminalProgress | None]:
         yield progress
     finally:
         progress.finish()
+
+
+#: The ``llm markov`` commands by name, for the group that runs them.
+COMMANDS: dict[str, click.Command] = {
+    "info": info,
+    "list": list_chains,
+    "merge": merge,
+    "path": path,
+    "remove": remove,
+    "train": train,
+}
