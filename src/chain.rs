@@ -11,7 +11,7 @@ use crate::parallel::{equal_shares, on_threads};
 use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
-use crate::state_words::{StateWordArray, StateWords};
+use crate::state_words::{FollowerLists, StateWordArray, StateWords};
 use crate::stored::Stored;
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
@@ -33,14 +33,12 @@ pub(crate) struct Transitions {
 }
 
 impl Transitions {
-    /// Each state with its followers, in id order.
-    pub(crate) fn each_state(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
-        self.offsets.windows(2).enumerate().map(|(state, range)| {
-            (
-                state as u32,
-                &self.followers[range[0] as usize..range[1] as usize],
-            )
-        })
+    /// Each state's followers, for linking the states.
+    pub(crate) fn follower_lists(&self) -> FollowerLists<'_> {
+        FollowerLists {
+            offsets: &self.offsets,
+            followers: &self.followers,
+        }
     }
 }
 

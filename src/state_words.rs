@@ -1,7 +1,12 @@
 //! Where a chain finds the words of its states, in the same few bytes a
 //! state at every order.
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
+use crate::parallel::on_threads;
 
 /// Marks a state that follows no state in [`LinkedStates::previous`].
 const NO_STATE: u32 = u32::MAX;
@@ -41,6 +46,14 @@ pub(crate) struct LinkedStates {
     root_words: Vec<u32>,
 }
 
+/// Each state's followers, as a chain's transitions hold them: state `s`'s
+/// are `followers[offsets[s]..offsets[s + 1]]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FollowerLists<'a> {
+    pub(crate) offsets: &'a [u32],
+    pub(crate) followers: &'a [u32],
+}
+
 /// Why states cannot be linked: a file that holds them is forged or
 /// corrupted.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,31 +65,22 @@ pub(crate) enum LinkError {
 }
 
 impl LinkedStates {
-    /// The states whose last words are `last`, linked by the transitions
-    /// `(state, its followers)`, with the words of the states that follow
-    /// none given by `roots` (`(state, its order words)`, in id order).
-    /// Roots given for a state that follows another are left out when
-    /// `extra_roots_allowed` (a build offers its first window, which may
-    /// appear again), and an error otherwise; a state that follows none
-    /// without words is an error.
-    pub(crate) fn new<'a>(
+    /// The states whose last words are `last`, linked by `transitions`,
+    /// with the words of the states that follow none given by `roots`
+    /// (`(state, its order words)`, in id order). Roots given for a state
+    /// that follows another are left out when `extra_roots_allowed` (a
+    /// build offers its first window, which may appear again), and an error
+    /// otherwise; a state that follows none without words is an error.
+    /// The transitions are read on up to `threads` threads.
+    pub(crate) fn new(
         order: usize,
         last: Vec<u32>,
-        transitions: impl Iterator<Item = (u32, &'a [u32])>,
+        transitions: FollowerLists<'_>,
         roots: &[(u32, &[u32])],
         extra_roots_allowed: bool,
+        threads: usize,
     ) -> Result<Self, LinkError> {
-        let mut previous = vec![NO_STATE; last.len()];
-        // States in id order: the first state to reach a follower is the
-        // least.
-        for (state, followers) in transitions {
-            for &next in followers {
-                let slot = &mut previous[next as usize];
-                if *slot == NO_STATE {
-                    *slot = state;
-                }
-            }
-        }
+        let previous = least_previous(last.len(), transitions, threads);
         let mut root_states = Vec::new();
         let mut root_words = Vec::new();
         for &(state, words) in roots {
@@ -196,6 +200,57 @@ impl Iterator for StateWordArray {
     }
 }
 
+/// For each of `state_count` states, the state of least id that it follows
+/// by `transitions`, or [`NO_STATE`]. Each thread reads the followers of a
+/// range of states and keeps the least state seen for each follower; a
+/// state met again by a later state of the same range is only read, so
+/// most followers cost a read at random and no locked write.
+fn least_previous(state_count: usize, transitions: FollowerLists<'_>, threads: usize) -> Vec<u32> {
+    let previous: Vec<AtomicU32> = (0..state_count).map(|_| AtomicU32::new(NO_STATE)).collect();
+    let FollowerLists { offsets, followers } = transitions;
+    let link_range = |states: Range<usize>| -> Result<(), ChainError> {
+        for state in states {
+            let range = offsets[state] as usize..offsets[state + 1] as usize;
+            for &next in &followers[range] {
+                let slot = &previous[next as usize];
+                if (state as u32) < slot.load(Ordering::Relaxed) {
+                    slot.fetch_min(state as u32, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    };
+    match on_threads(follower_shares(offsets, threads), link_range) {
+        Ok(_) => {}
+        Err(_) => unreachable!("linking states cannot fail"),
+    }
+    previous.into_iter().map(AtomicU32::into_inner).collect()
+}
+
+/// The states cut into up to `threads` ranges of about as many followers
+/// each; one range when they are too few to be worth a thread.
+fn follower_shares(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
+    /// Followers below which a second thread costs more than it saves.
+    const MIN_SHARE: usize = 1 << 16;
+    let state_count = offsets.len().saturating_sub(1);
+    let total = offsets.last().copied().unwrap_or(0) as usize;
+    let shares = threads.clamp(1, (total / MIN_SHARE).max(1));
+    let mut ranges = Vec::with_capacity(shares);
+    let mut start = 0;
+    for share in 1..=shares {
+        let end = if share == shares {
+            state_count
+        } else {
+            let target = (total * share / shares) as u32;
+            offsets[..state_count].partition_point(|&offset| offset < target)
+        }
+        .max(start);
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,9 +259,57 @@ mod tests {
     /// word ids a 0, b 1, c 2, d 3, numbered in that order here.
     fn linked() -> LinkedStates {
         let last = vec![2, 0, 1, 3];
-        let followers: [&[u32]; 4] = [&[1], &[2], &[3], &[]];
-        let transitions = followers.iter().enumerate().map(|(s, f)| (s as u32, *f));
-        LinkedStates::new(3, last, transitions, &[(0, &[0, 1, 2])], false).unwrap()
+        let transitions = transitions(&[&[1], &[2], &[3], &[]]);
+        LinkedStates::new(3, last, lists(&transitions), &[(0, &[0, 1, 2])], false, 1).unwrap()
+    }
+
+    /// The offsets and the followers of states with these `followers`.
+    fn transitions(followers: &[&[u32]]) -> (Vec<u32>, Vec<u32>) {
+        let mut offsets = vec![0u32];
+        for state in followers {
+            offsets.push(offsets.last().unwrap() + state.len() as u32);
+        }
+        (offsets, followers.concat())
+    }
+
+    fn lists((offsets, followers): &(Vec<u32>, Vec<u32>)) -> FollowerLists<'_> {
+        FollowerLists { offsets, followers }
+    }
+
+    #[test]
+    fn each_state_follows_the_least_state_before_it_on_any_number_of_threads() {
+        // Many states, so that the followers are shared among threads:
+        // state s is followed by s / 3 and by s / 7 + 1, so the least
+        // state before t is 3t, if there is one, and every thread meets
+        // followers that another also meets.
+        let count = 1u32 << 18;
+        let followers: Vec<Vec<u32>> = (0..count)
+            .map(|s| {
+                let mut next = vec![s / 3, s / 7 + 1];
+                next.sort_unstable();
+                next.dedup();
+                next
+            })
+            .collect();
+        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
+        let transitions = transitions(&slices);
+        let serial: Vec<u32> = {
+            let mut previous = vec![NO_STATE; count as usize];
+            for (state, next) in followers.iter().enumerate() {
+                for &t in next {
+                    previous[t as usize] = previous[t as usize].min(state as u32);
+                }
+            }
+            previous
+        };
+        for threads in [1, 2, 3, 8] {
+            assert_eq!(
+                follower_shares(&transitions.0, threads).len() > 1,
+                threads > 1
+            );
+            let found = least_previous(count as usize, lists(&transitions), threads);
+            assert_eq!(found, serial, "{threads} threads");
+        }
     }
 
     #[test]
@@ -225,14 +328,13 @@ mod tests {
     #[test]
     fn roots_must_be_exactly_the_states_that_follow_none() {
         let last = vec![2, 0];
-        let followers: [&[u32]; 2] = [&[1], &[]];
-        let transitions = || followers.iter().enumerate().map(|(s, f)| (s as u32, *f));
-        let missing = LinkedStates::new(2, last.clone(), transitions(), &[], false);
+        let transitions = transitions(&[&[1], &[]]);
+        let missing = LinkedStates::new(2, last.clone(), lists(&transitions), &[], false, 1);
         assert_eq!(missing.unwrap_err(), LinkError::RootWithoutWords);
         let extra = [(0, &[1u32, 2][..]), (1, &[2, 0][..])];
-        let forged = LinkedStates::new(2, last.clone(), transitions(), &extra, false);
+        let forged = LinkedStates::new(2, last.clone(), lists(&transitions), &extra, false, 1);
         assert_eq!(forged.unwrap_err(), LinkError::WordsOfALinkedState);
         // A build offers its first window, which may follow another.
-        assert!(LinkedStates::new(2, last, transitions(), &extra, true).is_ok());
+        assert!(LinkedStates::new(2, last, lists(&transitions), &extra, true, 1).is_ok());
     }
 }

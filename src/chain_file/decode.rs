@@ -429,7 +429,7 @@ fn decode_states(
         .zip(root_words.chunks_exact(order))
         .map(|(&state, words)| (state, words))
         .collect();
-    match LinkedStates::new(order, last, transitions.each_state(), &roots, false) {
+    match LinkedStates::new(order, last, transitions.follower_lists(), &roots, false, 1) {
         Ok(states) => Ok(StateWords::Linked(states)),
         Err(LinkError::RootWithoutWords) => Err(invalid(
             "a state follows no state but has no words of its own".into(),

@@ -78,7 +78,14 @@ pub(crate) fn link_corpus(
     } else {
         // The text has a window, since it has `order` words.
         let roots = [(first_state.unwrap_or(0), first_window.as_slice())];
-        match LinkedStates::new(order, last_words, transitions.each_state(), &roots, true) {
+        match LinkedStates::new(
+            order,
+            last_words,
+            transitions.follower_lists(),
+            &roots,
+            true,
+            options.threads,
+        ) {
             Ok(states) => StateWords::Linked(states),
             // Every window but the first follows the one before it.
             Err(_) => unreachable!("a text's windows all follow one another"),
