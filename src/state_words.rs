@@ -202,9 +202,10 @@ impl Iterator for StateWordArray {
 
 /// For each of `state_count` states, the state of least id that it follows
 /// by `transitions`, or [`NO_STATE`]. Each thread reads the followers of a
-/// range of states and keeps the least state seen for each follower; a
-/// state met again by a later state of the same range is only read, so
-/// most followers cost a read at random and no locked write.
+/// range of states and keeps the least state seen for each follower. A
+/// follower already reached from a state of less id is only read, so most
+/// followers cost a read at random and no locked write; the worker's
+/// closure never fails, and a panic in it goes on in the caller.
 fn least_previous(state_count: usize, transitions: FollowerLists<'_>, threads: usize) -> Vec<u32> {
     let previous: Vec<AtomicU32> = (0..state_count).map(|_| AtomicU32::new(NO_STATE)).collect();
     let FollowerLists { offsets, followers } = transitions;
