@@ -49,6 +49,32 @@ pub(crate) fn equal_shares(count: u32, threads: usize, min_share: usize) -> Vec<
         .collect()
 }
 
+/// Cuts the states whose followers end at `offsets` (state `s`'s at
+/// `offsets[s]..offsets[s + 1]`) into up to `threads` consecutive ranges
+/// holding about the same number of followers each.
+pub(crate) fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
+    let state_count = offsets.len() - 1;
+    let total = *offsets.last().unwrap_or(&0) as usize;
+    let share = total.div_ceil(threads.max(1)).max(1);
+    let mut ranges = Vec::with_capacity(threads);
+    let mut start = 0;
+    while start < state_count {
+        let target = (offsets[start] as usize + share).min(total) as u32;
+        // The first state whose followers end past the target ends the range;
+        // the range that reaches the last follower takes every state left,
+        // rather than one range (and one thread) each of the states with no
+        // followers after it.
+        let end = if target as usize >= total {
+            state_count
+        } else {
+            (start + offsets[start + 1..].partition_point(|&end| end < target) + 1).min(state_count)
+        };
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
 /// Replaces each id in `runs` by `new_ids[id]`, on `threads` threads
 /// sharing the ids about equally.
 pub(crate) fn renumber_in_parallel<'a>(
@@ -144,6 +170,35 @@ mod tests {
             assert!(longest.zip(shortest).is_some_and(|(l, s)| l - s <= 1));
             if expected > 1 {
                 assert!(shortest.is_some_and(|&s| s as usize >= min_share));
+            }
+        }
+    }
+
+    #[test]
+    fn state_ranges_cover_every_state_once_with_even_work() {
+        let offsets = [0, 10, 10, 11, 30, 31, 40];
+        for threads in 1..8 {
+            let ranges = state_ranges(&offsets, threads);
+            assert!(ranges.len() <= threads);
+            assert_eq!(ranges.first().map(|r| r.start), Some(0));
+            assert_eq!(ranges.last().map(|r| r.end), Some(6));
+            assert!(ranges.windows(2).all(|pair| pair[0].end == pair[1].start));
+            assert!(ranges.iter().all(|range| !range.is_empty()));
+        }
+        assert_eq!(state_ranges(&offsets, 1), vec![Range { start: 0, end: 6 }]);
+        // No followers at all, or none after the first states: still every
+        // state, in at most `threads`. The bug: a range, and a thread, for
+        // each state past the last follower.
+        for offsets in [
+            vec![0; 3],
+            vec![0; 1000],
+            [vec![0, 5], vec![5; 1000]].concat(),
+        ] {
+            for threads in 1..4 {
+                let ranges = state_ranges(&offsets, threads);
+                assert!(ranges.len() <= threads, "{} ranges", ranges.len());
+                let covered: usize = ranges.iter().map(ExactSizeIterator::len).sum();
+                assert_eq!(covered, offsets.len() - 1);
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
-use crate::parallel::on_threads;
+use crate::parallel::{on_threads, state_ranges};
 
 /// Marks a state that follows no state in [`LinkedStates::previous`].
 const NO_STATE: u32 = u32::MAX;
@@ -233,23 +233,8 @@ fn least_previous(state_count: usize, transitions: FollowerLists<'_>, threads: u
 fn follower_shares(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
     /// Followers below which a second thread costs more than it saves.
     const MIN_SHARE: usize = 1 << 16;
-    let state_count = offsets.len().saturating_sub(1);
     let total = offsets.last().copied().unwrap_or(0) as usize;
-    let shares = threads.clamp(1, (total / MIN_SHARE).max(1));
-    let mut ranges = Vec::with_capacity(shares);
-    let mut start = 0;
-    for share in 1..=shares {
-        let end = if share == shares {
-            state_count
-        } else {
-            let target = (total * share / shares) as u32;
-            offsets[..state_count].partition_point(|&offset| offset < target)
-        }
-        .max(start);
-        ranges.push(start..end);
-        start = end;
-    }
-    ranges
+    state_ranges(offsets, threads.clamp(1, (total / MIN_SHARE).max(1)))
 }
 
 #[cfg(test)]

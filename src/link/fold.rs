@@ -12,7 +12,7 @@ use super::shares::{Linked, TRANSITIONS_BETWEEN_CANCEL_CHECKS};
 use crate::build_options::Watch;
 use crate::chain::Transitions;
 use crate::error::ChainError;
-use crate::parallel::on_threads;
+use crate::parallel::{on_threads, state_ranges};
 
 /// A state with at most this many slots is folded by looking through its
 /// own followers.
@@ -226,31 +226,6 @@ pub(super) fn split_at_ends<'a>(values: &'a mut [u32], ends: &[usize]) -> Vec<&'
         start = end;
     }
     pieces
-}
-
-/// Cuts the states into up to `threads` consecutive ranges holding about the
-/// same number of followers each.
-fn state_ranges(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
-    let state_count = offsets.len() - 1;
-    let total = *offsets.last().unwrap_or(&0) as usize;
-    let share = total.div_ceil(threads.max(1)).max(1);
-    let mut ranges = Vec::with_capacity(threads);
-    let mut start = 0;
-    while start < state_count {
-        let target = (offsets[start] as usize + share).min(total) as u32;
-        // The first state whose followers end past the target ends the range;
-        // the range that reaches the last follower takes every state left,
-        // rather than one range (and one thread) each of the states with no
-        // followers after it.
-        let end = if target as usize >= total {
-            state_count
-        } else {
-            (start + offsets[start + 1..].partition_point(|&end| end < target) + 1).min(state_count)
-        };
-        ranges.push(start..end);
-        start = end;
-    }
-    ranges
 }
 
 /// Where folding puts a range's distinct followers and their counts, and
@@ -616,35 +591,6 @@ mod tests {
                     .collect();
                 let wanted: Vec<(u32, u32)> = counted.iter().map(|(&f, &c)| (f, c)).collect();
                 prop_assert_eq!(found, wanted, "state {}", state);
-            }
-        }
-    }
-
-    #[test]
-    fn state_ranges_cover_every_state_once_with_even_work() {
-        let offsets = [0, 10, 10, 11, 30, 31, 40];
-        for threads in 1..8 {
-            let ranges = state_ranges(&offsets, threads);
-            assert!(ranges.len() <= threads);
-            assert_eq!(ranges.first().map(|r| r.start), Some(0));
-            assert_eq!(ranges.last().map(|r| r.end), Some(6));
-            assert!(ranges.windows(2).all(|pair| pair[0].end == pair[1].start));
-            assert!(ranges.iter().all(|range| !range.is_empty()));
-        }
-        assert_eq!(state_ranges(&offsets, 1), vec![Range { start: 0, end: 6 }]);
-        // No followers at all, or none after the first states: still every
-        // state, in at most `threads`. The bug: a range, and a thread, for
-        // each state past the last follower.
-        for offsets in [
-            vec![0; 3],
-            vec![0; 1000],
-            [vec![0, 5], vec![5; 1000]].concat(),
-        ] {
-            for threads in 1..4 {
-                let ranges = state_ranges(&offsets, threads);
-                assert!(ranges.len() <= threads, "{} ranges", ranges.len());
-                let covered: usize = ranges.iter().map(ExactSizeIterator::len).sum();
-                assert_eq!(covered, offsets.len() - 1);
             }
         }
     }
