@@ -478,15 +478,22 @@ print(time.perf_counter() - started)
 """
 
 
-def first_registration_ms() -> float:
-    """What the plugin adds to a process's first lookup of any model."""
+def seconds_printed(code: str, *args: str, env: dict[str, str] | None = None) -> float:
+    """The seconds that ``code``, run by this interpreter in a process of its
+    own with ``args``, prints as its output."""
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_REGISTRATION],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
+        env=env,
         check=True,
     )
-    return float(result.stdout) * 1000
+    return float(result.stdout)
+
+
+def first_registration_ms() -> float:
+    """What the plugin adds to a process's first lookup of any model."""
+    return seconds_printed(FIRST_REGISTRATION) * 1000
 
 
 def has_markovify() -> bool:
@@ -1269,14 +1276,7 @@ def registration_cost(path: pathlib.Path, rounds: int) -> str:
         env = {**os.environ, "LLM_USER_PATH": user_path}
 
         def register_seconds() -> float:
-            result = subprocess.run(
-                [sys.executable, "-c", REGISTER],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=True,
-            )
-            return float(result.stdout)
+            return seconds_printed(REGISTER, env=env)
 
         samples = max(rounds, 9)
         without = statistics.median(register_seconds() for _ in range(samples))
@@ -1340,13 +1340,7 @@ def main() -> None:
 
     speeds = []
     for _ in range(rounds):
-        result = subprocess.run(
-            [sys.executable, "-c", GENERATE, str(single)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        speeds.append(1_000_000 / float(result.stdout.strip()))
+        speeds.append(1_000_000 / seconds_printed(GENERATE, str(single)))
     print(
         f"\ngeneration: {statistics.median(speeds):,.0f} words/s "
         "(1,000,000 words through model.prompt(...).text(), median)"
