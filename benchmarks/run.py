@@ -19,7 +19,9 @@ reported. Times start after the text is read, unless they say otherwise.
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
+import importlib.util
 import json
 import os
 import pathlib
@@ -489,6 +491,53 @@ def seconds_printed(code: str, *args: str, env: dict[str, str] | None = None) ->
         check=True,
     )
     return float(result.stdout)
+
+
+def compile_plugin() -> None:
+    """Writes the plugin's bytecode beside its modules, as pip does when it
+    installs a wheel. An editable build has none, and where
+    ``PYTHONDONTWRITEBYTECODE`` is set (as on the machine this benchmark was
+    first run on) Python never writes it: every process would compile the
+    plugin's modules from source, about 4 ms a prompt that no installed
+    plugin pays."""
+    spec = importlib.util.find_spec("llm_markov_rs")
+    if spec is None or spec.origin is None:
+        sys.exit("llm_markov_rs is not installed: run ./scripts/bench")
+    compileall.compile_dir(pathlib.Path(spec.origin).parent, quiet=1)
+
+
+#: A plugin with a model that writes its prompt back: llm's own cost of a
+#: prompt, for any model, measured as this plugin's prompts are.
+ECHO_PLUGIN = """
+import llm
+
+
+class Echo(llm.Model):
+    model_id = "echo"
+
+    def execute(self, prompt, stream, response, conversation):
+        yield prompt.prompt
+
+
+@llm.hookimpl
+def register_models(register):
+    register(Echo())
+"""
+
+
+def install_echo_plugin(folder: pathlib.Path) -> dict[str, str]:
+    """Writes :data:`ECHO_PLUGIN` into ``folder`` as an installed package
+    with an ``llm`` entry point, and returns what to add to a command's
+    environment for llm to load it (nothing is installed into .venv)."""
+    (folder / "markov_bench_echo.py").write_text(ECHO_PLUGIN)
+    metadata = folder / "markov_bench_echo-0.dist-info"
+    metadata.mkdir()
+    (metadata / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: markov-bench-echo\nVersion: 0\n"
+    )
+    (metadata / "entry_points.txt").write_text("[llm]\necho = markov_bench_echo\n")
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": str(folder) + (os.pathsep + path if path else "")}
 
 
 def first_registration_ms() -> float:
@@ -1006,8 +1055,9 @@ def bench_guarded_chains(
     each text (time and peak memory, and the last two texts' peaks against
     each other), the file against the text, ``info``
     (which checks all of it), and a prompt of 20 words with ``max_copy``
-    against ``llm --version`` and against the cheapest prompt there is (two
-    words to ``markov``, which is llm's own cost of a prompt), interleaved,
+    against ``llm --version``, against a model that writes its prompt back
+    (llm's own cost of a prompt, whatever the model) and against the
+    cheapest prompt to this plugin (two words to ``markov``), interleaved,
     its chain's file in the page cache as after any recent use."""
     llm_command = [sys.executable, "-m", "llm"]
     print("\nsaved chains with the copy guard: train, info, a guarded prompt")
@@ -1056,12 +1106,20 @@ def bench_guarded_chains(
     # (llm --version alone by 10% from one minute to the next), so each
     # round times every command back to back, and the figure is the median
     # of each round's difference from its own llm --version.
-    version, two_words, prompts = [], [], {name: [] for name in names}
-    for _ in range(max(rounds, PROMPT_ROUNDS)):
-        version.append(time_command([*llm_command, "--version"], env))
-        two_words.append(time_command([*llm_command, "-m", "markov", "a b"], env))
-        for name, command in prompt_commands.items():
-            prompts[name].append(time_command(command, env))
+    # Every command of a round loads the same plugins, the echo model's too.
+    echo_folder = pathlib.Path(tempfile.mkdtemp(prefix="markov-bench-echo-"))
+    env = {**env, **install_echo_plugin(echo_folder)}
+    version, echo, two_words = [], [], []
+    prompts: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        for _ in range(max(rounds, PROMPT_ROUNDS)):
+            version.append(time_command([*llm_command, "--version"], env))
+            echo.append(time_command([*llm_command, "-m", "echo", "a b"], env))
+            two_words.append(time_command([*llm_command, "-m", "markov", "a b"], env))
+            for name, command in prompt_commands.items():
+                prompts[name].append(time_command(command, env))
+    finally:
+        shutil.rmtree(echo_folder, ignore_errors=True)
 
     def over(times: list[float], base: list[float]) -> str:
         difference = statistics.median(t - b for t, b in zip(times, base, strict=True))
@@ -1072,13 +1130,19 @@ def bench_guarded_chains(
         f"{len(version)} rounds, each timing every command below once)"
     )
     print(
-        f"  llm -m markov 'a b': {over(two_words, version)} over llm --version "
-        "(the median of the rounds' differences)"
+        f"  llm -m echo 'a b' (a model that writes its prompt back: llm's own "
+        f"cost of a prompt): {over(echo, version)} over llm --version (the "
+        "median of the rounds' differences)"
+    )
+    print(
+        f"  llm -m markov 'a b': {over(two_words, version)} over llm --version, "
+        f"{over(two_words, echo)} over llm -m echo 'a b'"
     )
     for text, name in zip(texts, names, strict=True):
         print(
             f"  llm -m markov/{name} -o max_copy 4 ({text.name}): "
             f"{over(prompts[name], version)} over llm --version, "
+            f"{over(prompts[name], echo)} over llm -m echo 'a b', "
             f"{over(prompts[name], two_words)} over llm -m markov 'a b'"
         )
 
@@ -1310,6 +1374,7 @@ def main() -> None:
         help="which large corpus to measure, or the token modes (default: all)",
     )
     args = parser.parse_args()
+    compile_plugin()
     single, repeated, wordnet = make_corpora()
     rounds = args.rounds
     print(
