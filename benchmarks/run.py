@@ -496,9 +496,9 @@ def seconds_printed(code: str, *args: str, env: dict[str, str] | None = None) ->
 def compile_plugin() -> None:
     """Writes the plugin's bytecode beside its modules, as pip does when it
     installs a wheel. An editable build has none, and where
-    ``PYTHONDONTWRITEBYTECODE`` is set (as on the machine this benchmark was
-    first run on) Python never writes it: every process would compile the
-    plugin's modules from source, about 4 ms a prompt that no installed
+    ``PYTHONDONTWRITEBYTECODE`` is set (as on session 28's machine in
+    docs/performance.md) Python never writes it: every process would compile
+    the plugin's modules from source, about 4 ms a prompt that no installed
     plugin pays."""
     spec = importlib.util.find_spec("llm_markov_rs")
     if spec is None or spec.origin is None:
@@ -1066,7 +1066,7 @@ def bench_guarded_chains(
     against ``llm --version``, against a model that writes its prompt back
     (llm's own cost of a prompt, whatever the model) and against the
     cheapest prompt to this plugin (two words to ``markov``), interleaved,
-    its chain's file in the page cache as after any recent use."""
+    each chain's file in the page cache as train or info leave it."""
     llm_command = [sys.executable, "-m", "llm"]
     print("\nsaved chains with the copy guard: train, info, a guarded prompt")
     names = []
@@ -1107,9 +1107,9 @@ def bench_guarded_chains(
         for name in names
     }
     # The largest chain is prompted apart, after the rounds: its file with
-    # its text is more than some systems keep in their page cache (this
-    # benchmark's first machine kept about 8 GB), and reading it from the
-    # disk in a round would evict the other chains' pages.
+    # its text is more than some systems keep in their page cache (session
+    # 28's machine kept about 8 GB), and reading it from the disk in a round
+    # would evict the other chains' pages.
     largest = names[-1]
     apart = prompt_commands.pop(largest)
     # Each chain's file read through, then prompted once, untimed: the file
@@ -1118,8 +1118,9 @@ def bench_guarded_chains(
     # prompt alone left most of them out, and a system that had evicted the
     # file meanwhile (one that keeps less page cache than the texts and
     # chains trained above) made every round read from the disk.
+    chain_files = pathlib.Path(user_path) / "markov"
     for name, command in prompt_commands.items():
-        read_through(pathlib.Path(user_path) / "markov" / f"{name}.markov")
+        read_through(chain_files / f"{name}.markov")
         time_command(command, env)
     # The machine's speed drifts by more than the figures measured here
     # (llm --version alone by 10% from one minute to the next), so each
@@ -1137,7 +1138,7 @@ def bench_guarded_chains(
             two_words.append(time_command([*llm_command, "-m", "markov", "a b"], env))
             for name, command in prompt_commands.items():
                 prompts[name].append(time_command(command, env))
-        read_through(pathlib.Path(user_path) / "markov" / f"{largest}.markov")
+        read_through(chain_files / f"{largest}.markov")
         time_command(apart, env)
         largest_version, largest_prompt = [], []
         for _ in range(max(rounds, PROMPT_ROUNDS)):
