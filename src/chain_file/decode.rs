@@ -211,15 +211,16 @@ pub(super) fn read_index<R: Read>(
 /// is left to [`CopyIndex::check`].
 #[cfg(all(target_endian = "little", not(windows)))]
 #[allow(clippy::type_complexity)]
-pub(super) fn map_index(
-    file: &Arc<memmap2::Mmap>,
+pub(super) fn map_index<'file>(
+    file: &'file Arc<memmap2::Mmap>,
+    open: &'file Arc<std::fs::File>,
 ) -> impl FnOnce(
     &mut Sections<io::Empty>,
     usize,
     usize,
     WindowLayout,
 ) -> Result<Option<CopyIndex>, ChainFileError>
-       + '_ {
+       + 'file {
     move |sections, alphabet, tokens, layout| {
         let spans: Vec<_> = layout.spans(tokens).collect();
         let starts = (spans.iter())
@@ -242,7 +243,17 @@ pub(super) fn map_index(
             sections.position += bytes(width, count);
             Ok::<Ids, ChainFileError>(Ids::Packed(ids))
         };
+        let text_start = sections.position;
         let text = next_ids(sections, text_width, tokens)?;
+        // The guard's searches read the text here and there: by position,
+        // not through the map (see `PackedIds::get_sparse`).
+        #[cfg(unix)]
+        let text = match text {
+            Ids::Packed(ids) => Ids::Packed(ids.read_sparsely_from(open, text_start)),
+            other => other,
+        };
+        #[cfg(not(unix))]
+        let _ = (open, text_start);
         let mut windows = Vec::with_capacity(spans.len());
         for (span, first_token) in spans.into_iter().zip(starts) {
             let suffixes = next_ids(sections, suffix_width, span.len())?;

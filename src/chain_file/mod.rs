@@ -182,10 +182,13 @@ pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
     #[cfg(all(target_endian = "little", not(windows)))]
     if let Some(map) = map_file(&file).filter(|map| map.len() as u64 == size) {
         let map = std::sync::Arc::new(map);
+        // Kept open beside its map: the copy index reads its text by
+        // position.
+        let open = std::sync::Arc::new(file);
         return decode_sections(
             &fixed,
             Sections::in_map(&bytes, &map),
-            decode::map_index(&map),
+            decode::map_index(&map, &open),
         );
     }
     // The size is the file's own: each section is read straight into the

@@ -228,3 +228,26 @@ fn a_save_sorts_what_the_index_has_not_sorted() {
     let plain = build_with(text.as_bytes(), 2, BuildOptions::default()).unwrap();
     assert!(!plain.copy_index_sorts_when_saved());
 }
+
+#[test]
+fn a_loaded_index_reads_its_text_by_position_as_its_map_holds_it() {
+    // The bugs: a positioned read from the wrong place in the file (where
+    // the index starts rather than its text, say) or a value cut from the
+    // wrong bits of what it read gives other ids than the map holds, and a
+    // guard then narrows by the wrong tokens. The text's 21,580 words are
+    // more than the positioned reads a load allows, so the reads past
+    // those, through the map, are checked too.
+    let chain = guarded(SHERLOCK, 1);
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("guarded.markov");
+    super::save(&chain, &path, b"{}", Watch::none()).unwrap();
+    let (loaded, _) = super::load(&path).unwrap();
+    let text = loaded.copy_index().unwrap().text();
+    let expected = chain.copy_index().unwrap().text();
+    assert_eq!(text.len(), expected.len());
+    // The text's last ids first, while positioned reads are left.
+    let last = text.len().saturating_sub(64)..=text.len();
+    for index in last.chain(0..text.len()) {
+        assert_eq!(text.get_sparse(index), expected.get(index), "id {index}");
+    }
+}

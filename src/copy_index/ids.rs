@@ -39,6 +39,17 @@ impl Ids {
         }
     }
 
+    /// [`Ids::get`] for a reader of a few ids far apart, as a search's
+    /// halvings read a text: a mapped file's packed ids are read without
+    /// faulting in their pages ([`PackedIds::get_sparse`]).
+    #[inline]
+    pub(crate) fn get_sparse(&self, index: usize) -> Option<u32> {
+        match self {
+            Ids::Packed(ids) => ids.get_sparse(index),
+            _ => self.get(index),
+        }
+    }
+
     /// Calls `each` with the ids of `range` (within the list) a block at a
     /// time, in order, and the index of each block's first: an owned
     /// list's own slices, a packed one's decoded into a buffer, a file's

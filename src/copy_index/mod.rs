@@ -675,7 +675,7 @@ fn narrowed_within(
     let next = |start: u32| {
         let at = start as usize + depth;
         if at < end {
-            text.get(at)
+            text.get_sparse(at)
         } else {
             None
         }

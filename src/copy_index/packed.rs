@@ -8,6 +8,11 @@ use std::io::{self, Write};
 #[cfg(all(target_endian = "little", not(windows)))]
 use std::sync::Arc;
 
+#[cfg(all(target_endian = "little", unix))]
+use std::os::unix::fs::FileExt;
+#[cfg(all(target_endian = "little", unix))]
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::stored::Stored;
 
 /// How many bits a value up to `largest` takes: at least 1.
@@ -93,7 +98,46 @@ pub(crate) struct PackedIds {
     bytes: Stored<u8>,
     width: u32,
     len: usize,
+    /// The mapped file, open, and where `bytes` start in it, for
+    /// [`PackedIds::get_sparse`]; `None` for values in memory.
+    #[cfg(all(target_endian = "little", unix))]
+    positioned: Option<PositionedReads>,
 }
+
+/// A mapped file's first values read with positioned reads (`pread`)
+/// rather than through its map. A search of a guarded walk reads a value
+/// here and there in a text of up to hundreds of megabytes: each first
+/// touch of a page of the map is a page fault, which cost about 4 µs on
+/// the machine of docs/performance.md's session 28, and a read about 1.2
+/// µs. But a read costs as much every time, where a page once faulted in
+/// is free, and a long walk reads the same places again and again: so
+/// only the first [`POSITIONED_READS`] go by position, and the map after.
+#[cfg(all(target_endian = "little", unix))]
+#[derive(Clone, Debug)]
+struct PositionedReads {
+    file: Arc<std::fs::File>,
+    start: u64,
+    /// How many positioned reads are left, shared by the clones.
+    left: Arc<AtomicU32>,
+}
+
+#[cfg(all(target_endian = "little", unix))]
+impl PositionedReads {
+    /// Whether a positioned read is left, taking it.
+    fn take_one(&self) -> bool {
+        (self.left)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+}
+
+/// How many of a mapped text's values are read by position before its
+/// map serves them: about what a guarded walk of 20 words reads in a
+/// chain of 1 GB of text.
+#[cfg(all(target_endian = "little", unix))]
+const POSITIONED_READS: u32 = 4096;
 
 impl PackedIds {
     /// `len` values of `width` bits (1 to 32) in `bytes`, or `None` when
@@ -105,6 +149,8 @@ impl PackedIds {
             bytes: Stored::Owned(bytes),
             width,
             len,
+            #[cfg(all(target_endian = "little", unix))]
+            positioned: None,
         })
     }
 
@@ -119,9 +165,27 @@ impl PackedIds {
     ) -> Option<Self> {
         let bytes = usize::try_from(packed_bytes(len as u64, width)).ok()?;
         let bytes = Stored::mapped(file, start, bytes)?;
-        (1..=32)
-            .contains(&width)
-            .then_some(PackedIds { bytes, width, len })
+        (1..=32).contains(&width).then_some(PackedIds {
+            bytes,
+            width,
+            len,
+            #[cfg(unix)]
+            positioned: None,
+        })
+    }
+
+    /// These values, which the mapped file `open` holds at byte `start`,
+    /// read by [`PackedIds::get_sparse`] with positioned reads of it.
+    #[cfg(all(target_endian = "little", unix))]
+    pub(crate) fn read_sparsely_from(self, open: &Arc<std::fs::File>, start: usize) -> Self {
+        PackedIds {
+            positioned: Some(PositionedReads {
+                file: Arc::clone(open),
+                start: start as u64,
+                left: Arc::new(AtomicU32::new(POSITIONED_READS)),
+            }),
+            ..self
+        }
     }
 
     /// The bytes as the file holds them.
@@ -143,6 +207,35 @@ impl PackedIds {
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<u32> {
         self.view().get(index)
+    }
+
+    /// The value at `index`, or `None` past the end, for a reader of a few
+    /// values far apart: a mapped file's first ones read with a positioned
+    /// read where [`PackedIds::read_sparsely_from`] gave the file (through
+    /// the map once those are spent, or if a read fails), others as
+    /// [`PackedIds::get`] reads them.
+    #[inline]
+    pub(crate) fn get_sparse(&self, index: usize) -> Option<u32> {
+        #[cfg(all(target_endian = "little", unix))]
+        if let Some(positioned) = self.positioned.as_ref().filter(|reads| reads.take_one()) {
+            if index >= self.len {
+                return None;
+            }
+            let bit = index as u64 * u64::from(self.width);
+            let at = bit / 8;
+            // The 8 bytes from the value's first. Those past its bits are
+            // masked off, so they may be what follows the values in the
+            // file; at the file's end the read fails, and the map serves.
+            let mut eight = [0u8; 8];
+            if (positioned.file)
+                .read_exact_at(&mut eight, positioned.start + at)
+                .is_ok()
+            {
+                let mask = (1u64 << self.width) - 1;
+                return Some(((u64::from_le_bytes(eight) >> (bit % 8)) & mask) as u32);
+            }
+        }
+        self.get(index)
     }
 
     /// The values, to read many of them without looking up where they
