@@ -420,16 +420,40 @@ def bench_tokens(repeated: pathlib.Path, wordnet: pathlib.Path, rounds: int) -> 
             )
 
 
-def run_child(path: pathlib.Path, contender: str, user_path: str) -> dict:
+def python_output(
+    code: str, *args: object, env: dict[str, str] | None = None, what: str = ""
+) -> str:
+    """What ``code``, run by this interpreter in a process of its own with
+    ``args``, prints. If it fails, the benchmark stops with its errors,
+    saying ``what`` failed (its arguments, by default)."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), contender, user_path, PROMPT],
+        [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,
         text=True,
+        env=env,
         check=False,
     )
     if result.returncode != 0:
-        sys.exit(f"{contender} on {path.name} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        sys.exit(f"{what or list(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def run_child(
+    path: pathlib.Path,
+    contender: str,
+    user_path: str,
+    env: dict[str, str] | None = None,
+) -> dict:
+    output = python_output(
+        CHILD,
+        path,
+        contender,
+        user_path,
+        PROMPT,
+        env=env,
+        what=f"{contender} on {path.name}",
+    )
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def medians(samples: list[dict]) -> dict:
@@ -483,14 +507,7 @@ print(time.perf_counter() - started)
 def seconds_printed(code: str, *args: str, env: dict[str, str] | None = None) -> float:
     """The seconds that ``code``, run by this interpreter in a process of its
     own with ``args``, prints as its output."""
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return float(result.stdout)
+    return float(python_output(code, *args, env=env))
 
 
 def compile_plugin() -> None:
@@ -853,13 +870,7 @@ def bench_sentences(novel: pathlib.Path) -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="markov-bench-") as user_path:
         for name in ("llm-markov-rs", "markovify"):
-            result = subprocess.run(
-                [sys.executable, "-c", SENTENCES, str(novel), name, user_path],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            results[name] = json.loads(result.stdout)
+            results[name] = child_json(SENTENCES, novel, name, user_path)
     for name, result in results.items():
         made = [s for s in result["sentences"] if s is not None]
         split = [s.split() for s in made]
@@ -903,9 +914,7 @@ def quotes(sentence: str) -> bool:
 def child_json(script: str, *arguments: object) -> dict:
     """What ``script``, run in a fresh interpreter with ``arguments``,
     printed as one JSON line."""
-    command = [sys.executable, "-c", script, *map(str, arguments)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
+    return json.loads(python_output(script, *arguments))
 
 
 def bench_steer(novel: pathlib.Path, wordnet: pathlib.Path) -> None:
@@ -1005,16 +1014,7 @@ print(json.dumps({"seconds": seconds, "peak_kib": peak}))
 
 def peak_of(command: list[str], env: dict[str, str]) -> dict:
     """The seconds and peak resident memory of ``command``, run alone."""
-    result = subprocess.run(
-        [sys.executable, "-c", PEAK, *command],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-    if result.returncode != 0:
-        sys.exit(f"{command} failed:\n{result.stderr}")
-    return json.loads(result.stdout)
+    return json.loads(python_output(PEAK, *command, env=env, what=str(command)))
 
 
 def repeated_to(source: pathlib.Path, size: int) -> pathlib.Path:
@@ -1341,22 +1341,9 @@ def bench_scale(wordnet: pathlib.Path, single: pathlib.Path, rounds: int) -> Non
             child_env = {**os.environ, "LLM_MARKOV_THREADS": str(threads)}
             runs = []
             for _ in range(rounds):
-                result = subprocess.run(
-                    [
-                        sys.executable,
-                        "-c",
-                        CHILD,
-                        str(wordnet),
-                        "llm-markov-rs order 3",
-                        user_path,
-                        PROMPT,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env=child_env,
+                runs.append(
+                    run_child(wordnet, "llm-markov-rs order 3", user_path, child_env)
                 )
-                runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
             extra[threads] = medians(runs)["step_kib"] * 1024 / wordnet.stat().st_size
         print(
             f"  2 threads: {extra[2]:.2f}x the text, 64 threads: {extra[64]:.2f}x "
