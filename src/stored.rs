@@ -55,6 +55,16 @@ impl<T: Pod> Stored<T> {
         }
     }
 
+    /// Where a mapped array starts in its file, in bytes; `None` for one in
+    /// memory.
+    #[cfg(all(target_endian = "little", unix))]
+    pub(crate) fn start_in_file(&self) -> Option<usize> {
+        match self {
+            Stored::Owned(_) => None,
+            Stored::Mapped { start, .. } => Some(*start),
+        }
+    }
+
     /// Releases an owned array's spare capacity; a mapped one has none.
     pub(crate) fn shrink_to_fit(&mut self) {
         match self {

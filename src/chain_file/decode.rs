@@ -243,17 +243,16 @@ pub(super) fn map_index<'file>(
             sections.position += bytes(width, count);
             Ok::<Ids, ChainFileError>(Ids::Packed(ids))
         };
-        let text_start = sections.position;
         let text = next_ids(sections, text_width, tokens)?;
         // The guard's searches read the text here and there: by position,
         // not through the map (see `PackedIds::get_sparse`).
         #[cfg(unix)]
         let text = match text {
-            Ids::Packed(ids) => Ids::Packed(ids.read_sparsely_from(open, text_start)),
+            Ids::Packed(ids) => Ids::Packed(ids.read_sparsely_from(open)),
             other => other,
         };
         #[cfg(not(unix))]
-        let _ = (open, text_start);
+        let _ = open;
         let mut windows = Vec::with_capacity(spans.len());
         for (span, first_token) in spans.into_iter().zip(starts) {
             let suffixes = next_ids(sections, suffix_width, span.len())?;

@@ -174,18 +174,17 @@ impl PackedIds {
         })
     }
 
-    /// These values, which the mapped file `open` holds at byte `start`,
-    /// read by [`PackedIds::get_sparse`] with positioned reads of it.
+    /// These values, when they lie in the map of the file `open`, read by
+    /// [`PackedIds::get_sparse`] with positioned reads of it; values in
+    /// memory as they are.
     #[cfg(all(target_endian = "little", unix))]
-    pub(crate) fn read_sparsely_from(self, open: &Arc<std::fs::File>, start: usize) -> Self {
-        PackedIds {
-            positioned: Some(PositionedReads {
-                file: Arc::clone(open),
-                start: start as u64,
-                left: Arc::new(AtomicU32::new(POSITIONED_READS)),
-            }),
-            ..self
-        }
+    pub(crate) fn read_sparsely_from(self, open: &Arc<std::fs::File>) -> Self {
+        let positioned = self.bytes.start_in_file().map(|start| PositionedReads {
+            file: Arc::clone(open),
+            start: start as u64,
+            left: Arc::new(AtomicU32::new(POSITIONED_READS)),
+        });
+        PackedIds { positioned, ..self }
     }
 
     /// The bytes as the file holds them.
