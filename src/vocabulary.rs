@@ -108,6 +108,24 @@ impl Vocabulary {
         found
     }
 
+    /// Whether the words are in byte order, each once, as a chain file
+    /// holds them. A load checks it for every word, so most pairs are
+    /// settled by their first eight bytes read as one integer, without a
+    /// call to compare the words.
+    pub(crate) fn in_byte_order(&self) -> bool {
+        let bytes: &[u8] = &self.bytes;
+        let mut start = 0;
+        let mut before: Option<(u64, &[u8])> = None;
+        self.ends.iter().all(|&end| {
+            let Some(word) = bytes.get(start..end as usize) else {
+                return false;
+            };
+            let key = (prefix_within(bytes, start, word), word);
+            start = end as usize;
+            before.replace(key).is_none_or(|before| before < key)
+        })
+    }
+
     /// How many distinct words there are.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -261,6 +279,22 @@ pub(crate) fn prefix(word: &[u8]) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
+/// [`prefix`] of `word`, which starts at `start` in `bytes`: eight bytes
+/// read at once and the next words' cut off, where eight bytes remain.
+fn prefix_within(bytes: &[u8], start: usize, word: &[u8]) -> u64 {
+    match bytes.get(start..start + 8) {
+        Some(eight) => {
+            let whole = u64::from_be_bytes(eight.try_into().unwrap_or_default());
+            match word.len() {
+                // Zero-padded, as `prefix` pads.
+                length @ 0..8 => whole & !(u64::MAX >> (length * 8)),
+                _ => whole,
+            }
+        }
+        None => prefix(word),
+    }
+}
+
 /// The next word of one vocabulary, in a merge of several: ordered by its
 /// word, then by its vocabulary (so equal words meet in that order).
 #[derive(Clone, Copy)]
@@ -293,5 +327,62 @@ impl PartialOrd for Head<'_> {
 impl Ord for Head<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.key().cmp(&other.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn vocabulary_of(words: &[Vec<u8>]) -> Vocabulary {
+        let mut vocabulary = Vocabulary::default();
+        for word in words {
+            vocabulary.push(word);
+        }
+        vocabulary
+    }
+
+    #[test]
+    fn byte_order_is_decided_past_eight_bytes_and_by_length() {
+        // Each pair ties on its first eight bytes, zero-padded: a check
+        // that trusted the prefixes alone, or cut a short word's prefix
+        // at the wrong byte, gets one of them wrong.
+        let in_order = |words: &[&[u8]]| {
+            vocabulary_of(&words.iter().map(|word| word.to_vec()).collect::<Vec<_>>())
+                .in_byte_order()
+        };
+        assert!(in_order(&[b"abcdefgh1", b"abcdefgh2"]));
+        assert!(!in_order(&[b"abcdefgh2", b"abcdefgh1"]));
+        assert!(!in_order(&[b"abcdefgh1", b"abcdefgh1"]));
+        assert!(in_order(&[b"ab", b"ab\0"]));
+        // Read unmasked, "ab" would take the next word's bytes and sort
+        // after "ab\x01".
+        assert!(in_order(&[b"ab", b"ab\x01", b"to fill eight bytes"]));
+        assert!(!in_order(&[b"ab\0", b"ab"]));
+        assert!(in_order(&[b"a", b"b", b"bcdefghij"]));
+        assert!(!in_order(&[b"b", b"a", b"bcdefghij"]));
+    }
+
+    proptest! {
+        /// The fast check agrees with comparing the words themselves, for
+        /// words short and long that share prefixes and hold zeros.
+        #[test]
+        fn byte_order_agrees_with_comparing_the_words(
+            words in prop::collection::vec(
+                prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), 1..12),
+                0..24,
+            ),
+            sort in any::<bool>(),
+        ) {
+            let mut words = words;
+            if sort {
+                words.sort();
+                words.dedup();
+            }
+            let expected = words.windows(2).all(|pair| pair[0] < pair[1]);
+            prop_assert_eq!(vocabulary_of(&words).in_byte_order(), expected);
+        }
     }
 }

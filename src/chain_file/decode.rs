@@ -480,9 +480,7 @@ fn decode_vocabulary(
     }
     let vocabulary = Vocabulary::from_parts(bytes, ends);
     // In byte order, each once: merging relies on it.
-    let sorted =
-        (vocabulary.words().zip(vocabulary.words().skip(1))).all(|(before, word)| before < word);
-    if !sorted {
+    if !vocabulary.in_byte_order() {
         return Err(invalid("its words are not in byte order, or repeat".into()));
     }
     match tokens {
