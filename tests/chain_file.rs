@@ -475,6 +475,11 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(move |b: &mut Vec<u8>| set_u32(b, at.followers, states)),
         ),
         (
+            // The first follower is checked apart from the rest.
+            "not one of its states",
+            Box::new(move |b: &mut Vec<u8>| set_u32(b, at.followers + 4 * (at.pairs - 1), states)),
+        ),
+        (
             "count of zero",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.counts, 0)),
         ),

@@ -554,32 +554,45 @@ fn check_transitions(
     cumulative: &[u32],
 ) -> Result<(), ChainFileError> {
     let state_count = header.state_count;
-    // Each check is one plain pass, which the compiler vectorizes.
-    let in_order = offsets.first() == Some(&0) && offsets.windows(2).all(|pair| pair[0] <= pair[1]);
+    // Each check runs to the end of its arrays, with no early exit: every
+    // load of a good file goes all the way, and a loop without one is
+    // vectorized.
+    let in_order = offsets.first() == Some(&0)
+        && (offsets.windows(2)).fold(true, |in_order, pair| in_order & (pair[0] <= pair[1]));
     if !in_order || offsets.last().copied() != Some(followers.len() as u32) {
         return Err(invalid("its followers are out of place".into()));
     }
-    if followers.iter().any(|&next| next >= state_count) {
+    // The followers and their counts in one pass. Each state's followers
+    // are in id order, each once (merging relies on it), so every fall
+    // from one follower to the next is where one state's followers end
+    // and the next's start: counted here over all the followers, then
+    // over the states' starts.
+    let mut in_range = followers.first().is_none_or(|&first| first < state_count);
+    let mut falls = 0u64;
+    // Every count is at least 1: the running totals rise from above 0.
+    let mut rising = cumulative.first().is_none_or(|&first| first > 0);
+    // Both are read with the header's count of transitions.
+    let (next_followers, next_totals) = (
+        followers.get(1..).unwrap_or_default(),
+        cumulative.get(1..).unwrap_or_default(),
+    );
+    for ((follower, next), (total, next_total)) in
+        (followers.iter().zip(next_followers)).zip(cumulative.iter().zip(next_totals))
+    {
+        in_range &= *next < state_count;
+        falls += u64::from(follower >= next);
+        rising &= total < next_total;
+    }
+    if !in_range {
         return Err(invalid("a follower is not one of its states".into()));
     }
-    // Each state's followers in id order, each once: merging relies on it.
-    // So every fall from one follower to the next is where one state's
-    // followers end and the next's start: counted over all the followers
-    // in one pass, then over the states' starts.
-    let falls = (followers.windows(2))
-        .filter(|pair| pair[0] >= pair[1])
-        .count();
     let falls_between_states = (offsets.windows(2))
         .filter(|range| range[0] > 0 && range[0] < range[1])
         .filter(|range| followers[range[0] as usize - 1] >= followers[range[0] as usize])
         .count();
-    let followers_sorted = falls == falls_between_states;
-    if !followers_sorted {
+    if falls != falls_between_states as u64 {
         return Err(invalid("a state's followers are out of order".into()));
     }
-    // Every count is at least 1: the running totals rise from above 0.
-    let rising = cumulative.first().is_none_or(|&first| first > 0)
-        && cumulative.windows(2).all(|pair| pair[0] < pair[1]);
     if !rising {
         return Err(invalid("a follower has a count of zero or less".into()));
     }
