@@ -100,10 +100,36 @@ fn classify(block: &[u8; BLOCK]) -> (u64, u64) {
     let mut space_flags = [0u8; BLOCK];
     let mut lead_flags = [0u8; BLOCK];
     for ((&byte, space), lead) in block.iter().zip(&mut space_flags).zip(&mut lead_flags) {
-        *space = u8::from((byte.wrapping_sub(0x09) < 5) | (byte.wrapping_sub(0x1C) < 5));
-        *lead = u8::from((byte == 0xC2) | (byte.wrapping_sub(0xE1) < 3));
+        *space = u8::from(is_one_byte_space(byte));
+        *lead = u8::from(may_start_a_wide_space(byte));
     }
     (gather(&space_flags), gather(&lead_flags))
+}
+
+/// Whether `byte` is whitespace of one byte, as [`classify`] marks it,
+/// in a form the compiler vectorizes.
+fn is_one_byte_space(byte: u8) -> bool {
+    (byte.wrapping_sub(0x09) < 5) | (byte.wrapping_sub(0x1C) < 5)
+}
+
+/// Whether `byte` may start whitespace of several bytes (0xC2 or
+/// 0xE1..=0xE3), as [`classify`] marks it.
+fn may_start_a_wide_space(byte: u8) -> bool {
+    (byte == 0xC2) | (byte.wrapping_sub(0xE1) < 3)
+}
+
+/// Whether `bytes` may hold whitespace: false only when no byte is one,
+/// nor may start one. One pass with no early exit, which the compiler
+/// vectorizes, for a caller that would otherwise split the bytes into
+/// words to find out.
+pub(crate) fn may_hold_whitespace(bytes: &[u8]) -> bool {
+    // Flags as bytes, or-ed: a reduction the compiler vectorizes, where
+    // one over `bool`s stayed a byte at a time (2.92 ms against 0.18 ms
+    // for WordNet's 3 MB of words).
+    let found = (bytes.iter()).fold(0u8, |found, &byte| {
+        found | u8::from(is_one_byte_space(byte)) | u8::from(may_start_a_wide_space(byte))
+    });
+    found != 0
 }
 
 /// Packs 64 flags of 0 or 1 into a bit mask, eight at a time: the multiply
@@ -347,6 +373,21 @@ mod tests {
                 assert_eq!(split(&text), reference_split(&text), "{length} bytes");
             }
         }
+    }
+
+    #[test]
+    fn only_bytes_that_classify_marks_may_hold_whitespace() {
+        // The bug: a whitespace byte the quick pass misses lets a word
+        // with whitespace load from a chain file.
+        for byte in 0..=255u8 {
+            let marked = is_ascii_separator(byte) || matches!(byte, 0xC2 | 0xE1..=0xE3);
+            assert_eq!(
+                may_hold_whitespace(&[b'a', byte, b'b']),
+                marked,
+                "{byte:#04x}"
+            );
+        }
+        assert!(!may_hold_whitespace(b""));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::limits::MAX_WORDS;
 use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkError, LinkedStates, StateWords};
 use crate::stored::Stored;
-use crate::tokenize::Words;
+use crate::tokenize::{may_hold_whitespace, Words};
 use crate::tokens::Tokens;
 use crate::vocabulary::Vocabulary;
 
@@ -504,7 +504,13 @@ fn check_bare_words(vocabulary: &Vocabulary) -> Result<(), ChainFileError> {
         let mut words = Words::new(bytes);
         words.next_span() != Some((0, bytes.len())) || words.next_span().is_some()
     };
-    if holds_whitespace(vocabulary.bytes()) && vocabulary.words().any(holds_whitespace) {
+    // Most vocabularies hold no byte that is or may start whitespace:
+    // then one quick pass tells, and the words are not split.
+    let bytes = vocabulary.bytes();
+    if may_hold_whitespace(bytes)
+        && holds_whitespace(bytes)
+        && vocabulary.words().any(holds_whitespace)
+    {
         return Err(invalid("a word holds whitespace".into()));
     }
     Ok(())
