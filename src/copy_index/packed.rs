@@ -169,7 +169,7 @@ impl PackedIds {
             bytes,
             width,
             len,
-            #[cfg(unix)]
+            #[cfg(all(target_endian = "little", unix))]
             positioned: None,
         })
     }
