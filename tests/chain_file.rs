@@ -6,7 +6,7 @@
 )]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use llm_markov_rs::limits::FORMAT_VERSION;
@@ -20,14 +20,32 @@ mod forgery;
 
 const TEXT: &[u8] = b"the cat sat on the mat and the dog sat on the cat";
 
-/// A folder of its own for one test, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir()
-        .join("llm-markov-rs-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&folder);
-    fs::create_dir_all(&folder).expect("a scratch folder");
-    folder
+/// A folder of its own for one test, removed with everything in it when
+/// the test ends, passed or failed: a test run leaves nothing behind.
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A new empty folder for the test `name`, in the system's temporary
+/// folder.
+fn scratch(name: &str) -> Scratch {
+    let folder = tempfile::Builder::new()
+        .prefix(&format!("llm-markov-rs-{name}-"))
+        .tempdir()
+        .expect("a scratch folder");
+    Scratch(folder)
 }
 
 fn encoded(chain: &Chain, metadata: &[u8]) -> Vec<u8> {
@@ -561,7 +579,8 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
     ];
     // Decoded from memory, each array is read; loaded from a file, the
     // big ones are checked in place in its map: both must refuse it.
-    let path = scratch("forged").join("forged.markov");
+    let folder = scratch("forged");
+    let path = folder.join("forged.markov");
     for (message, forge) in forgeries {
         let mut forged = bytes.clone();
         forge(&mut forged);
