@@ -49,8 +49,8 @@ impl<'a> Watch<'a> {
 
     /// The same watch, also counting the work done in `counter`: bytes of
     /// text while splitting it into words, then transitions while linking
-    /// them (each pass over them counts them again), and bytes of the file
-    /// while saving a chain.
+    /// them (each pass over them counts them again), bytes of the file
+    /// while saving a chain, and tokens of a copy index while checking it.
     pub fn reporting_to(self, counter: &'a AtomicU64) -> Self {
         Watch {
             progress: Some(counter),

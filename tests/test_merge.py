@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
+from itertools import groupby
 
 import llm
 import llm_markov_rs.train
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from llm_markov_rs import MarkovError, merge_chains, train_chain
 from llm_markov_rs._markov import Chain, GrowingChain
+from llm_markov_rs.info import read_info
 from llm_markov_rs.saved import chain_path
 
 from helpers import reference_table
@@ -448,13 +450,24 @@ def test_merging_guarded_chains_names_the_sort_and_the_save(user_path):
     # The bug: after the states were merged, the bar sat at "merging 100%"
     # while the texts' suffix array was sorted again and the file saved.
     # Without an index on every source there is no sort, and no such stage.
+    # Before the merge, each source's index is checked whole (seconds for
+    # a large chain, with no bar before "checking"): once for each source
+    # that has one, each to its end, two units a token of its index.
     for name, text in (("x", "a b c a b d. "), ("y", "c a b e. "), ("p", "f g f h. ")):
         train_chain(name, [text * 200], copy_guard=name != "p")
-    for sources, stages in (
-        (["x", "y"], ["merging", "indexing", "saving"]),
-        (["x", "p"], ["merging", "saving"]),
+    for sources, stages, checked in (
+        (["x", "y"], ["checking", "merging", "indexing", "saving"], ["x", "y"]),
+        (["x", "p"], ["checking", "merging", "saving"], ["x"]),
+        (["p", "p"], ["merging", "saving"], []),
     ):
         seen: list[tuple[str, int, int]] = []
         merged = merge_chains("merged", sources, replace=True, progress=seen_by(seen))
         assert list(dict.fromkeys(stage for stage, _, _ in seen)) == stages
         assert seen[-1] == ("saving", merged.file_size, merged.file_size)
+        checks_ended = [report for report in seen if report[0] == "checking"]
+        tokens = [read_info(name).token_count for name in checked]
+        # Each source's check ends on its own total, and no sooner.
+        ends = [(done, total) for _, done, total in checks_ended if done == total]
+        assert [end for end, _ in groupby(ends)] == [
+            (2 * count, 2 * count) for count in tokens
+        ]

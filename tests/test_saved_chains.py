@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -436,19 +437,18 @@ def test_a_chain_of_a_repeated_text_is_the_size_of_one_copy(llm_cli, tmp_path):
     assert abs(sizes["many"] - sizes["once"]) < 64, sizes
 
 
-@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
-def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock):
+def on_a_terminal(arguments: list[str], user: pathlib.Path) -> tuple[int, bytes, bytes]:
+    """Runs ``llm ARGUMENTS`` with its stderr on a pseudo-terminal: its
+    exit code, what it drew there, and its stdout."""
     import pty
 
-    book = tmp_path / "big.txt"
-    book.write_text(sherlock * 12, encoding="utf-8")  # over 1 MiB: built watched
     controller, terminal = pty.openpty()
     with subprocess.Popen(
-        [sys.executable, "-m", "llm", "markov", "train", "big", str(book)],
+        [sys.executable, "-m", "llm", *arguments],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=terminal,
-        env={**os.environ, "LLM_USER_PATH": str(tmp_path / "user")},
+        env={**os.environ, "LLM_USER_PATH": str(user)},
     ) as process:
         os.close(terminal)
         drawn = b""
@@ -462,7 +462,17 @@ def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock)
             drawn += chunk
         stdout = process.stdout.read()
     os.close(controller)
-    assert process.returncode == 0, drawn
+    return process.returncode, drawn, stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock):
+    book = tmp_path / "big.txt"
+    book.write_text(sherlock * 12, encoding="utf-8")  # over 1 MiB: built watched
+    returncode, drawn, stdout = on_a_terminal(
+        ["markov", "train", "big", str(book)], tmp_path / "user"
+    )
+    assert returncode == 0, drawn
     assert b"Saved chain 'big'" in stdout
     # The text is read and built in pieces: one bar for all of it.
     stages = (b"training", b"indexing for the copy guard ...", b"saving")
@@ -473,6 +483,36 @@ def test_training_shows_progress_on_a_terminal_only(llm_cli, tmp_path, sherlock)
     quiet = llm_cli("markov", "train", "quiet", str(book))
     assert quiet.exit_code == 0
     assert "indexing" not in quiet.output
+    assert "\r" not in quiet.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_info_shows_its_check_of_the_copy_index_on_a_terminal_only(
+    llm_cli, tmp_path, sherlock, user_path
+):
+    # The bug: info checks a guarded chain's whole index, about 3 seconds
+    # for a 1 GB text's and 14 for 4 GB's, with nothing on the terminal
+    # until it is done.
+    assert llm_cli("markov", "train", "guarded", "-", input=sherlock).exit_code == 0
+    assert (
+        llm_cli(
+            "markov", "train", "plain", "--no-copy-guard", "-", input=sherlock
+        ).exit_code
+        == 0
+    )
+    returncode, drawn, stdout = on_a_terminal(["markov", "info", "guarded"], user_path)
+    assert returncode == 0, drawn
+    assert b"name: guarded" in stdout
+    assert b"checking the copy index" in drawn, drawn
+    assert drawn.rstrip().endswith(b"100%"), drawn
+    # Without an index there is nothing to check, and no bar.
+    returncode, drawn, stdout = on_a_terminal(["markov", "info", "plain"], user_path)
+    assert returncode == 0, drawn
+    assert b"checking" not in drawn, drawn
+    # Not a terminal: no progress at all.
+    quiet = llm_cli("markov", "info", "guarded")
+    assert quiet.exit_code == 0
+    assert "checking" not in quiet.output
     assert "\r" not in quiet.output
 
 

@@ -166,11 +166,15 @@ class Chain:
                 chain file, or is truncated, corrupted, inconsistent or in
                 another format version; the message says what to do.
         """
-    def check_copy_index(self) -> None:
+    def check_copy_index(
+        self, progress: Callable[[str, int, int], object] | None = None
+    ) -> None:
         """Checks what ``load`` leaves out of the copy index, if the chain
         has one: its checksum, its words, its length against the word
         count, and that its suffix array is its text's (a forged one would
-        make the guard miss copies). Ctrl-C stops it.
+        make the guard miss copies). Ctrl-C stops it. ``progress``, when
+        the chain has an index, is called with ``("checking", done,
+        total)`` as it goes.
 
         Raises:
             llm_markov_rs.MarkovError: it does not.

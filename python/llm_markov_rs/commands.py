@@ -304,8 +304,10 @@ def info(name: str, json_: bool) -> None:
     def describe() -> dict[str, Any]:
         saved = read_info(name)
         # Every byte of the file, not just its header, and the copy
-        # index's order, which a prompt's load leaves out.
-        load_saved(name, whole=True)
+        # index's order, which a prompt's load leaves out: seconds for a
+        # large chain, so with a bar on a terminal.
+        with terminal_progress(sys.stderr) as progress:
+            load_saved(name, whole=True, progress=progress)
         return {
             **saved.as_json(),
             "format_version": int(load_native().FORMAT_VERSION),
@@ -383,6 +385,8 @@ STAGE_LABELS = {
     "splitting": "splitting into words",
     "linking": "linking the chain",
     "indexing": "indexing for the copy guard",
+    # info and merge check a copy index whole before they use it.
+    "checking": "checking the copy index",
     "training": "training",
     "merging": "merging chains",
     "saving": "saving",

@@ -49,7 +49,8 @@ def merge_chains(
     Each source is checked whole, its copy index included, as ``llm markov
     info`` checks it.
 
-    ``progress`` is called with ``(stage, done, total)``: ``"merging"`` in
+    ``progress`` is called with ``(stage, done, total)``: ``"checking"`` in
+    tokens of each source's copy index as it is checked, ``"merging"`` in
     states, then ``"indexing"`` (no count) while the merged texts' suffix
     array is sorted, when there is an index, and ``"saving"`` in bytes
     written of the file's size (``"indexing and saving"`` when the save
@@ -93,7 +94,7 @@ def merge_chains(
                     f"the weight of '{source}' must be a whole number from 1 to "
                     f"{MAX_WEIGHT:,}, not {weight!r}"
                 )
-        loaded = [_load(source) for source in sources]
+        loaded = [_load(source, progress) for source in sources]
         first = loaded[0][0]
         for (chain, _), label in zip(loaded, shown, strict=True):
             for what, value, wanted in (
@@ -140,18 +141,18 @@ def _path_of(source: ChainSource) -> tuple[Path, bool]:
     return (chain_path(text) if is_name else Path(text)), is_name
 
 
-def _load(source: ChainSource) -> tuple[Chain, str]:
-    """The chain ``source`` names and its metadata, or a MarkovError that
-    names it."""
+def _load(source: ChainSource, progress: ProgressCallback | None) -> tuple[Chain, str]:
+    """The chain ``source`` names and its metadata, checked whole, or a
+    MarkovError that names it."""
     text = os.fspath(source)
     path, is_name = _path_of(source)
     if is_name:
-        return load_saved(text, whole=True)
+        return load_saved(text, whole=True, progress=progress)
     if not path.exists():
         raise MarkovError(f"cannot merge {text}: there is no such file")
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
-        loaded[0].check_copy_index()
+        loaded[0].check_copy_index(progress)
     except MarkovError as error:
         raise MarkovError(f"cannot merge {text}: {error}") from error
     return loaded

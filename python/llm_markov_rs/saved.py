@@ -20,6 +20,7 @@ from llm_markov_rs.errors import MarkovError, load_native
 
 if TYPE_CHECKING:
     from llm_markov_rs._markov import Chain
+    from llm_markov_rs.reading import ProgressCallback
 
 #: How many of its sources a chain's metadata names: the rest are counted,
 #: so that training on many files keeps the metadata small.
@@ -156,19 +157,22 @@ def load_chain(name: str) -> Chain:
     return chain
 
 
-def load_saved(name: str, *, whole: bool = False) -> tuple[Chain, str]:
+def load_saved(
+    name: str, *, whole: bool = False, progress: ProgressCallback | None = None
+) -> tuple[Chain, str]:
     """The saved chain ``name`` and its metadata, read and checked now (no
     cache), or a MarkovError that names its file and says what to do: the
     one place a saved chain is loaded and its errors are said. ``whole``
     also checks the copy index's order, which loading leaves out for the
-    sake of prompts (``info`` and ``merge`` ask for it)."""
+    sake of prompts (``info`` and ``merge`` ask for it), reporting the
+    stage ``"checking"`` to ``progress``."""
     path = chain_path(name)
     if not path.exists():
         raise missing_chain(name)
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
         if whole:
-            loaded[0].check_copy_index()
+            loaded[0].check_copy_index(progress)
     except MarkovError as error:
         # Every failure to read or check the file, gone since or not.
         raise unreadable_chain(name, path, str(error)) from error

@@ -200,12 +200,22 @@ pub fn load(path: &Path) -> Result<(Chain, Vec<u8>), ChainFileError> {
 /// has one: its checksum, its words, its length against the header's word
 /// count, where each word's suffixes start, and that its suffix array is
 /// its text's. A forged index would make the guard miss copies; `llm
-/// markov info` and `merge` check it. `watch` can cancel it.
+/// markov info` and `merge` check it. `watch` can cancel it, and counts
+/// its progress, up to [`copy_index_check_work`].
 pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileError> {
     match chain.copy_index() {
         Some(index) => index.check(chain.vocabulary().len() as u32, chain.token_count(), watch),
         None => Ok(()),
     }
+}
+
+/// How much progress [`check_copy_index`] reports in all for `chain`: two
+/// units a token of each window of its copy index (its suffixes placed,
+/// then its text read), 0 without an index.
+pub fn copy_index_check_work(chain: &Chain) -> u64 {
+    chain.copy_index().map_or(0, |index| {
+        index.windows().map(|window| 2 * window.len() as u64).sum()
+    })
 }
 
 /// `file` mapped into memory, read-only, or `None` when the system will

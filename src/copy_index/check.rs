@@ -124,7 +124,7 @@ fn is_suffix_array_of_its_window(
         .collect();
     let place = |range: Range<usize>| {
         suffixes.for_each_block(range, |first, starts| {
-            watch.check()?;
+            watch.advance(starts.len())?;
             for (slot, &start) in (first..).zip(starts) {
                 match within(start).and_then(|start| rank.get(start)) {
                     Some(place) => place.store(slot as u32, Relaxed),
@@ -150,7 +150,7 @@ fn is_suffix_array_of_its_window(
         let in_turn = window.text().for_each_block(
             span.start + positions.start..span.start + positions.end,
             |first, tokens| {
-                watch.check()?;
+                watch.advance(tokens.len())?;
                 for (at, &token) in (first - span.start..).zip(tokens) {
                     let place = rank.get(at).map_or(u32::MAX, |place| place.load(Relaxed));
                     let token = token as usize;

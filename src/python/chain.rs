@@ -148,9 +148,13 @@ impl PyChain {
     }
 
     /// Checks what loading leaves out: that the copy index's suffix array
-    /// is its text's.
-    fn check_copy_index(&self, py: Python<'_>) -> PyResult<()> {
-        run_watched(py, None, AfterCtrlC::Interrupt, |watch| {
+    /// is its text's, reporting the stage "checking".
+    #[pyo3(signature = (progress = None))]
+    fn check_copy_index(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let total = chain_file::copy_index_check_work(&self.chain);
+        let checking = (progress.filter(|_| total > 0))
+            .map(|callback| Progress::new(callback, "checking", total));
+        run_watched(py, checking.as_ref(), AfterCtrlC::Interrupt, |watch| {
             chain_file::check_copy_index(&self.chain, watch)
         })
     }
