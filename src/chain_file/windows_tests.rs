@@ -2,6 +2,7 @@
 //! each window writes what a guard over the whole text writes, and the
 //! windows survive saving, loading and the full check.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::header::FixedHeader;
@@ -104,6 +105,33 @@ fn a_bound_that_windows_cannot_check_is_refused() {
     // One window finds runs of any length.
     let (whole, _) = saved_in(&chain, WindowLayout::DEFAULT);
     assert!(Walk::new(&whole, 1).max_copy(1 << 20).is_ok());
+}
+
+#[test]
+fn the_full_check_counts_its_work_to_the_total_it_gives() {
+    // The bug: a progress bar for `info` that stops short of its end, or
+    // runs past it, when the index is in overlapping windows (each token
+    // of an overlap is placed and read once a window that holds it).
+    let chain = guarded(SHERLOCK, 2);
+    let tokens = chain.copy_index().map(|index| index.len() as u64).unwrap();
+    for (layout, windowed) in [(WindowLayout::DEFAULT, false), (SMALL, true)] {
+        let (loaded, _) = saved_in(&chain, layout);
+        let done = AtomicU64::new(0);
+        super::check_copy_index(&loaded, Watch::none().reporting_to(&done)).unwrap();
+        let total = super::copy_index_check_work(&loaded);
+        assert_eq!(done.into_inner(), total);
+        if windowed {
+            assert!(total > 2 * tokens, "{total} for {tokens} tokens");
+        } else {
+            assert_eq!(total, 2 * tokens);
+        }
+    }
+    assert_eq!(
+        super::copy_index_check_work(
+            &build_with(SHERLOCK.as_bytes(), 2, BuildOptions::default()).unwrap()
+        ),
+        0
+    );
 }
 
 #[test]
