@@ -101,7 +101,7 @@ use std::path::Path;
 
 use crate::build_options::Watch;
 use crate::chain::Chain;
-use crate::copy_index::WindowLayout;
+use crate::copy_index::{CopyIndex, WindowLayout};
 use crate::error::ChainFileError;
 #[cfg(doc)]
 use crate::limits::MAX_METADATA_BYTES;
@@ -213,9 +213,7 @@ pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileErro
 /// units a token of each window of its copy index (its suffixes placed,
 /// then its text read), 0 without an index.
 pub fn copy_index_check_work(chain: &Chain) -> u64 {
-    chain.copy_index().map_or(0, |index| {
-        index.windows().map(|window| 2 * window.len() as u64).sum()
-    })
+    chain.copy_index().map_or(0, CopyIndex::check_work)
 }
 
 /// `file` mapped into memory, read-only, or `None` when the system will

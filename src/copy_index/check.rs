@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::{token_starts_in, CopyIndex, IndexWindow};
 use crate::build_options::Watch;
 use crate::error::{ChainError, ChainFileError};
+use crate::parallel::on_threads;
 
 /// What a check found wrong.
 fn invalid(what: &str) -> ChainFileError {
@@ -54,6 +55,13 @@ impl CopyIndex {
             // The check raises no panic of its own.
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+
+    /// How much progress [`CopyIndex::check`] reports to its watch in all:
+    /// two units a token of each window, one as its suffixes are placed
+    /// and one as its text is read.
+    pub(crate) fn check_work(&self) -> u64 {
+        self.windows().map(|window| 2 * window.len() as u64).sum()
     }
 
     fn check_all_but_the_order(
@@ -192,15 +200,8 @@ fn is_suffix_array_of_its_window(
     // Read after both threads joined, so every store is seen. A place
     // left unwritten (u32::MAX) is in no stretch.
     let half = rank.len() / 2;
-    let permutation = std::thread::scope(|scope| {
-        let second = scope.spawn(|| placed_in_its_stretch(half..rank.len()));
-        let first = placed_in_its_stretch(0..half);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok::<bool, ChainError>(first? && second?)
-    })?;
-    if !permutation {
+    let halves = on_threads(vec![0..half, half..rank.len()], placed_in_its_stretch)?;
+    if !halves.into_iter().all(|placed| placed) {
         return Ok(false);
     }
     drop(rank);
@@ -234,12 +235,8 @@ fn is_suffix_array_of_its_window(
             .get(stretches_cut.saturating_sub(1)..)
             .unwrap_or_default(),
     );
-    Ok(std::thread::scope(|scope| {
-        let second = scope.spawn(|| rising_in_stretches(second_half));
-        let first = rising_in_stretches(first_half);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        first && second
-    }))
+    let halves = on_threads(vec![first_half, second_half], |stretch_starts| {
+        Ok(rising_in_stretches(stretch_starts))
+    })?;
+    Ok(halves.into_iter().all(|rising| rising))
 }
