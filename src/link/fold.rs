@@ -170,18 +170,29 @@ pub(super) fn fold_counted(
     })
 }
 
+/// What [`fold_numbered`] gives.
+pub(super) struct Numbered {
+    /// The distinct followers, state by state and in id order within one,
+    /// in pieces: joined, they are as many as the states of the next
+    /// order, so the caller joins them once it no longer needs the
+    /// numbers.
+    pub(super) followers: Vec<Vec<u32>>,
+    /// Each linked slot's distinct transition, in the linked table's order.
+    pub(super) numbers: Vec<u32>,
+    /// Where each state's distinct followers start among them all, and
+    /// their total last: the number of each state's first transition.
+    pub(super) offsets: Vec<u32>,
+}
+
 /// Folds each state's repeated followers into distinct ones, without
 /// counts, and numbers every slot of the linked table by its distinct
 /// transition (its index among all the distinct followers, state by state
-/// and in id order within one): the distinct followers, in that order, in
-/// pieces (joined, they are as many as the states of the next order, so
-/// the caller joins them once it no longer needs the numbers), and the
-/// numbers, in the linked table's order.
+/// and in id order within one).
 pub(super) fn fold_numbered(
     linked: Linked,
     threads: usize,
     watch: Watch,
-) -> Result<(Vec<Vec<u32>>, Vec<u32>), ChainError> {
+) -> Result<Numbered, ChainError> {
     let Linked {
         offsets,
         mut followers,
@@ -211,7 +222,11 @@ pub(super) fn fold_numbered(
             Ok(())
         },
     )?;
-    Ok((folded.kept, followers))
+    Ok(Numbered {
+        followers: folded.kept,
+        numbers: followers,
+        offsets: folded.offsets,
+    })
 }
 
 /// `values` cut into consecutive pieces that end at `ends`.
@@ -528,13 +543,14 @@ mod tests {
         let table = table();
         let states: Vec<&[u32]> = table.iter().map(Vec::as_slice).collect();
         for threads in 1..5 {
-            let (pieces, numbers) = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
-            let followers = pieces.concat();
+            let numbered = fold_numbered(linked(&states), threads, Watch::none()).unwrap();
+            let (followers, numbers) = (numbered.followers.concat(), numbered.numbers);
             assert_eq!(followers, [1, 2, 1, 2, 3, 0, 1]);
             let slots: Vec<u32> = states.concat();
             assert_eq!(numbers.len(), slots.len());
             // Each state's distinct followers, as folding with counts finds.
             let offsets = [0, 2, 2, 5, 6, 7];
+            assert_eq!(numbered.offsets, offsets, "{threads} threads");
             for (state, range) in offsets.windows(2).enumerate() {
                 let linked_range = states[..state].iter().map(|s| s.len()).sum::<usize>()
                     ..states[..=state].iter().map(|s| s.len()).sum::<usize>();

@@ -15,13 +15,13 @@ mod packed_in_place;
 mod shares;
 
 use crate::build_options::BuildOptions;
-use crate::chain::{Chain, Transitions};
+use crate::chain::{words_ending_sentences, Chain, SentenceEndStates, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::{on_threads, renumber_in_parallel};
 use crate::sentence::SentenceMarks;
 use crate::state_words::{LinkedStates, StateWords};
-use fold::{fold_counted, fold_numbered, split_at_ends};
+use fold::{fold_counted, fold_numbered, split_at_ends, Numbered};
 use packed_in_place::PackedInPlace;
 use shares::{
     count_pairs, counts_from_occurrences, link, read_shares, share_cuts, write_shares, Linked,
@@ -58,12 +58,22 @@ pub(crate) fn link_corpus(
         parts,
         count: vocabulary.len() as u32,
         last: Vec::new(),
+        sentence_end_states: SentenceEndStates::default(),
         order: 1,
         spare: Vec::new(),
     };
     // The corpus counted each word in each of its parts while interning
     // them, so the first round needs no counting pass.
     let mut counted = Some(counts);
+    if order > 1 {
+        // At order 1 a state is its word.
+        let by_rule = words_ending_sentences(&vocabulary, tokens, options.threads)?;
+        states.sentence_end_states.ranges = (0u32..)
+            .zip(by_rule)
+            .filter(|&(_, ends)| ends)
+            .map(|(word, _)| (word, word..word + 1))
+            .collect();
+    }
     while states.order < order {
         states = states.next_order(counted.take(), options)?;
     }
@@ -77,6 +87,7 @@ pub(crate) fn link_corpus(
     // round's link is the peak of a build past order 1, and they are not
     // read there (19 bits a word for WordNet, where 32 made its order-3
     // build's peak 2.00x the text).
+    let sentence_end_states = std::mem::take(&mut states.sentence_end_states);
     let packed_last_words = PackedInPlace::new(std::mem::take(&mut states.last));
     let transitions = states.transitions(counted.take(), options)?;
     let last_words = packed_last_words.into_values();
@@ -111,7 +122,8 @@ pub(crate) fn link_corpus(
         first_state.filter(|_| carried == 0),
         last_state.filter(|_| ends_document),
     );
-    chain.with_sentences_found(first_and_last_state, options.threads)
+    let grouped = (order > 1).then_some(&sentence_end_states);
+    chain.with_sentences_found(first_and_last_state, grouped, options.threads)
 }
 
 /// The sequence of states a text passes through, at some order.
@@ -124,6 +136,9 @@ struct StateSequence {
     /// Each state's last word (empty at order 1, where a state is its
     /// word).
     last: Vec<u32>,
+    /// The states whose first word ends a sentence (none kept at order
+    /// 1), for finding sentence marks without each state's first word.
+    sentence_end_states: SentenceEndStates,
     order: usize,
     /// A vector as long as the sequence that the round before is done
     /// with, for this round's linked table (empty in the first round): an
@@ -144,6 +159,7 @@ impl StateSequence {
             mut parts,
             count,
             last,
+            mut sentence_end_states,
             order,
             spare,
         } = self;
@@ -153,7 +169,19 @@ impl StateSequence {
             link_in_shares(&mut parts, count, counts, spare, options, |place, slot| {
                 *place = slot
             })?;
-        let (followers, numbers) = fold_numbered(linked, threads, options.watch)?;
+        let Numbered {
+            followers,
+            numbers,
+            offsets,
+        } = fold_numbered(linked, threads, options.watch)?;
+        // A pair is numbered after the pairs of the states before its
+        // first, so the pairs of a range of states, the next order's
+        // states, are a range too, from the first state's offset.
+        for (_, states) in &mut sentence_end_states.ranges {
+            *states = offsets[states.start as usize]..offsets[states.end as usize];
+        }
+        // As long as this order's states: freed before the round's peak.
+        drop(offsets);
         // The sequence's first state starts no pair, so it holds no slot;
         // every other position holds the slot of the pair it ends, which
         // becomes that transition's number.
@@ -165,6 +193,7 @@ impl StateSequence {
         Ok(StateSequence {
             count: last.len() as u32,
             last,
+            sentence_end_states,
             parts,
             order: order + 1,
             // The next round links one pair fewer than this one did.
