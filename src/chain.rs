@@ -522,9 +522,6 @@ impl Chain {
     }
 }
 
-/// The ids `0..count` (words or states) shared among up to `threads`
-/// threads to find the sentence marks: a share is worth a thread's start
-/// from tens of thousands of ids, so a prompt's chain stays on one.
 /// Whether each word of `vocabulary` ends a sentence by the rule
 /// ([`ends_sentence`]), by id, found on up to `threads` threads.
 pub(crate) fn words_ending_sentences(
@@ -572,6 +569,9 @@ impl SentenceEndStates {
     }
 }
 
+/// The ids `0..count` (words or states) shared among up to `threads`
+/// threads to find the sentence marks: a share is worth a thread's start
+/// from tens of thousands of ids, so a prompt's chain stays on one.
 fn marking_shares(count: usize, threads: usize) -> Vec<Range<u32>> {
     const MIN_SHARE: usize = 1 << 15;
     equal_shares(count as u32, threads, MIN_SHARE)

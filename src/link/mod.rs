@@ -83,11 +83,11 @@ pub(crate) fn link_corpus(
         .iter()
         .rev()
         .find_map(|part| part.last().copied());
+    let sentence_end_states = std::mem::take(&mut states.sentence_end_states);
     // The states' last words wait for the transitions, packed: the last
     // round's link is the peak of a build past order 1, and they are not
     // read there (19 bits a word for WordNet, where 32 made its order-3
     // build's peak 2.00x the text).
-    let sentence_end_states = std::mem::take(&mut states.sentence_end_states);
     let packed_last_words = PackedInPlace::new(std::mem::take(&mut states.last));
     let transitions = states.transitions(counted.take(), options)?;
     let last_words = packed_last_words.into_values();
