@@ -110,12 +110,12 @@ impl Chain {
     /// transitions on up to `threads` threads. `first_and_last_state` are
     /// the text's first window, which starts a sentence, and its last,
     /// whose words end the text, when the text holds that end of its
-    /// document ([`crate::Piece`]). `grouped`, for a chain of order 2 or
-    /// more, gives the states whose first word ends a sentence.
+    /// document ([`crate::Piece`]). `grouped` gives the states whose first
+    /// word ends a sentence.
     pub(crate) fn with_sentences_found(
         mut self,
         (first_state, last_state): (Option<u32>, Option<u32>),
-        grouped: Option<&SentenceEndStates>,
+        grouped: &SentenceEndStates,
         threads: usize,
     ) -> Result<Chain, ChainError> {
         self.sentences = self.find_sentence_marks(first_state, last_state, grouped, threads)?;
@@ -179,61 +179,25 @@ impl Chain {
 
     /// Which words end a sentence, by [`ends_sentence`], and which states
     /// start one: the first window of the text, and every state that
-    /// followed a state whose first word ends a sentence. The words and the
-    /// states are each shared among up to `threads` threads: finding a
-    /// state's first word walks back along the states before it, a miss
-    /// of the cache a step, which cost an order-3 build of WordNet about
-    /// 30 ms on one thread.
-    ///
-    /// With `grouped`, the states whose first word ends a sentence are
-    /// known without that walk, and each one's followers, which at orders
-    /// past 1 all start with its second word, are looked at once.
+    /// followed a state whose first word ends a sentence. `grouped` gives
+    /// the states whose first word ends a sentence by the rule, so no
+    /// state's first word is looked up (past order 1, `order - 1` reads at
+    /// random, which cost an order-3 build of WordNet 15 ms on two
+    /// threads); they are shared among up to `threads` threads.
     fn find_sentence_marks(
         &self,
         first_state: Option<u32>,
         last_state: Option<u32>,
-        grouped: Option<&SentenceEndStates>,
+        grouped: &SentenceEndStates,
         threads: usize,
     ) -> Result<SentenceMarks, ChainError> {
-        let vocabulary = &self.vocabulary;
-        let text_of = |id: u32| self.tokens.split(vocabulary.word(id)).0;
-        let lower_start = |id: u32| starts_in_lower_case_or_dash(text_of(id));
-        let found = match grouped {
-            Some(grouped) => on_threads(grouped.shares(threads), |share| {
-                Ok(self.marks_of_grouped(share))
-            })?,
-            None => {
-                let by_rule = words_ending_sentences(vocabulary, self.tokens, threads)?;
-                let marks_of = |states: Range<u32>| {
-                    let mut ends = BitSet::new(vocabulary.len());
-                    let mut starts = BitSet::new(self.state_count() as usize);
-                    // Every place of the text but the last `order - 1` is
-                    // the first word of a state; the word after it is the
-                    // state's second, or at order 1 the follower's.
-                    for state in states {
-                        let first = self.state_word(state, 0);
-                        if !by_rule[first as usize] {
-                            continue;
-                        }
-                        for (next, _) in self.followers(state) {
-                            if !lower_start(self.state_word(next, 0)) {
-                                ends.insert(first as usize);
-                                starts.insert(next as usize);
-                            }
-                        }
-                    }
-                    Ok((ends, starts))
-                };
-                on_threads(
-                    marking_shares(self.state_count() as usize, threads),
-                    marks_of,
-                )?
-            }
-        };
+        let found = on_threads(grouped.shares(threads), |share| {
+            Ok(self.marks_of_grouped(share))
+        })?;
         let mut found = found.into_iter();
         let (mut ends, mut starts) = found.next().unwrap_or_else(|| {
             (
-                BitSet::new(vocabulary.len()),
+                BitSet::new(self.vocabulary.len()),
                 BitSet::new(self.state_count() as usize),
             )
         });
@@ -252,8 +216,8 @@ impl Chain {
         for (index, &word) in last_words.iter().enumerate() {
             let before_a_sentence = last_words
                 .get(index + 1)
-                .is_none_or(|&next| !lower_start(next));
-            if before_a_sentence && ends_sentence(text_of(word)) {
+                .is_none_or(|&next| !self.starts_in_lower_case(next));
+            if before_a_sentence && ends_sentence(self.token_text(word)) {
                 ends.insert(word as usize);
             }
         }
@@ -263,36 +227,45 @@ impl Chain {
         })
     }
 
-    /// The sentence ends and starts that the states of `share` make: each
-    /// state whose first word ends a sentence by the rule ends one there
-    /// when its followers, which all start with its second word, do not
-    /// start in lower case, and they then start one.
+    /// The sentence ends and starts that the states of `share` make: a
+    /// state whose first word ends a sentence by the rule ends one before
+    /// each follower that does not start in lower case, and the follower
+    /// starts one. Past order 1 every follower of a state starts with the
+    /// state's second word, so that is looked at once.
     fn marks_of_grouped(&self, share: &[(u32, Range<u32>)]) -> (BitSet, BitSet) {
         let mut ends = BitSet::new(self.vocabulary.len());
         let mut starts = BitSet::new(self.state_count() as usize);
         for (word, states) in share {
             for state in states.clone() {
-                let mut followers = self.followers(state).peekable();
-                if followers.peek().is_none() {
+                let shared_second_word = self.order > 1;
+                if shared_second_word && self.starts_in_lower_case(self.state_word(state, 1)) {
                     continue;
                 }
-                let second = self.state_word(state, 1);
-                if starts_in_lower_case_or_dash(self.tokens.split(self.vocabulary.word(second)).0) {
-                    continue;
-                }
-                ends.insert(*word as usize);
-                for (next, _) in followers {
-                    starts.insert(next as usize);
+                for (next, _) in self.followers(state) {
+                    if shared_second_word || !self.starts_in_lower_case(next) {
+                        ends.insert(*word as usize);
+                        starts.insert(next as usize);
+                    }
                 }
             }
         }
         (ends, starts)
     }
 
+    /// The text of word `id`, without what the token mode adds to it.
+    fn token_text(&self, id: u32) -> &[u8] {
+        self.tokens.split(self.vocabulary.word(id)).0
+    }
+
+    /// Whether word `id` starts in lower case or with a dash, so that the
+    /// word before it ends no sentence.
+    fn starts_in_lower_case(&self, id: u32) -> bool {
+        starts_in_lower_case_or_dash(self.token_text(id))
+    }
+
     /// Whether word `id`, where `next` follows it, ends a sentence there.
     pub(crate) fn ends_sentence_before(&self, id: u32, next: u32) -> bool {
-        self.ends_sentence(id)
-            && !starts_in_lower_case_or_dash(self.tokens.split(self.vocabulary.word(next)).0)
+        self.ends_sentence(id) && !self.starts_in_lower_case(next)
     }
 
     /// Whether word `id` ends a sentence ([`ends_sentence`]).
@@ -537,11 +510,11 @@ pub(crate) fn words_ending_sentences(
     Ok(on_threads(marking_shares(vocabulary.len(), threads), ids_by_rule)?.concat())
 }
 
-/// The states of a chain of order 2 or more whose first word ends a
-/// sentence by the rule, as a build finds them: its rounds number states
-/// grouped by their first state, so the states that start with a word
-/// stand together, a range of ids. Each such word with its range, in the
-/// words' order.
+/// The states of a chain whose first word ends a sentence by the rule, as
+/// a build finds them: at order 1 a state is its word, and each round to a
+/// higher order numbers states grouped by their first state, so the
+/// states that start with a word stand together, a range of ids. Each
+/// such word with its range, in the words' order.
 #[derive(Debug, Default)]
 pub(crate) struct SentenceEndStates {
     pub(crate) ranges: Vec<(u32, Range<u32>)>,
@@ -550,9 +523,8 @@ pub(crate) struct SentenceEndStates {
 impl SentenceEndStates {
     /// The ranges cut into up to `threads` shares of about as many states.
     fn shares(&self, threads: usize) -> Vec<&[(u32, Range<u32>)]> {
-        const MIN_SHARE: usize = 1 << 15;
         let total: usize = self.ranges.iter().map(|(_, states)| states.len()).sum();
-        let share = total.div_ceil(threads.max(1)).max(MIN_SHARE);
+        let share = total.div_ceil(threads.max(1)).max(MIN_MARKING_SHARE);
         let mut shares = Vec::new();
         let (mut start, mut taken) = (0, 0);
         for (index, (_, states)) in self.ranges.iter().enumerate() {
@@ -569,12 +541,15 @@ impl SentenceEndStates {
     }
 }
 
-/// The ids `0..count` (words or states) shared among up to `threads`
-/// threads to find the sentence marks: a share is worth a thread's start
-/// from tens of thousands of ids, so a prompt's chain stays on one.
+/// The fewest words or states a thread takes to find sentence marks: a
+/// share is worth a thread's start from tens of thousands, so a prompt's
+/// chain stays on one thread.
+const MIN_MARKING_SHARE: usize = 1 << 15;
+
+/// The word ids `0..count` shared among up to `threads` threads to find
+/// which end a sentence by the rule.
 fn marking_shares(count: usize, threads: usize) -> Vec<Range<u32>> {
-    const MIN_SHARE: usize = 1 << 15;
-    equal_shares(count as u32, threads, MIN_SHARE)
+    equal_shares(count as u32, threads, MIN_MARKING_SHARE)
 }
 
 #[cfg(test)]

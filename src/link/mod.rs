@@ -65,15 +65,13 @@ pub(crate) fn link_corpus(
     // The corpus counted each word in each of its parts while interning
     // them, so the first round needs no counting pass.
     let mut counted = Some(counts);
-    if order > 1 {
-        // At order 1 a state is its word.
-        let by_rule = words_ending_sentences(&vocabulary, tokens, options.threads)?;
-        states.sentence_end_states.ranges = (0u32..)
-            .zip(by_rule)
-            .filter(|&(_, ends)| ends)
-            .map(|(word, _)| (word, word..word + 1))
-            .collect();
-    }
+    // At order 1 a state is its word.
+    let by_rule = words_ending_sentences(&vocabulary, tokens, options.threads)?;
+    states.sentence_end_states.ranges = (0u32..)
+        .zip(by_rule)
+        .filter(|&(_, ends)| ends)
+        .map(|(word, _)| (word, word..word + 1))
+        .collect();
     while states.order < order {
         states = states.next_order(counted.take(), options)?;
     }
@@ -122,8 +120,7 @@ pub(crate) fn link_corpus(
         first_state.filter(|_| carried == 0),
         last_state.filter(|_| ends_document),
     );
-    let grouped = (order > 1).then_some(&sentence_end_states);
-    chain.with_sentences_found(first_and_last_state, grouped, options.threads)
+    chain.with_sentences_found(first_and_last_state, &sentence_end_states, options.threads)
 }
 
 /// The sequence of states a text passes through, at some order.
@@ -136,8 +133,8 @@ struct StateSequence {
     /// Each state's last word (empty at order 1, where a state is its
     /// word).
     last: Vec<u32>,
-    /// The states whose first word ends a sentence (none kept at order
-    /// 1), for finding sentence marks without each state's first word.
+    /// The states whose first word ends a sentence, for finding sentence
+    /// marks without each state's first word.
     sentence_end_states: SentenceEndStates,
     order: usize,
     /// A vector as long as the sequence that the round before is done
