@@ -49,6 +49,21 @@ pub(crate) fn equal_shares(count: u32, threads: usize, min_share: usize) -> Vec<
         .collect()
 }
 
+/// Whether `holds` is true of every number of `0..count`, asked on up to
+/// `threads` threads of [`equal_shares`] at least `min_share` long each.
+pub(crate) fn all_on_threads(
+    count: usize,
+    threads: usize,
+    min_share: usize,
+    holds: impl Fn(usize) -> bool + Sync,
+) -> bool {
+    let shares = equal_shares(count as u32, threads, min_share);
+    let held = on_threads(shares, |share| {
+        Ok((share.start as usize..share.end as usize).all(&holds))
+    });
+    held.is_ok_and(|held| held.iter().all(|&held| held))
+}
+
 /// Cuts the states whose followers end at `offsets` (state `s`'s at
 /// `offsets[s]..offsets[s + 1]`) into up to `threads` consecutive ranges
 /// holding about the same number of followers each.
@@ -108,6 +123,22 @@ mod tests {
     fn results_keep_the_order_of_the_items() {
         let doubled = on_threads(vec![1, 2, 3, 4], |n| Ok(n * 2));
         assert_eq!(doubled, Ok(vec![2, 4, 6, 8]));
+    }
+
+    #[test]
+    fn all_on_threads_asks_of_every_number_once_on_any_threads() {
+        // The bug: a share's numbers left out (at a cut between shares,
+        // or the last share), or one share's answer taken for all.
+        for threads in 1..5 {
+            assert!(all_on_threads(1000, threads, 10, |_| true));
+            for false_at in [0, 249, 250, 251, 499, 500, 750, 999] {
+                assert!(
+                    !all_on_threads(1000, threads, 10, |n| n != false_at),
+                    "{threads} threads, false at {false_at}"
+                );
+            }
+        }
+        assert!(all_on_threads(0, 2, 10, |_| false));
     }
 
     #[test]

@@ -6,10 +6,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
-use crate::parallel::{on_threads, state_ranges};
+use crate::parallel::{equal_shares, on_threads, state_ranges};
 
 /// Marks a state that follows no state in [`LinkedStates::previous`].
 const NO_STATE: u32 = u32::MAX;
+
+/// States or followers below which a second thread costs more than it
+/// saves.
+pub(crate) const MIN_SHARE: usize = 1 << 16;
 
 /// Where the words of each state are found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +163,52 @@ impl LinkedStates {
         }
     }
 
+    /// Every state's words, a column each: column `i` holds each state's
+    /// `i`-th word (from 0, oldest first), the last column the states'
+    /// last words. Each column is made in one pass from the column after
+    /// it, read at each state's previous, on up to `threads` threads:
+    /// checking every state's words then costs `order - 1` reads at random
+    /// a state, where a walk back from each state cost `order` for every
+    /// state and every follower.
+    pub(crate) fn word_columns(&self, threads: usize) -> Vec<Vec<u32>> {
+        let count = self.last.len();
+        let mut columns = vec![Vec::new(); self.order];
+        columns[self.order - 1] = self.last.clone();
+        for index in (0..self.order - 1).rev() {
+            let later = &columns[index + 1];
+            let mut column = vec![0u32; count];
+            let shares = equal_shares(count as u32, threads, MIN_SHARE).len();
+            let size = count.div_ceil(shares).max(1);
+            let chunks: Vec<(usize, &mut [u32])> = (column.chunks_mut(size).enumerate())
+                .map(|(number, chunk)| (number * size, chunk))
+                .collect();
+            let fill = |(start, chunk): (usize, &mut [u32])| -> Result<(), ChainError> {
+                // Roots come in id order: the next root is the next state
+                // that follows none.
+                let mut root = self
+                    .root_states
+                    .partition_point(|&root| (root as usize) < start);
+                for (state, word) in (start..).zip(chunk) {
+                    let previous = self.previous[state];
+                    *word = if previous != NO_STATE {
+                        later[previous as usize]
+                    } else {
+                        // `new` made every state that follows none a root.
+                        root += 1;
+                        self.root_words[(root - 1) * self.order + index]
+                    };
+                }
+                Ok(())
+            };
+            match on_threads(chunks, fill) {
+                Ok(_) => {}
+                Err(_) => unreachable!("finding words cannot fail"),
+            }
+            columns[index] = column;
+        }
+        columns
+    }
+
     fn root_words_of(&self, state: u32) -> &[u32] {
         let at = self.root_states.partition_point(|&root| root < state);
         &self.root_words[at * self.order..(at + 1) * self.order]
@@ -231,8 +281,6 @@ fn least_previous(state_count: usize, transitions: FollowerLists<'_>, threads: u
 /// The states cut into up to `threads` ranges of about as many followers
 /// each; one range when they are too few to be worth a thread.
 fn follower_shares(offsets: &[u32], threads: usize) -> Vec<Range<usize>> {
-    /// Followers below which a second thread costs more than it saves.
-    const MIN_SHARE: usize = 1 << 16;
     let total = offsets.last().copied().unwrap_or(0) as usize;
     state_ranges(offsets, threads.clamp(1, (total / MIN_SHARE).max(1)))
 }
@@ -308,6 +356,53 @@ mod tests {
             for (index, &word) in words.iter().enumerate() {
                 assert_eq!(states.word(state as u32, index), word);
             }
+        }
+    }
+
+    #[test]
+    fn word_columns_hold_each_states_words_in_order() {
+        let states = linked();
+        let columns = states.word_columns(1);
+        assert_eq!(columns.len(), 3);
+        for state in 0..4u32 {
+            let from_columns: Vec<u32> = columns.iter().map(|c| c[state as usize]).collect();
+            assert_eq!(from_columns, states.words(state).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn word_columns_are_the_same_on_any_number_of_threads() {
+        // The bug: a share of states that starts past some roots reads
+        // the wrong root's words, or a share's states left unfilled. The
+        // states of the test above (two thirds of them roots), at order 3.
+        let count = 1u32 << 18;
+        let followers: Vec<Vec<u32>> = (0..count)
+            .map(|s| {
+                let mut next = vec![s / 3, s / 7 + 1];
+                next.sort_unstable();
+                next.dedup();
+                next
+            })
+            .collect();
+        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
+        let transitions = transitions(&slices);
+        let previous = least_previous(count as usize, lists(&transitions), 1);
+        let root_words: Vec<[u32; 3]> = (0..count)
+            .filter(|&state| previous[state as usize] == NO_STATE)
+            .map(|state| [state, state + 1, state + 2])
+            .collect();
+        let roots: Vec<(u32, &[u32])> = (root_words.iter())
+            .map(|words| (words[0], &words[..]))
+            .collect();
+        let last = (0..count).map(|state| state * 7 % 1000).collect();
+        let states = LinkedStates::new(3, last, lists(&transitions), &roots, false, 2).unwrap();
+        let serial = states.word_columns(1);
+        for state in (0..count).step_by(97) {
+            let from_columns: Vec<u32> = serial.iter().map(|c| c[state as usize]).collect();
+            assert_eq!(from_columns, states.words(state).collect::<Vec<_>>());
+        }
+        for threads in [2, 3, 8] {
+            assert!(serial == states.word_columns(threads), "{threads} threads");
         }
     }
 

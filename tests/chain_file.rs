@@ -546,10 +546,12 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.follower_ends, u32::MAX)),
         ),
         (
-            // State 2, "dog sat", followed by "the cat" instead of "sat
-            // on" (which "cat sat" still leads to).
+            // State 2, "dog sat", followed by "the dog" instead of "sat
+            // on" (which "cat sat" still leads to). "the dog" still
+            // follows "and the" first, so every state keeps its words and
+            // the states stay in order: only the step is wrong.
             "does not continue the words",
-            Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers + 4 * 2, 6)),
+            Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers + 4 * 2, 7)),
         ),
         (
             // State 0, "and the", followed by itself: "the dog" then

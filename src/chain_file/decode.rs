@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use super::header::{invalid, FixedHeader};
 use crate::bit_set::BitSet;
+use crate::build_options::BuildOptions;
 use crate::chain::{Chain, Transitions};
 use crate::copy_index::{
     index_widths, packed_bytes, CopyIndex, Ids, PackedIds, WindowInFile, WindowLayout,
 };
 use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
+use crate::parallel::all_on_threads;
 use crate::sentence::SentenceMarks;
-use crate::state_words::{LinkError, LinkedStates, StateWords};
+use crate::state_words::{FollowerLists, LinkError, LinkedStates, StateWords, MIN_SHARE};
 use crate::stored::Stored;
 use crate::tokenize::{may_hold_whitespace, Words};
 use crate::tokens::Tokens;
@@ -364,6 +366,8 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
             header.token_count
         )));
     }
+    // The states are linked and checked on every core, as a build links.
+    let threads = BuildOptions::default().threads;
     let vocabulary = decode_vocabulary(header.tokens, decoded.word_ends, decoded.word_bytes)?;
     if order == 1 && state_count != vocabulary.len() {
         return Err(invalid("at order 1 it has not one state per word".into()));
@@ -377,7 +381,13 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     let states = if order == 1 {
         StateWords::SingleWord
     } else {
-        decode_states(order, vocabulary.len(), decoded.states, &transitions)?
+        decode_states(
+            order,
+            vocabulary.len(),
+            decoded.states,
+            &transitions,
+            threads,
+        )?
     };
     let sentences = match (
         BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
@@ -402,18 +412,20 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         transitions,
         sentences,
     );
-    check_steps(&chain)?;
-    check_state_order(&chain)?;
+    if let StateWords::Linked(states) = chain.state_words_table() {
+        check_linked_states(states, chain.transitions().follower_lists(), threads)?;
+    }
     Ok(chain)
 }
 
 /// The states of a chain of `order` 2 or more from their last words and
-/// roots, linked by `transitions`.
+/// roots, linked by `transitions` on up to `threads` threads.
 fn decode_states(
     order: usize,
     vocabulary_size: usize,
     states: DecodedStates,
     transitions: &Transitions,
+    threads: usize,
 ) -> Result<StateWords, ChainFileError> {
     let DecodedStates {
         last,
@@ -439,7 +451,14 @@ fn decode_states(
         .zip(root_words.chunks_exact(order))
         .map(|(&state, words)| (state, words))
         .collect();
-    match LinkedStates::new(order, last, transitions.follower_lists(), &roots, false, 1) {
+    match LinkedStates::new(
+        order,
+        last,
+        transitions.follower_lists(),
+        &roots,
+        false,
+        threads,
+    ) {
         Ok(states) => Ok(StateWords::Linked(states)),
         Err(LinkError::RootWithoutWords) => Err(invalid(
             "a state follows no state but has no words of its own".into(),
@@ -450,16 +469,48 @@ fn decode_states(
     }
 }
 
-/// States in the order of their words' ids, each once: merging relies on
-/// it.
-fn check_state_order(chain: &Chain) -> Result<(), ChainFileError> {
-    if chain.order() == 1 {
-        return Ok(());
-    }
-    let in_order = (1..chain.state_count())
-        .all(|state| chain.state_words(state - 1).lt(chain.state_words(state)));
+/// Fails unless the states of a chain of order 2 or more are in the order
+/// of their words' ids, each once (merging relies on it), and every step
+/// from a state to a follower moves the window on by one word: the
+/// follower's first `order - 1` words are the state's last. Runs on up to
+/// `threads` threads.
+///
+/// With the states in order, those that share their first `order - 1`
+/// words are one run of ids, and a state's followers, in id order, all
+/// continue it when its first and last follower do: any state between
+/// them starts with the same words. So two followers a state are checked,
+/// not every one, each against the words of every state found once, in
+/// columns.
+fn check_linked_states(
+    states: &LinkedStates,
+    transitions: FollowerLists<'_>,
+    threads: usize,
+) -> Result<(), ChainFileError> {
+    let columns = states.word_columns(threads);
+    let state_count = columns[0].len();
+    let words_of = |state: usize| columns.iter().map(move |column| column[state]);
+    let in_order = all_on_threads(state_count, threads, MIN_SHARE, |state| {
+        state == 0 || words_of(state - 1).lt(words_of(state))
+    });
     if !in_order {
         return Err(invalid("its states are out of order, or repeat".into()));
+    }
+    let (offsets, followers) = (transitions.offsets, transitions.followers);
+    let continues = |state: usize, next: u32| {
+        (columns.iter().skip(1).zip(&columns))
+            .all(|(later, earlier)| later[state] == earlier[next as usize])
+    };
+    let consistent = all_on_threads(state_count, threads, MIN_SHARE, |state| {
+        let mine = &followers[offsets[state] as usize..offsets[state + 1] as usize];
+        match (mine.first(), mine.last()) {
+            (Some(&first), Some(&last)) => continues(state, first) && continues(state, last),
+            _ => true,
+        }
+    });
+    if !consistent {
+        return Err(invalid(
+            "a follower does not continue the words of its state".into(),
+        ));
     }
     Ok(())
 }
@@ -618,32 +669,79 @@ fn check_transitions(
     Ok(())
 }
 
-/// Every step from a state to a follower must move the window on by one
-/// word: the follower's first `order - 1` words are the state's last.
-fn check_steps(chain: &Chain) -> Result<(), ChainFileError> {
-    let order = chain.order();
-    if order == 1 {
-        return Ok(());
-    }
-    for state in 0..chain.state_count() {
-        for (next, _) in chain.followers(state) {
-            // Each state's words found once: `order` steps, not one walk
-            // back a word.
-            let consistent =
-                (chain.state_words(state).skip(1)).eq(chain.state_words(next).take(order - 1));
-            if !consistent {
-                return Err(invalid(
-                    "a follower does not continue the words of its state".into(),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the states of `linked` are in order and every step moves
+    /// its state's window on by one word, found by reading every step:
+    /// what [`check_linked_states`] must find by reading two a state.
+    fn every_step_continues(linked: &LinkedStates, lists: FollowerLists<'_>) -> bool {
+        let order = linked.word_columns(1).len();
+        let words = |state: usize| linked.words(state as u32).collect::<Vec<u32>>();
+        let states = lists.offsets.len() - 1;
+        (1..states).all(|state| words(state - 1) < words(state))
+            && (0..states).all(|state| {
+                let range = lists.offsets[state] as usize..lists.offsets[state + 1] as usize;
+                lists.followers[range]
+                    .iter()
+                    .all(|&next| words(state)[1..] == words(next as usize)[..order - 1])
+            })
+    }
+
+    #[test]
+    fn two_followers_a_state_tell_what_every_step_tells() {
+        // The bug: a step that does not go on from its state's words let
+        // through, because only some followers of a state are read (the
+        // first alone, say), or a good chain refused. Every follower of
+        // every state is replaced in turn by every state, keeping each
+        // state's followers in rising order (the transitions' own check)
+        // and the states linkable: the forgeries a file could hold.
+        let text = b"the cat sat on the mat and the dog sat on the cat . \
+            the cat ran to the dog and the mat sat on the cat ran";
+        let mut refused = 0;
+        for order in 2..=3 {
+            let chain = crate::build::build(text, order).unwrap();
+            let StateWords::Linked(states) = chain.state_words_table() else {
+                panic!("order {order} links its states");
+            };
+            let lists = chain.transitions().follower_lists();
+            let (offsets, followers) = (lists.offsets.to_vec(), lists.followers.to_vec());
+            let (root_states, root_words) = states.roots();
+            let roots: Vec<(u32, &[u32])> = (root_states.iter().copied())
+                .zip(root_words.chunks_exact(order))
+                .collect();
+            assert!(check_linked_states(states, lists, 1).is_ok());
+            for at in 0..followers.len() {
+                let state = offsets.partition_point(|&offset| offset as usize <= at) - 1;
+                for replacement in 0..chain.state_count() {
+                    let mut forged = followers.clone();
+                    forged[at] = replacement;
+                    let mine = &forged[offsets[state] as usize..offsets[state + 1] as usize];
+                    if !mine.windows(2).all(|pair| pair[0] < pair[1]) {
+                        continue;
+                    }
+                    let lists = FollowerLists {
+                        offsets: &offsets,
+                        followers: &forged,
+                    };
+                    let last = states.last_words().to_vec();
+                    let Ok(linked) = LinkedStates::new(order, last, lists, &roots, false, 1) else {
+                        continue;
+                    };
+                    let expected = every_step_continues(&linked, lists);
+                    refused += usize::from(!expected);
+                    assert_eq!(
+                        check_linked_states(&linked, lists, 1).is_ok(),
+                        expected,
+                        "order {order}: follower {at} made {replacement}"
+                    );
+                }
+            }
+        }
+        // Enough forgeries that link and are wrong to tell the checks apart.
+        assert!(refused > 50, "{refused}");
+    }
 
     /// A vocabulary of `words`, laid out as a file holds it.
     fn parts(words: &[&[u8]]) -> (Vec<u32>, Vec<u8>) {
