@@ -503,7 +503,9 @@ fn check_linked_states(
     let consistent = all_on_threads(state_count, threads, MIN_SHARE, |state| {
         let mine = &followers[offsets[state] as usize..offsets[state + 1] as usize];
         match (mine.first(), mine.last()) {
-            (Some(&first), Some(&last)) => continues(state, first) && continues(state, last),
+            (Some(&first), Some(&last)) => {
+                continues(state, first) && (last == first || continues(state, last))
+            }
             _ => true,
         }
     });
