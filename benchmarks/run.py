@@ -626,7 +626,11 @@ def bench_corpus(path: pathlib.Path, rounds: int, markovify: bool) -> None:
             f"pure Python / llm-markov-rs order 1: {baseline / ours['seconds']:.1f}x; "
             f"order 2 and 3 / order 1: {higher[0]:.2f}x, {higher[1]:.2f}x"
         )
-        bench_saved(path, size, rounds, user_path, ours["seconds"])
+        builds = {
+            order: results[f"llm-markov-rs order {order}"]["seconds"]
+            for order in (1, 2, 3)
+        }
+        bench_saved(path, size, rounds, user_path, builds)
     finally:
         shutil.rmtree(user_path, ignore_errors=True)
 
@@ -742,10 +746,17 @@ def bench_speed(texts: list[pathlib.Path], rounds: int) -> None:
 
 
 def bench_saved(
-    path: pathlib.Path, size: int, rounds: int, user_path: str, build_seconds: float
+    path: pathlib.Path,
+    size: int,
+    rounds: int,
+    user_path: str,
+    builds: dict[int, float],
 ) -> None:
     """A saved chain of order 1 against building it from the text: trained
-    with the copy guard's index (the default) and without it."""
+    with the copy guard's index (the default) and without it; then loaded
+    at orders 2 and 3, against building those (``builds``: the seconds of
+    build + 50 words at each order)."""
+    build_seconds = builds[1]
     read_build = medians(
         [run_child(path, "read + build 1", user_path) for _ in range(rounds)]
     )
@@ -793,6 +804,19 @@ def bench_saved(
         f"{guarded['seconds']:.3f} s, {guarded['seconds'] / train['seconds']:.2f}x "
         "the train without"
     )
+    # A load checks a chain of higher order by its states' words: once a
+    # walk back per state and follower (0.5 s for WordNet at order 3).
+    for order in (2, 3):
+        run_child(path, f"train no guard {order}", user_path)
+        loaded = medians(
+            [run_child(path, "load + 50 words", user_path) for _ in range(rounds)]
+        )
+        print(
+            f"  order {order}, load + 50 words in process: "
+            f"{loaded['seconds'] * 1000:.1f} ms, "
+            f"{loaded['seconds'] / builds[order]:.3f}x the build + 50 words "
+            f"({builds[order]:.3f} s)"
+        )
 
 
 def bench_guard(wordnet: pathlib.Path, rounds: int) -> None:
