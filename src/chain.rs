@@ -375,6 +375,12 @@ impl Chain {
         below..below + to_next
     }
 
+    /// How many transitions leave `state`: its followers' counts added up.
+    pub(crate) fn transitions_from(&self, state: u32) -> u32 {
+        let range = self.follower_range(state);
+        self.running_before(range.end) - self.running_before(range.start)
+    }
+
     /// The follower at `index` of the transition table, a place of some
     /// state's [`Chain::follower_range`].
     pub(crate) fn follower_at(&self, index: usize) -> u32 {

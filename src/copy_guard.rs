@@ -253,6 +253,36 @@ impl CopyGuard {
         counted.then(|| index.pairs_starting(last, chain.transitions_to(last, token)))
     }
 
+    /// Where [`CopyGuard::counted_pairs`] would place the pairs in a
+    /// window of an index cut into windows, where the chain's counts are
+    /// the whole text's, not the window's: the same share of the window's
+    /// stretch of the output's last token. A guess for the search, which
+    /// finds the same interval whatever it is: a window of millions of
+    /// tokens follows most tokens as the whole text does, and a search
+    /// begun near the answer reads a few places of the index, not one for
+    /// each halving of the stretch (for a saved chain, one read of the
+    /// file each).
+    fn guessed_pairs(
+        &self,
+        chain: &Chain,
+        index: IndexWindow<'_>,
+        run: &Range<usize>,
+        depth: usize,
+        token: u32,
+    ) -> Option<Range<usize>> {
+        let last = self.last_token?;
+        let guessed = depth == 1 && chain.order() == 1 && index.starting_with(last) == *run;
+        guessed.then(|| {
+            let (pairs, all) = (
+                chain.transitions_to(last, token),
+                u64::from(chain.transitions_from(last).max(1)),
+            );
+            let share =
+                |count: u32| run.start + (u64::from(count) * run.len() as u64 / all) as usize;
+            share(pairs.start)..share(pairs.end)
+        })
+    }
+
     /// `run`, the interval of the output's last `depth` tokens, narrowed to
     /// those that go on with `token`: by the chain's counts where they tell
     /// ([`CopyGuard::counted_pairs`]), else by a search of the index.
@@ -265,7 +295,21 @@ impl CopyGuard {
         token: u32,
     ) -> Range<usize> {
         self.counted_pairs(chain, index, &run, depth, token)
-            .unwrap_or_else(|| index.narrow(run, depth, token))
+            .unwrap_or_else(|| self.search(chain, index, run, depth, token))
+    }
+
+    /// `run` narrowed by a search of the index, begun where the chain's
+    /// counts guess ([`CopyGuard::guessed_pairs`]).
+    fn search(
+        &self,
+        chain: &Chain,
+        index: IndexWindow<'_>,
+        run: Range<usize>,
+        depth: usize,
+        token: u32,
+    ) -> Range<usize> {
+        let guess = self.guessed_pairs(chain, index, &run, depth, token);
+        index.narrow(run, depth, token, guess)
     }
 
     /// Takes `token` as the output's next.
@@ -322,7 +366,7 @@ impl CopyGuard {
             } else if by_tails {
                 window.narrow_by_tails(shorter.clone(), intervals[length].clone())
             } else {
-                window.narrow(shorter.clone(), length, token)
+                self.search(chain, window, shorter.clone(), length, token)
             };
             if narrowed.is_empty() {
                 break;
@@ -390,7 +434,7 @@ mod tests {
             let words = chain.vocabulary().len() as u32;
             for first in 0..words {
                 for next in 0..=words {
-                    let searched = index.narrow(index.starting_with(first), 1, next);
+                    let searched = index.narrow(index.starting_with(first), 1, next, None);
                     let counted = index.pairs_starting(first, chain.transitions_to(first, next));
                     if next < words {
                         let word =

@@ -135,6 +135,51 @@ pub(crate) trait IdList {
         }
         low
     }
+
+    /// [`IdList::first_past`], searched outwards from `guess` (by steps that
+    /// double, then halving between the last two): as many reads as the
+    /// log of how far the answer is from `guess`, not of `range`'s length.
+    /// The answer is the same whatever `guess` is.
+    fn first_past_near(
+        &self,
+        range: Range<usize>,
+        guess: usize,
+        is_past: impl Fn(u32) -> bool,
+    ) -> usize {
+        // The end of `range` counts as past, as `first_past` answers it
+        // when nothing before it is.
+        let past = |index: usize| index >= range.end || self.id(index).is_none_or(&is_past);
+        let guess = guess.clamp(range.start, range.end);
+        let (mut low, mut high) = (range.start, range.end);
+        if past(guess) {
+            // The answer is at or before `guess`.
+            high = guess;
+            let mut step = 1;
+            while high > range.start {
+                let probe = high.saturating_sub(step).max(range.start);
+                if !past(probe) {
+                    low = probe + 1;
+                    break;
+                }
+                high = probe;
+                step *= 2;
+            }
+        } else {
+            // The answer is after `guess`.
+            low = (guess + 1).min(range.end);
+            let mut step = 1;
+            while low < range.end {
+                let probe = (low + step - 1).min(range.end - 1);
+                if past(probe) {
+                    high = probe;
+                    break;
+                }
+                low = probe + 1;
+                step *= 2;
+            }
+        }
+        self.first_past(low..high.max(low), is_past)
+    }
 }
 
 impl IdList for [u32] {
@@ -178,5 +223,33 @@ impl Iterator for IdsIter<'_> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = self.ids.len().saturating_sub(self.next);
         (left, Some(left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_from_any_guess_finds_what_the_whole_search_finds() {
+        // The bug: a guess on the wrong side of the answer taken for the
+        // answer, a step past the range's end or start, or the last step
+        // of a gallop left out of the halving. Every list of 0s then 1s up
+        // to 40 long, every range of it, every guess (outside it too).
+        for len in 0..40usize {
+            for ones_from in 0..=len {
+                let list: Vec<u32> = (0..len).map(|index| u32::from(index >= ones_from)).collect();
+                let is_past = |id: u32| id == 1;
+                for start in 0..=len {
+                    for end in start..=len + 2 {
+                        let whole = list[..].first_past(start..end, is_past);
+                        for guess in 0..len + 3 {
+                            let near = list[..].first_past_near(start..end, guess, is_past);
+                            assert_eq!(near, whole, "{list:?} {start}..{end} from {guess}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -572,13 +572,21 @@ impl<'index> IndexWindow<'index> {
 
     /// Within `range`, the whole interval of the suffixes that share their
     /// first `depth` tokens (as [`IndexWindow::starting_with`] and this
-    /// return them), those whose next token is `token`.
-    pub(crate) fn narrow(self, range: Range<usize>, depth: usize, token: u32) -> Range<usize> {
+    /// return them), those whose next token is `token`. The search begins
+    /// at `guess` where there is one: the same interval whatever it is, in
+    /// fewer reads the nearer it is.
+    pub(crate) fn narrow(
+        self,
+        range: Range<usize>,
+        depth: usize,
+        token: u32,
+        guess: Option<Range<usize>>,
+    ) -> Range<usize> {
         let end = self.window.span.end;
         match &self.window.suffixes {
             Suffixes::OnDemand(suffixes) => suffixes.narrow(self.text, range, depth, token),
             Suffixes::Whole(_) | Suffixes::Later(_) => {
-                narrowed_within(self.text, end, self.suffixes(), range, depth, token)
+                narrowed_within(self.text, end, self.suffixes(), range, depth, token, guess)
             }
         }
     }
@@ -660,7 +668,8 @@ impl<'index> IndexWindow<'index> {
 
 /// Within `range` of `suffixes`, whose suffixes of `text` all share their
 /// first `depth` tokens and are sorted by the next, read up to `end`,
-/// those whose next token is `token`.
+/// those whose next token is `token`; the search begun at `guess` where
+/// it has one.
 fn narrowed_within(
     text: &Ids,
     end: usize,
@@ -668,6 +677,7 @@ fn narrowed_within(
     range: Range<usize>,
     depth: usize,
     token: u32,
+    guess: Option<Range<usize>>,
 ) -> Range<usize> {
     let range = range.start..range.end.min(suffixes.count()).max(range.start);
     // A suffix that ends within the first `depth` tokens (of the window)
@@ -680,7 +690,14 @@ fn narrowed_within(
             None
         }
     };
-    let low = suffixes.first_past(range.clone(), |start| next(start) >= Some(token));
+    let reaches = |start: u32| next(start) >= Some(token);
+    let passes = |start: u32| next(start) != Some(token);
+    if let Some(guess) = guess {
+        let low = suffixes.first_past_near(range.clone(), guess.start, reaches);
+        let high = suffixes.first_past_near(low..range.end, guess.end.max(low), passes);
+        return low..high;
+    }
+    let low = suffixes.first_past(range.clone(), reaches);
     // The run of `token` is usually short: galloped from its start
     // rather than searched for over the whole stretch again.
     let rest = low..range.end;
@@ -689,7 +706,7 @@ fn narrowed_within(
         bound *= 2;
     }
     let window = low + bound / 2..low + bound.min(rest.len());
-    let high = suffixes.first_past(window, |start| next(start) != Some(token));
+    let high = suffixes.first_past(window, passes);
     low..high
 }
 
@@ -765,7 +782,7 @@ mod tests {
         let window = only(index);
         let mut range = 0..window.len();
         for (depth, &token) in tokens.iter().enumerate() {
-            range = window.narrow(range, depth, token);
+            range = window.narrow(range, depth, token, None);
         }
         range
     }
@@ -822,7 +839,7 @@ mod tests {
             assert_eq!(positions(&index, &[1, 0]), Vec::<usize>::new());
             assert_eq!(positions(&index, &[]).len(), 8);
             let both = occurrences(&index, &[0, 1]);
-            assert_eq!(only(&index).narrow(both, 2, 3).len(), 1);
+            assert_eq!(only(&index).narrow(both, 2, 3, None).len(), 1);
         }
     }
 
@@ -933,7 +950,7 @@ mod tests {
         let window = only(&index);
         for token in 0..12 {
             let range = window.starting_with(token);
-            let narrowed = window.narrow(range.clone(), 1, 0);
+            let narrowed = window.narrow(range.clone(), 1, 0, None);
             assert!(narrowed.end <= index.len());
             let by_tails = window.narrow_by_tails(range, 0..index.len());
             assert!(by_tails.start <= by_tails.end && by_tails.end <= index.len());
@@ -982,7 +999,7 @@ mod tests {
                 let span = window.span();
                 let mut range = window.starting_with(run[0]);
                 for (depth, &token) in run.iter().enumerate().skip(1) {
-                    range = window.narrow(range, depth, token);
+                    range = window.narrow(range, depth, token, None);
                 }
                 let mut found = Vec::new();
                 window.any_start(range.clone(), |start| {
@@ -998,11 +1015,11 @@ mod tests {
                 if run.len() >= 2 {
                     let rest = run[1..].iter().enumerate().skip(1).fold(
                         window.starting_with(run[1]),
-                        |range, (depth, &token)| window.narrow(range, depth, token),
+                        |range, (depth, &token)| window.narrow(range, depth, token, None),
                     );
                     let mut shorter = window.starting_with(run[0]);
                     for (depth, &token) in run.iter().enumerate().skip(1).take(run.len() - 2) {
-                        shorter = window.narrow(shorter, depth, token);
+                        shorter = window.narrow(shorter, depth, token, None);
                     }
                     prop_assert_eq!(window.narrow_by_tails(shorter, rest), range);
                 }
@@ -1031,11 +1048,11 @@ mod tests {
                 let tails = if before.len() == 1 {
                     window.starting_with(token)
                 } else {
-                    window.narrow(tails, before.len() - 1, token)
+                    window.narrow(tails, before.len() - 1, token, None)
                 };
                 prop_assert_eq!(
                     window.narrow_by_tails(shorter.clone(), tails),
-                    window.narrow(shorter, before.len(), token),
+                    window.narrow(shorter, before.len(), token, None),
                     "{:?} then {}", before, token
                 );
             }

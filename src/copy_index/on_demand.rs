@@ -102,7 +102,15 @@ impl OnDemandSuffixes {
     ) -> Range<usize> {
         let mut sorted = self.lock();
         sorted.split(text, range.clone(), depth);
-        narrowed_within(text, text.len(), &sorted.slots[..], range, depth, token)
+        narrowed_within(
+            text,
+            text.len(),
+            &sorted.slots[..],
+            range,
+            depth,
+            token,
+            None,
+        )
     }
 
     /// Whether a suffix starting in `range` starts where `wanted` says.
