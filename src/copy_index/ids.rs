@@ -238,7 +238,9 @@ mod tests {
         // to 40 long, every range of it, every guess (outside it too).
         for len in 0..40usize {
             for ones_from in 0..=len {
-                let list: Vec<u32> = (0..len).map(|index| u32::from(index >= ones_from)).collect();
+                let list: Vec<u32> = (0..len)
+                    .map(|index| u32::from(index >= ones_from))
+                    .collect();
                 let is_past = |id: u32| id == 1;
                 for start in 0..=len {
                     for end in start..=len + 2 {
