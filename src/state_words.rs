@@ -374,7 +374,8 @@ mod tests {
     fn word_columns_are_the_same_on_any_number_of_threads() {
         // The bug: a share of states that starts past some roots reads
         // the wrong root's words, or a share's states left unfilled. The
-        // states of the test above (two thirds of them roots), at order 3.
+        // followers of the test of `least_previous` (two thirds of the
+        // states follow none), at order 3.
         let count = 1u32 << 18;
         let followers: Vec<Vec<u32>> = (0..count)
             .map(|s| {
