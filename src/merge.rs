@@ -206,13 +206,11 @@ fn merge_states(
         return (Vec::new(), word_ids.to_vec());
     }
     // A source's state in the merged words' ids: the states stay in order,
-    // since the words keep theirs. Only each source's next state is held.
-    let words_of = |source: usize, state: u32| -> Vec<u32> {
-        let ids = &word_ids[source];
-        (sources[source].chain.state_words(state))
-            .map(|word| ids[word as usize])
-            .collect()
-    };
+    // since the words keep theirs. Only each source's next states are
+    // held, their words found a block at a time.
+    let mut blocks: Vec<StateBlock<'_>> = (sources.iter().zip(word_ids))
+        .map(|(source, ids)| StateBlock::new(source.chain, ids))
+        .collect();
     let mut last = Vec::new();
     let mut new_ids: Vec<Vec<u32>> = sources
         .iter()
@@ -220,7 +218,7 @@ fn merge_states(
         .collect();
     let mut next: BinaryHeap<Reverse<(Vec<u32>, usize)>> = (0..sources.len())
         .filter(|&source| sources[source].chain.state_count() > 0)
-        .map(|source| Reverse((words_of(source, 0), source)))
+        .map(|source| Reverse((blocks[source].words(0), source)))
         .collect();
     let mut newest: Vec<u32> = Vec::new();
     while let Some(Reverse((words, source))) = next.pop() {
@@ -232,10 +230,58 @@ fn merge_states(
         ids.push(last.len() as u32 - 1);
         let state = ids.len() as u32;
         if state < sources[source].chain.state_count() {
-            next.push(Reverse((words_of(source, state), source)));
+            next.push(Reverse((blocks[source].words(state), source)));
         }
     }
     (last, new_ids)
+}
+
+/// How many states' words a merge finds at once for each source: their
+/// reads at random overlap, where a state at a time waited on each.
+const STATES_AT_ONCE: u32 = 4096;
+
+/// A source's states of order 2 or more, read in id order: the words of
+/// the next [`STATES_AT_ONCE`] of them, found together.
+struct StateBlock<'a> {
+    states: &'a LinkedStates,
+    /// What the source's word ids became.
+    ids: &'a [u32],
+    count: u32,
+    order: usize,
+    /// The first state of the block, and the words of its states.
+    start: u32,
+    words: Vec<u32>,
+}
+
+impl<'a> StateBlock<'a> {
+    fn new(chain: &'a Chain, ids: &'a [u32]) -> Self {
+        let StateWords::Linked(states) = chain.state_words_table() else {
+            unreachable!("a chain of order 2 or more links its states")
+        };
+        StateBlock {
+            states,
+            ids,
+            count: chain.state_count(),
+            order: chain.order(),
+            start: 0,
+            words: Vec::new(),
+        }
+    }
+
+    /// The words of `state`, in the merged words' ids: the next state
+    /// after the last asked for, or the first.
+    fn words(&mut self, state: u32) -> Vec<u32> {
+        let end = self.start + (self.words.len() / self.order) as u32;
+        if !(self.start..end).contains(&state) {
+            self.start = state;
+            let block = state..state.saturating_add(STATES_AT_ONCE).min(self.count);
+            self.states.words_of_states(block, &mut self.words);
+        }
+        let at = (state - self.start) as usize * self.order;
+        (self.words[at..at + self.order].iter())
+            .map(|&word| self.ids[word as usize])
+            .collect()
+    }
 }
 
 /// The merged states of order 2 or more: each its last word, linked by the

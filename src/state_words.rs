@@ -163,6 +163,40 @@ impl LinkedStates {
         }
     }
 
+    /// The words of `states`, `order` a state, oldest first, one after
+    /// another into `out` (cleared first): [`LinkedStates::words`] of each,
+    /// found a step back at a time for all of them, so that the reads at
+    /// random of different states overlap instead of each waiting on the
+    /// one before.
+    pub(crate) fn words_of_states(&self, states: Range<u32>, out: &mut Vec<u32>) {
+        let order = self.order;
+        out.clear();
+        out.resize(states.len() * order, 0);
+        // The state each walk back has reached, or NO_STATE once the
+        // words before it are a root's, filled in then.
+        let mut reached: Vec<u32> = states.collect();
+        for index in (0..order).rev() {
+            for (words, state) in out.chunks_exact_mut(order).zip(&mut reached) {
+                if *state == NO_STATE {
+                    continue;
+                }
+                words[index] = self.last[*state as usize];
+                if index == 0 {
+                    continue;
+                }
+                let previous = self.previous[*state as usize];
+                if previous == NO_STATE {
+                    // As in `words`: the root's word `order - 1` is word
+                    // `index` of the state asked for.
+                    let shift = order - 1 - index;
+                    words[..index]
+                        .copy_from_slice(&self.root_words_of(*state)[shift..shift + index]);
+                }
+                *state = previous;
+            }
+        }
+    }
+
     /// Every state's words, a column each: column `i` holds each state's
     /// `i`-th word (from 0, oldest first), the last column the states'
     /// last words. Each column is made in one pass from the column after
@@ -404,6 +438,46 @@ mod tests {
         }
         for threads in [2, 3, 8] {
             assert!(serial == states.word_columns(threads), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn words_found_for_many_states_at_once_are_each_states_words() {
+        // The bug: a walk back that goes on past a root, or a root's
+        // words taken from the wrong place, for some states of a run and
+        // not others. The followers of the test of `least_previous` (two
+        // thirds of the states follow none), at orders 2 to 4, in runs
+        // that start anywhere.
+        let count = 1u32 << 12;
+        let followers: Vec<Vec<u32>> = (0..count)
+            .map(|s| {
+                let mut next = vec![s / 3, s / 7 + 1];
+                next.sort_unstable();
+                next.dedup();
+                next
+            })
+            .collect();
+        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
+        let transitions = transitions(&slices);
+        let previous = least_previous(count as usize, lists(&transitions), 1);
+        for order in 2..=4usize {
+            let root_words: Vec<Vec<u32>> = (0..count)
+                .filter(|&state| previous[state as usize] == NO_STATE)
+                .map(|state| (0..order as u32).map(|i| state * 10 + i).collect())
+                .collect();
+            let roots: Vec<(u32, &[u32])> = (root_words.iter())
+                .map(|words| (words[0] / 10, &words[..]))
+                .collect();
+            let last = (0..count).map(|state| state * 7 % 1000).collect();
+            let states =
+                LinkedStates::new(order, last, lists(&transitions), &roots, false, 1).unwrap();
+            let mut found = Vec::new();
+            for run in [0..count, 5..6, 1000..1777, count - 3..count, 9..9] {
+                states.words_of_states(run.clone(), &mut found);
+                let expected: Vec<u32> =
+                    run.clone().flat_map(|state| states.words(state)).collect();
+                assert_eq!(found, expected, "order {order}, states {run:?}");
+            }
         }
     }
 

@@ -154,6 +154,39 @@ proptest! {
 }
 
 #[test]
+fn chains_of_many_states_merge_as_few_do() {
+    // The bug: a merge that finds its sources' states' words a block at a
+    // time and reads the wrong block, or the right block at the wrong
+    // place, past the first few thousand states (every chain of the test
+    // above has fewer). Two documents of 30,000 words each, drawn from 200,
+    // make tens of thousands of states at orders 2 and 3.
+    let document = |seed: u64| -> Vec<String> {
+        let mut state = seed;
+        (0..30_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                format!("w{}", (state >> 33) % 200)
+            })
+            .collect()
+    };
+    let documents = vec![(document(1), 1), (document(2), 2)];
+    for order in 2..=3 {
+        let chains: Vec<Chain> = (documents.iter())
+            .map(|(words, _)| build(words.join(" ").as_bytes(), order).unwrap())
+            .collect();
+        assert!(chains.iter().all(|chain| chain.state_count() > 20_000));
+        let chain = merged(&[(&chains[0], 1), (&chains[1], 2)]).unwrap();
+        assert_eq!(
+            table_of(&chain),
+            reference(&documents, order),
+            "order {order}"
+        );
+    }
+}
+
+#[test]
 fn a_chain_merged_alone_is_itself() {
     // The bug: merging renumbered words, states or followers, so a merged
     // chain walked differently from the one it came from.
