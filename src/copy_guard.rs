@@ -245,12 +245,24 @@ impl CopyGuard {
         depth: usize,
         token: u32,
     ) -> Option<Range<usize>> {
+        let last = self.counted_token(chain, index, run, depth)?;
+        (index.is_sorted_whole())
+            .then(|| index.pairs_starting(last, chain.transitions_to(last, token)))
+    }
+
+    /// The output's last token, when `run` is its stretch of `index` and
+    /// the chain's counts tell how its pairs share that stretch: at order
+    /// 1, where the chain's transitions are the text's pairs of tokens,
+    /// for a run of one token (`depth`).
+    fn counted_token(
+        &self,
+        chain: &Chain,
+        index: IndexWindow<'_>,
+        run: &Range<usize>,
+        depth: usize,
+    ) -> Option<u32> {
         let last = self.last_token?;
-        let counted = depth == 1
-            && chain.order() == 1
-            && index.is_sorted_whole()
-            && index.starting_with(last) == *run;
-        counted.then(|| index.pairs_starting(last, chain.transitions_to(last, token)))
+        (depth == 1 && chain.order() == 1 && index.starting_with(last) == *run).then_some(last)
     }
 
     /// Where [`CopyGuard::counted_pairs`] would place the pairs in a
@@ -270,17 +282,13 @@ impl CopyGuard {
         depth: usize,
         token: u32,
     ) -> Option<Range<usize>> {
-        let last = self.last_token?;
-        let guessed = depth == 1 && chain.order() == 1 && index.starting_with(last) == *run;
-        guessed.then(|| {
-            let (pairs, all) = (
-                chain.transitions_to(last, token),
-                u64::from(chain.transitions_from(last).max(1)),
-            );
-            let share =
-                |count: u32| run.start + (u64::from(count) * run.len() as u64 / all) as usize;
-            share(pairs.start)..share(pairs.end)
-        })
+        let last = self.counted_token(chain, index, run, depth)?;
+        let (pairs, all) = (
+            chain.transitions_to(last, token),
+            u64::from(chain.transitions_from(last).max(1)),
+        );
+        let share = |count: u32| run.start + (u64::from(count) * run.len() as u64 / all) as usize;
+        Some(share(pairs.start)..share(pairs.end))
     }
 
     /// `run`, the interval of the output's last `depth` tokens, narrowed to

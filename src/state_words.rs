@@ -344,6 +344,39 @@ mod tests {
         FollowerLists { offsets, followers }
     }
 
+    /// State `s` followed by `s / 3` and by `s / 7 + 1`, of `count` states:
+    /// the least state before `t` is `3t`, if there is one, so two thirds
+    /// of the states follow none, and many share a follower.
+    fn shared_followers(count: u32) -> Vec<Vec<u32>> {
+        (0..count)
+            .map(|s| {
+                let mut next = vec![s / 3, s / 7 + 1];
+                next.sort_unstable();
+                next.dedup();
+                next
+            })
+            .collect()
+    }
+
+    /// The states of [`shared_followers`] at `order`, linked on `threads`
+    /// threads: state `s`'s last word `7s mod 1000`, and a root's words
+    /// `10s`, `10s + 1`, and so on.
+    fn shared_states(count: u32, order: usize, threads: usize) -> LinkedStates {
+        let followers = shared_followers(count);
+        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
+        let transitions = transitions(&slices);
+        let previous = least_previous(count as usize, lists(&transitions), 1);
+        let root_words: Vec<Vec<u32>> = (0..count)
+            .filter(|&state| previous[state as usize] == NO_STATE)
+            .map(|state| (0..order as u32).map(|i| state * 10 + i).collect())
+            .collect();
+        let roots: Vec<(u32, &[u32])> = (root_words.iter())
+            .map(|words| (words[0] / 10, &words[..]))
+            .collect();
+        let last = (0..count).map(|state| state * 7 % 1000).collect();
+        LinkedStates::new(order, last, lists(&transitions), &roots, false, threads).unwrap()
+    }
+
     #[test]
     fn each_state_follows_the_least_state_before_it_on_any_number_of_threads() {
         // Many states, so that the followers are shared among threads:
@@ -351,14 +384,7 @@ mod tests {
         // state before t is 3t, if there is one, and every thread meets
         // followers that another also meets.
         let count = 1u32 << 18;
-        let followers: Vec<Vec<u32>> = (0..count)
-            .map(|s| {
-                let mut next = vec![s / 3, s / 7 + 1];
-                next.sort_unstable();
-                next.dedup();
-                next
-            })
-            .collect();
+        let followers = shared_followers(count);
         let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
         let transitions = transitions(&slices);
         let serial: Vec<u32> = {
@@ -407,30 +433,10 @@ mod tests {
     #[test]
     fn word_columns_are_the_same_on_any_number_of_threads() {
         // The bug: a share of states that starts past some roots reads
-        // the wrong root's words, or a share's states left unfilled. The
-        // followers of the test of `least_previous` (two thirds of the
-        // states follow none), at order 3.
+        // the wrong root's words, or a share's states left unfilled, among
+        // the shared states (two thirds of them roots) at order 3.
         let count = 1u32 << 18;
-        let followers: Vec<Vec<u32>> = (0..count)
-            .map(|s| {
-                let mut next = vec![s / 3, s / 7 + 1];
-                next.sort_unstable();
-                next.dedup();
-                next
-            })
-            .collect();
-        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
-        let transitions = transitions(&slices);
-        let previous = least_previous(count as usize, lists(&transitions), 1);
-        let root_words: Vec<[u32; 3]> = (0..count)
-            .filter(|&state| previous[state as usize] == NO_STATE)
-            .map(|state| [state, state + 1, state + 2])
-            .collect();
-        let roots: Vec<(u32, &[u32])> = (root_words.iter())
-            .map(|words| (words[0], &words[..]))
-            .collect();
-        let last = (0..count).map(|state| state * 7 % 1000).collect();
-        let states = LinkedStates::new(3, last, lists(&transitions), &roots, false, 2).unwrap();
+        let states = shared_states(count, 3, 2);
         let serial = states.word_columns(1);
         for state in (0..count).step_by(97) {
             let from_columns: Vec<u32> = serial.iter().map(|c| c[state as usize]).collect();
@@ -445,32 +451,11 @@ mod tests {
     fn words_found_for_many_states_at_once_are_each_states_words() {
         // The bug: a walk back that goes on past a root, or a root's
         // words taken from the wrong place, for some states of a run and
-        // not others. The followers of the test of `least_previous` (two
-        // thirds of the states follow none), at orders 2 to 4, in runs
-        // that start anywhere.
+        // not others: the shared states (two thirds of them roots) at
+        // orders 2 to 4, in runs that start anywhere.
         let count = 1u32 << 12;
-        let followers: Vec<Vec<u32>> = (0..count)
-            .map(|s| {
-                let mut next = vec![s / 3, s / 7 + 1];
-                next.sort_unstable();
-                next.dedup();
-                next
-            })
-            .collect();
-        let slices: Vec<&[u32]> = followers.iter().map(Vec::as_slice).collect();
-        let transitions = transitions(&slices);
-        let previous = least_previous(count as usize, lists(&transitions), 1);
         for order in 2..=4usize {
-            let root_words: Vec<Vec<u32>> = (0..count)
-                .filter(|&state| previous[state as usize] == NO_STATE)
-                .map(|state| (0..order as u32).map(|i| state * 10 + i).collect())
-                .collect();
-            let roots: Vec<(u32, &[u32])> = (root_words.iter())
-                .map(|words| (words[0] / 10, &words[..]))
-                .collect();
-            let last = (0..count).map(|state| state * 7 % 1000).collect();
-            let states =
-                LinkedStates::new(order, last, lists(&transitions), &roots, false, 1).unwrap();
+            let states = shared_states(count, order, 1);
             let mut found = Vec::new();
             for run in [0..count, 5..6, 1000..1777, count - 3..count, 9..9] {
                 states.words_of_states(run.clone(), &mut found);
