@@ -68,10 +68,12 @@ impl Distances {
             }
         }
         let mut earlier: Vec<usize> = Vec::with_capacity(steps);
+        let mut order = StateOrder::new(values.len(), steps);
         let mut distance = 0u32;
         while queued > 0 && distance <= bound {
-            let bucket = std::mem::take(&mut ring[distance as usize % ring_len]);
+            let mut bucket = std::mem::take(&mut ring[distance as usize % ring_len]);
             queued -= bucket.len();
+            order.arrange(&mut bucket);
             for &(next, step) in &bucket {
                 if values[next as usize * steps + step as usize] != distance {
                     continue; // Settled cheaper since it was queued.
@@ -103,5 +105,187 @@ impl Distances {
     /// The least cost from `state` at automaton step `step` to the goal.
     pub(crate) fn from(&self, state: u32, step: usize) -> u32 {
         self.values[state as usize * self.steps + step]
+    }
+}
+
+/// Puts a bucket's steps in the order of their states, so that settling
+/// them reads the states' values, last words and predecessors in one sweep
+/// through each array rather than at random: on chains larger than the
+/// cache that halves the pass (`docs/performance.md`, session 33).
+struct StateOrder {
+    /// One bit a state and step, all clear between buckets.
+    marks: Vec<u64>,
+    steps: usize,
+}
+
+impl StateOrder {
+    fn new(nodes: usize, steps: usize) -> Self {
+        StateOrder {
+            marks: vec![0; nodes.div_ceil(64)],
+            steps,
+        }
+    }
+
+    /// Arranges `bucket` in state order, each state and step once. A
+    /// bucket of at least one step in 256 is marked in the bits and read
+    /// back in order (linear in the chain, cheaper than sorting it); one
+    /// of at least one in 4,096 is sorted; a sparser one is left as it is,
+    /// since its steps are too far apart to share what the cache holds.
+    fn arrange(&mut self, bucket: &mut Vec<(u32, u32)>) {
+        let words = self.marks.len();
+        if bucket.len() * 4 >= words {
+            for &(state, step) in bucket.iter() {
+                let node = state as usize * self.steps + step as usize;
+                self.marks[node / 64] |= 1 << (node % 64);
+            }
+            bucket.clear();
+            for (index, word) in self.marks.iter_mut().enumerate() {
+                while *word != 0 {
+                    let node = index * 64 + word.trailing_zeros() as usize;
+                    *word &= *word - 1;
+                    bucket.push(((node / self.steps) as u32, (node % self.steps) as u32));
+                }
+            }
+        } else if bucket.len() * 64 >= words {
+            bucket.sort_unstable();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+    use crate::steer::{Brackets, Phrase, PhraseRole};
+    use proptest::prelude::*;
+
+    /// The distances by relaxing every step of every state over and over
+    /// until none changes (Bellman-Ford over the chain and the automaton
+    /// together), `None` where above `bound`: what the pass must match
+    /// whatever order it settles steps in.
+    fn relaxed(
+        chain: &Chain,
+        automaton: &Automaton,
+        costs: &Costs,
+        bound: u64,
+    ) -> Vec<Option<u64>> {
+        let steps = automaton.steps();
+        let mut least: Vec<Option<u64>> = vec![None; chain.state_count() as usize * steps];
+        loop {
+            let mut changed = false;
+            for state in 0..chain.state_count() {
+                for step in 0..steps {
+                    let slot = state as usize * steps + step;
+                    for (next, _) in chain.followers(state) {
+                        let token = chain.last_word(next);
+                        let cost = u64::from(costs.between(chain, state, token));
+                        let through = match automaton.after(chain, step, token) {
+                            None => None,
+                            Some((_, true)) => Some(cost),
+                            Some((after, false)) => {
+                                least[next as usize * steps + after].map(|rest| rest + cost)
+                            }
+                        };
+                        if let Some(through) = through.filter(|&through| through <= bound) {
+                            if least[slot].is_none_or(|known| through < known) {
+                                least[slot] = Some(through);
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+            }
+            if !changed {
+                return least;
+            }
+        }
+    }
+
+    proptest! {
+        /// Catches an arrangement that loses a queued step or reads one
+        /// back as another (a bit of the wrong word, a state and step split
+        /// with the wrong width): every path (marked, sorted, as queued)
+        /// keeps the same states and steps, in state order unless as queued.
+        #[test]
+        fn a_bucket_in_state_order_keeps_each_state_and_step(
+            states in 1u32..20_000,
+            steps in 1usize..13,
+            picks in prop::collection::vec((any::<u32>(), any::<u32>()), 0..2_000),
+            copies in 1usize..4,
+        ) {
+            let mut order = StateOrder::new(states as usize * steps, steps);
+            let queued: Vec<(u32, u32)> = (picks.iter())
+                .map(|&(state, step)| (state % states, step % steps as u32))
+                .flat_map(|node| std::iter::repeat_n(node, copies))
+                .collect();
+            // Then half of it: the marks must be clear again after a bucket.
+            for queued in [&queued[..], &queued[..queued.len() / 2]] {
+                let mut bucket = queued.to_vec();
+                order.arrange(&mut bucket);
+                let mut distinct = queued.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let mut arranged = bucket.clone();
+                arranged.sort_unstable();
+                arranged.dedup();
+                prop_assert_eq!(&arranged, &distinct);
+                let in_order = bucket.windows(2).all(|pair| pair[0] <= pair[1]);
+                prop_assert!(bucket == queued || in_order);
+            }
+        }
+    }
+
+    const WORDS: &[&str] = &["a", "b", "c.", "\"d", "e\"", "(f", "g)", "h.\"", "i?"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Catches a pass that loses or misorders what it has queued (a
+        /// bucket cut short, a step settled from a stale entry): every
+        /// state and step against the relaxed distances, in tokens and in
+        /// characters, with and without a phrase, a budget and pairs.
+        #[test]
+        fn the_pass_finds_the_least_cost_of_every_state_and_step(
+            picks in prop::collection::vec(0..WORDS.len(), 4..40),
+            order in 1usize..4,
+            phrase_at in prop::option::of((0usize..40, 1usize..3, any::<bool>())),
+            in_sentences in any::<bool>(),
+            balanced in any::<bool>(),
+            in_chars in any::<bool>(),
+            bound in prop::option::of(0u64..30),
+        ) {
+            let text: Vec<&str> = picks.iter().map(|&pick| WORDS[pick]).collect();
+            let chain = build(text.join(" ").as_bytes(), order).unwrap();
+            let id = |word: &str| chain.vocabulary().find_all(&[word.as_bytes()])[0].unwrap();
+            let phrase = phrase_at.map(|(at, len, ends)| {
+                let at = at % text.len();
+                let words = &text[at..(at + len).min(text.len())];
+                let role = if ends { PhraseRole::Ends } else { PhraseRole::Contains };
+                (Phrase::new(words.iter().map(|&word| vec![id(word)]).collect()), role)
+            });
+            // Outside sentences the goal is the phrase: there must be one.
+            let in_sentences = in_sentences || phrase.is_none();
+            let automaton = Automaton {
+                brackets: if balanced {
+                    Brackets::of(&chain)
+                } else {
+                    Brackets::none(chain.vocabulary().len())
+                },
+                phrase,
+                in_sentences,
+            };
+            let costs = if in_chars { Costs::chars(&chain) } else { Costs::Tokens };
+            let bound = bound.unwrap_or(u64::MAX);
+            let predecessors = Predecessors::of(&chain);
+            let distances = Distances::new(&chain, &predecessors, &automaton, &costs, bound);
+            let least = relaxed(&chain, &automaton, &costs, bound);
+            for state in 0..chain.state_count() {
+                for step in 0..automaton.steps() {
+                    let found = distances.from(state, step);
+                    let found = (found != UNREACHABLE).then_some(u64::from(found));
+                    prop_assert_eq!(found, least[state as usize * automaton.steps() + step]);
+                }
+            }
+        }
     }
 }
