@@ -34,23 +34,7 @@ impl Distances {
         let steps = automaton.steps();
         let bound = bound.min(u64::from(UNREACHABLE - 1)) as u32;
         let mut values = vec![UNREACHABLE; chain.state_count() as usize * steps];
-        let ring_len = costs.dearest().min(u64::from(bound)) as usize + 1;
-        let mut ring: Vec<Vec<(u32, u32)>> = vec![Vec::new(); ring_len];
-        let mut queued = 0usize;
-        let settle = |values: &mut Vec<u32>,
-                      ring: &mut Vec<Vec<(u32, u32)>>,
-                      state: u32,
-                      step: usize,
-                      cost: u32| {
-            let slot = &mut values[state as usize * steps + step];
-            if cost < *slot && cost <= bound {
-                *slot = cost;
-                ring[cost as usize % ring_len].push((state, step as u32));
-                true
-            } else {
-                false
-            }
-        };
+        let mut queue = Queue::new(costs, bound, steps, values.len());
         // The steps that reach the goal: into each state, from each of its
         // predecessors, at each automaton step that accepts its token.
         for next in 0..chain.state_count() {
@@ -62,7 +46,7 @@ impl Distances {
                 if let Some((_, true)) = automaton.after(chain, step, token) {
                     for (state, _) in predecessors.of_state(next) {
                         let cost = costs.between(chain, state, token);
-                        queued += usize::from(settle(&mut values, &mut ring, state, step, cost));
+                        queue.offer(&mut values, state, step, cost);
                     }
                 }
             }
@@ -70,12 +54,14 @@ impl Distances {
         let mut earlier: Vec<usize> = Vec::with_capacity(steps);
         let mut order = StateOrder::new(values.len(), steps);
         let mut distance = 0u32;
-        while queued > 0 && distance <= bound {
-            let mut bucket = std::mem::take(&mut ring[distance as usize % ring_len]);
-            queued -= bucket.len();
+        while !queue.is_empty() && distance <= bound {
+            let mut bucket = queue.take(distance);
             order.arrange(&mut bucket);
             for &(next, step) in &bucket {
-                if values[next as usize * steps + step as usize] != distance {
+                let value = &mut values[next as usize * steps + step as usize];
+                if queue.settles_on_reading() {
+                    *value = distance;
+                } else if *value != distance {
                     continue; // Settled cheaper since it was queued.
                 }
                 let token = chain.last_word(next);
@@ -93,7 +79,7 @@ impl Distances {
                 for (state, _) in predecessors.of_state(next) {
                     let cost = distance.saturating_add(costs.between(chain, state, token));
                     for &before in &earlier {
-                        queued += usize::from(settle(&mut values, &mut ring, state, before, cost));
+                        queue.offer(&mut values, state, before, cost);
                     }
                 }
             }
@@ -105,6 +91,82 @@ impl Distances {
     /// The least cost from `state` at automaton step `step` to the goal.
     pub(crate) fn from(&self, state: u32, step: usize) -> u32 {
         self.values[state as usize * self.steps + step]
+    }
+}
+
+/// The steps waiting to be settled: a bucket per cost, in a ring as long
+/// as the dearest step.
+struct Queue {
+    ring: Vec<Vec<(u32, u32)>>,
+    /// Steps queued and not yet taken.
+    len: usize,
+    bound: u32,
+    steps: usize,
+    /// When every step costs one (a budget in tokens), one bit a state and
+    /// step, set when it is first queued. The pass then goes a cost at a
+    /// time, so a step's first queueing is at its least cost: the bit is
+    /// all the check needs, and its value is written when its bucket is
+    /// read in state order rather than when queued (at random, in an array
+    /// 32 times the bits' size).
+    queued_once: Option<Vec<u64>>,
+}
+
+impl Queue {
+    fn new(costs: &Costs, bound: u32, steps: usize, nodes: usize) -> Self {
+        let ring_len = costs.dearest().min(u64::from(bound)) as usize + 1;
+        Queue {
+            ring: vec![Vec::new(); ring_len],
+            len: 0,
+            bound,
+            steps,
+            queued_once: matches!(costs, Costs::Tokens).then(|| vec![0; nodes.div_ceil(64)]),
+        }
+    }
+
+    /// Queues `state` at automaton step `step` at `cost` unless that is over
+    /// the bound or it is already queued as cheaply; unless values are
+    /// written on reading (see `queued_once`), records the cost in `values`.
+    fn offer(&mut self, values: &mut [u32], state: u32, step: usize, cost: u32) {
+        let node = state as usize * self.steps + step;
+        let queue = match &mut self.queued_once {
+            Some(marks) => {
+                let (word, bit) = (&mut marks[node / 64], 1u64 << (node % 64));
+                let first = *word & bit == 0 && cost <= self.bound;
+                *word |= bit;
+                first
+            }
+            None => {
+                let slot = &mut values[node];
+                let cheaper = cost < *slot && cost <= self.bound;
+                if cheaper {
+                    *slot = cost;
+                }
+                cheaper
+            }
+        };
+        if queue {
+            let ring_len = self.ring.len();
+            self.ring[cost as usize % ring_len].push((state, step as u32));
+            self.len += 1;
+        }
+    }
+
+    /// Takes the bucket of the steps queued at `distance`.
+    fn take(&mut self, distance: u32) -> Vec<(u32, u32)> {
+        let ring_len = self.ring.len();
+        let bucket = std::mem::take(&mut self.ring[distance as usize % ring_len]);
+        self.len -= bucket.len();
+        bucket
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether a step's value is written when its bucket is read, each step
+    /// being queued once and at its least cost.
+    fn settles_on_reading(&self) -> bool {
+        self.queued_once.is_some()
     }
 }
 
