@@ -51,7 +51,10 @@ impl Distances {
                 }
             }
         }
-        let mut earlier: Vec<usize> = Vec::with_capacity(steps);
+        // The steps a token leads from to a settled step: a plain token's,
+        // the same for every plain token, kept for each step.
+        let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
+        let mut unplain_earlier: Vec<usize> = Vec::with_capacity(steps);
         let mut order = StateOrder::new(values.len(), steps);
         let mut distance = 0u32;
         while !queue.is_empty() && distance <= bound {
@@ -65,20 +68,24 @@ impl Distances {
                     continue; // Settled cheaper since it was queued.
                 }
                 let token = chain.last_word(next);
-                earlier.clear();
-                if automaton.keeps_step(chain, token) {
-                    earlier.push(step as usize);
+                let step = step as usize;
+                let earlier = if automaton.keeps_step(chain, token) {
+                    std::slice::from_ref(&step)
+                } else if automaton.is_plain(chain, token) {
+                    plain_earlier[step].get_or_insert_with(|| {
+                        earlier_steps(chain, automaton, step, token).collect()
+                    })
                 } else {
-                    earlier.extend((0..steps).filter(|&before| {
-                        automaton.after(chain, before, token) == Some((step as usize, false))
-                    }));
-                }
+                    unplain_earlier.clear();
+                    unplain_earlier.extend(earlier_steps(chain, automaton, step, token));
+                    &unplain_earlier
+                };
                 if earlier.is_empty() {
                     continue;
                 }
                 for (state, _) in predecessors.of_state(next) {
                     let cost = distance.saturating_add(costs.between(chain, state, token));
-                    for &before in &earlier {
+                    for &before in earlier {
                         queue.offer(&mut values, state, before, cost);
                     }
                 }
@@ -92,6 +99,18 @@ impl Distances {
     pub(crate) fn from(&self, state: u32, step: usize) -> u32 {
         self.values[state as usize * self.steps + step]
     }
+}
+
+/// The automaton steps that `token` takes to `step` without reaching the
+/// goal.
+fn earlier_steps<'a>(
+    chain: &'a Chain,
+    automaton: &'a Automaton,
+    step: usize,
+    token: u32,
+) -> impl Iterator<Item = usize> + 'a {
+    (0..automaton.steps())
+        .filter(move |&before| automaton.after(chain, before, token) == Some((step, false)))
 }
 
 /// The steps waiting to be settled: a bucket per cost, in a ring as long

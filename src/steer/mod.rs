@@ -65,9 +65,20 @@ impl Automaton {
     /// goal: no mark, no sentence end, and no phrase to follow. Most tokens
     /// do, which spares the backward pass trying each step.
     pub(crate) fn keeps_step(&self, chain: &Chain, token: u32) -> bool {
-        self.phrase.is_none()
-            && self.brackets.leaves_alone(token)
+        self.phrase.is_none() && self.is_plain(chain, token)
+    }
+
+    /// Whether `token` is plain: no mark, no sentence end (in sentences),
+    /// none of the phrase's tokens. Every plain token takes each step to
+    /// the same step as every other, so the backward pass works out where
+    /// they come from once.
+    pub(crate) fn is_plain(&self, chain: &Chain, token: u32) -> bool {
+        self.brackets.leaves_alone(token)
             && !(self.in_sentences && chain.ends_sentence(token))
+            && self
+                .phrase
+                .as_ref()
+                .is_none_or(|(phrase, _)| phrase.lacks(token))
     }
 
     /// The automaton step after `token` from `step`, and whether `token`

@@ -30,6 +30,13 @@ impl Phrase {
         &self.positions[index]
     }
 
+    /// Whether `token` is none of the phrase's tokens.
+    pub(crate) fn lacks(&self, token: u32) -> bool {
+        self.positions
+            .iter()
+            .all(|ids| ids.binary_search(&token).is_err())
+    }
+
     /// How many of the phrase's first tokens the output ends with after
     /// `token`, when it ended with `matched` of them before (the
     /// Knuth-Morris-Pratt step: the longest prefix that is a suffix). Once
