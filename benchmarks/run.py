@@ -55,7 +55,7 @@ import llm
 # Looking a model up loads every plugin: llm's cost, paid once per process,
 # not the model's, so it is done before the clock starts.
 model = llm.get_model("markov")
-saved = llm.get_model("markov/bench") if contender == "load + 50 words" else None
+saved = llm.get_model("markov/bench") if contender.startswith("load + ") else None
 # The plugin's options and what runs a response are imported on a model's
 # first use: a cost of the process, as llm's is, not of the step measured.
 model.Options
@@ -126,6 +126,10 @@ elif contender == "load + 50 words":
     response = saved.prompt(sys.argv[4], length=50)
     response.text()
     learned = {"start": response.response_json["start"]}
+elif contender == "load + 5 sentences":
+    # Steered: the backward pass over the whole chain runs in every prompt.
+    response = saved.prompt(sys.argv[4], sentences=5)
+    response.text()
 elif contender == "pure Python":
     words = text.split()
     table = {}
@@ -787,6 +791,7 @@ def bench_saved(
         f"{load['seconds'] / build_seconds:.3f}x the build + 50 words "
         f"({build_seconds:.3f} s)"
     )
+    print_sentences(path, user_path, rounds, load)
     print(
         f"  llm markov train (read, build, save): {train['seconds']:.3f} s, "
         f"{train['seconds'] / read_build['seconds']:.2f}x reading and building "
@@ -817,6 +822,21 @@ def bench_saved(
             f"{loaded['seconds'] / builds[order]:.3f}x the build + 50 words "
             f"({builds[order]:.3f} s)"
         )
+        print_sentences(path, user_path, rounds, loaded)
+
+
+def print_sentences(
+    path: pathlib.Path, user_path: str, rounds: int, load: dict
+) -> None:
+    """Five sentences from the saved chain against 50 words from it: what
+    steering a prompt to a saved chain costs, its backward pass included."""
+    sentences = medians(
+        [run_child(path, "load + 5 sentences", user_path) for _ in range(rounds)]
+    )
+    print(
+        f"    load + 5 sentences: {sentences['seconds'] * 1000:.1f} ms, "
+        f"{sentences['seconds'] / load['seconds']:.2f}x the load + 50 words"
+    )
 
 
 def bench_guard(wordnet: pathlib.Path, rounds: int) -> None:
