@@ -45,7 +45,7 @@ impl Distances {
             for step in 0..steps {
                 if let Some((_, true)) = automaton.after(chain, step, token) {
                     for (state, _) in predecessors.of_state(next) {
-                        let cost = costs.between(chain, state, token);
+                        let cost = costs.between(state, token);
                         queue.offer(&mut values, state, step, cost);
                     }
                 }
@@ -84,7 +84,7 @@ impl Distances {
                     continue;
                 }
                 for (state, _) in predecessors.of_state(next) {
-                    let cost = distance.saturating_add(costs.between(chain, state, token));
+                    let cost = distance.saturating_add(costs.between(state, token));
                     for &before in earlier {
                         queue.offer(&mut values, state, before, cost);
                     }
@@ -236,8 +236,10 @@ impl StateOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::build;
+    use crate::build::build_with;
     use crate::steer::{Brackets, Phrase, PhraseRole};
+    use crate::tokens::Tokens;
+    use crate::BuildOptions;
     use proptest::prelude::*;
 
     /// The distances by relaxing every step of every state over and over
@@ -259,7 +261,9 @@ mod tests {
                     let slot = state as usize * steps + step;
                     for (next, _) in chain.followers(state) {
                         let token = chain.last_word(next);
-                        let cost = u64::from(costs.between(chain, state, token));
+                        // The walk's own cost of the step, not the pass's.
+                        let before = chain.last_word(state);
+                        let cost = u64::from(costs.step(Some(before), token));
                         let through = match automaton.after(chain, step, token) {
                             None => None,
                             Some((_, true)) => Some(cost),
@@ -333,16 +337,20 @@ mod tests {
             in_sentences in any::<bool>(),
             balanced in any::<bool>(),
             in_chars in any::<bool>(),
+            unicode in any::<bool>(),
             bound in prop::option::of(0u64..30),
         ) {
             let text: Vec<&str> = picks.iter().map(|&pick| WORDS[pick]).collect();
-            let chain = build(text.join(" ").as_bytes(), order).unwrap();
-            let id = |word: &str| chain.vocabulary().find_all(&[word.as_bytes()])[0].unwrap();
+            // In unicode tokens a token keeps its break, none before
+            // punctuation: steps of different lengths in characters.
+            let tokens = if unicode { Tokens::Unicode } else { Tokens::Words };
+            let options = BuildOptions { tokens, ..BuildOptions::default() };
+            let chain = build_with(text.join(" ").as_bytes(), order, options).unwrap();
             let phrase = phrase_at.map(|(at, len, ends)| {
-                let at = at % text.len();
-                let words = &text[at..(at + len).min(text.len())];
+                let state = (at as u32) % chain.state_count();
+                let words: Vec<u32> = chain.state_words(state).take(len).collect();
                 let role = if ends { PhraseRole::Ends } else { PhraseRole::Contains };
-                (Phrase::new(words.iter().map(|&word| vec![id(word)]).collect()), role)
+                (Phrase::new(words.iter().map(|&word| vec![word]).collect()), role)
             });
             // Outside sentences the goal is the phrase: there must be one.
             let in_sentences = in_sentences || phrase.is_none();

@@ -121,6 +121,11 @@ pub(crate) enum Costs {
         text: Vec<u32>,
         /// The break each token puts before the next, in characters.
         after: Vec<u8>,
+        /// The break each state's last token puts before the next: what
+        /// `after` says of it, kept by state so that the backward pass reads
+        /// one byte of a predecessor, not its last word and then that
+        /// word's break, both at random.
+        after_state: Vec<u8>,
     },
 }
 
@@ -137,15 +142,25 @@ impl Costs {
                 (text, count(after) as u8)
             })
             .unzip();
-        Costs::Chars { text, after }
+        let after: Vec<u8> = after;
+        let after_state = (0..chain.state_count())
+            .map(|state| after[chain.last_word(state) as usize])
+            .collect();
+        Costs::Chars {
+            text,
+            after,
+            after_state,
+        }
     }
 
-    /// What writing the last word of `next` costs after the last word of
-    /// `state`, the two states' words read only where characters count.
-    pub(crate) fn between(&self, chain: &Chain, state: u32, token: u32) -> u32 {
+    /// What writing `token` (the last word of a follower of `state`) costs
+    /// after the last word of `state`.
+    pub(crate) fn between(&self, state: u32, token: u32) -> u32 {
         match self {
             Costs::Tokens => 1,
-            Costs::Chars { .. } => self.step(Some(chain.last_word(state)), token),
+            Costs::Chars {
+                text, after_state, ..
+            } => text[token as usize].saturating_add(u32::from(after_state[state as usize])),
         }
     }
 
@@ -153,7 +168,7 @@ impl Costs {
     pub(crate) fn step(&self, before: Option<u32>, token: u32) -> u32 {
         match self {
             Costs::Tokens => 1,
-            Costs::Chars { text, after } => {
+            Costs::Chars { text, after, .. } => {
                 let gap = before.map_or(0, |before| u32::from(after[before as usize]));
                 text[token as usize].saturating_add(gap)
             }
@@ -164,7 +179,7 @@ impl Costs {
     fn dearest(&self) -> u64 {
         match self {
             Costs::Tokens => 1,
-            Costs::Chars { text, after } => {
+            Costs::Chars { text, after, .. } => {
                 let text = text.iter().max().copied().unwrap_or(0);
                 let after = after.iter().max().copied().unwrap_or(0);
                 u64::from(text) + u64::from(after)
