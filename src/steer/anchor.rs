@@ -6,7 +6,7 @@
 //! that walk found, so that it reads like a sentence of the text rather
 //! than a long way round to the phrase.
 
-use super::predecessors::Predecessors;
+use super::predecessors::CountedPredecessors;
 use super::{Costs, Phrase, PhraseRole};
 use crate::chain::Chain;
 use crate::rng::Rng;
@@ -29,7 +29,7 @@ impl Anchors {
     /// The anchors of `phrase` in `chain`, for its `role`.
     pub(crate) fn new(
         chain: &Chain,
-        predecessors: &Predecessors,
+        predecessors: &CountedPredecessors,
         phrase: &Phrase,
         role: PhraseRole,
     ) -> Self {
@@ -75,7 +75,7 @@ impl Anchors {
 /// a state that no sentence start leads to, or runs too long.
 pub(crate) fn sentence_around(
     chain: &Chain,
-    predecessors: &Predecessors,
+    predecessors: &CountedPredecessors,
     anchors: &Anchors,
     phrase: &Phrase,
     costs: &Costs,
@@ -145,4 +145,46 @@ pub(crate) fn sentence_around(
         before = Some(token);
     }
     Some((start, cost + cost / 2 + order as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::build;
+
+    /// Catches a walk back that weighs a state's predecessors, or the
+    /// anchors, otherwise than by how often the text took them (each once,
+    /// or by how many predecessors): "b." follows "a" three times and "c"
+    /// once, so three walks back in four reach the sentence that starts
+    /// with "P". At order 1 the predecessors' counts decide; at order 2 the
+    /// anchors' ("a b." and "c b.").
+    #[test]
+    fn a_walk_back_goes_as_often_as_the_text_went() {
+        for order in [1, 2] {
+            let chain = build(b"P a b. P a b. P a b. Q c b.", order).unwrap();
+            let id = |word: &str| chain.vocabulary().find_all(&[word.as_bytes()])[0].unwrap();
+            let predecessors = CountedPredecessors::of(&chain);
+            let phrase = Phrase::new(vec![vec![id("b.")]]);
+            let anchors = Anchors::new(&chain, &predecessors, &phrase, PhraseRole::Contains);
+            let walks = 4_000;
+            let from_p = (0..walks)
+                .filter(|&seed| {
+                    let mut rng = Rng::from_seed(seed);
+                    let (start, _) = sentence_around(
+                        &chain,
+                        &predecessors,
+                        &anchors,
+                        &phrase,
+                        &Costs::Tokens,
+                        &mut rng,
+                    )
+                    .unwrap();
+                    chain.state_word(start, 0) == id("P")
+                })
+                .count();
+            let share = from_p as f64 / walks as f64;
+            // 0.75, within seven standard deviations of 4,000 draws.
+            assert!((0.70..0.80).contains(&share), "order {order}: {share}");
+        }
+    }
 }

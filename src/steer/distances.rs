@@ -44,7 +44,7 @@ impl Distances {
             }
             for step in 0..steps {
                 if let Some((_, true)) = automaton.after(chain, step, token) {
-                    for (state, _) in predecessors.of_state(next) {
+                    for &state in predecessors.of_state(next) {
                         let cost = costs.between(state, token);
                         queue.offer(&mut values, state, step, cost);
                     }
@@ -83,7 +83,7 @@ impl Distances {
                 if earlier.is_empty() {
                     continue;
                 }
-                for (state, _) in predecessors.of_state(next) {
+                for &state in predecessors.of_state(next) {
                     let cost = distance.saturating_add(costs.between(state, token));
                     for &before in earlier {
                         queue.offer(&mut values, state, before, cost);

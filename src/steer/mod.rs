@@ -28,7 +28,7 @@ use anchor::Anchors;
 pub(crate) use brackets::Brackets;
 use distances::{Distances, UNREACHABLE};
 pub(crate) use phrase::{find_phrase, Phrase};
-use predecessors::Predecessors;
+use predecessors::{CountedPredecessors, Predecessors};
 pub(crate) use steering::Steering;
 
 /// What the phrase of a steered walk is for.
@@ -408,7 +408,7 @@ pub(crate) struct Plans {
     pub(crate) costs: Costs,
     /// In sentences steered to a phrase: each state's predecessors and
     /// where the phrase occurs, to walk back from it to a sentence start.
-    anchoring: Option<(Predecessors, Anchors)>,
+    anchoring: Option<(CountedPredecessors, Anchors)>,
 }
 
 impl Plans {
@@ -425,7 +425,18 @@ impl Plans {
         } else {
             Costs::Tokens
         };
-        let predecessors = Predecessors::of(chain);
+        // Only a walk back from a phrase, in sentences, asks how often
+        // each predecessor was followed.
+        let counted =
+            (request.phrase.is_some() && in_sentences).then(|| CountedPredecessors::of(chain));
+        let uncounted;
+        let predecessors = match &counted {
+            Some(counted) => counted.uncounted(),
+            None => {
+                uncounted = Predecessors::of(chain);
+                &uncounted
+            }
+        };
         let bound = request.max_chars.unwrap_or(u64::MAX);
         let plan = |phrase: Option<(Phrase, PhraseRole)>| {
             let automaton = Automaton {
@@ -433,7 +444,7 @@ impl Plans {
                 phrase,
                 in_sentences,
             };
-            let distances = Distances::new(chain, &predecessors, &automaton, &costs, bound);
+            let distances = Distances::new(chain, predecessors, &automaton, &costs, bound);
             let mut plan = Plan {
                 automaton,
                 distances,
@@ -465,10 +476,10 @@ impl Plans {
             (Some(phrase), None) => (None, Some(plan(Some(phrase.clone())))),
             (None, None) => (None, None),
         };
-        let anchoring = match (&request.phrase, in_sentences) {
-            (Some((phrase, role)), true) => {
-                let anchors = Anchors::new(chain, &predecessors, phrase, *role);
-                Some((predecessors, anchors))
+        let anchoring = match (&request.phrase, counted) {
+            (Some((phrase, role)), Some(counted)) => {
+                let anchors = Anchors::new(chain, &counted, phrase, *role);
+                Some((counted, anchors))
             }
             _ => None,
         };
