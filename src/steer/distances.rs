@@ -52,9 +52,11 @@ impl Distances {
             }
         }
         // The steps a token leads from to a settled step: a plain token's,
-        // the same for every plain token, kept for each step.
+        // the same for every plain token, kept for each step; a token with
+        // a mark, a sentence end or a place in the phrase, worked out each
+        // time.
         let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
-        let mut unplain_earlier: Vec<usize> = Vec::with_capacity(steps);
+        let mut marked_earlier: Vec<usize> = Vec::with_capacity(steps);
         let mut order = StateOrder::new(values.len(), steps);
         let mut distance = 0u32;
         while !queue.is_empty() && distance <= bound {
@@ -76,9 +78,9 @@ impl Distances {
                         earlier_steps(chain, automaton, step, token).collect()
                     })
                 } else {
-                    unplain_earlier.clear();
-                    unplain_earlier.extend(earlier_steps(chain, automaton, step, token));
-                    &unplain_earlier
+                    marked_earlier.clear();
+                    marked_earlier.extend(earlier_steps(chain, automaton, step, token));
+                    &marked_earlier
                 };
                 if earlier.is_empty() {
                     continue;
