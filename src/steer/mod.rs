@@ -135,14 +135,13 @@ impl Costs {
         let tokens = chain.tokens();
         let vocabulary = chain.vocabulary();
         let count = |bytes: &[u8]| bytes.iter().filter(|&&byte| (byte & 0xC0) != 0x80).count();
-        let (text, after) = (0..vocabulary.len() as u32)
+        let (text, after): (Vec<u32>, Vec<u8>) = (0..vocabulary.len() as u32)
             .map(|id| {
                 let (text, after) = tokens.split(vocabulary.word(id));
                 let text = u32::try_from(count(text)).unwrap_or(u32::MAX / 2);
                 (text, count(after) as u8)
             })
             .unzip();
-        let after: Vec<u8> = after;
         let after_state = (0..chain.state_count())
             .map(|state| after[chain.last_word(state) as usize])
             .collect();
