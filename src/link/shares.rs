@@ -227,9 +227,9 @@ pub(super) struct Linked {
 /// its own slots in each state's followers, after those of the shares before
 /// it, so the threads fill disjoint slots and the result is the serial one.
 ///
-/// `spare` is a vector the caller is done with (or an empty one): the
-/// table is made in its memory, grown or cut to one slot a pair (every
-/// slot is written).
+/// `spare` is a vector the caller is done with: the table is made in its
+/// memory, grown or cut to one slot a pair (every slot is written). An
+/// empty one (a build's first round) gets new memory for the table.
 pub(super) fn link(
     state_count: u32,
     shares: Vec<LinkShareMut<'_>>,
@@ -251,9 +251,16 @@ pub(super) fn link(
 
     // Relaxed atomics compile to plain stores; they only let the threads
     // write their disjoint slots of one vector without unsafe code.
-    spare.resize(next as usize, 0);
-    // Same size and alignment: this keeps the spare's memory.
-    let followers: Vec<AtomicU32> = spare.into_iter().map(AtomicU32::new).collect();
+    let followers: Vec<AtomicU32> = if spare.is_empty() {
+        // New memory, asked for zeroed: its pages come zeroed from the
+        // system as the threads first write them, instead of all written
+        // with zeros on this thread while the others wait.
+        bytemuck::zeroed_vec(next as usize)
+    } else {
+        spare.resize(next as usize, 0);
+        // Same size and alignment: this keeps the spare's memory.
+        spare.into_iter().map(AtomicU32::new).collect()
+    };
     let mut ends = on_threads(
         shares.into_iter().zip(pair_counts).collect(),
         |(share, mut free)| {
