@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import dask
 import llm_markov_rs.cluster
 import pytest
 from distributed import Client, LocalCluster
@@ -19,9 +20,12 @@ from helpers import printed_by_python
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A client of a cluster of two worker processes on this machine."""
+def client(tmp_path_factory):
+    """A client of a cluster of two worker processes on this machine, its
+    scratch space in a temporary folder of the tests'."""
+    scratch = str(tmp_path_factory.mktemp("dask"))
     with (
+        dask.config.set({"temporary-directory": scratch}),
         LocalCluster(
             n_workers=2,
             threads_per_worker=1,
@@ -84,6 +88,26 @@ def test_the_cli_trains_on_a_scheduler(llm_cli, client, files):
     assert "Saved chain 'clustered'" in result.output
     train_chain("here", files)
     assert chain_bytes("clustered") == chain_bytes("here")
+
+
+def test_a_local_cluster_trains_and_leaves_no_scratch_space(
+    llm_cli, files, tmp_path, client, recwarn
+):
+    # The bugs: `--dask local` left Dask's dask-scratch-space, lock files
+    # and all, in the temporary folder after every training; and with
+    # another cluster running (`client`'s holds port 8787), it warned that
+    # the port was in use.
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    with dask.config.set({"temporary-directory": str(temporary)}):
+        result = llm_cli(
+            "markov", "train", "local", *map(str, files), "--dask", "local"
+        )
+    assert result.exit_code == 0, result.output
+    train_chain("here", files)
+    assert chain_bytes("local") == chain_bytes("here")
+    assert list(temporary.iterdir()) == []
+    assert not [w for w in recwarn if "already in use" in str(w.message)]
 
 
 def test_a_file_the_workers_cannot_read_is_one_error(llm_cli, client, files):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -52,15 +53,28 @@ def connect(scheduler: str) -> Iterator[Client]:
     ``tcp://host:8786``), or of a cluster started on this machine for
     ``"local"``; closed on leaving."""
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise MarkovError(INSTALL_HINT) from None
     if scheduler == "local":
-        # Its workers' logs would print a task's error a second time, with
-        # its traceback; it comes back here as the one error.
-        local = LocalCluster(processes=True, silence_logs=logging.CRITICAL)
-        with local as cluster, Client(cluster) as client:
-            yield client
+        with (
+            scratch_folder(dask.config.get("temporary-directory", None)) as scratch,
+            dask.config.set({"temporary-directory": scratch}),
+        ):
+            # Its workers' logs would print a task's error a second time,
+            # with its traceback; it comes back here as the one error. No
+            # dashboard, as nothing would say where it is (a cluster started
+            # apart has one), and the scheduler's HTTP server on any free
+            # port: on 8787, taken, it prints a warning.
+            local = LocalCluster(
+                processes=True,
+                silence_logs=logging.CRITICAL,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": ":0"},
+            )
+            with local as cluster, Client(cluster) as client:
+                yield client
         return
     try:
         client = Client(scheduler, timeout=CONNECT_SECONDS)
@@ -71,6 +85,19 @@ def connect(scheduler: str) -> Iterator[Client]:
         ) from None
     with client:
         yield client
+
+
+@contextmanager
+def scratch_folder(within: str | None) -> Iterator[str]:
+    """A new folder for a local cluster's scratch space, inside ``within``
+    (Dask's ``temporary-directory``, if set) or the system's temporary
+    folder, removed with all in it on leaving. Each of the cluster's
+    scheduler, nannies and workers makes its ``dask-scratch-space`` there,
+    with lock files that Dask leaves behind."""
+    with tempfile.TemporaryDirectory(
+        prefix="llm-markov-dask-", dir=within, ignore_cleanup_errors=True
+    ) as folder:
+        yield folder
 
 
 def train_on_dask(
