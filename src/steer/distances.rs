@@ -71,16 +71,17 @@ impl Distances {
                 }
                 let token = chain.last_word(next);
                 let step = step as usize;
-                let earlier = if automaton.keeps_step(chain, token) {
-                    std::slice::from_ref(&step)
-                } else if automaton.is_plain(chain, token) {
-                    plain_earlier[step].get_or_insert_with(|| {
-                        earlier_steps(chain, automaton, step, token).collect()
-                    })
-                } else {
+                let earlier = if !automaton.is_plain(chain, token) {
                     marked_earlier.clear();
                     marked_earlier.extend(earlier_steps(chain, automaton, step, token));
                     &marked_earlier
+                } else if automaton.phrase.is_none() {
+                    // A plain token keeps its step (`keeps_step`).
+                    std::slice::from_ref(&step)
+                } else {
+                    plain_earlier[step].get_or_insert_with(|| {
+                        earlier_steps(chain, automaton, step, token).collect()
+                    })
                 };
                 if earlier.is_empty() {
                     continue;
