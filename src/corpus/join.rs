@@ -81,14 +81,23 @@ impl Corpus {
     /// ids then depend only on which words it has, not on where they first
     /// appeared, so two chains' vocabularies merge in one pass and a word's
     /// id keeps its order among another chain's ([`crate::merge`]).
-    pub(super) fn join(sorted: Vec<SortedPart>, watch: Watch) -> Result<Corpus, ChainError> {
+    pub(super) fn join(mut sorted: Vec<SortedPart>, watch: Watch) -> Result<Corpus, ChainError> {
         let token_count: usize = sorted.iter().map(|part| part.ids.len()).sum();
         if token_count > MAX_WORDS {
             return Err(ChainError::TooManyWords { max: MAX_WORDS });
         }
         watch.check()?;
-        let part_words: Vec<&Vocabulary> = sorted.iter().map(|part| &part.words).collect();
-        let (vocabulary, new_by_rank) = vocabulary::merge_sorted(&part_words)?;
+        let (vocabulary, new_by_rank) = if let [only] = sorted.as_mut_slice() {
+            // One part (one thread, or a short text): its sorted words are
+            // the vocabulary as they are, each word's rank its new id, with
+            // no merge to copy them.
+            let words = std::mem::take(&mut only.words);
+            let ranks = (0..words.len() as u32).collect();
+            (words, vec![ranks])
+        } else {
+            let part_words: Vec<&Vocabulary> = sorted.iter().map(|part| &part.words).collect();
+            vocabulary::merge_sorted(&part_words)?
+        };
         watch.check()?;
         let words = vocabulary.len();
         let renumbered = on_threads(
