@@ -328,6 +328,9 @@ def test_steering_errors_are_one_line(llm_cli, sherlock, options, message):
     result = llm_cli("-m", "markov", "-o", *options, sherlock)
     assert result.exit_code == 1
     assert result.output.startswith("Error: "), result.output
+    # Bug: an error of the whole options model, which llm prints under an
+    # empty field name ("Error: " alone on its first line).
+    assert result.output.splitlines()[0].strip() != "Error:", result.output
     assert message in result.output
     assert result.output.count("\n") <= 2
 

@@ -13,7 +13,6 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -294,13 +293,17 @@ class WalkOptions(llm.Model.Options):
             )
         return phrase
 
-    @model_validator(mode="after")
-    def _one_phrase(self) -> "WalkOptions":
-        if self.contains is not None and self.end is not None:
+    @field_validator("end")
+    @classmethod
+    def _one_phrase(cls, end: str | None, info: ValidationInfo) -> str | None:
+        # On the field, not the model: llm names the field an error is
+        # for, and an error of the whole model printed an empty name.
+        # `contains` comes first, so it is checked by now.
+        if end is not None and info.data.get("contains") is not None:
             raise ValueError(
                 "give contains or end, not both: a walk is steered to one phrase"
             )
-        return self
+        return end
 
     @field_validator(*WHOLE_NUMBER_BOUNDS)
     @classmethod
