@@ -1,6 +1,7 @@
 //! Where a chain finds the words of its states, in the same few bytes a
 //! state at every order.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -203,11 +204,13 @@ impl LinkedStates {
     /// it, read at each state's previous, on up to `threads` threads:
     /// checking every state's words then costs `order - 1` reads at random
     /// a state, where a walk back from each state cost `order` for every
-    /// state and every follower.
-    pub(crate) fn word_columns(&self, threads: usize) -> Vec<Vec<u32>> {
+    /// state and every follower. The last column is the states' own last
+    /// words, borrowed: a load checks every chain past order 1 this way,
+    /// and a copy cost it a new array as long as the states.
+    pub(crate) fn word_columns(&self, threads: usize) -> Vec<Cow<'_, [u32]>> {
         let count = self.last.len();
-        let mut columns = vec![Vec::new(); self.order];
-        columns[self.order - 1] = self.last.clone();
+        let mut columns = vec![Cow::Borrowed(&[][..]); self.order];
+        columns[self.order - 1] = Cow::Borrowed(&self.last[..]);
         for index in (0..self.order - 1).rev() {
             let later = &columns[index + 1];
             let mut column = vec![0u32; count];
@@ -238,7 +241,7 @@ impl LinkedStates {
                 Ok(_) => {}
                 Err(_) => unreachable!("finding words cannot fail"),
             }
-            columns[index] = column;
+            columns[index] = Cow::Owned(column);
         }
         columns
     }
