@@ -58,8 +58,16 @@ def connect(scheduler: str) -> Iterator[Client]:
     except ImportError:
         raise MarkovError(INSTALL_HINT) from None
     if scheduler == "local":
+        # The cluster's scheduler, nannies and workers each make their
+        # `dask-scratch-space`, with lock files that Dask leaves behind, in
+        # a folder of its own, inside Dask's `temporary-directory` if set,
+        # removed with all in it on leaving.
         with (
-            scratch_folder(dask.config.get("temporary-directory", None)) as scratch,
+            tempfile.TemporaryDirectory(
+                prefix="llm-markov-dask-",
+                dir=dask.config.get("temporary-directory", None),
+                ignore_cleanup_errors=True,
+            ) as scratch,
             dask.config.set({"temporary-directory": scratch}),
         ):
             # Its workers' logs would print a task's error a second time,
@@ -85,19 +93,6 @@ def connect(scheduler: str) -> Iterator[Client]:
         ) from None
     with client:
         yield client
-
-
-@contextmanager
-def scratch_folder(within: str | None) -> Iterator[str]:
-    """A new folder for a local cluster's scratch space, inside ``within``
-    (Dask's ``temporary-directory``, if set) or the system's temporary
-    folder, removed with all in it on leaving. Each of the cluster's
-    scheduler, nannies and workers makes its ``dask-scratch-space`` there,
-    with lock files that Dask leaves behind."""
-    with tempfile.TemporaryDirectory(
-        prefix="llm-markov-dask-", dir=within, ignore_cleanup_errors=True
-    ) as folder:
-        yield folder
 
 
 def train_on_dask(
