@@ -92,28 +92,22 @@ pub(crate) fn sentence_around(
     let mut forced = phrase.len().saturating_sub(order);
     loop {
         let start_here = chain.sentence_starts().binary_search(&state).is_ok();
-        let allowed = |before: u32| {
-            let first = chain.state_word(before, 0);
-            forced == 0 || phrase.ids(forced - 1).binary_search(&first).is_ok()
+        let drawn = if forced == 0 {
+            predecessors.draw(state, rng)
+        } else {
+            let allowed = |&(before, _): &(u32, u32)| {
+                let first = chain.state_word(before, 0);
+                phrase.ids(forced - 1).binary_search(&first).is_ok()
+            };
+            draw_among(predecessors.of_state(state).filter(allowed), rng)
         };
-        let choices: Vec<(u32, u32)> = predecessors
-            .of_state(state)
-            .filter(|&(before, _)| allowed(before))
-            .collect();
-        let total: u64 = choices.iter().map(|&(_, count)| u64::from(count)).sum();
-        if total == 0 {
+        let Some(before) = drawn else {
             // A document's first window starts a sentence.
             if forced == 0 && start_here {
                 break;
             }
             return None;
-        }
-        let mut draw = rng.below(total);
-        let (before, _) = *choices.iter().find(|&&(_, count)| {
-            let taken = draw < u64::from(count);
-            draw = draw.saturating_sub(u64::from(count));
-            taken
-        })?;
+        };
         let first = chain.state_word(before, 0);
         if chain.ends_sentence(first) {
             // The sentence begins here, after the word that ended the one
@@ -145,6 +139,23 @@ pub(crate) fn sentence_around(
         before = Some(token);
     }
     Some((start, cost + cost / 2 + order as u64))
+}
+
+/// One of `choices` (states with how often each was taken), drawn in
+/// proportion to that; `None` when they add up to none.
+fn draw_among(choices: impl Iterator<Item = (u32, u32)>, rng: &mut Rng) -> Option<u32> {
+    let choices: Vec<(u32, u32)> = choices.collect();
+    let total: u64 = choices.iter().map(|&(_, count)| u64::from(count)).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut draw = rng.below(total);
+    let (chosen, _) = *choices.iter().find(|&&(_, count)| {
+        let taken = draw < u64::from(count);
+        draw = draw.saturating_sub(u64::from(count));
+        taken
+    })?;
+    Some(chosen)
 }
 
 #[cfg(test)]
