@@ -12,6 +12,12 @@ use crate::rng::Rng;
 use crate::steer::{find_phrase, PhraseRole, PlanCache, Request, Steering};
 use crate::temperature::Temperature;
 
+/// A word that makes a walk panic when it writes it, in builds with the
+/// `fault-injection` feature only: the project's tests use it to put a
+/// panic inside a walk's step, where no chain can put one otherwise.
+#[cfg(feature = "fault-injection")]
+pub(crate) const FAULT_INJECTION_WALK_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-walk\0";
+
 /// A walk through a chain: the words it generates, one at a time,
 /// determined by its seed and the chain.
 ///
@@ -335,6 +341,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         while appended < max_words {
             let Some(id) = self.next_id() else { break };
             let vocabulary = self.chain.vocabulary();
+            #[cfg(feature = "fault-injection")]
+            assert_ne!(vocabulary.word(id), FAULT_INJECTION_WALK_PANIC_WORD);
             if let Some(last) = self.last {
                 let before = vocabulary.word(last);
                 // The break a token kept is what followed it in the text;

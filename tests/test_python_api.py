@@ -373,3 +373,32 @@ def test_a_panic_in_a_build_worker_is_a_runtime_error_asking_for_a_report(llm_cl
     assert result.exit_code == 1
     assert result.output.startswith("Error: internal error in llm-markov-rs")
     assert "cancelled" not in result.output
+
+
+def test_a_panic_in_a_walk_is_a_runtime_error_asking_for_a_report(llm_cli):
+    import llm_markov_rs._markov as native
+
+    # Bug: a panic in a step of a walk let out as pyo3's PanicException
+    # (a BaseException, which llm does not catch: a traceback), or a walk
+    # that writes on after it. The development extension's walks panic
+    # when they write this word, as a bug would.
+    panic_word = getattr(native, "_FAULT_INJECTION_WALK_PANIC_WORD", None)
+    assert panic_word is not None, (
+        "this test needs the extension built with "
+        "`maturin develop --release --features python,fault-injection`"
+    )
+    # The word after every letter, and every letter after it: a walk that
+    # went on past the panic would write a letter.
+    word = panic_word.decode()
+    text = " ".join(f"{word} {letter}" for letter in "abcdefgh")
+    for write in (lambda walk: walk.next_text(5), next):
+        # Going on from "a", the first word is the one that panics.
+        walk = native.Chain(text).walk(5, 1, "a")
+        with pytest.raises(RuntimeError, match="please report it"):
+            write(walk)
+        # The next word would be a letter.
+        with pytest.raises(RuntimeError, match="please report it"):
+            next(walk)
+    result = llm_cli("-m", "markov", text)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: internal error in llm-markov-rs")

@@ -80,6 +80,11 @@ fn markov_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "_FAULT_INJECTION_PANIC_WORD",
         pyo3::types::PyBytes::new(module.py(), crate::interner::FAULT_INJECTION_PANIC_WORD),
     )?;
+    #[cfg(feature = "fault-injection")]
+    module.add(
+        "_FAULT_INJECTION_WALK_PANIC_WORD",
+        pyo3::types::PyBytes::new(module.py(), crate::walk::FAULT_INJECTION_WALK_PANIC_WORD),
+    )?;
     module.add_class::<chain::PyChain>()?;
     module.add_class::<growing::PyGrowingChain>()?;
     module.add_class::<walk::PyWalk>()?;

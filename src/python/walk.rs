@@ -1,12 +1,14 @@
 //! `Walk`: the words of one walk through a chain, produced lazily.
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
-use super::errors::user_error;
+use super::errors::{internal_error, user_error};
 use super::steps::run_unwatched;
 use super::text::{text_from_utf8, Utf8Text};
 use crate::steer::PlanCache;
@@ -32,6 +34,9 @@ pub(crate) struct PyWalk {
     continued_from: Vec<Vec<u8>>,
     /// How many tokens the prompt has.
     prompt_token_count: usize,
+    /// Whether a step panicked (a bug): the walk may be left halfway
+    /// through a step, so it writes no more.
+    broken: AtomicBool,
 }
 
 impl PyWalk {
@@ -46,13 +51,30 @@ impl PyWalk {
             walk: Mutex::new(walk),
             continued_from,
             prompt_token_count: prompt.len(),
+            broken: AtomicBool::new(false),
         }
     }
 
-    /// The walk. Nothing can panic while the lock is held, so a poisoned
-    /// lock still holds a consistent walk.
+    /// The walk. Only a step can panic while the lock is held, and then
+    /// the walk writes no more ([`PyWalk::write_words`]): what a poisoned
+    /// lock holds is only read.
     fn lock(&self) -> MutexGuard<'_, Walk<Arc<Chain>>> {
         self.walk.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends up to `max_words` words of the walk to `text` and gives how
+    /// many. A panic in a step (a bug) is the `RuntimeError` that asks
+    /// for a report, there and on every later call, rather than Python's
+    /// `PanicException`, which llm would not catch.
+    fn write_words(&self, max_words: u64, text: &mut Vec<u8>) -> PyResult<u64> {
+        if self.broken.load(Ordering::Relaxed) {
+            return Err(internal_error());
+        }
+        let step = || self.lock().write_words(max_words, text);
+        std::panic::catch_unwind(AssertUnwindSafe(step)).map_err(|_| {
+            self.broken.store(true, Ordering::Relaxed);
+            internal_error()
+        })
     }
 }
 
@@ -143,7 +165,7 @@ impl PyWalk {
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyString>>> {
         // Written out, so that the lock is released before Python runs.
         let mut text = Vec::new();
-        if self.lock().write_words(1, &mut text) == 0 {
+        if self.write_words(1, &mut text)? == 0 {
             return Ok(None);
         }
         text_from_utf8(py, &text).map(Some)
@@ -156,7 +178,7 @@ impl PyWalk {
             )));
         }
         let mut text = Vec::new();
-        self.lock().write_words(max_words, &mut text);
+        self.write_words(max_words, &mut text)?;
         text_from_utf8(py, &text)
     }
 
