@@ -224,6 +224,31 @@ fuzz_target!(|input: Input| {
         assert!(ends <= sentences);
     }
 
+    // Steered to a phrase of the text (words mode; one or two words, none
+    // of which ends a sentence): every whole sentence holds it, unless the
+    // walk refuses before its first word (no output can).
+    let size = 1 + (input.seed % 2) as usize;
+    let at = (input.seed / 2) as usize % words.len().max(1);
+    let phrase = (words.get(at..at + size))
+        .filter(|phrase| tokens == Tokens::Words && !phrase.iter().any(|word| ends_one(word)));
+    if let Some(phrase) = phrase {
+        let mut walk = Walk::new(&chain, input.seed)
+            .sentences(sentences as u64)
+            .at_most(cap as u64)
+            .contains(&phrase.join(&b' '))
+            .expect("a phrase of the text is found in it");
+        if walk.prepare().is_ok() {
+            let mut sentence = Vec::new();
+            for word in walk {
+                sentence.push(word);
+                if ends_one(word) {
+                    assert!(sentence.windows(size).any(|run| run == phrase));
+                    sentence.clear();
+                }
+            }
+        }
+    }
+
     // With the copy guard: no run of max_copy + 1 tokens of the output
     // occurs in the text, however the walk restarts.
     let max_copy = order + 1 + (input.seed % 3) as usize;
