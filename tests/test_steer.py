@@ -154,6 +154,62 @@ def test_sentences_contain_the_phrase_and_balance(
 @given(
     text=texts,
     order=st.integers(1, 2),
+    count=st.integers(2, 4),
+    seed=st.integers(0, 2**64 - 1),
+    pick=st.integers(0, 100),
+    length=st.sampled_from([None, 6, 12, 30]),
+)
+def test_sentences_end_with_the_phrase_however_many_fit(
+    text, order, count, seed, pick, length
+):
+    # Bugs, with more than one sentence asked for: sentences before the
+    # last written until the budget ran out, so that the output ends
+    # with another sentence; a phrase that ends no sentence of the text
+    # not refused, the output ending without it.
+    words = text.split()
+    ends = sentence_ends(words)
+    if len(words) <= order or not ends:
+        return
+    phrase = sorted(set(words))[pick % len(set(words))]
+    options = {"length": length} if length else {}
+    response = llm.get_model("markov").prompt(
+        text, sentences=count, order=order, seed=seed, max_copy=0, end=phrase,
+        **options,
+    )  # fmt: skip
+    refusal = refused(response)
+    if refusal is not None:
+        assert "no output can be a whole sentence and end with the phrase" in refusal
+        return
+    assert phrase in ends, "a phrase that ends no sentence is refused"
+    output = response.text().split()
+    assert output[-1] == phrase
+    assert len(output) <= (length or 1000)
+    sentences = split_sentences(output, ends)
+    assert 1 <= len(sentences) == response.response_json["sentences_written"] <= count
+    for sentence in sentences:
+        assert_walk(sentence, text, order)
+
+
+def test_sentences_that_do_not_all_fit_still_end_with_the_phrase(sherlock):
+    # Bug: with four sentences asked for in 20 words, the walk wrote
+    # sentences until the words ran out and ended on one without the
+    # phrase (most seeds did). The last sentence keeps its room: fewer
+    # sentences, the last ending with the phrase.
+    model = llm.get_model("markov")
+    for seed in range(10):
+        response = model.prompt(
+            sherlock, sentences=4, end="Holmes.", length=20, seed=seed
+        )
+        output = response.text().split()
+        assert output[-1] == "Holmes.", (seed, output)
+        assert len(output) <= 20
+        assert 1 <= response.response_json["sentences_written"] <= 4
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=texts,
+    order=st.integers(1, 2),
     seed=st.integers(0, 2**64 - 1),
     pick=st.integers(0, 100),
     size=st.integers(1, 2),

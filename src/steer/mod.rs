@@ -263,6 +263,13 @@ pub(crate) struct Position {
     /// Whether the last token ended a sentence, so that the next begins
     /// one.
     pub(crate) at_sentence_start: bool,
+    /// In sentences whose last has a plan of its own (it ends with the
+    /// phrase): whether the sentence now written is the last, as asked or
+    /// because another would leave it no room.
+    pub(crate) last_sentence: bool,
+    /// What the sentence now written leaves of the budget for the last
+    /// one, in the budget's unit: none spends it.
+    pub(crate) reserved: u64,
     /// Outside sentences, whether the phrase the output must contain has
     /// been written: the rest is free.
     pub(crate) done: bool,

@@ -44,6 +44,7 @@ impl Steering {
             request,
             position: Position::default(),
         };
+        steering.begin_sentence();
         let continues =
             pending.is_some_and(|pending| steering.continuation_fits(chain, state, pending));
         if !continues && !steering.some_start_fits(chain) {
@@ -76,20 +77,53 @@ impl Steering {
         if self.position.done {
             return None;
         }
-        let last =
-            (self.request.sentences).is_none_or(|wanted| self.position.sentences + 1 >= wanted);
+        let last = self.position.last_sentence || self.last_asked();
         self.plans.plan(last)
     }
 
+    /// Whether the sentence now written is the last that was asked for
+    /// (or there are no sentences).
+    fn last_asked(&self) -> bool {
+        (self.request.sentences).is_none_or(|wanted| self.position.sentences + 1 >= wanted)
+    }
+
+    /// Plans the sentence now begun, where the last sentence has a plan of
+    /// its own (it ends with the phrase): one before the last leaves room
+    /// for the last at its least, and is the last itself when another
+    /// sentence and then the last no longer fit, or when no last can be
+    /// written at all, so that the walk refuses before its first word.
+    /// Otherwise a walk would write sentences until the budget ran out
+    /// and end on one that does not end with the phrase.
+    fn begin_sentence(&mut self) {
+        self.position.reserved = 0;
+        let (Some(each), Some(last)) = (&self.plans.each, &self.plans.last) else {
+            return;
+        };
+        if self.last_asked() {
+            self.position.last_sentence = true;
+            return;
+        }
+        let left = self.left_overall(&self.position);
+        // With the 2 that `next_sentence_fits` leaves a restart.
+        let room = last.least_sentence.map(|least| least + 2);
+        match (each.least_sentence, room) {
+            (Some(least), Some(room)) if least + 2 + room <= left => {
+                self.position.reserved = room;
+            }
+            _ => self.position.last_sentence = true,
+        }
+    }
+
     /// What is left of the whole budget at `position`, in the unit the
-    /// steering counts.
+    /// steering counts, less what is kept for the last sentence.
     fn left_overall(&self, position: &Position) -> u64 {
-        match (self.request.max_chars, self.request.length) {
+        let left = match (self.request.max_chars, self.request.length) {
             (Some(max_chars), _) => max_chars.saturating_sub(position.chars),
             (None, length) => {
                 length.map_or(u64::MAX, |length| length.saturating_sub(position.tokens))
             }
-        }
+        };
+        left.saturating_sub(position.reserved)
     }
 
     /// What is left for the current sentence.
@@ -241,11 +275,20 @@ impl Steering {
                 }
             }
         }
+        let ended_the_last = position.at_sentence_start && position.last_sentence;
         self.position = position;
         let more_wanted =
             (self.request.sentences).is_some_and(|wanted| position.sentences < wanted);
-        if position.at_sentence_start && more_wanted && !self.next_sentence_fits(state) {
-            self.position.finished = true;
+        if position.at_sentence_start && more_wanted {
+            if ended_the_last {
+                // A last sentence begun early, for want of room.
+                self.position.finished = true;
+                return;
+            }
+            self.begin_sentence();
+            if !self.next_sentence_fits(state) {
+                self.position.finished = true;
+            }
         }
     }
 
