@@ -249,6 +249,27 @@ fuzz_target!(|input: Input| {
         }
     }
 
+    // Ending with a phrase that ends a sentence of the text (words mode;
+    // one or two words, only the last ending one): the output ends with
+    // it, unless the cap came first or the walk refuses before its first
+    // word.
+    let last = (at..words.len()).find(|&last| ends_one(words[last]) && last + 1 >= size);
+    let phrase = (last.map(|last| &words[last + 1 - size..=last]))
+        .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
+    if let Some(phrase) = phrase {
+        let mut walk = Walk::new(&chain, input.seed)
+            .sentences(sentences as u64)
+            .at_most(cap as u64)
+            .ends_with(&phrase.join(&b' '))
+            .expect("a phrase of the text is found in it");
+        if walk.prepare().is_ok() {
+            let output: Vec<&[u8]> = walk.collect();
+            if output.len() < cap {
+                assert!(output.ends_with(phrase));
+            }
+        }
+    }
+
     // With the copy guard: no run of max_copy + 1 tokens of the output
     // occurs in the text, however the walk restarts.
     let max_copy = order + 1 + (input.seed % 3) as usize;
