@@ -104,8 +104,13 @@ impl Steering {
             return;
         }
         let left = self.left_overall(&self.position);
-        // With the 2 that `next_sentence_fits` leaves a restart.
-        let room = last.least_sentence.map(|least| least + 2);
+        let sentences_left = (self.request.sentences).map_or(1, |wanted| {
+            wanted.saturating_sub(self.position.sentences).max(1)
+        });
+        // At least its least, with the 2 that `next_sentence_fits` leaves
+        // a restart; and its share of what is left, since the copy guard
+        // may refuse the least.
+        let room = (last.least_sentence).map(|least| (least + 2).max(left / sentences_left));
         match (each.least_sentence, room) {
             (Some(least), Some(room)) if least + 2 + room <= left => {
                 self.position.reserved = room;
