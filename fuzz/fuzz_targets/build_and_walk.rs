@@ -195,10 +195,12 @@ fuzz_target!(|input: Input| {
     // last word ending the last, unless the cap came first.
     let sentences = 1 + usize::from(input.order % 3);
     let cap = 300;
-    let in_sentences: Vec<&[u8]> = Walk::new(&chain, input.seed)
-        .sentences(sentences as u64)
-        .at_most(cap as u64)
-        .collect();
+    let walk_in_sentences = || {
+        Walk::new(&chain, input.seed)
+            .sentences(sentences as u64)
+            .at_most(cap as u64)
+    };
+    let in_sentences: Vec<&[u8]> = walk_in_sentences().collect();
     // A token ends a sentence where the rule says so and the next token
     // does not start in lower case or with a dash; a walk counts the
     // tokens that end one somewhere.
@@ -232,9 +234,7 @@ fuzz_target!(|input: Input| {
     let phrase = (words.get(at..at + size))
         .filter(|phrase| tokens == Tokens::Words && !phrase.iter().any(|word| ends_one(word)));
     if let Some(phrase) = phrase {
-        let mut walk = Walk::new(&chain, input.seed)
-            .sentences(sentences as u64)
-            .at_most(cap as u64)
+        let mut walk = walk_in_sentences()
             .contains(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
         if walk.prepare().is_ok() {
@@ -257,9 +257,7 @@ fuzz_target!(|input: Input| {
     let phrase = (last.map(|last| &words[last + 1 - size..=last]))
         .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
     if let Some(phrase) = phrase {
-        let mut walk = Walk::new(&chain, input.seed)
-            .sentences(sentences as u64)
-            .at_most(cap as u64)
+        let mut walk = walk_in_sentences()
             .ends_with(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
         if walk.prepare().is_ok() {
