@@ -250,20 +250,36 @@ fuzz_target!(|input: Input| {
     }
 
     // Ending with a phrase that ends a sentence of the text (words mode;
-    // one or two words, only the last ending one): the output ends with
-    // it, unless the cap came first or the walk refuses before its first
-    // word.
+    // one or two words, only the last ending one), within a cap on
+    // characters for some seeds: the output ends with it, unless the cap
+    // on words came first or the walk refuses before its first word, and
+    // keeps to the characters.
     let last = (at..words.len()).find(|&last| ends_one(words[last]) && last + 1 >= size);
     let phrase = (last.map(|last| &words[last + 1 - size..=last]))
         .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
     if let Some(phrase) = phrase {
+        let max_chars = (input.seed & 8 != 0).then_some(20 + input.seed % 200);
         let mut walk = walk_in_sentences()
             .ends_with(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
+        if let Some(max_chars) = max_chars {
+            walk = walk.max_chars(max_chars);
+        }
         if walk.prepare().is_ok() {
             let output: Vec<&[u8]> = walk.collect();
             if output.len() < cap {
                 assert!(output.ends_with(phrase));
+            }
+            // Characters, where the words are text: one space between
+            // words.
+            let text: Option<Vec<&str>> = output
+                .iter()
+                .map(|word| std::str::from_utf8(word).ok())
+                .collect();
+            if let (Some(max_chars), Some(text)) = (max_chars, text) {
+                let chars = text.len().saturating_sub(1)
+                    + text.iter().map(|word| word.chars().count()).sum::<usize>();
+                assert!(chars as u64 <= max_chars);
             }
         }
     }
