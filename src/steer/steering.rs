@@ -9,6 +9,12 @@ use crate::chain::Chain;
 use crate::error::ChainError;
 use crate::rng::Rng;
 
+/// What a whole sentence that begins at a sentence start of the text is
+/// given beyond its least ([`Plan::least_sentence`], counted from its first
+/// word, without the break before it) when the walk judges whether one
+/// more fits.
+const SENTENCE_MARGIN: u64 = 2;
+
 /// A walk's steering.
 #[derive(Clone, Debug)]
 pub(crate) struct Steering {
@@ -107,12 +113,12 @@ impl Steering {
         let sentences_left = (self.request.sentences).map_or(1, |wanted| {
             wanted.saturating_sub(self.position.sentences).max(1)
         });
-        // At least its least, with the 2 that `next_sentence_fits` leaves
-        // a restart; and its share of what is left, since the copy guard
-        // may refuse the least.
-        let room = (last.least_sentence).map(|least| (least + 2).max(left / sentences_left));
+        // At least its least, and its share of what is left, since the
+        // copy guard may refuse the least.
+        let room =
+            (last.least_sentence).map(|least| (least + SENTENCE_MARGIN).max(left / sentences_left));
         match (each.least_sentence, room) {
-            (Some(least), Some(room)) if least + 2 + room <= left => {
+            (Some(least), Some(room)) if least + SENTENCE_MARGIN + room <= left => {
                 self.position.reserved = room;
             }
             _ => self.position.last_sentence = true,
@@ -304,7 +310,7 @@ impl Steering {
         };
         let left = self.left();
         let from_here = plan.distance(state, 0).is_some_and(|least| least <= left);
-        from_here || plan.least_sentence.is_some_and(|least| least + 2 <= left)
+        from_here || (plan.least_sentence).is_some_and(|least| least + SENTENCE_MARGIN <= left)
     }
 
     /// Why no output can do what the walk was asked.
