@@ -9,7 +9,7 @@ use crate::continuation::continuations;
 use crate::copy_guard::CopyGuard;
 use crate::error::ChainError;
 use crate::rng::Rng;
-use crate::steer::{find_phrase, PhraseRole, PlanCache, Request, Steering};
+use crate::steer::{find_phrase, PhraseRole, PlanCache, Position, Request, Steering};
 use crate::temperature::Temperature;
 
 /// A word that makes a walk panic when it writes it, in builds with the
@@ -17,6 +17,19 @@ use crate::temperature::Temperature;
 /// panic inside a walk's step, where no chain can put one otherwise.
 #[cfg(feature = "fault-injection")]
 pub(crate) const FAULT_INJECTION_WALK_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-walk\0";
+
+/// Where a guarded walk in sentences was when it began drafting a
+/// sentence: what [`Walk::draft_to_the_last`] goes back to.
+#[derive(Clone, Debug)]
+struct SentenceMark {
+    /// How many tokens were drafted before the sentence.
+    drafted: usize,
+    guard: Option<CopyGuard>,
+    position: Option<Position>,
+    state: u32,
+    pending: Option<usize>,
+    continued: usize,
+}
 
 /// A walk through a chain: the words it generates, one at a time,
 /// determined by its seed and the chain.
@@ -262,7 +275,12 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// no state does, it ends ([`Walk::blocked`]). In sentences, each
     /// sentence is drafted whole before it is given: one that cannot end
     /// within the bound is dropped and tried again from where it began,
-    /// then from sentence starts (up to 100 tries a sentence). Fails unless
+    /// then from sentence starts (up to 100 tries a sentence). With
+    /// [`Walk::ends_with`] and several sentences, all of them are drafted
+    /// before the first is given, so that an earlier sentence can become
+    /// the last when the bound allows none in the room left to the last;
+    /// when none can be the last, the walk gives nothing and is blocked.
+    /// Fails unless
     /// the chain was built with its copy index, when `max_copy` is below
     /// `order + 1` (every step copies `order + 1` tokens), or when it is
     /// above what an index cut into windows checks
@@ -371,7 +389,11 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         }
         let drafts = self.guard.is_some() && self.sentences.is_some();
         if drafts && self.drafted.is_empty() && !self.finished() {
-            self.draft_sentence();
+            if (self.steering.as_ref()).is_some_and(|steering| steering.plans_the_last_apart()) {
+                self.draft_to_the_last();
+            } else {
+                self.draft_sentence();
+            }
         }
         let next = if drafts {
             self.drafted.pop_front()
@@ -494,21 +516,92 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some((id, jumped))
     }
 
-    /// Writes the next sentence into `drafted`, for a guarded walk in
-    /// sentences: a sentence that cannot go on within the guard is dropped
-    /// before any of it is given, and tried again from where it began;
-    /// after a few tries, another begins at a sentence start of the text
-    /// instead. If that drops the continuation of a prompt, the walk no
-    /// longer counts as continuing it. Leaves `drafted` empty when no
-    /// sentence can be written. A sentence that reaches the walk's cap is
-    /// given as far as the cap.
+    /// Drafts every sentence to the last, for a guarded walk in sentences
+    /// whose last sentence ends with a phrase. When the guard refuses
+    /// every sentence tried before the last, in what the room kept for the
+    /// last leaves, that sentence becomes the last; when it refuses the
+    /// last in its room, the walk goes back to the start of the sentence
+    /// before, which becomes the last with that sentence's room too.
+    /// Sentences given could not be taken back, so none is given before the
+    /// last is drafted. Leaves `drafted` empty when not even the first
+    /// sentence can be written.
+    fn draft_to_the_last(&mut self) {
+        let mut begun: Vec<SentenceMark> = Vec::new();
+        loop {
+            let mark = self.mark();
+            let last = (self.steering.as_ref()).is_some_and(|steering| steering.in_last_sentence());
+            if self
+                .remaining
+                .is_some_and(|remaining| remaining <= mark.drafted as u64)
+            {
+                return;
+            }
+            self.draft_sentence();
+            let drafted_one = self.drafted.len() > mark.drafted;
+            if let Some(&(id, _)) = self.drafted.back().filter(|_| drafted_one) {
+                // The last written, or one cut at the cap: the walk ends.
+                if last || !self.chain.ends_sentence(id) {
+                    return;
+                }
+                begun.push(mark);
+                continue;
+            }
+            if self.finished() {
+                return;
+            }
+            // A sentence before the last had less room than the last is
+            // given: it may fit as the last.
+            let earlier = if last {
+                let Some(earlier) = begun.pop() else { return };
+                earlier
+            } else {
+                mark
+            };
+            self.go_back(earlier);
+            if let Some(steering) = &mut self.steering {
+                steering.make_last_sentence();
+            }
+        }
+    }
+
+    /// Where the walk is before it drafts a sentence.
+    fn mark(&self) -> SentenceMark {
+        SentenceMark {
+            drafted: self.drafted.len(),
+            guard: self.guard.clone(),
+            position: self.steering.as_ref().map(|steering| steering.position()),
+            state: self.state,
+            pending: self.pending,
+            continued: self.continued,
+        }
+    }
+
+    /// Back to `mark`, the sentences drafted after it dropped.
+    fn go_back(&mut self, mark: SentenceMark) {
+        self.drafted.truncate(mark.drafted);
+        self.guard = mark.guard;
+        if let (Some(steering), Some(position)) = (&mut self.steering, mark.position) {
+            steering.restore(position);
+        }
+        (self.state, self.pending, self.continued) = (mark.state, mark.pending, mark.continued);
+    }
+
+    /// Writes the next sentence into `drafted`, after the sentences drafted
+    /// before it, for a guarded walk in sentences: a sentence that cannot
+    /// go on within the guard is dropped before any of it is given, and
+    /// tried again from where it began; after a few tries, another begins
+    /// at a sentence start of the text instead. If that drops the
+    /// continuation of a prompt, the walk no longer counts as continuing
+    /// it. Adds nothing when no sentence can be written. A sentence that
+    /// reaches the walk's cap is given as far as the cap.
     fn draft_sentence(&mut self) {
         const SENTENCE_TRIES: usize = 100;
         /// Tries from where the sentence begins (the end of the sentence
         /// before, or the prompt), so that the text goes on from there as
         /// an unguarded walk's would, before restarting elsewhere.
         const TRIES_FROM_HERE: usize = 10;
-        let cap = self.remaining.unwrap_or(u64::MAX);
+        let earlier = self.drafted.len();
+        let cap = (self.remaining.unwrap_or(u64::MAX)).saturating_sub(earlier as u64);
         let before = self.guard.clone();
         let position = self.steering.as_ref().map(|steering| steering.position());
         let (state, pending) = (self.state, self.pending);
@@ -525,7 +618,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 return;
             }
             // Stuck: back to where the sentence began, to begin another.
-            self.drafted.clear();
+            self.drafted.truncate(earlier);
             self.guard.clone_from(&before);
             if let (Some(steering), Some(position)) = (&mut self.steering, position) {
                 steering.restore(position);
@@ -539,7 +632,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
                 if let Some(guard) = &mut self.guard {
                     guard.begin_sentence();
                 }
-                if self.written == 0 {
+                if self.written == 0 && earlier == 0 {
                     self.continued = 0;
                 }
             }

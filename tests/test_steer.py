@@ -190,19 +190,24 @@ def test_sentences_end_with_the_phrase_however_many_fit(
         assert_walk(sentence, text, order)
 
 
-def test_sentences_that_do_not_all_fit_still_end_with_the_phrase(sherlock):
-    # Bug: with four sentences asked for in 20 words, the walk wrote
+@pytest.mark.parametrize("budget", [{"length": 20}, {"max_chars": 100}])
+def test_sentences_that_do_not_all_fit_still_end_with_the_phrase(sherlock, budget):
+    # Bugs: with four sentences asked for in 20 words, the walk wrote
     # sentences until the words ran out and ended on one without the
     # phrase (most seeds did). The last sentence keeps its room: fewer
-    # sentences, the last ending with the phrase.
+    # sentences, the last ending with the phrase. And in 100 characters
+    # the copy guard (on by default in sentences) refused every last
+    # sentence tried in that room, after the sentences before it were
+    # given: now an earlier sentence becomes the last.
     model = llm.get_model("markov")
     for seed in range(10):
         response = model.prompt(
-            sherlock, sentences=4, end="Holmes.", length=20, seed=seed
+            sherlock, sentences=4, end="Holmes.", seed=seed, **budget
         )
-        output = response.text().split()
-        assert output[-1] == "Holmes.", (seed, output)
-        assert len(output) <= 20
+        text = response.text()
+        assert text.endswith("Holmes."), (seed, text)
+        assert len(text.split()) <= budget.get("length", 1000)
+        assert len(text) <= budget.get("max_chars", len(text))
         assert 1 <= response.response_json["sentences_written"] <= 4
 
 

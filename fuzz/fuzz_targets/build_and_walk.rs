@@ -257,8 +257,8 @@ fuzz_target!(|input: Input| {
     let last = (at..words.len()).find(|&last| ends_one(words[last]) && last + 1 >= size);
     let phrase = (last.map(|last| &words[last + 1 - size..=last]))
         .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
+    let max_chars = (input.seed & 8 != 0).then_some(20 + input.seed % 200);
     if let Some(phrase) = phrase {
-        let max_chars = (input.seed & 8 != 0).then_some(20 + input.seed % 200);
         let mut walk = walk_in_sentences()
             .ends_with(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
@@ -308,5 +308,33 @@ fuzz_target!(|input: Input| {
     let output: Vec<&[u8]> = walk.take(length).collect();
     for run in output.windows(max_copy + 1) {
         assert!(!words.windows(max_copy + 1).any(|window| window == run));
+    }
+
+    // Guarded, in sentences, ending with the phrase: a last sentence the
+    // guard refuses in its room gives way to an earlier last, so the output
+    // ends with the phrase unless the guard allows none at all (no output,
+    // blocked) or the cap on words came first.
+    if let Some(phrase) = phrase {
+        let mut walk = Walk::new(&guarded, input.seed)
+            .sentences(sentences as u64)
+            .at_most(cap as u64)
+            .max_copy(max_copy)
+            .expect("max_copy is above the order and the chain has its index")
+            .ends_with(&phrase.join(&b' '))
+            .expect("a phrase of the text is found in it");
+        if let Some(max_chars) = max_chars {
+            walk = walk.max_chars(max_chars);
+        }
+        if walk.prepare().is_ok() {
+            let output: Vec<&[u8]> = walk.by_ref().collect();
+            if output.is_empty() {
+                assert!(walk.blocked());
+            } else if output.len() < cap {
+                assert!(output.ends_with(phrase));
+            }
+            for run in output.windows(max_copy + 1) {
+                assert!(!words.windows(max_copy + 1).any(|window| window == run));
+            }
+        }
     }
 });

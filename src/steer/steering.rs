@@ -87,6 +87,27 @@ impl Steering {
         self.plans.plan(last)
     }
 
+    /// Whether the last sentence has a plan of its own (it ends with the
+    /// phrase, and more than one sentence was asked for): the walk may then
+    /// have to come back to an earlier sentence to make it the last.
+    pub(crate) fn plans_the_last_apart(&self) -> bool {
+        self.plans.each.is_some() && self.plans.last.is_some()
+    }
+
+    /// Whether the sentence now written is planned as the walk's last.
+    pub(crate) fn in_last_sentence(&self) -> bool {
+        self.position.last_sentence || self.last_asked()
+    }
+
+    /// Makes the sentence now begun the walk's last, with all that is left
+    /// of the budget: a walk comes back to it when the last sentence could
+    /// not be written in the room kept for it (the copy guard refused every
+    /// sentence tried there).
+    pub(crate) fn make_last_sentence(&mut self) {
+        self.position.last_sentence = true;
+        self.position.reserved = 0;
+    }
+
     /// Whether the sentence now written is the last that was asked for
     /// (or there are no sentences).
     fn last_asked(&self) -> bool {
