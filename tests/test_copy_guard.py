@@ -389,3 +389,22 @@ def test_a_chain_saved_in_windows_writes_what_one_window_writes(
     assert refused.output.startswith("Error: max_copy can be at most 8 for this chain")
     # The one-window chain finds copies of any length.
     assert llm_cli("-m", "markov/whole", "-o", "max_copy", "9", "I had").exit_code == 0
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_sentences_the_guard_allows_none_of_ending_with_the_phrase_are_an_error(
+    llm_cli, sherlock, seed
+):
+    # The bug: when the copy guard refused every last sentence ending with
+    # the phrase, the walk gave the sentences before it, which do not
+    # ("... How he said he." for -o end IX.). Every sentence is now tried
+    # as the last, and when none can be, that is the error.
+    result = llm_cli(
+        "-m", "markov", "-o", "sentences", "3", "-o", "max_copy", "2",
+        "-o", "end", "IX.", "-o", "seed", seed, sherlock,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(
+        "Error: no sentence ending with 'IX.' was found within max_copy 2"
+    )

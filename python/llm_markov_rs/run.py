@@ -196,7 +196,8 @@ class Run:
                 # Drafting gives a sentence up after a number of tries: that
                 # none was found is not a proof that none exists.
                 raise MarkovError(
-                    f"no sentence was found within max_copy {self.max_copy}: "
+                    f"no sentence{self._phrase_wanted()} was found within "
+                    f"max_copy {self.max_copy}: "
                     f"each must copy at most {self.max_copy} words in a row of "
                     "the text and not be a whole sentence of it, and every "
                     f"sentence tried copied more; {turn_off}"
@@ -207,6 +208,15 @@ class Run:
                 "every way to begin copies more of it than that; "
                 f"{turn_off}"
             )
+
+    def _phrase_wanted(self) -> str:
+        """What the sentences were steered to, for an error: ' ending with
+        'Holmes.'', or nothing."""
+        if self.options.end is not None:
+            return f" ending with {self.options.end!r}"
+        if self.options.contains is not None:
+            return f" containing {self.options.contains!r}"
+        return ""
 
     def record(self, response: llm.Response | llm.AsyncResponse) -> None:
         """Log what the model learned and did, and its usage in words."""
