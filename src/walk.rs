@@ -18,7 +18,7 @@ use crate::temperature::Temperature;
 #[cfg(feature = "fault-injection")]
 pub(crate) const FAULT_INJECTION_WALK_PANIC_WORD: &[u8] = b"\0llm-markov-rs:panic-in-walk\0";
 
-/// Where a guarded walk in sentences was when it began drafting a
+/// Where a walk that drafts its sentences was when it began drafting a
 /// sentence: what [`Walk::draft_to_the_last`] goes back to.
 #[derive(Clone, Debug)]
 struct SentenceMark {
@@ -84,8 +84,9 @@ pub struct Walk<C> {
     /// Whether the walk ended because no token could follow within the
     /// bound on copies.
     blocked: bool,
-    /// In a guarded walk in sentences, the rest of the sentence drafted
-    /// and not yet given.
+    /// In a walk that drafts its sentences (guarded, or steered within a
+    /// cap on words and one on characters), what is drafted and not yet
+    /// given.
     drafted: VecDeque<(u32, bool)>,
     /// The temperature of the draws, when not 1.
     temperature: Option<Temperature>,
@@ -387,7 +388,13 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         if self.prepare().is_err() {
             return None;
         }
-        let drafts = self.guard.is_some() && self.sentences.is_some();
+        // Sentences are drafted where a walk may find no way on in the
+        // middle of one: the copy guard may refuse every follower, and a
+        // walk steered within two caps, whose least costs are found apart,
+        // may find none that keeps to both.
+        let drafts = self.sentences.is_some()
+            && (self.guard.is_some()
+                || (self.steering.as_ref()).is_some_and(|steering| steering.counts_tokens_too()));
         if drafts && self.drafted.is_empty() && !self.finished() {
             if (self.steering.as_ref()).is_some_and(|steering| steering.plans_the_last_apart()) {
                 self.draft_to_the_last();
@@ -516,8 +523,8 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         Some((id, jumped))
     }
 
-    /// Drafts every sentence to the last, for a guarded walk in sentences
-    /// whose last sentence ends with a phrase. When the guard refuses
+    /// Drafts every sentence to the last, for a walk that drafts its
+    /// sentences and whose last sentence ends with a phrase. When the guard refuses
     /// every sentence tried before the last, in what the room kept for the
     /// last leaves, that sentence becomes the last; when it refuses the
     /// last in its room, the walk goes back to the start of the sentence
@@ -587,8 +594,9 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     }
 
     /// Writes the next sentence into `drafted`, after the sentences drafted
-    /// before it, for a guarded walk in sentences: a sentence that cannot
-    /// go on within the guard is dropped before any of it is given, and
+    /// before it, for a walk that drafts its sentences: a sentence that
+    /// cannot go on (within the guard, or the caps) is dropped before any
+    /// of it is given, and
     /// tried again from where it began; after a few tries, another begins
     /// at a sentence start of the text instead. If that drops the
     /// continuation of a prompt, the walk no longer counts as continuing

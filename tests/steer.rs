@@ -259,3 +259,38 @@ fn guarded_sentences_that_do_not_all_fit_still_end_with_the_phrase() {
     }
     assert!(refused < 10, "{refused} of 96 refused");
 }
+
+#[test]
+fn sentences_stay_whole_within_a_cap_on_words_below_the_cap_on_characters() {
+    // Bug: with a cap on characters only characters were steered, and a
+    // cap on words below it cut the output where the words ran out, in
+    // the middle of a sentence or before the phrase.
+    let novel = include_str!("data/sherlock_excerpt.txt");
+    for order in [1, 2] {
+        let chain = build(novel.as_bytes(), order).unwrap();
+        for (sentences, words, end) in [(2, 15, None), (3, 12, None), (3, 15, Some("Holmes."))] {
+            for seed in 0..10 {
+                let walk = Walk::new(&chain, seed)
+                    .sentences(sentences)
+                    .at_most(words)
+                    .max_chars(280)
+                    .balanced(true);
+                let mut walk = match end {
+                    Some(end) => walk.ends_with(end.as_bytes()).unwrap(),
+                    None => walk,
+                };
+                walk.prepare().unwrap();
+                let output = words_of(walk.by_ref());
+                let at = format!("order {order}, {sentences} in {words} words, seed {seed}");
+                assert!(output.len() as u64 <= words, "{at}: {output:?}");
+                let last = output.last().unwrap();
+                assert!(
+                    llm_markov_rs::ends_sentence(last.as_bytes()),
+                    "{at}: {output:?}"
+                );
+                assert!(end.is_none_or(|end| last == end), "{at}: {output:?}");
+                assert!(!walk.blocked(), "{at}: {output:?}");
+            }
+        }
+    }
+}

@@ -284,6 +284,25 @@ def test_max_chars_holds_and_sentences_stay_whole(sherlock):
         assert post.response_json["max_chars"] == 280
 
 
+@pytest.mark.parametrize("end", [None, "Holmes."])
+def test_sentences_stay_whole_within_a_cap_on_words_below_max_chars(sherlock, end):
+    # Bug: with max_chars only characters were steered, and a length below
+    # it cut the output where the words ran out, mid-sentence (every seed
+    # of -o sentences 2 -o max_chars 280 -o length 15).
+    model = llm.get_model("markov")
+    ends = sentence_ends(sherlock.split())
+    for seed in range(10):
+        response = model.prompt(
+            sherlock, sentences=2, max_chars=280, length=15, end=end, seed=seed, order=2
+        )
+        words = response.text().split()
+        assert len(words) <= 15
+        assert len(" ".join(words)) <= 280
+        assert words[-1] in ends, words
+        if end is not None:
+            assert words[-1] == end
+
+
 def test_sentences_balance_on_the_novel_and_keep_dialogue(sherlock):
     # Bugs: unbalanced quotes in sentences mode; balancing by throwing away
     # every sentence with a quote, as markovify does.

@@ -251,9 +251,12 @@ fuzz_target!(|input: Input| {
 
     // Ending with a phrase that ends a sentence of the text (words mode;
     // one or two words, only the last ending one), within a cap on
-    // characters for some seeds: the output ends with it, unless the cap
-    // on words came first or the walk refuses before its first word, and
-    // keeps to the characters.
+    // characters for some seeds, and for some of those a cap on words
+    // below it: the output ends with it, unless the cap on words came
+    // first (when it is the only cap the steering counts) or the walk
+    // refuses before its first word, and keeps to the characters. Within
+    // two caps a walk drafts its sentences, and gives nothing (blocked)
+    // where it finds no last sentence within both.
     let last = (at..words.len()).find(|&last| ends_one(words[last]) && last + 1 >= size);
     let phrase = (last.map(|last| &words[last + 1 - size..=last]))
         .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
@@ -265,9 +268,18 @@ fuzz_target!(|input: Input| {
         if let Some(max_chars) = max_chars {
             walk = walk.max_chars(max_chars);
         }
+        let words_cap = max_chars
+            .filter(|_| input.seed & 16 != 0)
+            .map(|chars| 2 + chars / 8);
+        if let Some(words_cap) = words_cap {
+            walk = walk.at_most(words_cap);
+        }
         if walk.prepare().is_ok() {
-            let output: Vec<&[u8]> = walk.collect();
-            if output.len() < cap {
+            let output: Vec<&[u8]> = walk.by_ref().collect();
+            if let Some(words_cap) = words_cap {
+                assert!(output.len() as u64 <= words_cap);
+                assert!(output.ends_with(phrase) || (output.is_empty() && walk.blocked()));
+            } else if output.len() < cap {
                 assert!(output.ends_with(phrase));
             }
             // Characters, where the words are text: one space between

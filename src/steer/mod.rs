@@ -195,19 +195,76 @@ pub(crate) struct Plan {
     /// In sentences, the least a whole sentence that begins at a sentence
     /// start of the text costs: whether another fits.
     pub(crate) least_sentence: Option<u64>,
+    /// The same in tokens, when the distances are in characters and the
+    /// cap on tokens is the tighter of the two: the least tokens to the
+    /// goal from each state and step, and for a whole sentence.
+    in_tokens: Option<(Distances, Option<u64>)>,
+}
+
+/// What writing some tokens does, from where a walk is.
+struct Through {
+    /// What they cost.
+    spent: u64,
+    /// How many they are.
+    count: u64,
+    /// The automaton step they leave.
+    step: usize,
+    /// Whether the last of them reached the goal.
+    reached: bool,
 }
 
 impl Plan {
     /// The least cost from `state` at automaton step `step` to the goal,
     /// [`None`] when it is beyond the bound the plan was made for.
     pub(crate) fn distance(&self, state: u32, step: usize) -> Option<u64> {
-        let distance = self.distances.from(state, step);
-        (distance != UNREACHABLE).then_some(u64::from(distance))
+        reachable(self.distances.from(state, step))
+    }
+
+    /// Whether the goal is within `left` from `state` at automaton step
+    /// `step`, and within `tokens_left` tokens where the plan counts them.
+    pub(crate) fn fits_from(
+        &self,
+        state: u32,
+        step: usize,
+        left: u64,
+        tokens_left: Option<u64>,
+    ) -> bool {
+        self.distance(state, step)
+            .is_some_and(|least| least <= left)
+            && self.tokens_fit(tokens_left, |tokens| reachable(tokens.from(state, step)))
+    }
+
+    /// Whether a whole sentence from a sentence start fits in `left`, given
+    /// `margin` beyond its least, and in `tokens_left` where the plan counts
+    /// tokens.
+    pub(crate) fn sentence_fits(&self, margin: u64, left: u64, tokens_left: Option<u64>) -> bool {
+        (self.least_sentence).is_some_and(|least| least + margin <= left)
+            && self.tokens_fit(tokens_left, |_| self.least_sentence_tokens())
+    }
+
+    /// The least tokens of a whole sentence from a sentence start, where
+    /// the plan counts tokens.
+    pub(crate) fn least_sentence_tokens(&self) -> Option<u64> {
+        self.in_tokens.as_ref().and_then(|(_, least)| *least)
+    }
+
+    /// Whether the least tokens `least` finds fit in `tokens_left`: always
+    /// when either the plan or the walk counts no tokens.
+    fn tokens_fit(
+        &self,
+        tokens_left: Option<u64>,
+        least: impl FnOnce(&Distances) -> Option<u64>,
+    ) -> bool {
+        match (&self.in_tokens, tokens_left) {
+            (Some((tokens, _)), Some(left)) => least(tokens).is_some_and(|least| least <= left),
+            _ => true,
+        }
     }
 
     /// The least the walk costs from `position` through `tokens` to its
     /// goal: writing them, then the least still to spend from `state`
-    /// (where they leave it). `None` when it is above `left`, when the
+    /// (where they leave it). `None` when it is above `left` (or, where the
+    /// plan counts tokens, their least is above `tokens_left`), when the
     /// automaton refuses a token, or when in sentences one before the last
     /// reaches the goal.
     pub(crate) fn cost_through(
@@ -217,31 +274,73 @@ impl Plan {
         position: &Position,
         state: u32,
         tokens: impl IntoIterator<Item = u32>,
-        left: u64,
+        (left, tokens_left): (u64, Option<u64>),
     ) -> Option<u64> {
-        let mut trial = *position;
-        let mut spent = 0u64;
-        let mut reached = false;
+        let through = self.through(chain, costs, position, tokens)?;
+        let still = |distances: &Distances| {
+            if through.reached {
+                Some(0)
+            } else {
+                reachable(distances.from(state, through.step))
+            }
+        };
+        let total = through.spent + still(&self.distances)?;
+        let tokens_fit =
+            self.tokens_fit(tokens_left, |tokens| Some(through.count + still(tokens)?));
+        (total <= left && tokens_fit).then_some(total)
+    }
+
+    /// What writing `tokens` from `position` does; `None` when the
+    /// automaton refuses one, or in sentences one before the last reaches
+    /// the goal.
+    fn through(
+        &self,
+        chain: &Chain,
+        costs: &Costs,
+        position: &Position,
+        tokens: impl IntoIterator<Item = u32>,
+    ) -> Option<Through> {
+        let mut through = Through {
+            spent: 0,
+            count: 0,
+            step: position.step,
+            reached: false,
+        };
+        let mut last = position.last;
         for token in tokens {
             // In sentences, the goal is a sentence end: only the last may
             // reach it.
-            if reached && self.automaton.in_sentences {
+            if through.reached && self.automaton.in_sentences {
                 return None;
             }
-            spent += u64::from(costs.step(trial.last, token));
-            let (step, reaches_goal) = self.automaton.after(chain, trial.step, token)?;
-            trial.step = step;
-            trial.last = Some(token);
-            reached = reaches_goal;
+            through.spent += u64::from(costs.step(last, token));
+            through.count += 1;
+            let (step, reaches_goal) = self.automaton.after(chain, through.step, token)?;
+            through.step = step;
+            through.reached = reaches_goal;
+            last = Some(token);
         }
-        let still = if reached {
-            0
-        } else {
-            self.distance(state, trial.step)?
-        };
-        let total = spent + still;
-        (total <= left).then_some(total)
+        Some(through)
     }
+
+    /// In sentences, the least a whole sentence that begins at a sentence
+    /// start of the text costs; `None` outside sentences.
+    fn least_sentence(&self, chain: &Chain, costs: &Costs) -> Option<u64> {
+        if !self.automaton.in_sentences {
+            return None;
+        }
+        let whole = |&start: &u32| {
+            let words = chain.state_words(start);
+            let left = (u64::MAX, None);
+            self.cost_through(chain, costs, &Position::default(), start, words, left)
+        };
+        chain.sentence_starts().iter().filter_map(whole).min()
+    }
+}
+
+/// A distance, or `None` where it is [`UNREACHABLE`].
+fn reachable(distance: u32) -> Option<u64> {
+    (distance != UNREACHABLE).then_some(u64::from(distance))
 }
 
 /// Where a steered walk is: the automaton step, what it has spent, and
@@ -270,6 +369,8 @@ pub(crate) struct Position {
     /// What the sentence now written leaves of the budget for the last
     /// one, in the budget's unit: none spends it.
     pub(crate) reserved: u64,
+    /// The same of the cap on tokens, where the plans count tokens.
+    pub(crate) reserved_tokens: u64,
     /// Outside sentences, whether the phrase the output must contain has
     /// been written: the rest is free.
     pub(crate) done: bool,
@@ -305,11 +406,20 @@ impl Request {
         self.phrase.is_some() || self.max_chars.is_some() || (self.in_sentences() && self.balanced)
     }
 
-    /// What the plans for this request depend on: not the cap on tokens,
-    /// since distances in tokens are kept whole (each step costs one, so
-    /// the backward pass reads the whole chain whatever the cap); the cap
-    /// on characters bounds a pass in characters, whose ring of buckets is
-    /// as long as the dearest step it keeps.
+    /// The cap on tokens where the steering counts it beside the cap on
+    /// characters: where it is the lower (every token is at least a
+    /// character, so a higher cap on tokens is never reached first).
+    pub(crate) fn tokens_also_counted(&self) -> Option<u64> {
+        self.length
+            .filter(|&length| self.max_chars.is_some_and(|max_chars| length < max_chars))
+    }
+
+    /// What the plans for this request depend on: not the cap on tokens
+    /// alone, since distances in tokens are kept whole (each step costs
+    /// one, so the backward pass reads the whole chain whatever the cap);
+    /// the cap on characters bounds a pass in characters, whose ring of
+    /// buckets is as long as the dearest step it keeps, and a cap on tokens
+    /// below it bounds a second pass, in tokens.
     pub(crate) fn plans_key(&self) -> Request {
         Request {
             phrase: self.phrase.clone(),
@@ -317,7 +427,7 @@ impl Request {
             // Only whether a last sentence is planned apart.
             sentences: self.sentences.map(|count| count.min(2)),
             max_chars: self.max_chars,
-            length: None,
+            length: self.tokens_also_counted(),
         }
     }
 }
@@ -455,21 +565,20 @@ impl Plans {
                 automaton,
                 distances,
                 least_sentence: None,
+                in_tokens: None,
             };
-            if in_sentences {
-                plan.least_sentence = (chain.sentence_starts().iter())
-                    .filter_map(|&start| {
-                        let words = chain.state_words(start);
-                        plan.cost_through(
-                            chain,
-                            &costs,
-                            &Position::default(),
-                            start,
-                            words,
-                            u64::MAX,
-                        )
-                    })
-                    .min();
+            plan.least_sentence = plan.least_sentence(chain, &costs);
+            if let Some(length) = request.tokens_also_counted() {
+                let tokens =
+                    Distances::new(chain, predecessors, &plan.automaton, &Costs::Tokens, length);
+                let mut in_tokens = Plan {
+                    automaton: plan.automaton.clone(),
+                    distances: tokens,
+                    least_sentence: None,
+                    in_tokens: None,
+                };
+                in_tokens.least_sentence = in_tokens.least_sentence(chain, &Costs::Tokens);
+                plan.in_tokens = Some((in_tokens.distances, in_tokens.least_sentence));
             }
             plan
         };

@@ -94,6 +94,12 @@ impl Steering {
         self.plans.each.is_some() && self.plans.last.is_some()
     }
 
+    /// Whether the walk is steered within a cap on tokens beside its cap
+    /// on characters ([`Request::tokens_also_counted`]).
+    pub(crate) fn counts_tokens_too(&self) -> bool {
+        self.request.tokens_also_counted().is_some()
+    }
+
     /// Whether the sentence now written is planned as the walk's last.
     pub(crate) fn in_last_sentence(&self) -> bool {
         self.position.last_sentence || self.last_asked()
@@ -106,6 +112,7 @@ impl Steering {
     pub(crate) fn make_last_sentence(&mut self) {
         self.position.last_sentence = true;
         self.position.reserved = 0;
+        self.position.reserved_tokens = 0;
     }
 
     /// Whether the sentence now written is the last that was asked for
@@ -123,6 +130,7 @@ impl Steering {
     /// and end on one that does not end with the phrase.
     fn begin_sentence(&mut self) {
         self.position.reserved = 0;
+        self.position.reserved_tokens = 0;
         let (Some(each), Some(last)) = (&self.plans.each, &self.plans.last) else {
             return;
         };
@@ -131,18 +139,35 @@ impl Steering {
             return;
         }
         let left = self.left_overall(&self.position);
+        let tokens_left = self.tokens_left(&self.position);
         let sentences_left = (self.request.sentences).map_or(1, |wanted| {
             wanted.saturating_sub(self.position.sentences).max(1)
         });
         // At least its least, and its share of what is left, since the
         // copy guard may refuse the least.
-        let room =
-            (last.least_sentence).map(|least| (least + SENTENCE_MARGIN).max(left / sentences_left));
-        match (each.least_sentence, room) {
-            (Some(least), Some(room)) if least + SENTENCE_MARGIN + room <= left => {
-                self.position.reserved = room;
-            }
-            _ => self.position.last_sentence = true,
+        let room = |least: u64, margin: u64, left: u64| (least + margin).max(left / sentences_left);
+        let Some(reserved) = (last.least_sentence).map(|least| room(least, SENTENCE_MARGIN, left))
+        else {
+            self.position.last_sentence = true;
+            return;
+        };
+        // In tokens too, where they are counted: a sentence's least in
+        // tokens has no break before it to allow for.
+        let reserved_tokens = match (tokens_left, last.least_sentence_tokens()) {
+            (Some(tokens_left), Some(least)) => room(least, 0, tokens_left),
+            _ => 0,
+        };
+        let fits = each.sentence_fits(
+            SENTENCE_MARGIN + reserved,
+            left,
+            tokens_left.map(|tokens_left| tokens_left.saturating_sub(reserved_tokens)),
+        );
+        let last_fits = tokens_left.is_none_or(|_| last.least_sentence_tokens().is_some());
+        if fits && last_fits {
+            self.position.reserved = reserved;
+            self.position.reserved_tokens = reserved_tokens;
+        } else {
+            self.position.last_sentence = true;
         }
     }
 
@@ -156,6 +181,15 @@ impl Steering {
             }
         };
         left.saturating_sub(position.reserved)
+    }
+
+    /// What is left of the cap on tokens at `position`, less what is kept
+    /// for the last sentence, where the plans count tokens beside
+    /// characters ([`Request::tokens_also_counted`]).
+    fn tokens_left(&self, position: &Position) -> Option<u64> {
+        let length = self.request.tokens_also_counted()?;
+        let left = length.saturating_sub(position.tokens);
+        Some(left.saturating_sub(position.reserved_tokens))
     }
 
     /// What is left for the current sentence.
@@ -191,6 +225,7 @@ impl Steering {
         let position = &self.position;
         match self.plan() {
             Some(plan) => {
+                let left = (left, self.tokens_left(position));
                 (plan.cost_through(chain, &self.plans.costs, position, state, words, left))
                     .is_some()
             }
@@ -230,7 +265,8 @@ impl Steering {
         }
         match self.plan() {
             Some(plan) => {
-                (plan.distance(state, self.position.step)).is_some_and(|least| least <= self.left())
+                let tokens_left = self.tokens_left(&self.position);
+                plan.fits_from(state, self.position.step, self.left(), tokens_left)
             }
             None => true,
         }
@@ -302,8 +338,11 @@ impl Steering {
                     // The output ends with the phrase: it ends here unless
                     // it can end with it again within its budget.
                     let left = self.left_overall(&position);
-                    let again = plan.and_then(|plan| plan.distance(state, position.step));
-                    position.finished = again.is_none_or(|least| least > left);
+                    let tokens_left = self.tokens_left(&position);
+                    let again = plan.is_some_and(|plan| {
+                        plan.fits_from(state, position.step, left, tokens_left)
+                    });
+                    position.finished = !again;
                 }
             }
         }
@@ -329,9 +368,9 @@ impl Steering {
         let Some(plan) = self.plan() else {
             return true;
         };
-        let left = self.left();
-        let from_here = plan.distance(state, 0).is_some_and(|least| least <= left);
-        from_here || (plan.least_sentence).is_some_and(|least| least + SENTENCE_MARGIN <= left)
+        let (left, tokens_left) = (self.left(), self.tokens_left(&self.position));
+        plan.fits_from(state, 0, left, tokens_left)
+            || plan.sentence_fits(SENTENCE_MARGIN, left, tokens_left)
     }
 
     /// Why no output can do what the walk was asked.
@@ -339,14 +378,17 @@ impl Steering {
         let request = &self.request;
         let in_sentences = request.in_sentences();
         let within = match (request.max_chars, request.length) {
-            (Some(chars), _) => format!(" within {chars} characters"),
+            (Some(chars), _) => match request.tokens_also_counted() {
+                Some(length) => format!(" within {chars} characters and {length} words"),
+                None => format!(" within {chars} characters"),
+            },
             (None, Some(length)) if length < u64::MAX / 2 => format!(" within {length} words"),
             _ => String::new(),
         };
-        let raise = if request.max_chars.is_some() {
-            "raise max_chars"
-        } else {
-            "raise length"
+        let raise = match (request.max_chars, request.tokens_also_counted()) {
+            (Some(_), Some(_)) => "raise max_chars or length",
+            (Some(_), None) => "raise max_chars",
+            _ => "raise length",
         };
         let unit = if in_sentences {
             "a whole sentence"
