@@ -518,7 +518,7 @@ impl<C: Deref<Target = Chain>> Walk<C> {
             guard.push(&self.chain, index, id);
         }
         if let Some(steering) = &mut self.steering {
-            steering.advance(&self.chain, self.state, id);
+            steering.advance(&self.chain, self.state, id, jumped);
         }
         Some((id, jumped))
     }

@@ -6,7 +6,7 @@
     reason = "in a test, a failed unwrap is a failed test, helpers included"
 )]
 
-use llm_markov_rs::{build_with, prompt_tokens, BuildOptions, Chain, Tokens, Walk};
+use llm_markov_rs::{build_with, prompt_tokens, BuildOptions, Chain, SuffixSort, Tokens, Walk};
 
 const POEM: &str = include_str!("data/poem.txt");
 const CHINESE: &str = include_str!("data/chinese.txt");
@@ -275,5 +275,31 @@ proptest::proptest! {
         proptest::prop_assert_eq!(joined(&text, Tokens::Lines), normalized(&text));
         proptest::prop_assert_eq!(joined(&text, Tokens::Unicode), normalized(&text));
         proptest::prop_assert_eq!(joined(&text, Tokens::Chars), text.clone());
+    }
+}
+
+#[test]
+fn a_cap_on_characters_counts_the_space_a_jump_puts_between_words() {
+    // Bug: in unicode mode a token that kept no break (one before
+    // punctuation, as "four-" before ",") gets a space before a word the
+    // walk jumps to, and the steering counted the break the token kept:
+    // each such jump (the copy guard's restarts make many) wrote a
+    // character more than it counted, past max_chars.
+    let text = include_str!("data/sherlock_excerpt.txt");
+    let options = BuildOptions {
+        copy_index: Some(SuffixSort::OnDemand),
+        ..options(Tokens::Unicode)
+    };
+    let chain = build_with(text.as_bytes(), 3, options).unwrap();
+    for max_chars in [100, 300] {
+        for seed in 0..20 {
+            let walk = Walk::new(&chain, seed).at_most(200).max_chars(max_chars);
+            let mut walk = walk.max_copy(4).unwrap();
+            let mut out = Vec::new();
+            walk.write_words(200, &mut out);
+            let written = String::from_utf8(out).unwrap();
+            let count = written.chars().count() as u64;
+            assert!(count <= max_chars, "{max_chars}, seed {seed}: {count}");
+        }
     }
 }

@@ -322,6 +322,22 @@ fuzz_target!(|input: Input| {
         assert!(!words.windows(max_copy + 1).any(|window| window == run));
     }
 
+    // Within a cap on characters, in every token mode and with the
+    // guard's restarts: the text written keeps to it, whatever break a
+    // jump puts between two tokens.
+    if let Some(max_chars) = max_chars {
+        let mut walk = Walk::new(&guarded, input.seed)
+            .max_copy(max_copy)
+            .expect("max_copy is above the order and the chain has its index")
+            .max_chars(max_chars)
+            .at_most(cap as u64);
+        let mut written = Vec::new();
+        walk.write_words(cap as u64, &mut written);
+        if let Ok(text) = std::str::from_utf8(&written) {
+            assert!(text.chars().count() as u64 <= max_chars);
+        }
+    }
+
     // Guarded, in sentences, ending with the phrase: a last sentence the
     // guard refuses in its room gives way to an earlier last, so the output
     // ends with the phrase unless the guard allows none at all (no output,

@@ -134,12 +134,11 @@ impl Costs {
     pub(crate) fn chars(chain: &Chain) -> Self {
         let tokens = chain.tokens();
         let vocabulary = chain.vocabulary();
-        let count = |bytes: &[u8]| bytes.iter().filter(|&&byte| (byte & 0xC0) != 0x80).count();
         let (text, after): (Vec<u32>, Vec<u8>) = (0..vocabulary.len() as u32)
             .map(|id| {
                 let (text, after) = tokens.split(vocabulary.word(id));
-                let text = u32::try_from(count(text)).unwrap_or(u32::MAX / 2);
-                (text, count(after) as u8)
+                let text = u32::try_from(char_count(text)).unwrap_or(u32::MAX / 2);
+                (text, char_count(after) as u8)
             })
             .unzip();
         let after_state = (0..chain.state_count())
@@ -171,6 +170,33 @@ impl Costs {
                 let gap = before.map_or(0, |before| u32::from(after[before as usize]));
                 text[token as usize].saturating_add(gap)
             }
+        }
+    }
+
+    /// What writing `token` costs after `before` when the walk jumped to
+    /// it rather than followed: the break between them is the one a jump
+    /// puts there ([`crate::tokens::Tokens::break_before_jump`]: in
+    /// `unicode` mode, a space after a token that kept none).
+    pub(crate) fn jump_step(&self, chain: &Chain, before: Option<u32>, token: u32) -> u32 {
+        match (self, before) {
+            (Costs::Chars { text, .. }, Some(before)) => {
+                let vocabulary = chain.vocabulary();
+                let (before, token_word) = (vocabulary.word(before), vocabulary.word(token));
+                let gap = chain.tokens().break_before_jump(before, token_word);
+                let gap = u32::try_from(char_count(gap)).unwrap_or(u32::MAX / 2);
+                text[token as usize].saturating_add(gap)
+            }
+            _ => self.step(before, token),
+        }
+    }
+
+    /// What writing `token` costs from `position`: after a jump, or after
+    /// the token before.
+    pub(crate) fn step_from(&self, chain: &Chain, position: &Position, token: u32) -> u32 {
+        if position.after_jump {
+            self.jump_step(chain, position.last, token)
+        } else {
+            self.step(position.last, token)
         }
     }
 
@@ -306,19 +332,19 @@ impl Plan {
             step: position.step,
             reached: false,
         };
-        let mut last = position.last;
+        let mut from = *position;
         for token in tokens {
             // In sentences, the goal is a sentence end: only the last may
             // reach it.
             if through.reached && self.automaton.in_sentences {
                 return None;
             }
-            through.spent += u64::from(costs.step(last, token));
+            through.spent += u64::from(costs.step_from(chain, &from, token));
             through.count += 1;
             let (step, reaches_goal) = self.automaton.after(chain, through.step, token)?;
             through.step = step;
             through.reached = reaches_goal;
-            last = Some(token);
+            (from.last, from.after_jump) = (Some(token), false);
         }
         Some(through)
     }
@@ -338,6 +364,11 @@ impl Plan {
     }
 }
 
+/// How many characters `bytes` of UTF-8 hold.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&byte| (byte & 0xC0) != 0x80).count()
+}
+
 /// A distance, or `None` where it is [`UNREACHABLE`].
 fn reachable(distance: u32) -> Option<u64> {
     (distance != UNREACHABLE).then_some(u64::from(distance))
@@ -350,6 +381,10 @@ pub(crate) struct Position {
     pub(crate) step: usize,
     /// The last token written, whose break comes before the next.
     pub(crate) last: Option<u32>,
+    /// Whether the next token comes after a jump rather than follows
+    /// `last`, whose break may then differ ([`Costs::jump_step`]): set in a
+    /// trial of a state the walk may jump to.
+    pub(crate) after_jump: bool,
     /// What is left for the current sentence, in the budget's unit, when
     /// it has a budget of its own (a sentence steered to a phrase).
     pub(crate) sentence_left: Option<u64>,

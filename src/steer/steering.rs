@@ -210,19 +210,23 @@ impl Steering {
 
     /// Whether the walk may move to follower `next` with `left` to spend.
     pub(crate) fn admits(&self, chain: &Chain, next: u32, left: u64) -> bool {
-        self.words_fit(chain, next, [chain.last_word(next)], left)
+        self.words_fit(chain, next, [chain.last_word(next)], left, false)
     }
 
     /// Whether writing `words`, which leave the walk at `state`, keeps to
-    /// the plan within `left`.
+    /// the plan within `left`; `jumped`: the walk jumps to them.
     fn words_fit(
         &self,
         chain: &Chain,
         state: u32,
         words: impl IntoIterator<Item = u32>,
         left: u64,
+        jumped: bool,
     ) -> bool {
-        let position = &self.position;
+        let position = &Position {
+            after_jump: jumped,
+            ..self.position
+        };
         match self.plan() {
             Some(plan) => {
                 let left = (left, self.tokens_left(position));
@@ -233,11 +237,11 @@ impl Steering {
             // cuts a state's words as it does unsteered.
             None if self.request.max_chars.is_none() => true,
             None => {
-                let mut last = position.last;
+                let mut from = *position;
                 let mut spent = 0u64;
                 for word in words {
-                    spent += u64::from(self.plans.costs.step(last, word));
-                    last = Some(word);
+                    spent += u64::from(self.plans.costs.step_from(chain, &from, word));
+                    (from.last, from.after_jump) = (Some(word), false);
                 }
                 spent <= left
             }
@@ -250,9 +254,9 @@ impl Steering {
     pub(crate) fn start_fits(&self, chain: &Chain, state: u32, left: u64) -> bool {
         let words = chain.state_words(state);
         if self.plan().is_some() {
-            return self.words_fit(chain, state, words, left);
+            return self.words_fit(chain, state, words, left, true);
         }
-        !chain.is_dead_end(state) && self.words_fit(chain, state, words, left)
+        !chain.is_dead_end(state) && self.words_fit(chain, state, words, left, true)
     }
 
     /// Whether a walk that continues given words from `state`, with
@@ -261,7 +265,7 @@ impl Steering {
         let order = chain.order();
         let words = (order - pending..order).map(|index| chain.state_word(state, index));
         if pending > 0 {
-            return self.words_fit(chain, state, words, self.left());
+            return self.words_fit(chain, state, words, self.left(), false);
         }
         match self.plan() {
             Some(plan) => {
@@ -299,12 +303,15 @@ impl Steering {
         self.position.sentence_left = Some(budget);
     }
 
-    /// Takes `token` as written, which left the walk at `state`.
-    pub(crate) fn advance(&mut self, chain: &Chain, state: u32, token: u32) {
+    /// Takes `token` as written, which left the walk at `state`;
+    /// `jumped`: the walk jumped to it.
+    pub(crate) fn advance(&mut self, chain: &Chain, state: u32, token: u32, jumped: bool) {
         let in_sentences = self.request.in_sentences();
         let plan = self.plan();
         let mut position = self.position;
-        let cost = u64::from(self.plans.costs.step(position.last, token));
+        position.after_jump = jumped;
+        let cost = u64::from(self.plans.costs.step_from(chain, &position, token));
+        position.after_jump = false;
         position.tokens += 1;
         if self.request.max_chars.is_some() {
             position.chars += cost;
@@ -462,8 +469,8 @@ mod tests {
         let before = steering.position();
         let the = chain.vocabulary().find_all(&[b"the"])[0].unwrap();
         let cat = chain.vocabulary().find_all(&[b"cat"])[0].unwrap();
-        steering.advance(&chain, the, the);
-        steering.advance(&chain, cat, cat);
+        steering.advance(&chain, the, the, true);
+        steering.advance(&chain, cat, cat, false);
         // "the cat": three letters, a space, three letters.
         assert_eq!(steering.left(), 40 - 7);
         steering.restore(before);
