@@ -221,10 +221,10 @@ pub(crate) struct Plan {
     /// In sentences, the least a whole sentence that begins at a sentence
     /// start of the text costs: whether another fits.
     pub(crate) least_sentence: Option<u64>,
-    /// The same in tokens, when the distances are in characters and the
-    /// cap on tokens is the tighter of the two: the least tokens to the
+    /// The same plan in tokens, when the distances are in characters and
+    /// the cap on tokens is the tighter of the two: the least tokens to the
     /// goal from each state and step, and for a whole sentence.
-    in_tokens: Option<(Distances, Option<u64>)>,
+    in_tokens: Option<Box<Plan>>,
 }
 
 /// What writing some tokens does, from where a walk is.
@@ -257,7 +257,7 @@ impl Plan {
     ) -> bool {
         self.distance(state, step)
             .is_some_and(|least| least <= left)
-            && self.tokens_fit(tokens_left, |tokens| reachable(tokens.from(state, step)))
+            && self.tokens_fit(tokens_left, |tokens| tokens.distance(state, step))
     }
 
     /// Whether a whole sentence from a sentence start fits in `left`, given
@@ -265,13 +265,15 @@ impl Plan {
     /// tokens.
     pub(crate) fn sentence_fits(&self, margin: u64, left: u64, tokens_left: Option<u64>) -> bool {
         (self.least_sentence).is_some_and(|least| least + margin <= left)
-            && self.tokens_fit(tokens_left, |_| self.least_sentence_tokens())
+            && self.tokens_fit(tokens_left, |tokens| tokens.least_sentence)
     }
 
     /// The least tokens of a whole sentence from a sentence start, where
     /// the plan counts tokens.
     pub(crate) fn least_sentence_tokens(&self) -> Option<u64> {
-        self.in_tokens.as_ref().and_then(|(_, least)| *least)
+        self.in_tokens
+            .as_ref()
+            .and_then(|tokens| tokens.least_sentence)
     }
 
     /// Whether the least tokens `least` finds fit in `tokens_left`: always
@@ -279,10 +281,10 @@ impl Plan {
     fn tokens_fit(
         &self,
         tokens_left: Option<u64>,
-        least: impl FnOnce(&Distances) -> Option<u64>,
+        least: impl FnOnce(&Plan) -> Option<u64>,
     ) -> bool {
         match (&self.in_tokens, tokens_left) {
-            (Some((tokens, _)), Some(left)) => least(tokens).is_some_and(|least| least <= left),
+            (Some(tokens), Some(left)) => least(tokens).is_some_and(|least| least <= left),
             _ => true,
         }
     }
@@ -311,8 +313,9 @@ impl Plan {
             }
         };
         let total = through.spent + still(&self.distances)?;
-        let tokens_fit =
-            self.tokens_fit(tokens_left, |tokens| Some(through.count + still(tokens)?));
+        let tokens_fit = self.tokens_fit(tokens_left, |tokens| {
+            Some(through.count + still(&tokens.distances)?)
+        });
         (total <= left && tokens_fit).then_some(total)
     }
 
@@ -613,7 +616,7 @@ impl Plans {
                     in_tokens: None,
                 };
                 in_tokens.least_sentence = in_tokens.least_sentence(chain, &Costs::Tokens);
-                plan.in_tokens = Some((in_tokens.distances, in_tokens.least_sentence));
+                plan.in_tokens = Some(Box::new(in_tokens));
             }
             plan
         };
