@@ -294,3 +294,51 @@ fn sentences_stay_whole_within_a_cap_on_words_below_the_cap_on_characters() {
         }
     }
 }
+
+#[test]
+fn a_sentence_that_continues_given_words_reaches_its_phrase_within_about_a_sentence() {
+    // Bug: a sentence steered to a phrase that went on from a prompt's
+    // words had the whole cap as its budget, so the walk, drawn as the
+    // chain goes, came to a rare phrase only near the cap's end: 1,000
+    // words in one sentence for `-o contains Watson "It was"`. A sentence
+    // begun at a sentence start is given about the length of a sentence
+    // of the text around the phrase; one that continues words now is too.
+    let novel = include_str!("data/sherlock_excerpt.txt");
+    for order in [1, 2] {
+        let chain = build(novel.as_bytes(), order).unwrap();
+        for (phrase, ends) in [("Watson", false), ("Holmes.", true)] {
+            let longest = |continued: bool| {
+                (0..16)
+                    .map(|seed| {
+                        let walk = if continued {
+                            Walk::after(&chain, seed, &[b"It", b"was"])
+                        } else {
+                            Walk::new(&chain, seed)
+                        };
+                        let walk = walk.sentences(1).at_most(1000).balanced(true);
+                        let mut walk = if ends {
+                            walk.ends_with(phrase.as_bytes()).unwrap()
+                        } else {
+                            walk.contains(phrase.as_bytes()).unwrap()
+                        };
+                        walk.prepare().unwrap();
+                        if continued {
+                            assert!(walk.continued_words() > 0);
+                        }
+                        let output = words_of(walk.by_ref());
+                        let at = format!("order {order}, {phrase}, seed {seed}: {output:?}");
+                        assert!(output.iter().any(|word| word.contains(phrase)), "{at}");
+                        assert!(!ends || output.last().unwrap() == phrase, "{at}");
+                        output.len()
+                    })
+                    .max()
+                    .unwrap()
+            };
+            let (continued, begun) = (longest(true), longest(false));
+            assert!(
+                continued <= 2 * begun,
+                "order {order}, {phrase}: {continued} words continued, {begun} begun"
+            );
+        }
+    }
+}

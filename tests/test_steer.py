@@ -355,6 +355,30 @@ def test_temperature_zero_takes_the_most_frequent_follower(sherlock):
     assert hot != model.prompt(sherlock, seed=1, length=40).text()
 
 
+@pytest.mark.parametrize(
+    "phrase", [["-o", "contains", "Watson"], ["-o", "end", "Holmes."]]
+)
+def test_a_sentence_that_continues_the_prompt_is_about_a_sentence_long(
+    llm_cli, tmp_path, sherlock, phrase
+):
+    # Bug: a sentence steered to a phrase that went on from the prompt had
+    # the whole cap (1,000 words) to reach it, and reached a rare phrase
+    # only near its end: one sentence of 1,000 words.
+    book = tmp_path / "book.txt"
+    book.write_text(sherlock, encoding="utf-8")
+    assert llm_cli("markov", "train", "book", str(book)).exit_code == 0
+    lengths = []
+    for seed in range(8):
+        result = llm_cli(
+            "-m", "markov/book", "-o", "sentences", "1", *phrase,
+            "-o", "seed", str(seed), "It was",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert phrase[2].rstrip(".") in result.output
+        lengths.append(len(result.output.split()))
+    assert max(lengths) <= 300, lengths
+
+
 def test_saved_chains_and_async_steer_the_same(llm_cli, tmp_path, sherlock):
     # Bug: an option passed to one model and not the other.
     book = tmp_path / "book.txt"

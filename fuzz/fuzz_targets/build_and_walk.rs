@@ -228,13 +228,22 @@ fuzz_target!(|input: Input| {
 
     // Steered to a phrase of the text (words mode; one or two words, none
     // of which ends a sentence): every whole sentence holds it, unless the
-    // walk refuses before its first word (no output can).
+    // walk refuses before its first word (no output can). For some seeds
+    // the walk goes on from a word of the text, as a prompt to a saved
+    // chain does, its first sentence given a budget of its own.
     let size = 1 + (input.seed % 2) as usize;
     let at = (input.seed / 2) as usize % words.len().max(1);
+    let steered_in_sentences = || {
+        let walk = match words.get(at) {
+            Some(&word) if input.seed & 32 != 0 => Walk::after(&chain, input.seed, &[word]),
+            _ => Walk::new(&chain, input.seed),
+        };
+        walk.sentences(sentences as u64).at_most(cap as u64)
+    };
     let phrase = (words.get(at..at + size))
         .filter(|phrase| tokens == Tokens::Words && !phrase.iter().any(|word| ends_one(word)));
     if let Some(phrase) = phrase {
-        let mut walk = walk_in_sentences()
+        let mut walk = steered_in_sentences()
             .contains(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
         if walk.prepare().is_ok() {
@@ -262,7 +271,7 @@ fuzz_target!(|input: Input| {
         .filter(|phrase| tokens == Tokens::Words && (size == 1 || !ends_one(phrase[0])));
     let max_chars = (input.seed & 8 != 0).then_some(20 + input.seed % 200);
     if let Some(phrase) = phrase {
-        let mut walk = walk_in_sentences()
+        let mut walk = steered_in_sentences()
             .ends_with(&phrase.join(&b' '))
             .expect("a phrase of the text is found in it");
         if let Some(max_chars) = max_chars {

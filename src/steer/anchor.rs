@@ -138,7 +138,14 @@ pub(crate) fn sentence_around(
         cost += u64::from(costs.step(before, token));
         before = Some(token);
     }
-    Some((start, cost + cost / 2 + order as u64))
+    Some((start, sentence_budget(cost, order)))
+}
+
+/// The budget of a sentence whose way to its phrase costs `cost` in a
+/// chain of order `order`: half as much again, and the order's tokens,
+/// so that the walk has room to go its own way.
+pub(crate) fn sentence_budget(cost: u64, order: usize) -> u64 {
+    cost + cost / 2 + order as u64
 }
 
 /// One of `choices` (states with how often each was taken), drawn in

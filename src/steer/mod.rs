@@ -24,12 +24,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::chain::Chain;
 use crate::rng::Rng;
 
-use anchor::Anchors;
+use anchor::{sentence_budget, Anchors};
 pub(crate) use brackets::Brackets;
 use distances::{Distances, UNREACHABLE};
 pub(crate) use phrase::{find_phrase, Phrase};
 use predecessors::{CountedPredecessors, Predecessors};
 pub(crate) use steering::Steering;
+
+/// How many times a walk draws a sentence start around its phrase
+/// ([`Plans::anchored_start`]) before it goes without one.
+pub(crate) const ANCHOR_TRIES: usize = 16;
 
 /// What the phrase of a steered walk is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

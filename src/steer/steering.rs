@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{PhraseRole, Plan, PlanCache, Plans, Position, Request};
+use super::{sentence_budget, PhraseRole, Plan, PlanCache, Plans, Position, Request, ANCHOR_TRIES};
 use crate::chain::Chain;
 use crate::error::ChainError;
 use crate::rng::Rng;
@@ -262,8 +262,7 @@ impl Steering {
     /// Whether a walk that continues given words from `state`, with
     /// `pending` of its words still to write, can do what it was asked.
     fn continuation_fits(&self, chain: &Chain, state: u32, pending: usize) -> bool {
-        let order = chain.order();
-        let words = (order - pending..order).map(|index| chain.state_word(state, index));
+        let words = pending_words(chain, state, pending);
         if pending > 0 {
             return self.words_fit(chain, state, words, self.left(), false);
         }
@@ -300,6 +299,41 @@ impl Steering {
 
     /// Gives the sentence now begun a budget of its own.
     pub(crate) fn budget_sentence(&mut self, budget: u64) {
+        self.position.sentence_left = Some(budget);
+    }
+
+    /// Gives a sentence that continues given words from `state` (with
+    /// `pending` of its words still to write), when it is steered to a
+    /// phrase in sentences, about the budget of a sentence of the text
+    /// around the phrase ([`Plans::anchored_start`]), or half as much again
+    /// as its least when that is more. With the whole cap instead (1,000
+    /// words unless `length` says), a walk drawn as the chain goes came to
+    /// a rare phrase only near the cap's end, in one sentence of hundreds
+    /// of words.
+    pub(crate) fn budget_continued_sentence(
+        &mut self,
+        chain: &Chain,
+        state: u32,
+        pending: usize,
+        rng: &mut Rng,
+    ) {
+        let Some(plan) = self.plan().filter(|plan| self.plans.anchors(plan)) else {
+            return;
+        };
+        let Some(around) = (0..ANCHOR_TRIES)
+            .find_map(|_| self.plans.anchored_start(chain, plan, rng))
+            .map(|(_, budget)| budget)
+        else {
+            return;
+        };
+        let words = pending_words(chain, state, pending);
+        let costs = &self.plans.costs;
+        let unbounded = (u64::MAX, None);
+        let Some(least) = plan.cost_through(chain, costs, &self.position, state, words, unbounded)
+        else {
+            return;
+        };
+        let budget = around.max(sentence_budget(least, chain.order()));
         self.position.sentence_left = Some(budget);
     }
 
@@ -426,6 +460,13 @@ impl Steering {
             advice,
         }
     }
+}
+
+/// The last `pending` words of `state`: those a walk that continues given
+/// words still has to write.
+fn pending_words(chain: &Chain, state: u32, pending: usize) -> impl Iterator<Item = u32> + '_ {
+    let order = chain.order();
+    (order - pending..order).map(move |index| chain.state_word(state, index))
 }
 
 #[cfg(test)]

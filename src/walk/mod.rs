@@ -11,7 +11,7 @@ use crate::continuation::continuations;
 use crate::copy_guard::CopyGuard;
 use crate::error::ChainError;
 use crate::rng::Rng;
-use crate::steer::{find_phrase, PhraseRole, PlanCache, Request, Steering};
+use crate::steer::{find_phrase, PhraseRole, PlanCache, Request, Steering, ANCHOR_TRIES};
 use crate::temperature::Temperature;
 
 /// A word that makes a walk panic when it writes it, in builds with the
@@ -431,10 +431,20 @@ impl<C: Deref<Target = Chain>> Walk<C> {
         let request = std::mem::take(&mut self.request);
         let cache = self.plan_cache.as_deref();
         let outcome = match Steering::begin(&self.chain, request, self.state, self.pending, cache) {
-            Ok(Some((steering, continues))) => {
-                if !continues {
-                    self.pending = None;
-                    self.continued = 0;
+            Ok(Some((mut steering, continues))) => {
+                match self.pending.filter(|_| continues) {
+                    Some(pending) => {
+                        steering.budget_continued_sentence(
+                            &self.chain,
+                            self.state,
+                            pending,
+                            &mut self.rng,
+                        );
+                    }
+                    None => {
+                        self.pending = None;
+                        self.continued = 0;
+                    }
                 }
                 self.steering = Some(Box::new(steering));
                 Ok(())
@@ -582,7 +592,6 @@ impl<C: Deref<Target = Chain>> Walk<C> {
     /// where a walk back from the phrase found a sentence of the text to
     /// begin.
     fn jump(&mut self) -> Option<usize> {
-        const ANCHOR_TRIES: usize = 16;
         let Some(steering) = self.steering.as_deref() else {
             if self.guard.is_none() {
                 self.state = self.random_start();
