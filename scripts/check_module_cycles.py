@@ -35,6 +35,7 @@ LAYERS = (
         "parallel",
         "vocabulary",
         "sentence",
+        "sentence_distances",
         "state_words",
         "build_options",
         "suffix_array",

@@ -11,6 +11,7 @@ use crate::parallel::{equal_shares, on_threads};
 use crate::rng::Rng;
 use crate::sampled_search::{first_past, samples_of};
 use crate::sentence::{ends_sentence, starts_in_lower_case_or_dash, SentenceMarks};
+use crate::sentence_distances::KnownSentenceDistances;
 use crate::state_words::{FollowerLists, StateWordArray, StateWords};
 use crate::stored::Stored;
 use crate::tokens::Tokens;
@@ -71,6 +72,8 @@ pub struct Chain {
     /// The text with its suffix array, when the chain was built with it:
     /// what the copy guard needs.
     copy_index: Option<CopyIndex>,
+    /// The default sentences' plan, once saved or loaded.
+    sentence_distances: KnownSentenceDistances,
 }
 
 impl Chain {
@@ -103,6 +106,7 @@ impl Chain {
             dead_ends,
             sentences,
             copy_index: None,
+            sentence_distances: KnownSentenceDistances::default(),
         }
     }
 
@@ -120,6 +124,17 @@ impl Chain {
     ) -> Result<Chain, ChainError> {
         self.sentences = self.find_sentence_marks(first_state, last_state, grouped, threads)?;
         Ok(self)
+    }
+
+    /// The chain with what its file says of its default sentences' plan.
+    pub(crate) fn with_sentence_distances(mut self, known: KnownSentenceDistances) -> Chain {
+        self.sentence_distances = known;
+        self
+    }
+
+    /// What the chain knows of its default sentences' plan.
+    pub(crate) fn sentence_distances(&self) -> &KnownSentenceDistances {
+        &self.sentence_distances
     }
 
     /// The chain with `index`, the copy index of its own text.

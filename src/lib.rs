@@ -42,6 +42,7 @@ mod rng;
 mod sampled_search;
 mod segment;
 mod sentence;
+mod sentence_distances;
 mod state_words;
 mod steer;
 mod stored;

@@ -444,9 +444,9 @@ struct Layout {
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let (order, vocabulary, word_bytes) = (number(28), number(48), number(52));
-    let (states, pairs, roots, metadata) = (number(60), number(64), number(68), number(72));
+    let (states, pairs, roots, metadata) = (number(60), number(64), number(68), number(84));
     // The metadata and the words' bytes are each padded to 4 bytes.
-    let words = 76 + metadata.next_multiple_of(4) + 4 * vocabulary;
+    let words = 88 + metadata.next_multiple_of(4) + 4 * vocabulary;
     let state_words = words + word_bytes.next_multiple_of(4);
     // The offsets start with a 0, then where each state's followers end.
     let follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4;
@@ -735,6 +735,88 @@ fn the_words_of_a_first_window_are_checked() {
     let error = chain_file::decode(&with_fixed_checksum(unknown)).unwrap_err();
     assert!(
         error.to_string().contains("not in its vocabulary"),
+        "{error}"
+    );
+}
+
+const SHERLOCK: &str = include_str!("data/sherlock_excerpt.txt");
+
+/// Sentences with their pairs balanced, as a prompt to a saved chain
+/// writes them.
+fn sentences_of(chain: &Chain, seed: u64) -> Vec<Vec<u8>> {
+    Walk::new(chain, seed)
+        .sentences(3)
+        .balanced(true)
+        .at_most(400)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// A chain of the Sherlock excerpt saved as `save` saves it (with its plan
+/// for sentences), and the bytes of the file.
+fn saved_with_its_plan(order: usize) -> (Chain, Vec<u8>) {
+    let chain = build(SHERLOCK.as_bytes(), order).unwrap();
+    let folder = scratch("plan");
+    let path = folder.join("plan.markov");
+    chain_file::save(&chain, &path, b"{}", Watch::none()).unwrap();
+    (chain, fs::read(&path).unwrap())
+}
+
+/// Where the plan for sentences starts in `bytes`: its bits, then its
+/// distances.
+fn plan_at(bytes: &[u8]) -> (usize, usize) {
+    let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (vocabulary, states, steps) = (number(48), number(60), number(72));
+    let at = layout(bytes);
+    let bits = at.counts + 4 * at.pairs + vocabulary.div_ceil(8) + states.div_ceil(8);
+    (bits, bits + (states * steps).div_ceil(8))
+}
+
+#[test]
+fn a_chain_saved_with_its_plan_for_sentences_writes_the_same_sentences() {
+    // The bugs: a plan saved for other steps than a load reads it with
+    // (each pair's state misplaced), its bits or bytes read from the wrong
+    // place in the file, distances cut to a byte. Every seed must write
+    // the same sentences from the loaded chain as from the built one.
+    for order in [1, 2] {
+        let (built, bytes) = saved_with_its_plan(order);
+        // What pickling sends leaves the plan out: the file holds more.
+        assert!(bytes.len() > encoded(&built, b"{}").len());
+        let (loaded, _) = chain_file::decode(&bytes).unwrap();
+        chain_file::check_sentence_distances(&loaded).unwrap();
+        for seed in 0..40 {
+            assert_eq!(
+                sentences_of(&loaded, seed),
+                sentences_of(&built, seed),
+                "order {order}, seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_forged_plan_for_sentences_misleads_no_walk_into_a_crash_and_is_found_out() {
+    let (_, bytes) = saved_with_its_plan(2);
+    let (bits, distances) = plan_at(&bytes);
+    let reachable = u32::from_le_bytes(bytes[76..80].try_into().unwrap()) as usize;
+    // Every distance 0: a walk takes any follower for one that ends a
+    // sentence at once. It must still stop, and the full check must find
+    // that the plan is not its chain's.
+    let mut zeros = bytes.clone();
+    zeros[distances..distances + reachable].fill(0);
+    let forged = chain_file::decode(&with_fixed_checksum(zeros)).unwrap().0;
+    for seed in 0..20 {
+        sentences_of(&forged, seed); // A panic fails the test.
+    }
+    let error = chain_file::check_sentence_distances(&forged).unwrap_err();
+    assert!(error.to_string().contains("plan for sentences"), "{error}");
+    // A bit cleared: the bytes after it would be read for other pairs.
+    let mut cleared = bytes;
+    let set = (bits..distances).find(|&at| cleared[at] != 0).unwrap();
+    cleared[set] &= cleared[set] - 1;
+    let error = chain_file::decode(&with_fixed_checksum(cleared)).unwrap_err();
+    assert!(
+        error.to_string().contains("does not fit together"),
         "{error}"
     );
 }

@@ -17,8 +17,9 @@ from helpers import PROMPT, copy_index_layout, packed_bytes
 #: The fixed header: magic, version, tokens, copy index length, the
 #: distance between its windows and their overlap, order, words,
 #: transitions, vocabulary size, vocabulary bytes, states, distinct
-#: transitions, states that follow none, metadata length.
-HEADER = struct.Struct("<8sIIIIIIQQIQIIII")
+#: transitions, states that follow none, the sentences' plan (steps a
+#: state, pairs that reach an end, distances kept apart), metadata length.
+HEADER = struct.Struct("<8sIIIIIIQQIQIIIIIII")
 
 
 @pytest.fixture
@@ -54,9 +55,9 @@ def forge(data: bytes, at: int, value: int) -> bytes:
 
 def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
-    (*_, order, _, _, words, word_bytes, states, pairs, roots, metadata) = (
-        HEADER.unpack_from(data)
-    )
+    fields = HEADER.unpack_from(data)
+    order, words, word_bytes, states, pairs, roots = fields[6], *fields[9:14]
+    steps, metadata = fields[14], fields[17]
 
     def padded(length: int) -> int:
         """The metadata and the words' bytes are padded to 4 bytes."""
@@ -77,6 +78,11 @@ def sections(data: bytes) -> dict[str, int]:
         "followers": followers,
         # Running totals of the counts.
         "counts": followers + 4 * pairs,
+        # After the bits of the words that end a sentence and of the
+        # states that start one: a bit a state and step of the sentences'
+        # plan, then a byte for each set.
+        "plan_bits": (plan := followers + 8 * pairs + -(-words // 8) + -(-states // 8)),
+        "plan_distances": plan + -(-states * steps // 8),
     }
 
 
@@ -101,10 +107,11 @@ def bad_files(data: bytes) -> list[tuple[str, bytes, str]]:
         ("huge state count", forge(data, 52, 2**32 - 1), "truncated"),
         ("words not text", with_checksum(bytes(not_text)), "not text"),
         ("unknown tokens", forge(data, 12, 9), "tokens are of an unknown kind"),
+        ("plan steps", forge(data, 72, 65), "65 steps a state, more than 64"),
     ]
 
 
-@pytest.mark.parametrize("case", range(13))
+@pytest.mark.parametrize("case", range(14))
 def test_a_bad_file_is_one_error_line_naming_it(llm_cli, saved, case):
     data, folder = saved
     kind, content, message = bad_files(data)[case]
@@ -124,6 +131,32 @@ def test_a_bad_file_is_one_error_line_naming_it(llm_cli, saved, case):
     info = llm_cli("markov", "info", "shared")
     assert info.exit_code == 1
     assert message in info.output
+
+
+def test_a_forged_plan_for_sentences_is_found_by_info_not_by_a_prompt(
+    llm_cli, user_path
+):
+    # A prompt takes the plan saved for sentences as it is (checking it
+    # would cost the backward pass it spares); `info` checks it whole. The
+    # bugs: a forged plan that crashes a prompt, or that `info` passes.
+    text = 'He said "go home." Then he left (at once). She said "no." He left.'
+    data = train_chain("good", [text * 3], order=2).path.read_bytes()
+    (*_, reachable, _, _) = HEADER.unpack_from(data)
+    assert reachable > 0
+    start = sections(data)["plan_distances"]
+    body = bytearray(data[:-4])
+    body[start : start + reachable] = bytes(reachable)
+    (user_path / "markov" / "forged.markov").write_bytes(with_checksum(bytes(body)))
+    prompt = llm_cli(
+        "-m", "markov/forged", "-o", "sentences", "2", "-o", "max_copy", "0", "He"
+    )
+    assert prompt.exit_code == 0, prompt.output
+    info = llm_cli("markov", "info", "forged")
+    assert info.exit_code == 1
+    (line,) = info.output.strip().splitlines()
+    assert line.startswith("Error: cannot use the saved chain 'forged'"), line
+    assert "its plan for sentences is not its chain's" in line, line
+    assert llm_cli("markov", "info", "good").exit_code == 0
 
 
 def test_list_shows_unreadable_files_beside_good_ones(llm_cli, saved):

@@ -520,8 +520,8 @@ def test_progress_names_every_stage_of_a_guarded_train_in_order(
     user_path, tmp_path, sherlock
 ):
     # The bug: the bar sat at "linking 100%" while the copy index's suffix
-    # array was sorted and the file saved, for seconds on a large text,
-    # with nothing to say what was going on.
+    # array was sorted, the plan for sentences found and the file saved,
+    # for seconds on a large text, with nothing to say what was going on.
     book = tmp_path / "big.txt"
     book.write_text(sherlock * 12, encoding="utf-8")  # over 1 MiB: watched
     seen: list[tuple[str, int, int]] = []
@@ -532,7 +532,7 @@ def test_progress_names_every_stage_of_a_guarded_train_in_order(
     )
     stages = [stage for stage, _, _ in seen]
     order = list(dict.fromkeys(stages))
-    assert order == ["training", "indexing", "saving"]
+    assert order == ["training", "indexing", "planning", "saving"]
     # Each stage once, in one stretch.
     assert [
         stage
@@ -568,7 +568,7 @@ def test_a_save_that_sorts_a_long_index_says_so(
         progress=lambda stage, done, total: seen.append((stage, done, total)),
     )
     order = list(dict.fromkeys(stage for stage, _, _ in seen))
-    assert order == ["training", "indexing and saving"]
+    assert order == ["training", "planning", "indexing and saving"]
     saving = [report for report in seen if report[0] == "indexing and saving"]
     assert [done for _, done, _ in saving] == sorted(done for _, done, _ in saving)
     assert all(total == info.file_size for _, _, total in saving)
@@ -590,6 +590,7 @@ def test_a_save_that_sorts_a_long_index_says_so(
     assert list(dict.fromkeys(stage for stage, _, _ in seen)) == [
         "training",
         "indexing",
+        "planning",
         "saving",
     ]
 

@@ -4,8 +4,9 @@
 //! would. Each is loaded from memory, where every section is read, and
 //! from a file, which is mapped and checked in place. Loading must give an error
 //! or a chain; never a panic, a hang or an allocation beyond the file's
-//! size. A chain it accepts must walk (guarded too), continue words, save
-//! back to itself, and pass or fail the full check of its index.
+//! size. A chain it accepts must walk (guarded too, and in sentences by
+//! its saved plan), continue words, save back to itself, and pass or fail
+//! the full check of its index and of its plan.
 
 #![no_main]
 
@@ -37,6 +38,15 @@ fn encode(chain: &Chain) -> Vec<u8> {
     bytes
 }
 
+/// The file `save` writes for `chain`: with its plan for sentences.
+fn saved(chain: &Chain) -> Vec<u8> {
+    let path = std::env::temp_dir().join(format!("saved-chain-{}.markov", std::process::id()));
+    chain_file::save(chain, &path, b"{}", Watch::none()).expect("saving the chain");
+    let bytes = std::fs::read(&path).expect("reading the saved chain");
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
 fn exercise(bytes: &[u8], seed: u64) {
     if let Ok((chain, _)) = chain_file::decode(bytes) {
         walk(&chain, seed);
@@ -64,7 +74,13 @@ fn walk(chain: &Chain, seed: u64) {
             .max_copy(chain.order() + 1);
         let _ = guarded.expect("a guarded chain takes max_copy").count();
     }
+    let _ = Walk::new(chain, seed)
+        .sentences(2)
+        .balanced(true)
+        .at_most(200)
+        .count();
     let _ = chain_file::check_copy_index(chain, Watch::none());
+    let _ = chain_file::check_sentence_distances(chain);
     let (again, _) = chain_file::decode(&encode(chain)).expect("a loaded chain saves");
     assert_eq!(&again, chain);
 }
@@ -86,7 +102,7 @@ fuzz_target!(|input: Input| match input {
         let Ok(chain) = build_with(text, 1 + usize::from(order % 4), options) else {
             return;
         };
-        let mut bytes = encode(&chain);
+        let mut bytes = saved(&chain);
         let body = bytes.len() - 4;
         for (at, value) in forgeries {
             let at = usize::from(at) % body.saturating_sub(3).max(1);

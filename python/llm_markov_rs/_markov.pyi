@@ -158,23 +158,25 @@ class Chain:
         """The chain saved at ``path`` and the metadata saved with it, after
         checking every part of the file (its size, its checksum, and that
         its contents make a chain of text words). Of its copy index, only
-        that its parts fit together is checked: ``check_copy_index``
-        checks the rest.
+        that its parts fit together is checked, and its saved plan for
+        sentences is taken as it is: ``check_whole`` checks the rest.
 
         Raises:
             llm_markov_rs.MarkovError: the file cannot be read, or is not a
                 chain file, or is truncated, corrupted, inconsistent or in
                 another format version; the message says what to do.
         """
-    def check_copy_index(
+    def check_whole(
         self, progress: Callable[[str, int, int], object] | None = None
     ) -> None:
-        """Checks what ``load`` leaves out of the copy index, if the chain
-        has one: its checksum, its words, its length against the word
-        count, and that its suffix array is its text's (a forged one would
-        make the guard miss copies). Ctrl-C stops it. ``progress``, when
-        the chain has an index, is called with ``("checking", done,
-        total)`` as it goes.
+        """Checks what ``load`` leaves out. Of the copy index, if the
+        chain has one: its checksum, its words, its length against the
+        word count, and that its suffix array is its text's (a forged one
+        would make the guard miss copies). Of the plan for sentences saved
+        with it, if any: that it is the one its chain makes (a forged one
+        would mislead sentences). Ctrl-C stops it. ``progress``, when the
+        chain has an index, is called with ``("checking", done, total)``
+        as it goes.
 
         Raises:
             llm_markov_rs.MarkovError: it does not.
@@ -218,8 +220,10 @@ class Chain:
         stopped with Ctrl-C meanwhile; this can, and leaves the chain as it
         was."""
     def to_bytes(self) -> bytes:
-        """The chain as the bytes of a chain file without metadata: what
-        pickling sends to another process."""
+        """The chain as the bytes of a chain file without metadata or the
+        plan for sentences that ``save`` keeps: what pickling sends to
+        another process. The same chain, built or loaded, gives the same
+        bytes."""
     @staticmethod
     def from_bytes(data: bytes) -> Chain:
         """The chain that ``to_bytes`` gave, checked as ``load`` checks a

@@ -389,6 +389,8 @@ STAGE_LABELS = {
     "checking": "checking the copy index",
     "training": "training",
     "merging": "merging chains",
+    # Saving keeps the plan for sentences, found by one backward pass.
+    "planning": "planning sentences",
     "saving": "saving",
     # A long text's copy index is sorted a window at a time as it is saved.
     "indexing and saving": "indexing and saving",

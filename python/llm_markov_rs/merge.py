@@ -52,7 +52,8 @@ def merge_chains(
     ``progress`` is called with ``(stage, done, total)``: ``"checking"`` in
     tokens of each source's copy index as it is checked, ``"merging"`` in
     states, then ``"indexing"`` (no count) while the merged texts' suffix
-    array is sorted, when there is an index, and ``"saving"`` in bytes
+    array is sorted, when there is an index, ``"planning"`` (no count)
+    while the plan for sentences the file keeps is found, and ``"saving"`` in bytes
     written of the file's size (``"indexing and saving"`` when the save
     sorts a long text's index a window at a time).
 
@@ -152,7 +153,7 @@ def _load(source: ChainSource, progress: ProgressCallback | None) -> tuple[Chain
         raise MarkovError(f"cannot merge {text}: there is no such file")
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
-        loaded[0].check_copy_index(progress)
+        loaded[0].check_whole(progress)
     except MarkovError as error:
         raise MarkovError(f"cannot merge {text}: {error}") from error
     return loaded

@@ -27,7 +27,8 @@ def save_chain(
     """Save ``chain`` atomically as ``name``, learned from ``sources`` (the
     first ones of ``source_count``), with ``extra`` metadata; ``progress``
     hears ``("indexing", 0, 0)`` while a copy index whose sort was deferred
-    (a trained or merged chain's) is sorted, then ``("saving", bytes
+    (a trained or merged chain's) is sorted, ``("planning", 0, 0)`` while
+    the plan for sentences the file keeps is found, then ``("saving", bytes
     written, file size)``, or ``"indexing and saving"`` when the save sorts
     a long text's copy index a window at a time."""
     metadata = {

@@ -172,7 +172,7 @@ def load_saved(
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
         if whole:
-            loaded[0].check_copy_index(progress)
+            loaded[0].check_whole(progress)
     except MarkovError as error:
         # Every failure to read or check the file, gone since or not.
         raise unreadable_chain(name, path, str(error)) from error

@@ -94,7 +94,9 @@ def train_chain(
     bytes read and built (total 0 when unknown, as for a pipe), then, with
     ``add``, ``"merging"`` in states as the text's chain is merged into the
     saved one; with the copy guard, ``"indexing"`` (no count) while its
-    suffix array is sorted. Last, ``"saving"`` in bytes written of the file's size, or
+    suffix array is sorted; ``"planning"`` (no count) while the plan for
+    sentences the file keeps is found. Last, ``"saving"`` in bytes written
+    of the file's size, or
     ``"indexing and saving"`` when the save sorts a long text's index a
     window at a time (over 33.6 million tokens) instead.
 

@@ -15,6 +15,7 @@ use crate::error::ChainFileError;
 use crate::limits::MAX_WORDS;
 use crate::parallel::all_on_threads;
 use crate::sentence::SentenceMarks;
+use crate::sentence_distances::{KnownSentenceDistances, SentenceDistances};
 use crate::state_words::{FollowerLists, LinkError, LinkedStates, StateWords, MIN_SHARE};
 use crate::stored::Stored;
 use crate::tokenize::{may_hold_whitespace, Words};
@@ -308,6 +309,10 @@ pub(super) fn decode_sections<R: Read>(
         cumulative: sections.stored_u32s(pairs)?,
         sentence_ends: sections.bytes(vocabulary_size.div_ceil(8))?,
         sentence_starts: sections.bytes(state_count.div_ceil(8))?,
+        // Within the file, whose size the header's fields match.
+        sentence_reachable: sections.stored_bytes(header.sentence_bits_len() as usize)?,
+        sentence_distances: sections.stored_bytes(header.sentence_reachable as usize)?,
+        far_sentence_distances: sections.u32s(3 * header.sentence_far_count as usize)?,
     };
     sections.padding(header.padding())?;
     sections.check_checksum()?;
@@ -351,6 +356,13 @@ struct Decoded {
     cumulative: Stored<u32>,
     sentence_ends: Vec<u8>,
     sentence_starts: Vec<u8>,
+    /// The default sentences' plan, a bit a state and step (whether it
+    /// reaches a sentence end), then a byte for each that does; empty
+    /// when the file holds none.
+    sentence_reachable: Stored<u8>,
+    sentence_distances: Stored<u8>,
+    /// The state, step and distance of each distance too long for a byte.
+    far_sentence_distances: Vec<u32>,
 }
 
 /// The chain the sections hold, checked.
@@ -415,7 +427,33 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     if let StateWords::Linked(states) = chain.state_words_table() {
         check_linked_states(states, chain.transitions().follower_lists(), threads)?;
     }
-    Ok(chain)
+    // Any byte is a distance a walk can take: a forged one may mislead
+    // its sentences, which `llm markov info` finds
+    // (`check_sentence_distances`). A file without them (sent between
+    // processes) leaves them to be found if the chain is saved.
+    if header.sentence_steps == 0 {
+        if header.sentence_reachable > 0 || header.sentence_far_count > 0 {
+            return Err(invalid("its plan for sentences has no steps".into()));
+        }
+        return Ok(chain);
+    }
+    let far = (decoded.far_sentence_distances.chunks_exact(3))
+        .map(|entry| [entry[0], entry[1], entry[2]])
+        .collect();
+    let steps = header.sentence_steps as usize;
+    let distances = SentenceDistances::new(
+        steps,
+        state_count,
+        decoded.sentence_reachable,
+        decoded.sentence_distances,
+        far,
+    );
+    let Some(distances) = distances else {
+        return Err(invalid(
+            "its plan for sentences does not fit together".into(),
+        ));
+    };
+    Ok(chain.with_sentence_distances(KnownSentenceDistances::known(distances)))
 }
 
 /// The states of a chain of `order` 2 or more from their last words and

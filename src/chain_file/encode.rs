@@ -8,13 +8,16 @@ use crate::chain::Chain;
 use crate::copy_index::WindowLayout;
 use crate::error::ChainFileError;
 use crate::limits::{FORMAT_VERSION, MAX_METADATA_BYTES};
+use crate::sentence_distances::SentenceDistances;
 use crate::state_words::StateWords;
 
-/// Writes `chain` with `metadata` to `out`, its copy index's text cut into
-/// `windows`, looking at `watch` between sections.
+/// Writes `chain` with `metadata` and its default sentences' plan, if
+/// given, to `out`, its copy index's text cut into `windows`, looking at
+/// `watch` between sections.
 pub(super) fn encode(
     chain: &Chain,
     metadata: &[u8],
+    sentence_distances: Option<&SentenceDistances>,
     out: &mut impl Write,
     watch: Watch,
     windows: WindowLayout,
@@ -22,7 +25,7 @@ pub(super) fn encode(
     if metadata.len() > MAX_METADATA_BYTES {
         return Err(ChainFileError::TooLarge("its metadata"));
     }
-    let header = FixedHeader::of(chain, metadata.len(), windows);
+    let header = FixedHeader::of(chain, metadata.len(), sentence_distances, windows);
     let vocabulary = chain.vocabulary();
     let transitions = chain.transitions();
     let mut out = ChecksumWriter {
@@ -45,6 +48,9 @@ pub(super) fn encode(
     out.write_all(&header.state_count.to_le_bytes())?;
     out.write_all(&header.distinct_transition_count.to_le_bytes())?;
     out.write_all(&header.root_count.to_le_bytes())?;
+    out.write_all(&header.sentence_steps.to_le_bytes())?;
+    out.write_all(&header.sentence_reachable.to_le_bytes())?;
+    out.write_all(&header.sentence_far_count.to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
     // Zeros after the metadata and after the words' bytes, so that every
@@ -72,6 +78,11 @@ pub(super) fn encode(
             .starts_as_set(chain.state_count() as usize)
             .to_bytes(),
     )?;
+    if let Some(distances) = sentence_distances {
+        out.write_all(distances.reachable())?;
+        out.write_all(distances.bytes())?;
+        write_u32s(&mut out, distances.far().iter().flatten().copied())?;
+    }
     // Zeros to a multiple of 4 bytes, so that the checksum and the index
     // after it are 4-aligned and a mapped file's ids can be read in place.
     out.write_all(&[0u8; 3][..padding_after(out.written)])?;
@@ -91,10 +102,16 @@ pub(super) fn encode(
 }
 
 impl FixedHeader {
-    /// The header of `chain`'s file with `metadata_len` bytes of metadata,
-    /// its copy index cut into `windows` (none without an index): what
-    /// [`encode`] writes, and so the file's size before it is written.
-    pub(super) fn of(chain: &Chain, metadata_len: usize, windows: WindowLayout) -> Self {
+    /// The header of `chain`'s file with `metadata_len` bytes of metadata
+    /// and `sentence_distances`, its copy index cut into `windows` (none
+    /// without an index): what [`encode`] writes, and so the file's size
+    /// before it is written.
+    pub(super) fn of(
+        chain: &Chain,
+        metadata_len: usize,
+        sentence_distances: Option<&SentenceDistances>,
+        windows: WindowLayout,
+    ) -> Self {
         let roots = match chain.state_words_table() {
             StateWords::SingleWord => 0,
             StateWords::Linked(states) => states.roots().0.len() as u32,
@@ -119,6 +136,12 @@ impl FixedHeader {
             state_count: chain.state_count(),
             distinct_transition_count: chain.transitions().followers.len() as u32,
             root_count: roots,
+            sentence_steps: sentence_distances.map_or(0, |distances| distances.steps() as u32),
+            // Within a u32: `plan_sentences` leaves out a plan with more.
+            sentence_reachable: sentence_distances
+                .map_or(0, |distances| distances.bytes().len() as u32),
+            sentence_far_count: sentence_distances
+                .map_or(0, |distances| distances.far().len() as u32),
             metadata_len,
         }
     }

@@ -15,7 +15,7 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 76;
+pub(super) const HEADER_LEN: usize = 88;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
@@ -38,6 +38,16 @@ pub(super) struct FixedHeader {
     pub(super) distinct_transition_count: u32,
     /// How many states follow no state and keep their words whole.
     pub(super) root_count: u32,
+    /// The automaton steps of the default sentences' plan, a byte each
+    /// for every state after the sentence marks; 0 when the file holds
+    /// none.
+    pub(super) sentence_steps: u32,
+    /// How many (state, step) pairs of the plan reach a sentence end: a
+    /// byte each, after a bit for every pair.
+    pub(super) sentence_reachable: u32,
+    /// How many of those distances are too long for a byte, each kept
+    /// after the bytes as its state, step and distance.
+    pub(super) sentence_far_count: u32,
     pub(super) metadata_len: usize,
 }
 
@@ -108,7 +118,27 @@ impl FixedHeader {
             4 * (u128::from(self.state_count) + 1) + 8 * u128::from(self.distinct_transition_count);
         let sentence_marks =
             u128::from(self.vocabulary_size).div_ceil(8) + u128::from(self.state_count).div_ceil(8);
-        HEADER_LEN as u128 + metadata + words + state_words + transitions + sentence_marks
+        HEADER_LEN as u128
+            + metadata
+            + words
+            + state_words
+            + transitions
+            + sentence_marks
+            + self.sentence_distances_len()
+    }
+
+    /// The bytes of the default sentences' plan: a bit a state and step,
+    /// a byte for each that reaches a sentence end, then three numbers for
+    /// each distance too long for a byte.
+    pub(super) fn sentence_distances_len(&self) -> u128 {
+        self.sentence_bits_len()
+            + u128::from(self.sentence_reachable)
+            + 12 * u128::from(self.sentence_far_count)
+    }
+
+    /// The bytes of the plan's bits, one a state and step.
+    pub(super) fn sentence_bits_len(&self) -> u128 {
+        (u128::from(self.state_count) * u128::from(self.sentence_steps)).div_ceil(8)
     }
 
     /// Fails unless a file of `actual` bytes is exactly the size the
@@ -198,8 +228,17 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
         state_count: fields.u32()?,
         distinct_transition_count: fields.u32()?,
         root_count: fields.u32()?,
+        sentence_steps: fields.u32()?,
+        sentence_reachable: fields.u32()?,
+        sentence_far_count: fields.u32()?,
         metadata_len: fields.u32()? as usize,
     };
+    if fixed.sentence_steps > MAX_SENTENCE_STEPS {
+        return Err(invalid(format!(
+            "its sentences' plan has {} steps a state, more than {MAX_SENTENCE_STEPS}",
+            fixed.sentence_steps
+        )));
+    }
     if !(1..=MAX_ORDER).contains(&fixed.order) {
         return Err(invalid(format!(
             "its order is {}, not 1 to {MAX_ORDER}",
@@ -219,6 +258,10 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
     }
     Ok(fixed)
 }
+
+/// The most automaton steps a state the default sentences' plan has: one
+/// for each pair a sentence balances, and one with none open.
+const MAX_SENTENCE_STEPS: u32 = 64;
 
 pub(super) fn invalid(what: String) -> ChainFileError {
     ChainFileError::Invalid(what)
@@ -271,6 +314,17 @@ mod tests {
         metadata_len: u32,
         stride: u32,
     ) -> Vec<u8> {
+        header_bytes_with(version, order, metadata_len, stride, 2)
+    }
+
+    /// The same, with a plan for sentences of `steps` steps a state.
+    fn header_bytes_with(
+        version: u32,
+        order: u32,
+        metadata_len: u32,
+        stride: u32,
+        steps: u32,
+    ) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(version.to_le_bytes());
         bytes.extend(Tokens::Lines.code().to_le_bytes());
@@ -285,6 +339,9 @@ mod tests {
         bytes.extend(4u32.to_le_bytes()); // states
         bytes.extend(6u32.to_le_bytes()); // distinct pairs
         bytes.extend(1u32.to_le_bytes()); // one state that follows none
+        bytes.extend(steps.to_le_bytes()); // the sentences' plan
+        bytes.extend(3u32.to_le_bytes()); // 3 pairs that reach an end
+        bytes.extend(1u32.to_le_bytes()); // one of whose distances is apart
         bytes.extend(metadata_len.to_le_bytes());
         assert_eq!(bytes.len(), HEADER_LEN);
         bytes
@@ -307,14 +364,22 @@ mod tests {
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
         // The metadata and the words' bytes each padded to 4 bytes; last
         // words of 4 states, one root state with its 2 words; a 0 and
-        // where each state's followers end; 2 bytes of padding to a
-        // multiple of 4 (the chain's sections take 206 bytes). With the
+        // where each state's followers end; the sentences' plan, a bit for
+        // each of 2 steps of 4 states, a byte for 3 of them, one distance
+        // kept apart; 2 bytes of padding to a multiple of 4 (the chain's
+        // sections take 234 bytes). With the
         // copy index, one window of all 5 tokens: token starts for 3
         // words, the separator and the end; 5 words of text at 2 bits (ids
         // 0 to 3) and their suffix array at 3 (starts 0 to 4), each in one
         // 4-byte word; and the index's checksum.
-        let chain = 76 + (7 + 1) + (4 * 3 + 9 + 3) + (4 * 4 + 4 * 3) + (4 * 5 + 8 * 6) + (1 + 1);
-        assert_eq!((chain, fixed.padding()), (206, 2));
+        let chain = 88
+            + (7 + 1)
+            + (4 * 3 + 9 + 3)
+            + (4 * 4 + 4 * 3)
+            + (4 * 5 + 8 * 6)
+            + (1 + 1)
+            + (1 + 3 + 12);
+        assert_eq!((chain, fixed.padding()), (234, 2));
         let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());
@@ -354,6 +419,10 @@ mod tests {
             (
                 header_bytes_with_stride(FORMAT_VERSION, 1, 0, 0),
                 "windows start 0 tokens apart",
+            ),
+            (
+                header_bytes_with(FORMAT_VERSION, 1, 0, 8, MAX_SENTENCE_STEPS + 1),
+                "65 steps a state, more than 64",
             ),
             (b"\x89MARKOV\n\x02".to_vec(), "truncated"),
             (b"MARKOV".to_vec(), "not a markov chain file"),

@@ -20,6 +20,7 @@
 //! | 4 | *S*, how many states |
 //! | 4 | *P*, how many distinct (state, next state) pairs |
 //! | 4 | *R*, how many states follow no state (a document's first window that appears nowhere else) |
+//! | 4 | *Q*, the steps a state of the default sentences' plan, or 0 when the file holds none |
 //! | 4 | *M*, how many bytes of metadata follow |
 //! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
@@ -33,6 +34,7 @@
 //! | 4 *P* | the running total of the counts: how many times the followers up to and including this one followed, over all states |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
+//! | *S Q* | the default sentences' plan: for each state and each of its *Q* steps (which pair is open, none first), the fewest tokens to a sentence end with its pairs balanced, or 255 where none is reachable |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
 //! | 4 (*V* + 2) *W* | with the copy index, for each of its *W* windows: where the window's suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then the window's length |
@@ -62,7 +64,13 @@
 //! index's ids packed in as few bits as they need, version 8 every array
 //! 4-aligned and the counts as running totals, so that a mapped file is
 //! used in place, version 9 the index's text in windows, each with its own
-//! suffix array.
+//! suffix array, version 10 the default sentences' plan.
+//!
+//! The default sentences' plan is what a walk in sentences without a
+//! phrase or a cap on characters steers by; a prompt reads it rather than
+//! run the backward pass over the whole chain. Saving
+//! finds it, and leaves it out (*Q* = 0) when some sentence end is 255
+//! tokens or more away; such a chain's prompts run the pass.
 //!
 //! Files come from anywhere, so loading checks everything of the chain
 //! before it trusts anything: the size that the header promises (before
@@ -85,7 +93,9 @@
 //! copies or stop, never read out of bounds. [`check_copy_index`] checks
 //! the rest in linear time: its checksum, ids in range, *N* words, each
 //! id's starts, and suffix arrays that are their windows'; `llm markov info`
-//! and `merge` make it. (Where a file is read instead of mapped, on
+//! and `merge` make it. The same goes for the sentences' plan: any byte of
+//! it is a distance a walk can take, so a forged one can mislead a walk's
+//! sentences, never crash it, and [`check_sentence_distances`] finds it. (Where a file is read instead of mapped, on
 //! Windows, big-endian machines, or from memory, each array is read into
 //! memory and the index's checksum is checked as it is read.)
 
@@ -105,6 +115,8 @@ use crate::copy_index::{CopyIndex, WindowLayout};
 use crate::error::ChainFileError;
 #[cfg(doc)]
 use crate::limits::MAX_METADATA_BYTES;
+use crate::sentence_distances::SentenceDistances;
+use crate::steer;
 use crate::tokens::Tokens;
 use decode::{decode_sections, read_index, Sections};
 use header::{open_chain_file, parse_fixed_header, read_up_to, HEADER_LEN};
@@ -209,6 +221,32 @@ pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileErro
     }
 }
 
+/// Checks what [`load`] leaves out of a loaded chain's saved sentences'
+/// plan, if it has one: that it is the plan its chain makes (the backward
+/// pass runs again). A forged one would mislead a walk in sentences, never
+/// crash it; `llm markov info` and `merge` check it.
+pub fn check_sentence_distances(chain: &Chain) -> Result<(), ChainFileError> {
+    match chain.sentence_distances().get() {
+        Some(saved) if steer::sentence_distances_of(chain) != *saved => Err(header::invalid(
+            "its plan for sentences is not its chain's".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `chain`'s default sentences' plan, to be saved with it, found unless
+/// known: a prompt to the saved chain then reads it rather than running
+/// the backward pass in every process. `None` for a plan too large for
+/// the header's counts (billions of states), whose prompts run the pass.
+fn plan_sentences(chain: &Chain) -> Option<&SentenceDistances> {
+    let distances = chain
+        .sentence_distances()
+        .get_or_find(|| steer::sentence_distances_of(chain));
+    let counted = |len: usize| u32::try_from(len).is_ok();
+    Some(distances)
+        .filter(|distances| counted(distances.bytes().len()) && counted(distances.far().len()))
+}
+
 /// How much progress [`check_copy_index`] reports in all for `chain`: two
 /// units a token of each window of its copy index (its suffixes placed,
 /// then its text read), 0 without an index.
@@ -242,7 +280,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Chain, Vec<u8>), ChainFileError> {
 /// The size in bytes of the file that [`save`] writes for `chain` with
 /// `metadata_len` bytes of metadata: the total of a save's progress.
 pub fn saved_size(chain: &Chain, metadata_len: usize) -> u64 {
-    let header = header::FixedHeader::of(chain, metadata_len, WindowLayout::for_saving());
+    let distances = plan_sentences(chain);
+    let header =
+        header::FixedHeader::of(chain, metadata_len, distances, WindowLayout::for_saving());
     // A chain holds at most MAX_WORDS tokens, so its file fits in a u64.
     u64::try_from(header.file_size()).unwrap_or(u64::MAX)
 }
@@ -259,7 +299,17 @@ pub fn save(
     metadata: &[u8],
     watch: Watch,
 ) -> Result<(), ChainFileError> {
-    atomic::write_atomically(path, watch, |out| encode(chain, metadata, out, watch))
+    let distances = plan_sentences(chain);
+    atomic::write_atomically(path, watch, |out| {
+        encode::encode(
+            chain,
+            metadata,
+            distances,
+            out,
+            watch,
+            WindowLayout::for_saving(),
+        )
+    })
 }
 
 /// Writes `chain` with `metadata` to `out`, its copy index's text cut into
@@ -273,15 +323,21 @@ pub(crate) fn encode_in_windows(
     watch: Watch,
     layout: WindowLayout,
 ) -> Result<(), ChainFileError> {
-    encode::encode(chain, metadata, out, watch, layout)
+    let distances = plan_sentences(chain);
+    encode::encode(chain, metadata, distances, out, watch, layout)
 }
 
-/// Writes `chain` with `metadata` to `out` in the chain file format.
+/// Writes `chain` with `metadata` to `out` in the chain file format,
+/// without the default sentences' plan that [`save`] keeps: what goes
+/// between processes, whose chains are merged or saved (which finds the
+/// plan again) rather than prompted. The same chain, loaded or built,
+/// writes the same bytes.
 pub fn encode(
     chain: &Chain,
     metadata: &[u8],
     out: &mut impl Write,
     watch: Watch,
 ) -> Result<(), ChainFileError> {
-    encode::encode(chain, metadata, out, watch, WindowLayout::for_saving())
+    let layout = WindowLayout::for_saving();
+    encode::encode(chain, metadata, None, out, watch, layout)
 }

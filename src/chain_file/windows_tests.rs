@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::header::FixedHeader;
-use super::{decode, encode, encode_in_windows, saved_size};
+use super::{decode, encode_in_windows, saved_size};
 use crate::build::build_with;
 use crate::build_options::{BuildOptions, SuffixSort, Watch};
 use crate::chain::Chain;
@@ -147,7 +147,14 @@ fn windows_survive_saving_again_and_the_full_check() {
         assert_eq!(saved_in(&windowed, SMALL).1, bytes);
         // Back to one window: sorted again from the windowed text.
         let mut fresh = Vec::new();
-        encode(&chain, b"{}", &mut fresh, Watch::none()).unwrap();
+        encode_in_windows(
+            &chain,
+            b"{}",
+            &mut fresh,
+            Watch::none(),
+            WindowLayout::DEFAULT,
+        )
+        .unwrap();
         assert_eq!(saved_in(&windowed, WindowLayout::DEFAULT).1, fresh);
         // And from one window to several.
         let (whole, _) = saved_in(&chain, WindowLayout::DEFAULT);
@@ -227,7 +234,8 @@ fn a_files_size_is_known_before_it_is_written() {
                 for metadata in [&b""[..], b"{}", b"{\"a\"}", b"{\"ab\"}"] {
                     let mut bytes = Vec::new();
                     encode_in_windows(chain, metadata, &mut bytes, Watch::none(), layout).unwrap();
-                    let header = FixedHeader::of(chain, metadata.len(), layout);
+                    let distances = chain.sentence_distances().get();
+                    let header = FixedHeader::of(chain, metadata.len(), distances, layout);
                     assert_eq!(header.file_size(), bytes.len() as u128, "order {order}");
                     if layout == WindowLayout::DEFAULT {
                         assert_eq!(saved_size(chain, metadata.len()), bytes.len() as u64);

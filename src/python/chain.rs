@@ -1,5 +1,6 @@
 //! `Chain`: building, loading and saving chains from Python.
 
+use std::convert::Infallible;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -148,14 +149,16 @@ impl PyChain {
     }
 
     /// Checks what loading leaves out: that the copy index's suffix array
-    /// is its text's, reporting the stage "checking".
+    /// is its text's, reporting the stage "checking", and that the saved
+    /// sentences' plan is its chain's.
     #[pyo3(signature = (progress = None))]
-    fn check_copy_index(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+    fn check_whole(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         let total = chain_file::copy_index_check_work(&self.chain);
         let checking = (progress.filter(|_| total > 0))
             .map(|callback| Progress::new(callback, "checking", total));
         run_watched(py, checking.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            chain_file::check_copy_index(&self.chain, watch)
+            chain_file::check_copy_index(&self.chain, watch)?;
+            chain_file::check_sentence_distances(&self.chain)
         })
     }
 
@@ -206,8 +209,8 @@ impl PyChain {
         Ok(PyChain::from(chain))
     }
 
-    /// The chain as the bytes of a chain file, without metadata: what
-    /// pickling sends to another process.
+    /// The chain as the bytes of a chain file, without metadata or the
+    /// sentences' plan: what pickling sends to another process.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut bytes = Vec::new();
         run_watched(py, None, AfterCtrlC::Interrupt, |watch| {
@@ -247,7 +250,14 @@ impl PyChain {
         } else {
             "saving"
         };
-        let total = chain_file::saved_size(&self.chain, metadata.len());
+        // The size includes the plan for sentences the file keeps, found
+        // first by a backward pass over the whole chain: up to a second
+        // for the largest chains measured, so it has a stage of its own.
+        let planning =
+            (progress.as_ref()).map(|callback| Progress::new(callback.clone(), "planning", 0));
+        let total = run_watched(py, planning.as_ref(), AfterCtrlC::Interrupt, |_| {
+            Ok::<_, Infallible>(chain_file::saved_size(&self.chain, metadata.len()))
+        })?;
         let saving = progress.map(|callback| Progress::new(callback, stage, total));
         run_watched(py, saving.as_ref(), AfterCtrlC::KeepFinished, |watch| {
             chain_file::save(&self.chain, &path, metadata, watch)

@@ -4,9 +4,17 @@
 use super::predecessors::Predecessors;
 use super::{Automaton, Costs};
 use crate::chain::Chain;
+use crate::sentence_distances::SentenceDistances;
 
 /// Where no goal can be reached within the bound.
 pub(crate) const UNREACHABLE: u32 = u32::MAX;
+
+#[cfg(test)]
+thread_local! {
+    /// How many passes this thread has run: how a test sees that a plan
+    /// saved with the chain spared one.
+    pub(crate) static PASSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// For each state `s` of the chain and automaton step `q`, the least cost
 /// of the steps from there to a step that reaches the goal (that step
@@ -14,7 +22,14 @@ pub(crate) const UNREACHABLE: u32 = u32::MAX;
 #[derive(Clone, Debug)]
 pub(crate) struct Distances {
     steps: usize,
-    values: Vec<u32>,
+    values: Values,
+}
+
+/// Where the distances are: found by the pass, or saved with the chain.
+#[derive(Clone, Debug)]
+enum Values {
+    Found(Vec<u32>),
+    Saved(SentenceDistances),
 }
 
 impl Distances {
@@ -95,12 +110,37 @@ impl Distances {
             }
             distance += 1;
         }
-        Distances { steps, values }
+        #[cfg(test)]
+        PASSES.with(|passes| passes.set(passes.get() + 1));
+        Distances {
+            steps,
+            values: Values::Found(values),
+        }
+    }
+
+    /// The distances saved with a chain, for the automaton they were found
+    /// for (the default sentences', whose steps the caller has matched).
+    pub(crate) fn saved(saved: &SentenceDistances) -> Self {
+        Distances {
+            steps: saved.steps(),
+            values: Values::Saved(saved.clone()),
+        }
+    }
+
+    /// The same distances as a chain file keeps them.
+    pub(crate) fn to_saved(&self) -> SentenceDistances {
+        match &self.values {
+            Values::Saved(saved) => saved.clone(),
+            Values::Found(values) => SentenceDistances::of_found(self.steps, values, UNREACHABLE),
+        }
     }
 
     /// The least cost from `state` at automaton step `step` to the goal.
     pub(crate) fn from(&self, state: u32, step: usize) -> u32 {
-        self.values[state as usize * self.steps + step]
+        match &self.values {
+            Values::Found(values) => values[state as usize * self.steps + step],
+            Values::Saved(saved) => saved.get(state, step).unwrap_or(UNREACHABLE),
+        }
     }
 }
 

@@ -19,10 +19,12 @@ mod phrase;
 mod predecessors;
 mod steering;
 
+use std::cell::OnceCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::chain::Chain;
 use crate::rng::Rng;
+use crate::sentence_distances::SentenceDistances;
 
 use anchor::{sentence_budget, Anchors};
 pub(crate) use brackets::Brackets;
@@ -587,14 +589,18 @@ impl Plans {
         // each predecessor was followed.
         let counted =
             (request.phrase.is_some() && in_sentences).then(|| CountedPredecessors::of(chain));
-        let uncounted;
-        let predecessors = match &counted {
+        // Found only for a pass: a plan saved with the chain needs none.
+        let uncounted = OnceCell::new();
+        let predecessors = || match &counted {
             Some(counted) => counted.uncounted(),
-            None => {
-                uncounted = Predecessors::of(chain);
-                &uncounted
-            }
+            None => uncounted.get_or_init(|| Predecessors::of(chain)),
         };
+        // The default sentences' distances, when saved with the chain for
+        // the pairs its words balance.
+        let saved = (in_sentences && request.balanced && matches!(costs, Costs::Tokens))
+            .then(|| chain.sentence_distances().get())
+            .flatten()
+            .filter(|saved| saved.steps() == brackets.open_states());
         let bound = request.max_chars.unwrap_or(u64::MAX);
         let plan = |phrase: Option<(Phrase, PhraseRole)>| {
             let automaton = Automaton {
@@ -602,7 +608,10 @@ impl Plans {
                 phrase,
                 in_sentences,
             };
-            let distances = Distances::new(chain, predecessors, &automaton, &costs, bound);
+            let distances = match saved {
+                Some(saved) if automaton.phrase.is_none() => Distances::saved(saved),
+                _ => Distances::new(chain, predecessors(), &automaton, &costs, bound),
+            };
             let mut plan = Plan {
                 automaton,
                 distances,
@@ -611,8 +620,13 @@ impl Plans {
             };
             plan.least_sentence = plan.least_sentence(chain, &costs);
             if let Some(length) = request.tokens_also_counted() {
-                let tokens =
-                    Distances::new(chain, predecessors, &plan.automaton, &Costs::Tokens, length);
+                let tokens = Distances::new(
+                    chain,
+                    predecessors(),
+                    &plan.automaton,
+                    &Costs::Tokens,
+                    length,
+                );
                 let mut in_tokens = Plan {
                     automaton: plan.automaton.clone(),
                     distances: tokens,
@@ -678,6 +692,18 @@ impl Plans {
     pub(crate) fn anchors(&self, plan: &Plan) -> bool {
         self.anchoring.is_some() && plan.automaton.phrase.is_some()
     }
+}
+
+/// The default sentences' plan (pairs balanced, tokens counted, no
+/// phrase), for saving with `chain`.
+pub(crate) fn sentence_distances_of(chain: &Chain) -> SentenceDistances {
+    let automaton = Automaton {
+        brackets: Brackets::of(chain),
+        phrase: None,
+        in_sentences: true,
+    };
+    let predecessors = Predecessors::of(chain);
+    Distances::new(chain, &predecessors, &automaton, &Costs::Tokens, u64::MAX).to_saved()
 }
 
 #[cfg(test)]
@@ -774,5 +800,77 @@ mod tests {
         };
         let plans = Plans::new(&chain, &tight);
         assert_eq!(plans.plan(true).unwrap().distance(id(&chain, "a"), 0), None);
+    }
+
+    /// How many backward passes `run` makes on this thread.
+    fn passes(run: impl FnOnce()) -> usize {
+        let before = distances::PASSES.with(std::cell::Cell::get);
+        run();
+        distances::PASSES.with(std::cell::Cell::get) - before
+    }
+
+    #[test]
+    fn a_plan_saved_with_the_chain_spares_the_pass_and_steers_alike() {
+        // The bugs: a saved plan left unread (every prompt pays the pass),
+        // or read for a walk it was not made for (a phrase, a cap on
+        // characters, pairs left unbalanced), whose distances differ.
+        let text = "He said \"go (now) home.\" Then he left. \"Stop (it.)\" She \
+                    (quietly) said \"no.\" They went home. \"Go.\" He left (then).";
+        let built = build(text.as_bytes(), 1).unwrap();
+        let saved = sentence_distances_of(&built);
+        let loaded = built.clone().with_sentence_distances(
+            crate::sentence_distances::KnownSentenceDistances::known(saved),
+        );
+        let left = Phrase::new(vec![vec![id(&built, "left.")]]);
+        let requests = [
+            (request(Some(1), true), 0),
+            (request(Some(3), true), 0),
+            // Every sentence but the last is the default's.
+            (
+                Request {
+                    phrase: Some((left.clone(), PhraseRole::Ends)),
+                    ..request(Some(2), true)
+                },
+                1,
+            ),
+            (
+                Request {
+                    phrase: Some((left, PhraseRole::Contains)),
+                    ..request(Some(1), true)
+                },
+                1,
+            ),
+            (
+                Request {
+                    max_chars: Some(60),
+                    ..request(Some(1), true)
+                },
+                1,
+            ),
+            (request(Some(1), false), 1),
+        ];
+        for (asked, passes_left) in requests {
+            let key = asked.plans_key();
+            let mut from_saved = None;
+            assert_eq!(
+                passes(|| from_saved = Some(Plans::new(&loaded, &key))),
+                passes_left,
+                "{asked:?}"
+            );
+            let (from_saved, found) = (from_saved.unwrap(), Plans::new(&built, &key));
+            for last in [false, true] {
+                let (Some(saved), Some(found)) = (from_saved.plan(last), found.plan(last)) else {
+                    panic!("{asked:?}: no plan");
+                };
+                for state in 0..built.state_count() {
+                    for step in 0..found.automaton.steps() {
+                        let (saved, found) =
+                            (saved.distance(state, step), found.distance(state, step));
+                        assert_eq!(saved, found, "{asked:?}, state {state}, step {step}");
+                    }
+                }
+                assert_eq!(saved.least_sentence, found.least_sentence);
+            }
+        }
     }
 }
