@@ -157,6 +157,11 @@ def test_a_forged_plan_for_sentences_is_found_by_info_not_by_a_prompt(
     assert line.startswith("Error: cannot use the saved chain 'forged'"), line
     assert "its plan for sentences is not its chain's" in line, line
     assert llm_cli("markov", "info", "good").exit_code == 0
+    # A merge makes its own plan, so a source's is not read, nor checked
+    # (a pass over each source, for nothing): the merged file's is its own.
+    merged = llm_cli("markov", "merge", "merged", "forged", "good")
+    assert merged.exit_code == 0, merged.output
+    assert llm_cli("markov", "info", "merged").exit_code == 0
 
 
 def test_list_shows_unreadable_files_beside_good_ones(llm_cli, saved):

@@ -159,27 +159,35 @@ class Chain:
         checking every part of the file (its size, its checksum, and that
         its contents make a chain of text words). Of its copy index, only
         that its parts fit together is checked, and its saved plan for
-        sentences is taken as it is: ``check_whole`` checks the rest.
+        sentences is taken as it is: ``check_copy_index`` and
+        ``check_sentences_plan`` check the rest.
 
         Raises:
             llm_markov_rs.MarkovError: the file cannot be read, or is not a
                 chain file, or is truncated, corrupted, inconsistent or in
                 another format version; the message says what to do.
         """
-    def check_whole(
+    def check_copy_index(
         self, progress: Callable[[str, int, int], object] | None = None
     ) -> None:
-        """Checks what ``load`` leaves out. Of the copy index, if the
-        chain has one: its checksum, its words, its length against the
-        word count, and that its suffix array is its text's (a forged one
-        would make the guard miss copies). Of the plan for sentences saved
-        with it, if any: that it is the one its chain makes (a forged one
-        would mislead sentences). Ctrl-C stops it. ``progress``, when the
-        chain has an index, is called with ``("checking", done, total)``
-        as it goes.
+        """Checks what ``load`` leaves out of the copy index, if the chain
+        has one: its checksum, its words, its length against the word
+        count, and that its suffix array is its text's (a forged one would
+        make the guard miss copies). Ctrl-C stops it. ``progress``, when
+        the chain has an index, is called with ``("checking", done,
+        total)`` as it goes.
 
         Raises:
             llm_markov_rs.MarkovError: it does not.
+        """
+    def check_sentences_plan(self) -> None:
+        """Checks that the plan for sentences saved with the chain, if any,
+        is the one its chain makes (a forged one would mislead sentences),
+        by working it out again: a backward pass over the whole chain
+        (up to a second for the largest chains measured).
+
+        Raises:
+            llm_markov_rs.MarkovError: it is not.
         """
     @staticmethod
     def merge(

@@ -304,10 +304,11 @@ def info(name: str, json_: bool) -> None:
     def describe() -> dict[str, Any]:
         saved = read_info(name)
         # Every byte of the file, not just its header, and the copy
-        # index's order, which a prompt's load leaves out: seconds for a
-        # large chain, so with a bar on a terminal.
+        # index's order and the plan for sentences, which a prompt's load
+        # takes as they are: seconds for a large chain, so with a bar on a
+        # terminal.
         with terminal_progress(sys.stderr) as progress:
-            load_saved(name, whole=True, progress=progress)
+            load_saved(name, whole=True, plan=True, progress=progress)
         return {
             **saved.as_json(),
             "format_version": int(load_native().FORMAT_VERSION),

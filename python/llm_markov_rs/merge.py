@@ -153,7 +153,7 @@ def _load(source: ChainSource, progress: ProgressCallback | None) -> tuple[Chain
         raise MarkovError(f"cannot merge {text}: there is no such file")
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
-        loaded[0].check_whole(progress)
+        loaded[0].check_copy_index(progress)
     except MarkovError as error:
         raise MarkovError(f"cannot merge {text}: {error}") from error
     return loaded

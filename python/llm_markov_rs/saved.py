@@ -158,21 +158,29 @@ def load_chain(name: str) -> Chain:
 
 
 def load_saved(
-    name: str, *, whole: bool = False, progress: ProgressCallback | None = None
+    name: str,
+    *,
+    whole: bool = False,
+    plan: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> tuple[Chain, str]:
     """The saved chain ``name`` and its metadata, read and checked now (no
     cache), or a MarkovError that names its file and says what to do: the
     one place a saved chain is loaded and its errors are said. ``whole``
     also checks the copy index's order, which loading leaves out for the
     sake of prompts (``info`` and ``merge`` ask for it), reporting the
-    stage ``"checking"`` to ``progress``."""
+    stage ``"checking"`` to ``progress``; ``plan``, that the plan for
+    sentences the file keeps is its chain's (``info`` asks for it; a merge
+    makes its own)."""
     path = chain_path(name)
     if not path.exists():
         raise missing_chain(name)
     try:
         loaded: tuple[Chain, str] = load_native().Chain.load(str(path))
         if whole:
-            loaded[0].check_whole(progress)
+            loaded[0].check_copy_index(progress)
+        if plan:
+            loaded[0].check_sentences_plan()
     except MarkovError as error:
         # Every failure to read or check the file, gone since or not.
         raise unreadable_chain(name, path, str(error)) from error

@@ -224,7 +224,7 @@ pub fn check_copy_index(chain: &Chain, watch: Watch) -> Result<(), ChainFileErro
 /// Checks what [`load`] leaves out of a loaded chain's saved sentences'
 /// plan, if it has one: that it is the plan its chain makes (the backward
 /// pass runs again). A forged one would mislead a walk in sentences, never
-/// crash it; `llm markov info` and `merge` check it.
+/// crash it; `llm markov info` checks it (a merge makes its own plan).
 pub fn check_sentence_distances(chain: &Chain) -> Result<(), ChainFileError> {
     match chain.sentence_distances().get() {
         Some(saved) if steer::sentence_distances_of(chain) != *saved => Err(header::invalid(

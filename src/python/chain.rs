@@ -148,16 +148,22 @@ impl PyChain {
         Ok((PyChain::of_text(chain)?, metadata_text(py, &metadata)?))
     }
 
-    /// Checks what loading leaves out: that the copy index's suffix array
-    /// is its text's, reporting the stage "checking", and that the saved
-    /// sentences' plan is its chain's.
+    /// Checks what loading leaves out of the copy index: that its suffix
+    /// array is its text's, reporting the stage "checking".
     #[pyo3(signature = (progress = None))]
-    fn check_whole(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+    fn check_copy_index(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         let total = chain_file::copy_index_check_work(&self.chain);
         let checking = (progress.filter(|_| total > 0))
             .map(|callback| Progress::new(callback, "checking", total));
         run_watched(py, checking.as_ref(), AfterCtrlC::Interrupt, |watch| {
-            chain_file::check_copy_index(&self.chain, watch)?;
+            chain_file::check_copy_index(&self.chain, watch)
+        })
+    }
+
+    /// Checks that the plan for sentences saved with the chain is the one
+    /// its chain makes.
+    fn check_sentences_plan(&self, py: Python<'_>) -> PyResult<()> {
+        run_watched(py, None, AfterCtrlC::Interrupt, |_| {
             chain_file::check_sentence_distances(&self.chain)
         })
     }
