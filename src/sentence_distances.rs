@@ -39,6 +39,10 @@ pub(crate) struct SentenceDistances {
     bytes: Stored<u8>,
     /// `[state, step, distance]` of each [`FAR`] byte, in order.
     far: Vec<[u32; 3]>,
+    /// The fewest tokens of a whole sentence from a sentence start: what
+    /// a walk asks before each sentence, found by reading every start's
+    /// words (the high-vocabulary text's at order 3: a hundred ms).
+    least_sentence: Option<u64>,
 }
 
 impl SentenceDistances {
@@ -69,6 +73,16 @@ impl SentenceDistances {
             reachable: reachable.into(),
             bytes: bytes.into(),
             far,
+            least_sentence: None,
+        }
+    }
+
+    /// The same, with the fewest tokens of a whole sentence from a
+    /// sentence start, as the plan found them.
+    pub(crate) fn with_least_sentence(self, least_sentence: Option<u64>) -> Self {
+        SentenceDistances {
+            least_sentence,
+            ..self
         }
     }
 
@@ -77,13 +91,14 @@ impl SentenceDistances {
     /// ones. `None` unless `steps` is at least 1, the bits are as many as
     /// the pairs (none set past them) and as the bytes, and the far ones
     /// are in order, of reachable pairs marked [`FAR`], and too long for a
-    /// byte.
+    /// byte. `least_sentence` is taken as it is.
     pub(crate) fn new(
         steps: usize,
         states: usize,
         reachable: Stored<u8>,
         bytes: Stored<u8>,
         far: Vec<[u32; 3]>,
+        least_sentence: Option<u64>,
     ) -> Option<Self> {
         let len = states.checked_mul(steps)?;
         if steps == 0 || reachable.len() != len.div_ceil(8) {
@@ -106,6 +121,7 @@ impl SentenceDistances {
             reachable,
             bytes,
             far,
+            least_sentence,
         };
         let in_order = distances
             .far
@@ -138,6 +154,12 @@ impl SentenceDistances {
     /// `[state, step, distance]` of each distance too long for a byte.
     pub(crate) fn far(&self) -> &[[u32; 3]] {
         &self.far
+    }
+
+    /// The fewest tokens of a whole sentence from a sentence start, `None`
+    /// when no sentence start reaches an end.
+    pub(crate) fn least_sentence(&self) -> Option<u64> {
+        self.least_sentence
     }
 
     /// The fewest tokens from `state` at `step` to a sentence end; `None`
@@ -285,7 +307,7 @@ mod tests {
         assert_eq!(distances.get(699 / 3, 0), None, "past the states");
         let (reachable, bytes, far) = parts(&distances);
         let states = values.len() / steps;
-        let read = SentenceDistances::new(steps, states, reachable.into(), bytes.into(), far);
+        let read = SentenceDistances::new(steps, states, reachable.into(), bytes.into(), far, None);
         assert_eq!(read.as_ref(), Some(&distances));
     }
 
@@ -302,6 +324,7 @@ mod tests {
                 reachable.to_vec().into(),
                 bytes.to_vec().into(),
                 far.to_vec(),
+                None,
             )
         };
         assert!(new(&reachable, &bytes, &far).is_some());
@@ -333,9 +356,14 @@ mod tests {
         for (what, (reachable, bytes, far)) in cases {
             assert!(new(&reachable, &bytes, &far).is_none(), "{what}");
         }
-        assert!(
-            SentenceDistances::new(0, 3, Vec::new().into(), Vec::new().into(), Vec::new())
-                .is_none()
-        );
+        assert!(SentenceDistances::new(
+            0,
+            3,
+            Vec::new().into(),
+            Vec::new().into(),
+            Vec::new(),
+            None
+        )
+        .is_none());
     }
 }

@@ -444,9 +444,9 @@ struct Layout {
 fn layout(bytes: &[u8]) -> Layout {
     let number = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
     let (order, vocabulary, word_bytes) = (number(28), number(48), number(52));
-    let (states, pairs, roots, metadata) = (number(60), number(64), number(68), number(84));
+    let (states, pairs, roots, metadata) = (number(60), number(64), number(68), number(92));
     // The metadata and the words' bytes are each padded to 4 bytes.
-    let words = 88 + metadata.next_multiple_of(4) + 4 * vocabulary;
+    let words = 96 + metadata.next_multiple_of(4) + 4 * vocabulary;
     let state_words = words + word_bytes.next_multiple_of(4);
     // The offsets start with a 0, then where each state's followers end.
     let follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4;

@@ -18,8 +18,9 @@ from helpers import PROMPT, copy_index_layout, packed_bytes
 #: distance between its windows and their overlap, order, words,
 #: transitions, vocabulary size, vocabulary bytes, states, distinct
 #: transitions, states that follow none, the sentences' plan (steps a
-#: state, pairs that reach an end, distances kept apart), metadata length.
-HEADER = struct.Struct("<8sIIIIIIQQIQIIIIIII")
+#: state, pairs that reach an end, distances kept apart, the least
+#: sentence), metadata length.
+HEADER = struct.Struct("<8sIIIIIIQQIQIIIIIIQI")
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def sections(data: bytes) -> dict[str, int]:
     """Where each section of the file starts."""
     fields = HEADER.unpack_from(data)
     order, words, word_bytes, states, pairs, roots = fields[6], *fields[9:14]
-    steps, metadata = fields[14], fields[17]
+    steps, metadata = fields[14], fields[18]
 
     def padded(length: int) -> int:
         """The metadata and the words' bytes are padded to 4 bytes."""
@@ -141,7 +142,7 @@ def test_a_forged_plan_for_sentences_is_found_by_info_not_by_a_prompt(
     # bugs: a forged plan that crashes a prompt, or that `info` passes.
     text = 'He said "go home." Then he left (at once). She said "no." He left.'
     data = train_chain("good", [text * 3], order=2).path.read_bytes()
-    (*_, reachable, _, _) = HEADER.unpack_from(data)
+    (*_, reachable, _, _, _) = HEADER.unpack_from(data)
     assert reachable > 0
     start = sections(data)["plan_distances"]
     body = bytearray(data[:-4])

@@ -447,6 +447,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
         decoded.sentence_reachable,
         decoded.sentence_distances,
         far,
+        (header.least_sentence != u64::MAX).then_some(header.least_sentence),
     );
     let Some(distances) = distances else {
         return Err(invalid(
@@ -852,5 +853,41 @@ mod tests {
         // Lines never keep "no break"; unicode tokens may.
         assert!(decoded(Tokens::Lines, &[b"a"]).is_err());
         assert!(decoded(Tokens::Lines, &[b" "]).is_err());
+    }
+
+    #[test]
+    fn a_plan_for_sentences_reads_back_as_it_was_saved() {
+        // The bugs: a field of the plan read in another order than it was
+        // written (the least sentence, the counts), its far distances cut
+        // or misplaced. A sentence ends 300 words from its first word, so
+        // some distances are kept apart.
+        let long: Vec<String> = (0..300).map(|word| format!("w{word}")).collect();
+        let text = format!(
+            "{} end. \"A (b) c.\" D e. {} end.",
+            long.join(" "),
+            long.join(" ")
+        );
+        for order in [1, 2] {
+            let chain = crate::build::build(text.as_bytes(), order).unwrap();
+            let mut bytes = Vec::new();
+            let layout = WindowLayout::for_saving();
+            super::super::encode_in_windows(
+                &chain,
+                b"{}",
+                &mut bytes,
+                crate::Watch::none(),
+                layout,
+            )
+            .unwrap();
+            let saved = chain.sentence_distances().get().unwrap();
+            assert!(!saved.far().is_empty(), "order {order}");
+            assert!(saved.least_sentence().is_some());
+            let (loaded, _) = super::super::decode(&bytes).unwrap();
+            assert_eq!(
+                loaded.sentence_distances().get(),
+                Some(saved),
+                "order {order}"
+            );
+        }
     }
 }

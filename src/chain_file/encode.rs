@@ -51,6 +51,7 @@ pub(super) fn encode(
     out.write_all(&header.sentence_steps.to_le_bytes())?;
     out.write_all(&header.sentence_reachable.to_le_bytes())?;
     out.write_all(&header.sentence_far_count.to_le_bytes())?;
+    out.write_all(&header.least_sentence.to_le_bytes())?;
     out.write_all(&(metadata.len() as u32).to_le_bytes())?;
     out.write_all(metadata)?;
     // Zeros after the metadata and after the words' bytes, so that every
@@ -140,6 +141,8 @@ impl FixedHeader {
             // Within a u32: `plan_sentences` leaves out a plan with more.
             sentence_reachable: sentence_distances
                 .map_or(0, |distances| distances.bytes().len() as u32),
+            least_sentence: (sentence_distances.and_then(SentenceDistances::least_sentence))
+                .unwrap_or(u64::MAX),
             sentence_far_count: sentence_distances
                 .map_or(0, |distances| distances.far().len() as u32),
             metadata_len,

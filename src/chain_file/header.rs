@@ -15,7 +15,7 @@ use crate::tokens::Tokens;
 pub(super) const MAGIC: [u8; 8] = *b"\x89MARKOV\n";
 
 /// The fixed fields before the metadata.
-pub(super) const HEADER_LEN: usize = 88;
+pub(super) const HEADER_LEN: usize = 96;
 
 /// The fixed fields at the start of every chain file, before its metadata.
 pub(super) struct FixedHeader {
@@ -48,6 +48,9 @@ pub(super) struct FixedHeader {
     /// How many of those distances are too long for a byte, each kept
     /// after the bytes as its state, step and distance.
     pub(super) sentence_far_count: u32,
+    /// The fewest tokens of a whole sentence from a sentence start, by the
+    /// plan; `u64::MAX` when none reaches an end (or without a plan).
+    pub(super) least_sentence: u64,
     pub(super) metadata_len: usize,
 }
 
@@ -231,6 +234,7 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
         sentence_steps: fields.u32()?,
         sentence_reachable: fields.u32()?,
         sentence_far_count: fields.u32()?,
+        least_sentence: fields.u64()?,
         metadata_len: fields.u32()? as usize,
     };
     if fixed.sentence_steps > MAX_SENTENCE_STEPS {
@@ -342,6 +346,7 @@ mod tests {
         bytes.extend(steps.to_le_bytes()); // the sentences' plan
         bytes.extend(3u32.to_le_bytes()); // 3 pairs that reach an end
         bytes.extend(1u32.to_le_bytes()); // one of whose distances is apart
+        bytes.extend(7u64.to_le_bytes()); // the least sentence
         bytes.extend(metadata_len.to_le_bytes());
         assert_eq!(bytes.len(), HEADER_LEN);
         bytes
@@ -367,19 +372,19 @@ mod tests {
         // where each state's followers end; the sentences' plan, a bit for
         // each of 2 steps of 4 states, a byte for 3 of them, one distance
         // kept apart; 2 bytes of padding to a multiple of 4 (the chain's
-        // sections take 234 bytes). With the
+        // sections take 242 bytes). With the
         // copy index, one window of all 5 tokens: token starts for 3
         // words, the separator and the end; 5 words of text at 2 bits (ids
         // 0 to 3) and their suffix array at 3 (starts 0 to 4), each in one
         // 4-byte word; and the index's checksum.
-        let chain = 88
+        let chain = 96
             + (7 + 1)
             + (4 * 3 + 9 + 3)
             + (4 * 4 + 4 * 3)
             + (4 * 5 + 8 * 6)
             + (1 + 1)
             + (1 + 3 + 12);
-        assert_eq!((chain, fixed.padding()), (234, 2));
+        assert_eq!((chain, fixed.padding()), (242, 2));
         let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());

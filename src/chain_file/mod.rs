@@ -21,6 +21,9 @@
 //! | 4 | *P*, how many distinct (state, next state) pairs |
 //! | 4 | *R*, how many states follow no state (a document's first window that appears nowhere else) |
 //! | 4 | *Q*, the steps a state of the default sentences' plan, or 0 when the file holds none |
+//! | 4 | *E*, how many (state, step) pairs of the plan reach a sentence end |
+//! | 4 | *F*, how many of their distances are kept apart (too long for a byte) |
+//! | 8 | the fewest tokens of a whole sentence from a sentence start, by the plan (`u64::MAX` for none, or without a plan) |
 //! | 4 | *M*, how many bytes of metadata follow |
 //! | *M* | metadata: the writer's own (the plugin writes a JSON object) |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
@@ -34,7 +37,7 @@
 //! | 4 *P* | the running total of the counts: how many times the followers up to and including this one followed, over all states |
 //! | ⌈*V* / 8⌉ | which words end a sentence: bit `i % 8` of byte `i / 8` for word *i* |
 //! | ⌈*S* / 8⌉ | which states start a sentence, the same way |
-//! | *S Q* | the default sentences' plan: for each state and each of its *Q* steps (which pair is open, none first), the fewest tokens to a sentence end with its pairs balanced, or 255 where none is reachable |
+//! | ⌈*S Q* / 8⌉ + *E* + 12 *F* | the default sentences' plan: a bit for each state and each of its *Q* steps (which pair is open, none first), set where a sentence end with its pairs balanced is reachable; a byte for each set bit, the fewest tokens to that end, or 255 when more than 254; then the state, step and distance (a `u32` each) of each of those, in order |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 | CRC-32 (as zlib's `crc32`) of every byte before it |
 //! | 4 (*V* + 2) *W* | with the copy index, for each of its *W* windows: where the window's suffixes that start with each id (the words, then *V*, the separator) start in its suffix array, then the window's length |

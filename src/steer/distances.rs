@@ -127,7 +127,8 @@ impl Distances {
         }
     }
 
-    /// The same distances as a chain file keeps them.
+    /// The same distances as a chain file keeps them (without the least
+    /// sentence, which the caller adds).
     pub(crate) fn to_saved(&self) -> SentenceDistances {
         match &self.values {
             Values::Saved(saved) => saved.clone(),

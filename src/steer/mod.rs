@@ -608,9 +608,10 @@ impl Plans {
                 phrase,
                 in_sentences,
             };
+            let saved = saved.filter(|_| automaton.phrase.is_none());
             let distances = match saved {
-                Some(saved) if automaton.phrase.is_none() => Distances::saved(saved),
-                _ => Distances::new(chain, predecessors(), &automaton, &costs, bound),
+                Some(saved) => Distances::saved(saved),
+                None => Distances::new(chain, predecessors(), &automaton, &costs, bound),
             };
             let mut plan = Plan {
                 automaton,
@@ -618,7 +619,10 @@ impl Plans {
                 least_sentence: None,
                 in_tokens: None,
             };
-            plan.least_sentence = plan.least_sentence(chain, &costs);
+            plan.least_sentence = match saved {
+                Some(saved) => saved.least_sentence(),
+                None => plan.least_sentence(chain, &costs),
+            };
             if let Some(length) = request.tokens_also_counted() {
                 let tokens = Distances::new(
                     chain,
@@ -703,7 +707,17 @@ pub(crate) fn sentence_distances_of(chain: &Chain) -> SentenceDistances {
         in_sentences: true,
     };
     let predecessors = Predecessors::of(chain);
-    Distances::new(chain, &predecessors, &automaton, &Costs::Tokens, u64::MAX).to_saved()
+    let distances = Distances::new(chain, &predecessors, &automaton, &Costs::Tokens, u64::MAX);
+    let plan = Plan {
+        automaton,
+        distances,
+        least_sentence: None,
+        in_tokens: None,
+    };
+    let least_sentence = plan.least_sentence(chain, &Costs::Tokens);
+    plan.distances
+        .to_saved()
+        .with_least_sentence(least_sentence)
 }
 
 #[cfg(test)]
