@@ -8,7 +8,7 @@
 //! file keeps it); a prompt reads a bit and a byte a state and step.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::stored::Stored;
 
@@ -224,19 +224,26 @@ impl fmt::Debug for SentenceDistances {
 /// (from a file that holds them).
 ///
 /// Derived from the chain, so it takes no part in comparing chains: a
-/// chain loaded with its distances equals the same chain built.
+/// chain loaded with its distances equals the same chain built. Shared,
+/// since a walk's plans outlive the borrow of the chain and a file read
+/// rather than mapped holds its bytes in memory.
 #[derive(Clone, Default)]
-pub(crate) struct KnownSentenceDistances(OnceLock<SentenceDistances>);
+pub(crate) struct KnownSentenceDistances(OnceLock<Arc<SentenceDistances>>);
 
 impl KnownSentenceDistances {
     /// Known from a chain file that holds them.
     pub(crate) fn known(distances: SentenceDistances) -> Self {
-        KnownSentenceDistances(OnceLock::from(distances))
+        KnownSentenceDistances(OnceLock::from(Arc::new(distances)))
     }
 
     /// The distances, when they are known.
     pub(crate) fn get(&self) -> Option<&SentenceDistances> {
-        self.0.get()
+        self.0.get().map(Arc::as_ref)
+    }
+
+    /// The distances, when they are known, to keep beside the chain.
+    pub(crate) fn shared(&self) -> Option<Arc<SentenceDistances>> {
+        self.0.get().cloned()
     }
 
     /// The distances, found by `find` the first time they are asked for.
@@ -244,7 +251,7 @@ impl KnownSentenceDistances {
         &self,
         find: impl FnOnce() -> SentenceDistances,
     ) -> &SentenceDistances {
-        self.0.get_or_init(find)
+        self.0.get_or_init(|| Arc::new(find()))
     }
 }
 

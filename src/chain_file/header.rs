@@ -38,9 +38,8 @@ pub(super) struct FixedHeader {
     pub(super) distinct_transition_count: u32,
     /// How many states follow no state and keep their words whole.
     pub(super) root_count: u32,
-    /// The automaton steps of the default sentences' plan, a byte each
-    /// for every state after the sentence marks; 0 when the file holds
-    /// none.
+    /// The automaton steps a state of the default sentences' plan, which
+    /// follows the sentence marks; 0 when the file holds none.
     pub(super) sentence_steps: u32,
     /// How many (state, step) pairs of the plan reach a sentence end: a
     /// byte each, after a bit for every pair.
@@ -239,7 +238,7 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
     };
     if fixed.sentence_steps > MAX_SENTENCE_STEPS {
         return Err(invalid(format!(
-            "its sentences' plan has {} steps a state, more than {MAX_SENTENCE_STEPS}",
+            "its plan for sentences has {} steps a state, more than {MAX_SENTENCE_STEPS}",
             fixed.sentence_steps
         )));
     }
@@ -263,8 +262,10 @@ pub(super) fn parse_fixed_header(bytes: &[u8]) -> Result<FixedHeader, ChainFileE
     Ok(fixed)
 }
 
-/// The most automaton steps a state the default sentences' plan has: one
-/// for each pair a sentence balances, and one with none open.
+/// The most automaton steps a state a header may claim for the default
+/// sentences' plan: one for each pair a sentence balances (14 today) and
+/// one with none open, with room for more pairs. A load then uses a plan
+/// only where its steps are those the chain's words give.
 const MAX_SENTENCE_STEPS: u32 = 64;
 
 pub(super) fn invalid(what: String) -> ChainFileError {

@@ -71,9 +71,9 @@
 //!
 //! The default sentences' plan is what a walk in sentences without a
 //! phrase or a cap on characters steers by; a prompt reads it rather than
-//! run the backward pass over the whole chain. Saving
-//! finds it, and leaves it out (*Q* = 0) when some sentence end is 255
-//! tokens or more away; such a chain's prompts run the pass.
+//! run the backward pass over the whole chain. [`save`] finds it;
+//! [`encode`], which sends a chain between processes, leaves it out (*Q*
+//! = 0), and a prompt to such a file runs the pass.
 //!
 //! Files come from anywhere, so loading checks everything of the chain
 //! before it trusts anything: the size that the header promises (before
@@ -96,11 +96,13 @@
 //! copies or stop, never read out of bounds. [`check_copy_index`] checks
 //! the rest in linear time: its checksum, ids in range, *N* words, each
 //! id's starts, and suffix arrays that are their windows'; `llm markov info`
-//! and `merge` make it. The same goes for the sentences' plan: any byte of
-//! it is a distance a walk can take, so a forged one can mislead a walk's
-//! sentences, never crash it, and [`check_sentence_distances`] finds it. (Where a file is read instead of mapped, on
-//! Windows, big-endian machines, or from memory, each array is read into
-//! memory and the index's checksum is checked as it is read.)
+//! and `merge` make it. Of the sentences' plan, [`load`] checks that its
+//! parts fit together: any byte of it is a distance a walk can take, so a
+//! forged one can mislead a walk's sentences, never crash it, and
+//! [`check_sentence_distances`] (`llm markov info`) finds it. (Where a
+//! file is read instead of mapped, on Windows, big-endian machines, or
+//! from memory, each array is read into memory and the index's checksum
+//! is checked as it is read.)
 
 mod atomic;
 mod decode;

@@ -1,6 +1,8 @@
 //! The backward pass: from every state and step of the automaton, the
 //! least a walk must still spend to reach its goal.
 
+use std::sync::Arc;
+
 use super::predecessors::Predecessors;
 use super::{Automaton, Costs};
 use crate::chain::Chain;
@@ -29,7 +31,7 @@ pub(crate) struct Distances {
 #[derive(Clone, Debug)]
 enum Values {
     Found(Vec<u32>),
-    Saved(SentenceDistances),
+    Saved(Arc<SentenceDistances>),
 }
 
 impl Distances {
@@ -120,19 +122,19 @@ impl Distances {
 
     /// The distances saved with a chain, for the automaton they were found
     /// for (the default sentences', whose steps the caller has matched).
-    pub(crate) fn saved(saved: &SentenceDistances) -> Self {
+    pub(crate) fn saved(saved: Arc<SentenceDistances>) -> Self {
         Distances {
             steps: saved.steps(),
-            values: Values::Saved(saved.clone()),
+            values: Values::Saved(saved),
         }
     }
 
     /// The same distances as a chain file keeps them (without the least
     /// sentence, which the caller adds).
-    pub(crate) fn to_saved(&self) -> SentenceDistances {
-        match &self.values {
-            Values::Saved(saved) => saved.clone(),
-            Values::Found(values) => SentenceDistances::of_found(self.steps, values, UNREACHABLE),
+    pub(crate) fn into_saved(self) -> SentenceDistances {
+        match self.values {
+            Values::Saved(saved) => Arc::unwrap_or_clone(saved),
+            Values::Found(values) => SentenceDistances::of_found(self.steps, &values, UNREACHABLE),
         }
     }
 

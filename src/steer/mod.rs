@@ -598,7 +598,7 @@ impl Plans {
         // The default sentences' distances, when saved with the chain for
         // the pairs its words balance.
         let saved = (in_sentences && request.balanced && matches!(costs, Costs::Tokens))
-            .then(|| chain.sentence_distances().get())
+            .then(|| chain.sentence_distances().shared())
             .flatten()
             .filter(|saved| saved.steps() == brackets.open_states());
         let bound = request.max_chars.unwrap_or(u64::MAX);
@@ -608,9 +608,9 @@ impl Plans {
                 phrase,
                 in_sentences,
             };
-            let saved = saved.filter(|_| automaton.phrase.is_none());
+            let saved = saved.as_ref().filter(|_| automaton.phrase.is_none());
             let distances = match saved {
-                Some(saved) => Distances::saved(saved),
+                Some(saved) => Distances::saved(Arc::clone(saved)),
                 None => Distances::new(chain, predecessors(), &automaton, &costs, bound),
             };
             let mut plan = Plan {
@@ -716,7 +716,7 @@ pub(crate) fn sentence_distances_of(chain: &Chain) -> SentenceDistances {
     };
     let least_sentence = plan.least_sentence(chain, &Costs::Tokens);
     plan.distances
-        .to_saved()
+        .into_saved()
         .with_least_sentence(least_sentence)
 }
 
