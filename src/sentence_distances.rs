@@ -46,37 +46,6 @@ pub(crate) struct SentenceDistances {
 }
 
 impl SentenceDistances {
-    /// The distances `values` that the backward pass found, `steps` to a
-    /// state, with `no_end` where none is reachable.
-    pub(crate) fn of_found(steps: usize, values: &[u32], no_end: u32) -> Self {
-        let mut reachable = vec![0u8; values.len().div_ceil(8)];
-        let mut bytes = Vec::new();
-        let mut far = Vec::new();
-        for (node, &value) in values.iter().enumerate() {
-            if value == no_end {
-                continue;
-            }
-            reachable[node / 8] |= 1 << (node % 8);
-            bytes.push(match u8::try_from(value) {
-                Ok(byte) if byte < FAR => byte,
-                _ => {
-                    // At most u32::MAX states, and fewer steps than 256.
-                    far.push([(node / steps) as u32, (node % steps) as u32, value]);
-                    FAR
-                }
-            });
-        }
-        SentenceDistances {
-            steps,
-            len: values.len(),
-            ranks: ranks_of(&reachable),
-            reachable: reachable.into(),
-            bytes: bytes.into(),
-            far,
-            least_sentence: None,
-        }
-    }
-
     /// The same, with the fewest tokens of a whole sentence from a
     /// sentence start, as the plan found them.
     pub(crate) fn with_least_sentence(self, least_sentence: Option<u64>) -> Self {
@@ -193,6 +162,79 @@ impl SentenceDistances {
     }
 }
 
+/// The distances as the backward pass settles them, a (state, step) at a
+/// time and in no order, before they are packed into
+/// [`SentenceDistances`]: a byte for every pair while the pass runs, a
+/// quarter of the pass's own `u32` a pair, which would otherwise be the
+/// peak of a training that saves them (`docs/performance.md`, session 40).
+pub(crate) struct FoundDistances {
+    steps: usize,
+    /// A bit a (state, step), set when it is settled.
+    reachable: Vec<u8>,
+    /// A byte for every (state, step): its distance, or [`FAR`].
+    bytes: Vec<u8>,
+    far: Vec<[u32; 3]>,
+}
+
+impl FoundDistances {
+    /// None settled yet, of `states` states with `steps` steps each.
+    pub(crate) fn new(states: usize, steps: usize) -> Self {
+        let len = states * steps;
+        FoundDistances {
+            steps,
+            reachable: vec![0; len.div_ceil(8)],
+            bytes: vec![FAR; len],
+            far: Vec::new(),
+        }
+    }
+
+    /// Keeps `distance` as the fewest tokens from the pair `node` (state
+    /// times steps plus step) to a sentence end.
+    pub(crate) fn settle(&mut self, node: usize, distance: u32) {
+        self.reachable[node / 8] |= 1 << (node % 8);
+        self.bytes[node] = match u8::try_from(distance) {
+            Ok(byte) if byte < FAR => byte,
+            _ => {
+                // At most u32::MAX states, and fewer steps than 256.
+                let (state, step) = (node / self.steps, node % self.steps);
+                self.far.push([state as u32, step as u32, distance]);
+                FAR
+            }
+        };
+    }
+
+    /// The distances packed: the bytes of the reachable pairs only, moved
+    /// down in place, and the far ones in order.
+    pub(crate) fn packed(self) -> SentenceDistances {
+        let FoundDistances {
+            steps,
+            reachable,
+            mut bytes,
+            mut far,
+        } = self;
+        let len = bytes.len();
+        let mut kept = 0;
+        for node in 0..len {
+            if reachable[node / 8] & (1 << (node % 8)) != 0 {
+                bytes[kept] = bytes[node];
+                kept += 1;
+            }
+        }
+        bytes.truncate(kept);
+        bytes.shrink_to_fit();
+        far.sort_unstable();
+        SentenceDistances {
+            steps,
+            len,
+            ranks: ranks_of(&reachable),
+            reachable: reachable.into(),
+            bytes: bytes.into(),
+            far,
+            least_sentence: None,
+        }
+    }
+}
+
 /// How many of `bits` are set before each stretch of [`RANK_BITS`].
 fn ranks_of(bits: &[u8]) -> Vec<u64> {
     let mut set = 0u64;
@@ -278,6 +320,19 @@ mod tests {
     /// What a chain file keeps: the bits, the bytes, the far distances.
     type Parts = (Vec<u8>, Vec<u8>, Vec<[u32; 3]>);
 
+    /// The distances settled from `values` (`NONE` where none is
+    /// reachable), `steps` to a state, last pair first: the pass settles
+    /// them in no order.
+    fn found(steps: usize, values: &[u32]) -> SentenceDistances {
+        let mut found = FoundDistances::new(values.len() / steps, steps);
+        for (node, &value) in values.iter().enumerate().rev() {
+            if value != NONE {
+                found.settle(node, value);
+            }
+        }
+        found.packed()
+    }
+
     /// The parts a chain file keeps, taken back.
     fn parts(distances: &SentenceDistances) -> Parts {
         let reachable = distances.reachable().to_vec();
@@ -305,7 +360,7 @@ mod tests {
                 _ => node % 200,
             })
             .collect();
-        let distances = SentenceDistances::of_found(steps, &values, NONE);
+        let distances = found(steps, &values);
         for (node, &value) in values.iter().enumerate() {
             let (state, step) = ((node / steps) as u32, node % steps);
             let expected = (value != NONE).then_some(value);
@@ -322,7 +377,7 @@ mod tests {
     fn parts_that_do_not_fit_together_are_refused() {
         // What a forged file may hold; each would misplace a distance.
         let values = [3, NONE, 300, 7, NONE, 1_000, 0, 2, NONE];
-        let good = SentenceDistances::of_found(3, &values, NONE);
+        let good = found(3, &values);
         let (reachable, bytes, far) = parts(&good);
         let new = |reachable: &[u8], bytes: &[u8], far: &[[u32; 3]]| {
             SentenceDistances::new(

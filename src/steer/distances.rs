@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::predecessors::Predecessors;
 use super::{Automaton, Costs};
 use crate::chain::Chain;
-use crate::sentence_distances::SentenceDistances;
+use crate::sentence_distances::{FoundDistances, SentenceDistances};
 
 /// Where no goal can be reached within the bound.
 pub(crate) const UNREACHABLE: u32 = u32::MAX;
@@ -36,11 +36,7 @@ enum Values {
 
 impl Distances {
     /// The distances for `automaton` over `chain`, exact up to `bound`
-    /// (above it, [`UNREACHABLE`]):
-    /// Dial's algorithm (Dijkstra with a bucket per cost, in a ring as long
-    /// as the dearest step), run backwards from the steps that reach the
-    /// goal. Nothing costlier than `bound` is kept, so a tight budget makes
-    /// a short pass.
+    /// (above it, [`UNREACHABLE`]).
     pub(crate) fn new(
         chain: &Chain,
         predecessors: &Predecessors,
@@ -49,75 +45,43 @@ impl Distances {
         bound: u64,
     ) -> Self {
         let steps = automaton.steps();
-        let bound = bound.min(u64::from(UNREACHABLE - 1)) as u32;
-        let mut values = vec![UNREACHABLE; chain.state_count() as usize * steps];
-        let mut queue = Queue::new(costs, bound, steps, values.len());
-        // The steps that reach the goal: into each state, from each of its
-        // predecessors, at each automaton step that accepts its token.
-        for next in 0..chain.state_count() {
-            let token = chain.last_word(next);
-            if automaton.keeps_step(chain, token) {
-                continue;
+        let nodes = chain.state_count() as usize * steps;
+        let values = match costs {
+            Costs::Tokens => {
+                let mut values = vec![UNREACHABLE; nodes];
+                let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
+                settle(chain, predecessors, automaton, costs, bound, &mut seen);
+                values
             }
-            for step in 0..steps {
-                if let Some((_, true)) = automaton.after(chain, step, token) {
-                    for &state in predecessors.of_state(next) {
-                        let cost = costs.between(state, token);
-                        queue.offer(&mut values, state, step, cost);
-                    }
-                }
+            Costs::Chars { .. } => {
+                let mut seen = Cheapest(vec![UNREACHABLE; nodes]);
+                settle(chain, predecessors, automaton, costs, bound, &mut seen);
+                seen.0
             }
-        }
-        // The steps a token leads from to a settled step: a plain token's,
-        // the same for every plain token, kept for each step; a token with
-        // a mark, a sentence end or a place in the phrase, worked out each
-        // time.
-        let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
-        let mut marked_earlier: Vec<usize> = Vec::with_capacity(steps);
-        let mut order = StateOrder::new(values.len(), steps);
-        let mut distance = 0u32;
-        while !queue.is_empty() && distance <= bound {
-            let mut bucket = queue.take(distance);
-            order.arrange(&mut bucket);
-            for &(next, step) in &bucket {
-                let value = &mut values[next as usize * steps + step as usize];
-                if queue.settles_on_reading() {
-                    *value = distance;
-                } else if *value != distance {
-                    continue; // Settled cheaper since it was queued.
-                }
-                let token = chain.last_word(next);
-                let step = step as usize;
-                let earlier = if !automaton.is_plain(chain, token) {
-                    marked_earlier.clear();
-                    marked_earlier.extend(earlier_steps(chain, automaton, step, token));
-                    &marked_earlier
-                } else if automaton.phrase.is_none() {
-                    // A plain token keeps its step (`keeps_step`).
-                    std::slice::from_ref(&step)
-                } else {
-                    plain_earlier[step].get_or_insert_with(|| {
-                        earlier_steps(chain, automaton, step, token).collect()
-                    })
-                };
-                if earlier.is_empty() {
-                    continue;
-                }
-                for &state in predecessors.of_state(next) {
-                    let cost = distance.saturating_add(costs.between(state, token));
-                    for &before in earlier {
-                        queue.offer(&mut values, state, before, cost);
-                    }
-                }
-            }
-            distance += 1;
-        }
-        #[cfg(test)]
-        PASSES.with(|passes| passes.set(passes.get() + 1));
+        };
         Distances {
             steps,
             values: Values::Found(values),
         }
+    }
+
+    /// The distances for `automaton` over `chain` in tokens, unbounded, as
+    /// a chain file keeps them (without the least sentence, which the
+    /// caller adds): found a byte a (state, step) at a time.
+    pub(crate) fn saved_in_tokens(
+        chain: &Chain,
+        predecessors: &Predecessors,
+        automaton: &Automaton,
+    ) -> SentenceDistances {
+        let steps = automaton.steps();
+        let states = chain.state_count() as usize;
+        let mut found = FoundDistances::new(states, steps);
+        let mut seen = QueuedOnce::new(states * steps, |node, distance| {
+            found.settle(node, distance);
+        });
+        let costs = Costs::Tokens;
+        settle(chain, predecessors, automaton, &costs, u64::MAX, &mut seen);
+        found.packed()
     }
 
     /// The distances saved with a chain, for the automaton they were found
@@ -129,21 +93,155 @@ impl Distances {
         }
     }
 
-    /// The same distances as a chain file keeps them (without the least
-    /// sentence, which the caller adds).
-    pub(crate) fn into_saved(self) -> SentenceDistances {
-        match self.values {
-            Values::Saved(saved) => Arc::unwrap_or_clone(saved),
-            Values::Found(values) => SentenceDistances::of_found(self.steps, &values, UNREACHABLE),
-        }
-    }
-
     /// The least cost from `state` at automaton step `step` to the goal.
     pub(crate) fn from(&self, state: u32, step: usize) -> u32 {
         match &self.values {
             Values::Found(values) => values[state as usize * self.steps + step],
             Values::Saved(saved) => saved.get(state, step).unwrap_or(UNREACHABLE),
         }
+    }
+}
+
+/// The backward pass: Dial's algorithm (Dijkstra with a bucket per cost,
+/// in a ring as long as the dearest step), run backwards from the steps
+/// that reach the goal, handing each (state, step) it settles to `seen`
+/// with its least cost up to `bound`. Nothing costlier than `bound` is
+/// queued, so a tight budget makes a short pass.
+fn settle(
+    chain: &Chain,
+    predecessors: &Predecessors,
+    automaton: &Automaton,
+    costs: &Costs,
+    bound: u64,
+    seen: &mut impl Seen,
+) {
+    let steps = automaton.steps();
+    let bound = bound.min(u64::from(UNREACHABLE - 1)) as u32;
+    let nodes = chain.state_count() as usize * steps;
+    let mut queue = Queue::new(costs, bound, steps);
+    // The steps that reach the goal: into each state, from each of its
+    // predecessors, at each automaton step that accepts its token.
+    for next in 0..chain.state_count() {
+        let token = chain.last_word(next);
+        if automaton.keeps_step(chain, token) {
+            continue;
+        }
+        for step in 0..steps {
+            if let Some((_, true)) = automaton.after(chain, step, token) {
+                for &state in predecessors.of_state(next) {
+                    let cost = costs.between(state, token);
+                    queue.offer(seen, state, step, cost);
+                }
+            }
+        }
+    }
+    // The steps a token leads from to a settled step: a plain token's,
+    // the same for every plain token, kept for each step; a token with
+    // a mark, a sentence end or a place in the phrase, worked out each
+    // time.
+    let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
+    let mut marked_earlier: Vec<usize> = Vec::with_capacity(steps);
+    let mut order = StateOrder::new(nodes, steps);
+    let mut distance = 0u32;
+    while !queue.is_empty() && distance <= bound {
+        let mut bucket = queue.take(distance);
+        order.arrange(&mut bucket);
+        for &(next, step) in &bucket {
+            if !seen.settle(next as usize * steps + step as usize, distance) {
+                continue; // Settled cheaper since it was queued.
+            }
+            let token = chain.last_word(next);
+            let step = step as usize;
+            let earlier = if !automaton.is_plain(chain, token) {
+                marked_earlier.clear();
+                marked_earlier.extend(earlier_steps(chain, automaton, step, token));
+                &marked_earlier
+            } else if automaton.phrase.is_none() {
+                // A plain token keeps its step (`keeps_step`).
+                std::slice::from_ref(&step)
+            } else {
+                plain_earlier[step]
+                    .get_or_insert_with(|| earlier_steps(chain, automaton, step, token).collect())
+            };
+            if earlier.is_empty() {
+                continue;
+            }
+            for &state in predecessors.of_state(next) {
+                let cost = distance.saturating_add(costs.between(state, token));
+                for &before in earlier {
+                    queue.offer(seen, state, before, cost);
+                }
+            }
+        }
+        distance += 1;
+    }
+    #[cfg(test)]
+    PASSES.with(|passes| passes.set(passes.get() + 1));
+}
+
+/// What the pass knows of each (state, step) as it goes: whether an offer
+/// is worth queueing, and whether a step read back from its bucket is
+/// settled there.
+trait Seen {
+    /// Whether `node` (state times steps plus step) is worth queueing at
+    /// `cost`; remembers that it is.
+    fn offer(&mut self, node: usize, cost: u32) -> bool;
+
+    /// Whether `node`, read back from the bucket of `distance`, is settled
+    /// at it (not settled cheaper since it was queued); keeps it if so.
+    fn settle(&mut self, node: usize, distance: u32) -> bool;
+}
+
+/// When every step costs one (a budget in tokens), one bit a state and
+/// step, set when it is first queued. The pass then goes a cost at a time,
+/// so a step's first queueing is at its least cost: the bit is all the
+/// check needs, and its value is handed on when its bucket is read in
+/// state order rather than when queued (at random, in an array 32 times
+/// the bits' size).
+struct QueuedOnce<F> {
+    marks: Vec<u64>,
+    settled: F,
+}
+
+impl<F: FnMut(usize, u32)> QueuedOnce<F> {
+    fn new(nodes: usize, settled: F) -> Self {
+        QueuedOnce {
+            marks: vec![0; nodes.div_ceil(64)],
+            settled,
+        }
+    }
+}
+
+impl<F: FnMut(usize, u32)> Seen for QueuedOnce<F> {
+    fn offer(&mut self, node: usize, _cost: u32) -> bool {
+        let (word, bit) = (&mut self.marks[node / 64], 1u64 << (node % 64));
+        let first = *word & bit == 0;
+        *word |= bit;
+        first
+    }
+
+    fn settle(&mut self, node: usize, distance: u32) -> bool {
+        (self.settled)(node, distance);
+        true
+    }
+}
+
+/// When steps cost more than one: the least cost queued so far for each
+/// state and step, which is its distance once the pass ends.
+struct Cheapest(Vec<u32>);
+
+impl Seen for Cheapest {
+    fn offer(&mut self, node: usize, cost: u32) -> bool {
+        let slot = &mut self.0[node];
+        let cheaper = cost < *slot;
+        if cheaper {
+            *slot = cost;
+        }
+        cheaper
+    }
+
+    fn settle(&mut self, node: usize, distance: u32) -> bool {
+        self.0[node] == distance
     }
 }
 
@@ -167,49 +265,24 @@ struct Queue {
     len: usize,
     bound: u32,
     steps: usize,
-    /// When every step costs one (a budget in tokens), one bit a state and
-    /// step, set when it is first queued. The pass then goes a cost at a
-    /// time, so a step's first queueing is at its least cost: the bit is
-    /// all the check needs, and its value is written when its bucket is
-    /// read in state order rather than when queued (at random, in an array
-    /// 32 times the bits' size).
-    queued_once: Option<Vec<u64>>,
 }
 
 impl Queue {
-    fn new(costs: &Costs, bound: u32, steps: usize, nodes: usize) -> Self {
+    fn new(costs: &Costs, bound: u32, steps: usize) -> Self {
         let ring_len = costs.dearest().min(u64::from(bound)) as usize + 1;
         Queue {
             ring: vec![Vec::new(); ring_len],
             len: 0,
             bound,
             steps,
-            queued_once: matches!(costs, Costs::Tokens).then(|| vec![0; nodes.div_ceil(64)]),
         }
     }
 
     /// Queues `state` at automaton step `step` at `cost` unless that is over
-    /// the bound or it is already queued as cheaply; unless values are
-    /// written on reading (see `queued_once`), records the cost in `values`.
-    fn offer(&mut self, values: &mut [u32], state: u32, step: usize, cost: u32) {
+    /// the bound or `seen` has it queued as cheaply.
+    fn offer(&mut self, seen: &mut impl Seen, state: u32, step: usize, cost: u32) {
         let node = state as usize * self.steps + step;
-        let queue = match &mut self.queued_once {
-            Some(marks) => {
-                let (word, bit) = (&mut marks[node / 64], 1u64 << (node % 64));
-                let first = *word & bit == 0 && cost <= self.bound;
-                *word |= bit;
-                first
-            }
-            None => {
-                let slot = &mut values[node];
-                let cheaper = cost < *slot && cost <= self.bound;
-                if cheaper {
-                    *slot = cost;
-                }
-                cheaper
-            }
-        };
-        if queue {
+        if cost <= self.bound && seen.offer(node, cost) {
             let ring_len = self.ring.len();
             self.ring[cost as usize % ring_len].push((state, step as u32));
             self.len += 1;
@@ -226,12 +299,6 @@ impl Queue {
 
     fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// Whether a step's value is written when its bucket is read, each step
-    /// being queued once and at its least cost.
-    fn settles_on_reading(&self) -> bool {
-        self.queued_once.is_some()
     }
 }
 
@@ -414,11 +481,20 @@ mod tests {
             let predecessors = Predecessors::of(&chain);
             let distances = Distances::new(&chain, &predecessors, &automaton, &costs, bound);
             let least = relaxed(&chain, &automaton, &costs, bound);
+            // What a chain file keeps, found a byte at a time: the same,
+            // unless packed with a byte read for its neighbour's.
+            let saved = (!in_chars && bound == u64::MAX)
+                .then(|| Distances::saved_in_tokens(&chain, &predecessors, &automaton));
             for state in 0..chain.state_count() {
                 for step in 0..automaton.steps() {
+                    let expected = least[state as usize * automaton.steps() + step];
                     let found = distances.from(state, step);
                     let found = (found != UNREACHABLE).then_some(u64::from(found));
-                    prop_assert_eq!(found, least[state as usize * automaton.steps() + step]);
+                    prop_assert_eq!(found, expected);
+                    if let Some(saved) = &saved {
+                        let found = saved.get(state, step).map(u64::from);
+                        prop_assert_eq!(found, expected, "saved");
+                    }
                 }
             }
         }

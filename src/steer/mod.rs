@@ -706,18 +706,20 @@ pub(crate) fn sentence_distances_of(chain: &Chain) -> SentenceDistances {
         phrase: None,
         in_sentences: true,
     };
-    let predecessors = Predecessors::of(chain);
-    let distances = Distances::new(chain, &predecessors, &automaton, &Costs::Tokens, u64::MAX);
-    let plan = Plan {
+    let saved = Arc::new(Distances::saved_in_tokens(
+        chain,
+        &Predecessors::of(chain),
+        &automaton,
+    ));
+    let least_sentence = Plan {
         automaton,
-        distances,
+        distances: Distances::saved(Arc::clone(&saved)),
         least_sentence: None,
         in_tokens: None,
-    };
-    let least_sentence = plan.least_sentence(chain, &Costs::Tokens);
-    plan.distances
-        .into_saved()
-        .with_least_sentence(least_sentence)
+    }
+    .least_sentence(chain, &Costs::Tokens);
+    // The plan that shared them is gone: no copy is made.
+    Arc::unwrap_or_clone(saved).with_least_sentence(least_sentence)
 }
 
 #[cfg(test)]
