@@ -50,8 +50,13 @@ impl Anchors {
                     .binary_search(&word)
                     .is_ok()
             });
-            let crosses = (0..order - 1).any(|at| chain.ends_sentence(chain.state_word(state, at)));
-            if matches && !crosses {
+            // Asked only of the few states that hold the phrase: reading a
+            // state's earlier words walks back through the states it
+            // follows, and asking it of every state was a tenth of a first
+            // steered prompt (`docs/performance.md`, session 40).
+            let crosses =
+                || (0..order - 1).any(|at| chain.ends_sentence(chain.state_word(state, at)));
+            if matches && !crosses() {
                 total += predecessors.count_into(state).max(1);
                 states.push(state);
                 cumulative.push(total);
