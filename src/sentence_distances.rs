@@ -5,7 +5,9 @@
 //! for the same plan, and a fresh process (each `llm` command) would run
 //! the backward pass over the whole chain for it: 0.35 s for WordNet at
 //! order 3. Saving finds it once ([`crate::steer`] makes it, the chain
-//! file keeps it); a prompt reads a bit and a byte a state and step.
+//! file keeps it); a prompt reads a bit and a byte a state and step. A
+//! sentence that must contain a phrase reads it too, once the phrase is
+//! written.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};

@@ -795,6 +795,41 @@ fn a_chain_saved_with_its_plan_for_sentences_writes_the_same_sentences() {
 }
 
 #[test]
+fn a_sentence_that_contains_a_phrase_is_the_same_from_a_saved_plan() {
+    // The bugs: the steps after the phrase read from the saved plan at
+    // other distances than a whole pass finds (a step into the phrase's
+    // end costed from the wrong saved step, or left out), so that the
+    // walk steers otherwise. A chain built afresh has no plan and runs
+    // the whole pass; the loaded one reads its plan after the phrase.
+    for order in [1, 2] {
+        let (_, bytes) = saved_with_its_plan(order);
+        let (loaded, _) = chain_file::decode(&bytes).unwrap();
+        let built = build(SHERLOCK.as_bytes(), order).unwrap();
+        for phrase in ["the", "of the", "Holmes"] {
+            let sentences = |chain: &Chain, seed: u64| -> Vec<Vec<u8>> {
+                let walk = Walk::new(chain, seed).sentences(2).balanced(true);
+                (walk.contains(phrase.as_bytes()).unwrap())
+                    .at_most(400)
+                    .map(<[u8]>::to_vec)
+                    .collect()
+            };
+            for seed in 0..20 {
+                let written = sentences(&loaded, seed);
+                assert!(
+                    !written.is_empty(),
+                    "order {order}, {phrase:?}, seed {seed}"
+                );
+                assert_eq!(
+                    written,
+                    sentences(&built, seed),
+                    "order {order}, {phrase:?}, seed {seed}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_forged_plan_for_sentences_misleads_no_walk_into_a_crash_and_is_found_out() {
     let (_, bytes) = saved_with_its_plan(2);
     let (bits, distances) = plan_at(&bytes);

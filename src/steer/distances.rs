@@ -27,11 +27,21 @@ pub(crate) struct Distances {
     values: Values,
 }
 
-/// Where the distances are: found by the pass, or saved with the chain.
+/// Where the distances are: found by the pass, saved with the chain, or
+/// both, for a sentence that must contain a phrase.
 #[derive(Clone, Debug)]
 enum Values {
     Found(Vec<u32>),
     Saved(Arc<SentenceDistances>),
+    /// The steps before the phrase is whole found by the pass (`steps` of
+    /// them a state); the steps after it, where only the pairs and the
+    /// sentence end are left, are the saved sentences' plan, up to
+    /// `bound`.
+    AfterPhrase {
+        before: Vec<u32>,
+        saved: Arc<SentenceDistances>,
+        bound: u32,
+    },
 }
 
 impl Distances {
@@ -50,12 +60,12 @@ impl Distances {
             Costs::Tokens => {
                 let mut values = vec![UNREACHABLE; nodes];
                 let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
-                settle(chain, predecessors, automaton, costs, bound, &mut seen);
+                Pass::whole(automaton, costs, bound).settle(chain, predecessors, &mut seen);
                 values
             }
             Costs::Chars { .. } => {
                 let mut seen = Cheapest(vec![UNREACHABLE; nodes]);
-                settle(chain, predecessors, automaton, costs, bound, &mut seen);
+                Pass::whole(automaton, costs, bound).settle(chain, predecessors, &mut seen);
                 seen.0
             }
         };
@@ -80,8 +90,62 @@ impl Distances {
             found.settle(node, distance);
         });
         let costs = Costs::Tokens;
-        settle(chain, predecessors, automaton, &costs, u64::MAX, &mut seen);
+        Pass::whole(automaton, &costs, u64::MAX).settle(chain, predecessors, &mut seen);
         found.packed()
+    }
+
+    /// The distances in tokens, up to `bound`, for `automaton`, a sentence
+    /// that must contain a phrase with its pairs balanced: the pass runs
+    /// over the steps before the phrase is whole only, and takes what is
+    /// left once it is from `saved`, the saved sentences' plan for the
+    /// same pairs, which is the same (`docs/performance.md`, session 40).
+    /// For a phrase of one token, half the pass.
+    pub(crate) fn after_phrase(
+        chain: &Chain,
+        predecessors: &Predecessors,
+        automaton: &Automaton,
+        bound: u64,
+        saved: Arc<SentenceDistances>,
+    ) -> Self {
+        let costs = Costs::Tokens;
+        let before_whole = automaton.steps() - saved.steps();
+        let nodes = chain.state_count() as usize * before_whole;
+        let mut pass = Pass::whole(automaton, &costs, bound);
+        pass.steps = before_whole;
+        // Into the steps after the phrase: a step there costs one token,
+        // then what the saved plan says is left.
+        for next in 0..chain.state_count() {
+            let token = chain.last_word(next);
+            if automaton.is_plain(chain, token) {
+                continue; // Not the phrase's: never makes it whole.
+            }
+            for step in 0..before_whole {
+                let Some((after, false)) = automaton.after(chain, step, token) else {
+                    continue;
+                };
+                let left = after.checked_sub(before_whole);
+                let Some(left) = left.and_then(|after| saved.get(next, after)) else {
+                    continue;
+                };
+                for &state in predecessors.of_state(next) {
+                    pass.seeds
+                        .push((left.saturating_add(1), state, step as u32));
+                }
+            }
+        }
+        pass.seeds.sort_unstable_by(|one, other| other.cmp(one));
+        let bound = pass.bound;
+        let mut values = vec![UNREACHABLE; nodes];
+        let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
+        pass.settle(chain, predecessors, &mut seen);
+        Distances {
+            steps: before_whole,
+            values: Values::AfterPhrase {
+                before: values,
+                saved,
+                bound,
+            },
+        }
     }
 
     /// The distances saved with a chain, for the automaton they were found
@@ -98,85 +162,124 @@ impl Distances {
         match &self.values {
             Values::Found(values) => values[state as usize * self.steps + step],
             Values::Saved(saved) => saved.get(state, step).unwrap_or(UNREACHABLE),
+            Values::AfterPhrase {
+                before,
+                saved,
+                bound,
+            } => match step.checked_sub(self.steps) {
+                None => before[state as usize * self.steps + step],
+                Some(after) => (saved.get(state, after))
+                    .filter(|&distance| distance <= *bound)
+                    .unwrap_or(UNREACHABLE),
+            },
         }
     }
 }
 
 /// The backward pass: Dial's algorithm (Dijkstra with a bucket per cost,
 /// in a ring as long as the dearest step), run backwards from the steps
-/// that reach the goal, handing each (state, step) it settles to `seen`
-/// with its least cost up to `bound`. Nothing costlier than `bound` is
-/// queued, so a tight budget makes a short pass.
-fn settle(
-    chain: &Chain,
-    predecessors: &Predecessors,
-    automaton: &Automaton,
-    costs: &Costs,
-    bound: u64,
-    seen: &mut impl Seen,
-) {
-    let steps = automaton.steps();
-    let bound = bound.min(u64::from(UNREACHABLE - 1)) as u32;
-    let nodes = chain.state_count() as usize * steps;
-    let mut queue = Queue::new(costs, bound, steps);
-    // The steps that reach the goal: into each state, from each of its
-    // predecessors, at each automaton step that accepts its token.
-    for next in 0..chain.state_count() {
-        let token = chain.last_word(next);
-        if automaton.keeps_step(chain, token) {
-            continue;
-        }
-        for step in 0..steps {
-            if let Some((_, true)) = automaton.after(chain, step, token) {
-                for &state in predecessors.of_state(next) {
-                    let cost = costs.between(state, token);
-                    queue.offer(seen, state, step, cost);
-                }
-            }
+/// that reach the goal.
+struct Pass<'a> {
+    automaton: &'a Automaton,
+    costs: &'a Costs,
+    /// Nothing costlier is queued, so a tight budget makes a short pass.
+    bound: u32,
+    /// How many of the automaton's steps the pass covers, the first ones:
+    /// a step before a covered one is covered too, and the steps past them
+    /// come in only through `seeds`.
+    steps: usize,
+    /// Steps known to reach the goal at a cost, besides those the pass
+    /// finds: `(cost, state, step)`, dearest first, each queued when the
+    /// pass reaches its cost, so that each step is still first queued at
+    /// its least.
+    seeds: Vec<(u32, u32, u32)>,
+}
+
+impl<'a> Pass<'a> {
+    /// A pass over all of `automaton`'s steps, up to `bound`.
+    fn whole(automaton: &'a Automaton, costs: &'a Costs, bound: u64) -> Self {
+        Pass {
+            automaton,
+            costs,
+            bound: bound.min(u64::from(UNREACHABLE - 1)) as u32,
+            steps: automaton.steps(),
+            seeds: Vec::new(),
         }
     }
-    // The steps a token leads from to a settled step: a plain token's,
-    // the same for every plain token, kept for each step; a token with
-    // a mark, a sentence end or a place in the phrase, worked out each
-    // time.
-    let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
-    let mut marked_earlier: Vec<usize> = Vec::with_capacity(steps);
-    let mut order = StateOrder::new(nodes, steps);
-    let mut distance = 0u32;
-    while !queue.is_empty() && distance <= bound {
-        let mut bucket = queue.take(distance);
-        order.arrange(&mut bucket);
-        for &(next, step) in &bucket {
-            if !seen.settle(next as usize * steps + step as usize, distance) {
-                continue; // Settled cheaper since it was queued.
-            }
+
+    /// Runs the pass, handing each (state, step) it settles to `seen` with
+    /// its least cost.
+    fn settle(mut self, chain: &Chain, predecessors: &Predecessors, seen: &mut impl Seen) {
+        let (automaton, costs, bound, steps) = (self.automaton, self.costs, self.bound, self.steps);
+        let nodes = chain.state_count() as usize * steps;
+        let mut queue = Queue::new(costs, bound, steps);
+        // The steps that reach the goal: into each state, from each of its
+        // predecessors, at each automaton step that accepts its token.
+        for next in 0..chain.state_count() {
             let token = chain.last_word(next);
-            let step = step as usize;
-            let earlier = if !automaton.is_plain(chain, token) {
-                marked_earlier.clear();
-                marked_earlier.extend(earlier_steps(chain, automaton, step, token));
-                &marked_earlier
-            } else if automaton.phrase.is_none() {
-                // A plain token keeps its step (`keeps_step`).
-                std::slice::from_ref(&step)
-            } else {
-                plain_earlier[step]
-                    .get_or_insert_with(|| earlier_steps(chain, automaton, step, token).collect())
-            };
-            if earlier.is_empty() {
+            if automaton.keeps_step(chain, token) {
                 continue;
             }
-            for &state in predecessors.of_state(next) {
-                let cost = distance.saturating_add(costs.between(state, token));
-                for &before in earlier {
-                    queue.offer(seen, state, before, cost);
+            for step in 0..steps {
+                if let Some((_, true)) = automaton.after(chain, step, token) {
+                    for &state in predecessors.of_state(next) {
+                        let cost = costs.between(state, token);
+                        queue.offer(seen, state, step, cost);
+                    }
                 }
             }
         }
-        distance += 1;
+        // The steps a token leads from to a settled step: a plain token's,
+        // the same for every plain token, kept for each step; a token with
+        // a mark, a sentence end or a place in the phrase, worked out each
+        // time.
+        let mut plain_earlier: Vec<Option<Vec<usize>>> = vec![None; steps];
+        let mut marked_earlier: Vec<usize> = Vec::with_capacity(steps);
+        let mut order = StateOrder::new(nodes, steps);
+        let mut distance = 0u32;
+        while (!queue.is_empty() || !self.seeds.is_empty()) && distance <= bound {
+            while let Some(&(cost, state, step)) = self.seeds.last() {
+                if cost > distance {
+                    break;
+                }
+                queue.offer(seen, state, step as usize, cost);
+                self.seeds.pop();
+            }
+            let mut bucket = queue.take(distance);
+            order.arrange(&mut bucket);
+            for &(next, step) in &bucket {
+                if !seen.settle(next as usize * steps + step as usize, distance) {
+                    continue; // Settled cheaper since it was queued.
+                }
+                let token = chain.last_word(next);
+                let step = step as usize;
+                let earlier = if !automaton.is_plain(chain, token) {
+                    marked_earlier.clear();
+                    marked_earlier.extend(earlier_steps(chain, automaton, step, token));
+                    &marked_earlier
+                } else if automaton.phrase.is_none() {
+                    // A plain token keeps its step (`keeps_step`).
+                    std::slice::from_ref(&step)
+                } else {
+                    plain_earlier[step].get_or_insert_with(|| {
+                        earlier_steps(chain, automaton, step, token).collect()
+                    })
+                };
+                if earlier.is_empty() {
+                    continue;
+                }
+                for &state in predecessors.of_state(next) {
+                    let cost = distance.saturating_add(costs.between(state, token));
+                    for &before in earlier {
+                        queue.offer(seen, state, before, cost);
+                    }
+                }
+            }
+            distance += 1;
+        }
+        #[cfg(test)]
+        PASSES.with(|passes| passes.set(passes.get() + 1));
     }
-    #[cfg(test)]
-    PASSES.with(|passes| passes.set(passes.get() + 1));
 }
 
 /// What the pass knows of each (state, step) as it goes: whether an offer
@@ -495,6 +598,54 @@ mod tests {
                         let found = saved.get(state, step).map(u64::from);
                         prop_assert_eq!(found, expected, "saved");
                     }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Catches a plan for a sentence that must contain a phrase which
+        /// leaves out a step into the phrase's end, costs it from the
+        /// wrong saved step or at the wrong cost, or queues it before the
+        /// pass reaches that cost: found before the phrase is whole and
+        /// read from the saved sentences' plan after, it must match the
+        /// relaxed distances of the whole automaton.
+        #[test]
+        fn a_plan_after_its_phrase_is_the_saved_one(
+            picks in prop::collection::vec(0..WORDS.len(), 4..40),
+            order in 1usize..4,
+            phrase_at in 0usize..40,
+            phrase_len in 1usize..3,
+            balanced in any::<bool>(),
+            bound in prop::option::of(0u64..30),
+        ) {
+            let text: Vec<&str> = picks.iter().map(|&pick| WORDS[pick]).collect();
+            let chain = build_with(text.join(" ").as_bytes(), order, BuildOptions::default()).unwrap();
+            let state = (phrase_at as u32) % chain.state_count();
+            let words: Vec<u32> = chain.state_words(state).take(phrase_len).collect();
+            let phrase = Phrase::new(words.iter().map(|&word| vec![word]).collect());
+            let brackets = if balanced {
+                Brackets::of(&chain)
+            } else {
+                Brackets::none(chain.vocabulary().len())
+            };
+            let plain = Automaton { brackets, phrase: None, in_sentences: true };
+            let automaton = Automaton {
+                phrase: Some((phrase, PhraseRole::Contains)),
+                ..plain.clone()
+            };
+            let bound = bound.unwrap_or(u64::MAX);
+            let predecessors = Predecessors::of(&chain);
+            let saved = Arc::new(Distances::saved_in_tokens(&chain, &predecessors, &plain));
+            let distances = Distances::after_phrase(&chain, &predecessors, &automaton, bound, saved);
+            let least = relaxed(&chain, &automaton, &Costs::Tokens, bound);
+            for state in 0..chain.state_count() {
+                for step in 0..automaton.steps() {
+                    let found = distances.from(state, step);
+                    let found = (found != UNREACHABLE).then_some(u64::from(found));
+                    prop_assert_eq!(found, least[state as usize * automaton.steps() + step]);
                 }
             }
         }

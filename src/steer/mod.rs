@@ -608,10 +608,19 @@ impl Plans {
                 phrase,
                 in_sentences,
             };
-            let saved = saved.as_ref().filter(|_| automaton.phrase.is_none());
-            let distances = match saved {
-                Some(saved) => Distances::saved(Arc::clone(saved)),
-                None => Distances::new(chain, predecessors(), &automaton, &costs, bound),
+            let role = automaton.phrase.as_ref().map(|(_, role)| *role);
+            let distances = match (&saved, role) {
+                (Some(saved), None) => Distances::saved(Arc::clone(saved)),
+                // Once the phrase is written, what is left of a sentence
+                // that contains it is the saved plan's.
+                (Some(saved), Some(PhraseRole::Contains)) => Distances::after_phrase(
+                    chain,
+                    predecessors(),
+                    &automaton,
+                    bound,
+                    Arc::clone(saved),
+                ),
+                _ => Distances::new(chain, predecessors(), &automaton, &costs, bound),
             };
             let mut plan = Plan {
                 automaton,
@@ -619,9 +628,9 @@ impl Plans {
                 least_sentence: None,
                 in_tokens: None,
             };
-            plan.least_sentence = match saved {
-                Some(saved) => saved.least_sentence(),
-                None => plan.least_sentence(chain, &costs),
+            plan.least_sentence = match (&saved, role) {
+                (Some(saved), None) => saved.least_sentence(),
+                _ => plan.least_sentence(chain, &costs),
             };
             if let Some(length) = request.tokens_also_counted() {
                 let tokens = Distances::new(
