@@ -116,7 +116,8 @@ impl Distances {
         // then what the saved plan says is left.
         for next in 0..chain.state_count() {
             let token = chain.last_word(next);
-            if automaton.is_plain(chain, token) {
+            let phrase = automaton.phrase.as_ref();
+            if phrase.is_none_or(|(phrase, _)| phrase.lacks(token)) {
                 continue; // Not the phrase's: never makes it whole.
             }
             for step in 0..before_whole {
@@ -217,7 +218,7 @@ impl<'a> Pass<'a> {
         // predecessors, at each automaton step that accepts its token.
         for next in 0..chain.state_count() {
             let token = chain.last_word(next);
-            if automaton.keeps_step(chain, token) {
+            if !automaton.may_reach_goal(chain, token) {
                 continue;
             }
             for step in 0..steps {
@@ -258,7 +259,7 @@ impl<'a> Pass<'a> {
                     marked_earlier.extend(earlier_steps(chain, automaton, step, token));
                     &marked_earlier
                 } else if automaton.phrase.is_none() {
-                    // A plain token keeps its step (`keeps_step`).
+                    // A plain token keeps its step.
                     std::slice::from_ref(&step)
                 } else {
                     plain_earlier[step].get_or_insert_with(|| {

@@ -67,11 +67,15 @@ impl Automaton {
         self.brackets.open_states() * matched
     }
 
-    /// Whether `token` takes every step to itself without reaching the
-    /// goal: no mark, no sentence end, and no phrase to follow. Most tokens
-    /// do, which spares the backward pass trying each step.
-    pub(crate) fn keeps_step(&self, chain: &Chain, token: u32) -> bool {
-        self.phrase.is_none() && self.is_plain(chain, token)
+    /// Whether `token` may reach the goal from some step: in sentences only
+    /// a sentence end does (see `after`); outside them, the token that
+    /// makes the phrase whole, or any once it is. Most tokens end no
+    /// sentence, which spares the backward pass trying each step of each
+    /// state for the goal: with a phrase, whose tokens are not plain, that
+    /// was most of a first prompt's pass on a large chain
+    /// (`docs/performance.md`, session 40).
+    pub(crate) fn may_reach_goal(&self, chain: &Chain, token: u32) -> bool {
+        !self.in_sentences || chain.ends_sentence(token)
     }
 
     /// Whether `token` is plain: no mark, no sentence end (in sentences),
