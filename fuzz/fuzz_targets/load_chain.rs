@@ -5,8 +5,9 @@
 //! from a file, which is mapped and checked in place. Loading must give an error
 //! or a chain; never a panic, a hang or an allocation beyond the file's
 //! size. A chain it accepts must walk (guarded too, and in sentences by
-//! its saved plan), continue words, save back to itself, and pass or fail
-//! the full check of its index and of its plan.
+//! its saved plan, with a word to hold or without), continue words, save
+//! back to itself, and pass or fail the full check of its index and of its
+//! plan.
 
 #![no_main]
 
@@ -79,6 +80,14 @@ fn walk(chain: &Chain, seed: u64) {
         .balanced(true)
         .at_most(200)
         .count();
+    // A sentence that must hold a word reads the saved plan once the
+    // word is written: a forged plan may mislead it, never crash it.
+    if let Some(word) = words.first() {
+        let steered = Walk::new(chain, seed).sentences(2).balanced(true);
+        if let Ok(steered) = steered.contains(word) {
+            let _ = steered.at_most(200).count();
+        }
+    }
     let _ = chain_file::check_copy_index(chain, Watch::none());
     let _ = chain_file::check_sentence_distances(chain);
     let (again, _) = chain_file::decode(&encode(chain)).expect("a loaded chain saves");
