@@ -54,24 +54,9 @@ impl Distances {
         costs: &Costs,
         bound: u64,
     ) -> Self {
-        let steps = automaton.steps();
-        let nodes = chain.state_count() as usize * steps;
-        let values = match costs {
-            Costs::Tokens => {
-                let mut values = vec![UNREACHABLE; nodes];
-                let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
-                Pass::whole(automaton, costs, bound).settle(chain, predecessors, &mut seen);
-                values
-            }
-            Costs::Chars { .. } => {
-                let mut seen = Cheapest(vec![UNREACHABLE; nodes]);
-                Pass::whole(automaton, costs, bound).settle(chain, predecessors, &mut seen);
-                seen.0
-            }
-        };
         Distances {
-            steps,
-            values: Values::Found(values),
+            steps: automaton.steps(),
+            values: Values::Found(Pass::whole(automaton, costs, bound).values(chain, predecessors)),
         }
     }
 
@@ -109,14 +94,15 @@ impl Distances {
     ) -> Self {
         let costs = Costs::Tokens;
         let before_whole = automaton.steps() - saved.steps();
-        let nodes = chain.state_count() as usize * before_whole;
-        let mut pass = Pass::whole(automaton, &costs, bound);
-        pass.steps = before_whole;
+        let mut pass = Pass {
+            steps: before_whole,
+            ..Pass::whole(automaton, &costs, bound)
+        };
         // Into the steps after the phrase: a step there costs one token,
         // then what the saved plan says is left.
+        let phrase = automaton.phrase.as_ref();
         for next in 0..chain.state_count() {
             let token = chain.last_word(next);
-            let phrase = automaton.phrase.as_ref();
             if phrase.is_none_or(|(phrase, _)| phrase.lacks(token)) {
                 continue; // Not the phrase's: never makes it whole.
             }
@@ -136,13 +122,10 @@ impl Distances {
         }
         pass.seeds.sort_unstable_by(|one, other| other.cmp(one));
         let bound = pass.bound;
-        let mut values = vec![UNREACHABLE; nodes];
-        let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
-        pass.settle(chain, predecessors, &mut seen);
         Distances {
             steps: before_whole,
             values: Values::AfterPhrase {
-                before: values,
+                before: pass.values(chain, predecessors),
                 saved,
                 bound,
             },
@@ -205,6 +188,26 @@ impl<'a> Pass<'a> {
             bound: bound.min(u64::from(UNREACHABLE - 1)) as u32,
             steps: automaton.steps(),
             seeds: Vec::new(),
+        }
+    }
+
+    /// Runs the pass and keeps what it finds in a `u32` a (state, step),
+    /// [`UNREACHABLE`] where it settles none: in tokens, written as each
+    /// is settled; otherwise, the least cost queued, which is settled last.
+    fn values(self, chain: &Chain, predecessors: &Predecessors) -> Vec<u32> {
+        let nodes = chain.state_count() as usize * self.steps;
+        match self.costs {
+            Costs::Tokens => {
+                let mut values = vec![UNREACHABLE; nodes];
+                let mut seen = QueuedOnce::new(nodes, |node, distance| values[node] = distance);
+                self.settle(chain, predecessors, &mut seen);
+                values
+            }
+            Costs::Chars { .. } => {
+                let mut seen = Cheapest(vec![UNREACHABLE; nodes]);
+                self.settle(chain, predecessors, &mut seen);
+                seen.0
+            }
         }
     }
 
