@@ -605,10 +605,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
 
         /// Catches a plan for a sentence that must contain a phrase which
         /// leaves out a step into the phrase's end, costs it from the
