@@ -16,7 +16,7 @@ pub const MAX_VOCABULARY_BYTES: usize = u32::MAX as usize;
 
 /// The version of the chain file format that this crate writes, and the
 /// only one it reads.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 
 /// The most metadata a chain file may carry.
 pub const MAX_METADATA_BYTES: usize = 1 << 20;

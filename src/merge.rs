@@ -310,14 +310,7 @@ fn link_states(
     let roots: Vec<(u32, &[u32])> = (roots.iter())
         .map(|(state, words)| (*state, words.as_slice()))
         .collect();
-    match LinkedStates::new(
-        order,
-        last_words,
-        transitions.follower_lists(),
-        &roots,
-        true,
-        1,
-    ) {
+    match LinkedStates::new(order, last_words, transitions.follower_lists(), &roots, 1) {
         Ok(states) => StateWords::Linked(states),
         // A merged state that follows none followed none in any source,
         // where it was a root with its words.

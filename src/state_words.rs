@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
 use crate::parallel::{equal_shares, on_threads, state_ranges};
+use crate::stored::Stored;
 
 /// Marks a state that follows no state in [`LinkedStates::previous`].
 const NO_STATE: u32 = u32::MAX;
@@ -36,15 +37,19 @@ pub(crate) enum StateWords {
 /// its words whole, as a root.
 ///
 /// `previous` is the follower relation read backwards, taking the state of
-/// least id: it is found from the transitions, so it is never saved, and
-/// two chains with the same transitions have the same one.
+/// least id: a build or a merge finds it from the transitions, so two
+/// chains with the same transitions have the same one, and a saved chain
+/// keeps it, so that a load does not scan every transition to find it
+/// again. Any state a state follows gives it the same words; a file's
+/// `previous` need not be the least, only link its states to words that
+/// every transition then continues, which the load checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LinkedStates {
     order: usize,
     /// Each state's last word.
-    last: Vec<u32>,
+    last: Stored<u32>,
     /// The state of least id that each state follows, or [`NO_STATE`].
-    previous: Vec<u32>,
+    previous: Stored<u32>,
     /// The states that follow no state, in id order.
     root_states: Vec<u32>,
     /// Their words, `order` a root, in the order of `root_states`.
@@ -67,22 +72,25 @@ pub(crate) enum LinkError {
     RootWithoutWords,
     /// Words are given for a state that follows another.
     WordsOfALinkedState,
+    /// A state follows a state that the chain does not have.
+    PreviousNotAState,
+    /// The states given words are not in id order, each once, or are not
+    /// states of the chain.
+    RootsOutOfPlace,
 }
 
 impl LinkedStates {
     /// The states whose last words are `last`, linked by `transitions`,
     /// with the words of the states that follow none given by `roots`
     /// (`(state, its order words)`, in id order). Roots given for a state
-    /// that follows another are left out when `extra_roots_allowed` (a
-    /// build offers its first window, which may appear again), and an error
-    /// otherwise; a state that follows none without words is an error.
-    /// The transitions are read on up to `threads` threads.
+    /// that follows another are left out (a build offers its first window,
+    /// which may appear again); a state that follows none without words is
+    /// an error. The transitions are read on up to `threads` threads.
     pub(crate) fn new(
         order: usize,
         last: Vec<u32>,
         transitions: FollowerLists<'_>,
         roots: &[(u32, &[u32])],
-        extra_roots_allowed: bool,
         threads: usize,
     ) -> Result<Self, LinkError> {
         let previous = least_previous(last.len(), transitions, threads);
@@ -90,16 +98,67 @@ impl LinkedStates {
         let mut root_words = Vec::new();
         for &(state, words) in roots {
             if previous[state as usize] != NO_STATE {
-                if extra_roots_allowed {
-                    continue;
-                }
-                return Err(LinkError::WordsOfALinkedState);
+                continue;
             }
             root_states.push(state);
             root_words.extend_from_slice(words);
         }
         let roots_needed = previous.iter().filter(|&&state| state == NO_STATE).count();
         if roots_needed != root_states.len() {
+            return Err(LinkError::RootWithoutWords);
+        }
+        Ok(LinkedStates {
+            order,
+            last: last.into(),
+            previous: previous.into(),
+            root_states,
+            root_words,
+        })
+    }
+
+    /// The states whose last words are `last`, each following the state
+    /// that `previous` names ([`NO_STATE`] for none), with the words of the
+    /// states that follow none given by `roots` (`(state, its order
+    /// words)`), as a chain file holds them. The roots must be in id order,
+    /// each once, and every state that follows none must have words given,
+    /// and only those; whether the
+    /// words continue along every transition is for the caller to check
+    /// ([`LinkedStates::word_columns`]).
+    pub(crate) fn from_saved(
+        order: usize,
+        last: Stored<u32>,
+        previous: Stored<u32>,
+        roots: &[(u32, &[u32])],
+    ) -> Result<Self, LinkError> {
+        let count = previous.len() as u32;
+        // One pass with no early exit, which is vectorized: a good file
+        // goes all the way.
+        let (in_range, follow_none) =
+            (previous.iter()).fold((true, 0usize), |(in_range, none), &state| {
+                (
+                    in_range & (state < count || state == NO_STATE),
+                    none + usize::from(state == NO_STATE),
+                )
+            });
+        if !in_range {
+            return Err(LinkError::PreviousNotAState);
+        }
+        let rising = roots.windows(2).all(|pair| pair[0].0 < pair[1].0);
+        if !rising || roots.last().is_some_and(|&(state, _)| state >= count) {
+            return Err(LinkError::RootsOutOfPlace);
+        }
+        let mut root_states = Vec::with_capacity(roots.len());
+        let mut root_words = Vec::with_capacity(roots.len() * order);
+        for &(state, words) in roots {
+            if previous[state as usize] != NO_STATE {
+                return Err(LinkError::WordsOfALinkedState);
+            }
+            root_states.push(state);
+            root_words.extend_from_slice(words);
+        }
+        // The roots are distinct and each follows none: as many as the
+        // states that follow none, they are all of those.
+        if follow_none != root_states.len() {
             return Err(LinkError::RootWithoutWords);
         }
         Ok(LinkedStates {
@@ -114,6 +173,12 @@ impl LinkedStates {
     /// Each state's last word, for saving.
     pub(crate) fn last_words(&self) -> &[u32] {
         &self.last
+    }
+
+    /// The state of least id that each state follows, [`NO_STATE`] for
+    /// none, for saving.
+    pub(crate) fn previous_states(&self) -> &[u32] {
+        &self.previous
     }
 
     /// The states that follow none, and their words, for saving.
@@ -331,7 +396,7 @@ mod tests {
     fn linked() -> LinkedStates {
         let last = vec![2, 0, 1, 3];
         let transitions = transitions(&[&[1], &[2], &[3], &[]]);
-        LinkedStates::new(3, last, lists(&transitions), &[(0, &[0, 1, 2])], false, 1).unwrap()
+        LinkedStates::new(3, last, lists(&transitions), &[(0, &[0, 1, 2])], 1).unwrap()
     }
 
     /// The offsets and the followers of states with these `followers`.
@@ -377,7 +442,7 @@ mod tests {
             .map(|words| (words[0] / 10, &words[..]))
             .collect();
         let last = (0..count).map(|state| state * 7 % 1000).collect();
-        LinkedStates::new(order, last, lists(&transitions), &roots, false, threads).unwrap()
+        LinkedStates::new(order, last, lists(&transitions), &roots, threads).unwrap()
     }
 
     #[test]
@@ -473,12 +538,81 @@ mod tests {
     fn roots_must_be_exactly_the_states_that_follow_none() {
         let last = vec![2, 0];
         let transitions = transitions(&[&[1], &[]]);
-        let missing = LinkedStates::new(2, last.clone(), lists(&transitions), &[], false, 1);
+        let missing = LinkedStates::new(2, last.clone(), lists(&transitions), &[], 1);
         assert_eq!(missing.unwrap_err(), LinkError::RootWithoutWords);
+        // A build offers its first window, which may follow another: it is
+        // left out, and state 1 keeps its linked words.
         let extra = [(0, &[1u32, 2][..]), (1, &[2, 0][..])];
-        let forged = LinkedStates::new(2, last.clone(), lists(&transitions), &extra, false, 1);
-        assert_eq!(forged.unwrap_err(), LinkError::WordsOfALinkedState);
-        // A build offers its first window, which may follow another.
-        assert!(LinkedStates::new(2, last, lists(&transitions), &extra, true, 1).is_ok());
+        let linked = LinkedStates::new(2, last, lists(&transitions), &extra, 1).unwrap();
+        assert_eq!(linked.roots(), (&[0][..], &[1, 2][..]));
+        assert_eq!(linked.words(1).collect::<Vec<_>>(), [2, 0]);
+    }
+
+    /// [`LinkedStates::from_saved`] of what `states` would save, with
+    /// `previous` and `roots` in place of its own.
+    fn saved_with(
+        states: &LinkedStates,
+        previous: Vec<u32>,
+        roots: &[(u32, &[u32])],
+    ) -> Result<LinkedStates, LinkError> {
+        let last = states.last_words().to_vec().into();
+        LinkedStates::from_saved(states.order, last, previous.into(), roots)
+    }
+
+    #[test]
+    fn saved_links_read_back_as_the_states_they_were() {
+        let states = linked();
+        let (root_states, root_words) = states.roots();
+        let roots: Vec<(u32, &[u32])> = (root_states.iter().copied())
+            .zip(root_words.chunks_exact(3))
+            .collect();
+        let saved = saved_with(&states, states.previous_states().to_vec(), &roots).unwrap();
+        assert_eq!(saved, states);
+    }
+
+    #[test]
+    fn each_fault_of_saved_links_has_its_own_error() {
+        // The bugs: a state that follows a state past the last (its words
+        // read out of bounds), a state that follows none with no words of
+        // its own, or a root that follows another (its words would shadow
+        // the linked ones) let through; roots out of order, repeated or
+        // past the states, whose words would be found for the wrong state.
+        let states = linked();
+        let previous = states.previous_states().to_vec();
+        let root: &[u32] = &[0, 1, 2];
+        let with_previous = |state: usize, value: u32| {
+            let mut forged = previous.clone();
+            forged[state] = value;
+            forged
+        };
+        for (forged, roots, fault) in [
+            (
+                with_previous(1, 4),
+                vec![(0, root)],
+                LinkError::PreviousNotAState,
+            ),
+            (
+                with_previous(1, NO_STATE),
+                vec![(0, root)],
+                LinkError::RootWithoutWords,
+            ),
+            (
+                previous.clone(),
+                vec![(0, root), (1, root)],
+                LinkError::WordsOfALinkedState,
+            ),
+            (
+                previous.clone(),
+                vec![(0, root), (0, root)],
+                LinkError::RootsOutOfPlace,
+            ),
+            (
+                previous.clone(),
+                vec![(4, root)],
+                LinkError::RootsOutOfPlace,
+            ),
+        ] {
+            assert_eq!(saved_with(&states, forged, &roots).unwrap_err(), fault);
+        }
     }
 }

@@ -433,6 +433,8 @@ fn huge_sizes_in_a_small_file_are_refused_before_allocating() {
 struct Layout {
     words: usize,
     state_words: usize,
+    /// The state each state follows.
+    previous: usize,
     /// Where the first state's followers end (after the offsets' 0).
     follower_ends: usize,
     followers: usize,
@@ -449,11 +451,13 @@ fn layout(bytes: &[u8]) -> Layout {
     let words = 96 + metadata.next_multiple_of(4) + 4 * vocabulary;
     let state_words = words + word_bytes.next_multiple_of(4);
     // The offsets start with a 0, then where each state's followers end.
-    let follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4;
+    // Each state's last word and the state it follows, then the roots.
+    let follower_ends = state_words + 8 * states + 4 * roots * (1 + order) + 4;
     let followers = follower_ends + 4 * states;
     Layout {
         words,
         state_words,
+        previous: state_words + 4 * states,
         follower_ends,
         followers,
         counts: followers + 4 * pairs,
@@ -554,10 +558,21 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers + 4 * 2, 7)),
         ),
         (
-            // State 0, "and the", followed by itself: "the dog" then
-            // follows no state, and has no words of its own.
-            "follows no state but has no words",
+            // State 0, "and the", followed by itself: "the dog", which the
+            // file still says follows it, no longer does, and "and the"
+            // does not lead to "and the".
+            "does not continue the words",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
+        ),
+        (
+            // State 1 said to follow no state, with no words of its own.
+            "follows no state but has no words",
+            Box::new(move |b: &mut Vec<u8>| set_u32(b, at.previous + 4, u32::MAX)),
+        ),
+        (
+            // State 1 said to follow a state past the last.
+            "follows a state that is not one of its states",
+            Box::new(move |b: &mut Vec<u8>| set_u32(b, at.previous + 4, states)),
         ),
         ("order is 0", Box::new(|b: &mut Vec<u8>| set_u32(b, 28, 0))),
         (
@@ -722,7 +737,7 @@ fn the_words_of_a_first_window_are_checked() {
     let bytes = encoded(&chain, b"");
     assert_eq!(chain_file::decode(&bytes).unwrap().0, chain);
     let at = layout(&bytes);
-    let root_state = at.state_words + 4 * chain.state_count() as usize;
+    let root_state = at.state_words + 8 * chain.state_count() as usize;
     let mut linked = bytes.clone();
     set_u32(&mut linked, root_state, 1);
     let error = chain_file::decode(&with_fixed_checksum(linked)).unwrap_err();

@@ -67,9 +67,10 @@ def sections(data: bytes) -> dict[str, int]:
     ends = HEADER.size + padded(metadata)
     word_text = ends + 4 * words
     state_words = word_text + padded(word_bytes)
-    # Each state's last word, then the states that follow none, with
-    # their words; then a 0 and where each state's followers end.
-    follower_ends = state_words + 4 * states + 4 * roots * (1 + order) + 4
+    # Each state's last word and the state it follows, then the states
+    # that follow none, with their words; then a 0 and where each state's
+    # followers end.
+    follower_ends = state_words + 8 * states + 4 * roots * (1 + order) + 4
     followers = follower_ends + 4 * states
     return {
         "word_ends": ends,

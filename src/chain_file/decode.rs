@@ -297,7 +297,8 @@ pub(super) fn decode_sections<R: Read>(
         },
         states: if header.order > 1 {
             DecodedStates {
-                last: sections.u32s(state_count)?,
+                last: sections.stored_u32s(state_count)?,
+                previous: sections.stored_u32s(state_count)?,
                 root_states: sections.u32s(header.root_count as usize)?,
                 root_words: sections.u32s(header.root_count as usize * header.order)?,
             }
@@ -339,7 +340,9 @@ pub(super) fn decode_sections<R: Read>(
 /// The states of a chain of order 2 or more, as a file holds them.
 #[derive(Default)]
 struct DecodedStates {
-    last: Vec<u32>,
+    last: Stored<u32>,
+    /// The state each state follows, or none.
+    previous: Stored<u32>,
     root_states: Vec<u32>,
     root_words: Vec<u32>,
 }
@@ -393,13 +396,7 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     let states = if order == 1 {
         StateWords::SingleWord
     } else {
-        decode_states(
-            order,
-            vocabulary.len(),
-            decoded.states,
-            &transitions,
-            threads,
-        )?
+        decode_states(order, vocabulary.len(), decoded.states)?
     };
     let sentences = match (
         BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
@@ -457,17 +454,16 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
     Ok(chain.with_sentence_distances(KnownSentenceDistances::known(distances)))
 }
 
-/// The states of a chain of `order` 2 or more from their last words and
-/// roots, linked by `transitions` on up to `threads` threads.
+/// The states of a chain of `order` 2 or more from their last words, the
+/// state each follows and their roots, as the file holds them.
 fn decode_states(
     order: usize,
     vocabulary_size: usize,
     states: DecodedStates,
-    transitions: &Transitions,
-    threads: usize,
 ) -> Result<StateWords, ChainFileError> {
     let DecodedStates {
         last,
+        previous,
         root_states,
         root_words,
     } = states;
@@ -477,28 +473,19 @@ fn decode_states(
             "a state has a word that is not in its vocabulary".into(),
         ));
     }
-    let rising = root_states.windows(2).all(|pair| pair[0] < pair[1]);
-    if !rising
-        || root_states
-            .last()
-            .is_some_and(|&state| state as usize >= last.len())
-    {
-        return Err(invalid("its first windows are out of place".into()));
-    }
     let roots: Vec<(u32, &[u32])> = root_states
         .iter()
         .zip(root_words.chunks_exact(order))
         .map(|(&state, words)| (state, words))
         .collect();
-    match LinkedStates::new(
-        order,
-        last,
-        transitions.follower_lists(),
-        &roots,
-        false,
-        threads,
-    ) {
+    match LinkedStates::from_saved(order, last, previous, &roots) {
         Ok(states) => Ok(StateWords::Linked(states)),
+        Err(LinkError::RootsOutOfPlace) => {
+            Err(invalid("its first windows are out of place".into()))
+        }
+        Err(LinkError::PreviousNotAState) => Err(invalid(
+            "a state follows a state that is not one of its states".into(),
+        )),
         Err(LinkError::RootWithoutWords) => Err(invalid(
             "a state follows no state but has no words of its own".into(),
         )),
@@ -767,7 +754,7 @@ mod tests {
                         followers: &forged,
                     };
                     let last = states.last_words().to_vec();
-                    let Ok(linked) = LinkedStates::new(order, last, lists, &roots, false, 1) else {
+                    let Ok(linked) = LinkedStates::new(order, last, lists, &roots, 1) else {
                         continue;
                     };
                     let expected = every_step_continues(&linked, lists);

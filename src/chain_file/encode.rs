@@ -64,6 +64,7 @@ pub(super) fn encode(
     out.report_to(watch)?;
     if let StateWords::Linked(states) = chain.state_words_table() {
         write_u32_slice(&mut out, states.last_words())?;
+        write_u32_slice(&mut out, states.previous_states())?;
         let (root_states, root_words) = states.roots();
         write_u32_slice(&mut out, root_states)?;
         write_u32_slice(&mut out, root_words)?;

@@ -108,8 +108,10 @@ impl FixedHeader {
         let words = 4 * u128::from(self.vocabulary_size)
             + u128::from(self.vocabulary_bytes)
             + self.word_bytes_padding() as u128;
+        // Each state's last word and the state it follows; the roots'
+        // states and words.
         let state_words = if self.order > 1 {
-            4 * u128::from(self.state_count)
+            8 * u128::from(self.state_count)
                 + 4 * u128::from(self.root_count) * (1 + self.order as u128)
         } else {
             0
@@ -369,11 +371,12 @@ mod tests {
         assert_eq!(fixed.tokens, Tokens::Lines);
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
         // The metadata and the words' bytes each padded to 4 bytes; last
-        // words of 4 states, one root state with its 2 words; a 0 and
+        // words of 4 states and the state each follows, one root state
+        // with its 2 words; a 0 and
         // where each state's followers end; the sentences' plan, a bit for
         // each of 2 steps of 4 states, a byte for 3 of them, one distance
         // kept apart; 2 bytes of padding to a multiple of 4 (the chain's
-        // sections take 242 bytes). With the
+        // sections take 258 bytes). With the
         // copy index, one window of all 5 tokens: token starts for 3
         // words, the separator and the end; 5 words of text at 2 bits (ids
         // 0 to 3) and their suffix array at 3 (starts 0 to 4), each in one
@@ -381,11 +384,11 @@ mod tests {
         let chain = 96
             + (7 + 1)
             + (4 * 3 + 9 + 3)
-            + (4 * 4 + 4 * 3)
+            + (4 * 4 + 4 * 4 + 4 * 3)
             + (4 * 5 + 8 * 6)
             + (1 + 1)
             + (1 + 3 + 12);
-        assert_eq!((chain, fixed.padding()), (242, 2));
+        assert_eq!((chain, fixed.padding()), (258, 2));
         let expected = chain + 2 + 4 + (4 * 5 + 4 + 4 + 4);
         assert_eq!(fixed.file_size(), expected);
         assert!(fixed.check_size(expected as u64).is_ok());

@@ -31,6 +31,7 @@
 //! | *B* | the words' bytes, one after another, in byte order |
 //! | 0 to 3 | zeros, to a multiple of 4 bytes |
 //! | 4 *S* | each state's last word id (only when *k* > 1: at order 1, state *i* is word *i*); states are in the order of their words' ids |
+//! | 4 *S* | the state of least id that each state follows, `u32::MAX` for none (only when *k* > 1) |
 //! | 4 *R* + 4 *R k* | the states that follow no state, in id order, then the *k* word ids of each (only when *k* > 1) |
 //! | 4 (*S* + 1) | 0, then where each state's followers end in the two arrays below |
 //! | 4 *P* | each follower (a state id), in id order |
@@ -54,8 +55,12 @@
 //! is exact for `max_copy` below *L*, and a walk asked for more is refused.
 //!
 //! A state's other words are those of the state of least id that it
-//! follows, moved on by one: they are found from the transitions, so a
-//! state costs the same few bytes at every order.
+//! follows, moved on by one, so a state costs the same few bytes at every
+//! order. That state is found from the transitions when a chain is built
+//! or merged, and saved, so that a load need not scan every transition
+//! for it; a load checks that each is a state or none, that the states
+//! that follow none are the roots, and that every step continues the
+//! words they give (any state a state follows gives it the same words).
 //!
 //! The sentence marks record what the sentence rule said when the chain
 //! was trained (see [`crate::ends_sentence`]), so that a file keeps its
@@ -67,7 +72,8 @@
 //! index's ids packed in as few bits as they need, version 8 every array
 //! 4-aligned and the counts as running totals, so that a mapped file is
 //! used in place, version 9 the index's text in windows, each with its own
-//! suffix array, version 10 the default sentences' plan.
+//! suffix array, version 10 the default sentences' plan, version 11 the
+//! state each state follows.
 //!
 //! The default sentences' plan is what a walk in sentences without a
 //! phrase or a cap on characters steers by; a prompt reads it rather than

@@ -99,7 +99,6 @@ pub(crate) fn link_corpus(
             last_words,
             transitions.follower_lists(),
             &roots,
-            true,
             options.threads,
         ) {
             Ok(states) => StateWords::Linked(states),
