@@ -37,6 +37,28 @@ pub(crate) fn on_threads<I: Send, T: Send>(
     })
 }
 
+/// `first` run on the calling thread and `second` on a thread of its own
+/// when `threads` is more than one (else one after the other), and both
+/// results. A panic in either goes on unwinding in the caller, as in
+/// [`on_threads`].
+pub(crate) fn both<A: Send, B: Send>(
+    threads: usize,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if threads <= 1 {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let second = scope.spawn(second);
+        let first = first();
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
 /// `0..count` cut into up to `threads` ranges whose lengths differ by at
 /// most one, each at least `min_share` long unless there is only one (the
 /// whole, empty when `count` is 0).
@@ -123,6 +145,22 @@ mod tests {
     fn results_keep_the_order_of_the_items() {
         let doubled = on_threads(vec![1, 2, 3, 4], |n| Ok(n * 2));
         assert_eq!(doubled, Ok(vec![2, 4, 6, 8]));
+    }
+
+    #[test]
+    fn both_gives_each_result_in_its_place_and_a_panic_goes_on() {
+        // The bugs: the results swapped, or a panic on the other thread
+        // turned into a result (a check that passes for a bug).
+        for threads in [1, 2] {
+            let on = |name| std::thread::current().id() == name;
+            let caller = std::thread::current().id();
+            let (first, second) = both(threads, || (1, on(caller)), || (2, on(caller)));
+            assert_eq!((first, second), ((1, true), (2, threads == 1)));
+            let panicked = std::panic::catch_unwind(|| {
+                both(threads, || 1, || -> i32 { panic!("in the second") })
+            });
+            assert!(panicked.is_err(), "{threads} threads");
+        }
     }
 
     #[test]
