@@ -135,6 +135,26 @@ def test_a_bad_file_is_one_error_line_naming_it(llm_cli, saved, case):
     assert message in info.output
 
 
+def test_a_word_that_is_not_text_is_found_in_either_half_of_a_large_vocabulary(
+    llm_cli, user_path
+):
+    # A large vocabulary's words are checked in two runs, one on another
+    # thread. The bug: one run's answer lost, so a word that no Python
+    # string can hold passes, in one half or the other. Each word differs
+    # from the next before its last byte, which stays in byte order as
+    # 0xFF, not UTF-8.
+    words = [f"w{number:05d}z" for number in range(70_000)]
+    data = train_chain("big", [" ".join(words)], copy_guard=False).path.read_bytes()
+    start = sections(data)["words"]
+    for word in (100, 69_000):
+        body = bytearray(data[:-4])
+        body[start + 7 * word + 6] = 0xFF
+        (user_path / "markov" / "big.markov").write_bytes(with_checksum(bytes(body)))
+        result = llm_cli("-m", "markov/big", "w00001z")
+        assert result.exit_code == 1, (word, result.output)
+        assert "not text" in result.output, (word, result.output)
+
+
 def test_a_forged_plan_for_sentences_is_found_by_info_not_by_a_prompt(
     llm_cli, user_path
 ):

@@ -13,10 +13,9 @@ use super::build::{
 };
 use super::errors::user_error;
 use super::steps::{run_unwatched, run_watched, AfterCtrlC, Progress};
-use super::text::{is_python_text, metadata_text, text_from_utf8, StrInChunks, Utf8Text};
+use super::text::{metadata_text, text_from_utf8, words_are_text, StrInChunks, Utf8Text};
 use super::walk::{PyWalk, WalkRequest};
 use crate::steer::PlanCache;
-use crate::tokenize::starts_a_character;
 use crate::{
     chain_file, merge_sorting, merging_work, Chain, ChainError, MergeSource, Piece, SpillPolicy,
     SuffixSort, Tokens,
@@ -56,12 +55,7 @@ impl PyChain {
     /// `chain`, read from a file or bytes, unless a word is not text: the
     /// core takes any bytes for words, but from Python words are text.
     fn of_text(chain: Chain) -> PyResult<Self> {
-        let vocabulary = chain.vocabulary();
-        let words_are_text = is_python_text(vocabulary.bytes())
-            && vocabulary
-                .words()
-                .all(|word| word.first().copied().is_some_and(starts_a_character));
-        if !words_are_text {
+        if !words_are_text(chain.vocabulary()) {
             return Err(user_error(
                 "it holds words that are not text; train it again",
             ));
