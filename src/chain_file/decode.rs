@@ -186,8 +186,11 @@ impl<R: Read> Sections<R> {
     fn check_checksum(&mut self) -> Result<(), ChainFileError> {
         #[cfg(all(target_endian = "little", not(windows)))]
         if let Some(map) = self.map.clone() {
+            // Sections are taken within the map, so the bytes are there;
+            // none hashed would fail the check, not pass it.
             let covered = map.get(self.hashed_from..self.position);
-            self.hasher = hashed_on_threads(std::mem::take(&mut self.hasher), covered);
+            let hasher = std::mem::take(&mut self.hasher);
+            self.hasher = hashed_on_threads(hasher, covered.unwrap_or_default());
         }
         let stored = self.stored_checksum()?;
         self.hashed_from = self.position;
@@ -202,9 +205,7 @@ impl<R: Read> Sections<R> {
 /// half, when they are many enough to pay for one (a mapped file's first
 /// read of its pages is most of a small chain's load).
 #[cfg(all(target_endian = "little", not(windows)))]
-fn hashed_on_threads(mut hasher: crc32fast::Hasher, covered: Option<&[u8]>) -> crc32fast::Hasher {
-    // Sections were taken within the map, so `covered` is there.
-    let covered = covered.unwrap_or_default();
+fn hashed_on_threads(mut hasher: crc32fast::Hasher, covered: &[u8]) -> crc32fast::Hasher {
     let threads = if covered.len() >= HASHED_APART_FROM {
         BuildOptions::default().threads.min(2)
     } else {
@@ -789,7 +790,7 @@ mod tests {
             whole.update(covered);
             let mut started = crc32fast::Hasher::new();
             started.update(header);
-            let in_halves = hashed_on_threads(started, Some(covered));
+            let in_halves = hashed_on_threads(started, covered);
             assert_eq!(in_halves.finalize(), whole.finalize(), "{length} bytes");
         }
     }

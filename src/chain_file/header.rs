@@ -372,11 +372,10 @@ mod tests {
         assert_eq!((fixed.copy_index_len, fixed.transition_count), (5, 3));
         // The metadata and the words' bytes each padded to 4 bytes; last
         // words of 4 states and the state each follows, one root state
-        // with its 2 words; a 0 and
-        // where each state's followers end; the sentences' plan, a bit for
-        // each of 2 steps of 4 states, a byte for 3 of them, one distance
-        // kept apart; 2 bytes of padding to a multiple of 4 (the chain's
-        // sections take 258 bytes). With the
+        // with its 2 words; a 0 and where each state's followers end; the
+        // sentences' plan, a bit for each of 2 steps of 4 states, a byte
+        // for 3 of them, one distance kept apart; 2 bytes of padding to a
+        // multiple of 4 (the chain's sections take 258 bytes). With the
         // copy index, one window of all 5 tokens: token starts for 3
         // words, the separator and the end; 5 words of text at 2 bits (ids
         // 0 to 3) and their suffix array at 3 (starts 0 to 4), each in one
