@@ -48,7 +48,8 @@ pub(crate) struct LinkedStates {
     order: usize,
     /// Each state's last word.
     last: Stored<u32>,
-    /// The state of least id that each state follows, or [`NO_STATE`].
+    /// A state that each state follows (the least, as a build or a merge
+    /// finds it), or [`NO_STATE`].
     previous: Stored<u32>,
     /// The states that follow no state, in id order.
     root_states: Vec<u32>,
@@ -119,10 +120,10 @@ impl LinkedStates {
     /// The states whose last words are `last`, each following the state
     /// that `previous` names ([`NO_STATE`] for none), with the words of the
     /// states that follow none given by `roots` (`(state, its order
-    /// words)`), as a chain file holds them. The roots must be in id order,
-    /// each once, and every state that follows none must have words given,
-    /// and only those; whether the
-    /// words continue along every transition is for the caller to check
+    /// words)`), as a chain file holds them. `previous` is as long as
+    /// `last`, the roots are in id order, each once, and every state that
+    /// follows none has words given, and only those; whether the words
+    /// continue along every transition is for the caller to check
     /// ([`LinkedStates::word_columns`]).
     pub(crate) fn from_saved(
         order: usize,
@@ -140,7 +141,7 @@ impl LinkedStates {
                     none + usize::from(state == NO_STATE),
                 )
             });
-        if !in_range {
+        if !in_range || previous.len() != last.len() {
             return Err(LinkError::PreviousNotAState);
         }
         let rising = roots.windows(2).all(|pair| pair[0].0 < pair[1].0);
@@ -610,6 +611,11 @@ mod tests {
                 previous.clone(),
                 vec![(4, root)],
                 LinkError::RootsOutOfPlace,
+            ),
+            (
+                previous[..3].to_vec(),
+                vec![(0, root)],
+                LinkError::PreviousNotAState,
             ),
         ] {
             assert_eq!(saved_with(&states, forged, &roots).unwrap_err(), fault);
