@@ -176,8 +176,8 @@ impl LinkedStates {
         &self.last
     }
 
-    /// The state of least id that each state follows, [`NO_STATE`] for
-    /// none, for saving.
+    /// The state that each state follows, as `previous` holds it
+    /// ([`NO_STATE`] for none), for saving.
     pub(crate) fn previous_states(&self) -> &[u32] {
         &self.previous
     }
