@@ -182,16 +182,19 @@ impl<R: Read> Sections<R> {
     }
 
     /// Fails unless the next four bytes are the checksum of everything
-    /// read since the last; what follows gets a checksum of its own.
-    fn check_checksum(&mut self) -> Result<(), ChainFileError> {
+    /// read since the last; what follows gets a checksum of its own. A
+    /// mapped file's bytes are hashed then, on up to `threads` threads.
+    fn check_checksum(&mut self, threads: usize) -> Result<(), ChainFileError> {
         #[cfg(all(target_endian = "little", not(windows)))]
         if let Some(map) = self.map.clone() {
             // Sections are taken within the map, so the bytes are there;
             // none hashed would fail the check, not pass it.
             let covered = map.get(self.hashed_from..self.position);
             let hasher = std::mem::take(&mut self.hasher);
-            self.hasher = hashed_on_threads(hasher, covered.unwrap_or_default());
+            self.hasher = hashed_on_threads(hasher, covered.unwrap_or_default(), threads);
         }
+        #[cfg(not(all(target_endian = "little", not(windows))))]
+        let _ = threads;
         let stored = self.stored_checksum()?;
         self.hashed_from = self.position;
         if stored != std::mem::take(&mut self.hasher).finalize() {
@@ -202,12 +205,17 @@ impl<R: Read> Sections<R> {
 }
 
 /// `hasher` after the bytes of `covered`: on two threads, each taking
-/// half, when they are many enough to pay for one (a mapped file's first
-/// read of its pages is most of a small chain's load).
+/// half, when `threads` allow and the bytes are many enough to pay for one
+/// (a mapped file's first read of its pages is most of a small chain's
+/// load).
 #[cfg(all(target_endian = "little", not(windows)))]
-fn hashed_on_threads(mut hasher: crc32fast::Hasher, covered: &[u8]) -> crc32fast::Hasher {
+fn hashed_on_threads(
+    mut hasher: crc32fast::Hasher,
+    covered: &[u8],
+    threads: usize,
+) -> crc32fast::Hasher {
     let threads = if covered.len() >= HASHED_APART_FROM {
-        BuildOptions::default().threads.min(2)
+        threads
     } else {
         1
     };
@@ -258,7 +266,8 @@ pub(super) fn read_index<R: Read>(
             first_token,
         });
     }
-    sections.check_checksum()?;
+    // Read, not mapped: hashed as it was read.
+    sections.check_checksum(1)?;
     Ok(CopyIndex::from_file(text, windows, layout, None))
 }
 
@@ -369,7 +378,10 @@ pub(super) fn decode_sections<R: Read>(
         far_sentence_distances: sections.u32s(3 * header.sentence_far_count as usize)?,
     };
     sections.padding(header.padding())?;
-    sections.check_checksum()?;
+    // The checksum and the chain are checked on every core, as a build
+    // links.
+    let threads = BuildOptions::default().threads;
+    sections.check_checksum(threads)?;
     let copy_index = match header.copy_index_len as usize {
         0 => None,
         tokens => {
@@ -382,7 +394,7 @@ pub(super) fn decode_sections<R: Read>(
             )
         }
     };
-    let chain = decode_chain(header, decoded)?;
+    let chain = decode_chain(header, decoded, threads)?;
     let chain = match copy_index {
         Some(index) => chain.with_copy_index(index),
         None => chain,
@@ -422,7 +434,11 @@ struct Decoded {
 }
 
 /// The chain the sections hold, checked.
-fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFileError> {
+fn decode_chain(
+    header: &FixedHeader,
+    decoded: Decoded,
+    threads: usize,
+) -> Result<Chain, ChainFileError> {
     let order = header.order;
     let state_count = header.state_count as usize;
     if header.vocabulary_size == 0 || state_count == 0 {
@@ -434,8 +450,6 @@ fn decode_chain(header: &FixedHeader, decoded: Decoded) -> Result<Chain, ChainFi
             header.token_count
         )));
     }
-    // The states are linked and checked on every core, as a build links.
-    let threads = BuildOptions::default().threads;
     // The words and the transitions are checked side by side, once they
     // are many enough to pay for a thread: each reads arrays of its own,
     // most of a chain of order 1.
@@ -790,7 +804,7 @@ mod tests {
             whole.update(covered);
             let mut started = crc32fast::Hasher::new();
             started.update(header);
-            let in_halves = hashed_on_threads(started, covered);
+            let in_halves = hashed_on_threads(started, covered, 2);
             assert_eq!(in_halves.finalize(), whole.finalize(), "{length} bytes");
         }
     }

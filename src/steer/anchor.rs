@@ -52,8 +52,8 @@ impl Anchors {
             });
             // Asked only of the few states that hold the phrase: reading a
             // state's earlier words walks back through the states it
-            // follows, and asking it of every state was up to a fifth of a first
-            // steered prompt (`docs/performance.md`, session 40).
+            // follows, and asking it of every state was up to a fifth of a
+            // first steered prompt (`docs/performance.md`, session 40).
             let crosses =
                 || (0..order - 1).any(|at| chain.ends_sentence(chain.state_word(state, at)));
             if matches && !crosses() {
