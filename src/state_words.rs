@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::bit_set::BitSet;
 use crate::error::ChainError;
 use crate::limits::MAX_ORDER;
 use crate::parallel::{equal_shares, on_threads, state_ranges};
@@ -75,6 +76,10 @@ pub(crate) enum LinkError {
     WordsOfALinkedState,
     /// A state follows a state that the chain does not have.
     PreviousNotAState,
+    /// A state that no transition leads to is said to follow one: it must
+    /// be a root, with words of its own (a merge, which links states from
+    /// the transitions, relies on it).
+    LinkOfAStateNoneLeadsTo,
     /// The states given words are not in id order, each once, or are not
     /// states of the chain.
     RootsOutOfPlace,
@@ -120,16 +125,18 @@ impl LinkedStates {
     /// The states whose last words are `last`, each following the state
     /// that `previous` names ([`NO_STATE`] for none), with the words of the
     /// states that follow none given by `roots` (`(state, its order
-    /// words)`), as a chain file holds them. `previous` is as long as
-    /// `last`, the roots are in id order, each once, and every state that
-    /// follows none has words given, and only those; whether the words
-    /// continue along every transition is for the caller to check
-    /// ([`LinkedStates::word_columns`]).
+    /// words)`), as a chain file holds them, with the chain's `followers`
+    /// (every state's, each a state). `previous` is as long as `last`,
+    /// links only states that some transition leads to, the roots are in
+    /// id order, each once, and every state that follows none has words
+    /// given, and only those; whether the words continue along every
+    /// transition is for the caller to check ([`LinkedStates::word_columns`]).
     pub(crate) fn from_saved(
         order: usize,
         last: Stored<u32>,
         previous: Stored<u32>,
         roots: &[(u32, &[u32])],
+        followers: &[u32],
     ) -> Result<Self, LinkError> {
         let count = previous.len() as u32;
         // One pass with no early exit, which is vectorized: a good file
@@ -143,6 +150,18 @@ impl LinkedStates {
             });
         if !in_range || previous.len() != last.len() {
             return Err(LinkError::PreviousNotAState);
+        }
+        // A state that no transition leads to must be a root: no step
+        // would check the words a link gave it, and a merge, which links
+        // states from the transitions, takes words for those from roots.
+        let mut led_to = BitSet::new(previous.len());
+        for &next in followers.iter().filter(|&&next| next < count) {
+            led_to.insert(next as usize);
+        }
+        let linked_alone = (previous.iter().enumerate())
+            .any(|(state, &before)| before != NO_STATE && !led_to.contains(state));
+        if linked_alone {
+            return Err(LinkError::LinkOfAStateNoneLeadsTo);
         }
         let rising = roots.windows(2).all(|pair| pair[0].0 < pair[1].0);
         if !rising || roots.last().is_some_and(|&(state, _)| state >= count) {
@@ -557,7 +576,8 @@ mod tests {
         roots: &[(u32, &[u32])],
     ) -> Result<LinkedStates, LinkError> {
         let last = states.last_words().to_vec().into();
-        LinkedStates::from_saved(states.order, last, previous.into(), roots)
+        // The followers of `linked`'s states: 0 -> 1 -> 2 -> 3.
+        LinkedStates::from_saved(states.order, last, previous.into(), roots, &[1, 2, 3])
     }
 
     #[test]
@@ -616,6 +636,14 @@ mod tests {
                 previous[..3].to_vec(),
                 vec![(0, root)],
                 LinkError::PreviousNotAState,
+            ),
+            (
+                // The first window, which no step leads to, linked to
+                // another and given no words: a merge would find it
+                // following none, with no words to give it.
+                with_previous(0, 2),
+                vec![],
+                LinkError::LinkOfAStateNoneLeadsTo,
             ),
         ] {
             assert_eq!(saved_with(&states, forged, &roots).unwrap_err(), fault);

@@ -558,10 +558,11 @@ fn forged_files_with_a_good_checksum_are_still_refused() {
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers + 4 * 2, 7)),
         ),
         (
-            // State 0, "and the", followed by itself: "the dog", which the
-            // file still says follows it, no longer does, and "and the"
-            // does not lead to "and the".
-            "does not continue the words",
+            // State 0, "and the", followed by itself: no state leads to
+            // "the dog" any more, which the file still links to "and the"
+            // without words of its own. The bug: a merge of it finds "the
+            // dog" following none, with no words to give it, and panics.
+            "no state leads to is said to follow one",
             Box::new(|b: &mut Vec<u8>| set_u32(b, at.followers, 0)),
         ),
         (

@@ -474,7 +474,12 @@ fn decode_chain(
     let states = if order == 1 {
         StateWords::SingleWord
     } else {
-        decode_states(order, vocabulary.len(), decoded.states)?
+        decode_states(
+            order,
+            vocabulary.len(),
+            decoded.states,
+            &transitions.followers,
+        )?
     };
     let sentences = match (
         BitSet::from_bytes(&decoded.sentence_ends, vocabulary.len()),
@@ -533,11 +538,13 @@ fn decode_chain(
 }
 
 /// The states of a chain of `order` 2 or more from their last words, the
-/// state each follows and their roots, as the file holds them.
+/// state each follows and their roots, as the file holds them, with the
+/// chain's `followers`, checked.
 fn decode_states(
     order: usize,
     vocabulary_size: usize,
     states: DecodedStates,
+    followers: &[u32],
 ) -> Result<StateWords, ChainFileError> {
     let DecodedStates {
         last,
@@ -556,13 +563,16 @@ fn decode_states(
         .zip(root_words.chunks_exact(order))
         .map(|(&state, words)| (state, words))
         .collect();
-    match LinkedStates::from_saved(order, last, previous, &roots) {
+    match LinkedStates::from_saved(order, last, previous, &roots, followers) {
         Ok(states) => Ok(StateWords::Linked(states)),
         Err(LinkError::RootsOutOfPlace) => {
             Err(invalid("its first windows are out of place".into()))
         }
         Err(LinkError::PreviousNotAState) => Err(invalid(
             "a state follows a state that is not one of its states".into(),
+        )),
+        Err(LinkError::LinkOfAStateNoneLeadsTo) => Err(invalid(
+            "a state that no state leads to is said to follow one".into(),
         )),
         Err(LinkError::RootWithoutWords) => Err(invalid(
             "a state follows no state but has no words of its own".into(),

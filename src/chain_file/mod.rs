@@ -59,8 +59,9 @@
 //! order. That state is found from the transitions when a chain is built
 //! or merged, and saved, so that a load need not scan every transition
 //! for it; a load checks that each is a state or none, that the states
-//! that follow none are the roots, and that every step continues the
-//! words they give (any state a state follows gives it the same words).
+//! that follow none are the roots, that a state linked to another is one
+//! some transition leads to, and that every step continues the words they
+//! give (any state a state follows gives it the same words).
 //!
 //! The sentence marks record what the sentence rule said when the chain
 //! was trained (see [`crate::ends_sentence`]), so that a file keeps its
