@@ -6,14 +6,17 @@
 //! or a chain; never a panic, a hang or an allocation beyond the file's
 //! size. A chain it accepts must walk (guarded too, and in sentences by
 //! its saved plan, with a word to hold or without), continue words, save
-//! back to itself, and pass or fail the full check of its index and of its
-//! plan.
+//! back to itself, pass or fail the full check of its index and of its
+//! plan, and merge with itself.
 
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use llm_markov_rs::{build_with, chain_file, BuildOptions, Chain, SuffixSort, Walk, Watch};
+use llm_markov_rs::{
+    build_with, chain_file, merge, BuildOptions, Chain, ChainError, MergeSource, SuffixSort, Walk,
+    Watch,
+};
 
 #[path = "../../tests/forgery/mod.rs"]
 mod forgery;
@@ -88,10 +91,27 @@ fn walk(chain: &Chain, seed: u64) {
             let _ = steered.at_most(200).count();
         }
     }
-    let _ = chain_file::check_copy_index(chain, Watch::none());
+    let index_checked = chain_file::check_copy_index(chain, Watch::none()).is_ok();
     let _ = chain_file::check_sentence_distances(chain);
     let (again, _) = chain_file::decode(&encode(chain)).expect("a loaded chain saves");
     assert_eq!(&again, chain);
+    merge_with_itself(chain, index_checked, seed);
+}
+
+/// A merge reads what a walk does not: every state's saved link and
+/// words, and the whole copy index. A file whose links passed the load
+/// but not a merge's reading of them once made a merge panic.
+fn merge_with_itself(chain: &Chain, index_checked: bool, seed: u64) {
+    let twice = [MergeSource::once(chain), MergeSource::once(chain)];
+    match merge(&twice, Watch::none()) {
+        Ok(merged) => {
+            let _ = Walk::new(&merged, seed).take(50).count();
+        }
+        // Nothing bounds the words a header without a checked index
+        // claims, so two of them may be too many: an error, not a panic.
+        Err(ChainError::TooManyWords { .. }) if chain.copy_index().is_none() || !index_checked => {}
+        Err(error) => panic!("a loaded chain did not merge with itself: {error}"),
+    }
 }
 
 fuzz_target!(|input: Input| match input {
