@@ -19,15 +19,15 @@ use crate::parallel::{on_threads, state_ranges};
 const FEW_SLOTS: usize = 16;
 
 /// The table of all states that folding a crowded state reaches into takes
-/// eight bytes a state; it is made only when there are at least this many
+/// four bytes a state; it is made only when there are at least this many
 /// slots (four bytes each) per state, so that it stays small beside them.
 const DENSE_TABLE_SLOTS_PER_STATE: usize = 4;
 
-/// The most states whose dense table (eight bytes a state) stays in a
+/// The most states whose dense table (four bytes a state) stays in a
 /// core's own cache (512 KiB). Beyond it, each slot looked up in the
 /// table is a cache miss, and sorting a crowded state's slots costs less,
 /// where the target can fold that way.
-const CACHED_DENSE_TABLE_STATES: usize = 1 << 16;
+const CACHED_DENSE_TABLE_STATES: usize = 1 << 17;
 
 /// What folding each range of states gives: the chain's offsets, and the
 /// values each range's target kept.
@@ -262,6 +262,10 @@ trait FoldTarget {
     /// Puts the distinct followers from the `first`th on, those of the
     /// state whose slots are `slots`, in id order.
     fn sort_state(&mut self, first: usize, slots: Range<usize>);
+    /// Folds the state whose slots are `slots`, the range's next, with
+    /// `table`, one entry a state, all zero, which it leaves all zero: its
+    /// distinct followers end in id order.
+    fn fold_with_table(&mut self, slots: Range<usize>, table: &mut [u32]);
     /// Folds the state whose slots are `slots`, the range's next, by
     /// sorting them in place and counting each run: whether this target
     /// can (one that records each slot's place cannot).
@@ -328,6 +332,29 @@ impl FoldTarget for NumberSlots<'_> {
             *slot = self.new_place[*slot as usize - first];
         }
     }
+    fn fold_with_table(&mut self, slots: Range<usize>, table: &mut [u32]) {
+        // Marks each follower's first sighting, sorts the few distinct
+        // ones, then gives every slot its follower's place from the table.
+        let first = self.distinct.len();
+        for &follower in &self.slots[slots.clone()] {
+            let entry = &mut table[follower as usize];
+            if *entry == 0 {
+                *entry = 1;
+                self.distinct.push(follower);
+            }
+        }
+        let distinct = &mut self.distinct[first..];
+        distinct.sort_unstable();
+        for (place, &follower) in (first as u32..).zip(distinct.iter()) {
+            table[follower as usize] = place;
+        }
+        for slot in &mut self.slots[slots] {
+            *slot = table[*slot as usize];
+        }
+        for &follower in distinct.iter() {
+            table[follower as usize] = 0;
+        }
+    }
 }
 
 /// Gathers the distinct followers at the start of the linked slots
@@ -376,6 +403,29 @@ impl FoldTarget for GatherInPlace<'_> {
         }
         true
     }
+    fn fold_with_table(&mut self, slots: Range<usize>, table: &mut [u32]) {
+        // Counts each follower in the table, gathering it at its first
+        // sighting, then sorts only the distinct ones.
+        let first = self.counts.len();
+        for slot in slots {
+            let follower = self.slots[slot];
+            let entry = &mut table[follower as usize];
+            if *entry == 0 {
+                // The distinct followers so far are no more than the slots
+                // read, so this writes over none still to be read.
+                self.slots[self.counts.len()] = follower;
+                self.counts.push(0);
+            }
+            *entry += 1;
+        }
+        let end = self.counts.len();
+        self.slots[first..end].sort_unstable();
+        for (&follower, count) in self.slots[first..end].iter().zip(&mut self.counts[first..]) {
+            let entry = &mut table[follower as usize];
+            *count = *entry;
+            *entry = 0;
+        }
+    }
     fn sort_state(&mut self, first: usize, _slots: Range<usize>) {
         let end = self.counts.len();
         if rising(&self.slots[first..end]) {
@@ -407,22 +457,22 @@ fn fold_followers(
     state_count: usize,
     watch: Watch,
 ) -> Result<(), ChainError> {
-    // For each next state: which state last saw it (plus one, so that zero
-    // means never), and where its count is. Made only for a state with many
-    // slots: most states have few, and a few slots are folded faster by
-    // looking through the state's own followers than by reaching into a
-    // table as large as all the states. When that table would be large
-    // beside the slots themselves (at higher orders, where states are many),
-    // a crowded state gets a hash table of its own followers instead.
+    // One entry for each next state, zero between states, for folding a
+    // state with many slots: most states have few, and a few slots are
+    // folded faster by looking through the state's own followers than by
+    // reaching into a table as large as all the states. When that table
+    // would be large beside the slots themselves (at higher orders, where
+    // states are many), a crowded state gets a hash table of its own
+    // followers instead.
     let first_slot = first_slot as usize;
     let slot_count = ends.last().map_or(0, |&end| end as usize - first_slot);
-    let mut seen: Vec<(u32, u32)> = Vec::new();
+    let mut table: Vec<u32> = Vec::new();
     let dense_table_fits = state_count <= slot_count / DENSE_TABLE_SLOTS_PER_STATE;
     let dense_table_cached = state_count <= CACHED_DENSE_TABLE_STATES;
     let mut own_followers: FxHashMap<u32, u32> = FxHashMap::default();
     let mut slots_start = 0;
     let mut since_check = 0usize;
-    for (state, end) in ends.iter_mut().enumerate() {
+    for end in ends.iter_mut() {
         let first = target.distinct_count();
         let range = slots_start..*end as usize - first_slot;
         slots_start = range.end;
@@ -454,21 +504,12 @@ fn fold_followers(
         } else if !dense_table_cached && target.fold_by_sorting(range.clone()) {
             // Sorted as it was folded.
         } else if dense_table_fits {
-            if seen.is_empty() {
-                seen = vec![(0, 0); state_count];
+            if table.is_empty() {
+                table = vec![0; state_count];
             }
-            let owner = state as u32 + 1;
-            for slot in range {
-                let next = target.linked(slot);
-                let entry = &mut seen[next as usize];
-                if entry.0 == owner {
-                    target.seen_again(entry.1 as usize);
-                } else {
-                    *entry = (owner, target.distinct_count() as u32);
-                    target.push(next);
-                }
-                target.place(slot, entry.1);
-            }
+            target.fold_with_table(range, &mut table);
+            *end = target.distinct_count() as u32;
+            continue;
         } else {
             // Clearing a table far larger than this state needs would cost
             // more than making a new one.
@@ -565,6 +606,54 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
+        /// Crowded states, each with the followers of the others, folded
+        /// with the table of all states: a table entry left over from the
+        /// state before, a distinct follower gathered over a slot still to
+        /// be read, a count or a place taken before the state's followers
+        /// were sorted: each makes the folded table differ from the
+        /// followers counted one by one.
+        #[test]
+        fn folding_with_the_table_counts_and_numbers_every_follower(
+            crowded in prop::collection::vec(prop::collection::vec(0u32..8, 17..60), 1..8),
+            threads in 1usize..4,
+        ) {
+            let state_count = crowded.len() as u32;
+            let states: Vec<Vec<u32>> = (crowded.iter())
+                .map(|followers| followers.iter().map(|&f| f % state_count).collect())
+                .collect();
+            let slices: Vec<&[u32]> = states.iter().map(Vec::as_slice).collect();
+            let folded = fold_counted(linked(&slices), threads, Watch::none()).unwrap();
+            let numbered = fold_numbered(linked(&slices), threads, Watch::none()).unwrap();
+            let numbered_followers = numbered.followers.concat();
+            prop_assert_eq!(&numbered_followers[..], &folded.followers[..]);
+            prop_assert_eq!(&numbered.offsets[..], &folded.offsets[..]);
+            let mut before = 0;
+            let mut slot = 0;
+            for (state, followers) in states.iter().enumerate() {
+                let mut counted = BTreeMap::new();
+                for &follower in followers {
+                    *counted.entry(follower).or_insert(0) += 1;
+                }
+                let range = folded.offsets[state] as usize..folded.offsets[state + 1] as usize;
+                let found: Vec<(u32, u32)> = (range.clone())
+                    .map(|index| {
+                        let total = folded.cumulative[index];
+                        let count = total - before;
+                        before = total;
+                        (folded.followers[index], count)
+                    })
+                    .collect();
+                let wanted: Vec<(u32, u32)> = counted.iter().map(|(&f, &c)| (f, c)).collect();
+                prop_assert_eq!(found, wanted, "state {}", state);
+                for &follower in followers {
+                    let number = numbered.numbers[slot] as usize;
+                    prop_assert!(range.contains(&number), "slot {} of state {}", slot, state);
+                    prop_assert_eq!(numbered_followers[number], follower);
+                    slot += 1;
+                }
+            }
+        }
+
         /// With more states than a cached dense table holds, a crowded
         /// state's slots are sorted and their runs counted. A run counted
         /// one too long or too short, a distinct follower written over a
