@@ -115,14 +115,17 @@ impl Chain {
     /// the text's first window, which starts a sentence, and its last,
     /// whose words end the text, when the text holds that end of its
     /// document ([`crate::Piece`]). `grouped` gives the states whose first
-    /// word ends a sentence.
+    /// word ends a sentence, and `lower_case` the words that start in lower
+    /// case ([`WordsByRule`]).
     pub(crate) fn with_sentences_found(
         mut self,
         (first_state, last_state): (Option<u32>, Option<u32>),
         grouped: &SentenceEndStates,
+        lower_case: &BitSet,
         threads: usize,
     ) -> Result<Chain, ChainError> {
-        self.sentences = self.find_sentence_marks(first_state, last_state, grouped, threads)?;
+        self.sentences =
+            self.find_sentence_marks(first_state, last_state, grouped, lower_case, threads)?;
         Ok(self)
     }
 
@@ -204,10 +207,11 @@ impl Chain {
         first_state: Option<u32>,
         last_state: Option<u32>,
         grouped: &SentenceEndStates,
+        lower_case: &BitSet,
         threads: usize,
     ) -> Result<SentenceMarks, ChainError> {
         let found = on_threads(grouped.shares(threads), |share| {
-            Ok(self.marks_of_grouped(share))
+            Ok(self.marks_of_grouped(share, lower_case))
         })?;
         let mut found = found.into_iter();
         let (mut ends, mut starts) = found.next().unwrap_or_else(|| {
@@ -246,18 +250,24 @@ impl Chain {
     /// state whose first word ends a sentence by the rule ends one before
     /// each follower that does not start in lower case, and the follower
     /// starts one. Past order 1 every follower of a state starts with the
-    /// state's second word, so that is looked at once.
-    fn marks_of_grouped(&self, share: &[(u32, Range<u32>)]) -> (BitSet, BitSet) {
+    /// state's second word, so that is looked at once. `lower_case` holds
+    /// the words that start in lower case: a bit read for each, where
+    /// reading the word itself is a miss in a large vocabulary.
+    fn marks_of_grouped(
+        &self,
+        share: &[(u32, Range<u32>)],
+        lower_case: &BitSet,
+    ) -> (BitSet, BitSet) {
         let mut ends = BitSet::new(self.vocabulary.len());
         let mut starts = BitSet::new(self.state_count() as usize);
         for (word, states) in share {
             for state in states.clone() {
                 let shared_second_word = self.order > 1;
-                if shared_second_word && self.starts_in_lower_case(self.state_word(state, 1)) {
+                if shared_second_word && lower_case.contains(self.state_word(state, 1) as usize) {
                     continue;
                 }
                 for (next, _) in self.followers(state) {
-                    if shared_second_word || !self.starts_in_lower_case(next) {
+                    if shared_second_word || !lower_case.contains(next as usize) {
                         ends.insert(*word as usize);
                         starts.insert(next as usize);
                     }
@@ -516,19 +526,45 @@ impl Chain {
     }
 }
 
-/// Whether each word of `vocabulary` ends a sentence by the rule
-/// ([`ends_sentence`]), by id, found on up to `threads` threads.
-pub(crate) fn words_ending_sentences(
+/// What the sentence rule says of each word of a vocabulary, by id: what
+/// a build needs to find its chain's sentence marks.
+pub(crate) struct WordsByRule {
+    /// Whether each word ends a sentence by the rule ([`ends_sentence`]).
+    pub(crate) ending: Vec<bool>,
+    /// The words that start in lower case or with a dash, so that the word
+    /// before them ends no sentence.
+    pub(crate) lower_case: BitSet,
+}
+
+/// [`WordsByRule`] for `vocabulary`, read once in id order on up to
+/// `threads` threads.
+pub(crate) fn words_by_rule(
     vocabulary: &Vocabulary,
     tokens: Tokens,
     threads: usize,
-) -> Result<Vec<bool>, ChainError> {
+) -> Result<WordsByRule, ChainError> {
     let ids_by_rule = |ids: Range<u32>| {
-        Ok(ids
-            .map(|id| ends_sentence(tokens.split(vocabulary.word(id)).0))
-            .collect::<Vec<_>>())
+        let mut ending = Vec::with_capacity(ids.len());
+        // A set over the whole vocabulary for each share, joined below: a
+        // bit a word is small beside the words themselves.
+        let mut lower_case = BitSet::new(vocabulary.len());
+        for id in ids {
+            let text = tokens.split(vocabulary.word(id)).0;
+            ending.push(ends_sentence(text));
+            if starts_in_lower_case_or_dash(text) {
+                lower_case.insert(id as usize);
+            }
+        }
+        Ok((ending, lower_case))
     };
-    Ok(on_threads(marking_shares(vocabulary.len(), threads), ids_by_rule)?.concat())
+    let shares = on_threads(marking_shares(vocabulary.len(), threads), ids_by_rule)?;
+    let mut ending = Vec::with_capacity(vocabulary.len());
+    let mut lower_case = BitSet::new(vocabulary.len());
+    for (share_ending, share_lower_case) in shares {
+        ending.extend_from_slice(&share_ending);
+        lower_case.insert_all(&share_lower_case);
+    }
+    Ok(WordsByRule { ending, lower_case })
 }
 
 /// The states of a chain whose first word ends a sentence by the rule, as

@@ -169,7 +169,9 @@ proptest! {
 fn sentence_marks_found_on_several_threads_are_those_of_the_text() {
     // The bug: marks found on shares of the words and states, one per
     // thread, and some shares' marks lost when they are put together
-    // (only the first kept, or the starts without the ends). Shares start
+    // (only the first kept, or the starts without the ends), or the words
+    // that start in lower case, found in shares of the words, kept only
+    // from some of them. Shares start
     // at tens of thousands of states, so the text has about 90 thousand
     // distinct words; every ninth ends a sentence, before a capital or
     // (one time in three) before a lower-case word.

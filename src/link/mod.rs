@@ -15,7 +15,7 @@ mod packed_in_place;
 mod shares;
 
 use crate::build_options::BuildOptions;
-use crate::chain::{words_ending_sentences, Chain, SentenceEndStates, Transitions};
+use crate::chain::{words_by_rule, Chain, SentenceEndStates, Transitions};
 use crate::corpus::Corpus;
 use crate::error::ChainError;
 use crate::parallel::{on_threads, renumber_in_parallel};
@@ -66,9 +66,9 @@ pub(crate) fn link_corpus(
     // them, so the first round needs no counting pass.
     let mut counted = Some(counts);
     // At order 1 a state is its word.
-    let by_rule = words_ending_sentences(&vocabulary, tokens, options.threads)?;
+    let by_rule = words_by_rule(&vocabulary, tokens, options.threads)?;
     states.sentence_end_states.ranges = (0u32..)
-        .zip(by_rule)
+        .zip(by_rule.ending)
         .filter(|&(_, ends)| ends)
         .map(|(word, _)| (word, word..word + 1))
         .collect();
@@ -119,7 +119,12 @@ pub(crate) fn link_corpus(
         first_state.filter(|_| carried == 0),
         last_state.filter(|_| ends_document),
     );
-    chain.with_sentences_found(first_and_last_state, &sentence_end_states, options.threads)
+    chain.with_sentences_found(
+        first_and_last_state,
+        &sentence_end_states,
+        &by_rule.lower_case,
+        options.threads,
+    )
 }
 
 /// The sequence of states a text passes through, at some order.
