@@ -559,6 +559,34 @@ mod tests {
         Linked { offsets, followers }
     }
 
+    /// Each state's distinct followers with their counts, as `folded`
+    /// holds them (counts as running totals).
+    fn counted_by_state(folded: &Transitions) -> Vec<Vec<(u32, u32)>> {
+        let mut before = 0;
+        (folded.offsets.windows(2))
+            .map(|range| {
+                (range[0] as usize..range[1] as usize)
+                    .map(|index| {
+                        let total = folded.cumulative[index];
+                        let count = total - before;
+                        before = total;
+                        (folded.followers[index], count)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `followers`' distinct ones in id order, each with how often it
+    /// appears: what folding should make of one state's slots.
+    fn counted_one_by_one(followers: &[u32]) -> Vec<(u32, u32)> {
+        let mut counted = BTreeMap::new();
+        for &follower in followers {
+            *counted.entry(follower).or_insert(0) += 1;
+        }
+        counted.into_iter().collect()
+    }
+
     /// A state with more slots than the few looked through one by one, and
     /// one with a follower seen three times apart.
     fn table() -> Vec<Vec<u32>> {
@@ -627,24 +655,11 @@ mod tests {
             let numbered_followers = numbered.followers.concat();
             prop_assert_eq!(&numbered_followers[..], &folded.followers[..]);
             prop_assert_eq!(&numbered.offsets[..], &folded.offsets[..]);
-            let mut before = 0;
+            let found = counted_by_state(&folded);
             let mut slot = 0;
             for (state, followers) in states.iter().enumerate() {
-                let mut counted = BTreeMap::new();
-                for &follower in followers {
-                    *counted.entry(follower).or_insert(0) += 1;
-                }
+                prop_assert_eq!(&found[state], &counted_one_by_one(followers), "state {}", state);
                 let range = folded.offsets[state] as usize..folded.offsets[state + 1] as usize;
-                let found: Vec<(u32, u32)> = (range.clone())
-                    .map(|index| {
-                        let total = folded.cumulative[index];
-                        let count = total - before;
-                        before = total;
-                        (folded.followers[index], count)
-                    })
-                    .collect();
-                let wanted: Vec<(u32, u32)> = counted.iter().map(|(&f, &c)| (f, c)).collect();
-                prop_assert_eq!(found, wanted, "state {}", state);
                 for &follower in followers {
                     let number = numbered.numbers[slot] as usize;
                     prop_assert!(range.contains(&number), "slot {} of state {}", slot, state);
@@ -672,30 +687,11 @@ mod tests {
                 states[spread(index + 1, 7919) as usize] =
                     followers.iter().map(|&f| spread(f as usize, 9973)).collect();
             }
-            let expected: Vec<BTreeMap<u32, u32>> = (states.iter())
-                .map(|followers| {
-                    let mut counted = BTreeMap::new();
-                    for &follower in followers {
-                        *counted.entry(follower).or_insert(0) += 1;
-                    }
-                    counted
-                })
-                .collect();
             let slices: Vec<&[u32]> = states.iter().map(Vec::as_slice).collect();
             let folded = fold_counted(linked(&slices), threads, Watch::none()).unwrap();
-            let mut before = 0;
-            for (state, counted) in expected.iter().enumerate() {
-                let range = folded.offsets[state] as usize..folded.offsets[state + 1] as usize;
-                let found: Vec<(u32, u32)> = range
-                    .map(|index| {
-                        let total = folded.cumulative[index];
-                        let count = total - before;
-                        before = total;
-                        (folded.followers[index], count)
-                    })
-                    .collect();
-                let wanted: Vec<(u32, u32)> = counted.iter().map(|(&f, &c)| (f, c)).collect();
-                prop_assert_eq!(found, wanted, "state {}", state);
+            let found = counted_by_state(&folded);
+            for (state, followers) in states.iter().enumerate() {
+                prop_assert_eq!(&found[state], &counted_one_by_one(followers), "state {}", state);
             }
         }
     }
