@@ -235,7 +235,7 @@ impl Chain {
         for (index, &word) in last_words.iter().enumerate() {
             let before_a_sentence = last_words
                 .get(index + 1)
-                .is_none_or(|&next| !self.starts_in_lower_case(next));
+                .is_none_or(|&next| !lower_case.contains(next as usize));
             if before_a_sentence && ends_sentence(self.token_text(word)) {
                 ends.insert(word as usize);
             }

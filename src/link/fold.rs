@@ -510,8 +510,6 @@ fn fold_followers(
                 table = vec![0; state_count];
             }
             target.fold_with_table(range, &mut table);
-            *end = target.distinct_count() as u32;
-            continue;
         } else {
             // Clearing a table far larger than this state needs would cost
             // more than making a new one.
