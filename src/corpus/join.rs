@@ -42,14 +42,13 @@ impl SortedPart {
         let counts = interner.counts();
         let vocabulary = interner.take_vocabulary()?;
         drop(interner);
-        let by_bytes = ids_in_byte_order(&vocabulary);
+        let local_ids = ids_in_byte_order(&vocabulary);
         // Copied in their order here, on the part's own thread, so that the
         // merge reads each part's words in turn, not from all over.
         let mut words = Vocabulary::with_capacity(vocabulary.len(), vocabulary.bytes().len());
-        for &(_, id) in &by_bytes {
+        for &id in &local_ids {
             words.push(vocabulary.word(id));
         }
-        let local_ids = by_bytes.into_iter().map(|(_, id)| id).collect();
         Ok(SortedPart {
             words,
             local_ids,
@@ -59,20 +58,67 @@ impl SortedPart {
     }
 }
 
-/// The ids of `vocabulary` in the byte order of their words, each with its
-/// word's [`prefix`]. Sorted by prefix, then each run of ties by the whole
-/// words: few comparisons reach into the words.
-fn ids_in_byte_order(vocabulary: &Vocabulary) -> Vec<(u64, u32)> {
-    let mut by_bytes: Vec<(u64, u32)> = (vocabulary.words().zip(0u32..))
-        .map(|(word, id)| (prefix(word), id))
+/// The ids of `vocabulary` in the byte order of their words, sorted as
+/// integers eight bytes of the words at a time: all by their first eight
+/// bytes, then each run that ties on those by the next eight, and so on.
+/// Words that share long beginnings (paths, links, numbered names) tie in
+/// runs of thousands; sorting such a run by comparing whole words made a
+/// call into their bytes, read from all over the vocabulary, for every
+/// comparison.
+fn ids_in_byte_order(vocabulary: &Vocabulary) -> Vec<u32> {
+    let mut by_bytes: Vec<(u64, u64)> = (vocabulary.words().zip(0u32..))
+        .map(|(word, id)| sort_key(word, 0, id))
         .collect();
     by_bytes.sort_unstable();
-    for tied in by_bytes.chunk_by_mut(|a, b| a.0 == b.0) {
-        if tied.len() > 1 {
-            tied.sort_unstable_by(|&(_, a), &(_, b)| vocabulary.word(a).cmp(vocabulary.word(b)));
+    // Runs still tied, each with how many bytes its words share: a stack,
+    // not recursion, since a run of long words may tie for thousands of
+    // bytes.
+    let mut tied = Vec::new();
+    push_ties(&by_bytes, 0, EIGHT_BYTES, &mut tied);
+    while let Some((start, end, offset)) = tied.pop() {
+        let run = &mut by_bytes[start..end];
+        for entry in run.iter_mut() {
+            let id = entry.1 as u32;
+            *entry = sort_key(vocabulary.word(id), offset, id);
         }
+        run.sort_unstable();
+        push_ties(run, start, offset + EIGHT_BYTES, &mut tied);
     }
-    by_bytes
+    by_bytes.into_iter().map(|(_, rest)| rest as u32).collect()
+}
+
+/// How many bytes of the words each round of [`ids_in_byte_order`] sorts by.
+const EIGHT_BYTES: usize = 8;
+
+/// A word's key for sorting by its bytes from `offset` on: those eight
+/// bytes ([`prefix`], zero-padded), then how many bytes it has from there
+/// (9 for more than eight: it ties with the words of the same eight that
+/// go on), above its id. A word that ends within the eight sorts before a
+/// longer word with the same bytes, padding or not.
+fn sort_key(word: &[u8], offset: usize, id: u32) -> (u64, u64) {
+    let rest = word.get(offset..).unwrap_or_default();
+    let length = rest.len().min(EIGHT_BYTES + 1) as u64;
+    (prefix(rest), length << 32 | u64::from(id))
+}
+
+/// Adds to `tied` each run of two or more `sorted` keys whose words have
+/// the same eight bytes and go on past them, as its place in the whole
+/// (`sorted` starts at `start`) with the bytes its words now share
+/// (`offset`).
+fn push_ties(
+    sorted: &[(u64, u64)],
+    start: usize,
+    offset: usize,
+    tied: &mut Vec<(usize, usize, usize)>,
+) {
+    let goes_on = |key: &(u64, u64)| key.1 >> 32 > EIGHT_BYTES as u64;
+    let mut run_start = start;
+    for run in sorted.chunk_by(|a, b| a.0 == b.0 && goes_on(a) && goes_on(b)) {
+        if run.len() > 1 && goes_on(&run[0]) {
+            tied.push((run_start, run_start + run.len(), offset));
+        }
+        run_start += run.len();
+    }
 }
 
 impl Corpus {
@@ -138,5 +184,44 @@ impl Corpus {
             carried: 0,
             ends_document: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The bugs: a run that ties on eight bytes left in the order of
+        /// its ids, or sorted by its next eight bytes only; a word that
+        /// ends within eight bytes placed after a longer one with the same
+        /// bytes (the padding is zeros, and so may a word's bytes be).
+        /// Words of few kinds of byte share long beginnings, past 24 bytes.
+        #[test]
+        fn ids_are_in_the_byte_order_of_their_words(
+            words in prop::collection::hash_set(
+                prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), 0..40),
+                0..120,
+            ),
+            padding in 0usize..20,
+        ) {
+            // Most words begin with the same bytes, as paths and links do.
+            let shared = vec![b'a'; padding];
+            let words: Vec<Vec<u8>> = words
+                .into_iter()
+                .map(|word| [shared.as_slice(), &word].concat())
+                .collect::<std::collections::HashSet<_>>()
+                .into_iter()
+                .collect();
+            let mut vocabulary = Vocabulary::default();
+            for word in &words {
+                vocabulary.push(word);
+            }
+            let mut expected: Vec<u32> = (0..words.len() as u32).collect();
+            expected.sort_by(|&a, &b| words[a as usize].cmp(&words[b as usize]));
+            prop_assert_eq!(ids_in_byte_order(&vocabulary), expected);
+        }
     }
 }
