@@ -273,10 +273,26 @@ fn too_large() -> ChainError {
 /// integers in the order of the words they begin, ties aside, which settle
 /// most comparisons without a call to compare the words.
 pub(crate) fn prefix(word: &[u8]) -> u64 {
-    let mut bytes = [0u8; 8];
-    let length = word.len().min(8);
-    bytes[..length].copy_from_slice(&word[..length]);
-    u64::from_be_bytes(bytes)
+    if let Some(eight) = word.first_chunk::<8>() {
+        return u64::from_be_bytes(*eight);
+    }
+    // Fewer than eight bytes: at most two loads, which may overlap, each
+    // shifted to where its bytes go. A copy of a length known only at run
+    // time is a call, and sorting a part's words makes one for each.
+    let shift = 8 * (8 - word.len() as u32);
+    match (word.first_chunk::<4>(), word.last_chunk::<4>()) {
+        (Some(&first), Some(&last)) => {
+            u64::from(u32::from_be_bytes(first)) << 32
+                | u64::from(u32::from_be_bytes(last)) << shift
+        }
+        _ => match (word.first_chunk::<2>(), word.last_chunk::<2>()) {
+            (Some(&first), Some(&last)) => {
+                u64::from(u16::from_be_bytes(first)) << 48
+                    | u64::from(u16::from_be_bytes(last)) << shift
+            }
+            _ => word.first().map_or(0, |&byte| u64::from(byte) << 56),
+        },
+    }
 }
 
 /// [`prefix`] of `word`, which starts at `start` in `bytes`: eight bytes
@@ -363,6 +379,21 @@ mod tests {
         assert!(!in_order(&[b"ab\0", b"ab"]));
         assert!(in_order(&[b"a", b"b", b"bcdefghij"]));
         assert!(!in_order(&[b"b", b"a", b"bcdefghij"]));
+    }
+
+    proptest! {
+        /// The bug: a word of fewer than eight bytes read with a load
+        /// shifted to the wrong place, or one byte too many or too few,
+        /// which would order words wrongly only for some lengths.
+        #[test]
+        fn a_prefix_is_the_first_eight_bytes_zero_padded(
+            word in prop::collection::vec(any::<u8>(), 0..12),
+        ) {
+            let mut padded = [0u8; 8];
+            let length = word.len().min(8);
+            padded[..length].copy_from_slice(&word[..length]);
+            prop_assert_eq!(prefix(&word), u64::from_be_bytes(padded));
+        }
     }
 
     proptest! {
