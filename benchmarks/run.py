@@ -26,6 +26,7 @@ import json
 import os
 import pathlib
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -332,6 +333,19 @@ def manual_pages() -> list[pathlib.Path]:
     return pages
 
 
+def sentence_lines(words: list[str], rng: random.Random) -> list[str]:
+    """``words`` cut into sentences of 5 to 24 words, one a line, each
+    capitalized and ended with a full stop."""
+    lines = []
+    start = 0
+    while start < len(words):
+        end = start + rng.randint(5, 24)
+        sentence = words[start:end]
+        lines.append(sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ".")
+        start = end
+    return lines
+
+
 #: Bump when high_vocabulary_text() changes, so that a stale copy is made
 #: again.
 HIGH_VOCABULARY_VERSION = 1
@@ -348,7 +362,6 @@ def high_vocabulary_text() -> pathlib.Path:
     if target.exists():
         return target
     import itertools
-    import random
 
     rng = random.Random(30)
     onsets = [*"bcdfghjklmnprstvwz", "br", "dr", "gr", "kr", "pl", "st", "tr", "sh"]
@@ -366,13 +379,7 @@ def high_vocabulary_text() -> pathlib.Path:
     rng.shuffle(vocabulary)
     ranks = itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1))
     words = rng.choices(vocabulary, cum_weights=list(ranks), k=3_000_000)
-    lines = []
-    start = 0
-    while start < len(words):
-        end = start + rng.randint(5, 24)
-        sentence = words[start:end]
-        lines.append(sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ".")
-        start = end
+    lines = sentence_lines(words, rng)
     chinese, japanese = manual_pages()
     partial = target.with_suffix(".partial")
     with open(partial, "wb") as out:
@@ -397,8 +404,6 @@ def request_log_text() -> pathlib.Path:
     target = DATA / f"request-log-v{GENERAL_TEXTS_VERSION}.txt"
     if target.exists():
         return target
-    import random
-
     rng = random.Random(43)
     lines = []
     for _ in range(700_000):
@@ -426,7 +431,6 @@ def compound_word_text() -> pathlib.Path:
     if target.exists():
         return target
     import itertools
-    import random
 
     rng = random.Random(44)
     letters = "bdfghklmnprstvwz"
@@ -445,13 +449,7 @@ def compound_word_text() -> pathlib.Path:
     rng.shuffle(vocabulary)
     ranks = itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1))
     words = rng.choices(vocabulary, cum_weights=list(ranks), k=5_000_000)
-    lines = []
-    start = 0
-    while start < len(words):
-        end = start + rng.randint(5, 24)
-        sentence = words[start:end]
-        lines.append(sentence[0].capitalize() + " " + " ".join(sentence[1:]) + ".")
-        start = end
+    lines = sentence_lines(words, rng)
     DATA.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_text("\n".join(lines) + "\n", encoding="utf-8")

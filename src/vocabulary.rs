@@ -346,19 +346,38 @@ impl Ord for Head<'_> {
     }
 }
 
+/// Helpers for the tests of byte order, here and in the corpus's join.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_words {
+    use std::ops::Range;
+
     use proptest::prelude::*;
 
-    use super::*;
+    use super::Vocabulary;
 
-    fn vocabulary_of(words: &[Vec<u8>]) -> Vocabulary {
+    /// A word of `lengths` bytes of four kinds (zero, two letters, 0xff):
+    /// such words share their beginnings and hold zeros, as the padding of
+    /// a short word's prefix does.
+    pub(crate) fn word_of_few_bytes(lengths: Range<usize>) -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), lengths)
+    }
+
+    /// A vocabulary of `words`, in their order.
+    pub(crate) fn vocabulary_of(words: &[Vec<u8>]) -> Vocabulary {
         let mut vocabulary = Vocabulary::default();
         for word in words {
             vocabulary.push(word);
         }
         vocabulary
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::test_words::{vocabulary_of, word_of_few_bytes};
+    use super::*;
 
     #[test]
     fn byte_order_is_decided_past_eight_bytes_and_by_length() {
@@ -402,7 +421,7 @@ mod tests {
         #[test]
         fn byte_order_agrees_with_comparing_the_words(
             words in prop::collection::vec(
-                prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), 1..12),
+                word_of_few_bytes(1..12),
                 0..24,
             ),
             sort in any::<bool>(),

@@ -192,6 +192,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::vocabulary::test_words::{vocabulary_of, word_of_few_bytes};
 
     proptest! {
         /// The bugs: a run that ties on eight bytes left in the order of
@@ -201,10 +202,7 @@ mod tests {
         /// Words of few kinds of byte share long beginnings, past 24 bytes.
         #[test]
         fn ids_are_in_the_byte_order_of_their_words(
-            words in prop::collection::hash_set(
-                prop::collection::vec(prop::sample::select(vec![0u8, b'a', b'b', 0xff]), 0..40),
-                0..120,
-            ),
+            words in prop::collection::hash_set(word_of_few_bytes(0..40), 0..120),
             padding in 0usize..20,
         ) {
             // Most words begin with the same bytes, as paths and links do.
@@ -215,10 +213,7 @@ mod tests {
                 .collect::<std::collections::HashSet<_>>()
                 .into_iter()
                 .collect();
-            let mut vocabulary = Vocabulary::default();
-            for word in &words {
-                vocabulary.push(word);
-            }
+            let vocabulary = vocabulary_of(&words);
             let mut expected: Vec<u32> = (0..words.len() as u32).collect();
             expected.sort_by(|&a, &b| words[a as usize].cmp(&words[b as usize]));
             prop_assert_eq!(ids_in_byte_order(&vocabulary), expected);
