@@ -423,9 +423,10 @@ def request_log_text() -> pathlib.Path:
 
 def compound_word_text() -> pathlib.Path:
     """Made-up compounds, as German or Dutch make them: two or three of
-    3,000 stems joined, so that words share long beginnings; 5 million
-    words drawn from a Zipf distribution (exponent 1) over a million
-    compounds and 200 short words, in sentences of 5 to 24 words a line.
+    about 3,000 stems joined, so that words share long beginnings; 5
+    million words drawn from a Zipf distribution (exponent 1) over a
+    million compounds and about 200 short words, in sentences of 5 to 24
+    words a line.
     Made once, from a fixed seed, in benchmarks/data (never committed)."""
     target = DATA / f"compound-words-v{GENERAL_TEXTS_VERSION}.txt"
     if target.exists():

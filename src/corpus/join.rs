@@ -84,7 +84,10 @@ fn ids_in_byte_order(vocabulary: &Vocabulary) -> Vec<u32> {
         run.sort_unstable();
         push_ties(run, start, offset + EIGHT_BYTES, &mut tied);
     }
-    by_bytes.into_iter().map(|(_, rest)| rest as u32).collect()
+    by_bytes
+        .into_iter()
+        .map(|(_, length_and_id)| length_and_id as u32)
+        .collect()
 }
 
 /// How many bytes of the words each round of [`ids_in_byte_order`] sorts by.
